@@ -1,0 +1,4 @@
+//! Pieces of UI used by several pages.
+
+pub mod layout;
+pub mod status;

@@ -1,0 +1,51 @@
+//! What the browser sees and asks: the page shell, routes, pages, components
+//! and the server functions (`rpc`) they call. Server-only code sits behind
+//! `feature = "ssr"`; the browser build gets the same types without it.
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod rpc;
+#[cfg(feature = "ssr")]
+pub mod context;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/calsync.css"/>
+        <Title text="calsync"/>
+        <Router>
+            <components::layout::Header/>
+            <main class="page">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/") view=pages::dashboard::DashboardPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,26 @@
+// Helpers shared by the browser tests: run the calsync CLI against the same
+// database as the server under test, so tests arrange data the way an
+// operator would.
+import { execFileSync } from 'node:child_process';
+
+export function calsync(args, input) {
+  const bin = process.env.CALSYNC_BIN;
+  if (!bin) throw new Error('CALSYNC_BIN is not set; run the browser tests through `make test`');
+  return execFileSync(bin, args, {
+    env: process.env,
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+export function importAppointments(org, appointments) {
+  const lines = appointments.map((a) => JSON.stringify(a)).join('\n');
+  return calsync(['import', '--org', org, '-'], lines);
+}
+
+export function appointment(name, day, hour, extra = {}) {
+  const start = `2025-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+02:00`;
+  const end = `2025-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:45:00+02:00`;
+  return { customer_name: name, service: 'Hairstyling - Herrenschnitt', starts_at: start, ends_at: end, ...extra };
+}

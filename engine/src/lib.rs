@@ -1,0 +1,16 @@
+//! calsync's engine: everything behind the HTTP layer.
+//!
+//! `domain` (always built, also for the browser) holds the shared types.
+//! With the `runtime` feature: `store` is the database.
+
+pub mod domain;
+pub mod secret_key;
+
+#[cfg(feature = "runtime")]
+pub mod appointments;
+
+#[cfg(feature = "runtime")]
+pub mod store;
+
+#[cfg(feature = "testing")]
+pub mod testing;

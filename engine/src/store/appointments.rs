@@ -1,0 +1,305 @@
+//! Appointments and their sync state.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sqlx::any::AnyRow;
+
+use super::events::{self, EventKind, NewSyncEvent};
+use super::row::{flag, get, parse, parse_opt};
+use super::sql::{contains_pattern, Sql};
+use super::time::{from_ms, opt_from_ms, to_ms};
+use super::{Store, StoreError};
+use crate::domain::{
+    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncCounts, SyncStatus,
+};
+
+/// An appointment to be recorded. Construct it from validated input: the
+/// types already rule out unknown states, sources and time zones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAppointment {
+    pub external_id: Option<String>,
+    pub customer_name: String,
+    pub customer_email: Option<String>,
+    pub customer_phone: Option<String>,
+    pub service: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: Tz,
+    pub status: AppointmentStatus,
+    pub source: AppointmentSource,
+    pub calcom_booking_uid: Option<String>,
+    pub calcom_event_type_id: Option<i64>,
+}
+
+/// What verification last concluded about an appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncState {
+    pub status: SyncStatus,
+    pub error_code: Option<ErrorCode>,
+    pub error_detail: Option<String>,
+    pub attempts: i64,
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub next_verification_at: Option<DateTime<Utc>>,
+    pub requires_manual_review: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appointment {
+    pub id: AppointmentId,
+    pub org_id: OrgId,
+    pub external_id: Option<String>,
+    pub customer_name: String,
+    pub customer_email: Option<String>,
+    pub customer_phone: Option<String>,
+    pub service: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: Tz,
+    pub status: AppointmentStatus,
+    pub source: AppointmentSource,
+    pub calcom_booking_uid: Option<String>,
+    pub calcom_event_type_id: Option<i64>,
+    pub sync: SyncState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which appointments to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppointmentFilter {
+    pub sync_status: Option<SyncStatus>,
+    pub error_code: Option<ErrorCode>,
+    pub requires_review: Option<bool>,
+    pub starts_from: Option<DateTime<Utc>>,
+    pub starts_before: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of customer name, email, phone or service.
+    pub search: Option<String>,
+}
+
+const COLUMNS: &str = "id, org_id, external_id, customer_name, customer_email, customer_phone, service, \
+    starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
+    sync_status, sync_error_code, sync_error_detail, sync_attempts, last_verified_at, \
+    next_verification_at, requires_manual_review, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
+    Ok(Appointment {
+        id: AppointmentId(get(row, "id")?),
+        org_id: OrgId(get(row, "org_id")?),
+        external_id: get(row, "external_id")?,
+        customer_name: get(row, "customer_name")?,
+        customer_email: get(row, "customer_email")?,
+        customer_phone: get(row, "customer_phone")?,
+        service: get(row, "service")?,
+        starts_at: from_ms(get(row, "starts_at")?),
+        ends_at: from_ms(get(row, "ends_at")?),
+        time_zone: parse(row, "time_zone")?,
+        status: parse(row, "status")?,
+        source: parse(row, "source")?,
+        calcom_booking_uid: get(row, "calcom_booking_uid")?,
+        calcom_event_type_id: get(row, "calcom_event_type_id")?,
+        sync: SyncState {
+            status: parse(row, "sync_status")?,
+            error_code: parse_opt(row, "sync_error_code")?,
+            error_detail: get(row, "sync_error_detail")?,
+            attempts: get(row, "sync_attempts")?,
+            last_verified_at: opt_from_ms(get(row, "last_verified_at")?),
+            next_verification_at: opt_from_ms(get(row, "next_verification_at")?),
+            requires_manual_review: flag(row, "requires_manual_review")?,
+        },
+        created_at: from_ms(get(row, "created_at")?),
+        updated_at: from_ms(get(row, "updated_at")?),
+    })
+}
+
+impl AppointmentFilter {
+    fn push_where(&self, org: OrgId, sql: &mut Sql) {
+        sql.push(" WHERE org_id = ").bind(org.get());
+        if let Some(status) = self.sync_status {
+            sql.push(" AND sync_status = ").bind(status.as_str());
+        }
+        if let Some(code) = self.error_code {
+            sql.push(" AND sync_error_code = ").bind(code.as_str());
+        }
+        if let Some(review) = self.requires_review {
+            sql.push(" AND requires_manual_review = ").bind(i64::from(review));
+        }
+        if let Some(from) = self.starts_from {
+            sql.push(" AND starts_at >= ").bind(to_ms(from));
+        }
+        if let Some(before) = self.starts_before {
+            sql.push(" AND starts_at < ").bind(to_ms(before));
+        }
+        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let pattern = contains_pattern(search);
+            sql.push(" AND (");
+            for (i, column) in ["customer_name", "customer_email", "customer_phone", "service"].iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push(&format!("LOWER({column}) LIKE ")).bind(pattern.as_str()).push(" ESCAPE '\\'");
+            }
+            sql.push(")");
+        }
+    }
+}
+
+impl Store {
+    /// Records a new appointment as `pending`, due for its first verification
+    /// at once, together with its "created" history entry (one transaction).
+    pub async fn insert_appointment(
+        &self,
+        org: OrgId,
+        new: &NewAppointment,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, \
+             service, starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
+             sync_status, next_verification_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
+        )
+        .bind(org.get())
+        .bind(new.external_id.as_deref())
+        .bind(&new.customer_name)
+        .bind(new.customer_email.as_deref())
+        .bind(new.customer_phone.as_deref())
+        .bind(&new.service)
+        .bind(to_ms(new.starts_at))
+        .bind(to_ms(new.ends_at))
+        .bind(new.time_zone.name())
+        .bind(new.status.as_str())
+        .bind(new.source.as_str())
+        .bind(new.calcom_booking_uid.as_deref())
+        .bind(new.calcom_event_type_id)
+        .bind(SyncStatus::Pending.as_str())
+        .bind(to_ms(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from);
+        let row = match inserted {
+            Ok(row) => row,
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("an appointment with this external_id exists".into()))
+            }
+            Err(e) => return Err(e),
+        };
+        let id = AppointmentId(get(&row, "id")?);
+        let event = NewSyncEvent {
+            appointment_id: Some(id),
+            kind: EventKind::Created,
+            result: None,
+            attempt: None,
+            duration_ms: None,
+            detail: Some(format!("Appointment created (via {})", new.source)),
+            actor: actor.to_owned(),
+            actor_user_id: None,
+            at: now,
+        };
+        events::insert(&mut *tx, org, &event).await?;
+        tx.commit().await?;
+        self.appointment(org, id).await
+    }
+
+    pub async fn appointment(&self, org: OrgId, id: AppointmentId) -> Result<Appointment, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("appointment"))
+    }
+
+    pub async fn appointment_by_external_id(
+        &self,
+        org: OrgId,
+        external_id: &str,
+    ) -> Result<Option<Appointment>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND external_id = $2");
+        let row = sqlx::query(&sql).bind(org.get()).bind(external_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// One page of appointments in start order, after the cursor `(starts_at, id)`.
+    pub async fn list_appointments(
+        &self,
+        org: OrgId,
+        filter: &AppointmentFilter,
+        after: Option<(DateTime<Utc>, AppointmentId)>,
+        limit: u32,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments"));
+        filter.push_where(org, &mut sql);
+        if let Some((starts_at, id)) = after {
+            let ms = to_ms(starts_at);
+            sql.push(" AND (starts_at > ").bind(ms);
+            sql.push(" OR (starts_at = ").bind(ms).push(" AND id > ").bind(id.get()).push("))");
+        }
+        sql.push(" ORDER BY starts_at, id LIMIT ").bind(i64::from(limit));
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn count_appointments(&self, org: OrgId, filter: &AppointmentFilter) -> Result<i64, StoreError> {
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM appointments");
+        filter.push_where(org, &mut sql);
+        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_one(&self.pool).await?;
+        get(&row, "n")
+    }
+
+    /// Appointments per sync state, and how many need a person.
+    pub async fn sync_counts(&self, org: OrgId) -> Result<SyncCounts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sync_status, COUNT(*) AS n FROM appointments WHERE org_id = $1 GROUP BY sync_status",
+        )
+        .bind(org.get())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = SyncCounts::default();
+        for row in &rows {
+            let status: SyncStatus = parse(row, "sync_status")?;
+            counts.set(status, get(row, "n")?);
+        }
+        let review = sqlx::query(
+            "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND requires_manual_review = 1",
+        )
+        .bind(org.get())
+        .fetch_one(&self.pool)
+        .await?;
+        counts.requires_review = get(&review, "n")?;
+        Ok(counts)
+    }
+
+    /// Stores the outcome of a verification (or of an admin's action) and its
+    /// history entry in one transaction.
+    pub async fn set_sync_state(
+        &self,
+        org: OrgId,
+        id: AppointmentId,
+        state: &SyncState,
+        event: &NewSyncEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE appointments SET sync_status = $1, sync_error_code = $2, sync_error_detail = $3, \
+             sync_attempts = $4, last_verified_at = $5, next_verification_at = $6, \
+             requires_manual_review = $7, updated_at = $8 WHERE org_id = $9 AND id = $10",
+        )
+        .bind(state.status.as_str())
+        .bind(state.error_code.map(ErrorCode::as_str))
+        .bind(state.error_detail.as_deref())
+        .bind(state.attempts)
+        .bind(state.last_verified_at.map(to_ms))
+        .bind(state.next_verification_at.map(to_ms))
+        .bind(i64::from(state.requires_manual_review))
+        .bind(to_ms(event.at))
+        .bind(org.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("appointment"));
+        }
+        events::insert(&mut *tx, org, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

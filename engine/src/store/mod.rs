@@ -1,0 +1,57 @@
+//! Typed access to calsync's database. One `Store` serves SQLite (embedded
+//! default) and PostgreSQL through sqlx's `Any` driver, so every query is
+//! written once. Every function that reads or writes tenant data takes the
+//! organization it is scoped to.
+
+mod appointments;
+mod audit;
+mod connect;
+mod error;
+mod events;
+mod orgs;
+mod row;
+mod sql;
+pub mod time;
+
+pub use audit::{AuditEntry, NewAuditEntry};
+pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
+pub use connect::{redact_url, Backend};
+pub use error::StoreError;
+pub use events::{EventKind, NewSyncEvent, SyncEvent};
+pub use orgs::{NewOrganization, Organization};
+
+use sqlx::AnyPool;
+
+/// A handle on the database. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The raw pool, for the few callers (session store, tests) that need it.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Answers whether the database can run a query right now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,104 @@
+//! Organizations (tenants) and their Cal.com connection settings.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sqlx::any::AnyRow;
+
+use super::row::{get, parse};
+use super::time::{from_ms, to_ms};
+use super::{Store, StoreError};
+use crate::domain::OrgId;
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub slug: String,
+    pub name: String,
+    pub time_zone: Tz,
+}
+
+/// An organization as the rest of the engine sees it. The encrypted Cal.com
+/// credentials are deliberately not part of it: they are read only by the
+/// code that calls Cal.com.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: Tz,
+    pub locale: String,
+    pub calcom_base_url: String,
+    pub has_calcom_api_key: bool,
+    pub cycle_cron: String,
+    pub comprehensive_cron: String,
+    pub window_days_back: i64,
+    pub window_days_ahead: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, slug, name, time_zone, locale, calcom_base_url, \
+    calcom_api_key_enc IS NOT NULL AS has_key, cycle_cron, comprehensive_cron, \
+    window_days_back, window_days_ahead, created_at";
+
+fn from_row(row: &AnyRow) -> Result<Organization, StoreError> {
+    // `IS NOT NULL` is a boolean on PostgreSQL and an integer on SQLite.
+    let has_key = get::<bool>(row, "has_key").or_else(|_| get::<i64>(row, "has_key").map(|v| v != 0))?;
+    Ok(Organization {
+        id: OrgId(get(row, "id")?),
+        slug: get(row, "slug")?,
+        name: get(row, "name")?,
+        time_zone: parse(row, "time_zone")?,
+        locale: get(row, "locale")?,
+        calcom_base_url: get(row, "calcom_base_url")?,
+        has_calcom_api_key: has_key,
+        cycle_cron: get(row, "cycle_cron")?,
+        comprehensive_cron: get(row, "comprehensive_cron")?,
+        window_days_back: get(row, "window_days_back")?,
+        window_days_ahead: get(row, "window_days_ahead")?,
+        created_at: from_ms(get(row, "created_at")?),
+    })
+}
+
+impl Store {
+    pub async fn create_organization(
+        &self,
+        new: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO organizations (slug, name, time_zone, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(&new.slug)
+        .bind(&new.name)
+        .bind(new.time_zone.name())
+        .bind(to_ms(now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from);
+        match result {
+            Ok(row) => self.organization(OrgId(get(&row, "id")?)).await,
+            Err(e) if e.is_unique_violation() => {
+                Err(StoreError::Conflict(format!("an organization with slug {:?} exists", new.slug)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn organization(&self, id: OrgId) -> Result<Organization, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id.get()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("organization"))
+    }
+
+    pub async fn organization_by_slug(&self, slug: &str) -> Result<Organization, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1");
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("organization"))
+    }
+
+    pub async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+}

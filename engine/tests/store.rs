@@ -1,0 +1,204 @@
+//! The store against real databases: every test runs on SQLite and PostgreSQL.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use engine::domain::{
+    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncStatus,
+};
+use engine::on_both_backends;
+use engine::store::{
+    AppointmentFilter, EventKind, NewAppointment, NewOrganization, NewSyncEvent, Store, StoreError, SyncState,
+};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 11, 14, 30, 0).unwrap()
+}
+
+async fn org(store: &Store, slug: &str) -> OrgId {
+    let new = NewOrganization { slug: slug.into(), name: format!("{slug} GmbH"), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, now()).await.unwrap().id
+}
+
+fn appointment(name: &str, hour: u32) -> NewAppointment {
+    let starts_at = Utc.with_ymd_and_hms(2025, 10, 13, hour, 0, 0).unwrap();
+    NewAppointment {
+        external_id: None,
+        customer_name: name.into(),
+        customer_email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+        customer_phone: Some("+49 123 456789".into()),
+        service: "Hairstyling - Herrenschnitt".into(),
+        starts_at,
+        ends_at: starts_at + Duration::minutes(45),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Retell,
+        calcom_booking_uid: Some(format!("uid-{hour}")),
+        calcom_event_type_id: Some(1),
+    }
+}
+
+fn state(status: SyncStatus, code: Option<ErrorCode>, review: bool) -> SyncState {
+    SyncState {
+        status,
+        error_code: code,
+        error_detail: code.map(|c| c.label().to_owned()),
+        attempts: 3,
+        last_verified_at: Some(now()),
+        next_verification_at: None,
+        requires_manual_review: review,
+    }
+}
+
+fn verification(id: AppointmentId, result: &str) -> NewSyncEvent {
+    NewSyncEvent {
+        appointment_id: Some(id),
+        kind: EventKind::Verification,
+        result: Some(result.into()),
+        attempt: Some(3),
+        duration_ms: Some(120),
+        detail: None,
+        actor: "system".into(),
+        actor_user_id: None,
+        at: now() + Duration::minutes(1),
+    }
+}
+
+on_both_backends!(organizations_are_created_once_per_slug, |db| async move {
+    let store = &db.store;
+    let id = org(store, "salon").await;
+    let found = store.organization_by_slug("salon").await.unwrap();
+    assert_eq!(found.id, id);
+    assert_eq!(found.time_zone, chrono_tz::Europe::Berlin);
+    assert_eq!(found.calcom_base_url, "https://api.cal.com");
+    assert!(!found.has_calcom_api_key);
+    assert_eq!(found.cycle_cron, "0 0,6,12,18 * * *");
+    let again = NewOrganization { slug: "salon".into(), name: "Other".into(), time_zone: chrono_tz::UTC };
+    assert!(matches!(store.create_organization(&again, now()).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.organization_by_slug("nope").await, Err(StoreError::NotFound(_))));
+});
+
+on_both_backends!(new_appointments_start_pending_and_due_with_history, |db| async move {
+    let store = &db.store;
+    let org = org(store, "salon").await;
+    let new = appointment("Tom Klein", 10);
+    let saved = store.insert_appointment(org, &new, "api token crm", now()).await.unwrap();
+    assert_eq!(saved.customer_name, "Tom Klein");
+    assert_eq!(saved.starts_at, new.starts_at);
+    assert_eq!(saved.ends_at, new.ends_at);
+    assert_eq!(saved.time_zone, chrono_tz::Europe::Berlin);
+    assert_eq!(saved.sync.status, SyncStatus::Pending);
+    assert_eq!(saved.sync.attempts, 0);
+    assert_eq!(saved.sync.next_verification_at, Some(now()));
+    assert!(!saved.sync.requires_manual_review);
+    let history = store.appointment_events(org, saved.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].kind, EventKind::Created);
+    assert_eq!(history[0].actor, "api token crm");
+    assert_eq!(history[0].detail.as_deref(), Some("Appointment created (via retell)"));
+});
+
+on_both_backends!(external_ids_are_unique_per_organization_only, |db| async move {
+    let store = &db.store;
+    let (a, b) = (org(store, "a").await, org(store, "b").await);
+    let mut new = appointment("Anna Schmidt", 9);
+    new.external_id = Some("crm-17".into());
+    store.insert_appointment(a, &new, "t", now()).await.unwrap();
+    let dup = store.insert_appointment(a, &new, "t", now()).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    store.insert_appointment(b, &new, "t", now()).await.expect("other org may reuse the id");
+    let found = store.appointment_by_external_id(a, "crm-17").await.unwrap().unwrap();
+    assert_eq!(found.org_id, a);
+    assert_eq!(store.count_appointments(a, &AppointmentFilter::default()).await.unwrap(), 1);
+});
+
+on_both_backends!(reads_never_cross_organizations, |db| async move {
+    let store = &db.store;
+    let (a, b) = (org(store, "a").await, org(store, "b").await);
+    let in_a = store.insert_appointment(a, &appointment("Max Müller", 9), "t", now()).await.unwrap();
+    assert!(matches!(store.appointment(b, in_a.id).await, Err(StoreError::NotFound(_))));
+    assert!(store.list_appointments(b, &AppointmentFilter::default(), None, 50).await.unwrap().is_empty());
+    assert_eq!(store.sync_counts(b).await.unwrap().total(), 0);
+    assert!(store.appointment_events(b, in_a.id).await.unwrap().is_empty());
+    let err = store
+        .set_sync_state(b, in_a.id, &state(SyncStatus::Synced, None, false), &verification(in_a.id, "synced"))
+        .await;
+    assert!(matches!(err, Err(StoreError::NotFound(_))));
+    assert_eq!(store.appointment(a, in_a.id).await.unwrap().sync.status, SyncStatus::Pending);
+});
+
+on_both_backends!(counts_follow_sync_state_changes, |db| async move {
+    let store = &db.store;
+    let org = org(store, "salon").await;
+    let mut ids = Vec::new();
+    for (i, name) in ["Max Müller", "Anna Schmidt", "Tom Klein", "Lisa Braun", "Jan Weber"].iter().enumerate() {
+        ids.push(store.insert_appointment(org, &appointment(name, 9 + i as u32), "t", now()).await.unwrap().id);
+    }
+    store.set_sync_state(org, ids[0], &state(SyncStatus::Synced, None, false), &verification(ids[0], "synced")).await.unwrap();
+    store.set_sync_state(org, ids[4], &state(SyncStatus::Synced, None, false), &verification(ids[4], "synced")).await.unwrap();
+    let orphan = state(SyncStatus::OrphanedLocal, Some(ErrorCode::OrphanedLocal), true);
+    store.set_sync_state(org, ids[2], &orphan, &verification(ids[2], "not_found")).await.unwrap();
+    let failed = state(SyncStatus::Failed, Some(ErrorCode::VerificationError), false);
+    store.set_sync_state(org, ids[3], &failed, &verification(ids[3], "timeout")).await.unwrap();
+
+    let counts = store.sync_counts(org).await.unwrap();
+    assert_eq!((counts.synced, counts.pending, counts.failed, counts.orphaned_local), (2, 1, 1, 1));
+    assert_eq!(counts.requires_review, 1);
+    assert_eq!(counts.total(), 5);
+
+    let tom = store.appointment(org, ids[2]).await.unwrap();
+    assert_eq!(tom.sync, orphan);
+    let history = store.appointment_events(org, ids[2]).await.unwrap();
+    assert_eq!(history.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::Verification, EventKind::Created]);
+    assert_eq!(history[0].result.as_deref(), Some("not_found"));
+    assert_eq!(history[0].duration_ms, Some(120));
+});
+
+on_both_backends!(listing_filters_searches_and_pages, |db| async move {
+    let store = &db.store;
+    let org = org(store, "salon").await;
+    let mut ids = Vec::new();
+    for (i, name) in ["Max Müller", "Anna Schmidt", "Tom Klein", "Lisa Braun", "Jan Weber"].iter().enumerate() {
+        ids.push(store.insert_appointment(org, &appointment(name, 9 + i as u32), "t", now()).await.unwrap().id);
+    }
+    let failed = state(SyncStatus::Failed, Some(ErrorCode::VerificationError), false);
+    store.set_sync_state(org, ids[3], &failed, &verification(ids[3], "timeout")).await.unwrap();
+
+    let by_status = AppointmentFilter { sync_status: Some(SyncStatus::Failed), ..Default::default() };
+    let page = store.list_appointments(org, &by_status, None, 50).await.unwrap();
+    assert_eq!(page.iter().map(|a| a.customer_name.as_str()).collect::<Vec<_>>(), ["Lisa Braun"]);
+
+    let by_code = AppointmentFilter { error_code: Some(ErrorCode::VerificationError), ..Default::default() };
+    assert_eq!(store.count_appointments(org, &by_code).await.unwrap(), 1);
+
+    let search = AppointmentFilter { search: Some("KLEIN".into()), ..Default::default() };
+    let page = store.list_appointments(org, &search, None, 50).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].customer_name, "Tom Klein");
+    let wildcard = AppointmentFilter { search: Some("%".into()), ..Default::default() };
+    assert_eq!(store.count_appointments(org, &wildcard).await.unwrap(), 0, "% is literal");
+
+    let from = Utc.with_ymd_and_hms(2025, 10, 13, 11, 0, 0).unwrap();
+    let window = AppointmentFilter { starts_from: Some(from), starts_before: Some(from + Duration::hours(2)), ..Default::default() };
+    let page = store.list_appointments(org, &window, None, 50).await.unwrap();
+    assert_eq!(page.iter().map(|a| a.id).collect::<Vec<_>>(), [ids[2], ids[3]]);
+
+    let all = AppointmentFilter::default();
+    let first = store.list_appointments(org, &all, None, 2).await.unwrap();
+    let last = first.last().unwrap();
+    let second = store.list_appointments(org, &all, Some((last.starts_at, last.id)), 2).await.unwrap();
+    let third = store.list_appointments(org, &all, Some((second[1].starts_at, second[1].id)), 2).await.unwrap();
+    let seen: Vec<_> = first.iter().chain(&second).chain(&third).map(|a| a.id).collect();
+    assert_eq!(seen, ids);
+});
+
+on_both_backends!(migrations_are_idempotent, |db| async move {
+    db.store.migrate().await.expect("second migration run is a no-op");
+    db.store.ping().await.unwrap();
+});
+
+#[tokio::test]
+async fn unreachable_postgres_is_a_connect_error_without_password() {
+    let err = Store::connect("postgres://calsync:hunter2@127.0.0.1:1/none").await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Connect { .. }), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}

@@ -1,0 +1,83 @@
+//! The command line. Every option can also come from the environment
+//! variable named beside it.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "calsync", version, about = "Keeps appointments and Cal.com bookings in sync")]
+pub struct Cli {
+    /// sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://calsync.db", global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application and workers (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Import appointments from a JSON Lines file (one object per line, the
+    /// REST API's create format); prints how many were imported.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CALSYNC_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    /// 64 hex characters; signs sessions and encrypts secrets at rest.
+    #[arg(long, env = "CALSYNC_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The URL people use to reach calsync (links in emails).
+    #[arg(long, env = "CALSYNC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Where the built site (pkg/ with wasm, js, css) is.
+    #[arg(long, env = "CALSYNC_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "Europe/Berlin")]
+        time_zone: String,
+    },
+    /// List organizations.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    pub org: String,
+    /// JSON Lines file; `-` reads standard input.
+    pub file: String,
+}
+
+impl ServeArgs {
+    /// `calsync` without a subcommand serves, taking its settings from the
+    /// environment and defaults.
+    pub fn from_env() -> ServeArgs {
+        #[derive(Parser)]
+        struct ServeOnly {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        ServeOnly::parse_from(["calsync"]).args
+    }
+}

@@ -1,0 +1,30 @@
+//! One module per subcommand.
+
+mod import;
+mod migrate;
+mod org;
+mod serve;
+
+use anyhow::Result;
+use engine::store::Store;
+
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::config;
+
+pub use serve::{build_app, AppState};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    config::check_database_url(&cli.database_url)?;
+    match cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::from_env())) {
+        Command::Serve(args) => serve::run(&cli.database_url, args).await,
+        Command::Migrate => migrate::run(&cli.database_url).await,
+        Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
+        Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
+    }
+}
+
+/// Opens the database and brings its schema up to date; the error names
+/// DATABASE_URL so a wrong value is obvious.
+pub(crate) async fn open(url: &str) -> Result<Store> {
+    Store::open(url).await.map_err(|e| config::ConfigError::new("DATABASE_URL", e.to_string()).into())
+}

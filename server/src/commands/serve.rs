@@ -1,0 +1,95 @@
+//! `calsync serve`: the web application.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use app::context::ServerContext;
+use axum::Router;
+use engine::secret_key::SecretKey;
+use engine::store::Store;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::cli::ServeArgs;
+use crate::config;
+use crate::http;
+
+/// Everything a request handler may need. Cheap to clone.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub secret_key: Arc<SecretKey>,
+    pub public_url: Arc<str>,
+}
+
+pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
+    let addr = config::parse_addr(&args.addr)?;
+    let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
+    let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
+    let store = super::open(database_url).await?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("calsync")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::prelude::Env::PROD)
+        .build();
+    let state = AppState {
+        leptos_options,
+        store,
+        secret_key: Arc::new(secret_key),
+        public_url: public_url.as_str().into(),
+    };
+    let app = build_app(state);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| config::ConfigError::new("CALSYNC_ADDR", format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, %public_url, database = %engine::store::redact_url(database_url), "calsync listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server stopped with an error")?;
+    tracing::info!("calsync stopped");
+    Ok(())
+}
+
+/// The whole HTTP application: pages, server functions, health. Separate
+/// from `run` so tests can drive it without a socket.
+pub fn build_app(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context = ServerContext { store: state.store.clone() };
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(context.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+    http::router(state.clone()).merge(pages).with_state(state).layer(http::middleware())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,81 @@
+//! Settings from the environment and command line, validated up front so a
+//! wrong value stops start-up with one line naming the setting.
+
+use std::net::SocketAddr;
+
+use engine::secret_key::SecretKey;
+
+/// A setting whose value cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: &'static str, message: impl Into<String>) -> ConfigError {
+        ConfigError { setting, message: message.into() }
+    }
+}
+
+pub fn parse_addr(text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse().map_err(|_| {
+        ConfigError::new("CALSYNC_ADDR", format!("{text:?} is not a socket address; expected IP:PORT such as 127.0.0.1:3000"))
+    })
+}
+
+pub fn parse_secret_key(text: Option<&str>) -> Result<SecretKey, ConfigError> {
+    let text = text.filter(|t| !t.is_empty()).ok_or_else(|| {
+        ConfigError::new("CALSYNC_SECRET_KEY", "is not set; generate one with `openssl rand -hex 32` (`make run` does this for you)")
+    })?;
+    SecretKey::parse(text).map_err(|e| ConfigError::new("CALSYNC_SECRET_KEY", e.to_string()))
+}
+
+/// The address people use to reach calsync, for links in emails. Defaults to
+/// the listen address.
+pub fn parse_public_url(text: Option<&str>, addr: SocketAddr) -> Result<String, ConfigError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(format!("http://{addr}"));
+    };
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(text.trim_end_matches('/').to_owned()),
+        _ => Err(ConfigError::new("CALSYNC_PUBLIC_URL", format!("{text:?} is not an http(s) URL such as https://calsync.example.com"))),
+    }
+}
+
+pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
+    engine::store::Backend::from_url(text)
+        .map(|_| ())
+        .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_names_its_setting() {
+        assert_eq!(parse_addr("localhost").unwrap_err().setting, "CALSYNC_ADDR");
+        assert_eq!(parse_secret_key(None).unwrap_err().setting, "CALSYNC_SECRET_KEY");
+        assert_eq!(parse_secret_key(Some("short")).unwrap_err().setting, "CALSYNC_SECRET_KEY");
+        let addr = parse_addr("127.0.0.1:3000").unwrap();
+        assert_eq!(parse_public_url(Some("ftp://x"), addr).unwrap_err().setting, "CALSYNC_PUBLIC_URL");
+        assert_eq!(check_database_url("mysql://x").unwrap_err().setting, "DATABASE_URL");
+    }
+
+    #[test]
+    fn public_url_defaults_to_listen_address_and_drops_trailing_slash() {
+        let addr = parse_addr("127.0.0.1:3000").unwrap();
+        assert_eq!(parse_public_url(None, addr).unwrap(), "http://127.0.0.1:3000");
+        assert_eq!(parse_public_url(Some("https://sync.example.com/"), addr).unwrap(), "https://sync.example.com");
+    }
+
+    #[test]
+    fn error_is_one_line() {
+        let err = parse_secret_key(Some("nothex")).unwrap_err().to_string();
+        assert!(err.starts_with("CALSYNC_SECRET_KEY: "), "{err}");
+        assert!(!err.contains('\n'));
+    }
+}

@@ -1,0 +1,8 @@
+//! The `calsync` binary's library: configuration, command line, HTTP router
+//! and the commands. Kept thin: the work happens in `engine` and `app`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod telemetry;
