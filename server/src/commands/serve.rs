@@ -1,5 +1,6 @@
 //! `calsync serve`: the web application.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -23,25 +24,26 @@ pub struct AppState {
     pub public_url: Arc<str>,
 }
 
+impl AppState {
+    /// The state for serving on `addr`; also what tests build the app from.
+    pub fn new(store: Store, secret_key: SecretKey, public_url: &str, site_root: &str, addr: SocketAddr) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("calsync")
+            .site_root(site_root)
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(leptos::prelude::Env::PROD)
+            .build();
+        AppState { leptos_options, store, secret_key: Arc::new(secret_key), public_url: public_url.into() }
+    }
+}
+
 pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
     let addr = config::parse_addr(&args.addr)?;
     let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
     let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
     let store = super::open(database_url).await?;
-
-    let leptos_options = LeptosOptions::builder()
-        .output_name("calsync")
-        .site_root(args.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(addr)
-        .env(leptos::prelude::Env::PROD)
-        .build();
-    let state = AppState {
-        leptos_options,
-        store,
-        secret_key: Arc::new(secret_key),
-        public_url: public_url.as_str().into(),
-    };
+    let state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
     let app = build_app(state);
 
     let listener = tokio::net::TcpListener::bind(addr)

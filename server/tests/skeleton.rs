@@ -1,0 +1,151 @@
+//! The walking skeleton end to end over real HTTP: health checks, request
+//! ids, the server-rendered dashboard, and start-up errors of the binary.
+
+use std::net::SocketAddr;
+use std::process::Command;
+
+use chrono::{Duration, TimeZone, Utc};
+use engine::domain::{AppointmentSource, AppointmentStatus};
+use engine::on_both_backends;
+use engine::secret_key::SecretKey;
+use engine::store::{NewAppointment, NewOrganization, Store};
+use server::commands::{build_app, AppState};
+
+/// Serves the app on a free loopback port and returns its base URL.
+async fn serve(store: Store) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let state = AppState::new(store, SecretKey::from_bytes([7; 32]), &format!("http://{addr}"), "target/site", addr);
+    let app = build_app(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+on_both_backends!(health_and_readiness_answer_with_request_ids, |db| async move {
+    let base = serve(db.store.clone()).await;
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let id = health.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let ready = client.get(format!("{base}/readyz")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.headers()["x-request-id"], "trace-me-42", "a caller's id is kept");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+
+    db.store.close().await;
+    let down = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(down.status(), 503, "a closed database is not ready");
+});
+
+on_both_backends!(unknown_paths_are_404_pages, |db| async move {
+    let base = serve(db.store.clone()).await;
+    let response = reqwest::get(format!("{base}/no/such/page")).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+});
+
+/// Issue #3 puts the dashboard behind a login; until then it renders for the
+/// only organization there is.
+#[tokio::test]
+async fn dashboard_is_server_rendered_with_counts_from_the_database() {
+    let db = engine::testing::TestDb::new(engine::store::Backend::Sqlite).await;
+    let now = Utc::now();
+    let org = db
+        .store
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon Schmidt".into(), time_zone: chrono_tz::Europe::Berlin },
+            now,
+        )
+        .await
+        .unwrap();
+    for hour in [9, 10] {
+        let starts_at = Utc.with_ymd_and_hms(2025, 10, 13, hour, 0, 0).unwrap();
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: format!("Kunde {hour}"),
+            customer_email: None,
+            customer_phone: None,
+            service: "Schnitt".into(),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Admin,
+            calcom_booking_uid: None,
+            calcom_event_type_id: None,
+        };
+        db.store.insert_appointment(org.id, &new, "test", now).await.unwrap();
+    }
+    let base = serve(db.store.clone()).await;
+    let html = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Salon Schmidt"), "{html}");
+    assert!(html.contains(r#"data-testid="count-pending" class="count">2<"#), "{html}");
+    assert!(html.contains(r#"data-testid="count-synced" class="count">0<"#), "{html}");
+    assert!(html.contains("/pkg/calsync.js"), "the page loads the hydration bundle");
+}
+
+fn calsync(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_calsync"));
+    cmd.args(args).env_remove("DATABASE_URL").env_remove("CALSYNC_SECRET_KEY").env_remove("CALSYNC_ADDR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn one_error_line(output: &std::process::Output) -> String {
+    assert!(!output.status.success(), "must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    assert_eq!(stderr.lines().count(), 1, "exactly one line: {stderr}");
+    stderr
+}
+
+#[test]
+fn a_wrong_database_url_is_one_clear_line_and_a_failure_exit() {
+    let out = calsync(&[("DATABASE_URL", "mysql://root:pw@localhost/db")], &["migrate"]);
+    let line = one_error_line(&out);
+    assert!(line.starts_with("error: DATABASE_URL: "), "{line}");
+    assert!(!line.contains("pw@"), "password hidden: {line}");
+
+    let out = calsync(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")], &["migrate"]);
+    let line = one_error_line(&out);
+    assert!(line.starts_with("error: DATABASE_URL: ") && line.contains("refused"), "{line}");
+
+    let out = calsync(&[("DATABASE_URL", "sqlite:///no/such/dir/calsync.db")], &["migrate"]);
+    assert!(one_error_line(&out).starts_with("error: DATABASE_URL: "));
+}
+
+#[test]
+fn serve_refuses_bad_settings_naming_them() {
+    let dir = std::env::temp_dir().join(format!("calsync-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/cfg.db", dir.display());
+    let key = "ab".repeat(32);
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("DATABASE_URL", &url)], "CALSYNC_SECRET_KEY"),
+        (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", "xyz")], "CALSYNC_SECRET_KEY"),
+        (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("CALSYNC_ADDR", "localhost")], "CALSYNC_ADDR"),
+    ];
+    for (env, setting) in cases {
+        let line = one_error_line(&calsync(env, &["serve"]));
+        assert!(line.starts_with(&format!("error: {setting}: ")), "{line}");
+        assert!(!line.contains(&key), "the key never appears: {line}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn migrate_creates_a_missing_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("calsync-mig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fresh.db");
+    let out = calsync(&[("DATABASE_URL", &format!("sqlite://{}", file.display()))], &["migrate"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(file.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
