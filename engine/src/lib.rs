@@ -12,5 +12,11 @@ pub mod appointments;
 #[cfg(feature = "runtime")]
 pub mod store;
 
+#[cfg(feature = "runtime")]
+pub mod clock;
+
+#[cfg(feature = "runtime")]
+pub mod verify;
+
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -8,6 +8,7 @@ mod audit;
 mod connect;
 mod error;
 mod events;
+mod issues;
 mod orgs;
 mod row;
 mod sql;
@@ -17,6 +18,7 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
 pub use connect::{redact_url, Backend};
 pub use error::StoreError;
+pub use issues::{Issue, IssueSubject, NewIssue, Opened, Resolution};
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
 pub use orgs::{NewOrganization, Organization};
 

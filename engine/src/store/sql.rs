@@ -25,6 +25,11 @@ impl From<String> for Value {
         Value::Text(Some(v))
     }
 }
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(Some(v.to_owned()))

@@ -1,0 +1,8 @@
+//! Verification: deciding what an appointment's state is from what Cal.com
+//! answered. The pieces here are pure (no I/O), so every rule of the spec
+//! is tested directly:
+//! - `ladder`: when the next attempt is due (immediate, +1 min, +5 min, then a person);
+//! - `circuit`: stop calling Cal.com while it is down, per organization.
+
+pub mod circuit;
+pub mod ladder;
