@@ -39,3 +39,7 @@ id_type!(
     /// An entry in the review queue.
     IssueId
 );
+id_type!(
+    /// One scheduled or manual verification run.
+    RunId
+);

@@ -76,12 +76,12 @@ pub struct AppointmentFilter {
     pub search: Option<String>,
 }
 
-const COLUMNS: &str = "id, org_id, external_id, customer_name, customer_email, customer_phone, service, \
+pub(crate) const COLUMNS: &str = "id, org_id, external_id, customer_name, customer_email, customer_phone, service, \
     starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
     sync_status, sync_error_code, sync_error_detail, sync_attempts, last_verified_at, \
     next_verification_at, requires_manual_review, created_at, updated_at";
 
-fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
     Ok(Appointment {
         id: AppointmentId(get(row, "id")?),
         org_id: OrgId(get(row, "org_id")?),
@@ -281,7 +281,8 @@ impl Store {
         let done = sqlx::query(
             "UPDATE appointments SET sync_status = $1, sync_error_code = $2, sync_error_detail = $3, \
              sync_attempts = $4, last_verified_at = $5, next_verification_at = $6, \
-             requires_manual_review = $7, updated_at = $8 WHERE org_id = $9 AND id = $10",
+             requires_manual_review = $7, updated_at = $8, claimed_by = NULL, claim_expires_at = NULL \
+             WHERE org_id = $9 AND id = $10",
         )
         .bind(state.status.as_str())
         .bind(state.error_code.map(ErrorCode::as_str))

@@ -5,11 +5,13 @@
 
 mod appointments;
 mod audit;
+mod claims;
 mod connect;
 mod error;
 mod events;
 mod issues;
 mod orgs;
+mod runs;
 mod row;
 mod sql;
 pub mod time;
@@ -21,6 +23,7 @@ pub use error::StoreError;
 pub use issues::{Issue, IssueSubject, NewIssue, Opened, Resolution};
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
 pub use orgs::{NewOrganization, Organization};
+pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 
 use sqlx::AnyPool;
 

@@ -1,0 +1,58 @@
+//! Claiming due verification work. A claim is a lease: the worker owns the
+//! appointment until `claim_expires_at`, so a crashed worker's claims lapse
+//! on their own. Storing a verification result releases the claim.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::appointments::{from_row, Appointment, COLUMNS};
+use super::time::to_ms;
+use super::{Backend, Store, StoreError};
+use crate::domain::OrgId;
+
+impl Store {
+    /// Claims up to `limit` appointments of `org` whose verification is due
+    /// and that nobody holds, soonest due first. Two workers never get the
+    /// same appointment: PostgreSQL skips rows another transaction has
+    /// locked; SQLite runs one writer at a time anyway.
+    pub async fn claim_due(
+        &self,
+        org: OrgId,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE appointments SET claimed_by = $1, claim_expires_at = $2 WHERE id IN (\
+               SELECT id FROM appointments WHERE org_id = $3 AND next_verification_at <= $4 \
+               AND (claim_expires_at IS NULL OR claim_expires_at <= $4) \
+               ORDER BY next_verification_at, id LIMIT $5{lock}) \
+             RETURNING {COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(to_ms(now + lease))
+            .bind(org.get())
+            .bind(to_ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut claimed = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by_key(|a| (a.sync.next_verification_at, a.id));
+        Ok(claimed)
+    }
+
+    /// How many appointments are due now (claimed or not).
+    pub async fn count_due(&self, org: OrgId, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND next_verification_at <= $2")
+            .bind(org.get())
+            .bind(to_ms(now))
+            .fetch_one(&self.pool)
+            .await?;
+        super::row::get(&row, "n")
+    }
+}

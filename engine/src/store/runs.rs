@@ -1,0 +1,208 @@
+//! Verification runs (job_runs): scheduled slots that must run once across
+//! all instances, manual runs, their progress, and runs a crashed worker
+//! left behind.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use super::row::{get, parse};
+use super::time::{from_ms, opt_from_ms, to_ms};
+use super::{Store, StoreError};
+use crate::domain::{string_enum, OrgId, RunId, UserId};
+
+string_enum! {
+    pub enum RunKind : "run kind" {
+        /// The 6-hourly verification of due appointments.
+        Cycle = "cycle",
+        /// The daily check of the whole Cal.com window.
+        Comprehensive = "comprehensive",
+    }
+}
+
+string_enum! {
+    pub enum Trigger : "trigger" {
+        Schedule = "schedule",
+        Manual = "manual",
+        Cli = "cli",
+    }
+}
+
+string_enum! {
+    pub enum RunStatus : "run status" {
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        /// Its worker stopped (crash, kill) before finishing.
+        Interrupted = "interrupted",
+    }
+}
+
+/// Counters a run reports as it goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub total: i64,
+    pub processed: i64,
+    pub synced: i64,
+    pub flagged: i64,
+    pub errors: i64,
+    pub api_calls: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub id: RunId,
+    pub org_id: OrgId,
+    pub kind: RunKind,
+    pub trigger: Trigger,
+    pub slot_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+    pub worker_id: Option<String>,
+    pub requested_by: Option<UserId>,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub counts: RunCounts,
+    pub error_detail: Option<String>,
+}
+
+const COLUMNS: &str = "id, org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, \
+    heartbeat_at, finished_at, total, processed, synced, flagged, errors, api_calls, error_detail";
+
+fn from_row(row: &AnyRow) -> Result<Run, StoreError> {
+    Ok(Run {
+        id: RunId(get(row, "id")?),
+        org_id: OrgId(get(row, "org_id")?),
+        kind: parse(row, "kind")?,
+        trigger: parse(row, "trigger_kind")?,
+        slot_at: opt_from_ms(get(row, "slot_at")?),
+        status: parse(row, "status")?,
+        worker_id: get(row, "worker_id")?,
+        requested_by: get::<Option<i64>>(row, "requested_by")?.map(UserId),
+        started_at: from_ms(get(row, "started_at")?),
+        heartbeat_at: from_ms(get(row, "heartbeat_at")?),
+        finished_at: opt_from_ms(get(row, "finished_at")?),
+        counts: RunCounts {
+            total: get(row, "total")?,
+            processed: get(row, "processed")?,
+            synced: get(row, "synced")?,
+            flagged: get(row, "flagged")?,
+            errors: get(row, "errors")?,
+            api_calls: get(row, "api_calls")?,
+        },
+        error_detail: get(row, "error_detail")?,
+    })
+}
+
+/// Who starts a run and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStart {
+    pub kind: RunKind,
+    pub trigger: Trigger,
+    /// The scheduled slot; unique per organization and kind.
+    pub slot_at: Option<DateTime<Utc>>,
+    pub worker_id: String,
+    pub requested_by: Option<UserId>,
+}
+
+impl Store {
+    /// Starts a run. For a scheduled slot another instance may have taken it
+    /// already: then `None`, and this instance must not run it.
+    pub async fn start_run(&self, org: OrgId, start: &RunStart, now: DateTime<Utc>) -> Result<Option<RunId>, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO job_runs (org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(org.get())
+        .bind(start.kind.as_str())
+        .bind(start.trigger.as_str())
+        .bind(start.slot_at.map(to_ms))
+        .bind(RunStatus::Running.as_str())
+        .bind(&start.worker_id)
+        .bind(start.requested_by.map(UserId::get))
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| get(&r, "id").map(RunId)).transpose()
+    }
+
+    /// Stores progress and proves the worker is alive.
+    pub async fn heartbeat_run(&self, org: OrgId, id: RunId, counts: RunCounts, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write_run(org, id, None, counts, None, now).await
+    }
+
+    pub async fn finish_run(
+        &self,
+        org: OrgId,
+        id: RunId,
+        status: RunStatus,
+        counts: RunCounts,
+        error_detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write_run(org, id, Some(status), counts, error_detail, now).await
+    }
+
+    async fn write_run(
+        &self,
+        org: OrgId,
+        id: RunId,
+        finished: Option<RunStatus>,
+        c: RunCounts,
+        error_detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Only a running run changes: an interrupted one stays interrupted
+        // even if its worker was merely slow and comes back.
+        let done = sqlx::query(
+            "UPDATE job_runs SET total = $1, processed = $2, synced = $3, flagged = $4, errors = $5, api_calls = $6, \
+             heartbeat_at = $7, status = COALESCE($8, status), finished_at = CASE WHEN $8 IS NULL THEN NULL ELSE $7 END, \
+             error_detail = COALESCE($9, error_detail) \
+             WHERE org_id = $10 AND id = $11 AND status = 'running'",
+        )
+        .bind(c.total)
+        .bind(c.processed)
+        .bind(c.synced)
+        .bind(c.flagged)
+        .bind(c.errors)
+        .bind(c.api_calls)
+        .bind(to_ms(now))
+        .bind(finished.map(RunStatus::as_str))
+        .bind(error_detail)
+        .bind(org.get())
+        .bind(id.get())
+        .execute(&self.pool)
+        .await?;
+        match done.rows_affected() {
+            0 => Err(StoreError::Conflict(format!("run {id} is not running"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Marks runs whose worker stopped sending heartbeats as interrupted
+    /// (all organizations: this is housekeeping). Returns how many.
+    pub async fn interrupt_stale_runs(&self, heartbeat_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \
+             error_detail = 'the worker stopped before finishing' \
+             WHERE status = 'running' AND heartbeat_at < $2",
+        )
+        .bind(to_ms(now))
+        .bind(to_ms(heartbeat_before))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn run(&self, org: OrgId, id: RunId) -> Result<Run, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM job_runs WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("run"))
+    }
+
+    /// The newest runs first.
+    pub async fn recent_runs(&self, org: OrgId, limit: u32) -> Result<Vec<Run>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM job_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2");
+        let rows = sqlx::query(&sql).bind(org.get()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+}

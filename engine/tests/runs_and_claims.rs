@@ -1,0 +1,176 @@
+//! Work distribution on both databases: scheduled slots run once, claims
+//! never overlap, and a crashed worker's leftovers are recovered.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, OrgId, SyncStatus};
+use engine::on_both_backends;
+use engine::store::{
+    EventKind, NewAppointment, NewOrganization, NewSyncEvent, RunCounts, RunKind, RunStart, RunStatus, Store,
+    SyncState, Trigger,
+};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 11, 6, 0, 0).unwrap()
+}
+
+async fn org(store: &Store) -> OrgId {
+    let new = NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, now()).await.unwrap().id
+}
+
+async fn appointments(store: &Store, org: OrgId, n: usize) -> Vec<AppointmentId> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let starts_at = now() + Duration::hours(i as i64 + 1);
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: format!("Kunde {i}"),
+            customer_email: None,
+            customer_phone: None,
+            service: "Schnitt".into(),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Api,
+            calcom_booking_uid: Some(format!("uid{i}")),
+            calcom_event_type_id: None,
+        };
+        ids.push(store.insert_appointment(org, &new, "t", now()).await.unwrap().id);
+    }
+    ids
+}
+
+fn scheduled(kind: RunKind, slot: DateTime<Utc>, worker: &str) -> RunStart {
+    RunStart { kind, trigger: Trigger::Schedule, slot_at: Some(slot), worker_id: worker.into(), requested_by: None }
+}
+
+on_both_backends!(a_scheduled_slot_runs_once_across_instances, |db| async move {
+    let store = db.store.clone();
+    let org = org(&store).await;
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.start_run(org, &scheduled(RunKind::Cycle, now(), &format!("worker-{i}")), now()).await.unwrap()
+            })
+        })
+        .collect();
+    let mut started = 0;
+    for task in tasks {
+        started += task.await.unwrap().is_some() as usize;
+    }
+    assert_eq!(started, 1, "exactly one instance runs the 06:00 slot");
+    assert!(store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "w"), now()).await.unwrap().is_some());
+    assert!(store.start_run(org, &scheduled(RunKind::Cycle, now() + Duration::hours(6), "w"), now()).await.unwrap().is_some());
+    let manual = RunStart { kind: RunKind::Cycle, trigger: Trigger::Manual, slot_at: None, worker_id: "w".into(), requested_by: None };
+    assert!(store.start_run(org, &manual, now()).await.unwrap().is_some());
+    assert!(store.start_run(org, &manual, now()).await.unwrap().is_some(), "manual runs are never deduplicated");
+    assert_eq!(store.recent_runs(org, 10).await.unwrap().len(), 5);
+});
+
+on_both_backends!(runs_record_progress_and_finish, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    let id = store.start_run(org, &scheduled(RunKind::Cycle, now(), "w1"), now()).await.unwrap().unwrap();
+    let half = RunCounts { total: 10, processed: 5, synced: 4, flagged: 1, errors: 0, api_calls: 1 };
+    store.heartbeat_run(org, id, half, now() + Duration::seconds(5)).await.unwrap();
+    let run = store.run(org, id).await.unwrap();
+    assert_eq!((run.status, run.counts, run.finished_at), (RunStatus::Running, half, None));
+    let all = RunCounts { processed: 10, synced: 9, ..half };
+    store.finish_run(org, id, RunStatus::Succeeded, all, None, now() + Duration::seconds(9)).await.unwrap();
+    let run = store.run(org, id).await.unwrap();
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.counts, all);
+    assert_eq!(run.finished_at, Some(now() + Duration::seconds(9)));
+    assert!(store.heartbeat_run(org, id, all, now()).await.is_err(), "a finished run stays finished");
+});
+
+on_both_backends!(a_dead_workers_run_is_marked_interrupted, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    let dead = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().unwrap();
+    let alive = store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "alive"), now()).await.unwrap().unwrap();
+    store.heartbeat_run(org, alive, RunCounts::default(), now() + Duration::minutes(4)).await.unwrap();
+    let later = now() + Duration::minutes(5);
+    assert_eq!(store.interrupt_stale_runs(later - Duration::minutes(2), later).await.unwrap(), 1);
+    assert_eq!(store.run(org, dead).await.unwrap().status, RunStatus::Interrupted);
+    assert_eq!(store.run(org, alive).await.unwrap().status, RunStatus::Running);
+    let late = store.finish_run(org, dead, RunStatus::Succeeded, RunCounts::default(), None, later).await;
+    assert!(late.is_err(), "a worker coming back late cannot overwrite the interruption");
+});
+
+on_both_backends!(concurrent_claims_never_overlap, |db| async move {
+    let store = db.store.clone();
+    let org = org(&store).await;
+    let ids = appointments(&store, org, 60).await;
+    let tasks: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim_due(org, &format!("w{w}"), now(), Duration::minutes(5), 7).await.unwrap();
+                    if batch.is_empty() {
+                        break mine;
+                    }
+                    mine.extend(batch.into_iter().map(|a| a.id));
+                }
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for task in tasks {
+        for id in task.await.unwrap() {
+            total += 1;
+            seen.insert(id);
+        }
+    }
+    assert_eq!(total, 60, "no appointment was claimed twice");
+    assert_eq!(seen, ids.into_iter().collect::<HashSet<_>>());
+});
+
+on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    let ids = appointments(store, org, 3).await;
+    let first = store.claim_due(org, "crashed", now(), Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(store.claim_due(org, "other", now() + Duration::minutes(1), Duration::minutes(5), 10).await.unwrap().is_empty());
+
+    let state = SyncState {
+        status: SyncStatus::Synced,
+        error_code: None,
+        error_detail: None,
+        attempts: 0,
+        last_verified_at: Some(now()),
+        next_verification_at: Some(now() + Duration::hours(6)),
+        requires_manual_review: false,
+    };
+    let event = NewSyncEvent {
+        appointment_id: Some(ids[0]),
+        kind: EventKind::Verification,
+        result: Some("synced".into()),
+        attempt: Some(1),
+        duration_ms: Some(3),
+        detail: None,
+        actor: "system".into(),
+        actor_user_id: None,
+        at: now(),
+    };
+    store.set_sync_state(org, ids[0], &state, &event).await.unwrap();
+
+    let after_lease = now() + Duration::minutes(6);
+    let reclaimed = store.claim_due(org, "other", after_lease, Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(reclaimed.iter().map(|a| a.id).collect::<Vec<_>>(), ids[1..], "lapsed claims come back; the verified one is not due");
+    assert_eq!(store.count_due(org, after_lease).await.unwrap(), 2);
+    let at_next_cycle = store.claim_due(org, "other", now() + Duration::hours(6), Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(
+        at_next_cycle.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [ids[1], ids[2], ids[0]],
+        "soonest due first; the verified one is due again at its next cycle"
+    );
+});
