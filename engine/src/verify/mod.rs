@@ -2,7 +2,11 @@
 //! answered. The pieces here are pure (no I/O), so every rule of the spec
 //! is tested directly:
 //! - `ladder`: when the next attempt is due (immediate, +1 min, +5 min, then a person);
-//! - `circuit`: stop calling Cal.com while it is down, per organization.
+//! - `circuit`: stop calling Cal.com while it is down, per organization;
+//! - `compare`: which fields of an appointment and its booking differ;
+//! - `rules`: from evidence to the new sync state, issue and history entry.
 
 pub mod circuit;
+pub mod compare;
 pub mod ladder;
+pub mod rules;

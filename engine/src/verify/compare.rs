@@ -1,0 +1,177 @@
+//! DATA_MISMATCH detection: our appointment against Cal.com's booking,
+//! comparing instants (never wall-clock strings), the status mapping, and
+//! the attendee email where both sides have one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::AppointmentStatus;
+use crate::store::Appointment;
+
+/// Cal.com's booking status (API v2 spelling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoteStatus {
+    Accepted,
+    Pending,
+    Cancelled,
+    Rejected,
+}
+
+/// The facts about a Cal.com booking that verification compares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteBooking {
+    pub uid: String,
+    pub status: RemoteStatus,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub attendee_emails: Vec<String>,
+    pub rescheduled_to_uid: Option<String>,
+}
+
+/// One field that differs, with both values as people read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    pub field: String,
+    pub ours: String,
+    pub calcom: String,
+}
+
+/// Whether our status and Cal.com's say the same thing: a live appointment
+/// is accepted or pending there; a cancelled one is cancelled or rejected.
+fn statuses_agree(ours: AppointmentStatus, theirs: RemoteStatus) -> bool {
+    let ours_live = !matches!(ours, AppointmentStatus::Cancelled);
+    let theirs_live = matches!(theirs, RemoteStatus::Accepted | RemoteStatus::Pending);
+    ours_live == theirs_live
+}
+
+fn remote_status_name(status: RemoteStatus) -> &'static str {
+    match status {
+        RemoteStatus::Accepted => "accepted",
+        RemoteStatus::Pending => "pending",
+        RemoteStatus::Cancelled => "cancelled",
+        RemoteStatus::Rejected => "rejected",
+    }
+}
+
+pub fn differences(ours: &Appointment, theirs: &RemoteBooking) -> Vec<Difference> {
+    let mut diffs = Vec::new();
+    let mut differ = |field: &str, a: String, b: String| diffs.push(Difference { field: field.into(), ours: a, calcom: b });
+    if ours.starts_at != theirs.start {
+        differ("start", ours.starts_at.to_rfc3339(), theirs.start.to_rfc3339());
+    }
+    if ours.ends_at != theirs.end {
+        differ("end", ours.ends_at.to_rfc3339(), theirs.end.to_rfc3339());
+    }
+    if !statuses_agree(ours.status, theirs.status) {
+        differ("status", ours.status.as_str().into(), remote_status_name(theirs.status).into());
+    }
+    if let Some(email) = ours.customer_email.as_deref() {
+        let known = !theirs.attendee_emails.is_empty();
+        let matches = theirs.attendee_emails.iter().any(|e| e.eq_ignore_ascii_case(email));
+        if known && !matches {
+            differ("attendee_email", email.into(), theirs.attendee_emails.join(", "));
+        }
+    }
+    diffs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AppointmentId, AppointmentSource, OrgId, SyncStatus};
+    use crate::store::SyncState;
+    use chrono::{Duration, TimeZone};
+
+    fn ours() -> Appointment {
+        let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+        Appointment {
+            id: AppointmentId(1236),
+            org_id: OrgId(1),
+            external_id: None,
+            customer_name: "Tom Klein".into(),
+            customer_email: Some("tom.klein@example.com".into()),
+            customer_phone: None,
+            service: "Herrenschnitt".into(),
+            starts_at: start,
+            ends_at: start + Duration::minutes(45),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Retell,
+            calcom_booking_uid: Some("abc".into()),
+            calcom_event_type_id: None,
+            sync: SyncState {
+                status: SyncStatus::Pending,
+                error_code: None,
+                error_detail: None,
+                attempts: 0,
+                last_verified_at: None,
+                next_verification_at: None,
+                requires_manual_review: false,
+            },
+            created_at: start,
+            updated_at: start,
+        }
+    }
+
+    fn theirs() -> RemoteBooking {
+        let a = ours();
+        RemoteBooking {
+            uid: "abc".into(),
+            status: RemoteStatus::Accepted,
+            start: a.starts_at,
+            end: a.ends_at,
+            attendee_emails: vec!["Tom.Klein@example.com".into()],
+            rescheduled_to_uid: None,
+        }
+    }
+
+    #[test]
+    fn the_same_instant_in_another_zone_is_no_difference() {
+        let mut b = theirs();
+        b.start = chrono::DateTime::parse_from_rfc3339("2025-10-13T10:00:00+02:00").unwrap().with_timezone(&Utc);
+        assert!(differences(&ours(), &b).is_empty());
+    }
+
+    #[test]
+    fn moved_time_is_reported_with_both_values() {
+        let mut b = theirs();
+        b.start += Duration::hours(1);
+        b.end += Duration::hours(1);
+        let d = differences(&ours(), &b);
+        assert_eq!(d.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["start", "end"]);
+        assert_eq!(d[0].ours, "2025-10-13T08:00:00+00:00");
+        assert_eq!(d[0].calcom, "2025-10-13T09:00:00+00:00");
+    }
+
+    #[test]
+    fn status_mapping() {
+        let mut a = ours();
+        for (theirs_status, agree) in [
+            (RemoteStatus::Accepted, true),
+            (RemoteStatus::Pending, true),
+            (RemoteStatus::Cancelled, false),
+            (RemoteStatus::Rejected, false),
+        ] {
+            let mut b = theirs();
+            b.status = theirs_status;
+            assert_eq!(differences(&a, &b).is_empty(), agree, "scheduled vs {theirs_status:?}");
+        }
+        a.status = AppointmentStatus::Cancelled;
+        let mut b = theirs();
+        b.status = RemoteStatus::Rejected;
+        assert!(differences(&a, &b).is_empty(), "cancelled ↔ rejected agree");
+    }
+
+    #[test]
+    fn email_compared_only_when_both_sides_have_one() {
+        let mut b = theirs();
+        b.attendee_emails = vec!["someone@else.de".into()];
+        assert_eq!(differences(&ours(), &b)[0].field, "attendee_email");
+        b.attendee_emails.clear();
+        assert!(differences(&ours(), &b).is_empty());
+        let mut a = ours();
+        a.customer_email = None;
+        assert!(differences(&a, &theirs()).is_empty());
+    }
+}
