@@ -26,7 +26,15 @@ pub struct RemoteBooking {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub attendee_emails: Vec<String>,
+    pub attendee_phones: Vec<String>,
     pub rescheduled_to_uid: Option<String>,
+}
+
+impl RemoteBooking {
+    /// Accepted or pending: a booking that will happen.
+    pub fn is_live(&self) -> bool {
+        matches!(self.status, RemoteStatus::Accepted | RemoteStatus::Pending)
+    }
 }
 
 /// One field that differs, with both values as people read them.
@@ -122,6 +130,7 @@ mod tests {
             start: a.starts_at,
             end: a.ends_at,
             attendee_emails: vec!["Tom.Klein@example.com".into()],
+            attendee_phones: vec![],
             rescheduled_to_uid: None,
         }
     }

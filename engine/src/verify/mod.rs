@@ -4,9 +4,11 @@
 //! - `ladder`: when the next attempt is due (immediate, +1 min, +5 min, then a person);
 //! - `circuit`: stop calling Cal.com while it is down, per organization;
 //! - `compare`: which fields of an appointment and its booking differ;
-//! - `rules`: from evidence to the new sync state, issue and history entry.
+//! - `rules`: from evidence to the new sync state, issue and history entry;
+//! - `window`: a complete Cal.com listing diffed against our appointments.
 
 pub mod circuit;
 pub mod compare;
 pub mod ladder;
 pub mod rules;
+pub mod window;

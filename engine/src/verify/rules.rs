@@ -249,6 +249,7 @@ mod tests {
             start: t0(),
             end: t0() + Duration::minutes(30),
             attendee_emails: vec![],
+            attendee_phones: vec![],
             rescheduled_to_uid: None,
         }
     }
