@@ -304,3 +304,30 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Points the appointment at a (new) Cal.com booking: after matching a
+    /// uid-less appointment, or following a reschedule.
+    pub async fn link_booking(
+        &self,
+        org: OrgId,
+        id: AppointmentId,
+        uid: &str,
+        event: &NewSyncEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE appointments SET calcom_booking_uid = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
+            .bind(uid)
+            .bind(to_ms(event.at))
+            .bind(org.get())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("appointment"));
+        }
+        events::insert(&mut *tx, org, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

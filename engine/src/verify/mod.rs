@@ -11,4 +11,6 @@ pub mod circuit;
 pub mod compare;
 pub mod ladder;
 pub mod rules;
+pub mod service;
+pub mod source;
 pub mod window;

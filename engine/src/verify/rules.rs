@@ -88,6 +88,12 @@ fn confirming_not_found(state: &SyncState) -> bool {
     state.status == SyncStatus::VerificationPending && state.error_code.is_none() && state.attempts > 0
 }
 
+/// A person has been asked to look at it because Cal.com definitely said
+/// something (not found, or different). Only another definite answer changes that.
+fn flagged_by_evidence(state: &SyncState) -> bool {
+    state.requires_manual_review && matches!(state.error_code, Some(ErrorCode::OrphanedLocal | ErrorCode::DataMismatch))
+}
+
 fn retrying_errors(state: &SyncState) -> bool {
     state.status == SyncStatus::Failed && state.error_code == Some(ErrorCode::VerificationError)
 }
@@ -132,6 +138,20 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
             outcome: Outcome::Mismatch,
             issue: IssueAction::Open(ErrorCode::DataMismatch),
             attempt: Some(previous.attempts + 1),
+        },
+        Evidence::NotFound { detail } if previous.status == SyncStatus::OrphanedLocal => Decision {
+            // Already confirmed: it stays an orphan (and its issue stays open).
+            state: SyncState { attempts: previous.attempts + 1, error_detail: Some(detail.clone()), ..base },
+            outcome: Outcome::NotFound,
+            issue: IssueAction::Open(ErrorCode::OrphanedLocal),
+            attempt: Some(previous.attempts + 1),
+        },
+        Evidence::Transient { .. } if flagged_by_evidence(previous) => Decision {
+            // No answer says nothing: the flag and its issue stand as they are.
+            state: previous.clone(),
+            outcome: Outcome::Error,
+            issue: IssueAction::None,
+            attempt: None,
         },
         Evidence::NotFound { detail } => {
             let attempt = attempt_number(previous, confirming_not_found(previous));
@@ -348,6 +368,15 @@ mod tests {
         assert!(d[0].state.requires_manual_review);
         assert_eq!(d[0].issue, IssueAction::Open(ErrorCode::DataMismatch));
         assert_eq!(d[0].state.error_detail.as_deref(), Some("Differs from Cal.com: start: ours 10:00 / Cal.com 11:00"));
+    }
+
+    #[test]
+    fn a_confirmed_orphan_stays_one_through_404s_and_errors() {
+        let d = run(&[not_found(), not_found(), not_found(), not_found(), timeout()]);
+        assert_eq!(d[3].state.status, SyncStatus::OrphanedLocal);
+        assert_eq!(d[3].issue, IssueAction::Open(ErrorCode::OrphanedLocal), "finds the open issue, opens no second");
+        assert_eq!(d[4].state, d[3].state, "a timeout changes no belief");
+        assert_eq!(d[4].issue, IssueAction::None);
     }
 
     #[test]

@@ -1,0 +1,218 @@
+//! The verifier: asks Cal.com about appointments (through the circuit
+//! breaker), applies the rules, and records the outcome, the history entry
+//! and the review-queue change.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::circuit::{Admission, Circuits};
+use super::compare::{differences, RemoteBooking};
+use super::ladder::RetryLadder;
+use super::rules::{decide, Decision, Evidence, IssueAction, Schedule};
+use super::source::{BookingSource, SourceError};
+use crate::clock::Clock;
+use crate::domain::OrgId;
+use crate::schedule::LocalSchedule;
+use crate::store::{
+    Appointment, EventKind, IssueSubject, NewIssue, NewSyncEvent, Opened, Organization, Resolution, Store, StoreError,
+};
+
+/// How far around an appointment's start to look for a uid-less match.
+const MATCH_SLACK: i64 = 1;
+
+/// The result of verifying one appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub decision: Decision,
+    /// Set when the verification opened (or found open) a review issue.
+    pub issue: Option<Opened>,
+}
+
+#[derive(Clone)]
+pub struct Verifier {
+    store: Store,
+    circuits: Arc<Circuits>,
+    ladder: RetryLadder,
+    clock: Arc<dyn Clock>,
+}
+
+impl Verifier {
+    pub fn new(store: Store, circuits: Arc<Circuits>, ladder: RetryLadder, clock: Arc<dyn Clock>) -> Verifier {
+        Verifier { store, circuits, ladder, clock }
+    }
+
+    pub fn circuits(&self) -> &Circuits {
+        &self.circuits
+    }
+
+    /// Verifies one appointment against Cal.com and records the outcome.
+    pub async fn verify_one<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        appointment: &Appointment,
+    ) -> Result<Verified, StoreError> {
+        let started = self.clock.now();
+        let (evidence, relink) = self.gather(org.id, source, appointment, started).await;
+        if let Some(uid) = relink {
+            let event = self.event(appointment, EventKind::Updated, None, None, Some(format!("Linked to Cal.com booking {uid}")));
+            self.store.link_booking(org.id, appointment.id, &uid, &event).await?;
+        }
+        self.apply(org, appointment, &evidence, started).await
+    }
+
+    /// Records what `evidence` means for the appointment.
+    pub async fn apply(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        evidence: &Evidence,
+        started: DateTime<Utc>,
+    ) -> Result<Verified, StoreError> {
+        let now = self.clock.now();
+        let schedule = Schedule { ladder: &self.ladder, now, next_cycle: next_cycle(org, now) };
+        let decision = decide(&appointment.sync, evidence, &schedule);
+        let detail = decision.state.error_detail.clone();
+        let mut event = self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
+        event.duration_ms = Some((now - started).num_milliseconds().max(0));
+        self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+
+        let subject = IssueSubject::Appointment(appointment.id);
+        let issue = match decision.issue {
+            IssueAction::None => None,
+            IssueAction::ResolveAll => {
+                self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
+                None
+            }
+            IssueAction::Open(code) => {
+                let (snapshot, diffs) = match evidence {
+                    Evidence::Differs(booking, diffs) => (to_json(booking), serde_json::to_string(diffs).ok()),
+                    _ => (None, None),
+                };
+                let new = NewIssue {
+                    code,
+                    subject,
+                    calcom_snapshot: snapshot,
+                    differences: diffs,
+                    detail: decision.state.error_detail.clone(),
+                };
+                Some(self.store.open_issue(org.id, &new, now).await?)
+            }
+        };
+        Ok(Verified { decision, issue })
+    }
+
+    /// Asks Cal.com, returning the evidence and, if the appointment should
+    /// point at another booking, its uid.
+    async fn gather<S: BookingSource>(
+        &self,
+        org: OrgId,
+        source: &S,
+        appointment: &Appointment,
+        now: DateTime<Utc>,
+    ) -> (Evidence, Option<String>) {
+        if let Admission::Rejected { retry_at } = self.circuits.admit(org, now) {
+            return (Evidence::CircuitOpen { retry_at }, None);
+        }
+        let answer = match appointment.calcom_booking_uid.as_deref() {
+            Some(uid) => self.by_uid(source, uid).await,
+            None => self.by_match(source, appointment).await,
+        };
+        match answer {
+            Ok(Some((booking, relink))) => {
+                self.circuits.record_success(org);
+                let diffs = differences(appointment, &booking);
+                let evidence = if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
+                (evidence, relink)
+            }
+            Ok(None) => {
+                self.circuits.record_success(org);
+                let detail = match appointment.calcom_booking_uid.as_deref() {
+                    Some(uid) => format!("Booking ID \"{uid}\" not found in Cal.com"),
+                    None => "No Cal.com booking at this time for this customer".to_owned(),
+                };
+                (Evidence::NotFound { detail }, None)
+            }
+            Err(SourceError::Unauthorized) => {
+                // Cal.com answered; the key is the problem, not Cal.com's health.
+                self.circuits.record_success(org);
+                (Evidence::Unauthorized, None)
+            }
+            Err(SourceError::Transient(detail)) => {
+                self.circuits.record_failure(org, self.clock.now());
+                (Evidence::Transient { detail }, None)
+            }
+        }
+    }
+
+    /// The booking for `uid`, following reschedules to the live booking.
+    async fn by_uid<S: BookingSource>(
+        &self,
+        source: &S,
+        uid: &str,
+    ) -> Result<Option<(RemoteBooking, Option<String>)>, SourceError> {
+        let Some(mut booking) = source.booking(uid).await? else {
+            return Ok(None);
+        };
+        let mut hops = 0;
+        while let (Some(next), true) = (booking.rescheduled_to_uid.clone(), hops < 5) {
+            match source.booking(&next).await? {
+                Some(b) => booking = b,
+                None => break,
+            }
+            hops += 1;
+        }
+        let relink = (booking.uid != uid).then(|| booking.uid.clone());
+        Ok(Some((booking, relink)))
+    }
+
+    /// A uid-less appointment: the live booking at its start for its customer.
+    async fn by_match<S: BookingSource>(
+        &self,
+        source: &S,
+        appointment: &Appointment,
+    ) -> Result<Option<(RemoteBooking, Option<String>)>, SourceError> {
+        let slack = Duration::minutes(MATCH_SLACK);
+        let listing = source.list_window(appointment.starts_at - slack, appointment.starts_at + slack).await?;
+        let diff = super::window::diff_window(std::slice::from_ref(appointment), &listing.bookings);
+        Ok(diff.findings.into_iter().find_map(|(_, finding)| match finding {
+            super::window::Finding::Found { booking, relink } => Some((booking, relink)),
+            _ => None,
+        }))
+    }
+
+    fn event(
+        &self,
+        appointment: &Appointment,
+        kind: EventKind,
+        result: Option<&str>,
+        attempt: Option<i64>,
+        detail: Option<String>,
+    ) -> NewSyncEvent {
+        NewSyncEvent {
+            appointment_id: Some(appointment.id),
+            kind,
+            result: result.map(str::to_owned),
+            attempt,
+            duration_ms: None,
+            detail,
+            actor: "system".into(),
+            actor_user_id: None,
+            at: self.clock.now(),
+        }
+    }
+}
+
+/// When the organization's regular cycle looks next; six hours if its cron
+/// expression cannot be read (settings validate it, so this is a fallback).
+pub fn next_cycle(org: &Organization, now: DateTime<Utc>) -> DateTime<Utc> {
+    LocalSchedule::parse(&org.cycle_cron, org.time_zone)
+        .ok()
+        .and_then(|s| s.next_slot(now))
+        .unwrap_or(now + Duration::hours(6))
+}
+
+fn to_json(booking: &RemoteBooking) -> Option<String> {
+    serde_json::to_string(booking).ok()
+}

@@ -1,0 +1,250 @@
+//! The verifier's rules end to end through the store on both databases, with
+//! an in-memory Cal.com and a manual clock. (The same flows against the
+//! Cal.com simulator over HTTP belong to the engine's integration suite.)
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use engine::clock::{Clock, ManualClock};
+use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
+use engine::on_both_backends;
+use engine::store::{Appointment, IssueSubject, NewAppointment, NewOrganization, Opened, Organization, Resolution, Store};
+use engine::verify::circuit::{CircuitConfig, Circuits};
+use engine::verify::compare::{RemoteBooking, RemoteStatus};
+use engine::verify::ladder::RetryLadder;
+use engine::verify::service::Verifier;
+use engine::verify::source::{BookingSource, Listing, SourceError};
+
+#[derive(Default)]
+struct FakeCalcom {
+    bookings: Mutex<HashMap<String, RemoteBooking>>,
+    fault: Mutex<Option<SourceError>>,
+}
+
+impl FakeCalcom {
+    fn put(&self, b: RemoteBooking) {
+        self.bookings.lock().unwrap().insert(b.uid.clone(), b);
+    }
+    fn fail_with(&self, fault: Option<SourceError>) {
+        *self.fault.lock().unwrap() = fault;
+    }
+    fn check(&self) -> Result<(), SourceError> {
+        self.fault.lock().unwrap().clone().map_or(Ok(()), Err)
+    }
+}
+
+impl BookingSource for FakeCalcom {
+    async fn booking(&self, uid: &str) -> Result<Option<RemoteBooking>, SourceError> {
+        self.check()?;
+        Ok(self.bookings.lock().unwrap().get(uid).cloned())
+    }
+
+    async fn list_window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Listing, SourceError> {
+        self.check()?;
+        let bookings = self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
+        Ok(Listing { bookings, api_calls: 1 })
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 11, 8, 0, 0).unwrap()
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap()
+}
+
+struct World {
+    store: Store,
+    org: Organization,
+    clock: ManualClock,
+    calcom: FakeCalcom,
+    verifier: Verifier,
+}
+
+async fn world(store: Store) -> World {
+    let org = store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .await
+        .unwrap();
+    let clock = ManualClock::at(t0());
+    let circuits = Arc::new(Circuits::new(CircuitConfig::default()));
+    let verifier = Verifier::new(store.clone(), circuits, RetryLadder::default(), Arc::new(clock.clone()));
+    World { store, org, clock, calcom: FakeCalcom::default(), verifier }
+}
+
+impl World {
+    async fn appointment(&self, uid: Option<&str>, email: &str) -> Appointment {
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: "Tom Klein".into(),
+            customer_email: Some(email.into()),
+            customer_phone: None,
+            service: "Herrenschnitt".into(),
+            starts_at: start(),
+            ends_at: start() + Duration::minutes(45),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Retell,
+            calcom_booking_uid: uid.map(Into::into),
+            calcom_event_type_id: None,
+        };
+        self.store.insert_appointment(self.org.id, &new, "test", self.clock.now()).await.unwrap()
+    }
+
+    async fn verify(&self, a: &Appointment) -> engine::verify::service::Verified {
+        let current = self.store.appointment(self.org.id, a.id).await.unwrap();
+        self.verifier.verify_one(&self.org, &self.calcom, &current).await.unwrap()
+    }
+
+    async fn reload(&self, a: &Appointment) -> Appointment {
+        self.store.appointment(self.org.id, a.id).await.unwrap()
+    }
+}
+
+fn booking(uid: &str, email: &str) -> RemoteBooking {
+    RemoteBooking {
+        uid: uid.into(),
+        status: RemoteStatus::Accepted,
+        start: start(),
+        end: start() + Duration::minutes(45),
+        attendee_emails: vec![email.into()],
+        attendee_phones: vec![],
+        rescheduled_to_uid: None,
+    }
+}
+
+on_both_backends!(a_matching_booking_is_synced, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("abc", "tom@example.com"));
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    let v = w.verify(&a).await;
+    assert_eq!(v.decision.state.status, SyncStatus::Synced);
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::Synced);
+    assert_eq!(a.sync.last_verified_at, Some(t0()));
+    let history = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+    assert_eq!(history[0].result.as_deref(), Some("synced"));
+});
+
+on_both_backends!(a_silent_delete_is_flagged_after_three_attempts_with_one_issue, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(Some("abc-def-123"), "tom@example.com").await;
+    let mut opened = Vec::new();
+    for (i, wait) in [0, 1, 5].into_iter().enumerate() {
+        w.clock.advance(Duration::minutes(wait));
+        let v = w.verify(&a).await;
+        let expected = if i < 2 { SyncStatus::VerificationPending } else { SyncStatus::OrphanedLocal };
+        assert_eq!(v.decision.state.status, expected, "attempt {}", i + 1);
+        opened.extend(v.issue);
+    }
+    assert_eq!(opened.len(), 1);
+    assert!(matches!(opened[0], Opened::New(_)));
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.error_code, Some(ErrorCode::OrphanedLocal));
+    assert!(a.sync.requires_manual_review);
+    assert_eq!(a.sync.attempts, 3);
+
+    // A later verification that finds it again opens nothing new.
+    let again = w.verify(&a).await;
+    assert!(matches!(again.issue, Some(Opened::AlreadyOpen(_))));
+
+    // It shows up in Cal.com after all: synced, issue auto-resolved.
+    w.calcom.put(booking("abc-def-123", "tom@example.com"));
+    w.verify(&a).await;
+    let issues = w.store.open_issues_for(w.org.id, &IssueSubject::Appointment(a.id)).await.unwrap();
+    assert!(issues.is_empty());
+    let closed = w.store.issue(w.org.id, opened[0].id()).await.unwrap();
+    assert_eq!(closed.resolution, Some(Resolution::AutoResolved));
+});
+
+on_both_backends!(an_outage_flags_nothing_and_opens_the_circuit, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut appts = Vec::new();
+    for i in 0..8 {
+        w.calcom.put(booking(&format!("u{i}"), "tom@example.com"));
+        appts.push(w.appointment(Some(&format!("u{i}")), "tom@example.com").await);
+    }
+    w.calcom.fail_with(Some(SourceError::Transient("HTTP 503".into())));
+    for a in &appts {
+        let v = w.verify(a).await;
+        assert!(v.issue.is_none());
+    }
+    for (i, a) in appts.iter().enumerate() {
+        let a = w.reload(a).await;
+        assert!(!a.sync.requires_manual_review);
+        assert_ne!(a.sync.status, SyncStatus::OrphanedLocal);
+        let code = a.sync.error_code.unwrap();
+        assert_eq!(code, if i < 5 { ErrorCode::VerificationError } else { ErrorCode::CircuitOpen }, "appointment {i}");
+        if i >= 5 {
+            assert_eq!(a.sync.attempts, 0, "an open circuit consumes no attempt");
+        }
+    }
+    // Cal.com recovers; after the open period the probe succeeds and everything syncs.
+    w.calcom.fail_with(None);
+    w.clock.advance(Duration::seconds(61));
+    for a in &appts {
+        w.verify(a).await;
+    }
+    for a in &appts {
+        assert_eq!(w.reload(a).await.sync.status, SyncStatus::Synced);
+    }
+    assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());
+});
+
+on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut moved = booking("abc", "tom@example.com");
+    moved.start += Duration::hours(2);
+    moved.end += Duration::hours(2);
+    w.calcom.put(moved);
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    let v = w.verify(&a).await;
+    let issue = w.store.issue(w.org.id, v.issue.unwrap().id()).await.unwrap();
+    assert_eq!(issue.code, ErrorCode::DataMismatch);
+    let diffs: serde_json::Value = serde_json::from_str(issue.differences.as_deref().unwrap()).unwrap();
+    assert_eq!(diffs[0]["field"], "start");
+    assert_eq!(diffs[0]["ours"], "2025-10-13T08:00:00+00:00");
+    assert_eq!(diffs[0]["calcom"], "2025-10-13T10:00:00+00:00");
+    assert!(issue.calcom_snapshot.unwrap().contains("\"uid\":\"abc\""));
+});
+
+on_both_backends!(a_reschedule_is_followed_and_relinked, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut old = booking("old", "tom@example.com");
+    old.status = RemoteStatus::Cancelled;
+    old.rescheduled_to_uid = Some("new".into());
+    w.calcom.put(old);
+    w.calcom.put(booking("new", "tom@example.com"));
+    let a = w.appointment(Some("old"), "tom@example.com").await;
+    let v = w.verify(&a).await;
+    assert_eq!(v.decision.state.status, SyncStatus::Synced, "same time, now under the new uid");
+    assert_eq!(w.reload(&a).await.calcom_booking_uid.as_deref(), Some("new"));
+});
+
+on_both_backends!(a_uid_less_appointment_is_matched_before_it_is_called_orphan, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("found-by-email", "Tom@Example.com"));
+    let a = w.appointment(None, "tom@example.com").await;
+    assert_eq!(w.verify(&a).await.decision.state.status, SyncStatus::Synced);
+    assert_eq!(w.reload(&a).await.calcom_booking_uid.as_deref(), Some("found-by-email"));
+
+    let lonely = w.appointment(None, "nobody@example.com").await;
+    let v = w.verify(&lonely).await;
+    assert_eq!(v.decision.state.status, SyncStatus::VerificationPending, "a miss is only the first of three");
+});
+
+on_both_backends!(a_bad_api_key_consumes_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    w.calcom.fail_with(Some(SourceError::Unauthorized));
+    for _ in 0..4 {
+        let v = w.verify(&a).await;
+        assert!(v.issue.is_none());
+    }
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::Pending);
+    assert_eq!(a.sync.attempts, 0);
+    assert_eq!(w.verifier.circuits().state(w.org.id).name(), "closed", "Cal.com is up; the key is wrong");
+});
