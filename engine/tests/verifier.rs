@@ -248,3 +248,75 @@ on_both_backends!(a_bad_api_key_consumes_nothing, |db| async move {
     assert_eq!(a.sync.attempts, 0);
     assert_eq!(w.verifier.circuits().state(w.org.id).name(), "closed", "Cal.com is up; the key is wrong");
 });
+
+fn run_start(kind: engine::store::RunKind, slot: Option<DateTime<Utc>>) -> engine::store::RunStart {
+    engine::store::RunStart {
+        kind,
+        trigger: if slot.is_some() { engine::store::Trigger::Schedule } else { engine::store::Trigger::Manual },
+        slot_at: slot,
+        worker_id: "test-worker".into(),
+        requested_by: None,
+    }
+}
+
+on_both_backends!(a_cycle_verifies_what_is_due_once_per_slot, |db| async move {
+    use engine::store::{RunKind, RunStatus};
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("a", "tom@example.com"));
+    let synced = w.appointment(Some("a"), "tom@example.com").await;
+    let deleted = w.appointment(Some("gone"), "tom@example.com").await;
+    let report = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().unwrap();
+    assert_eq!(report.status, RunStatus::Succeeded);
+    assert_eq!((report.counts.total, report.counts.processed, report.counts.synced), (2, 2, 1));
+    assert_eq!(w.reload(&synced).await.sync.status, SyncStatus::Synced);
+    assert_eq!(w.reload(&deleted).await.sync.status, SyncStatus::VerificationPending);
+    let run = w.store.run(w.org.id, report.run_id).await.unwrap();
+    assert_eq!(run.counts, report.counts);
+    assert!(w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().is_none(), "slot taken");
+
+    // The retries it scheduled are picked up by later runs, not this one.
+    w.clock.advance(Duration::minutes(1));
+    let second = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, None)).await.unwrap().unwrap();
+    assert_eq!(second.counts.processed, 1);
+});
+
+on_both_backends!(the_comprehensive_check_lists_once_and_finds_calcom_only_bookings, |db| async move {
+    use engine::store::{RunKind, RunStatus};
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("mine", "tom@example.com"));
+    let mut stranger = booking("stranger", "anna@example.com");
+    stranger.start += Duration::hours(3);
+    stranger.end += Duration::hours(3);
+    w.calcom.put(stranger);
+    let mine = w.appointment(Some("mine"), "tom@example.com").await;
+    let report = w
+        .verifier
+        .run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, Some(t0())))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Succeeded);
+    assert_eq!(report.calcom_only, 1);
+    assert_eq!(report.counts.api_calls, 1, "one listing, no per-uid requests");
+    assert_eq!(w.reload(&mine).await.sync.status, SyncStatus::Synced);
+    let issues = w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].calcom_booking_uid.as_deref(), Some("stranger"));
+
+    // Run again: still one issue.
+    w.verifier.run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None)).await.unwrap();
+    assert_eq!(w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap().len(), 1);
+});
+
+on_both_backends!(a_failed_listing_flags_nothing, |db| async move {
+    use engine::store::{RunKind, RunStatus};
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    w.calcom.fail_with(Some(SourceError::Transient("HTTP 500".into())));
+    let report = w.verifier.run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None)).await.unwrap().unwrap();
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(w.reload(&a).await.sync.status, SyncStatus::Pending);
+    assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());
+    let run = w.store.run(w.org.id, report.run_id).await.unwrap();
+    assert_eq!(run.error_detail.as_deref(), Some("listing Cal.com failed: HTTP 500"));
+});

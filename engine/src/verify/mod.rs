@@ -11,6 +11,7 @@ pub mod circuit;
 pub mod compare;
 pub mod ladder;
 pub mod rules;
+pub mod runner;
 pub mod service;
 pub mod source;
 pub mod window;

@@ -46,6 +46,19 @@ impl Verifier {
         &self.circuits
     }
 
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) async fn relink(&self, org: &Organization, appointment: &Appointment, uid: &str) -> Result<(), StoreError> {
+        let event = self.event(appointment, EventKind::Updated, None, None, Some(format!("Linked to Cal.com booking {uid}")));
+        self.store.link_booking(org.id, appointment.id, uid, &event).await
+    }
+
     /// Verifies one appointment against Cal.com and records the outcome.
     pub async fn verify_one<S: BookingSource>(
         &self,
@@ -56,8 +69,7 @@ impl Verifier {
         let started = self.clock.now();
         let (evidence, relink) = self.gather(org.id, source, appointment, started).await;
         if let Some(uid) = relink {
-            let event = self.event(appointment, EventKind::Updated, None, None, Some(format!("Linked to Cal.com booking {uid}")));
-            self.store.link_booking(org.id, appointment.id, &uid, &event).await?;
+            self.relink(org, appointment, &uid).await?;
         }
         self.apply(org, appointment, &evidence, started).await
     }

@@ -1,0 +1,211 @@
+//! Runs: the regular cycle (verify what is due) and the comprehensive check
+//! (list the whole Cal.com window, diff it locally, find Cal.com-only
+//! bookings). Each run is a job_runs row with progress and counts.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::compare::differences;
+use super::rules::{Evidence, Outcome};
+use super::service::{Verified, Verifier};
+use super::source::{BookingSource, SourceError};
+use super::window::{diff_window, Finding};
+use crate::domain::{AppointmentId, ErrorCode, RunId};
+use crate::store::{
+    Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, RunCounts, RunStart, RunStatus, StoreError,
+};
+
+/// Appointments claimed per batch, and how long a claim is held.
+const BATCH: u32 = 100;
+const LEASE_MINUTES: i64 = 10;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub run_id: RunId,
+    pub status: RunStatus,
+    pub counts: RunCounts,
+    pub calcom_only: usize,
+}
+
+impl RunCounts {
+    fn count(&mut self, verified: &Verified) {
+        self.processed += 1;
+        match verified.decision.outcome {
+            Outcome::Synced => self.synced += 1,
+            Outcome::Error | Outcome::CircuitOpen | Outcome::Unauthorized => self.errors += 1,
+            Outcome::Mismatch | Outcome::NotFound => {}
+        }
+        if verified.issue.is_some() {
+            self.flagged += 1;
+        }
+    }
+}
+
+impl Verifier {
+    /// Verifies everything due for `org`. Returns `None` when the run's
+    /// scheduled slot was already taken by another instance.
+    pub async fn run_cycle<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        start: &RunStart,
+    ) -> Result<Option<RunReport>, StoreError> {
+        let now = self.now();
+        let Some(run_id) = self.store().start_run(org.id, start, now).await? else {
+            return Ok(None);
+        };
+        let mut counts = RunCounts { total: self.store().count_due(org.id, now).await?, ..RunCounts::default() };
+        let outcome = self.cycle_batches(org, source, &start.worker_id, run_id, now, &mut counts).await;
+        self.finish(org, run_id, counts, 0, outcome).await.map(Some)
+    }
+
+    async fn cycle_batches<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        worker: &str,
+        run_id: RunId,
+        due_by: DateTime<Utc>,
+        counts: &mut RunCounts,
+    ) -> Result<(), StoreError> {
+        loop {
+            // Only what was due when the run began: retries it schedules
+            // (+1 min, +5 min) belong to later runs.
+            let batch = self.store().claim_due(org.id, worker, due_by, Duration::minutes(LEASE_MINUTES), BATCH).await?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for appointment in &batch {
+                let verified = self.verify_one(org, source, appointment).await?;
+                counts.api_calls += 1;
+                counts.count(&verified);
+            }
+            self.store().heartbeat_run(org.id, run_id, *counts, self.now()).await?;
+        }
+    }
+
+    /// Lists the organization's whole window once and verifies every
+    /// appointment in it from that listing; opens ORPHANED_CALCOM issues for
+    /// live bookings no appointment accounts for.
+    pub async fn run_comprehensive<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        start: &RunStart,
+    ) -> Result<Option<RunReport>, StoreError> {
+        let now = self.now();
+        let Some(run_id) = self.store().start_run(org.id, start, now).await? else {
+            return Ok(None);
+        };
+        let from = now - Duration::days(org.window_days_back);
+        let to = now + Duration::days(org.window_days_ahead);
+        let mut counts = RunCounts::default();
+        let listing = match source.list_window(from, to).await {
+            Ok(listing) => listing,
+            Err(err) => {
+                // A failed listing proves nothing: flag nothing, say why.
+                let detail = match err {
+                    SourceError::Unauthorized => "Cal.com rejected the API key".to_owned(),
+                    SourceError::Transient(d) => format!("listing Cal.com failed: {d}"),
+                };
+                self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
+                return Ok(Some(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0 }));
+            }
+        };
+        counts.api_calls += listing.api_calls as i64;
+        let local = self.appointments_between(org, from, to).await?;
+        counts.total = local.len() as i64;
+        let diff = diff_window(&local, &listing.bookings);
+        let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
+        for (id, finding) in diff.findings {
+            let Some(appointment) = by_id.get(&id) else { continue };
+            let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts).await?;
+            counts.count(&verified);
+            if counts.processed % 500 == 0 {
+                self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
+            }
+        }
+        let calcom_only = diff.calcom_only.len();
+        for booking in &diff.calcom_only {
+            let new = NewIssue {
+                code: ErrorCode::OrphanedCalcom,
+                subject: IssueSubject::CalcomBooking { uid: booking.uid.clone() },
+                calcom_snapshot: serde_json::to_string(booking).ok(),
+                differences: None,
+                detail: Some(format!("Cal.com booking {} has no appointment in calsync", booking.uid)),
+            };
+            self.store().open_issue(org.id, &new, self.now()).await?;
+        }
+        counts.flagged += calcom_only as i64;
+        self.finish(org, run_id, counts, calcom_only, Ok(())).await.map(Some)
+    }
+
+    async fn verify_from_listing<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        appointment: &Appointment,
+        finding: Finding,
+        counts: &mut RunCounts,
+    ) -> Result<Verified, StoreError> {
+        let started = self.now();
+        match finding {
+            Finding::Found { booking, relink } => {
+                if let Some(uid) = relink {
+                    self.relink(org, appointment, &uid).await?;
+                }
+                let diffs = differences(appointment, &booking);
+                let evidence = if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
+                self.apply(org, appointment, &evidence, started).await
+            }
+            // The uid may have moved out of the window (rescheduled) or be
+            // filtered out of listings: only a direct answer decides.
+            Finding::AskByUid(_) => {
+                counts.api_calls += 1;
+                self.verify_one(org, source, appointment).await
+            }
+            Finding::NoMatch => {
+                let evidence = Evidence::NotFound { detail: "No Cal.com booking at this time for this customer".into() };
+                self.apply(org, appointment, &evidence, started).await
+            }
+        }
+    }
+
+    /// Every appointment starting in `[from, to)`, cancelled ones included.
+    async fn appointments_between(
+        &self,
+        org: &Organization,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let filter = AppointmentFilter { starts_from: Some(from), starts_before: Some(to), ..AppointmentFilter::default() };
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.store().list_appointments(org.id, &filter, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.starts_at, last.id));
+            let full = page.len() == 1000;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn finish(
+        &self,
+        org: &Organization,
+        run_id: RunId,
+        counts: RunCounts,
+        calcom_only: usize,
+        outcome: Result<(), StoreError>,
+    ) -> Result<RunReport, StoreError> {
+        let (status, detail) = match &outcome {
+            Ok(()) => (RunStatus::Succeeded, None),
+            Err(err) => (RunStatus::Failed, Some(err.to_string())),
+        };
+        self.store().finish_run(org.id, run_id, status, counts, detail.as_deref(), self.now()).await?;
+        outcome.map(|()| RunReport { run_id, status, counts, calcom_only })
+    }
+}
