@@ -98,6 +98,16 @@ impl World {
         self.verifier.verify_one(&self.org, &self.calcom, &current).await.unwrap()
     }
 
+    /// Every notification of the organization as (kind, body), oldest first.
+    async fn notifications(&self) -> Vec<(String, String)> {
+        let rows = sqlx::query("SELECT kind, body FROM notifications WHERE org_id = $1 ORDER BY id")
+            .bind(self.org.id.get())
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap();
+        rows.iter().map(|r| (sqlx::Row::get(r, "kind"), sqlx::Row::get(r, "body"))).collect()
+    }
+
     async fn reload(&self, a: &Appointment) -> Appointment {
         self.store.appointment(self.org.id, a.id).await.unwrap()
     }
@@ -149,6 +159,10 @@ on_both_backends!(a_silent_delete_is_flagged_after_three_attempts_with_one_issue
     // A later verification that finds it again opens nothing new.
     let again = w.verify(&a).await;
     assert!(matches!(again.issue, Some(Opened::AlreadyOpen(_))));
+    assert_eq!(w.notifications().await, [("sync_issue".to_owned(), format!(
+        "Appointment #{} requires manual review (In our database, not in Cal.com)\nCustomer: Tom Klein │ Time: 13.10 10:00",
+        a.id
+    ))], "exactly one notification for the orphan");
 
     // It shows up in Cal.com after all: synced, issue auto-resolved.
     w.calcom.put(booking("abc-def-123", "tom@example.com"));
@@ -278,6 +292,22 @@ on_both_backends!(a_cycle_verifies_what_is_due_once_per_slot, |db| async move {
     w.clock.advance(Duration::minutes(1));
     let second = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, None)).await.unwrap().unwrap();
     assert_eq!(second.counts.processed, 1);
+    w.clock.advance(Duration::minutes(5));
+    let third = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, None)).await.unwrap().unwrap();
+    assert_eq!(third.counts.flagged, 1);
+    assert_eq!(w.notifications().await.len(), 1);
+
+    // The booking reappears; the next run restores it and says so once.
+    w.calcom.put(booking("gone", "tom@example.com"));
+    w.store.set_sync_state(w.org.id, deleted.id, &engine::store::SyncState {
+        next_verification_at: Some(w.clock.now()),
+        ..w.reload(&deleted).await.sync
+    }, &manual_retry(&deleted, w.clock.now())).await.unwrap();
+    let fourth = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, None)).await.unwrap().unwrap();
+    assert_eq!(fourth.restored, 1);
+    let notes = w.notifications().await;
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1], ("sync_restored".to_owned(), "1 appointment successfully verified".to_owned()));
 });
 
 on_both_backends!(the_comprehensive_check_lists_once_and_finds_calcom_only_bookings, |db| async move {
@@ -320,3 +350,17 @@ on_both_backends!(a_failed_listing_flags_nothing, |db| async move {
     let run = w.store.run(w.org.id, report.run_id).await.unwrap();
     assert_eq!(run.error_detail.as_deref(), Some("listing Cal.com failed: HTTP 500"));
 });
+
+fn manual_retry(a: &Appointment, at: DateTime<Utc>) -> engine::store::NewSyncEvent {
+    engine::store::NewSyncEvent {
+        appointment_id: Some(a.id),
+        kind: engine::store::EventKind::VerificationQueued,
+        result: None,
+        attempt: None,
+        duration_ms: None,
+        detail: Some("Retry requested".into()),
+        actor: "test".into(),
+        actor_user_id: None,
+        at,
+    }
+}

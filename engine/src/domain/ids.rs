@@ -43,3 +43,7 @@ id_type!(
     /// One scheduled or manual verification run.
     RunId
 );
+id_type!(
+    /// An entry in the in-app notification feed.
+    NotificationId
+);

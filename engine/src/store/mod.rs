@@ -10,6 +10,7 @@ mod connect;
 mod error;
 mod events;
 mod issues;
+mod notifications;
 mod orgs;
 mod runs;
 mod row;
@@ -22,6 +23,7 @@ pub use connect::{redact_url, Backend};
 pub use error::StoreError;
 pub use issues::{Issue, IssueSubject, NewIssue, Opened, Resolution};
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
+pub use notifications::{NewNotification, Notification, NotificationKind, Severity};
 pub use orgs::{NewOrganization, Organization};
 pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 

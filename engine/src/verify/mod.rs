@@ -7,6 +7,7 @@
 //! - `rules`: from evidence to the new sync state, issue and history entry;
 //! - `window`: a complete Cal.com listing diffed against our appointments.
 
+pub mod alerts;
 pub mod circuit;
 pub mod compare;
 pub mod ladder;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::alerts;
 use super::compare::differences;
 use super::rules::{Evidence, Outcome};
 use super::service::{Verified, Verifier};
@@ -11,7 +12,7 @@ use super::source::{BookingSource, SourceError};
 use super::window::{diff_window, Finding};
 use crate::domain::{AppointmentId, ErrorCode, RunId};
 use crate::store::{
-    Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, RunCounts, RunStart, RunStatus, StoreError,
+    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, RunCounts, RunStart, RunStatus, StoreError,
 };
 
 /// Appointments claimed per batch, and how long a claim is held.
@@ -24,6 +25,8 @@ pub struct RunReport {
     pub status: RunStatus,
     pub counts: RunCounts,
     pub calcom_only: usize,
+    /// Issues that closed themselves during the run.
+    pub restored: u64,
 }
 
 impl RunCounts {
@@ -54,8 +57,9 @@ impl Verifier {
             return Ok(None);
         };
         let mut counts = RunCounts { total: self.store().count_due(org.id, now).await?, ..RunCounts::default() };
-        let outcome = self.cycle_batches(org, source, &start.worker_id, run_id, now, &mut counts).await;
-        self.finish(org, run_id, counts, 0, outcome).await.map(Some)
+        let mut restored = 0;
+        let outcome = self.cycle_batches(org, source, &start.worker_id, run_id, now, &mut counts, &mut restored).await;
+        self.finish(org, run_id, counts, (0, restored), outcome).await.map(Some)
     }
 
     async fn cycle_batches<S: BookingSource>(
@@ -66,6 +70,7 @@ impl Verifier {
         run_id: RunId,
         due_by: DateTime<Utc>,
         counts: &mut RunCounts,
+        restored: &mut u64,
     ) -> Result<(), StoreError> {
         loop {
             // Only what was due when the run began: retries it schedules
@@ -78,6 +83,7 @@ impl Verifier {
                 let verified = self.verify_one(org, source, appointment).await?;
                 counts.api_calls += 1;
                 counts.count(&verified);
+                *restored += verified.restored;
             }
             self.store().heartbeat_run(org.id, run_id, *counts, self.now()).await?;
         }
@@ -108,7 +114,7 @@ impl Verifier {
                     SourceError::Transient(d) => format!("listing Cal.com failed: {d}"),
                 };
                 self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
-                return Ok(Some(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0 }));
+                return Ok(Some(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0, restored: 0 }));
             }
         };
         counts.api_calls += listing.api_calls as i64;
@@ -116,10 +122,12 @@ impl Verifier {
         counts.total = local.len() as i64;
         let diff = diff_window(&local, &listing.bookings);
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
+        let mut restored = 0;
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
             let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts).await?;
             counts.count(&verified);
+            restored += verified.restored;
             if counts.processed % 500 == 0 {
                 self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
             }
@@ -133,10 +141,13 @@ impl Verifier {
                 differences: None,
                 detail: Some(format!("Cal.com booking {} has no appointment in calsync", booking.uid)),
             };
-            self.store().open_issue(org.id, &new, self.now()).await?;
+            if let Opened::New(issue) = self.store().open_issue(org.id, &new, self.now()).await? {
+                let note = alerts::calcom_only_opened(issue, &booking.uid, booking.start, org.time_zone);
+                self.announce(org, issue, &note).await?;
+            }
         }
         counts.flagged += calcom_only as i64;
-        self.finish(org, run_id, counts, calcom_only, Ok(())).await.map(Some)
+        self.finish(org, run_id, counts, (calcom_only, restored), Ok(())).await.map(Some)
     }
 
     async fn verify_from_listing<S: BookingSource>(
@@ -198,7 +209,7 @@ impl Verifier {
         org: &Organization,
         run_id: RunId,
         counts: RunCounts,
-        calcom_only: usize,
+        (calcom_only, restored): (usize, u64),
         outcome: Result<(), StoreError>,
     ) -> Result<RunReport, StoreError> {
         let (status, detail) = match &outcome {
@@ -206,6 +217,11 @@ impl Verifier {
             Err(err) => (RunStatus::Failed, Some(err.to_string())),
         };
         self.store().finish_run(org.id, run_id, status, counts, detail.as_deref(), self.now()).await?;
-        outcome.map(|()| RunReport { run_id, status, counts, calcom_only })
+        if restored > 0 {
+            // One "sync restored" per run, however many issues closed.
+            let note = alerts::sync_restored(restored, format!("restored:run:{run_id}"));
+            self.store().notify(org.id, &note, self.now()).await?;
+        }
+        outcome.map(|()| RunReport { run_id, status, counts, calcom_only, restored })
     }
 }

@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::alerts;
 use super::circuit::{Admission, Circuits};
 use super::compare::{differences, RemoteBooking};
 use super::ladder::RetryLadder;
 use super::rules::{decide, Decision, Evidence, IssueAction, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
-use crate::domain::OrgId;
+use crate::domain::{IssueId, OrgId};
 use crate::schedule::LocalSchedule;
 use crate::store::{
-    Appointment, EventKind, IssueSubject, NewIssue, NewSyncEvent, Opened, Organization, Resolution, Store, StoreError,
+    Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, Opened, Organization, Resolution, Store,
+    StoreError,
 };
 
 /// How far around an appointment's start to look for a uid-less match.
@@ -27,6 +29,8 @@ pub struct Verified {
     pub decision: Decision,
     /// Set when the verification opened (or found open) a review issue.
     pub issue: Option<Opened>,
+    /// Issues this verification closed because the problem went away.
+    pub restored: u64,
 }
 
 #[derive(Clone)]
@@ -91,10 +95,11 @@ impl Verifier {
         self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
 
         let subject = IssueSubject::Appointment(appointment.id);
+        let mut restored = 0;
         let issue = match decision.issue {
             IssueAction::None => None,
             IssueAction::ResolveAll => {
-                self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
+                restored = self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
                 None
             }
             IssueAction::Open(code) => {
@@ -109,10 +114,25 @@ impl Verifier {
                     differences: diffs,
                     detail: decision.state.error_detail.clone(),
                 };
-                Some(self.store.open_issue(org.id, &new, now).await?)
+                let opened = self.store.open_issue(org.id, &new, now).await?;
+                if let Opened::New(id) = opened {
+                    let note = alerts::issue_opened(id, code, appointment, org.time_zone, new.detail.as_deref());
+                    self.announce(org, id, &note).await?;
+                }
+                Some(opened)
             }
         };
-        Ok(Verified { decision, issue })
+        Ok(Verified { decision, issue, restored })
+    }
+
+    /// Tells admins about a new issue, exactly once: the notification's
+    /// dedupe key and the issue's notified mark both guard against repeats.
+    pub(crate) async fn announce(&self, org: &Organization, issue: IssueId, note: &NewNotification) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        if self.store.mark_issue_notified(org.id, issue, now).await? {
+            self.store.notify(org.id, note, now).await?;
+        }
+        Ok(())
     }
 
     /// Asks Cal.com, returning the evidence and, if the appointment should

@@ -1,0 +1,91 @@
+//! What admins are told, in the words of the spec's notification examples.
+//! One notification per open issue (its id is the dedupe key), and
+//! "sync restored" batched per run.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::{ErrorCode, IssueId};
+use crate::store::{Appointment, NewNotification, NotificationKind, Severity};
+
+/// "13.10 10:00": the seed's short day-month-time in the organization's zone.
+pub fn short_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%d.%m %H:%M").to_string()
+}
+
+/// The notification for a newly opened issue about an appointment.
+pub fn issue_opened(issue: IssueId, code: ErrorCode, appointment: &Appointment, tz: Tz, detail: Option<&str>) -> NewNotification {
+    let who = format!("Customer: {} │ Time: {}", appointment.customer_name, short_time(appointment.starts_at, tz));
+    let (kind, severity, title, body) = match code {
+        ErrorCode::VerificationError | ErrorCode::CircuitOpen => (
+            NotificationKind::VerificationFailed,
+            Severity::Error,
+            "Sync Verification Failed",
+            format!(
+                "Appointment #{} verification failed\nReason: {} │ Retrying at the next cycle\n{who}",
+                appointment.id,
+                detail.unwrap_or("Cal.com API error")
+            ),
+        ),
+        _ => (
+            NotificationKind::SyncIssue,
+            Severity::Warning,
+            "Cal.com Sync Issue",
+            format!("Appointment #{} requires manual review ({})\n{who}", appointment.id, code.label()),
+        ),
+    };
+    NewNotification {
+        kind,
+        severity,
+        title: title.into(),
+        body,
+        appointment_id: Some(appointment.id),
+        issue_id: Some(issue),
+        dedupe_key: Some(format!("issue:{issue}")),
+    }
+}
+
+/// The notification for a Cal.com booking that has no appointment.
+pub fn calcom_only_opened(issue: IssueId, uid: &str, start: DateTime<Utc>, tz: Tz) -> NewNotification {
+    NewNotification {
+        kind: NotificationKind::SyncIssue,
+        severity: Severity::Warning,
+        title: "Cal.com Sync Issue".into(),
+        body: format!("Cal.com booking {uid} ({}) has no appointment in calsync", short_time(start, tz)),
+        appointment_id: None,
+        issue_id: Some(issue),
+        dedupe_key: Some(format!("issue:{issue}")),
+    }
+}
+
+/// "5 appointments successfully verified", once per run.
+pub fn sync_restored(count: u64, dedupe_key: String) -> NewNotification {
+    let noun = if count == 1 { "appointment" } else { "appointments" };
+    NewNotification {
+        kind: NotificationKind::SyncRestored,
+        severity: Severity::Info,
+        title: "Sync Restored".into(),
+        body: format!("{count} {noun} successfully verified"),
+        appointment_id: None,
+        issue_id: None,
+        dedupe_key: Some(dedupe_key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_are_local_to_the_organization() {
+        let at = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+        assert_eq!(short_time(at, chrono_tz::Europe::Berlin), "13.10 10:00");
+    }
+
+    #[test]
+    fn restored_counts_read_naturally() {
+        assert_eq!(sync_restored(5, "k".into()).body, "5 appointments successfully verified");
+        assert_eq!(sync_restored(1, "k".into()).body, "1 appointment successfully verified");
+    }
+}
