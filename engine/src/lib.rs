@@ -16,6 +16,9 @@ pub mod store;
 pub mod clock;
 
 #[cfg(feature = "runtime")]
+pub mod resolve;
+
+#[cfg(feature = "runtime")]
 pub mod schedule;
 
 #[cfg(feature = "runtime")]

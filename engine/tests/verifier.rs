@@ -2,8 +2,7 @@
 //! an in-memory Cal.com and a manual clock. (The same flows against the
 //! Cal.com simulator over HTTP belong to the engine's integration suite.)
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::clock::{Clock, ManualClock};
@@ -14,38 +13,10 @@ use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::compare::{RemoteBooking, RemoteStatus};
 use engine::verify::ladder::RetryLadder;
 use engine::verify::service::Verifier;
-use engine::verify::source::{BookingSource, Listing, SourceError};
+use engine::verify::source::SourceError;
 
-#[derive(Default)]
-struct FakeCalcom {
-    bookings: Mutex<HashMap<String, RemoteBooking>>,
-    fault: Mutex<Option<SourceError>>,
-}
-
-impl FakeCalcom {
-    fn put(&self, b: RemoteBooking) {
-        self.bookings.lock().unwrap().insert(b.uid.clone(), b);
-    }
-    fn fail_with(&self, fault: Option<SourceError>) {
-        *self.fault.lock().unwrap() = fault;
-    }
-    fn check(&self) -> Result<(), SourceError> {
-        self.fault.lock().unwrap().clone().map_or(Ok(()), Err)
-    }
-}
-
-impl BookingSource for FakeCalcom {
-    async fn booking(&self, uid: &str) -> Result<Option<RemoteBooking>, SourceError> {
-        self.check()?;
-        Ok(self.bookings.lock().unwrap().get(uid).cloned())
-    }
-
-    async fn list_window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Listing, SourceError> {
-        self.check()?;
-        let bookings = self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
-        Ok(Listing { bookings, api_calls: 1 })
-    }
-}
+mod support;
+use support::FakeCalcom;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 10, 11, 8, 0, 0).unwrap()

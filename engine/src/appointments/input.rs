@@ -110,9 +110,9 @@ impl<'a> Reader<'a> {
         self.errors.errors.iter().any(|e| e.field == field)
     }
 
-    fn parsed<T: std::str::FromStr>(&mut self, field: &str, what: &str, allowed: &[T]) -> Option<T>
+    fn parsed<T>(&mut self, field: &str, what: &str, allowed: &[T]) -> Option<T>
     where
-        T: std::fmt::Display,
+        T: std::str::FromStr + std::fmt::Display,
     {
         let text = self.text(field, 64)?;
         match text.parse() {

@@ -12,6 +12,7 @@ mod events;
 mod issues;
 mod notifications;
 mod orgs;
+mod resolutions;
 mod runs;
 mod row;
 mod sql;
@@ -25,6 +26,7 @@ pub use issues::{Issue, IssueSubject, NewIssue, Opened, Resolution};
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
 pub use notifications::{NewNotification, Notification, NotificationKind, Severity};
 pub use orgs::{NewOrganization, Organization};
+pub use resolutions::{AppointmentResolution, FactsChange};
 pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 
 use sqlx::AnyPool;

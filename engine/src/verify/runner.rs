@@ -58,7 +58,7 @@ impl Verifier {
         };
         let mut counts = RunCounts { total: self.store().count_due(org.id, now).await?, ..RunCounts::default() };
         let mut restored = 0;
-        let outcome = self.cycle_batches(org, source, &start.worker_id, run_id, now, &mut counts, &mut restored).await;
+        let outcome = self.cycle_batches(org, source, (&start.worker_id, run_id), now, (&mut counts, &mut restored)).await;
         self.finish(org, run_id, counts, (0, restored), outcome).await.map(Some)
     }
 
@@ -66,11 +66,9 @@ impl Verifier {
         &self,
         org: &Organization,
         source: &S,
-        worker: &str,
-        run_id: RunId,
+        (worker, run_id): (&str, RunId),
         due_by: DateTime<Utc>,
-        counts: &mut RunCounts,
-        restored: &mut u64,
+        (counts, restored): (&mut RunCounts, &mut u64),
     ) -> Result<(), StoreError> {
         loop {
             // Only what was due when the run began: retries it schedules
@@ -111,7 +109,7 @@ impl Verifier {
                 // A failed listing proves nothing: flag nothing, say why.
                 let detail = match err {
                     SourceError::Unauthorized => "Cal.com rejected the API key".to_owned(),
-                    SourceError::Transient(d) => format!("listing Cal.com failed: {d}"),
+                    SourceError::Transient(d) | SourceError::Rejected(d) => format!("listing Cal.com failed: {d}"),
                 };
                 self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
                 return Ok(Some(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0, restored: 0 }));

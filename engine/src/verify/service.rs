@@ -171,7 +171,7 @@ impl Verifier {
                 self.circuits.record_success(org);
                 (Evidence::Unauthorized, None)
             }
-            Err(SourceError::Transient(detail)) => {
+            Err(SourceError::Transient(detail) | SourceError::Rejected(detail)) => {
                 self.circuits.record_failure(org, self.clock.now());
                 (Evidence::Transient { detail }, None)
             }

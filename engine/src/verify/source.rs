@@ -17,6 +17,9 @@ pub enum SourceError {
     /// 401/403: the organization's API key is wrong.
     #[error("Cal.com rejected the API key")]
     Unauthorized,
+    /// 400/422 on a change: Cal.com understood and refused (slot taken, bad input).
+    #[error("Cal.com refused: {0}")]
+    Rejected(String),
 }
 
 /// A complete listing of a window (every page fetched), and what it cost.
@@ -37,4 +40,32 @@ pub trait BookingSource: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Listing, SourceError>> + Send;
+}
+
+/// A booking to create in Cal.com for one of our appointments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBooking {
+    pub start: DateTime<Utc>,
+    pub event_type_id: i64,
+    pub attendee_name: String,
+    pub attendee_email: String,
+    pub attendee_time_zone: String,
+    pub attendee_phone: Option<String>,
+    /// Ties the booking back to us (e.g. `calsync_appointment_id`).
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Changes made in Cal.com by the resolution actions.
+pub trait BookingWriter: Send + Sync {
+    fn create(&self, new: &NewBooking) -> impl Future<Output = Result<RemoteBooking, SourceError>> + Send;
+
+    fn cancel(&self, uid: &str, reason: &str) -> impl Future<Output = Result<(), SourceError>> + Send;
+
+    /// Cal.com answers with a new booking (new uid); the old one is cancelled.
+    fn reschedule(
+        &self,
+        uid: &str,
+        start: DateTime<Utc>,
+        reason: &str,
+    ) -> impl Future<Output = Result<RemoteBooking, SourceError>> + Send;
 }

@@ -1,0 +1,287 @@
+//! The review page's one-click resolutions as engine operations. Each
+//! changes Cal.com first (if it must), then records the outcome, the closed
+//! issues and an audit entry naming the admin in one database transaction.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, IssueId, OrgId, SyncStatus, UserId};
+use crate::store::{
+    Appointment, AppointmentResolution, EventKind, FactsChange, NewAppointment, NewSyncEvent, Organization, Resolution,
+    Store, StoreError, SyncState,
+};
+use crate::verify::compare::{RemoteBooking, RemoteStatus};
+use crate::verify::source::{BookingSource, BookingWriter, NewBooking, SourceError};
+
+/// The admin acting, as the history shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("Cal.com: {0}")]
+    Calcom(#[from] SourceError),
+    /// The action does not fit the case (e.g. "create in Cal.com" for an
+    /// appointment that has a booking).
+    #[error("{0}")]
+    NotApplicable(String),
+}
+
+/// What the resolution left behind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub appointment: Option<AppointmentId>,
+    pub issues_closed: u64,
+    pub message: String,
+}
+
+/// What one resolution changes locally.
+struct Change {
+    facts: FactsChange,
+    state: SyncState,
+    resolution: Option<Resolution>,
+    note: Option<String>,
+    /// The history entry's words.
+    detail: String,
+}
+
+impl Change {
+    /// The appointment is in sync after this change, closing its issues as `resolution`.
+    fn synced(now: DateTime<Utc>, facts: FactsChange, resolution: Resolution, detail: String) -> Change {
+        Change { facts, state: synced_state(now), resolution: Some(resolution), note: None, detail }
+    }
+}
+
+pub struct Resolver {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+fn synced_state(now: DateTime<Utc>) -> SyncState {
+    SyncState {
+        status: SyncStatus::Synced,
+        error_code: None,
+        error_detail: None,
+        attempts: 0,
+        last_verified_at: Some(now),
+        next_verification_at: None,
+        requires_manual_review: false,
+    }
+}
+
+impl Resolver {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Resolver {
+        Resolver { store, clock }
+    }
+
+    fn event(&self, appointment: AppointmentId, actor: &Actor, kind: EventKind, result: Option<Resolution>, detail: String) -> NewSyncEvent {
+        NewSyncEvent {
+            appointment_id: Some(appointment),
+            kind,
+            result: result.map(|r| r.as_str().to_owned()),
+            attempt: None,
+            duration_ms: None,
+            detail: Some(detail),
+            actor: actor.name.clone(),
+            actor_user_id: Some(actor.user_id),
+            at: self.clock.now(),
+        }
+    }
+
+    async fn record(&self, org: OrgId, appointment: &Appointment, actor: &Actor, change: Change) -> Result<Resolved, ResolveError> {
+        let Change { facts, state, resolution, note, detail } = change;
+        let kind = if resolution.is_some() { EventKind::Resolution } else { EventKind::VerificationQueued };
+        let event = self.event(appointment.id, actor, kind, resolution, detail.clone());
+        let closed = self
+            .store
+            .record_resolution(
+                org,
+                &AppointmentResolution { appointment: appointment.id, facts, state, resolution, by: actor.user_id, note, event },
+            )
+            .await?;
+        Ok(Resolved { appointment: Some(appointment.id), issues_closed: closed, message: detail })
+    }
+
+    /// Queue a fresh verification now, with a fresh retry ladder.
+    pub async fn retry_now(&self, org: &Organization, appointment: &Appointment, actor: &Actor) -> Result<Resolved, ResolveError> {
+        let now = self.clock.now();
+        let state = SyncState {
+            status: SyncStatus::VerificationPending,
+            attempts: 0,
+            next_verification_at: Some(now),
+            ..appointment.sync.clone()
+        };
+        let change = Change { facts: FactsChange::default(), state, resolution: None, note: None, detail: "Verification requested".into() };
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// Close the appointment's issues without changing anything else.
+    pub async fn mark_resolved(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+        note: &str,
+    ) -> Result<Resolved, ResolveError> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(ResolveError::NotApplicable("a note is required to mark an issue resolved".into()));
+        }
+        let state = SyncState { requires_manual_review: false, ..appointment.sync.clone() };
+        let change = Change {
+            facts: FactsChange::default(),
+            state,
+            resolution: Some(Resolution::MarkedResolved),
+            note: Some(note.into()),
+            detail: format!("Marked as resolved: {note}"),
+        };
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// ORPHANED_LOCAL: book it in Cal.com and link the new booking.
+    pub async fn create_in_calcom<W: BookingWriter>(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+        event_type_id: i64,
+        writer: &W,
+    ) -> Result<Resolved, ResolveError> {
+        if appointment.sync.error_code != Some(ErrorCode::OrphanedLocal) && appointment.calcom_booking_uid.is_some() {
+            return Err(ResolveError::NotApplicable("the appointment already has a Cal.com booking".into()));
+        }
+        let email = appointment
+            .customer_email
+            .clone()
+            .ok_or_else(|| ResolveError::NotApplicable("Cal.com needs the customer's email to book".into()))?;
+        let new = NewBooking {
+            start: appointment.starts_at,
+            event_type_id,
+            attendee_name: appointment.customer_name.clone(),
+            attendee_email: email,
+            attendee_time_zone: appointment.time_zone.name().to_owned(),
+            attendee_phone: appointment.customer_phone.clone(),
+            metadata: vec![("calsync_appointment_id".into(), appointment.id.to_string())],
+        };
+        let booking = writer.create(&new).await?;
+        let facts = FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ..FactsChange::default() };
+        let detail = format!("Created in Cal.com as booking {}", booking.uid);
+        let change = Change::synced(self.clock.now(), facts, Resolution::CreatedInCalcom, detail);
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// DATA_MISMATCH: take Cal.com's time and status as ours.
+    pub async fn accept_calcom<S: BookingSource>(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+        source: &S,
+    ) -> Result<Resolved, ResolveError> {
+        let booking = self.current_booking(appointment, source).await?;
+        let status = match booking.status {
+            RemoteStatus::Accepted | RemoteStatus::Pending => None,
+            RemoteStatus::Cancelled | RemoteStatus::Rejected => Some(AppointmentStatus::Cancelled),
+        };
+        let facts = FactsChange {
+            calcom_booking_uid: Some(booking.uid.clone()),
+            starts_at: Some(booking.start),
+            ends_at: Some(booking.end),
+            status,
+        };
+        let change = Change::synced(self.clock.now(), facts, Resolution::AcceptedCalcom, "Accepted Cal.com's version".into());
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// DATA_MISMATCH: make Cal.com match ours (a reschedule there).
+    pub async fn push_ours<S: BookingSource, W: BookingWriter>(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+        source: &S,
+        writer: &W,
+    ) -> Result<Resolved, ResolveError> {
+        let booking = self.current_booking(appointment, source).await?;
+        if appointment.status == AppointmentStatus::Cancelled {
+            writer.cancel(&booking.uid, "Cancelled in the business's records").await?;
+            let detail = format!("Cancelled Cal.com booking {} to match ours", booking.uid);
+            let change = Change::synced(self.clock.now(), FactsChange::default(), Resolution::PushedLocal, detail);
+            return self.record(org.id, appointment, actor, change).await;
+        }
+        let moved = writer.reschedule(&booking.uid, appointment.starts_at, "Time corrected by calsync").await?;
+        let facts = FactsChange { calcom_booking_uid: Some(moved.uid.clone()), ..FactsChange::default() };
+        let detail = format!("Rescheduled in Cal.com to our time (new booking {})", moved.uid);
+        let change = Change::synced(self.clock.now(), facts, Resolution::PushedLocal, detail);
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// Cancel on both sides.
+    pub async fn cancel_both<W: BookingWriter>(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+        writer: &W,
+    ) -> Result<Resolved, ResolveError> {
+        if let Some(uid) = appointment.calcom_booking_uid.as_deref() {
+            match writer.cancel(uid, "Cancelled by an admin in calsync").await {
+                // Already gone in Cal.com (the orphan case): nothing to cancel there.
+                Ok(()) | Err(SourceError::Rejected(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let facts = FactsChange { status: Some(AppointmentStatus::Cancelled), ..FactsChange::default() };
+        let change = Change::synced(self.clock.now(), facts, Resolution::Cancelled, "Cancelled on both sides".into());
+        self.record(org.id, appointment, actor, change).await
+    }
+
+    /// ORPHANED_CALCOM: create our appointment from Cal.com's booking.
+    pub async fn import_booking(
+        &self,
+        org: &Organization,
+        issue: IssueId,
+        actor: &Actor,
+        booking: &RemoteBooking,
+        customer_name: &str,
+    ) -> Result<Resolved, ResolveError> {
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: customer_name.to_owned(),
+            customer_email: booking.attendee_emails.first().cloned(),
+            customer_phone: booking.attendee_phones.first().cloned(),
+            service: "Cal.com booking".into(),
+            starts_at: booking.start,
+            ends_at: booking.end,
+            time_zone: org.time_zone,
+            status: if booking.is_live() { AppointmentStatus::Scheduled } else { AppointmentStatus::Cancelled },
+            source: AppointmentSource::Calcom,
+            calcom_booking_uid: Some(booking.uid.clone()),
+            calcom_event_type_id: None,
+        };
+        let created = self.store.import_for_issue(org.id, issue, &new, actor.user_id, &actor.name, self.clock.now()).await?;
+        Ok(Resolved {
+            appointment: Some(created.id),
+            issues_closed: 1,
+            message: format!("Created appointment #{} from Cal.com booking {}", created.id, booking.uid),
+        })
+    }
+
+    async fn current_booking<S: BookingSource>(&self, appointment: &Appointment, source: &S) -> Result<RemoteBooking, ResolveError> {
+        let uid = appointment
+            .calcom_booking_uid
+            .as_deref()
+            .ok_or_else(|| ResolveError::NotApplicable("the appointment has no Cal.com booking".into()))?;
+        source
+            .booking(uid)
+            .await?
+            .ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
+    }
+}

@@ -1,0 +1,161 @@
+//! Writing an admin's resolution: the appointment's new facts, its sync
+//! state, the closed issues and the history entry in one transaction, so a
+//! resolution is never half-recorded.
+
+use chrono::{DateTime, Utc};
+
+use super::events::{self, NewSyncEvent};
+use super::issues::Resolution;
+use super::row::get;
+use super::time::to_ms;
+use super::{Appointment, NewAppointment, Store, StoreError, SyncState};
+use crate::domain::{AppointmentId, AppointmentStatus, IssueId, OrgId, SyncStatus, UserId};
+
+/// Facts about the appointment a resolution changes; `None` keeps the value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactsChange {
+    pub calcom_booking_uid: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub status: Option<AppointmentStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppointmentResolution {
+    pub appointment: AppointmentId,
+    pub facts: FactsChange,
+    pub state: SyncState,
+    /// Closes the appointment's open issues with this resolution; `None`
+    /// leaves them open (e.g. "retry now").
+    pub resolution: Option<Resolution>,
+    pub by: UserId,
+    pub note: Option<String>,
+    pub event: NewSyncEvent,
+}
+
+impl Store {
+    /// Returns how many issues were closed.
+    pub async fn record_resolution(&self, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
+        let at = to_ms(r.event.at);
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE appointments SET calcom_booking_uid = COALESCE($1, calcom_booking_uid), \
+             starts_at = COALESCE($2, starts_at), ends_at = COALESCE($3, ends_at), status = COALESCE($4, status), \
+             sync_status = $5, sync_error_code = $6, sync_error_detail = $7, sync_attempts = $8, \
+             last_verified_at = $9, next_verification_at = $10, requires_manual_review = $11, \
+             claimed_by = NULL, claim_expires_at = NULL, updated_at = $12 WHERE org_id = $13 AND id = $14",
+        )
+        .bind(r.facts.calcom_booking_uid.as_deref())
+        .bind(r.facts.starts_at.map(to_ms))
+        .bind(r.facts.ends_at.map(to_ms))
+        .bind(r.facts.status.map(AppointmentStatus::as_str))
+        .bind(r.state.status.as_str())
+        .bind(r.state.error_code.map(crate::domain::ErrorCode::as_str))
+        .bind(r.state.error_detail.as_deref())
+        .bind(r.state.attempts)
+        .bind(r.state.last_verified_at.map(to_ms))
+        .bind(r.state.next_verification_at.map(to_ms))
+        .bind(i64::from(r.state.requires_manual_review))
+        .bind(at)
+        .bind(org.get())
+        .bind(r.appointment.get())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("appointment"));
+        }
+        let closed = match r.resolution {
+            Some(resolution) => {
+                sqlx::query(
+                    "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
+                     WHERE org_id = $5 AND appointment_id = $6 AND resolved_at IS NULL",
+                )
+                .bind(at)
+                .bind(resolution.as_str())
+                .bind(r.by.get())
+                .bind(r.note.as_deref())
+                .bind(org.get())
+                .bind(r.appointment.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            }
+            None => 0,
+        };
+        events::insert(&mut *tx, org, &r.event).await?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+
+    /// Creates the appointment for a Cal.com-only booking, already synced,
+    /// and closes the issue, in one transaction.
+    pub async fn import_for_issue(
+        &self,
+        org: OrgId,
+        issue: IssueId,
+        new: &NewAppointment,
+        by: UserId,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
+            "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3 \
+             WHERE org_id = $4 AND id = $5 AND resolved_at IS NULL AND appointment_id IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(Resolution::ImportedFromCalcom.as_str())
+        .bind(by.get())
+        .bind(org.get())
+        .bind(issue.get())
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the issue is not an open Cal.com-only booking".into()));
+        }
+        let row = sqlx::query(
+            "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, service, \
+             starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, sync_status, \
+             last_verified_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
+        )
+        .bind(org.get())
+        .bind(new.external_id.as_deref())
+        .bind(&new.customer_name)
+        .bind(new.customer_email.as_deref())
+        .bind(new.customer_phone.as_deref())
+        .bind(&new.service)
+        .bind(to_ms(new.starts_at))
+        .bind(to_ms(new.ends_at))
+        .bind(new.time_zone.name())
+        .bind(new.status.as_str())
+        .bind(new.source.as_str())
+        .bind(new.calcom_booking_uid.as_deref())
+        .bind(new.calcom_event_type_id)
+        .bind(SyncStatus::Synced.as_str())
+        .bind(to_ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = AppointmentId(get(&row, "id")?);
+        sqlx::query("UPDATE sync_issues SET appointment_id = $1 WHERE org_id = $2 AND id = $3")
+            .bind(id.get())
+            .bind(org.get())
+            .bind(issue.get())
+            .execute(&mut *tx)
+            .await?;
+        let event = NewSyncEvent {
+            appointment_id: Some(id),
+            kind: events::EventKind::Resolution,
+            result: Some(Resolution::ImportedFromCalcom.as_str().into()),
+            attempt: None,
+            duration_ms: None,
+            detail: Some("Created in the database from the Cal.com booking".into()),
+            actor: actor.to_owned(),
+            actor_user_id: Some(by),
+            at: now,
+        };
+        events::insert(&mut *tx, org, &event).await?;
+        tx.commit().await?;
+        self.appointment(org, id).await
+    }
+}

@@ -1,0 +1,88 @@
+//! Test doubles shared by the engine's integration tests.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use engine::verify::compare::{RemoteBooking, RemoteStatus};
+use engine::verify::source::{BookingSource, BookingWriter, Listing, NewBooking, SourceError};
+
+/// An in-memory Cal.com: bookings by uid, and an optional fault that every
+/// call returns instead of answering.
+#[derive(Default)]
+pub struct FakeCalcom {
+    bookings: Mutex<HashMap<String, RemoteBooking>>,
+    fault: Mutex<Option<SourceError>>,
+}
+
+impl FakeCalcom {
+    pub fn put(&self, b: RemoteBooking) {
+        self.bookings.lock().unwrap().insert(b.uid.clone(), b);
+    }
+    pub fn fail_with(&self, fault: Option<SourceError>) {
+        *self.fault.lock().unwrap() = fault;
+    }
+    fn check(&self) -> Result<(), SourceError> {
+        self.fault.lock().unwrap().clone().map_or(Ok(()), Err)
+    }
+}
+
+impl BookingSource for FakeCalcom {
+    async fn booking(&self, uid: &str) -> Result<Option<RemoteBooking>, SourceError> {
+        self.check()?;
+        Ok(self.bookings.lock().unwrap().get(uid).cloned())
+    }
+
+    async fn list_window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Listing, SourceError> {
+        self.check()?;
+        let bookings = self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
+        Ok(Listing { bookings, api_calls: 1 })
+    }
+}
+
+impl BookingWriter for FakeCalcom {
+    async fn create(&self, new: &NewBooking) -> Result<RemoteBooking, SourceError> {
+        self.check()?;
+        let uid = format!("created{}", self.bookings.lock().unwrap().len());
+        let booking = RemoteBooking {
+            uid,
+            status: RemoteStatus::Accepted,
+            start: new.start,
+            end: new.start + chrono::Duration::minutes(45),
+            attendee_emails: vec![new.attendee_email.clone()],
+            attendee_phones: new.attendee_phone.iter().cloned().collect(),
+            rescheduled_to_uid: None,
+        };
+        self.put(booking.clone());
+        Ok(booking)
+    }
+
+    async fn cancel(&self, uid: &str, _reason: &str) -> Result<(), SourceError> {
+        self.check()?;
+        let mut bookings = self.bookings.lock().unwrap();
+        let booking = bookings.get_mut(uid).ok_or_else(|| SourceError::Rejected(format!("no booking {uid}")))?;
+        booking.status = RemoteStatus::Cancelled;
+        Ok(())
+    }
+
+    async fn reschedule(&self, uid: &str, start: DateTime<Utc>, _reason: &str) -> Result<RemoteBooking, SourceError> {
+        self.check()?;
+        let mut bookings = self.bookings.lock().unwrap();
+        let old = bookings.get_mut(uid).ok_or_else(|| SourceError::Rejected(format!("no booking {uid}")))?;
+        let duration = old.end - old.start;
+        let new_uid = format!("{uid}-r");
+        old.status = RemoteStatus::Cancelled;
+        old.rescheduled_to_uid = Some(new_uid.clone());
+        let new = RemoteBooking {
+            uid: new_uid,
+            status: RemoteStatus::Accepted,
+            start,
+            end: start + duration,
+            rescheduled_to_uid: None,
+            ..old.clone()
+        };
+        bookings.insert(new.uid.clone(), new.clone());
+        Ok(new)
+    }
+}
