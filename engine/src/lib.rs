@@ -16,6 +16,9 @@ pub mod store;
 pub mod clock;
 
 #[cfg(feature = "runtime")]
+pub mod mail;
+
+#[cfg(feature = "runtime")]
 pub mod resolve;
 
 #[cfg(feature = "runtime")]

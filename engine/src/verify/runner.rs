@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
+use crate::mail::content;
 use super::compare::differences;
 use super::rules::{Evidence, Outcome};
 use super::service::{Verified, Verifier};
@@ -141,7 +142,9 @@ impl Verifier {
             };
             if let Opened::New(issue) = self.store().open_issue(org.id, &new, self.now()).await? {
                 let note = alerts::calcom_only_opened(issue, &booking.uid, booking.start, org.time_zone);
-                self.announce(org, issue, &note).await?;
+                let when = alerts::short_time(booking.start, org.time_zone);
+                let email = |url: &str| content::calcom_only_issue(issue.get(), &booking.uid, &when, url);
+                self.announce(org, Some(issue), &note, email).await?;
             }
         }
         counts.flagged += calcom_only as i64;
@@ -218,7 +221,7 @@ impl Verifier {
         if restored > 0 {
             // One "sync restored" per run, however many issues closed.
             let note = alerts::sync_restored(restored, format!("restored:run:{run_id}"));
-            self.store().notify(org.id, &note, self.now()).await?;
+            self.announce(org, None, &note, |url: &str| content::sync_restored(restored, url)).await?;
         }
         outcome.map(|()| RunReport { run_id, status, counts, calcom_only, restored })
     }

@@ -14,10 +14,11 @@ use super::rules::{decide, Decision, Evidence, IssueAction, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId};
+use crate::mail::content::{self, EmailContent};
 use crate::schedule::LocalSchedule;
 use crate::store::{
-    Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, Opened, Organization, Resolution, Store,
-    StoreError,
+    Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
+    Organization, Resolution, Store, StoreError,
 };
 
 /// How far around an appointment's start to look for a uid-less match.
@@ -39,11 +40,19 @@ pub struct Verifier {
     circuits: Arc<Circuits>,
     ladder: RetryLadder,
     clock: Arc<dyn Clock>,
+    /// With email on: the public URL links in emails point to.
+    email_base_url: Option<String>,
 }
 
 impl Verifier {
     pub fn new(store: Store, circuits: Arc<Circuits>, ladder: RetryLadder, clock: Arc<dyn Clock>) -> Verifier {
-        Verifier { store, circuits, ladder, clock }
+        Verifier { store, circuits, ladder, clock, email_base_url: None }
+    }
+
+    /// Also queue emails for notifications (to users whose preference wants them).
+    pub fn with_email(mut self, public_url: &str) -> Verifier {
+        self.email_base_url = Some(public_url.trim_end_matches('/').to_owned());
+        self
     }
 
     pub fn circuits(&self) -> &Circuits {
@@ -117,7 +126,8 @@ impl Verifier {
                 let opened = self.store.open_issue(org.id, &new, now).await?;
                 if let Opened::New(id) = opened {
                     let note = alerts::issue_opened(id, code, appointment, org.time_zone, new.detail.as_deref());
-                    self.announce(org, id, &note).await?;
+                    let email = |url: &str| content::appointment_issue(code, appointment, org.time_zone, url);
+                    self.announce(org, Some(id), &note, email).await?;
                 }
                 Some(opened)
             }
@@ -125,12 +135,41 @@ impl Verifier {
         Ok(Verified { decision, issue, restored })
     }
 
-    /// Tells admins about a new issue, exactly once: the notification's
-    /// dedupe key and the issue's notified mark both guard against repeats.
-    pub(crate) async fn announce(&self, org: &Organization, issue: IssueId, note: &NewNotification) -> Result<(), StoreError> {
+    /// Tells admins, exactly once: in the feed, and by email to those who
+    /// want it. For an issue, its notified mark and the notification's dedupe
+    /// key both guard against repeats; the outbox queues one email per user.
+    pub(crate) async fn announce(
+        &self,
+        org: &Organization,
+        issue: Option<IssueId>,
+        note: &NewNotification,
+        email: impl FnOnce(&str) -> EmailContent,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        if self.store.mark_issue_notified(org.id, issue, now).await? {
-            self.store.notify(org.id, note, now).await?;
+        if let Some(issue) = issue {
+            if !self.store.mark_issue_notified(org.id, issue, now).await? {
+                return Ok(());
+            }
+        }
+        let Some(notification) = self.store.notify(org.id, note, now).await? else {
+            return Ok(());
+        };
+        let Some(base_url) = self.email_base_url.as_deref() else {
+            return Ok(());
+        };
+        let content = email(base_url);
+        for recipient in self.store.email_recipients(org.id).await? {
+            if wants_email(&recipient.preference, note.kind) {
+                let queued = NewEmail {
+                    notification_id: Some(notification),
+                    user_id: Some(recipient.user_id),
+                    to: recipient.email,
+                    subject: content.subject.clone(),
+                    text_body: content.text.clone(),
+                    html_body: content.html.clone(),
+                };
+                self.store.enqueue_email(org.id, &queued, now).await?;
+            }
         }
         Ok(())
     }
@@ -233,6 +272,15 @@ impl Verifier {
             actor_user_id: None,
             at: self.clock.now(),
         }
+    }
+}
+
+/// `all` gets everything; `issues` everything but "sync restored"; `none` nothing.
+fn wants_email(preference: &str, kind: NotificationKind) -> bool {
+    match preference {
+        "all" => true,
+        "issues" => kind != NotificationKind::SyncRestored,
+        _ => false,
     }
 }
 

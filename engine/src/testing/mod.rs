@@ -7,6 +7,8 @@
 
 use sqlx::Connection;
 
+pub mod smtp_sink;
+
 use crate::store::{Backend, Store};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
