@@ -27,5 +27,8 @@ pub mod schedule;
 #[cfg(feature = "runtime")]
 pub mod verify;
 
+#[cfg(feature = "runtime")]
+pub mod worker;
+
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -57,34 +57,45 @@ impl Verifier {
         let Some(run_id) = self.store().start_run(org.id, start, now).await? else {
             return Ok(None);
         };
-        let mut counts = RunCounts { total: self.store().count_due(org.id, now).await?, ..RunCounts::default() };
-        let mut restored = 0;
-        let outcome = self.cycle_batches(org, source, (&start.worker_id, run_id), now, (&mut counts, &mut restored)).await;
-        self.finish(org, run_id, counts, (0, restored), outcome).await.map(Some)
+        let total = self.store().count_due(org.id, now).await?;
+        match self.verify_due(org, source, &start.worker_id, now, Some(run_id)).await {
+            Ok((counts, restored)) => {
+                let counts = RunCounts { total, ..counts };
+                self.finish(org, run_id, counts, (0, restored), Ok(())).await.map(Some)
+            }
+            Err(err) => self.finish(org, run_id, RunCounts { total, ..RunCounts::default() }, (0, 0), Err(err)).await.map(Some),
+        }
     }
 
-    async fn cycle_batches<S: BookingSource>(
+    /// Verifies every appointment due by `due_by`, in claimed batches,
+    /// reporting progress on `run` if there is one. Returns the counts and
+    /// how many issues closed themselves.
+    pub async fn verify_due<S: BookingSource>(
         &self,
         org: &Organization,
         source: &S,
-        (worker, run_id): (&str, RunId),
+        worker: &str,
         due_by: DateTime<Utc>,
-        (counts, restored): (&mut RunCounts, &mut u64),
-    ) -> Result<(), StoreError> {
+        run: Option<RunId>,
+    ) -> Result<(RunCounts, u64), StoreError> {
+        let mut counts = RunCounts::default();
+        let mut restored = 0;
         loop {
             // Only what was due when the run began: retries it schedules
             // (+1 min, +5 min) belong to later runs.
             let batch = self.store().claim_due(org.id, worker, due_by, Duration::minutes(LEASE_MINUTES), BATCH).await?;
             if batch.is_empty() {
-                return Ok(());
+                return Ok((counts, restored));
             }
             for appointment in &batch {
                 let verified = self.verify_one(org, source, appointment).await?;
                 counts.api_calls += 1;
                 counts.count(&verified);
-                *restored += verified.restored;
+                restored += verified.restored;
             }
-            self.store().heartbeat_run(org.id, run_id, *counts, self.now()).await?;
+            if let Some(run) = run {
+                self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
+            }
         }
     }
 

@@ -69,3 +69,18 @@ pub trait BookingWriter: Send + Sync {
         reason: &str,
     ) -> impl Future<Output = Result<RemoteBooking, SourceError>> + Send;
 }
+
+/// Shared sources (one client per organization, used by several tasks).
+impl<T: BookingSource> BookingSource for std::sync::Arc<T> {
+    fn booking(&self, uid: &str) -> impl Future<Output = Result<Option<RemoteBooking>, SourceError>> + Send {
+        (**self).booking(uid)
+    }
+
+    fn list_window(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Listing, SourceError>> + Send {
+        (**self).list_window(from, to)
+    }
+}

@@ -1,0 +1,103 @@
+//! The background worker's heartbeat: one `tick` does whatever is due for
+//! every organization — a scheduled cycle or comprehensive check when its
+//! slot has come (once across all instances), retries of the ladder in
+//! between, and housekeeping of runs whose worker died. The server calls
+//! `tick` every few seconds; tests call it with a manual clock.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::clock::Clock;
+use crate::schedule::LocalSchedule;
+use crate::store::{Organization, RunKind, RunStart, Store, StoreError, Trigger};
+use crate::verify::service::Verifier;
+use crate::verify::source::BookingSource;
+
+/// A run whose worker sent no heartbeat for this long is declared interrupted.
+pub const STALE_AFTER_MINUTES: i64 = 5;
+
+/// Gives the worker a Cal.com for an organization (its base URL and key).
+pub trait Connector: Send + Sync {
+    type Source: BookingSource;
+
+    /// `None` when the organization has no Cal.com connection configured.
+    fn connect(&self, org: &Organization) -> impl Future<Output = Option<Self::Source>> + Send;
+}
+
+/// What one tick did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TickReport {
+    pub runs_started: u32,
+    pub interrupted: u64,
+    pub verified: i64,
+}
+
+pub struct Worker<C: Connector> {
+    store: Store,
+    verifier: Verifier,
+    connector: C,
+    clock: Arc<dyn Clock>,
+    worker_id: String,
+}
+
+impl<C: Connector> Worker<C> {
+    pub fn new(store: Store, verifier: Verifier, connector: C, clock: Arc<dyn Clock>, worker_id: String) -> Worker<C> {
+        Worker { store, verifier, connector, clock, worker_id }
+    }
+
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        let now = self.clock.now();
+        let mut report = TickReport {
+            interrupted: self.store.interrupt_stale_runs(now - Duration::minutes(STALE_AFTER_MINUTES), now).await?,
+            ..TickReport::default()
+        };
+        for org in self.store.organizations().await? {
+            let Some(source) = self.connector.connect(&org).await else { continue };
+            if let Err(err) = self.tick_org(&org, &source, &mut report).await {
+                // One organization's trouble must not stop the others.
+                tracing::error!(org = %org.slug, error = %err, "worker tick failed");
+            }
+        }
+        Ok(report)
+    }
+
+    async fn tick_org(&self, org: &Organization, source: &C::Source, report: &mut TickReport) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        if let Some(slot) = latest_slot(&org.comprehensive_cron, org, now) {
+            let start = self.scheduled(RunKind::Comprehensive, slot);
+            if let Some(run) = self.verifier.run_comprehensive(org, source, &start).await? {
+                report.runs_started += 1;
+                report.verified += run.counts.processed;
+            }
+        }
+        if let Some(slot) = latest_slot(&org.cycle_cron, org, now) {
+            let start = self.scheduled(RunKind::Cycle, slot);
+            if let Some(run) = self.verifier.run_cycle(org, source, &start).await? {
+                report.runs_started += 1;
+                report.verified += run.counts.processed;
+                return Ok(());
+            }
+        }
+        // Between slots: the retry ladder's +1 and +5 minute attempts, and
+        // new appointments' first verification, without a run record each.
+        let (counts, _restored) = self.verifier.verify_due(org, source, &self.worker_id, now, None).await?;
+        report.verified += counts.processed;
+        Ok(())
+    }
+
+    fn scheduled(&self, kind: RunKind, slot: DateTime<Utc>) -> RunStart {
+        RunStart { kind, trigger: Trigger::Schedule, slot_at: Some(slot), worker_id: self.worker_id.clone(), requested_by: None }
+    }
+}
+
+fn latest_slot(expr: &str, org: &Organization, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match LocalSchedule::parse(expr, org.time_zone) {
+        Ok(schedule) => schedule.latest_slot(now),
+        Err(err) => {
+            tracing::warn!(org = %org.slug, error = %err, "skipping an unreadable schedule");
+            None
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The background worker on both databases: scheduled slots run once even
+//! with two instances, retries happen between slots, dead runs are cleaned up.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use engine::clock::{Clock, ManualClock};
+use engine::domain::{AppointmentSource, AppointmentStatus, SyncStatus};
+use engine::on_both_backends;
+use engine::store::{NewAppointment, NewOrganization, Organization, RunKind, RunStart, RunStatus, Store, Trigger};
+use engine::verify::circuit::Circuits;
+use engine::verify::compare::{RemoteBooking, RemoteStatus};
+use engine::verify::ladder::RetryLadder;
+use engine::verify::service::Verifier;
+use engine::worker::{Connector, Worker};
+
+mod support;
+use support::FakeCalcom;
+
+struct Fixed(Arc<FakeCalcom>);
+
+impl Connector for Fixed {
+    type Source = Arc<FakeCalcom>;
+    async fn connect(&self, _org: &Organization) -> Option<Arc<FakeCalcom>> {
+        Some(self.0.clone())
+    }
+}
+
+/// 05:59:30 Berlin: just before the 06:00 slot.
+fn before_six() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 11, 3, 59, 30).unwrap()
+}
+
+fn worker(store: &Store, clock: &ManualClock, calcom: &Arc<FakeCalcom>, id: &str) -> Worker<Fixed> {
+    let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), clock.clone());
+    Worker::new(store.clone(), verifier, Fixed(calcom.clone()), clock, id.into())
+}
+
+async fn setup(store: &Store, clock: &ManualClock) -> Organization {
+    let org = store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, clock.now())
+        .await
+        .unwrap();
+    for (i, uid) in ["a", "gone"].iter().enumerate() {
+        let start = Utc.with_ymd_and_hms(2025, 10, 13, 8 + i as u32, 0, 0).unwrap();
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: format!("Kunde {i}"),
+            customer_email: Some("k@example.com".into()),
+            customer_phone: None,
+            service: "Schnitt".into(),
+            starts_at: start,
+            ends_at: start + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Api,
+            calcom_booking_uid: Some((*uid).into()),
+            calcom_event_type_id: None,
+        };
+        store.insert_appointment(org.id, &new, "test", clock.now()).await.unwrap();
+    }
+    org
+}
+
+fn booking_a() -> RemoteBooking {
+    let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+    RemoteBooking {
+        uid: "a".into(),
+        status: RemoteStatus::Accepted,
+        start,
+        end: start + Duration::minutes(30),
+        attendee_emails: vec!["k@example.com".into()],
+        attendee_phones: vec![],
+        rescheduled_to_uid: None,
+    }
+}
+
+on_both_backends!(two_instances_run_each_slot_once, |db| async move {
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six());
+    let org = setup(&store, &clock).await;
+    let calcom = Arc::new(FakeCalcom::default());
+    calcom.put(booking_a());
+    let (one, two) = (worker(&store, &clock, &calcom, "one"), worker(&store, &clock, &calcom, "two"));
+
+    // First ticks: the previous slots (00:00 comprehensive, 00:00 cycle) run once.
+    let (r1, r2) = tokio::join!(one.tick(), two.tick());
+    assert_eq!(r1.unwrap().runs_started + r2.unwrap().runs_started, 2);
+    // The 06:00 slot comes: exactly one instance runs the cycle.
+    clock.advance(Duration::seconds(45));
+    let (r1, r2) = tokio::join!(one.tick(), two.tick());
+    assert_eq!(r1.unwrap().runs_started + r2.unwrap().runs_started, 1);
+    let runs = store.recent_runs(org.id, 10).await.unwrap();
+    let slots: Vec<_> = runs.iter().map(|r| (r.kind, r.slot_at.map(|s| s.to_rfc3339()))).collect();
+    assert_eq!(runs.len(), 3, "{slots:?}");
+    assert!(runs.iter().all(|r| r.status == RunStatus::Succeeded));
+    assert_eq!(runs.iter().filter(|r| r.kind == RunKind::Cycle).count(), 2);
+});
+
+on_both_backends!(retries_happen_between_slots, |db| async move {
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six() + Duration::hours(1));
+    let org = setup(&store, &clock).await;
+    let calcom = Arc::new(FakeCalcom::default());
+    calcom.put(booking_a());
+    let w = worker(&store, &clock, &calcom, "one");
+    w.tick().await.unwrap();
+    let gone = |store: Store| async move {
+        let all = store.list_appointments(org.id, &Default::default(), None, 10).await.unwrap();
+        all.into_iter().find(|a| a.calcom_booking_uid.as_deref() == Some("gone")).unwrap()
+    };
+    assert_eq!(gone(store.clone()).await.sync.attempts, 1);
+    clock.advance(Duration::minutes(1));
+    w.tick().await.unwrap();
+    assert_eq!(gone(store.clone()).await.sync.attempts, 2, "the +1 minute retry ran without waiting for a slot");
+    clock.advance(Duration::minutes(5));
+    w.tick().await.unwrap();
+    assert_eq!(gone(store.clone()).await.sync.status, SyncStatus::OrphanedLocal);
+});
+
+on_both_backends!(a_crashed_workers_run_is_interrupted_by_the_next_tick, |db| async move {
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six());
+    let org = setup(&store, &clock).await;
+    let start = RunStart { kind: RunKind::Cycle, trigger: Trigger::Manual, slot_at: None, worker_id: "crashed".into(), requested_by: None };
+    let run = store.start_run(org.id, &start, clock.now()).await.unwrap().unwrap();
+    clock.advance(Duration::minutes(6));
+    let calcom = Arc::new(FakeCalcom::default());
+    let report = worker(&store, &clock, &calcom, "survivor").tick().await.unwrap();
+    assert_eq!(report.interrupted, 1);
+    assert_eq!(store.run(org.id, run).await.unwrap().status, RunStatus::Interrupted);
+});
