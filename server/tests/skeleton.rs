@@ -149,3 +149,26 @@ fn migrate_creates_a_missing_sqlite_file() {
     assert!(file.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+on_both_backends!(metrics_expose_open_issues_and_circuit_state, |db| async move {
+    use engine::domain::ErrorCode;
+    use engine::store::{IssueSubject, NewIssue};
+    let org = db
+        .store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC }, Utc::now())
+        .await
+        .unwrap();
+    let issue = NewIssue {
+        code: ErrorCode::OrphanedCalcom,
+        subject: IssueSubject::CalcomBooking { uid: "x1".into() },
+        calcom_snapshot: None,
+        differences: None,
+        detail: None,
+    };
+    db.store.open_issue(org.id, &issue, Utc::now()).await.unwrap();
+    let base = serve(db.store.clone()).await;
+    let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"calsync_open_issues{org="salon",code="ORPHANED_CALCOM"} 1"#), "{text}");
+    assert!(text.contains(r#"calsync_open_issues{org="salon",code="DATA_MISMATCH"} 0"#), "{text}");
+    assert!(text.contains(r#"calsync_circuit_state{org="salon",state="closed"} 1"#), "{text}");
+});

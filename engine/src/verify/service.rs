@@ -100,7 +100,10 @@ impl Verifier {
         let decision = decide(&appointment.sync, evidence, &schedule);
         let detail = decision.state.error_detail.clone();
         let mut event = self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
-        event.duration_ms = Some((now - started).num_milliseconds().max(0));
+        let elapsed = (now - started).num_milliseconds().max(0);
+        event.duration_ms = Some(elapsed);
+        metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
+        metrics::histogram!("calsync_verification_seconds").record(elapsed as f64 / 1000.0);
         self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
 
         let subject = IssueSubject::Appointment(appointment.id);

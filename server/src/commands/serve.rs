@@ -8,6 +8,7 @@ use app::context::ServerContext;
 use axum::Router;
 use engine::secret_key::SecretKey;
 use engine::store::Store;
+use engine::verify::circuit::Circuits;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -22,11 +23,17 @@ pub struct AppState {
     pub store: Store,
     pub secret_key: Arc<SecretKey>,
     pub public_url: Arc<str>,
+    /// Per-organization circuit breakers, shared by the workers and `/metrics`.
+    pub circuits: Arc<Circuits>,
+    /// When set, `/metrics` requires it as a bearer token.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
     /// The state for serving on `addr`; also what tests build the app from.
     pub fn new(store: Store, secret_key: SecretKey, public_url: &str, site_root: &str, addr: SocketAddr) -> AppState {
+        // Install the metrics recorder before anything records.
+        let _ = http::metrics::handle();
         let leptos_options = LeptosOptions::builder()
             .output_name("calsync")
             .site_root(site_root)
@@ -34,7 +41,14 @@ impl AppState {
             .site_addr(addr)
             .env(leptos::prelude::Env::PROD)
             .build();
-        AppState { leptos_options, store, secret_key: Arc::new(secret_key), public_url: public_url.into() }
+        AppState {
+            leptos_options,
+            store,
+            secret_key: Arc::new(secret_key),
+            public_url: public_url.into(),
+            circuits: Arc::new(Circuits::default()),
+            metrics_token: std::env::var("CALSYNC_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).map(Into::into),
+        }
     }
 }
 

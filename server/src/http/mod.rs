@@ -2,6 +2,7 @@
 //! every request passes through (request ids, tracing).
 
 mod health;
+pub mod metrics;
 mod request_id;
 
 use axum::routing::get;
@@ -12,5 +13,8 @@ use crate::commands::AppState;
 pub use request_id::middleware;
 
 pub fn router(_state: AppState) -> Router<AppState> {
-    Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz))
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
 }
