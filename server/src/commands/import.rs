@@ -42,7 +42,7 @@ pub async fn run(store: &Store, args: ImportArgs) -> Result<()> {
     for new in &appointments {
         match store.insert_appointment(org.id, new, "import", Utc::now()).await {
             Ok(_) => imported += 1,
-            Err(e) if matches!(e, engine::store::StoreError::Conflict(_)) => skipped += 1,
+            Err(engine::store::StoreError::Conflict(_)) => skipped += 1,
             Err(e) => return Err(e.into()),
         }
     }
