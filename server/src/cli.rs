@@ -42,6 +42,13 @@ pub struct ServeArgs {
     /// Where the built site (pkg/ with wasm, js, css) is.
     #[arg(long, env = "CALSYNC_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// SMTP server for emails, e.g. smtp://127.0.0.1:2525 or
+    /// smtp://user:pass@mail.example.com:587?tls=required. Unset: in-app notifications only.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of calsync's emails.
+    #[arg(long, env = "SMTP_FROM", default_value = "calsync <noreply@localhost>")]
+    pub smtp_from: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -79,3 +79,15 @@ mod tests {
         assert!(!err.contains('\n'));
     }
 }
+
+/// The mailer, if `SMTP_URL` is set. Must run inside the Tokio runtime.
+pub fn mailer(url: Option<&str>, from: &str) -> Result<Option<engine::mail::SmtpMailer>, ConfigError> {
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    engine::mail::SmtpMailer::new(url, from).map(Some).map_err(|e| match e {
+        engine::mail::MailError::From(_) => ConfigError::new("SMTP_FROM", e.to_string()),
+        // Never echo the URL: it may hold the SMTP password.
+        _ => ConfigError::new("SMTP_URL", "is not a usable SMTP URL (smtp://host:port, smtps://host:465, ...?tls=required)"),
+    })
+}

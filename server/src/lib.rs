@@ -6,3 +6,4 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod telemetry;
+pub mod workers;

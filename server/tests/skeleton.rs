@@ -91,7 +91,10 @@ async fn dashboard_is_server_rendered_with_counts_from_the_database() {
 
 fn calsync(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_calsync"));
-    cmd.args(args).env_remove("DATABASE_URL").env_remove("CALSYNC_SECRET_KEY").env_remove("CALSYNC_ADDR");
+    cmd.args(args);
+    for var in ["DATABASE_URL", "CALSYNC_SECRET_KEY", "CALSYNC_ADDR", "SMTP_URL", "SMTP_FROM"] {
+        cmd.env_remove(var);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -126,15 +129,18 @@ fn serve_refuses_bad_settings_naming_them() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/cfg.db", dir.display());
     let key = "ab".repeat(32);
-    let cases: [(&[(&str, &str)], &str); 3] = [
+    let cases: [(&[(&str, &str)], &str); 5] = [
         (&[("DATABASE_URL", &url)], "CALSYNC_SECRET_KEY"),
         (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", "xyz")], "CALSYNC_SECRET_KEY"),
         (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("CALSYNC_ADDR", "localhost")], "CALSYNC_ADDR"),
+        (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("SMTP_URL", "http://user:hunter2@x")], "SMTP_URL"),
+        (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("SMTP_URL", "smtp://127.0.0.1:1"), ("SMTP_FROM", "nobody")], "SMTP_FROM"),
     ];
     for (env, setting) in cases {
         let line = one_error_line(&calsync(env, &["serve"]));
         assert!(line.starts_with(&format!("error: {setting}: ")), "{line}");
         assert!(!line.contains(&key), "the key never appears: {line}");
+        assert!(!line.contains("hunter2"), "the SMTP password never appears: {line}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -56,9 +56,17 @@ pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
     let addr = config::parse_addr(&args.addr)?;
     let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
     let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
+    let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
     let store = super::open(database_url).await?;
     let state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
-    let app = build_app(state);
+    let app = build_app(state.clone());
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    match mailer {
+        Some(mailer) => workers.push(crate::workers::spawn_mail(state.store.clone(), mailer, stopped.clone())),
+        None => tracing::warn!("SMTP_URL is not set: notifications stay in the app, no emails are sent"),
+    }
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -68,6 +76,10 @@ pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server stopped with an error")?;
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
     tracing::info!("calsync stopped");
     Ok(())
 }

@@ -1,0 +1,68 @@
+//! Background tasks of `calsync serve`. Each loops on an interval until
+//! shutdown; a failed round is logged and the next one tries again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use engine::clock::{Clock, SystemClock};
+use engine::mail::{deliver_due, SmtpMailer};
+use engine::store::Store;
+use engine::worker::{Connector, Worker};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Runs `round` every `every` until `stop` changes.
+fn every<F, Fut>(name: &'static str, every: Duration, mut stop: watch::Receiver<bool>, mut round: F) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => round().await,
+                _ = stop.changed() => break,
+            }
+        }
+        tracing::info!(worker = name, "stopped");
+    })
+}
+
+/// Sends queued emails every 10 seconds.
+pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    every("mail", Duration::from_secs(10), stop, move || {
+        let (store, mailer) = (store.clone(), mailer.clone());
+        async move {
+            match deliver_due(&store, &mailer, SystemClock.now()).await {
+                Ok(report) if report.sent + report.retrying + report.failed > 0 => {
+                    tracing::info!(sent = report.sent, retrying = report.retrying, failed = report.failed, "email round");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "email round failed"),
+            }
+        }
+    })
+}
+
+/// Verifies what is due and runs scheduled checks every 15 seconds.
+pub fn spawn_verification<C>(worker: Worker<C>, stop: watch::Receiver<bool>) -> JoinHandle<()>
+where
+    C: Connector + 'static,
+    C::Source: 'static,
+{
+    let worker = std::sync::Arc::new(worker);
+    every("verification", Duration::from_secs(15), stop, move || {
+        let worker = worker.clone();
+        async move {
+            match worker.tick().await {
+                Ok(report) if report.verified > 0 || report.runs_started > 0 || report.interrupted > 0 => {
+                    tracing::info!(verified = report.verified, runs = report.runs_started, interrupted = report.interrupted, "verification round");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "verification round failed"),
+            }
+        }
+    })
+}
