@@ -28,6 +28,9 @@ pub mod schedule;
 pub mod verify;
 
 #[cfg(feature = "runtime")]
+pub mod webhooks;
+
+#[cfg(feature = "runtime")]
 pub mod worker;
 
 #[cfg(feature = "testing")]
