@@ -335,3 +335,41 @@ fn manual_retry(a: &Appointment, at: DateTime<Utc>) -> engine::store::NewSyncEve
         at,
     }
 }
+
+fn hint(trigger: &str, uid: &str, previous: Option<&str>, body: &str) -> engine::webhooks::WebhookHint {
+    engine::webhooks::WebhookHint {
+        trigger: trigger.into(),
+        uid: Some(uid.into()),
+        previous_uid: previous.map(Into::into),
+        body_sha256: format!("{body:0>64}"),
+    }
+}
+
+on_both_backends!(a_webhook_reverifies_at_once_and_replays_do_nothing, |db| async move {
+    use engine::verify::hints::HintOutcome;
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(Some("old"), "tom@example.com").await;
+    let mut old = booking("old", "tom@example.com");
+    old.status = RemoteStatus::Cancelled;
+    old.rescheduled_to_uid = Some("new".into());
+    w.calcom.put(old);
+    w.calcom.put(booking("new", "tom@example.com"));
+
+    let rescheduled = hint("BOOKING_RESCHEDULED", "new", Some("old"), "1");
+    let outcome = w.verifier.handle_hint(&w.org, &w.calcom, &rescheduled).await.unwrap();
+    assert!(matches!(&outcome, HintOutcome::Verified(v) if v.len() == 1), "{outcome:?}");
+    let a = w.reload(&a).await;
+    assert_eq!(a.calcom_booking_uid.as_deref(), Some("new"));
+    assert_eq!(a.sync.status, SyncStatus::Synced);
+
+    assert_eq!(w.verifier.handle_hint(&w.org, &w.calcom, &rescheduled).await.unwrap(), HintOutcome::Replay);
+    let ended = hint("MEETING_ENDED", "new", None, "2");
+    assert_eq!(w.verifier.handle_hint(&w.org, &w.calcom, &ended).await.unwrap(), HintOutcome::Ignored);
+
+    // Cancelled in Cal.com while still scheduled here: a mismatch to review.
+    let mut cancelled = booking("new", "tom@example.com");
+    cancelled.status = RemoteStatus::Cancelled;
+    w.calcom.put(cancelled);
+    w.verifier.handle_hint(&w.org, &w.calcom, &hint("BOOKING_CANCELLED", "new", None, "3")).await.unwrap();
+    assert_eq!(w.reload(&a).await.sync.error_code, Some(ErrorCode::DataMismatch));
+});

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod circuit;
 pub mod compare;
+pub mod hints;
 pub mod ladder;
 pub mod rules;
 pub mod runner;
