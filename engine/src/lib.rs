@@ -9,6 +9,17 @@ pub mod secret_key;
 #[cfg(feature = "runtime")]
 pub mod appointments;
 
+/// Cal.com API v2 client and webhook helpers.
+#[cfg(feature = "runtime")]
+pub mod calcom;
+
+/// A local Cal.com API v2 simulator for tests and demos.
+#[cfg(feature = "calcom-sim")]
+pub mod calcom_sim;
+
+#[cfg(feature = "runtime")]
+pub mod secrets;
+
 #[cfg(feature = "runtime")]
 pub mod store;
 

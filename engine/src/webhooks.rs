@@ -49,18 +49,7 @@ impl WebhookHint {
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
     mac.update(body);
-    hex(&mac.finalize().into_bytes())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[derive(Deserialize)]
@@ -83,17 +72,16 @@ struct Payload {
 /// Checks the signature (in constant time) and reads the hint.
 pub fn authenticate(secret: &[u8], signature_header: Option<&str>, body: &[u8]) -> Result<WebhookHint, WebhookError> {
     let given = signature_header.ok_or(WebhookError::MissingSignature)?;
-    let given = unhex(given.trim()).ok_or(WebhookError::BadSignature)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
-    mac.update(body);
-    mac.verify_slice(&given).map_err(|_| WebhookError::BadSignature)?;
+    if !crate::calcom::webhook::verify(secret, given, body) {
+        return Err(WebhookError::BadSignature);
+    }
 
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     Ok(WebhookHint {
         trigger: envelope.trigger_event,
         uid: envelope.payload.uid,
         previous_uid: envelope.payload.reschedule_uid.or(envelope.payload.from_reschedule),
-        body_sha256: hex(&Sha256::digest(body)),
+        body_sha256: hex::encode(Sha256::digest(body)),
     })
 }
 

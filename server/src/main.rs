@@ -6,6 +6,8 @@ use server::cli::Cli;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // One TLS crypto provider (ring) for reqwest and lettre alike.
+    engine::calcom::ensure_crypto_provider();
     if let Err(err) = server::telemetry::init() {
         eprintln!("error: {err}");
         return ExitCode::from(2);

@@ -13,6 +13,7 @@ use server::commands::{build_app, AppState};
 
 /// Serves the app on a free loopback port and returns its base URL.
 async fn serve(store: Store) -> String {
+    engine::calcom::ensure_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let state = AppState::new(store, SecretKey::from_bytes([7; 32]), &format!("http://{addr}"), "target/site", addr);

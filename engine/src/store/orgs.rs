@@ -102,3 +102,82 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 }
+
+/// The sealed Cal.com credentials (see `crate::secrets`), read only by the
+/// code that calls Cal.com or checks webhooks. Debug never shows them.
+#[derive(Clone, PartialEq)]
+pub struct CalcomConnection {
+    pub base_url: String,
+    pub api_key_sealed: Option<String>,
+    pub webhook_secret_sealed: Option<String>,
+    pub event_type_id: Option<i64>,
+}
+
+impl std::fmt::Debug for CalcomConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalcomConnection")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key_sealed.as_ref().map(|_| "***"))
+            .field("webhook_secret", &self.webhook_secret_sealed.as_ref().map(|_| "***"))
+            .field("event_type_id", &self.event_type_id)
+            .finish()
+    }
+}
+
+/// A change to the connection; `None` keeps what is stored, so a form can
+/// leave the write-only secrets blank.
+#[derive(Clone, Default)]
+pub struct CalcomConnectionUpdate {
+    pub base_url: Option<String>,
+    pub api_key_sealed: Option<String>,
+    pub webhook_secret_sealed: Option<String>,
+    pub event_type_id: Option<i64>,
+}
+
+impl Store {
+    pub async fn calcom_connection(&self, org: OrgId) -> Result<CalcomConnection, StoreError> {
+        let row = sqlx::query(
+            "SELECT calcom_base_url, calcom_api_key_enc, calcom_webhook_secret_enc, calcom_event_type_id \
+             FROM organizations WHERE id = $1",
+        )
+        .bind(org.get())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("organization"))?;
+        Ok(CalcomConnection {
+            base_url: get(&row, "calcom_base_url")?,
+            api_key_sealed: get(&row, "calcom_api_key_enc")?,
+            webhook_secret_sealed: get(&row, "calcom_webhook_secret_enc")?,
+            event_type_id: get(&row, "calcom_event_type_id")?,
+        })
+    }
+
+    pub async fn update_calcom_connection(
+        &self,
+        org: OrgId,
+        update: &CalcomConnectionUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE organizations SET \
+               calcom_base_url = COALESCE($2, calcom_base_url), \
+               calcom_api_key_enc = COALESCE($3, calcom_api_key_enc), \
+               calcom_webhook_secret_enc = COALESCE($4, calcom_webhook_secret_enc), \
+               calcom_event_type_id = COALESCE($5, calcom_event_type_id), \
+               updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(org.get())
+        .bind(update.base_url.as_deref())
+        .bind(update.api_key_sealed.as_deref())
+        .bind(update.webhook_secret_sealed.as_deref())
+        .bind(update.event_type_id)
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("organization"));
+        }
+        Ok(())
+    }
+}

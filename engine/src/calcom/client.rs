@@ -1,0 +1,435 @@
+//! The Cal.com API v2 client. One per organization (its key, its budget);
+//! clones share the connection pool, the pacer and the call counter.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::api_key::ApiKey;
+use super::error::CalcomError;
+use super::model::{
+    Booking, BookingPage, CancelBooking, CreateBooking, CursorPagination, Envelope, EventType, PagedEnvelope,
+    Pagination, RescheduleBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES, MAX_TAKE,
+    VERSION_HEADER,
+};
+use super::pacing::{Pacer, RateBudget, RateHeaders};
+use super::query::{BookingQuery, SortField, SortOrder};
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://api.cal.com`, or the simulator's address.
+    pub base_url: String,
+    pub api_key: ApiKey,
+    pub connect_timeout: Duration,
+    /// For the whole exchange, body included.
+    pub request_timeout: Duration,
+    /// The key's budget; corrected from `X-RateLimit-Limit-Default`.
+    pub budget: RateBudget,
+    /// How many times a 429 is waited out before it is returned.
+    pub max_rate_limit_retries: u32,
+    /// A 429 asking for a longer wait is returned at once instead.
+    pub max_retry_after: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<ApiKey>) -> ClientConfig {
+        ClientConfig {
+            base_url: base_url.into(),
+            api_key: api_key.into(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            budget: RateBudget::default(),
+            max_rate_limit_retries: 3,
+            // Cal.com blocks a key for 60 s after it exceeds its budget.
+            max_retry_after: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Every booking a listing returned, and what it cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FullListing {
+    pub bookings: Vec<Booking>,
+    /// HTTP requests made for it, 429 retries included.
+    pub api_calls: u64,
+}
+
+/// What `take=1&sortUpdatedAt=desc` tells about a window: if both values
+/// are unchanged since last time, nothing in it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub total_items: u64,
+    pub newest_update: Option<DateTime<Utc>>,
+}
+
+/// One page of a cursor listing (`cal-api-version: 2026-05-01`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPage {
+    pub bookings: Vec<Booking>,
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// How often a listing that changed under our feet is started over before
+/// giving up (offset paging would otherwise skip or repeat bookings).
+const LISTING_RESTARTS: u32 = 2;
+
+#[derive(Clone)]
+pub struct CalcomClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    authorization: HeaderValue,
+    pacer: Pacer,
+    calls: AtomicU64,
+    max_rate_limit_retries: u32,
+    max_retry_after: Duration,
+}
+
+impl std::fmt::Debug for CalcomClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CalcomClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("api_calls", &self.api_calls())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One request, rebuilt for each attempt.
+struct Call<'a> {
+    method: Method,
+    path: &'a [&'a str],
+    version: &'static str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl<'a> Call<'a> {
+    fn get(path: &'a [&'a str], version: &'static str) -> Call<'a> {
+        Call { method: Method::GET, path, version, query: Vec::new(), body: None }
+    }
+
+    fn post(path: &'a [&'a str], body: &impl Serialize) -> Result<Call<'a>, CalcomError> {
+        let body = serde_json::to_vec(body).map_err(|e| CalcomError::Config(format!("request body: {e}")))?;
+        Ok(Call { method: Method::POST, path, version: API_VERSION, query: Vec::new(), body: Some(body) })
+    }
+}
+
+/// A successful answer and the requests it took.
+struct Reply {
+    body: Vec<u8>,
+    attempts: u64,
+}
+
+impl CalcomClient {
+    pub fn new(config: ClientConfig) -> Result<CalcomClient, CalcomError> {
+        super::ensure_crypto_provider();
+        let base_url = Url::parse(&config.base_url)
+            .map_err(|e| CalcomError::Config(format!("base URL {:?}: {e}", config.base_url)))?;
+        if base_url.cannot_be_a_base() {
+            return Err(CalcomError::Config(format!("base URL {:?} cannot have paths", config.base_url)));
+        }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
+            .map_err(|_| CalcomError::Config("the API key contains characters a header cannot carry".into()))?;
+        // Keeps the key out of reqwest's and hyper's Debug output.
+        authorization.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(concat!("calsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CalcomError::Config(e.to_string()))?;
+        Ok(CalcomClient {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                authorization,
+                pacer: Pacer::new(config.budget),
+                calls: AtomicU64::new(0),
+                max_rate_limit_retries: config.max_rate_limit_retries,
+                max_retry_after: config.max_retry_after,
+            }),
+        })
+    }
+
+    /// HTTP requests this client (and its clones) sent so far, retries included.
+    pub fn api_calls(&self) -> u64 {
+        self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// The budget in force (after corrections from the server's headers).
+    pub fn budget(&self) -> RateBudget {
+        self.inner.pacer.budget()
+    }
+
+    /// `GET /v2/bookings/{uid}`. For the uid of a recurring series Cal.com
+    /// answers with all occurrences: the one with this uid, else the first.
+    pub async fn booking(&self, uid: &str) -> Result<Booking, CalcomError> {
+        let reply = self.execute(&Call::get(&["v2", "bookings", uid], API_VERSION)).await?;
+        let envelope: Envelope<serde_json::Value> = decode(&reply.body)?;
+        match envelope.data {
+            serde_json::Value::Array(items) => {
+                let occurrences: Vec<Booking> = from_value(serde_json::Value::Array(items))?;
+                let index = occurrences.iter().position(|b| b.uid == uid).unwrap_or(0);
+                occurrences
+                    .into_iter()
+                    .nth(index)
+                    .ok_or_else(|| CalcomError::Malformed(format!("recurring booking {uid} has no occurrences")))
+            }
+            single => from_value(single),
+        }
+    }
+
+    /// One page of `GET /v2/bookings`.
+    pub async fn list_bookings(&self, query: &BookingQuery) -> Result<BookingPage, CalcomError> {
+        self.list_page(query).await.map(|(page, _)| page)
+    }
+
+    async fn list_page(&self, query: &BookingQuery) -> Result<(BookingPage, u64), CalcomError> {
+        let mut call = Call::get(&["v2", "bookings"], API_VERSION);
+        call.query = query.to_pairs();
+        let reply = self.execute(&call).await?;
+        let envelope: PagedEnvelope<Booking, Pagination> = decode(&reply.body)?;
+        Ok((BookingPage { bookings: envelope.data, pagination: envelope.pagination }, reply.attempts))
+    }
+
+    /// Every page of a listing (250 a page unless `take` says otherwise),
+    /// or an error: a partial listing is never returned.
+    pub async fn list_all_bookings(&self, query: &BookingQuery) -> Result<FullListing, CalcomError> {
+        let mut api_calls = 0;
+        for _ in 0..=LISTING_RESTARTS {
+            let (outcome, calls) = self.walk_pages(query).await;
+            api_calls += calls;
+            if let Some(bookings) = outcome? {
+                return Ok(FullListing { bookings, api_calls });
+            }
+        }
+        Err(CalcomError::Malformed("the listing kept changing while it was paged through".into()))
+    }
+
+    /// One pass over all pages. `Ok(None)`: the total changed during the
+    /// pass, so pages may have shifted; the caller starts over.
+    async fn walk_pages(&self, query: &BookingQuery) -> (Result<Option<Vec<Booking>>, CalcomError>, u64) {
+        let mut query = query.clone();
+        query.take = Some(query.take.unwrap_or(MAX_TAKE));
+        let mut skip = query.skip.unwrap_or(0);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut bookings: Vec<Booking> = Vec::new();
+        let mut first_total = None;
+        let mut calls = 0;
+        loop {
+            query.skip = Some(skip);
+            let (page, attempts) = match self.list_page(&query).await {
+                Ok(answer) => answer,
+                Err(e) => return (Err(e), calls),
+            };
+            calls += attempts;
+            let total = page.pagination.total_items;
+            if *first_total.get_or_insert(total) != total {
+                return (Ok(None), calls);
+            }
+            let returned = page.bookings.len() as u64;
+            for booking in page.bookings {
+                match seen.get(&booking.uid) {
+                    Some(&at) => bookings[at] = booking,
+                    None => {
+                        seen.insert(booking.uid.clone(), bookings.len());
+                        bookings.push(booking);
+                    }
+                }
+            }
+            if !page.pagination.has_next_page {
+                return (Ok(Some(bookings)), calls);
+            }
+            if returned == 0 {
+                let e = CalcomError::Malformed("an empty page claims a next page".into());
+                return (Err(e), calls);
+            }
+            skip += returned;
+        }
+    }
+
+    /// Everything that changed at or after `since` (within `query`'s other
+    /// filters), oldest change first, all pages.
+    pub async fn bookings_updated_since(
+        &self,
+        since: DateTime<Utc>,
+        query: &BookingQuery,
+    ) -> Result<FullListing, CalcomError> {
+        // Oldest first: a booking that changes during the walk moves to the
+        // end, where it is still read, instead of shifting earlier pages.
+        let query = query.clone().updated_since(since).sort(SortField::UpdatedAt, SortOrder::Asc);
+        self.list_all_bookings(&query).await
+    }
+
+    /// `take=1&sortUpdatedAt=desc` over `query`'s filters: one request.
+    pub async fn fingerprint(&self, query: &BookingQuery) -> Result<Fingerprint, CalcomError> {
+        let mut query = query.clone().take(1).sort(SortField::UpdatedAt, SortOrder::Desc);
+        query.skip = None;
+        // The fingerprint's order must be the only one.
+        query.sort.retain(|(field, _)| *field == SortField::UpdatedAt);
+        let page = self.list_bookings(&query).await?;
+        Ok(Fingerprint {
+            total_items: page.pagination.total_items,
+            newest_update: page.bookings.first().map(Booking::last_change),
+        })
+    }
+
+    /// `POST /v2/bookings` (201 with the booking).
+    pub async fn create_booking(&self, new: &CreateBooking) -> Result<Booking, CalcomError> {
+        self.post(&["v2", "bookings"], new).await
+    }
+
+    /// `POST /v2/bookings/{uid}/cancel`: the cancelled booking.
+    pub async fn cancel_booking(&self, uid: &str, reason: Option<&str>) -> Result<Booking, CalcomError> {
+        let body = CancelBooking { cancellation_reason: reason.map(str::to_owned) };
+        self.post(&["v2", "bookings", uid, "cancel"], &body).await
+    }
+
+    /// `POST /v2/bookings/{uid}/reschedule`: the NEW booking (new uid); the
+    /// old one is now cancelled with `rescheduledToUid` pointing here.
+    pub async fn reschedule_booking(
+        &self,
+        uid: &str,
+        start: DateTime<Utc>,
+        reason: Option<&str>,
+    ) -> Result<Booking, CalcomError> {
+        let body = RescheduleBooking { start, rescheduling_reason: reason.map(str::to_owned) };
+        self.post(&["v2", "bookings", uid, "reschedule"], &body).await
+    }
+
+    /// `GET /v2/event-types` (served under `cal-api-version: 2024-06-14`).
+    pub async fn event_types(&self) -> Result<Vec<EventType>, CalcomError> {
+        let reply = self.execute(&Call::get(&["v2", "event-types"], API_VERSION_EVENT_TYPES)).await?;
+        let envelope: Envelope<Vec<EventType>> = decode(&reply.body)?;
+        Ok(envelope.data)
+    }
+
+    /// One page of the cursor listing (`cal-api-version: 2026-05-01`, at
+    /// most one status; `skip` is not used).
+    pub async fn list_bookings_cursor(&self, query: &BookingQuery, cursor: Option<&str>) -> Result<CursorPage, CalcomError> {
+        self.cursor_page(query, cursor).await.map(|(page, _)| page)
+    }
+
+    async fn cursor_page(&self, query: &BookingQuery, cursor: Option<&str>) -> Result<(CursorPage, u64), CalcomError> {
+        let mut query = query.clone();
+        query.skip = None;
+        query.cursor = cursor.map(str::to_owned);
+        let mut call = Call::get(&["v2", "bookings"], API_VERSION_CURSOR);
+        call.query = query.to_pairs();
+        let reply = self.execute(&call).await?;
+        let envelope: PagedEnvelope<Booking, CursorPagination> = decode(&reply.body)?;
+        let page = CursorPage {
+            bookings: envelope.data,
+            next_cursor: envelope.pagination.next_cursor,
+            has_more: envelope.pagination.has_more,
+        };
+        Ok((page, reply.attempts))
+    }
+
+    /// Every page of the cursor listing. The cursor API takes one status per
+    /// call, so several statuses are listed one after the other.
+    pub async fn list_all_bookings_cursor(&self, query: &BookingQuery) -> Result<FullListing, CalcomError> {
+        let statuses: Vec<Option<_>> =
+            if query.status.is_empty() { vec![None] } else { query.status.iter().copied().map(Some).collect() };
+        let mut listing = FullListing::default();
+        let mut seen = std::collections::HashSet::new();
+        for status in statuses {
+            let mut query = query.clone();
+            query.take = Some(query.take.unwrap_or(MAX_TAKE));
+            query.status = status.into_iter().collect();
+            let mut cursor: Option<String> = None;
+            loop {
+                let (page, attempts) = self.cursor_page(&query, cursor.as_deref()).await?;
+                listing.api_calls += attempts;
+                listing.bookings.extend(page.bookings.into_iter().filter(|b| seen.insert(b.uid.clone())));
+                match (page.has_more, page.next_cursor) {
+                    (true, Some(next)) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
+                    (true, _) => return Err(CalcomError::Malformed("hasMore without a new nextCursor".into())),
+                    (false, _) => break,
+                }
+            }
+        }
+        Ok(listing)
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &[&str], body: &impl Serialize) -> Result<T, CalcomError> {
+        let reply = self.execute(&Call::post(path, body)?).await?;
+        let envelope: Envelope<T> = decode(&reply.body)?;
+        Ok(envelope.data)
+    }
+
+    fn url(&self, path: &[&str]) -> Result<Url, CalcomError> {
+        let mut url = self.inner.base_url.clone();
+        {
+            // Segments are percent-encoded: a uid cannot change the path.
+            let mut segments =
+                url.path_segments_mut().map_err(|_| CalcomError::Config("base URL cannot have paths".into()))?;
+            segments.pop_if_empty().extend(path);
+        }
+        Ok(url)
+    }
+
+    /// Sends a call, pacing it to the budget and waiting out 429s (bounded).
+    async fn execute(&self, call: &Call<'_>) -> Result<Reply, CalcomError> {
+        let url = self.url(call.path)?;
+        let mut attempts = 0;
+        loop {
+            let permit = self.inner.pacer.acquire().await;
+            attempts += 1;
+            self.inner.calls.fetch_add(1, Ordering::Relaxed);
+            let response = self.request(call, url.clone()).send().await.map_err(CalcomError::from_transport)?;
+            let headers = RateHeaders::read(response.headers());
+            permit.observe(&headers);
+            let status = response.status();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                // Without Retry-After, the window's reset (or a whole window) is the best guess.
+                let wait = headers.retry_after.or_else(|| headers.until_reset()).unwrap_or(self.budget().window);
+                self.inner.pacer.back_off(wait);
+                if attempts > u64::from(self.inner.max_rate_limit_retries) || wait > self.inner.max_retry_after {
+                    return Err(CalcomError::RateLimited { retry_after: Some(wait) });
+                }
+                continue;
+            }
+            let body = response.bytes().await.map_err(CalcomError::from_transport)?;
+            if status.is_success() {
+                return Ok(Reply { body: body.to_vec(), attempts });
+            }
+            return Err(CalcomError::from_status(status.as_u16(), &body));
+        }
+    }
+
+    fn request(&self, call: &Call<'_>, url: Url) -> reqwest::RequestBuilder {
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            .header(AUTHORIZATION, self.inner.authorization.clone())
+            .header(VERSION_HEADER, call.version);
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        request
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, CalcomError> {
+    serde_json::from_slice(body).map_err(|e| CalcomError::Malformed(e.to_string()))
+}
+
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, CalcomError> {
+    serde_json::from_value(value).map_err(|e| CalcomError::Malformed(e.to_string()))
+}

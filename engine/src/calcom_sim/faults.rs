@@ -1,0 +1,97 @@
+//! Misbehaviour on demand, for the `/v2` endpoints only: slow answers,
+//! hangs, random 5xx, a full outage, a 429 storm, broken JSON.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Faults {
+    /// Probability (0–1) that a request is answered with `error_status`.
+    pub error_rate: f64,
+    pub error_status: u16,
+    /// Added to every answer.
+    pub latency_ms: u64,
+    /// If > 0: every request is held this long, then answered 504 (set it
+    /// above the client's timeout to make it time out).
+    pub hang_ms: u64,
+    /// Every request answers 503 with an HTML page, as a load balancer would.
+    pub outage: bool,
+    /// The next N requests answer 429 with `Retry-After: storm_retry_after`.
+    pub rate_limit_storm: u32,
+    pub storm_retry_after: u64,
+    /// Every request answers 200 with a truncated JSON body.
+    pub malformed: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults {
+            error_rate: 0.0,
+            error_status: 500,
+            latency_ms: 0,
+            hang_ms: 0,
+            outage: false,
+            rate_limit_storm: 0,
+            storm_retry_after: 1,
+            malformed: false,
+        }
+    }
+}
+
+/// What to do instead of answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Injected {
+    Outage,
+    Hang(Duration),
+    Error(u16),
+    /// 429 with this `Retry-After` (seconds).
+    Storm(u64),
+    Malformed,
+}
+
+impl Faults {
+    /// Decides one request's fate (and uses up one storm request).
+    pub(crate) fn draw(&mut self, rng: &mut impl Rng) -> (Duration, Option<Injected>) {
+        let latency = Duration::from_millis(self.latency_ms);
+        let injected = if self.outage {
+            Some(Injected::Outage)
+        } else if self.hang_ms > 0 {
+            Some(Injected::Hang(Duration::from_millis(self.hang_ms)))
+        } else if self.rate_limit_storm > 0 {
+            self.rate_limit_storm -= 1;
+            Some(Injected::Storm(self.storm_retry_after))
+        } else if self.error_rate > 0.0 && rng.random_bool(self.error_rate.clamp(0.0, 1.0)) {
+            Some(Injected::Error(self.error_status))
+        } else if self.malformed {
+            Some(Injected::Malformed)
+        } else {
+            None
+        };
+        (latency, injected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storm_uses_itself_up() {
+        let mut faults = Faults { rate_limit_storm: 2, storm_retry_after: 3, ..Faults::default() };
+        let mut rng = rand::rng();
+        assert_eq!(faults.draw(&mut rng).1, Some(Injected::Storm(3)));
+        assert_eq!(faults.draw(&mut rng).1, Some(Injected::Storm(3)));
+        assert_eq!(faults.draw(&mut rng).1, None);
+    }
+
+    #[test]
+    fn certain_errors_always_happen_and_defaults_do_nothing() {
+        let mut rng = rand::rng();
+        let mut always = Faults { error_rate: 1.0, error_status: 502, ..Faults::default() };
+        assert_eq!(always.draw(&mut rng).1, Some(Injected::Error(502)));
+        assert_eq!(Faults::default().draw(&mut rng), (Duration::ZERO, None));
+    }
+}

@@ -1,0 +1,137 @@
+//! Cal.com's per-key rate limit: a fixed window counted from the key's
+//! first request; going over answers 429 and blocks the key for a while.
+//! Time is the simulator's clock, so tests can jump past a block.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::config::RateLimit;
+
+/// The values of the `X-RateLimit-*-Default` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateHeaderValues {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Epoch seconds, rounded up so a client that waits for it is never early.
+    pub reset: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Limiting is off.
+    Unlimited,
+    Allowed(RateHeaderValues),
+    /// Answer 429 with `Retry-After: retry_after` seconds.
+    Limited { headers: RateHeaderValues, retry_after: u64 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: DateTime<Utc>,
+    count: u32,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct KeyLimiter {
+    config: Option<RateLimit>,
+    windows: HashMap<String, Window>,
+}
+
+fn span(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+/// Epoch seconds, rounded up.
+fn ceil_epoch(at: DateTime<Utc>) -> i64 {
+    let seconds = at.timestamp();
+    if at.timestamp_subsec_nanos() > 0 {
+        seconds + 1
+    } else {
+        seconds
+    }
+}
+
+/// Whole seconds from `now` to `until`, rounded up, at least 1.
+fn ceil_seconds(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
+    let millis = (until - now).num_milliseconds().max(1).unsigned_abs();
+    millis.div_ceil(1000)
+}
+
+impl KeyLimiter {
+    pub fn new(config: Option<RateLimit>) -> KeyLimiter {
+        KeyLimiter { config, windows: HashMap::new() }
+    }
+
+    pub fn config(&self) -> Option<RateLimit> {
+        self.config
+    }
+
+    /// A new limit applies from a clean slate.
+    pub fn reconfigure(&mut self, config: Option<RateLimit>) {
+        *self = KeyLimiter::new(config);
+    }
+
+    /// Counts one request by `key` at `now`.
+    pub fn check(&mut self, key: &str, now: DateTime<Utc>) -> Verdict {
+        let Some(config) = self.config else { return Verdict::Unlimited };
+        let window = self.windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0, blocked_until: None });
+        if let Some(until) = window.blocked_until {
+            if now < until {
+                let headers = RateHeaderValues { limit: config.limit, remaining: 0, reset: ceil_epoch(until) };
+                return Verdict::Limited { headers, retry_after: ceil_seconds(now, until) };
+            }
+            *window = Window { started: now, count: 0, blocked_until: None };
+        }
+        if now >= window.started + span(config.window) {
+            *window = Window { started: now, count: 0, blocked_until: None };
+        }
+        window.count += 1;
+        if window.count > config.limit {
+            let until = now + span(config.block);
+            window.blocked_until = Some(until);
+            let headers = RateHeaderValues { limit: config.limit, remaining: 0, reset: ceil_epoch(until) };
+            return Verdict::Limited { headers, retry_after: ceil_seconds(now, until) };
+        }
+        let reset = ceil_epoch(window.started + span(config.window));
+        Verdict::Allowed(RateHeaderValues { limit: config.limit, remaining: config.limit - window.count, reset })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn counts_down_then_blocks_for_the_block_time() {
+        let mut limiter = KeyLimiter::new(Some(RateLimit::per_minute(2)));
+        let reset = t0().timestamp() + 60;
+        assert_eq!(limiter.check("k", t0()), Verdict::Allowed(RateHeaderValues { limit: 2, remaining: 1, reset }));
+        assert_eq!(limiter.check("k", t0()), Verdict::Allowed(RateHeaderValues { limit: 2, remaining: 0, reset }));
+        let Verdict::Limited { retry_after, .. } = limiter.check("k", t0() + Duration::seconds(10)) else {
+            panic!("the third request is over the limit")
+        };
+        assert_eq!(retry_after, 60, "blocked for 60 s from the offending request");
+        assert!(matches!(limiter.check("k", t0() + Duration::seconds(65)), Verdict::Limited { retry_after: 5, .. }));
+        assert!(matches!(limiter.check("other", t0()), Verdict::Allowed(_)), "keys are counted apart");
+        assert!(matches!(limiter.check("k", t0() + Duration::seconds(70)), Verdict::Allowed(_)));
+    }
+
+    #[test]
+    fn a_new_window_starts_after_the_old_one_ends() {
+        let mut limiter = KeyLimiter::new(Some(RateLimit::per_minute(1)));
+        assert!(matches!(limiter.check("k", t0()), Verdict::Allowed(_)));
+        assert!(matches!(limiter.check("k", t0() + Duration::seconds(60)), Verdict::Allowed(_)));
+    }
+
+    #[test]
+    fn off_means_unlimited() {
+        assert_eq!(KeyLimiter::new(None).check("k", t0()), Verdict::Unlimited);
+    }
+}
