@@ -26,6 +26,45 @@ pub enum Command {
     /// Import appointments from a JSON Lines file (one object per line, the
     /// REST API's create format); prints how many were imported.
     Import(ImportArgs),
+    /// Verify an organization's appointments now and print a summary.
+    Verify(VerifyArgs),
+    /// Run a local Cal.com API v2 simulator (for demos and tests; never
+    /// needed in production).
+    CalcomSim(CalcomSimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    pub org: String,
+    /// Run the comprehensive check (the whole Cal.com window) instead of
+    /// the cycle of due appointments.
+    #[arg(long)]
+    pub full: bool,
+    /// Opens the stored Cal.com API key.
+    #[arg(long, env = "CALSYNC_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// With SMTP_URL set, issues found also queue emails linking here.
+    #[arg(long, env = "CALSYNC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, hide = true)]
+    pub smtp_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalcomSimArgs {
+    #[arg(long, env = "CALCOM_SIM_ADDR", default_value = "127.0.0.1:3001")]
+    pub addr: String,
+    /// Accepted API key; repeat for several (default: cal_test_key).
+    #[arg(long = "api-key")]
+    pub api_keys: Vec<String>,
+    /// Keep bookings and webhook subscribers in this JSON file across restarts.
+    #[arg(long)]
+    pub state: Option<std::path::PathBuf>,
+    /// Requests per minute per key before 429; 0 turns the limit off.
+    #[arg(long, default_value_t = 120)]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Args)]

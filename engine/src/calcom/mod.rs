@@ -10,10 +10,12 @@
 //! - `error`: what went wrong, split so callers can tell evidence (404) from
 //!   noise (timeouts, 5xx, 429).
 //! - `webhook`: `X-Cal-Signature-256` and the webhook payload.
+//! - `connector`: each organization's client from its sealed credentials.
 //! - `source`: the client as the verifier's `BookingSource`/`BookingWriter`.
 
 mod api_key;
 mod client;
+mod connector;
 mod error;
 pub mod model;
 mod pacing;
@@ -22,6 +24,7 @@ mod source;
 pub mod webhook;
 
 pub use api_key::ApiKey;
+pub use connector::CalcomConnector;
 pub use client::{CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing};
 pub use error::CalcomError;
 pub use model::{

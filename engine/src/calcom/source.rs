@@ -73,6 +73,12 @@ impl BookingSource for CalcomClient {
         let bookings = listing.bookings.iter().filter(|b| b.start >= from && b.start < to).map(RemoteBooking::from).collect();
         Ok(Listing { bookings, api_calls: listing.api_calls })
     }
+
+    async fn window_size(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Option<u64>, SourceError> {
+        // Counts the same (widened) query `list_window` pages through.
+        let fingerprint = self.fingerprint(&BookingQuery::window(from, to + LONGEST_BOOKING)).await.map_err(read_error)?;
+        Ok(Some(fingerprint.total_items))
+    }
 }
 
 impl BookingWriter for CalcomClient {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::appointments::{from_row, Appointment, COLUMNS};
 use super::time::to_ms;
 use super::{Backend, Store, StoreError};
-use crate::domain::OrgId;
+use crate::domain::{AppointmentId, OrgId};
 
 impl Store {
     /// Claims up to `limit` appointments of `org` whose verification is due
@@ -54,5 +54,17 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         super::row::get(&row, "n")
+    }
+
+    /// Makes one appointment due at `at` ("verify now", or a test moving
+    /// time along). Returns whether it exists in `org`.
+    pub async fn make_due(&self, org: OrgId, id: AppointmentId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE appointments SET next_verification_at = $3 WHERE org_id = $1 AND id = $2")
+            .bind(org.get())
+            .bind(id.get())
+            .bind(to_ms(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

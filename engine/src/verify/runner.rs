@@ -10,15 +10,28 @@ use super::compare::differences;
 use super::rules::{Evidence, Outcome};
 use super::service::{Verified, Verifier};
 use super::source::{BookingSource, SourceError};
-use super::window::{diff_window, Finding};
+use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId};
 use crate::store::{
     Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, RunCounts, RunStart, RunStatus, StoreError,
 };
 
 /// Appointments claimed per batch, and how long a claim is held.
-const BATCH: u32 = 100;
+const BATCH: u32 = 250;
 const LEASE_MINUTES: i64 = 10;
+/// Below this many due appointments a run asks per uid: a listing cannot
+/// be cheaper.
+const BULK_MIN_DUE: i64 = 20;
+/// Cal.com's largest page.
+const PAGE: u64 = 250;
+
+/// A complete listing of the organization's window, for verifying many due
+/// appointments without a request each.
+struct Bulk {
+    index: WindowIndex,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {
@@ -58,9 +71,10 @@ impl Verifier {
             return Ok(None);
         };
         let total = self.store().count_due(org.id, now).await?;
-        match self.verify_due(org, source, &start.worker_id, now, Some(run_id)).await {
+        let (bulk, listing_calls) = self.bulk_listing(org, source, total).await;
+        match self.verify_due_with(org, source, &start.worker_id, now, Some(run_id), bulk.as_ref()).await {
             Ok((counts, restored)) => {
-                let counts = RunCounts { total, ..counts };
+                let counts = RunCounts { total, api_calls: counts.api_calls + listing_calls, ..counts };
                 self.finish(org, run_id, counts, (0, restored), Ok(())).await.map(Some)
             }
             Err(err) => self.finish(org, run_id, RunCounts { total, ..RunCounts::default() }, (0, 0), Err(err)).await.map(Some),
@@ -78,6 +92,51 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
+        self.verify_due_with(org, source, worker, due_by, run, None).await
+    }
+
+    /// Lists the organization's window once when that costs fewer requests
+    /// than asking for each due appointment; returns the listing (if any)
+    /// and the requests spent deciding and listing. Any failure just means
+    /// per-uid requests: nothing is concluded from it.
+    async fn bulk_listing<S: BookingSource>(&self, org: &Organization, source: &S, due: i64) -> (Option<Bulk>, i64) {
+        if due < BULK_MIN_DUE {
+            return (None, 0);
+        }
+        let now = self.now();
+        let (from, to) = (now - Duration::days(org.window_days_back), now + Duration::days(org.window_days_ahead));
+        let size = match source.window_size(from, to).await {
+            Ok(Some(size)) => size,
+            Ok(None) => return (None, 0),
+            Err(err) => {
+                tracing::info!(org = %org.slug, error = %err, "sizing the window failed; verifying per uid");
+                return (None, 1);
+            }
+        };
+        if size.div_ceil(PAGE) as i64 >= due {
+            return (None, 1);
+        }
+        match source.list_window(from, to).await {
+            Ok(listing) => {
+                let calls = 1 + listing.api_calls as i64;
+                (Some(Bulk { index: WindowIndex::new(listing.bookings), from, to }), calls)
+            }
+            Err(err) => {
+                tracing::info!(org = %org.slug, error = %err, "listing the window failed; verifying per uid");
+                (None, 1)
+            }
+        }
+    }
+
+    async fn verify_due_with<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        worker: &str,
+        due_by: DateTime<Utc>,
+        run: Option<RunId>,
+        bulk: Option<&Bulk>,
+    ) -> Result<(RunCounts, u64), StoreError> {
         let mut counts = RunCounts::default();
         let mut restored = 0;
         loop {
@@ -88,8 +147,13 @@ impl Verifier {
                 return Ok((counts, restored));
             }
             for appointment in &batch {
-                let verified = self.verify_one(org, source, appointment).await?;
-                counts.api_calls += 1;
+                let verified = match bulk.and_then(|bulk| bulk.finding(appointment)) {
+                    Some(finding) => self.verify_from_listing(org, source, appointment, finding, &mut counts).await?,
+                    None => {
+                        counts.api_calls += 1;
+                        self.verify_one(org, source, appointment).await?
+                    }
+                };
                 counts.count(&verified);
                 restored += verified.restored;
             }
@@ -194,6 +258,7 @@ impl Verifier {
     }
 
     /// Every appointment starting in `[from, to)`, cancelled ones included.
+    /// (Used by the comprehensive check.)
     async fn appointments_between(
         &self,
         org: &Organization,
@@ -235,5 +300,15 @@ impl Verifier {
             self.announce(org, None, &note, |url: &str| content::sync_restored(restored, url)).await?;
         }
         outcome.map(|()| RunReport { run_id, status, counts, calcom_only, restored })
+    }
+}
+
+impl Bulk {
+    /// What the listing says, for appointments it covers. An unlinked
+    /// appointment is left to a direct check: matching it here could hand
+    /// it a booking another appointment already holds.
+    fn finding(&self, appointment: &Appointment) -> Option<Finding> {
+        let covered = appointment.starts_at >= self.from && appointment.starts_at < self.to;
+        (covered && appointment.calcom_booking_uid.is_some()).then(|| self.index.finding(appointment, |_| false))
     }
 }

@@ -40,6 +40,17 @@ pub trait BookingSource: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Listing, SourceError>> + Send;
+
+    /// How many bookings `list_window(from, to)` would return, in one
+    /// cheap request; `None` if this source cannot tell. Lets a run decide
+    /// whether one listing is cheaper than a request per appointment.
+    fn window_size(
+        &self,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send {
+        async { Ok(None) }
+    }
 }
 
 /// A booking to create in Cal.com for one of our appointments.
@@ -82,5 +93,13 @@ impl<T: BookingSource> BookingSource for std::sync::Arc<T> {
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Listing, SourceError>> + Send {
         (**self).list_window(from, to)
+    }
+
+    fn window_size(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send {
+        (**self).window_size(from, to)
     }
 }

@@ -33,11 +33,11 @@ pub struct WindowDiff {
 
 /// Follows `rescheduledToUid` links to the booking that replaced `uid`,
 /// giving up on loops or links that leave the listing.
-fn follow<'a>(by_uid: &HashMap<&str, &'a RemoteBooking>, uid: &str) -> Option<&'a RemoteBooking> {
-    let mut current = *by_uid.get(uid)?;
+fn follow<'a>(lookup: impl Fn(&str) -> Option<&'a RemoteBooking>, uid: &str) -> Option<&'a RemoteBooking> {
+    let mut current = lookup(uid)?;
     let mut seen = HashSet::from([current.uid.as_str()]);
     while let Some(next) = current.rescheduled_to_uid.as_deref() {
-        match by_uid.get(next) {
+        match lookup(next) {
             Some(b) if seen.insert(b.uid.as_str()) => current = b,
             _ => break,
         }
@@ -72,7 +72,7 @@ pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDi
 
     for a in linked {
         let uid = a.calcom_booking_uid.as_deref().unwrap_or_default();
-        let finding = match follow(&by_uid, uid) {
+        let finding = match follow(|u| by_uid.get(u).copied(), uid) {
             Some(b) => {
                 accounted.insert(uid);
                 accounted.insert(b.uid.as_str());
@@ -101,6 +101,49 @@ pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDi
         .cloned()
         .collect();
     WindowDiff { findings, calcom_only }
+}
+
+/// One complete listing, indexed so that many batches of appointments can
+/// be checked against it (the cycle's bulk path) without re-reading Cal.com.
+#[derive(Debug, Default)]
+pub struct WindowIndex {
+    bookings: Vec<RemoteBooking>,
+    by_uid: HashMap<String, usize>,
+    by_start: HashMap<chrono::DateTime<chrono::Utc>, Vec<usize>>,
+}
+
+impl WindowIndex {
+    pub fn new(bookings: Vec<RemoteBooking>) -> WindowIndex {
+        let mut index = WindowIndex { by_uid: HashMap::with_capacity(bookings.len()), ..WindowIndex::default() };
+        for (i, b) in bookings.iter().enumerate() {
+            index.by_uid.insert(b.uid.clone(), i);
+            index.by_start.entry(b.start).or_default().push(i);
+        }
+        index.bookings = bookings;
+        index
+    }
+
+    fn get(&self, uid: &str) -> Option<&RemoteBooking> {
+        self.by_uid.get(uid).map(|&i| &self.bookings[i])
+    }
+
+    /// What the listing says about `a`, like [`diff_window`] for one
+    /// appointment. An unlinked appointment is only matched to a booking no
+    /// other appointment is known to hold (`linked_elsewhere`).
+    pub fn finding(&self, a: &Appointment, linked_elsewhere: impl Fn(&str) -> bool) -> Finding {
+        if let Some(uid) = a.calcom_booking_uid.as_deref() {
+            return match follow(|u| self.get(u), uid) {
+                Some(b) => Finding::Found { booking: b.clone(), relink: (b.uid != uid).then(|| b.uid.clone()) },
+                None => Finding::AskByUid(uid.to_owned()),
+            };
+        }
+        let candidates = self.by_start.get(&a.starts_at).map(Vec::as_slice).unwrap_or_default();
+        candidates
+            .iter()
+            .map(|&i| &self.bookings[i])
+            .find(|b| matches_unlinked(a, b) && !linked_elsewhere(&b.uid))
+            .map_or(Finding::NoMatch, |b| Finding::Found { booking: b.clone(), relink: Some(b.uid.clone()) })
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +261,19 @@ mod tests {
         let diff = diff_window(&local, &[booking("only", 9, RemoteStatus::Accepted, "t@x.de")]);
         assert!(matches!(diff.findings[0].1, Finding::Found { .. }));
         assert_eq!(diff.findings[1].1, Finding::NoMatch);
+    }
+
+    #[test]
+    fn the_index_finds_what_the_diff_finds() {
+        let mut old = booking("old", 9, RemoteStatus::Cancelled, "x@y.de");
+        old.rescheduled_to_uid = Some("new".into());
+        let listing = vec![old, booking("new", 11, RemoteStatus::Accepted, "x@y.de"), booking("e", 13, RemoteStatus::Accepted, "tom@example.com")];
+        let local = [appt(1, Some("old"), 9, None), appt(2, Some("gone"), 10, None), appt(3, None, 13, Some("tom@example.com")), appt(4, None, 14, Some("a@b.de"))];
+        let diff = diff_window(&local, &listing);
+        let index = WindowIndex::new(listing);
+        for (a, (_, expected)) in local.iter().zip(diff.findings) {
+            assert_eq!(index.finding(a, |_| false), expected, "appointment {}", a.id);
+        }
+        assert_eq!(index.finding(&local[2], |uid| uid == "e"), Finding::NoMatch, "a booking another appointment holds is not matched");
     }
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+mod calcom_sim;
 mod import;
 mod migrate;
 mod org;
 mod serve;
+mod verify;
 
 use anyhow::Result;
 use engine::store::Store;
@@ -12,6 +14,7 @@ use crate::cli::{Cli, Command, ServeArgs};
 use crate::config;
 
 pub use serve::{build_app, AppState};
+pub(crate) use serve::shutdown_signal;
 
 pub async fn run(cli: Cli) -> Result<()> {
     config::check_database_url(&cli.database_url)?;
@@ -20,6 +23,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => migrate::run(&cli.database_url).await,
         Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
+        Command::Verify(args) => verify::run(&open(&cli.database_url).await?, args).await,
+        Command::CalcomSim(args) => calcom_sim::run(args).await,
     }
 }
 

@@ -6,9 +6,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use app::context::ServerContext;
 use axum::Router;
+use engine::calcom::CalcomConnector;
+use engine::clock::SystemClock;
 use engine::secret_key::SecretKey;
 use engine::store::Store;
 use engine::verify::circuit::Circuits;
+use engine::verify::ladder::RetryLadder;
+use engine::verify::service::Verifier;
+use engine::worker::Worker;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -27,6 +32,10 @@ pub struct AppState {
     pub circuits: Arc<Circuits>,
     /// When set, `/metrics` requires it as a bearer token.
     pub metrics_token: Option<Arc<str>>,
+    /// Each organization's Cal.com client, from its sealed credentials.
+    pub connector: CalcomConnector,
+    /// Verifies appointments (webhooks, "retry now") with the workers' rules.
+    pub verifier: Verifier,
 }
 
 impl AppState {
@@ -41,15 +50,36 @@ impl AppState {
             .site_addr(addr)
             .env(leptos::prelude::Env::PROD)
             .build();
+        let circuits = Arc::new(Circuits::default());
+        let connector = CalcomConnector::new(store.clone(), secret_key.clone());
+        let verifier = Verifier::new(store.clone(), circuits.clone(), RetryLadder::default(), Arc::new(SystemClock));
         AppState {
             leptos_options,
             store,
             secret_key: Arc::new(secret_key),
             public_url: public_url.into(),
-            circuits: Arc::new(Circuits::default()),
+            circuits,
             metrics_token: std::env::var("CALSYNC_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).map(Into::into),
+            connector,
+            verifier,
         }
     }
+
+    /// Notifications also go out by email (to users who want them).
+    pub fn with_email(mut self) -> AppState {
+        self.verifier = self.verifier.with_email(&self.public_url);
+        self
+    }
+
+    /// The background verification worker for this process.
+    fn worker(&self) -> Worker<CalcomConnector> {
+        let worker_id = format!("{}-{}", hostname(), std::process::id());
+        Worker::new(self.store.clone(), self.verifier.clone(), self.connector.clone(), Arc::new(SystemClock), worker_id)
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "calsync".to_owned())
 }
 
 pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
@@ -58,11 +88,14 @@ pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
     let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
     let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
     let store = super::open(database_url).await?;
-    let state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
+    let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
+    if mailer.is_some() {
+        state = state.with_email();
+    }
     let app = build_app(state.clone());
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut workers = Vec::new();
+    let mut workers = vec![crate::workers::spawn_verification(state.worker(), stopped.clone())];
     match mailer {
         Some(mailer) => workers.push(crate::workers::spawn_mail(state.store.clone(), mailer, stopped.clone())),
         None => tracing::warn!("SMTP_URL is not set: notifications stay in the app, no emails are sent"),
@@ -103,7 +136,7 @@ pub fn build_app(state: AppState) -> Router {
     http::router(state.clone()).merge(pages).with_state(state).layer(http::middleware())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

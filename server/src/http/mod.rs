@@ -1,11 +1,13 @@
-//! The HTTP surface besides Leptos' pages: health checks and the layers
-//! every request passes through (request ids, tracing).
+//! The HTTP surface besides Leptos' pages: health checks, metrics, Cal.com
+//! webhooks, and the layers every request passes through (request ids,
+//! tracing).
 
 mod health;
 pub mod metrics;
 mod request_id;
+mod webhooks;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::commands::AppState;
@@ -17,4 +19,5 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
+        .route("/webhooks/calcom/{org}", post(webhooks::receive))
 }

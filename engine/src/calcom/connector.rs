@@ -1,0 +1,94 @@
+//! Gives each organization its Cal.com client, built from the sealed
+//! credentials in the database. Clients are kept per organization so that
+//! the key's rate budget is paced across all work for it; a changed
+//! connection (new key or base URL) builds a new client.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::client::{CalcomClient, ClientConfig};
+use crate::domain::OrgId;
+use crate::secret_key::SecretKey;
+use crate::secrets::{open, Purpose};
+use crate::store::{CalcomConnection, Organization, Store};
+use crate::worker::Connector;
+
+#[derive(Clone)]
+pub struct CalcomConnector {
+    store: Store,
+    key: SecretKey,
+    clients: Arc<Mutex<HashMap<OrgId, (CalcomConnection, CalcomClient)>>>,
+    configure: Arc<dyn Fn(ClientConfig) -> ClientConfig + Send + Sync>,
+}
+
+impl CalcomConnector {
+    pub fn new(store: Store, key: SecretKey) -> CalcomConnector {
+        CalcomConnector { store, key, clients: Arc::default(), configure: Arc::new(|config| config) }
+    }
+
+    /// Adjusts every client's settings (timeouts, budget); for tests and
+    /// benchmarks against the simulator.
+    pub fn with_config(mut self, configure: impl Fn(ClientConfig) -> ClientConfig + Send + Sync + 'static) -> CalcomConnector {
+        self.configure = Arc::new(configure);
+        self
+    }
+
+    /// The organization's client, or `None` when it has no API key (or the
+    /// stored one cannot be opened, which is logged without the key).
+    pub async fn client(&self, org: OrgId) -> Option<CalcomClient> {
+        let connection = match self.store.calcom_connection(org).await {
+            Ok(connection) => connection,
+            Err(err) => {
+                tracing::error!(org = org.get(), error = %err, "reading the Cal.com connection failed");
+                return None;
+            }
+        };
+        if let Some((known, client)) = self.clients.lock().expect("connector lock").get(&org) {
+            if *known == connection {
+                return Some(client.clone());
+            }
+        }
+        let client = self.build(org, &connection)?;
+        self.clients.lock().expect("connector lock").insert(org, (connection, client.clone()));
+        Some(client)
+    }
+
+    /// The organization's webhook secret in clear, for checking signatures.
+    pub async fn webhook_secret(&self, org: OrgId) -> Option<String> {
+        let sealed = self.store.calcom_connection(org).await.ok()?.webhook_secret_sealed?;
+        match open(&self.key, Purpose::WebhookSecret(org), &sealed) {
+            Ok(secret) => Some(secret),
+            Err(err) => {
+                tracing::error!(org = org.get(), error = %err, "the webhook secret cannot be used");
+                None
+            }
+        }
+    }
+
+    fn build(&self, org: OrgId, connection: &CalcomConnection) -> Option<CalcomClient> {
+        let sealed = connection.api_key_sealed.as_deref()?;
+        let api_key = match open(&self.key, Purpose::CalcomApiKey(org), sealed) {
+            Ok(key) => key,
+            Err(err) => {
+                tracing::error!(org = org.get(), error = %err, "the Cal.com API key cannot be used");
+                return None;
+            }
+        };
+        let config = (self.configure)(ClientConfig::new(connection.base_url.clone(), api_key));
+        match CalcomClient::new(config) {
+            Ok(client) => Some(client),
+            Err(err) => {
+                tracing::error!(org = org.get(), error = %err, "the Cal.com connection is misconfigured");
+                None
+            }
+        }
+    }
+}
+
+impl Connector for CalcomConnector {
+    type Source = CalcomClient;
+
+    async fn connect(&self, org: &Organization) -> Option<CalcomClient> {
+        self.client(org.id).await
+    }
+}

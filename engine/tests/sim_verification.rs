@@ -1,0 +1,264 @@
+//! The verification engine against the Cal.com simulator over real HTTP, on
+//! both databases. The simulator and the verifier share one manual clock,
+//! so the retry ladder is walked without sleeping.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use engine::calcom::{CalcomClient, NewAttendee};
+use engine::calcom_sim::{endpoint, spawn, BookingEdit, Faults, SeedBooking, SimConfig, SimHandle};
+use engine::clock::{Clock, ManualClock};
+use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
+use engine::on_both_backends;
+use engine::store::{Appointment, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger};
+use engine::verify::circuit::{CircuitConfig, Circuits};
+use engine::verify::ladder::RetryLadder;
+use engine::verify::runner::RunReport;
+use engine::verify::service::Verifier;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap()
+}
+
+/// Monday 09:00 UTC two days after t0, plus `slot` half hours.
+fn slot(slot: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 4, 9, 0, 0).unwrap() + Duration::minutes(30 * slot)
+}
+
+struct World {
+    store: Store,
+    org: Organization,
+    clock: ManualClock,
+    sim: SimHandle,
+    client: CalcomClient,
+    verifier: Verifier,
+}
+
+async fn world(store: Store) -> World {
+    engine::calcom::ensure_crypto_provider();
+    let org = store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .await
+        .unwrap();
+    let clock = ManualClock::at(t0());
+    let sim = spawn(SimConfig::default().with_rate_limit(None).with_clock(Arc::new(clock.clone()))).await.unwrap();
+    let mut config = sim.client_config();
+    config.request_timeout = StdDuration::from_millis(800);
+    config.connect_timeout = StdDuration::from_millis(800);
+    let client = CalcomClient::new(config).unwrap();
+    let circuits = Arc::new(Circuits::new(CircuitConfig::default()));
+    let verifier = Verifier::new(store.clone(), circuits, RetryLadder::default(), Arc::new(clock.clone()));
+    World { store, org, clock, sim, client, verifier }
+}
+
+impl World {
+    /// A booking in the simulator and the appointment for it.
+    async fn booked(&self, n: i64) -> (String, Appointment) {
+        let email = format!("kunde{n}@example.com");
+        let seed = SeedBooking {
+            attendee: Some(NewAttendee {
+                name: format!("Kunde {n}"),
+                email: email.clone(),
+                time_zone: "Europe/Berlin".into(),
+                phone_number: None,
+                language: None,
+            }),
+            ..SeedBooking::at(slot(n))
+        };
+        let uid = self.sim.control().seed(vec![seed]).unwrap().remove(0);
+        let appointment = self.appointment(n, Some(&uid), &email).await;
+        (uid, appointment)
+    }
+
+    async fn appointment(&self, n: i64, uid: Option<&str>, email: &str) -> Appointment {
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: format!("Kunde {n}"),
+            customer_email: Some(email.into()),
+            customer_phone: None,
+            service: "Beratung".into(),
+            starts_at: slot(n),
+            ends_at: slot(n) + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Api,
+            calcom_booking_uid: uid.map(Into::into),
+            calcom_event_type_id: Some(1),
+        };
+        self.store.insert_appointment(self.org.id, &new, "test", self.clock.now()).await.unwrap()
+    }
+
+    async fn run(&self, kind: RunKind) -> RunReport {
+        let start = RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "test".into(), requested_by: None };
+        let report = match kind {
+            RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await,
+            RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await,
+        };
+        report.unwrap().expect("no other run in progress")
+    }
+
+    async fn reload(&self, a: &Appointment) -> Appointment {
+        self.store.appointment(self.org.id, a.id).await.unwrap()
+    }
+
+    async fn status(&self, a: &Appointment) -> SyncStatus {
+        self.reload(a).await.sync.status
+    }
+
+    async fn notification_count(&self) -> i64 {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND kind = 'sync_issue'")
+            .bind(self.org.id.get())
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+        sqlx::Row::get(&row, "n")
+    }
+
+    async fn open_issue_codes(&self) -> Vec<ErrorCode> {
+        self.store.open_issues(self.org.id, None, 100).await.unwrap().into_iter().map(|i| i.code).collect()
+    }
+}
+
+on_both_backends!(matching_bookings_become_synced, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (_, a) = w.booked(1).await;
+    let report = w.run(RunKind::Cycle).await;
+    assert_eq!(report.counts.synced, 1);
+    assert_eq!(w.status(&a).await, SyncStatus::Synced);
+    assert!(w.open_issue_codes().await.is_empty());
+});
+
+on_both_backends!(an_outage_mid_cycle_flags_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut appointments = Vec::new();
+    for n in 0..6 {
+        appointments.push(w.booked(n).await.1);
+    }
+    w.sim.control().set_faults(Faults { outage: true, ..Faults::default() });
+    // The whole retry ladder passes during the outage.
+    for wait in [0, 1, 5, 10] {
+        w.clock.advance(Duration::minutes(wait));
+        w.run(RunKind::Cycle).await;
+    }
+    for a in &appointments {
+        let a = w.reload(a).await;
+        // Pending (circuit open: no attempt spent), verification pending or
+        // failed with VERIFICATION_ERROR: anything but a verdict.
+        assert!(
+            matches!(a.sync.status, SyncStatus::Pending | SyncStatus::VerificationPending | SyncStatus::Failed),
+            "an outage is no evidence: {:?}",
+            a.sync.status
+        );
+        assert!(!matches!(a.sync.error_code, Some(ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)));
+        assert!(!a.sync.requires_manual_review);
+    }
+    assert!(!w.open_issue_codes().await.iter().any(|c| matches!(c, ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)));
+    assert_eq!(w.notification_count().await, 0, "no alarms for a transient fault");
+
+    // Recovery: everything is synced, nothing was ever flagged.
+    w.sim.control().reset_faults();
+    w.clock.advance(Duration::minutes(70));
+    for a in &appointments {
+        w.store.make_due(w.org.id, a.id, w.clock.now()).await.unwrap();
+    }
+    w.run(RunKind::Cycle).await;
+    for a in &appointments {
+        assert_eq!(w.status(a).await, SyncStatus::Synced);
+    }
+});
+
+on_both_backends!(a_silent_delete_is_orphaned_after_three_attempts_with_one_notification, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(1).await;
+    w.run(RunKind::Cycle).await;
+    assert_eq!(w.status(&a).await, SyncStatus::Synced);
+
+    assert!(w.sim.control().delete(&uid));
+    w.store.make_due(w.org.id, a.id, w.clock.now()).await.unwrap();
+    w.run(RunKind::Cycle).await;
+    assert_eq!(w.status(&a).await, SyncStatus::VerificationPending, "one 404 is not yet proof");
+    w.clock.advance(Duration::minutes(1));
+    w.run(RunKind::Cycle).await;
+    assert_eq!(w.status(&a).await, SyncStatus::VerificationPending);
+    assert_eq!(w.notification_count().await, 0);
+    w.clock.advance(Duration::minutes(5));
+    w.run(RunKind::Cycle).await;
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::OrphanedLocal);
+    assert_eq!(a.sync.error_code, Some(ErrorCode::OrphanedLocal));
+    assert!(a.sync.requires_manual_review);
+    assert_eq!(w.notification_count().await, 1);
+
+    // The daily check sees it again: still one issue, one notification.
+    w.run(RunKind::Comprehensive).await;
+    assert_eq!(w.open_issue_codes().await, [ErrorCode::OrphanedLocal]);
+    assert_eq!(w.notification_count().await, 1);
+});
+
+on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(2).await;
+    w.run(RunKind::Cycle).await;
+    let moved = slot(2) + Duration::hours(2);
+    w.clock.advance(Duration::minutes(3));
+    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() }).unwrap().expect("booking exists");
+
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.counts.flagged, 1);
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::Failed);
+    assert_eq!(a.sync.error_code, Some(ErrorCode::DataMismatch));
+    let issue = w.store.open_issues(w.org.id, Some(ErrorCode::DataMismatch), 10).await.unwrap().remove(0);
+    let differences: serde_json::Value = serde_json::from_str(&issue.differences.expect("differences recorded")).unwrap();
+    let start = differences.as_array().unwrap().iter().find(|d| d["field"] == "start").expect("start differs");
+    let instant = |v: &serde_json::Value| DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc);
+    assert_eq!(instant(&start["ours"]), slot(2));
+    assert_eq!(instant(&start["calcom"]), moved);
+    assert_eq!(w.notification_count().await, 1);
+});
+
+on_both_backends!(a_booking_only_in_calcom_is_orphaned_calcom, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.booked(1).await;
+    let stray = w.sim.control().seed(vec![SeedBooking::at(slot(5))]).unwrap().remove(0);
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.calcom_only, 1);
+    let issues = w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].calcom_booking_uid.as_deref(), Some(stray.as_str()));
+    // Found again the next day: not a second issue.
+    w.clock.advance(Duration::days(1));
+    w.run(RunKind::Comprehensive).await;
+    assert_eq!(w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap().len(), 1);
+});
+
+on_both_backends!(a_reschedule_in_calcom_is_followed, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(3).await;
+    w.run(RunKind::Cycle).await;
+    let new = w.client.reschedule_booking(&uid, slot(3), Some("same time, new booking")).await.unwrap();
+    assert_ne!(new.uid, uid);
+
+    w.store.make_due(w.org.id, a.id, w.clock.now()).await.unwrap();
+    w.run(RunKind::Cycle).await;
+    let a = w.reload(&a).await;
+    assert_eq!(a.calcom_booking_uid.as_deref(), Some(new.uid.as_str()), "relinked to the new booking");
+    assert_eq!(a.sync.status, SyncStatus::Synced);
+    assert!(w.open_issue_codes().await.is_empty());
+});
+
+on_both_backends!(a_large_cycle_lists_instead_of_asking_per_uid, |db| async move {
+    let w = world(db.store.clone()).await;
+    for n in 0..60 {
+        w.booked(n).await;
+    }
+    w.sim.control().reset_counters();
+    let report = w.run(RunKind::Cycle).await;
+    assert_eq!(report.counts.synced, 60);
+    let counters = w.sim.control().counters();
+    assert_eq!(counters.calls(endpoint::GET_BOOKING), 0, "every due appointment was in the listing");
+    // One sizing request and one page of 60.
+    assert_eq!(counters.calls(endpoint::LIST_BOOKINGS), 2);
+    assert_eq!(report.counts.api_calls, 2);
+});

@@ -1,0 +1,53 @@
+//! `calsync verify --org S [--full]`: one run now, from the command line,
+//! with the same rules, run records and notifications as the scheduler.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use engine::calcom::CalcomConnector;
+use engine::clock::SystemClock;
+use engine::store::{RunKind, RunStart, Store, Trigger};
+use engine::verify::circuit::Circuits;
+use engine::verify::ladder::RetryLadder;
+use engine::verify::runner::RunReport;
+use engine::verify::service::Verifier;
+
+use crate::cli::VerifyArgs;
+use crate::config;
+
+pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
+    let key = config::parse_secret_key(args.secret_key.as_deref())?;
+    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let client = CalcomConnector::new(store.clone(), key)
+        .client(org.id)
+        .await
+        .ok_or_else(|| anyhow!("{} has no usable Cal.com API key; set one with `calsync org set-calcom`", org.slug))?;
+    let mut verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(SystemClock));
+    if let (Some(url), Some(_)) = (args.public_url.as_deref(), args.smtp_url.as_deref().filter(|u| !u.is_empty())) {
+        verifier = verifier.with_email(url);
+    }
+    let kind = if args.full { RunKind::Comprehensive } else { RunKind::Cycle };
+    let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: format!("cli-{}", std::process::id()), requested_by: None };
+    let report = match kind {
+        RunKind::Comprehensive => verifier.run_comprehensive(&org, &client, &start).await?,
+        RunKind::Cycle => verifier.run_cycle(&org, &client, &start).await?,
+    };
+    let report = report.ok_or_else(|| anyhow!("another run of {} is in progress", org.slug))?;
+    println!("{}", summary(&org.slug, kind, &report));
+    Ok(())
+}
+
+fn summary(slug: &str, kind: RunKind, report: &RunReport) -> String {
+    let c = &report.counts;
+    let mut text = format!(
+        "{kind} run {} for {slug}: {}; {} verified, {} synced, {} flagged for review, {} errors (retried later), {} Cal.com calls",
+        report.run_id, report.status, c.processed, c.synced, c.flagged, c.errors, c.api_calls
+    );
+    if report.calcom_only > 0 {
+        text.push_str(&format!(", {} Cal.com bookings without an appointment", report.calcom_only));
+    }
+    if report.restored > 0 {
+        text.push_str(&format!(", {} issues resolved themselves", report.restored));
+    }
+    text
+}

@@ -1,0 +1,196 @@
+//! `POST /webhooks/calcom/{org}` end to end: the Cal.com simulator sends
+//! its signed webhooks to a running calsync, which re-verifies the booking's
+//! appointment; forged deliveries change nothing; replays are ignored.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{Duration as ChronoDuration, Utc};
+use engine::calcom::webhook::sign;
+use engine::calcom::NewAttendee;
+use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
+use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
+use engine::on_both_backends;
+use engine::secret_key::SecretKey;
+use engine::secrets::{seal, Purpose};
+use engine::store::{Appointment, CalcomConnectionUpdate, NewAppointment, NewOrganization, Organization, Store};
+use server::commands::{build_app, AppState};
+
+const WEBHOOK_SECRET: &str = "whsec_salon_test";
+
+fn key() -> SecretKey {
+    SecretKey::from_bytes([7; 32])
+}
+
+struct World {
+    store: Store,
+    org: Organization,
+    sim: SimHandle,
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn world(store: Store) -> World {
+    engine::calcom::ensure_crypto_provider();
+    let now = Utc::now();
+    let org = store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, now)
+        .await
+        .unwrap();
+    let sim = spawn(SimConfig::default()).await.unwrap();
+    let update = CalcomConnectionUpdate {
+        base_url: Some(sim.base_url.clone()),
+        api_key_sealed: Some(seal(&key(), Purpose::CalcomApiKey(org.id), sim.api_key().expose())),
+        webhook_secret_sealed: Some(seal(&key(), Purpose::WebhookSecret(org.id), WEBHOOK_SECRET)),
+        event_type_id: Some(1),
+    };
+    store.update_calcom_connection(org.id, &update, now).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = build_app(AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr));
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    World { store, org, sim, base: format!("http://{addr}"), http: reqwest::Client::new() }
+}
+
+impl World {
+    fn hook_url(&self) -> String {
+        format!("{}/webhooks/calcom/{}", self.base, self.org.slug)
+    }
+
+    /// A booking two days ahead and its appointment, verified as synced.
+    async fn synced_booking(&self) -> (String, Appointment) {
+        let start = (Utc::now() + ChronoDuration::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let seed = SeedBooking {
+            attendee: Some(NewAttendee {
+                name: "Tom Klein".into(),
+                email: "tom@example.com".into(),
+                time_zone: "Europe/Berlin".into(),
+                phone_number: None,
+                language: None,
+            }),
+            ..SeedBooking::at(start)
+        };
+        let uid = self.sim.control().seed(vec![seed]).unwrap().remove(0);
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: "Tom Klein".into(),
+            customer_email: Some("tom@example.com".into()),
+            customer_phone: None,
+            service: "Beratung".into(),
+            starts_at: start,
+            ends_at: start + ChronoDuration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Api,
+            calcom_booking_uid: Some(uid.clone()),
+            calcom_event_type_id: Some(1),
+        };
+        let appointment = self.store.insert_appointment(self.org.id, &new, "test", Utc::now()).await.unwrap();
+        (uid, appointment)
+    }
+
+    async fn appointment(&self, a: &Appointment) -> Appointment {
+        self.store.appointment(self.org.id, a.id).await.unwrap()
+    }
+
+    async fn deliveries(&self) -> i64 {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = $1")
+            .bind(self.org.id.get())
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+        sqlx::Row::get(&row, "n")
+    }
+
+    async fn post(&self, body: &str, signature: Option<&str>) -> (u16, serde_json::Value) {
+        let mut request = self.http.post(self.hook_url()).header("content-type", "application/json").body(body.to_owned());
+        if let Some(signature) = signature {
+            request = request.header("X-Cal-Signature-256", signature);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+}
+
+fn cancelled_body(uid: &str) -> String {
+    serde_json::json!({
+        "triggerEvent": "BOOKING_CANCELLED",
+        "createdAt": Utc::now().to_rfc3339(),
+        "payload": { "uid": uid, "status": "CANCELLED" }
+    })
+    .to_string()
+}
+
+on_both_backends!(a_change_announced_by_the_simulator_is_verified_within_seconds, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    w.sim.control().subscribe_webhooks(w.hook_url(), Some(WEBHOOK_SECRET.into()));
+
+    // Someone moves the booking in Cal.com; Cal.com sends a signed webhook.
+    let moved = a.starts_at + ChronoDuration::hours(3);
+    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), webhook: true, ..BookingEdit::default() }).unwrap();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let current = w.appointment(&a).await;
+        if current.sync.error_code == Some(ErrorCode::DataMismatch) {
+            assert_eq!(current.sync.status, SyncStatus::Failed);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not re-verified within 5 s: {:?}", current.sync);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(w.deliveries().await, 1);
+});
+
+on_both_backends!(forged_or_unsigned_deliveries_are_refused_and_change_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    w.sim.control().edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() }).unwrap();
+    let body = cancelled_body(&uid);
+
+    let (status, reply) = w.post(&body, Some(&sign(b"not the secret", body.as_bytes()))).await;
+    assert_eq!(status, 401, "{reply}");
+    let (status, _) = w.post(&body, None).await;
+    assert_eq!(status, 401);
+    let (status, _) = w.post(&body, Some("zz-not-hex")).await;
+    assert_eq!(status, 401);
+
+    assert_eq!(w.deliveries().await, 0, "nothing stored");
+    let after = w.appointment(&a).await;
+    assert_eq!(after.sync, a.sync, "the appointment was not touched");
+    assert!(w.store.appointment_events(w.org.id, a.id).await.unwrap().len() == 1, "only the creation event");
+});
+
+on_both_backends!(a_signed_delivery_is_acted_on_once_and_replays_are_ignored, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    w.sim.control().edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() }).unwrap();
+    let body = cancelled_body(&uid);
+    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+
+    let (status, reply) = w.post(&body, Some(&signature)).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("verified")), "{reply}");
+    assert_eq!(reply["appointments"], 1);
+    let after = w.appointment(&a).await;
+    assert_eq!(after.sync.error_code, Some(ErrorCode::DataMismatch), "cancelled in Cal.com, scheduled here");
+    let events = w.store.appointment_events(w.org.id, a.id).await.unwrap().len();
+
+    let (status, reply) = w.post(&body, Some(&signature)).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("replay")));
+    assert_eq!(w.deliveries().await, 1);
+    assert_eq!(w.store.appointment_events(w.org.id, a.id).await.unwrap().len(), events, "a replay verifies nothing");
+});
+
+on_both_backends!(unknown_organizations_and_garbage_get_clear_errors, |db| async move {
+    let w = world(db.store.clone()).await;
+    let response = w.http.post(format!("{}/webhooks/calcom/nobody", w.base)).body("{}").send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let garbage = "not json";
+    let (status, reply) = w.post(garbage, Some(&sign(WEBHOOK_SECRET.as_bytes(), garbage.as_bytes()))).await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(w.deliveries().await, 0);
+});
