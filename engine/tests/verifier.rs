@@ -373,3 +373,26 @@ on_both_backends!(a_webhook_reverifies_at_once_and_replays_do_nothing, |db| asyn
     w.verifier.handle_hint(&w.org, &w.calcom, &hint("BOOKING_CANCELLED", "new", None, "3")).await.unwrap();
     assert_eq!(w.reload(&a).await.sync.error_code, Some(ErrorCode::DataMismatch));
 });
+
+on_both_backends!(a_rejected_api_key_is_one_organization_alert_not_one_per_appointment, |db| async move {
+    let w = world(db.store.clone()).await;
+    let appointments = [
+        w.appointment(Some("a1"), "a@example.com").await,
+        w.appointment(Some("a2"), "b@example.com").await,
+        w.appointment(Some("a3"), "c@example.com").await,
+    ];
+    w.calcom.fail_with(Some(SourceError::Unauthorized));
+    for a in &appointments {
+        w.verify(a).await;
+        w.verify(a).await;
+    }
+    let notes = w.notifications().await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].0, "calcom_connection");
+    for a in &appointments {
+        let a = w.reload(a).await;
+        assert!(!a.sync.requires_manual_review, "a bad key is no evidence about the appointment");
+        assert_eq!(a.sync.error_code, Some(ErrorCode::VerificationError));
+    }
+    assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());
+});

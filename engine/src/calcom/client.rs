@@ -388,7 +388,14 @@ impl CalcomClient {
             let permit = self.inner.pacer.acquire().await;
             attempts += 1;
             self.inner.calls.fetch_add(1, Ordering::Relaxed);
-            let response = self.request(call, url.clone()).send().await.map_err(CalcomError::from_transport)?;
+            let response = match self.request(call, url.clone()).send().await {
+                Ok(response) => response,
+                Err(err) => {
+                    metrics::counter!("calsync_calcom_requests_total", "status" => "transport_error").increment(1);
+                    return Err(CalcomError::from_transport(err));
+                }
+            };
+            metrics::counter!("calsync_calcom_requests_total", "status" => status_class(response.status())).increment(1);
             let headers = RateHeaders::read(response.headers());
             permit.observe(&headers);
             let status = response.status();
@@ -423,6 +430,16 @@ impl CalcomClient {
             request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
         }
         request
+    }
+}
+
+/// A label with few values, for the request counter.
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        429 => "429",
+        200..=299 => "2xx",
+        400..=499 => "4xx",
+        _ => "5xx",
     }
 }
 

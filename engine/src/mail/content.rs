@@ -113,6 +113,18 @@ pub fn sync_restored(count: u64, public_url: &str) -> EmailContent {
     )
 }
 
+/// Cal.com refuses the organization's API key.
+pub fn calcom_unauthorized(public_url: &str) -> EmailContent {
+    render(
+        "🔑 Cal.com rejected calsync's API key".to_owned(),
+        "Cal.com answered 401/403: the organization's API key is wrong, expired or revoked. Verification is paused until it is replaced; nothing was flagged.",
+        &[],
+        "Open Settings",
+        &format!("{public_url}/settings"),
+        "Set a new key under Settings → Cal.com connection.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,20 @@ pub fn sync_restored(count: u64, dedupe_key: String) -> NewNotification {
     }
 }
 
+/// The organization's Cal.com key is refused: one alert a day at most,
+/// however many appointments ran into it.
+pub fn calcom_unauthorized(now: DateTime<Utc>) -> NewNotification {
+    NewNotification {
+        kind: NotificationKind::CalcomConnection,
+        severity: Severity::Error,
+        title: "Cal.com connection problem".into(),
+        body: "Cal.com rejected the API key; verification is paused until it is replaced in Settings".into(),
+        appointment_id: None,
+        issue_id: None,
+        dedupe_key: Some(format!("calcom-unauthorized:{}", now.format("%Y-%m-%d"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::alerts;
 use super::circuit::{Admission, Circuits};
 use super::compare::{differences, RemoteBooking};
 use super::ladder::RetryLadder;
-use super::rules::{decide, Decision, Evidence, IssueAction, Schedule};
+use super::rules::{decide, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId};
@@ -105,6 +105,11 @@ impl Verifier {
         metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
         metrics::histogram!("calsync_verification_seconds").record(elapsed as f64 / 1000.0);
         self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+
+        if decision.outcome == Outcome::Unauthorized {
+            let note = alerts::calcom_unauthorized(now);
+            self.announce(org, None, &note, content::calcom_unauthorized).await?;
+        }
 
         let subject = IssueSubject::Appointment(appointment.id);
         let mut restored = 0;
