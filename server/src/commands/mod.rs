@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+mod admin;
 mod import;
+mod stdin;
 mod migrate;
 mod org;
 mod serve;
@@ -19,6 +21,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&cli.database_url, args).await,
         Command::Migrate => migrate::run(&cli.database_url).await,
         Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
+        Command::Admin(cmd) => admin::run(&open(&cli.database_url).await?, cmd).await,
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
     }
 }
