@@ -26,7 +26,7 @@ impl Origins {
 
     fn allows(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        self.0.iter().any(|o| *o == origin)
+        self.0.contains(&origin)
     }
 }
 
