@@ -164,6 +164,7 @@ on_both_backends!(pages_redirect_to_login_without_a_session, |db| async move {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<form method="post" action="/login""#), "{html}");
+    assert!(html.contains(r#"name="next" value="/audit""#), "next survives without JavaScript: {html}");
     for open in ["/healthz", "/favicon.svg"] {
         assert_ne!(get(&base, open, None).await.status(), StatusCode::SEE_OTHER, "{open}");
     }

@@ -27,7 +27,7 @@ pub fn LoginPage() -> impl IntoView {
             {move || notice().then(|| view! { <p class="muted" data-testid="logged-out">"You are logged out."</p> })}
             {move || error().map(|text| view! { <p class="error" role="alert" data-testid="login-error">{text}</p> })}
             <form method="post" action="/login" class="login-form">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label>
                     "Email"
                     <input type="email" name="email" autocomplete="username" required=true data-testid="email"/>
