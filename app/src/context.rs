@@ -1,7 +1,9 @@
-//! What server functions get from the server process: the engine's services.
-//! Provided into Leptos' context for every request by the `server` crate.
+//! What server functions get from the server process: the engine's services
+//! and the signed-in user. Provided for every request by the `server` crate:
+//! the store through Leptos' context, the user as a request extension that
+//! the login middleware put there after checking the session.
 
-use engine::domain::OrgId;
+use engine::domain::{OrgId, Role, UserId};
 use engine::store::Store;
 use leptos::prelude::*;
 
@@ -19,14 +21,43 @@ pub fn server_context() -> Result<ServerContext, AppError> {
     })
 }
 
-/// The organization a request acts for.
-///
-/// Until accounts exist (issue #3) this is the only organization there is;
-/// with none or several, nothing is shown rather than guessing.
-pub async fn current_org(ctx: &ServerContext) -> Result<Option<(OrgId, String)>, AppError> {
-    let orgs = ctx.store.organizations().await?;
-    Ok(match orgs.as_slice() {
-        [only] => Some((only.id, only.name.clone())),
-        _ => None,
-    })
+/// The account a request acts for, checked against the database on this
+/// request (a disabled or deleted account has none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentUser {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// The signed-in user, if any, without treating "nobody" as an error.
+pub fn signed_in_user() -> Option<CurrentUser> {
+    use_context::<http::request::Parts>()?.extensions.get::<CurrentUser>().cloned()
+}
+
+/// The signed-in user, or a 401 `Unauthenticated`.
+pub fn require_user() -> Result<CurrentUser, AppError> {
+    signed_in_user().ok_or_else(|| refuse(http::StatusCode::UNAUTHORIZED, AppError::Unauthenticated))
+}
+
+/// The signed-in user if an admin; a viewer gets a 403 `Forbidden`.
+pub fn require_admin() -> Result<CurrentUser, AppError> {
+    let user = require_user()?;
+    if user.role.is_admin() {
+        Ok(user)
+    } else {
+        Err(refuse(http::StatusCode::FORBIDDEN, AppError::Forbidden))
+    }
+}
+
+/// Sets the HTTP status too, so the refusal is visible to anything that
+/// only looks at status codes (proxies, logs, scripts).
+fn refuse(status: http::StatusCode, err: AppError) -> AppError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    err
 }

@@ -44,6 +44,8 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=pages::dashboard::DashboardPage/>
+                    <Route path=path!("/login") view=pages::login::LoginPage/>
+                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { calsync, importAppointments, appointment } from './support.mjs';
+import { calsync, importAppointments, appointment, createUser, login } from './support.mjs';
 
 test('dashboard shows counts from the database and refreshes them without a reload', async ({ page }) => {
   calsync(['org', 'create', '--slug', 'salon', '--name', 'Salon Schmidt']);
@@ -8,7 +8,9 @@ test('dashboard shows counts from the database and refreshes them without a relo
     appointment('Anna Schmidt', 12, 15),
     appointment('Tom Klein', 13, 10),
   ]);
+  createUser('salon', 'admin@salon.example', 'Sabine Schmidt');
 
+  await login(page, 'admin@salon.example');
   await page.goto('/');
   await expect(page.getByTestId('org-name')).toHaveText('Salon Schmidt');
   await expect(page.getByTestId('count-pending')).toHaveText('3');

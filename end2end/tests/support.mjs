@@ -24,3 +24,19 @@ export function appointment(name, day, hour, extra = {}) {
   const end = `2025-10-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:45:00+02:00`;
   return { customer_name: name, service: 'Hairstyling - Herrenschnitt', starts_at: start, ends_at: end, ...extra };
 }
+
+// Accounts: created the operator's way (password on standard input, never
+// as an argument), then signed in through the real login form.
+export const TEST_PASSWORD = 'e2e password 1234';
+
+export function createUser(org, email, name, role = 'admin', password = TEST_PASSWORD) {
+  return calsync(['admin', 'create', '--org', org, '--email', email, '--name', name, '--role', role], `${password}\n`);
+}
+
+export async function login(page, email, password = TEST_PASSWORD) {
+  await page.goto('/login');
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId('login').click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}

@@ -23,6 +23,9 @@ pub enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage admin and viewer accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Import appointments from a JSON Lines file (one object per line, the
     /// REST API's create format); prints how many were imported.
     Import(ImportArgs),
@@ -104,6 +107,49 @@ pub enum OrgCommand {
     },
     /// List organizations.
     List,
+    /// Connect an organization to Cal.com. Reads the API key from standard
+    /// input (never from an argument: those show up in `ps` and shell
+    /// history); both secrets are stored encrypted with CALSYNC_SECRET_KEY.
+    SetCalcom(SetCalcomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetCalcomArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    pub org: String,
+    /// Cal.com API base URL, e.g. https://api.cal.com.
+    #[arg(long)]
+    pub base_url: String,
+    /// Name of an environment variable holding the webhook signing secret.
+    #[arg(long, value_name = "VAR")]
+    pub webhook_secret_env: Option<String>,
+    /// 64 hex characters; the key secrets are encrypted with.
+    #[arg(long, env = "CALSYNC_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account. Reads the password (at least 10 characters) from
+    /// standard input.
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// The organization's slug.
+    #[arg(long)]
+    pub org: String,
+    /// Login email; unique across all organizations.
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// admin (changes things) or viewer (only looks).
+    #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
+    pub role: String,
 }
 
 #[derive(Debug, Args)]

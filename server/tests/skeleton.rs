@@ -43,15 +43,43 @@ on_both_backends!(health_and_readiness_answer_with_request_ids, |db| async move 
     assert_eq!(down.status(), 503, "a closed database is not ready");
 });
 
+/// Signs a fresh admin of `org` in and returns the Cookie header value.
+async fn signed_in(store: &Store, org: engine::domain::OrgId, base: &str) -> String {
+    let password_hash = server::auth::password::hash("long enough password".into()).await.unwrap();
+    let new = engine::store::NewUser {
+        email: "admin@example.com".into(),
+        name: "Admin".into(),
+        role: engine::domain::Role::Admin,
+        password_hash,
+    };
+    store.create_user(org, &new, Utc::now()).await.unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{base}/login"))
+        .header("origin", base)
+        .form(&[("email", "admin@example.com"), ("password", "long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
 on_both_backends!(unknown_paths_are_404_pages, |db| async move {
+    let org = db
+        .store
+        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC }, Utc::now())
+        .await
+        .unwrap();
     let base = serve(db.store.clone()).await;
-    let response = reqwest::get(format!("{base}/no/such/page")).await.unwrap();
+    let cookie = signed_in(&db.store, org.id, &base).await;
+    let response = reqwest::Client::new().get(format!("{base}/no/such/page")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 });
 
-/// Issue #3 puts the dashboard behind a login; until then it renders for the
-/// only organization there is.
+/// The dashboard shows the signed-in user's organization.
 #[tokio::test]
 async fn dashboard_is_server_rendered_with_counts_from_the_database() {
     let db = engine::testing::TestDb::new(engine::store::Backend::Sqlite).await;
@@ -83,7 +111,8 @@ async fn dashboard_is_server_rendered_with_counts_from_the_database() {
         db.store.insert_appointment(org.id, &new, "test", now).await.unwrap();
     }
     let base = serve(db.store.clone()).await;
-    let html = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
+    let cookie = signed_in(&db.store, org.id, &base).await;
+    let html = reqwest::Client::new().get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Salon Schmidt"), "{html}");
     assert!(html.contains(r#"data-testid="count-pending" class="count">2<"#), "{html}");
     assert!(html.contains(r#"data-testid="count-synced" class="count">0<"#), "{html}");

@@ -1,14 +1,36 @@
+use engine::domain::Role;
 use leptos::prelude::*;
 
-/// The bar at the top of every page.
+use crate::rpc::session::get_signed_in;
+
+/// The bar at the top of every page: navigation, and who is signed in with
+/// a logout button (a plain form, so it works before hydration).
 #[component]
 pub fn Header() -> impl IntoView {
+    let signed_in = Resource::new(|| (), |_| get_signed_in());
     view! {
         <header class="topbar">
             <a class="brand" href="/">"calsync"</a>
-            <nav aria-label="Main">
-                <a href="/">"Dashboard"</a>
-            </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    signed_in.await.ok().flatten().map(|user| view! {
+                        <nav aria-label="Main">
+                            <a href="/">"Dashboard"</a>
+                            {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
+                        </nav>
+                        <div class="account">
+                            <span data-testid="user-name">{user.name}</span>
+                            " "
+                            <span class="muted" data-testid="user-role">{user.role.label()}</span>
+                            " · "
+                            <span class="muted">{user.org_name}</span>
+                            <form method="post" action="/logout" class="logout">
+                                <button type="submit" class="button link" data-testid="logout">"Log out"</button>
+                            </form>
+                        </div>
+                    })
+                })}
+            </Suspense>
         </header>
     }
 }

@@ -43,15 +43,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn Summary(summary: DashboardSummary) -> impl IntoView {
-    let Some(org) = summary.organization else {
-        return view! {
-            <p class="empty" data-testid="no-org">
-                "No organization is set up yet. Create one with "
-                <code>"calsync org create --slug SLUG --name NAME"</code>"."
-            </p>
-        }
-        .into_any();
-    };
+    let org = summary.organization;
     let counts = summary.counts;
     let percent = counts
         .synced_percent()
@@ -71,5 +63,4 @@ fn Summary(summary: DashboardSummary) -> impl IntoView {
             <strong>{counts.requires_review}</strong>" appointments need manual review."
         </p>
     }
-    .into_any()
 }

@@ -1,4 +1,6 @@
 //! One module per screen.
 
+pub mod audit;
 pub mod dashboard;
+pub mod login;
 pub mod not_found;

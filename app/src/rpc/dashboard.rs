@@ -4,22 +4,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// What the dashboard shows.
+/// What the dashboard shows: the signed-in user's organization only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardSummary {
-    /// `None` when no organization is set up yet.
-    pub organization: Option<String>,
+    pub organization: String,
     pub counts: SyncCounts,
 }
 
 #[server(prefix = "/rpc")]
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
-    use crate::context::{current_org, server_context};
+    use crate::context::{require_user, server_context};
 
-    let ctx = server_context()?;
-    let Some((org, name)) = current_org(&ctx).await? else {
-        return Ok(DashboardSummary { organization: None, counts: SyncCounts::default() });
-    };
-    let counts = ctx.store.sync_counts(org).await?;
-    Ok(DashboardSummary { organization: Some(name), counts })
+    let user = require_user()?;
+    let counts = server_context()?.store.sync_counts(user.org_id).await?;
+    Ok(DashboardSummary { organization: user.org_name, counts })
 }

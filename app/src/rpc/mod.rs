@@ -1,4 +1,7 @@
 //! Server functions: the browser's only way to ask the server anything.
-//! Each checks who is asking and for which organization before it reads.
+//! Each checks who is asking (`context::require_user` / `require_admin`)
+//! and reads only that user's organization.
 
+pub mod audit;
 pub mod dashboard;
+pub mod session;

@@ -5,10 +5,12 @@
 mod appointment;
 mod ids;
 mod sync;
+mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use ids::{AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
+pub use user::Role;
 
 /// A string that names none of an enum's variants.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

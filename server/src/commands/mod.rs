@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+mod admin;
 mod calcom_sim;
 mod import;
+mod stdin;
 mod migrate;
 mod org;
 mod serve;
@@ -22,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&cli.database_url, args).await,
         Command::Migrate => migrate::run(&cli.database_url).await,
         Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
+        Command::Admin(cmd) => admin::run(&open(&cli.database_url).await?, cmd).await,
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
         Command::Verify(args) => verify::run(&open(&cli.database_url).await?, args).await,
         Command::CalcomSim(args) => calcom_sim::run(args).await,

@@ -1,8 +1,10 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
-use engine::store::{NewOrganization, Store};
+use engine::secrets::{seal, Purpose};
+use engine::store::{CalcomConnectionUpdate, NewAuditEntry, NewOrganization, Store};
 
-use crate::cli::OrgCommand;
+use crate::cli::{OrgCommand, SetCalcomArgs};
+use crate::config;
 
 pub async fn run(store: &Store, cmd: OrgCommand) -> Result<()> {
     match cmd {
@@ -20,6 +22,7 @@ pub async fn run(store: &Store, cmd: OrgCommand) -> Result<()> {
             let org = store.create_organization(&new, Utc::now()).await?;
             println!("created organization {} ({}), id {}", org.slug, org.name, org.id);
         }
+        OrgCommand::SetCalcom(args) => set_calcom(store, args).await?,
         OrgCommand::List => {
             for org in store.organizations().await? {
                 println!("{}\t{}\t{}\t{}", org.id, org.slug, org.name, org.time_zone);
@@ -37,4 +40,48 @@ fn validate_slug(slug: &str) -> Result<String> {
         && !slug.starts_with('-');
     ok.then(|| slug.to_owned())
         .ok_or_else(|| anyhow!("--slug: {slug:?} must be 1-63 lower-case letters, digits or dashes"))
+}
+
+/// Stores the Cal.com connection with both secrets sealed. Nothing here
+/// prints or logs a secret; errors name the variable, never its value.
+async fn set_calcom(store: &Store, args: SetCalcomArgs) -> Result<()> {
+    let key = config::parse_secret_key(args.secret_key.as_deref())?;
+    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let base_url = args.base_url.trim().trim_end_matches('/').to_owned();
+    let host = base_url.strip_prefix("https://").or_else(|| base_url.strip_prefix("http://"));
+    if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
+        return Err(anyhow!("--base-url: {base_url:?} is not an http(s) URL such as https://api.cal.com"));
+    }
+    let webhook_secret = match &args.webhook_secret_env {
+        Some(var) => Some(
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| anyhow!("--webhook-secret-env: environment variable {var} is not set or empty"))?,
+        ),
+        None => None,
+    };
+    let api_key = super::stdin::read_secret("Cal.com API key")?;
+    let update = CalcomConnectionUpdate {
+        base_url: Some(base_url.clone()),
+        api_key_sealed: Some(seal(&key, Purpose::CalcomApiKey(org.id), api_key.trim())),
+        webhook_secret_sealed: webhook_secret.as_deref().map(|s| seal(&key, Purpose::WebhookSecret(org.id), s)),
+        event_type_id: None,
+    };
+    store.update_calcom_connection(org.id, &update, Utc::now()).await?;
+    let changed = if webhook_secret.is_some() { "base URL, API key, webhook secret" } else { "base URL, API key" };
+    store
+        .audit(
+            org.id,
+            &NewAuditEntry {
+                user_id: None,
+                action: "settings.calcom".into(),
+                target: Some(base_url.clone()),
+                detail: Some(format!("{changed} set by the command line")),
+                at: Utc::now(),
+            },
+        )
+        .await?;
+    println!("Cal.com connection of {} set to {base_url}; {changed} stored (secrets encrypted)", org.slug);
+    Ok(())
 }

@@ -18,6 +18,7 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::cli::ServeArgs;
+use crate::auth;
 use crate::config;
 use crate::http;
 
@@ -96,6 +97,11 @@ pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = vec![crate::workers::spawn_verification(state.worker(), stopped.clone())];
+    workers.push(auth::session_store::spawn_cleanup(
+        auth::DbSessionStore::new(state.store.clone()),
+        std::time::Duration::from_secs(600),
+        stopped.clone(),
+    ));
     match mailer {
         Some(mailer) => workers.push(crate::workers::spawn_mail(state.store.clone(), mailer, stopped.clone())),
         None => tracing::warn!("SMTP_URL is not set: notifications stay in the app, no emails are sent"),
@@ -133,7 +139,16 @@ pub fn build_app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
-    http::router(state.clone()).merge(pages).with_state(state).layer(http::middleware())
+    let origins = auth::Origins::new(&state.public_url, state.leptos_options.site_addr);
+    // Outermost first: the CSRF check, then the session, then "log in first".
+    http::router(state.clone())
+        .merge(auth::routes())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_login))
+        .layer(auth::session_layer(&state))
+        .layer(axum::middleware::from_fn_with_state(origins, auth::same_origin_only))
+        .with_state(state)
+        .layer(http::middleware())
 }
 
 pub(crate) async fn shutdown_signal() {

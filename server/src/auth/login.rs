@@ -1,0 +1,185 @@
+//! `POST /login` and `POST /logout`. Plain form posts answered with 303
+//! redirects, so they work without JavaScript.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use engine::domain::{OrgId, UserId};
+use engine::store::{normalize_email, NewAuditEntry, Store};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::throttle::{self, Subjects};
+use super::{password, USER_KEY};
+use crate::commands::AppState;
+
+/// The form's fields. No `Debug`: it holds a password.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Who a session belongs to; the account itself is re-read on every request.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match try_login(&state.store, peer, &session, form).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "login failed with an internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server. Please try again.").into_response()
+        }
+    }
+}
+
+async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: LoginForm) -> anyhow::Result<Response> {
+    let now = Utc::now();
+    let email = normalize_email(&form.email);
+    let next = local_path(&form.next);
+    let subjects = Subjects::new(&email, peer.ip());
+
+    // Refuse before checking the password: a throttled guess learns nothing.
+    if let Some(throttled) = throttle::check(store, &subjects, now).await? {
+        let account = store.user_by_email(&email).await?;
+        tracing::warn!(ip = %peer.ip(), by_account = throttled.by_account, "login throttled");
+        if let Some(user) = &account {
+            audit(store, user.org_id, Some(user.id), "auth.throttled", &email, Some(if throttled.by_account { "account" } else { "address" })).await;
+        }
+        return Ok(too_many_attempts(throttled.retry_at, now));
+    }
+
+    let credentials = store.credentials_by_email(&email).await?;
+    let (user, hash) = match credentials {
+        Some(c) if !c.user.disabled => (Some(c.user), Some(c.password_hash)),
+        _ => (None, None),
+    };
+    if !password::verify(form.password, hash).await {
+        throttle::record_failure(store, &subjects, now).await?;
+        tracing::info!(ip = %peer.ip(), "login failed");
+        if let Some(known) = store.user_by_email(&email).await? {
+            audit(store, known.org_id, Some(known.id), "auth.login_failed", &email, None).await;
+        }
+        let mut to = String::from("/login?error=invalid");
+        if let Some(next) = &next {
+            to.push_str("&next=");
+            to.push_str(&percent_encode(next));
+        }
+        return Ok(Redirect::to(&to).into_response());
+    }
+    let user = user.expect("a verified password belongs to an account");
+
+    throttle::record_success(store, &subjects).await?;
+    // A new id at login: an id planted before login (session fixation) is worthless.
+    session.cycle_id().await?;
+    session.insert(USER_KEY, SessionUser { user_id: user.id, org_id: user.org_id }).await?;
+    store.record_login(user.org_id, user.id, now).await?;
+    audit(store, user.org_id, Some(user.id), "auth.login", &email, None).await;
+    tracing::info!(user = %user.id, org = %user.org_id, "logged in");
+    Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    match session.get::<SessionUser>(USER_KEY).await {
+        Ok(Some(user)) => audit(&state.store, user.org_id, Some(user.user_id), "auth.logout", "", None).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the session at logout"),
+    }
+    // Deletes the stored session and expires the cookie.
+    if let Err(e) = session.flush().await {
+        tracing::error!(error = %e, "could not end the session");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Could not log out. Please try again.").into_response();
+    }
+    Redirect::to("/login?logged_out=1").into_response()
+}
+
+/// Audit failures are logged, not fatal: a full audit table must not lock
+/// everyone out.
+async fn audit(store: &Store, org: OrgId, user: Option<UserId>, action: &str, target: &str, detail: Option<&str>) {
+    let entry = NewAuditEntry {
+        user_id: user,
+        action: action.to_owned(),
+        target: (!target.is_empty()).then(|| target.to_owned()),
+        detail: detail.map(str::to_owned),
+        at: Utc::now(),
+    };
+    if let Err(e) = store.audit(org, &entry).await {
+        tracing::error!(error = %e, action, "could not write audit entry");
+    }
+}
+
+fn too_many_attempts(retry_at: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> Response {
+    let seconds = (retry_at - now).num_seconds().max(1);
+    let minutes = (seconds + 59) / 60;
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many login attempts</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/calsync.css\"></head><body><main class=\"page login\">\
+         <h1>Too many failed logins</h1>\
+         <p role=\"alert\" data-testid=\"throttled\">Too many failed login attempts. Please try again in {minutes} minute{s} \
+         (after {at} UTC).</p><p><a href=\"/login\">Back to the login page</a></p></main></body></html>",
+        s = if minutes == 1 { "" } else { "s" },
+        at = retry_at.format("%H:%M"),
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `next` only if it is a path on this site: an absolute or
+/// protocol-relative URL would make the login page an open redirect.
+pub(super) fn local_path(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| next.to_owned())
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, enough
+/// to carry a path and query inside one query parameter.
+pub(super) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        assert_eq!(local_path("/appointments?x=1").as_deref(), Some("/appointments?x=1"));
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "", "evil", "/a\nb"] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn percent_encoding_keeps_paths_readable() {
+        assert_eq!(percent_encode("/a b?c=d&e"), "/a%20b%3Fc%3Dd%26e");
+    }
+}

@@ -1,0 +1,47 @@
+//! Accounts on the web: server-side sessions, the login/logout handlers,
+//! login throttling, the "log in first" middleware and the CSRF check.
+
+mod csrf;
+mod login;
+pub mod password;
+mod require_login;
+pub mod session_store;
+mod throttle;
+
+use axum::routing::post;
+use axum::Router;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::commands::AppState;
+
+pub use csrf::{same_origin_only, Origins};
+pub use require_login::require_login;
+pub use session_store::DbSessionStore;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "calsync_session";
+
+/// How long a login lasts: a working day. The session is saved (and so
+/// extended) only when it changes, so this counts from the login.
+const SESSION_HOURS: i64 = 12;
+
+/// The session key holding who is signed in.
+const USER_KEY: &str = "user";
+
+/// `GET /login` is a Leptos page; these are the form targets.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/login", post(login::login)).route("/logout", post(login::logout))
+}
+
+/// Sessions kept in our database. The cookie holds only a random id;
+/// `Secure` whenever people reach us over https.
+pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
+    SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.public_url.starts_with("https://"))
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(SESSION_HOURS)))
+}
