@@ -7,7 +7,7 @@ mod ids;
 mod sync;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
-pub use ids::{AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
+pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 
 /// A string that names none of an enum's variants.
