@@ -26,6 +26,9 @@ pub enum Command {
     /// Import appointments from a JSON Lines file (one object per line, the
     /// REST API's create format); prints how many were imported.
     Import(ImportArgs),
+    /// Manage an organization's REST API tokens.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +68,32 @@ pub enum OrgCommand {
     },
     /// List organizations.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Create a token and print it (shown this once only).
+    Create {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// What the token is for, e.g. the client system's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the organization's tokens (never the secrets).
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        #[arg(long)]
+        org: String,
+        /// The token's id, as `list` shows it.
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `calsync` binary's library: configuration, command line, HTTP router
 //! and the commands. Kept thin: the work happens in `engine` and `app`.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

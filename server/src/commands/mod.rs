@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod api_token;
 mod import;
 mod migrate;
 mod org;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&cli.database_url, args).await,
         Command::Migrate => migrate::run(&cli.database_url).await,
         Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
+        Command::ApiToken(cmd) => api_token::run(&open(&cli.database_url).await?, cmd).await,
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
     }
 }

@@ -100,7 +100,7 @@ pub fn build_app(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
-    http::router(state.clone()).merge(pages).with_state(state).layer(http::middleware())
+    http::router(state.clone()).merge(crate::api::router()).merge(pages).with_state(state).layer(http::middleware())
 }
 
 async fn shutdown_signal() {
