@@ -535,3 +535,39 @@ mod random_input {
         }
     });
 }
+
+/// `calsync api-token create|list|revoke` end to end through the binary.
+#[tokio::test]
+async fn the_api_token_cli_prints_the_token_once_and_revokes() {
+    let db = engine::testing::TestDb::new(engine::store::Backend::Sqlite).await;
+    let org = tenant(&db.store, "salon").await;
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_calsync"))
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env_remove("CALSYNC_SECRET_KEY")
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (ok, created) = run(&["api-token", "create", "--org", "salon", "--name", "booking bot"]);
+    assert!(ok, "{created}");
+    assert!(created.contains("will not be shown again"), "{created}");
+    let secret = created.split_whitespace().find(|w| engine::api_token::is_well_formed(w)).expect("token printed").to_owned();
+    let live = db.store.authenticate_api_token(&secret, Utc::now()).await.unwrap().unwrap();
+    assert_eq!(live.name, "booking bot");
+
+    let (ok, listed) = run(&["api-token", "list", "--org", "salon"]);
+    assert!(ok && listed.contains("booking bot") && listed.contains(&live.prefix), "{listed}");
+    assert!(!listed.contains(&secret), "list never shows the secret");
+
+    let (ok, revoked) = run(&["api-token", "revoke", "--org", "salon", "--id", &live.id.to_string()]);
+    assert!(ok, "{revoked}");
+    assert!(db.store.authenticate_api_token(&secret, Utc::now()).await.unwrap().is_none());
+    let (ok, missing) = run(&["api-token", "revoke", "--org", "salon", "--id", "9999"]);
+    assert!(!ok && missing.contains("--id"), "{missing}");
+    let (ok, no_org) = run(&["api-token", "list", "--org", "nope"]);
+    assert!(!ok && no_org.contains("--org"), "{no_org}");
+    let actions: Vec<String> = db.store.audit_log(org.id, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["api_token.revoke", "api_token.create", "api_token.create"]);
+}
