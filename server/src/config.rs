@@ -51,6 +51,18 @@ pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
         .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
 }
 
+/// The mailer, if `SMTP_URL` is set. Must run inside the Tokio runtime.
+pub fn mailer(url: Option<&str>, from: &str) -> Result<Option<engine::mail::SmtpMailer>, ConfigError> {
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    engine::mail::SmtpMailer::new(url, from).map(Some).map_err(|e| match e {
+        engine::mail::MailError::From(_) => ConfigError::new("SMTP_FROM", e.to_string()),
+        // Never echo the URL: it may hold the SMTP password.
+        _ => ConfigError::new("SMTP_URL", "is not a usable SMTP URL (smtp://host:port, smtps://host:465, ...?tls=required)"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,16 +90,4 @@ mod tests {
         assert!(err.starts_with("CALSYNC_SECRET_KEY: "), "{err}");
         assert!(!err.contains('\n'));
     }
-}
-
-/// The mailer, if `SMTP_URL` is set. Must run inside the Tokio runtime.
-pub fn mailer(url: Option<&str>, from: &str) -> Result<Option<engine::mail::SmtpMailer>, ConfigError> {
-    let Some(url) = url.filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    engine::mail::SmtpMailer::new(url, from).map(Some).map_err(|e| match e {
-        engine::mail::MailError::From(_) => ConfigError::new("SMTP_FROM", e.to_string()),
-        // Never echo the URL: it may hold the SMTP password.
-        _ => ConfigError::new("SMTP_URL", "is not a usable SMTP URL (smtp://host:port, smtps://host:465, ...?tls=required)"),
-    })
 }
