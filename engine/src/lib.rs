@@ -6,6 +6,10 @@
 pub mod domain;
 pub mod secret_key;
 
+/// REST API tokens: generation, shape and hashing.
+#[cfg(feature = "runtime")]
+pub mod api_token;
+
 #[cfg(feature = "runtime")]
 pub mod appointments;
 

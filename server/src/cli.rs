@@ -29,6 +29,9 @@ pub enum Command {
     /// Import appointments from a JSON Lines file (one object per line, the
     /// REST API's create format); prints how many were imported.
     Import(ImportArgs),
+    /// Manage an organization's REST API tokens.
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
     /// Verify an organization's appointments now and print a summary.
     Verify(VerifyArgs),
     /// Run a local Cal.com API v2 simulator (for demos and tests; never
@@ -150,6 +153,32 @@ pub struct CreateUserArgs {
     /// admin (changes things) or viewer (only looks).
     #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
     pub role: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Create a token and print it (shown this once only).
+    Create {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// What the token is for, e.g. the client system's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the organization's tokens (never the secrets).
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        #[arg(long)]
+        org: String,
+        /// The token's id, as `list` shows it.
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]

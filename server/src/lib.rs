@@ -2,6 +2,7 @@
 //! and the commands. Kept thin: the work happens in `engine` and `app`.
 
 pub mod auth;
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -47,3 +47,7 @@ id_type!(
     /// An entry in the in-app notification feed.
     NotificationId
 );
+id_type!(
+    /// A per-organization REST API token.
+    ApiTokenId
+);

@@ -8,7 +8,7 @@ mod sync;
 mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
-pub use ids::{AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
+pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 pub use user::Role;
 

@@ -15,6 +15,9 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A value the store refuses to keep (too long, empty, …).
+    #[error("{0}")]
+    Invalid(String),
     /// A stored value that our types reject: a bug or a hand-edited row.
     #[error("unreadable value in column {column}: {detail}")]
     Corrupt { column: &'static str, detail: String },

@@ -3,6 +3,8 @@
 //! written once. Every function that reads or writes tenant data takes the
 //! organization it is scoped to.
 
+mod api_tokens;
+mod appointment_updates;
 mod appointments;
 mod audit;
 mod claims;
@@ -22,6 +24,8 @@ mod sql;
 pub mod time;
 mod users;
 
+pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
+pub use appointment_updates::queued_for_verification;
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
 pub use connect::{redact_url, Backend};

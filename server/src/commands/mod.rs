@@ -2,6 +2,7 @@
 
 mod admin;
 mod calcom_sim;
+mod api_token;
 mod import;
 mod stdin;
 mod migrate;
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Migrate => migrate::run(&cli.database_url).await,
         Command::Org(cmd) => org::run(&open(&cli.database_url).await?, cmd).await,
         Command::Admin(cmd) => admin::run(&open(&cli.database_url).await?, cmd).await,
+        Command::ApiToken(cmd) => api_token::run(&open(&cli.database_url).await?, cmd).await,
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
         Command::Verify(args) => verify::run(&open(&cli.database_url).await?, args).await,
         Command::CalcomSim(args) => calcom_sim::run(args).await,

@@ -143,6 +143,7 @@ pub fn build_app(state: AppState) -> Router {
     // Outermost first: the CSRF check, then the session, then "log in first".
     http::router(state.clone())
         .merge(auth::routes())
+        .merge(crate::api::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_login))
         .layer(auth::session_layer(&state))
