@@ -262,3 +262,81 @@ on_both_backends!(a_large_cycle_lists_instead_of_asking_per_uid, |db| async move
     assert_eq!(counters.calls(endpoint::LIST_BOOKINGS), 2);
     assert_eq!(report.counts.api_calls, 2);
 });
+
+// ---- Resilience: faults never turn into verdicts ----------------------------
+
+async fn false_verdicts(w: &World) -> Vec<ErrorCode> {
+    w.open_issue_codes()
+        .await
+        .into_iter()
+        .filter(|c| matches!(c, ErrorCode::OrphanedLocal | ErrorCode::OrphanedCalcom | ErrorCode::DataMismatch))
+        .collect()
+}
+
+on_both_backends!(errors_timeouts_and_429_storms_during_checks_flag_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut appointments = Vec::new();
+    for n in 0..30 {
+        appointments.push(w.booked(n).await.1);
+    }
+    // 30 % answered 503, a 429 storm, and slow answers, through the whole
+    // retry ladder and two comprehensive checks.
+    w.sim.control().set_faults(Faults {
+        error_rate: 0.3,
+        error_status: 503,
+        latency_ms: 5,
+        rate_limit_storm: 3,
+        storm_retry_after: 1,
+        ..Faults::default()
+    });
+    for wait in [0, 1, 5, 10] {
+        w.clock.advance(Duration::minutes(wait));
+        w.run(RunKind::Comprehensive).await;
+        w.run(RunKind::Cycle).await;
+    }
+    assert_eq!(false_verdicts(&w).await, [], "a fault is never evidence");
+    for a in &appointments {
+        let a = w.reload(a).await;
+        assert!(!matches!(a.sync.error_code, Some(ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)), "{:?}", a.sync);
+    }
+
+    // After recovery everything is synced.
+    w.sim.control().reset_faults();
+    w.clock.advance(Duration::minutes(70));
+    for a in &appointments {
+        w.store.make_due(w.org.id, a.id, w.clock.now()).await.unwrap();
+    }
+    w.run(RunKind::Cycle).await;
+    for a in &appointments {
+        assert_eq!(w.status(a).await, SyncStatus::Synced);
+    }
+    assert_eq!(false_verdicts(&w).await, []);
+});
+
+on_both_backends!(two_verifiers_share_due_work_and_verify_each_appointment_once, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut appointments = Vec::new();
+    for n in 0..40 {
+        appointments.push(w.booked(n).await.1);
+    }
+    let other = Verifier::new(w.store.clone(), Arc::new(Circuits::new(CircuitConfig::default())), RetryLadder::default(), Arc::new(w.clock.clone()));
+    let now = w.clock.now();
+    let (a, b) = tokio::join!(
+        w.verifier.verify_due(&w.org, &w.client, "one", now, None),
+        other.verify_due(&w.org, &w.client, "two", now, None),
+    );
+    let (a, b) = (a.unwrap().0, b.unwrap().0);
+    assert_eq!(a.processed + b.processed, 40, "every appointment verified by exactly one of them");
+    for appointment in &appointments {
+        let verifications = w
+            .store
+            .appointment_events(w.org.id, appointment.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == engine::store::EventKind::Verification)
+            .count();
+        assert_eq!(verifications, 1, "appointment {}", appointment.id);
+        assert_eq!(w.status(appointment).await, SyncStatus::Synced);
+    }
+});
