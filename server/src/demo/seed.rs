@@ -14,6 +14,7 @@ use engine::calcom::{BookingStatus, CalcomClient, NewAttendee};
 use engine::calcom_sim::{BookingEdit, Faults, SeedBooking, SimControl};
 use engine::clock::ManualClock;
 use engine::domain::{AppointmentSource, AppointmentStatus};
+use engine::schedule::LocalSchedule;
 use engine::store::{NewAppointment, Organization, RunKind, RunStart, Store, Trigger};
 use engine::verify::circuit::Circuits;
 use engine::verify::ladder::RetryLadder;
@@ -79,10 +80,13 @@ pub async fn seed(
 
     // The daily comprehensive check: synced, DATA_MISMATCH, ORPHANED_CALCOM,
     // and the first 404 of each deleted booking.
-    s.run(RunKind::Comprehensive).await?;
+    // They run as today's scheduled slots (late, as after a restart), so the
+    // server's worker finds those slots done instead of re-running them at
+    // start and verifying everything again.
+    s.run_slot(RunKind::Comprehensive, &org.comprehensive_cron).await?;
     // The ladder confirms the 404s at +1 and +5 minutes: ORPHANED_LOCAL.
     s.clock.advance(Duration::minutes(1));
-    s.run(RunKind::Cycle).await?;
+    s.run_slot(RunKind::Cycle, &org.cycle_cron).await?;
     s.clock.advance(Duration::minutes(5));
     s.run(RunKind::Cycle).await?;
 
@@ -166,7 +170,29 @@ impl Seeder<'_> {
     }
 
     async fn run(&self, kind: RunKind) -> Result<(), DemoError> {
-        let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: WORKER.into(), requested_by: None };
+        self.start(RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: WORKER.into(), requested_by: None }).await
+    }
+
+    /// A run for the schedule's latest slot (a manual one if there is none).
+    async fn run_slot(&self, kind: RunKind, cron: &str) -> Result<(), DemoError> {
+        let slot = LocalSchedule::parse(cron, self.org.time_zone).ok().and_then(|s| s.latest_slot(self.clock_now()));
+        match slot {
+            Some(slot) => {
+                let start = RunStart {
+                    kind,
+                    trigger: Trigger::Schedule,
+                    slot_at: Some(slot),
+                    worker_id: WORKER.into(),
+                    requested_by: None,
+                };
+                self.start(start).await
+            }
+            None => self.run(kind).await,
+        }
+    }
+
+    async fn start(&self, start: RunStart) -> Result<(), DemoError> {
+        let kind = start.kind;
         let report = match kind {
             RunKind::Comprehensive => self.verifier.run_comprehensive(self.org, self.source, &start).await?,
             _ => self.verifier.run_cycle(self.org, self.source, &start).await?,
