@@ -1,12 +1,13 @@
 # The two commands a newcomer needs:
-#   make run    install what is missing, build, start calsync on http://127.0.0.1:3000
+#   make run    install what is missing, build, start the demo on http://127.0.0.1:3000
+#               (calsync plus a Cal.com simulator and seeded data; see README)
 #   make test   everything: unit, integration (SQLite + PostgreSQL), browser
-.PHONY: run test setup build lint
+.PHONY: run test setup build lint bench
 
 run:
 	scripts/setup
 	cargo leptos build --release
-	CALSYNC_SECRET_KEY="$$(scripts/secret-key)" CALSYNC_SITE_ROOT=target/site ./target/release/calsync serve
+	CALSYNC_SECRET_KEY="$$(scripts/secret-key)" CALSYNC_SITE_ROOT=target/site ./target/release/calsync demo
 
 test:
 	scripts/setup --test
@@ -19,3 +20,8 @@ build:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy -p engine -p app -p server --all-targets -- -D warnings
+
+# Measures calls, time and memory against the in-process simulator and
+# writes docs/benchmarks.md (needs PostgreSQL on 127.0.0.1:5432 for its row).
+bench:
+	cargo run --release -p server --features bench --bin bench

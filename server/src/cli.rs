@@ -37,6 +37,19 @@ pub enum Command {
     /// Run a local Cal.com API v2 simulator (for demos and tests; never
     /// needed in production).
     CalcomSim(CalcomSimArgs),
+    /// Serve like `serve`, plus a Cal.com simulator and a seeded `demo`
+    /// organization to look around in (never use in production).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The simulator's state file (default: calsync-demo-calcom.json next
+    /// to the SQLite database, else in the working directory).
+    #[arg(long, env = "CALSYNC_DEMO_STATE")]
+    pub sim_state: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod admin;
 mod calcom_sim;
+mod demo;
 mod api_token;
 mod import;
 mod stdin;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => import::run(&open(&cli.database_url).await?, args).await,
         Command::Verify(args) => verify::run(&open(&cli.database_url).await?, args).await,
         Command::CalcomSim(args) => calcom_sim::run(args).await,
+        Command::Demo(args) => demo::run(&cli.database_url, args).await,
     }
 }
 

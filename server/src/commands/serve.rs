@@ -84,11 +84,33 @@ fn hostname() -> String {
 }
 
 pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
-    let addr = config::parse_addr(&args.addr)?;
-    let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
-    let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
-    let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
+    let settings = Settings::parse(&args)?;
     let store = super::open(database_url).await?;
+    serve(database_url, store, args, settings).await
+}
+
+/// `serve`'s settings, checked before anything starts.
+pub(crate) struct Settings {
+    pub addr: SocketAddr,
+    pub secret_key: SecretKey,
+    pub public_url: String,
+    mailer: Option<engine::mail::SmtpMailer>,
+}
+
+impl Settings {
+    pub(crate) fn parse(args: &ServeArgs) -> Result<Settings> {
+        let addr = config::parse_addr(&args.addr)?;
+        let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
+        let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
+        let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
+        Ok(Settings { addr, secret_key, public_url, mailer })
+    }
+}
+
+/// Serves on an opened store until a shutdown signal; `demo` calls this
+/// too, after its setup, so both run the same server.
+pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
+    let Settings { addr, secret_key, public_url, mailer } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
     if mailer.is_some() {
         state = state.with_email();

@@ -1,0 +1,114 @@
+//! One measured setup: a fresh database, an organization connected to a
+//! simulator without a rate limit, and the verifier with the real rules.
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::{Duration, Utc};
+use engine::calcom::{CalcomClient, RateBudget};
+use engine::calcom_sim::{spawn, SeedBooking, SimConfig, SimHandle};
+use engine::clock::SystemClock;
+use engine::store::{Backend, NewOrganization, Organization, RunKind, RunStart, Trigger};
+use engine::testing::TestDb;
+use engine::verify::circuit::Circuits;
+use engine::verify::ladder::RetryLadder;
+use engine::verify::service::Verifier;
+
+/// Rows per INSERT: well under both databases' statement limits.
+const CHUNK: usize = 1000;
+
+pub struct World {
+    db: TestDb,
+    org: Organization,
+    sim: SimHandle,
+    source: CalcomClient,
+    verifier: Verifier,
+}
+
+impl World {
+    pub async fn new(backend: Backend) -> Result<World> {
+        let db = TestDb::new(backend).await;
+        let now = Utc::now();
+        let new = NewOrganization { slug: "bench".into(), name: "Bench".into(), time_zone: chrono_tz::Europe::Berlin };
+        let org = db.store.create_organization(&new, now).await?;
+        let sim = spawn(SimConfig::default().with_rate_limit(None)).await?;
+        let mut config = sim.client_config();
+        // The simulator has no limit; neither should the client's pacing.
+        config.budget = RateBudget::new(1_000_000, StdDuration::from_secs(1));
+        let source = CalcomClient::new(config).context("client")?;
+        let verifier =
+            Verifier::new(db.store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(SystemClock));
+        Ok(World { db, org, sim, source, verifier })
+    }
+
+    /// `n` bookings in Cal.com and their matching appointments, spread over
+    /// the next 150 days (inside the default 180-day window).
+    pub async fn populate(&self, n: usize) -> Result<()> {
+        let first = Utc::now() + Duration::hours(1);
+        let start = |i: usize| first + Duration::minutes((i as i64 * 150 * 24 * 60) / n.max(1) as i64);
+        let seeds =
+            (0..n).map(|i| SeedBooking { end: Some(start(i) + Duration::minutes(30)), ..SeedBooking::at(start(i)) }).collect();
+        let uids = self.sim.seed(seeds)?;
+        let rows = uids.iter().enumerate().map(|(i, uid)| (start(i), Some(uid.as_str()), "pending"));
+        self.insert(rows.collect()).await
+    }
+
+    /// `n` appointments in a mix of states, for the summary query.
+    pub async fn bulk_rows(&self, n: usize) -> Result<()> {
+        let states = ["synced", "synced", "synced", "synced", "pending", "failed", "orphaned_local", "verification_pending"];
+        let first = Utc::now();
+        let rows = (0..n).map(|i| (first + Duration::minutes(i as i64), None, states[i % states.len()]));
+        self.insert(rows.collect()).await
+    }
+
+    /// Written in bulk: measuring the verifier, not 100,000 single inserts.
+    async fn insert(&self, rows: Vec<(chrono::DateTime<Utc>, Option<&str>, &str)>) -> Result<()> {
+        let now = Utc::now().timestamp_millis();
+        for chunk in rows.chunks(CHUNK) {
+            let values: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (start, uid, state))| {
+                    let (s, e) = (start.timestamp_millis(), (*start + Duration::minutes(30)).timestamp_millis());
+                    let uid = uid.map(|u| format!("'{u}'")).unwrap_or_else(|| "NULL".into());
+                    format!(
+                        "({}, 'Kunde {i}', 'Haarschnitt', {s}, {e}, 'Europe/Berlin', 'scheduled', 'import', {uid}, 1, '{state}', {now}, {now}, {now})",
+                        self.org.id.get()
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO appointments (org_id, customer_name, service, starts_at, ends_at, time_zone, status, source, \
+                 calcom_booking_uid, calcom_event_type_id, sync_status, next_verification_at, created_at, updated_at) VALUES {}",
+                values.join(", ")
+            );
+            sqlx::query(&sql).execute(self.db.store.pool()).await?;
+        }
+        Ok(())
+    }
+
+    /// Cal.com requests one run of `kind` makes.
+    pub async fn calls_for(&self, kind: RunKind) -> Result<u64> {
+        self.sim.reset_counters();
+        let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: "bench".into(), requested_by: None };
+        let report = match kind {
+            RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.source, &start).await?,
+            _ => self.verifier.run_cycle(&self.org, &self.source, &start).await?,
+        };
+        tracing::debug!(?report, "bench run");
+        Ok(self.sim.counters().total)
+    }
+
+    /// The 99th percentile of the dashboard's summary query, in ms.
+    pub async fn summary_p99_ms(&self, samples: usize) -> Result<f64> {
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            self.db.store.sync_counts(self.org.id).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[(samples * 99 / 100).min(samples - 1)])
+    }
+}

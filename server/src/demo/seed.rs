@@ -1,0 +1,208 @@
+//! Puts the simulator and the database into the shape each sync state
+//! comes from, then lets the engine's verifier decide. No state is written
+//! directly: a DATA_MISMATCH here is a booking really moved in Cal.com, an
+//! ORPHANED_LOCAL really answered 404 three times along the retry ladder.
+//!
+//! A manual clock starts a quarter of an hour in the past so the ladder's
+//! +1 and +5 minute attempts happen at their real spacing, and the history
+//! reads like something that happened this morning.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use engine::calcom::{BookingStatus, CalcomClient, NewAttendee};
+use engine::calcom_sim::{BookingEdit, Faults, SeedBooking, SimControl};
+use engine::clock::ManualClock;
+use engine::domain::{AppointmentSource, AppointmentStatus};
+use engine::schedule::LocalSchedule;
+use engine::store::{NewAppointment, Organization, RunKind, RunStart, Store, Trigger};
+use engine::verify::circuit::Circuits;
+use engine::verify::ladder::RetryLadder;
+use engine::verify::service::Verifier;
+
+use super::data::{self, Visit};
+use super::DemoError;
+
+const WORKER: &str = "demo-seed";
+
+/// What seeding made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub appointments: usize,
+    pub calcom_bookings: usize,
+}
+
+struct Seeder<'a> {
+    store: &'a Store,
+    org: &'a Organization,
+    sim: &'a SimControl,
+    source: &'a CalcomClient,
+    clock: ManualClock,
+    verifier: Verifier,
+    /// "Today" for the visits' days: the real now.
+    today: DateTime<Utc>,
+    appointments: usize,
+}
+
+pub async fn seed(
+    store: &Store,
+    org: &Organization,
+    sim: &SimControl,
+    source: &CalcomClient,
+    now: DateTime<Utc>,
+) -> Result<SeedReport, DemoError> {
+    let t0 = now - Duration::minutes(15);
+    let clock = ManualClock::at(t0);
+    // Its own breakers: the outage below opens this one, not the server's.
+    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
+    let mut s = Seeder { store, org, sim, source, clock, verifier, today: now, appointments: 0 };
+    // A database seeded afresh gets a Cal.com to match, not last run's leftovers.
+    sim.clear_bookings();
+
+    // Bookings taken in Cal.com, most of which calsync knows about.
+    let synced = s.book(data::SYNCED)?;
+    let moved = s.book(&[data::MOVED_IN_CALCOM])?;
+    let cancelled = s.book(&[data::CANCELLED_IN_CALCOM])?;
+    let orphans = s.book(data::ORPHANED_LOCAL)?;
+    s.book(data::CALCOM_ONLY)?;
+    s.insert(data::SYNCED, &synced).await?;
+    s.insert(&[data::MOVED_IN_CALCOM], &moved).await?;
+    s.insert(&[data::CANCELLED_IN_CALCOM], &cancelled).await?;
+    s.insert(data::ORPHANED_LOCAL, &orphans).await?;
+
+    // Then, behind calsync's back: one moved, one cancelled, two deleted.
+    let later = data::MOVED_IN_CALCOM.start(now) + Duration::hours(1);
+    sim.edit(&moved[0], BookingEdit { start: Some(later), ..BookingEdit::default() })?;
+    sim.edit(&cancelled[0], BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() })?;
+    for uid in &orphans {
+        sim.delete(uid);
+    }
+
+    // The daily comprehensive check: synced, DATA_MISMATCH, ORPHANED_CALCOM,
+    // and the first 404 of each deleted booking.
+    // They run as today's scheduled slots (late, as after a restart), so the
+    // server's worker finds those slots done instead of re-running them at
+    // start and verifying everything again.
+    s.run_slot(RunKind::Comprehensive, &org.comprehensive_cron).await?;
+    // The ladder confirms the 404s at +1 and +5 minutes: ORPHANED_LOCAL.
+    s.clock.advance(Duration::minutes(1));
+    s.run_slot(RunKind::Cycle, &org.cycle_cron).await?;
+    s.clock.advance(Duration::minutes(5));
+    s.run(RunKind::Cycle).await?;
+
+    // New appointments arrive while Cal.com is down. The first reaches the
+    // end of its ladder (failed, VERIFICATION_ERROR, for review); by then
+    // the breaker has seen five failures and spares Cal.com the second
+    // (CIRCUIT_OPEN).
+    s.clock.advance(Duration::minutes(1));
+    let outage = s.book(data::DURING_OUTAGE)?;
+    s.insert(data::DURING_OUTAGE, &outage).await?;
+    sim.set_faults(Faults { outage: true, ..Faults::default() });
+    s.run(RunKind::Cycle).await?;
+    s.clock.advance(Duration::minutes(1));
+    s.run(RunKind::Cycle).await?;
+    s.clock.advance(Duration::minutes(5));
+    s.run(RunKind::Cycle).await?;
+    sim.reset_faults();
+
+    // Just now: a booking deleted in Cal.com gets its first 404
+    // (verification pending, confirming) ...
+    s.clock.set(now);
+    let confirming = s.book(data::BEING_CONFIRMED)?;
+    for uid in &confirming {
+        sim.delete(uid);
+    }
+    for appointment in s.insert(data::BEING_CONFIRMED, &confirming).await? {
+        s.verifier.verify_one(org, source, &appointment).await?;
+    }
+    // ... and the newest appointments await their first verification.
+    let fresh = s.book(data::PENDING)?;
+    s.insert(data::PENDING, &fresh).await?;
+
+    Ok(SeedReport { appointments: s.appointments, calcom_bookings: sim.booking_count() })
+}
+
+impl Seeder<'_> {
+    /// Books the visits in Cal.com; returns their uids in order.
+    fn book(&self, visits: &[Visit]) -> Result<Vec<String>, DemoError> {
+        let seeds = visits.iter().map(|visit| self.booking(visit)).collect();
+        Ok(self.sim.seed(seeds)?)
+    }
+
+    fn booking(&self, visit: &Visit) -> SeedBooking {
+        SeedBooking {
+            end: Some(visit.end(self.today)),
+            title: Some(format!("{} – {}", visit.service, visit.customer)),
+            attendee: Some(NewAttendee {
+                name: visit.customer.into(),
+                email: visit.email.into(),
+                time_zone: "Europe/Berlin".into(),
+                phone_number: Some(visit.phone.into()),
+                language: Some("de".into()),
+            }),
+            ..SeedBooking::at(visit.start(self.today))
+        }
+    }
+
+    /// Records the visits in calsync, linked to their bookings, as the phone
+    /// agent would.
+    async fn insert(&mut self, visits: &[Visit], uids: &[String]) -> Result<Vec<engine::store::Appointment>, DemoError> {
+        let mut made = Vec::new();
+        for (visit, uid) in visits.iter().zip(uids) {
+            let new = NewAppointment {
+                external_id: None,
+                customer_name: visit.customer.into(),
+                customer_email: Some(visit.email.into()),
+                customer_phone: Some(visit.phone.into()),
+                service: visit.service.into(),
+                starts_at: visit.start(self.today),
+                ends_at: visit.end(self.today),
+                time_zone: chrono_tz::Europe::Berlin,
+                status: AppointmentStatus::Scheduled,
+                source: AppointmentSource::Retell,
+                calcom_booking_uid: Some(uid.clone()),
+                calcom_event_type_id: Some(1),
+            };
+            made.push(self.store.insert_appointment(self.org.id, &new, "demo", self.clock_now()).await?);
+        }
+        self.appointments += made.len();
+        Ok(made)
+    }
+
+    async fn run(&self, kind: RunKind) -> Result<(), DemoError> {
+        self.start(RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: WORKER.into(), requested_by: None }).await
+    }
+
+    /// A run for the schedule's latest slot (a manual one if there is none).
+    async fn run_slot(&self, kind: RunKind, cron: &str) -> Result<(), DemoError> {
+        let slot = LocalSchedule::parse(cron, self.org.time_zone).ok().and_then(|s| s.latest_slot(self.clock_now()));
+        match slot {
+            Some(slot) => {
+                let start = RunStart {
+                    kind,
+                    trigger: Trigger::Schedule,
+                    slot_at: Some(slot),
+                    worker_id: WORKER.into(),
+                    requested_by: None,
+                };
+                self.start(start).await
+            }
+            None => self.run(kind).await,
+        }
+    }
+
+    async fn start(&self, start: RunStart) -> Result<(), DemoError> {
+        let kind = start.kind;
+        let report = match kind {
+            RunKind::Comprehensive => self.verifier.run_comprehensive(self.org, self.source, &start).await?,
+            _ => self.verifier.run_cycle(self.org, self.source, &start).await?,
+        };
+        tracing::debug!(?kind, ?report, "demo seeding run");
+        Ok(())
+    }
+
+    fn clock_now(&self) -> DateTime<Utc> {
+        use engine::clock::Clock;
+        self.clock.now()
+    }
+}
