@@ -127,7 +127,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
 /// from `run` so tests can drive it without a socket.
 pub fn build_app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let context = ServerContext { store: state.store.clone() };
+    let context = ServerContext { store: state.store.clone(), connector: state.connector.clone() };
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
