@@ -37,7 +37,7 @@ pub fn AppointmentsPage() -> impl IntoView {
                 </a>
             </div>
             <Filters query=query/>
-            <RetryResult result=retry.value()/>
+            <RetryResult retry/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
@@ -113,9 +113,9 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
 }
 
 #[component]
-fn RetryResult(result: RwSignal<Option<Result<BulkOutcome, crate::error::AppError>>>) -> impl IntoView {
+fn RetryResult(retry: Action<Vec<i64>, Result<BulkOutcome, crate::error::AppError>>) -> impl IntoView {
     move || {
-        result.get().map(|outcome| match outcome {
+        retry.value().get().map(|outcome| match outcome {
             Ok(BulkOutcome { changed, skipped }) => view! {
                 <p class="notice" role="status" data-testid="retry-result">
                     {format!("Retry queued for {changed}; {skipped} skipped (already queued or not found).")}

@@ -32,7 +32,7 @@ pub fn AppointmentReviewPage() -> impl IntoView {
     view! {
         <div class="review">
             <p><a href="/appointments">"← Appointments"</a></p>
-            <Outcome result=resolve.value()/>
+            <Outcome result=resolve.value().into()/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match review.await {
@@ -50,7 +50,7 @@ pub fn AppointmentReviewPage() -> impl IntoView {
 
 /// The last action's result (or why it failed), announced to screen readers.
 #[component]
-fn Outcome(result: RwSignal<Option<Outcome>>) -> impl IntoView {
+fn Outcome(result: Signal<Option<Outcome>>) -> impl IntoView {
     move || {
         result.get().map(|outcome| match outcome {
             Ok(done) => view! { <p class="notice" role="status" data-testid="action-result">{done.message}</p> }.into_any(),
@@ -191,7 +191,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
         <div class="review-queue">
             <h1>"Review queue"</h1>
             <p class="muted">"Every open sync issue, oldest first."</p>
-            <Outcome result=resolve.value()/>
+            <Outcome result=resolve.value().into()/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match queue.await {

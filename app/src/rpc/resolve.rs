@@ -429,8 +429,8 @@ mod server {
             BookingAction::Import => {
                 let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
                 // Re-read the booking: the snapshot may be days old.
-                let booking = client
-                    .booking(&uid)
+                // The trait's reading (ours), not the client's raw Cal.com model.
+                let booking = BookingSource::booking(&client, &uid)
                     .await
                     .map_err(|e| AppError::Conflict(format!("Cal.com: {e}")))?
                     .ok_or_else(|| AppError::Conflict(format!("Cal.com no longer has booking {uid}.")))?;
