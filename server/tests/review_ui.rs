@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use engine::calcom::NewAttendee;
 use engine::calcom_sim::{spawn, SeedBooking, SimConfig, SimHandle};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, Role, SyncStatus};

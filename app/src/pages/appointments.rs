@@ -166,7 +166,7 @@ fn Table(
                     {move || format!("Retry selected ({})", selected.with(|s| s.len()))}
                 </button>
             </div>
-        })}
+        }.into_any())}
         <div class="table-wrap">
             <table class="appointments-table" data-testid="appointments">
                 <thead>
@@ -240,6 +240,7 @@ fn Table(
                                 </td>
                             </tr>
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>

@@ -77,13 +77,16 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
     let pending = resolve.pending();
     let note = RwSignal::new(String::new());
     let actions = view.actions.clone();
-    view! {
+    let head = view! {
         <h1>{format!("Appointment sync review – #{id}")}</h1>
         <p class="review-status" data-testid="review-status">
             "Status: "
             <SyncBadge status=view.sync_status code=view.code review=view.requires_review/>
             {view.requires_review.then_some(" Requires manual review")}
         </p>
+    }
+    .into_any();
+    let cards = view! {
         <div class="cards">
             <section class="card" aria-labelledby="db-info">
                 <h2 id="db-info">"Database information"</h2>
@@ -108,7 +111,9 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                 </dl>
             </section>
         </div>
-        {(!view.comparison.is_empty()).then(|| view! {
+    }
+    .into_any();
+    let comparison = (!view.comparison.is_empty()).then(|| view! {
             <section class="card" aria-labelledby="compare">
                 <h2 id="compare">"Ours and Cal.com's, side by side"</h2>
                 <div class="table-wrap">
@@ -126,8 +131,8 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                     </table>
                 </div>
             </section>
-        })}
-        {(!actions.is_empty()).then(|| view! {
+        }.into_any());
+    let resolutions = (!actions.is_empty()).then(|| view! {
             <section class="card resolutions" aria-labelledby="resolve" data-testid="resolutions">
                 <h2 id="resolve">"Resolution options"</h2>
                 <div class="action-row">
@@ -140,7 +145,7 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                             disabled=pending
                             on_confirm=move || { resolve.dispatch((id, action, None)); }
                         />
-                    }).collect_view()}
+                    }.into_any()).collect_view()}
                 </div>
                 {actions.contains(&ResolveAction::MarkResolved).then(|| view! {
                     <div class="mark-resolved">
@@ -160,9 +165,10 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                             on_confirm=move || { resolve.dispatch((id, ResolveAction::MarkResolved, Some(note.get_untracked()))); }
                         />
                     </div>
-                })}
+                }.into_any())}
             </section>
-        })}
+        }.into_any());
+    let history = view! {
         <section class="card" aria-labelledby="history">
             <h2 id="history">"Sync history"</h2>
             {if view.history.is_empty() {
@@ -178,6 +184,8 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
             }}
         </section>
     }
+    .into_any();
+    view! { {head} {cards} {comparison} {resolutions} {history} }
 }
 
 #[component]
