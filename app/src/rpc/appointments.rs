@@ -16,6 +16,7 @@ pub const PAGE_SIZE: u32 = 25;
 /// malformed values are dropped rather than refused: a stale shared link
 /// should still open the list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AppointmentQuery {
     pub state: Option<SyncStatus>,
     pub code: Option<ErrorCode>,
