@@ -4,14 +4,24 @@
 //! the login middleware put there after checking the session.
 
 use engine::domain::{OrgId, Role, UserId};
+use engine::calcom::CalcomConnector;
 use engine::store::Store;
 use leptos::prelude::*;
 
 use crate::error::AppError;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerContext {
     pub store: Store,
+    /// Each organization's Cal.com client, for the review page's resolutions.
+    pub connector: CalcomConnector,
+}
+
+// By hand: the connector holds sealed keys and has no Debug of its own.
+impl std::fmt::Debug for ServerContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerContext").finish_non_exhaustive()
+    }
 }
 
 pub fn server_context() -> Result<ServerContext, AppError> {

@@ -4,6 +4,8 @@
 
 pub mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod format;
 pub mod pages;
 pub mod rpc;
 #[cfg(feature = "ssr")]
@@ -46,6 +48,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::dashboard::DashboardPage/>
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("/appointments") view=pages::appointments::AppointmentsPage/>
+                    <Route path=path!("/appointments/:id") view=pages::review::AppointmentReviewPage/>
+                    <Route path=path!("/review") view=pages::review::ReviewQueuePage/>
                 </Routes>
             </main>
         </Router>

@@ -16,6 +16,8 @@ pub fn Header() -> impl IntoView {
                     signed_in.await.ok().flatten().map(|user| view! {
                         <nav aria-label="Main">
                             <a href="/">"Dashboard"</a>
+                            <a href="/appointments">"Appointments"</a>
+                            <a href="/review">"Review queue"</a>
                             {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
                         </nav>
                         <div class="account">

@@ -1,4 +1,6 @@
 //! Pieces of UI used by several pages.
 
+pub mod badge;
+pub mod confirm;
 pub mod layout;
 pub mod status;

@@ -2,6 +2,8 @@
 //! Each checks who is asking (`context::require_user` / `require_admin`)
 //! and reads only that user's organization.
 
+pub mod appointments;
 pub mod audit;
 pub mod dashboard;
+pub mod resolve;
 pub mod session;

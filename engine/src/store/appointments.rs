@@ -226,14 +226,28 @@ impl Store {
         after: Option<(DateTime<Utc>, AppointmentId)>,
         limit: u32,
     ) -> Result<Vec<Appointment>, StoreError> {
+        self.list_appointments_sorted(org, filter, false, after, limit).await
+    }
+
+    /// Like `list_appointments`, newest first when `descending`; the cursor
+    /// then means "before" in start order.
+    pub async fn list_appointments_sorted(
+        &self,
+        org: OrgId,
+        filter: &AppointmentFilter,
+        descending: bool,
+        after: Option<(DateTime<Utc>, AppointmentId)>,
+        limit: u32,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let (beyond, order) = if descending { ("<", "DESC") } else { (">", "ASC") };
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments"));
         filter.push_where(org, &mut sql);
         if let Some((starts_at, id)) = after {
             let ms = to_ms(starts_at);
-            sql.push(" AND (starts_at > ").bind(ms);
-            sql.push(" OR (starts_at = ").bind(ms).push(" AND id > ").bind(id.get()).push("))");
+            sql.push(&format!(" AND (starts_at {beyond} ")).bind(ms);
+            sql.push(" OR (starts_at = ").bind(ms).push(&format!(" AND id {beyond} ")).bind(id.get()).push("))");
         }
-        sql.push(" ORDER BY starts_at, id LIMIT ").bind(i64::from(limit));
+        sql.push(&format!(" ORDER BY starts_at {order}, id {order} LIMIT ")).bind(i64::from(limit));
         let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }

@@ -38,14 +38,16 @@ pub async fn require_login(State(state): State<AppState>, session: Session, mut 
 }
 
 #[derive(Debug, thiserror::Error)]
-enum CheckError {
+pub(crate) enum CheckError {
     #[error("session: {0}")]
     Session(#[from] tower_sessions::session::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-async fn current_user(store: &Store, session: &Session) -> Result<Option<CurrentUser>, CheckError> {
+/// The signed-in account of this session, if any (also used by handlers
+/// on paths this middleware treats as files, such as the CSV export).
+pub(crate) async fn current_user(store: &Store, session: &Session) -> Result<Option<CurrentUser>, CheckError> {
     let Some(signed_in) = session.get::<SessionUser>(USER_KEY).await? else {
         return Ok(None);
     };

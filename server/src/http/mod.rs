@@ -2,6 +2,7 @@
 //! webhooks, and the layers every request passes through (request ids,
 //! tracing).
 
+mod export;
 mod health;
 pub mod metrics;
 mod request_id;
@@ -20,4 +21,5 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/webhooks/calcom/{org}", post(webhooks::receive))
+        .route("/appointments.csv", get(export::appointments_csv))
 }

@@ -1,0 +1,254 @@
+//! The appointment list (seed "Appointment List with Sync Status"): filters
+//! in the URL, one page at a time, retry for admins, CSV of the filter.
+
+use std::collections::BTreeSet;
+
+use engine::domain::{ErrorCode, SyncStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::badge::SyncBadge;
+use crate::rpc::appointments::{list_appointments, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome};
+
+#[component]
+pub fn AppointmentsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| params.with(|p| AppointmentQuery::from_params(|key| p.get(key))));
+    let retry = Action::new(|ids: &Vec<i64>| {
+        let ids = ids.clone();
+        async move { retry_appointments(ids).await }
+    });
+    // Re-read the page after every retry, so the badges show the new state.
+    let page = Resource::new(move || (query.get(), retry.version().get()), |(q, _)| list_appointments(q));
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
+
+    view! {
+        <div class="appointments">
+            <div class="page-head">
+                <h1>"Appointments"</h1>
+                <a
+                    class="button secondary"
+                    rel="external"
+                    download="appointments.csv"
+                    data-testid="export-csv"
+                    href=move || format!("/appointments.csv{}", query.get().to_url_query(None))
+                >
+                    "Export CSV"
+                </a>
+            </div>
+            <Filters query=query/>
+            <RetryResult retry/>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <Table page query selected retry/> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// A plain GET form: submitting it puts the filter in the URL, which works
+/// without JavaScript and makes every filtered view a shareable link.
+#[component]
+fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let state = q.state;
+    let code = q.code;
+    view! {
+        <form method="get" action="/appointments" class="filters" aria-label="Filter appointments" data-testid="filters">
+            <label>
+                "Status"
+                <select name="state" data-testid="filter-state">
+                    <option value="" selected=state.is_none()>"Any"</option>
+                    {SyncStatus::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=state == Some(*s)>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Error code"
+                <select name="code" data-testid="filter-code">
+                    <option value="" selected=code.is_none()>"Any"</option>
+                    {ErrorCode::ALL.iter().map(|c| view! {
+                        <option value=c.as_str() selected=code == Some(*c)>{c.as_str()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "From"
+                <input type="date" name="from" value=q.from.map(|d| d.to_string()).unwrap_or_default()/>
+            </label>
+            <label>
+                "To"
+                <input type="date" name="to" value=q.to.map(|d| d.to_string()).unwrap_or_default()/>
+            </label>
+            <label class="grow">
+                "Search"
+                <input
+                    type="search"
+                    name="q"
+                    placeholder="Customer, email, phone, service"
+                    value=q.q.clone().unwrap_or_default()
+                    data-testid="filter-q"
+                />
+            </label>
+            <label>
+                "Sort"
+                <select name="sort">
+                    <option value="" selected=!q.desc>"Soonest first"</option>
+                    <option value="desc" selected=q.desc>"Latest first"</option>
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" name="review" value="1" checked=q.review/>
+                "Needs review"
+            </label>
+            <button type="submit" class="button" data-testid="apply-filters">"Apply"</button>
+            <a href="/appointments" class="button link">"Clear"</a>
+        </form>
+    }
+}
+
+#[component]
+fn RetryResult(retry: Action<Vec<i64>, Result<BulkOutcome, crate::error::AppError>>) -> impl IntoView {
+    move || {
+        retry.value().get().map(|outcome| match outcome {
+            Ok(BulkOutcome { changed, skipped }) => view! {
+                <p class="notice" role="status" data-testid="retry-result">
+                    {format!("Retry queued for {changed}; {skipped} skipped (already queued or not found).")}
+                </p>
+            }
+            .into_any(),
+            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn Table(
+    page: AppointmentPage,
+    query: Memo<AppointmentQuery>,
+    selected: RwSignal<BTreeSet<i64>>,
+    retry: Action<Vec<i64>, Result<BulkOutcome, crate::error::AppError>>,
+) -> impl IntoView {
+    let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
+    if rows.is_empty() {
+        let filtered = query.get_untracked() != AppointmentQuery::default();
+        return view! {
+            <p class="empty" data-testid="empty">
+                {if filtered { "No appointments match this filter." } else { "No appointments yet." }}
+            </p>
+        }
+        .into_any();
+    }
+    let on_page: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let pending = retry.pending();
+    let first_page = query.get_untracked().after.is_some().then(|| query.get_untracked().to_url_query(None));
+    let next_page = next_after.map(|after| query.get_untracked().to_url_query(Some(&after)));
+    view! {
+        <p class="muted" data-testid="total">{format!("{total} appointments · times in {time_zone}")}</p>
+        {can_act.then(|| view! {
+            <div class="bulk">
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="retry-selected"
+                    disabled=move || pending.get() || selected.with(|s| s.is_empty())
+                    on:click=move |_| {
+                        let ids: Vec<i64> = selected.get().into_iter().collect();
+                        selected.set(BTreeSet::new());
+                        retry.dispatch(ids);
+                    }
+                >
+                    {move || format!("Retry selected ({})", selected.with(|s| s.len()))}
+                </button>
+            </div>
+        }.into_any())}
+        <div class="table-wrap">
+            <table class="appointments-table" data-testid="appointments">
+                <thead>
+                    <tr>
+                        {can_act.then(|| {
+                            let on_page = on_page.clone();
+                            view! {
+                                <th scope="col">
+                                    <input
+                                        type="checkbox"
+                                        aria-label="Select all on this page"
+                                        on:change=move |ev| {
+                                            let all = event_target_checked(&ev);
+                                            selected.update(|s| for id in &on_page {
+                                                if all { s.insert(*id); } else { s.remove(id); }
+                                            });
+                                        }
+                                    />
+                                </th>
+                            }
+                        })}
+                        <th scope="col">"ID"</th>
+                        <th scope="col">"Customer"</th>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Sync status"</th>
+                        <th scope="col">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|row| {
+                        let id = row.id;
+                        view! {
+                            <tr data-testid=format!("row-{id}")>
+                                {can_act.then(|| view! {
+                                    <td>
+                                        <input
+                                            type="checkbox"
+                                            aria-label=format!("Select appointment {id}")
+                                            prop:checked=move || selected.with(|s| s.contains(&id))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
+                                            }
+                                        />
+                                    </td>
+                                })}
+                                <td data-label="ID">{id}</td>
+                                <td data-label="Customer">
+                                    {row.customer}
+                                    <div class="muted">{row.service}</div>
+                                </td>
+                                <td data-label="Time" class="nowrap">{row.time}</td>
+                                <td data-label="Sync status">
+                                    <SyncBadge status=row.status code=row.code detail=row.detail review=row.requires_review/>
+                                </td>
+                                <td data-label="Actions" class="actions">
+                                    {can_act.then(|| view! {
+                                        <button
+                                            type="button"
+                                            class="button small"
+                                            data-testid=format!("retry-{id}")
+                                            disabled=move || pending.get()
+                                            on:click=move |_| { retry.dispatch(vec![id]); }
+                                        >
+                                            "Retry"
+                                        </button>
+                                    })}
+                                    <a class="button small secondary" href=format!("/appointments/{id}") data-testid=format!("details-{id}")>
+                                        "Details"
+                                    </a>
+                                </td>
+                            </tr>
+                        }
+                        .into_any()
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {first_page.map(|q| view! { <a href=format!("/appointments{q}") class="button link">"First page"</a> })}
+            {next_page.map(|q| view! { <a href=format!("/appointments{q}") class="button link" data-testid="next-page">"Next page"</a> })}
+        </nav>
+    }
+    .into_any()
+}

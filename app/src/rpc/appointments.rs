@@ -1,0 +1,276 @@
+//! The appointment list: its filter (which lives in the URL so it sticks and
+//! can be shared), one page of rows, and "retry" for one or many.
+
+use chrono::NaiveDate;
+use engine::domain::{ErrorCode, SyncStatus};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Rows per page.
+pub const PAGE_SIZE: u32 = 25;
+
+/// The list's filter and position, as URL query parameters. Unknown or
+/// malformed values are dropped rather than refused: a stale shared link
+/// should still open the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppointmentQuery {
+    pub state: Option<SyncStatus>,
+    pub code: Option<ErrorCode>,
+    /// First day shown, in the organization's time zone.
+    pub from: Option<NaiveDate>,
+    /// Last day shown (inclusive), in the organization's time zone.
+    pub to: Option<NaiveDate>,
+    pub q: Option<String>,
+    /// Only appointments that need a person.
+    pub review: bool,
+    /// Newest first instead of soonest first.
+    pub desc: bool,
+    /// Page cursor: `<start in ms>_<id>` of the last row of the previous page.
+    pub after: Option<String>,
+}
+
+impl AppointmentQuery {
+    /// Reads the query from URL parameters.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> AppointmentQuery {
+        let text = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        AppointmentQuery {
+            state: text("state").and_then(|v| v.parse().ok()),
+            code: text("code").and_then(|v| v.parse().ok()),
+            from: text("from").and_then(|v| v.parse().ok()),
+            to: text("to").and_then(|v| v.parse().ok()),
+            q: text("q"),
+            review: text("review").is_some_and(|v| v == "1" || v == "true" || v == "on"),
+            desc: text("sort").is_some_and(|v| v == "desc"),
+            after: text("after").filter(|v| parse_cursor(v).is_some()),
+        }
+    }
+
+    /// The URL query string (without `?`) for this filter, leaving out the page cursor.
+    pub fn filter_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(state) = self.state {
+            params.push(("state", state.as_str().to_owned()));
+        }
+        if let Some(code) = self.code {
+            params.push(("code", code.as_str().to_owned()));
+        }
+        if let Some(from) = self.from {
+            params.push(("from", from.to_string()));
+        }
+        if let Some(to) = self.to {
+            params.push(("to", to.to_string()));
+        }
+        if let Some(q) = &self.q {
+            params.push(("q", q.clone()));
+        }
+        if self.review {
+            params.push(("review", "1".to_owned()));
+        }
+        if self.desc {
+            params.push(("sort", "desc".to_owned()));
+        }
+        params
+    }
+
+    /// `?state=…&…` for links, with an optional cursor.
+    pub fn to_url_query(&self, after: Option<&str>) -> String {
+        let mut params = self.filter_params();
+        if let Some(after) = after {
+            params.push(("after", after.to_owned()));
+        }
+        if params.is_empty() {
+            return String::new();
+        }
+        let pairs: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// `(start ms, id)` from a cursor string.
+pub fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
+    let (ms, id) = cursor.split_once('_')?;
+    Some((ms.parse().ok()?, id.parse().ok()?))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRow {
+    pub id: i64,
+    pub customer: String,
+    pub service: String,
+    /// Start in the organization's time zone and format.
+    pub time: String,
+    pub status: SyncStatus,
+    pub code: Option<ErrorCode>,
+    pub detail: Option<String>,
+    pub requires_review: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentPage {
+    pub rows: Vec<AppointmentRow>,
+    /// How many match the filter in all.
+    pub total: i64,
+    /// Cursor for the next page, if there is one.
+    pub next_after: Option<String>,
+    /// Whether the user may retry and resolve (admins).
+    pub can_act: bool,
+    pub time_zone: String,
+}
+
+/// What a bulk action did: how many changed and how many it left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub changed: u32,
+    pub skipped: u32,
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
+    use crate::context::{require_user, server_context};
+    use crate::format::LocalFormat;
+
+    let user = require_user()?;
+    let store = server_context()?.store;
+    let org = store.organization(user.org_id).await?;
+    let filter = server::to_filter(&query, org.time_zone);
+    let after = query.after.as_deref().and_then(server::cursor);
+    let mut rows = store
+        .list_appointments_sorted(user.org_id, &filter, query.desc, after, PAGE_SIZE + 1)
+        .await?;
+    let more = rows.len() > PAGE_SIZE as usize;
+    rows.truncate(PAGE_SIZE as usize);
+    let next_after = more.then(|| rows.last().map(|a| format!("{}_{}", a.starts_at.timestamp_millis(), a.id.get()))).flatten();
+    let total = store.count_appointments(user.org_id, &filter).await?;
+    let local = LocalFormat::new(org.time_zone, &org.locale);
+    Ok(AppointmentPage {
+        rows: rows
+            .into_iter()
+            .map(|a| AppointmentRow {
+                id: a.id.get(),
+                customer: a.customer_name,
+                service: a.service,
+                time: local.date_time(a.starts_at),
+                status: a.sync.status,
+                code: a.sync.error_code,
+                detail: a.sync.error_detail,
+                requires_review: a.sync.requires_manual_review,
+            })
+            .collect(),
+        total,
+        next_after,
+        can_act: user.role.is_admin(),
+        time_zone: org.time_zone.name().to_owned(),
+    })
+}
+
+/// Queues a fresh verification for each appointment (admins). Unknown ids
+/// (including other organizations') and ones already queued are skipped.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> {
+    use crate::context::{require_admin, server_context};
+    use engine::domain::AppointmentId;
+    use engine::store::StoreError;
+
+    let user = require_admin()?;
+    if ids.len() > 500 {
+        return Err(AppError::Invalid { field: "ids".into(), message: "at most 500 at a time".into() });
+    }
+    let store = server_context()?.store;
+    let org = store.organization(user.org_id).await?;
+    let resolver = server::resolver(&store);
+    let actor = server::actor(&user);
+    let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
+    for id in ids {
+        let appointment = match store.appointment(user.org_id, AppointmentId(id)).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound(_)) => {
+                outcome.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if appointment.sync.status == SyncStatus::VerificationPending {
+            outcome.skipped += 1;
+            continue;
+        }
+        resolver.retry_now(&org, &appointment, &actor).await.map_err(server::resolve_error)?;
+        outcome.changed += 1;
+    }
+    Ok(outcome)
+}
+
+/// Server-side helpers shared by the list, the review page and the CSV export.
+#[cfg(feature = "ssr")]
+pub mod server {
+    use std::sync::Arc;
+
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+    use chrono_tz::Tz;
+    use engine::clock::SystemClock;
+    use engine::domain::AppointmentId;
+    use engine::resolve::{Actor, ResolveError, Resolver};
+    use engine::store::{AppointmentFilter, Store};
+
+    use super::{parse_cursor, AppointmentQuery};
+    use crate::context::CurrentUser;
+    use crate::error::AppError;
+
+    /// Midnight at the start of `day` in `tz`, as an instant. On a DST gap
+    /// at midnight the earliest valid local time is meant.
+    fn start_of(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+        let midnight = day.and_hms_opt(0, 0, 0)?;
+        tz.from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| tz.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    pub fn to_filter(query: &AppointmentQuery, tz: Tz) -> AppointmentFilter {
+        AppointmentFilter {
+            sync_status: query.state,
+            error_code: query.code,
+            requires_review: query.review.then_some(true),
+            starts_from: query.from.and_then(|d| start_of(d, tz)),
+            starts_before: query.to.and_then(|d| d.succ_opt()).and_then(|d| start_of(d, tz)),
+            search: query.q.clone(),
+        }
+    }
+
+    pub fn cursor(text: &str) -> Option<(DateTime<Utc>, AppointmentId)> {
+        let (ms, id) = parse_cursor(text)?;
+        Some((DateTime::from_timestamp_millis(ms)?, AppointmentId(id)))
+    }
+
+    pub fn resolver(store: &Store) -> Resolver {
+        Resolver::new(store.clone(), Arc::new(SystemClock))
+    }
+
+    pub fn actor(user: &CurrentUser) -> Actor {
+        Actor { user_id: user.user_id, name: user.name.clone() }
+    }
+
+    /// The resolver's refusals in words; Cal.com's failures name Cal.com.
+    pub fn resolve_error(err: ResolveError) -> AppError {
+        match err {
+            ResolveError::Store(e) => e.into(),
+            ResolveError::Calcom(e) => AppError::Conflict(format!("Cal.com: {e}")),
+            ResolveError::NotApplicable(message) => AppError::Conflict(message),
+        }
+    }
+}

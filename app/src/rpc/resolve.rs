@@ -1,0 +1,494 @@
+//! The review page and the review queue: what we know about one appointment
+//! (ours, Cal.com's, the history) and the admin's one-click resolutions.
+//! Everything is scoped to the signed-in user's organization, so another
+//! organization's appointment or issue is simply "not found".
+
+use engine::domain::{ErrorCode, SyncStatus};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The resolutions the review page offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveAction {
+    RetryVerification,
+    CreateInCalcom,
+    AcceptCalcom,
+    PushOurs,
+    CancelBoth,
+    MarkResolved,
+}
+
+impl ResolveAction {
+    pub const fn label(self) -> &'static str {
+        match self {
+            ResolveAction::RetryVerification => "Retry verification",
+            ResolveAction::CreateInCalcom => "Create in Cal.com",
+            ResolveAction::AcceptCalcom => "Accept Cal.com's version",
+            ResolveAction::PushOurs => "Push ours to Cal.com",
+            ResolveAction::CancelBoth => "Cancel appointment (both sides)",
+            ResolveAction::MarkResolved => "Mark as resolved",
+        }
+    }
+
+    /// What the confirmation asks.
+    pub const fn question(self) -> &'static str {
+        match self {
+            ResolveAction::RetryVerification => "Check this appointment against Cal.com again now?",
+            ResolveAction::CreateInCalcom => "Create a new Cal.com booking for this appointment?",
+            ResolveAction::AcceptCalcom => "Overwrite our time and status with Cal.com's?",
+            ResolveAction::PushOurs => "Change the Cal.com booking to match our record?",
+            ResolveAction::CancelBoth => "Cancel this appointment here and in Cal.com? This cannot be undone.",
+            ResolveAction::MarkResolved => "Close the open issues without changing anything?",
+        }
+    }
+
+    pub const fn slug(self) -> &'static str {
+        match self {
+            ResolveAction::RetryVerification => "retry",
+            ResolveAction::CreateInCalcom => "create-in-calcom",
+            ResolveAction::AcceptCalcom => "accept-calcom",
+            ResolveAction::PushOurs => "push-ours",
+            ResolveAction::CancelBoth => "cancel-both",
+            ResolveAction::MarkResolved => "mark-resolved",
+        }
+    }
+}
+
+/// One compared field, ours against Cal.com's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldComparison {
+    pub field: String,
+    pub ours: String,
+    pub calcom: String,
+    pub differs: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    pub at: String,
+    pub what: String,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueLine {
+    pub id: i64,
+    pub code: ErrorCode,
+    pub opened: String,
+    pub detail: Option<String>,
+}
+
+/// Everything the review page shows about one appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewView {
+    pub id: i64,
+    pub customer: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub service: String,
+    pub time: String,
+    pub status: String,
+    pub created: String,
+    pub source: String,
+    pub booking_uid: Option<String>,
+    pub sync_status: SyncStatus,
+    pub code: Option<ErrorCode>,
+    pub detail: Option<String>,
+    pub attempts: i64,
+    pub last_check: Option<String>,
+    pub requires_review: bool,
+    /// Whether Cal.com had the booking at the last check; `None` if unknown.
+    pub found_in_calcom: Option<bool>,
+    /// For DATA_MISMATCH: both versions, field by field.
+    pub comparison: Vec<FieldComparison>,
+    pub history: Vec<HistoryLine>,
+    pub open_issues: Vec<IssueLine>,
+    /// The resolutions that fit this case; empty for viewers.
+    pub actions: Vec<ResolveAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveOutcome {
+    pub message: String,
+    /// The appointment the action left (new for "Create in DB").
+    pub appointment_id: Option<i64>,
+}
+
+/// One open issue in the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub issue_id: i64,
+    pub code: ErrorCode,
+    pub opened: String,
+    pub detail: Option<String>,
+    /// Set when the issue is about one of our appointments.
+    pub appointment_id: Option<i64>,
+    pub customer: Option<String>,
+    /// The appointment's time, or the Cal.com booking's.
+    pub time: Option<String>,
+    /// For Cal.com-only bookings.
+    pub booking_uid: Option<String>,
+    pub attendee: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    pub items: Vec<QueueItem>,
+    pub can_act: bool,
+}
+
+/// What an admin may do with a Cal.com booking we have no appointment for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingAction {
+    /// Create our appointment from it.
+    Import,
+    MarkResolved,
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn get_review(id: i64) -> Result<ReviewView, AppError> {
+    use crate::context::{require_user, server_context};
+
+    let user = require_user()?;
+    let store = server_context()?.store;
+    server::review(&store, &user, id).await
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn resolve_appointment(id: i64, action: ResolveAction, note: Option<String>) -> Result<ResolveOutcome, AppError> {
+    use crate::context::{require_admin, server_context};
+
+    let user = require_admin()?;
+    let context = server_context()?;
+    server::resolve(&context, &user, id, action, note.as_deref().unwrap_or_default()).await
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn get_review_queue() -> Result<ReviewQueue, AppError> {
+    use crate::context::{require_user, server_context};
+
+    let user = require_user()?;
+    let store = server_context()?.store;
+    server::queue(&store, &user).await
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn resolve_booking(issue_id: i64, action: BookingAction, note: Option<String>) -> Result<ResolveOutcome, AppError> {
+    use crate::context::{require_admin, server_context};
+
+    let user = require_admin()?;
+    let context = server_context()?;
+    server::resolve_booking(&context, &user, issue_id, action, note.as_deref().unwrap_or_default()).await
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use chrono::Utc;
+    use engine::domain::{AppointmentId, AppointmentStatus, ErrorCode, IssueId, SyncStatus};
+    use engine::store::{
+        Appointment, EventKind, Issue, IssueSubject, NewSyncEvent, Organization, Resolution, Store, StoreError, SyncEvent,
+    };
+    use engine::verify::compare::{Difference, RemoteBooking};
+    use engine::verify::source::BookingSource;
+
+    use super::*;
+    use crate::context::{CurrentUser, ServerContext};
+    use crate::format::LocalFormat;
+    use crate::rpc::appointments::server::{actor, resolve_error, resolver};
+
+    fn local(org: &Organization) -> LocalFormat {
+        LocalFormat::new(org.time_zone, &org.locale)
+    }
+
+    /// The actions that fit the appointment's case, most specific first.
+    fn actions_for(a: &Appointment, open_issues: usize) -> Vec<ResolveAction> {
+        let mut actions = Vec::new();
+        match a.sync.error_code {
+            Some(ErrorCode::OrphanedLocal) => actions.push(ResolveAction::CreateInCalcom),
+            Some(ErrorCode::DataMismatch) => actions.extend([ResolveAction::AcceptCalcom, ResolveAction::PushOurs]),
+            _ => {}
+        }
+        actions.push(ResolveAction::RetryVerification);
+        if a.status != AppointmentStatus::Cancelled {
+            actions.push(ResolveAction::CancelBoth);
+        }
+        if open_issues > 0 || a.sync.requires_manual_review {
+            actions.push(ResolveAction::MarkResolved);
+        }
+        actions
+    }
+
+    fn history_line(event: SyncEvent, local: LocalFormat) -> HistoryLine {
+        let kind = match event.kind {
+            EventKind::Created => "Created",
+            EventKind::Updated => "Updated",
+            EventKind::VerificationQueued => "Verification queued",
+            EventKind::Verification => "Verification",
+            EventKind::Webhook => "Cal.com webhook",
+            EventKind::Resolution => "Resolution",
+        };
+        let mut what = kind.to_owned();
+        if let Some(result) = event.result {
+            what.push_str(&format!(": {result}"));
+        }
+        if let Some(attempt) = event.attempt {
+            what.push_str(&format!(" (attempt {attempt})"));
+        }
+        if let Some(detail) = event.detail {
+            what.push_str(&format!(" — {detail}"));
+        }
+        if let Some(ms) = event.duration_ms {
+            what.push_str(&format!(" [{ms} ms]"));
+        }
+        HistoryLine { at: local.date_time_seconds(event.at), what, actor: event.actor }
+    }
+
+    /// Both versions of the mismatched fields, from the issue's snapshot.
+    fn comparison(a: &Appointment, issue: &Issue, local: LocalFormat) -> Vec<FieldComparison> {
+        let differing: Vec<Difference> =
+            issue.differences.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        let Some(theirs) = issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str::<RemoteBooking>(s).ok()) else {
+            // Without a snapshot the stored differences are all we have.
+            return differing
+                .into_iter()
+                .map(|d| FieldComparison { field: d.field, ours: d.ours, calcom: d.calcom, differs: true })
+                .collect();
+        };
+        let named = |field: &str| differing.iter().any(|d| d.field == field);
+        let status = |s: engine::verify::compare::RemoteStatus| format!("{s:?}").to_lowercase();
+        let rows = [
+            ("start", local.date_time(a.starts_at), local.date_time(theirs.start), a.starts_at != theirs.start),
+            ("end", local.date_time(a.ends_at), local.date_time(theirs.end), a.ends_at != theirs.end),
+            ("status", a.status.to_string(), status(theirs.status), named("status")),
+            (
+                "attendee_email",
+                a.customer_email.clone().unwrap_or_default(),
+                theirs.attendee_emails.join(", "),
+                named("attendee_email"),
+            ),
+            ("booking", a.calcom_booking_uid.clone().unwrap_or_default(), theirs.uid.clone(), false),
+        ];
+        rows.into_iter()
+            .map(|(field, ours, calcom, differs)| FieldComparison {
+                differs: differs || named(field),
+                field: field.to_owned(),
+                ours,
+                calcom,
+            })
+            .collect()
+    }
+
+    pub async fn review(store: &Store, user: &CurrentUser, id: i64) -> Result<ReviewView, AppError> {
+        let org = store.organization(user.org_id).await?;
+        let a = store.appointment(org.id, AppointmentId(id)).await?;
+        let local = local(&org);
+        let issues = store.open_issues_for(org.id, &IssueSubject::Appointment(a.id)).await?;
+        let history = store.appointment_events(org.id, a.id).await?;
+        let mismatch = issues.iter().find(|i| i.code == ErrorCode::DataMismatch);
+        let found_in_calcom = match (a.sync.status, a.sync.error_code) {
+            (_, Some(ErrorCode::OrphanedLocal)) | (SyncStatus::OrphanedLocal, _) => Some(false),
+            (_, Some(ErrorCode::DataMismatch)) | (SyncStatus::Synced, _) => Some(true),
+            _ => None,
+        };
+        let actions = if user.role.is_admin() { actions_for(&a, issues.len()) } else { Vec::new() };
+        Ok(ReviewView {
+            id: a.id.get(),
+            comparison: mismatch.map(|i| comparison(&a, i, local)).unwrap_or_default(),
+            customer: a.customer_name,
+            email: a.customer_email,
+            phone: a.customer_phone,
+            service: a.service,
+            time: local.range(a.starts_at, a.ends_at),
+            status: a.status.to_string(),
+            created: local.date_time(a.created_at),
+            source: a.source.to_string(),
+            booking_uid: a.calcom_booking_uid,
+            sync_status: a.sync.status,
+            code: a.sync.error_code,
+            detail: a.sync.error_detail,
+            attempts: a.sync.attempts,
+            last_check: a.sync.last_verified_at.map(|t| local.date_time_seconds(t)),
+            requires_review: a.sync.requires_manual_review,
+            found_in_calcom,
+            history: history.into_iter().map(|e| history_line(e, local)).collect(),
+            open_issues: issues
+                .into_iter()
+                .map(|i| IssueLine { id: i.id.get(), code: i.code, opened: local.date_time(i.opened_at), detail: i.detail })
+                .collect(),
+            actions,
+        })
+    }
+
+    fn not_connected() -> AppError {
+        AppError::Conflict("Cal.com is not connected for this organization (no API key).".into())
+    }
+
+    pub async fn resolve(
+        context: &ServerContext,
+        user: &CurrentUser,
+        id: i64,
+        action: ResolveAction,
+        note: &str,
+    ) -> Result<ResolveOutcome, AppError> {
+        let store = &context.store;
+        let org = store.organization(user.org_id).await?;
+        let a = store.appointment(org.id, AppointmentId(id)).await?;
+        let resolver = resolver(store);
+        let actor = actor(user);
+        let done = match action {
+            ResolveAction::RetryVerification => resolver.retry_now(&org, &a, &actor).await,
+            ResolveAction::MarkResolved => resolver.mark_resolved(&org, &a, &actor, note).await,
+            ResolveAction::CreateInCalcom => {
+                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
+                let event_type = match a.calcom_event_type_id {
+                    Some(id) => Some(id),
+                    None => store.calcom_connection(org.id).await?.event_type_id,
+                };
+                let event_type = event_type.ok_or_else(|| {
+                    AppError::Conflict("No Cal.com event type is configured to book into.".into())
+                })?;
+                resolver.create_in_calcom(&org, &a, &actor, event_type, &client).await
+            }
+            ResolveAction::AcceptCalcom => {
+                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
+                resolver.accept_calcom(&org, &a, &actor, &client).await
+            }
+            ResolveAction::PushOurs => {
+                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
+                resolver.push_ours(&org, &a, &actor, &client, &client).await
+            }
+            ResolveAction::CancelBoth => {
+                let client = context.connector.client(org.id).await;
+                match (client, a.calcom_booking_uid.is_some()) {
+                    (Some(client), _) => resolver.cancel_both(&org, &a, &actor, &client).await,
+                    (None, true) => return Err(not_connected()),
+                    // Nothing to cancel in Cal.com: any writer will do, it is never called.
+                    (None, false) => resolver.cancel_both(&org, &a, &actor, &NoCalcom).await,
+                }
+            }
+        }
+        .map_err(resolve_error)?;
+        Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
+    }
+
+    pub async fn queue(store: &Store, user: &CurrentUser) -> Result<ReviewQueue, AppError> {
+        let org = store.organization(user.org_id).await?;
+        let local = local(&org);
+        let issues = store.open_issues(org.id, None, 500).await?;
+        let mut items = Vec::with_capacity(issues.len());
+        for issue in issues {
+            let snapshot: Option<RemoteBooking> =
+                issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok());
+            let appointment = match issue.appointment_id {
+                Some(id) => match store.appointment(org.id, id).await {
+                    Ok(a) => Some(a),
+                    Err(StoreError::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            };
+            items.push(QueueItem {
+                issue_id: issue.id.get(),
+                code: issue.code,
+                opened: local.date_time(issue.opened_at),
+                detail: issue.detail,
+                appointment_id: appointment.as_ref().map(|a| a.id.get()),
+                customer: appointment.as_ref().map(|a| a.customer_name.clone()),
+                time: appointment
+                    .as_ref()
+                    .map(|a| a.starts_at)
+                    .or(snapshot.as_ref().map(|b| b.start))
+                    .map(|t| local.date_time(t)),
+                booking_uid: issue.calcom_booking_uid,
+                attendee: snapshot.and_then(|b| b.attendee_emails.first().cloned()),
+            });
+        }
+        Ok(ReviewQueue { items, can_act: user.role.is_admin() })
+    }
+
+    pub async fn resolve_booking(
+        context: &ServerContext,
+        user: &CurrentUser,
+        issue_id: i64,
+        action: BookingAction,
+        note: &str,
+    ) -> Result<ResolveOutcome, AppError> {
+        let store = &context.store;
+        let org = store.organization(user.org_id).await?;
+        let issue = store.issue(org.id, IssueId(issue_id)).await?;
+        let uid = match (&issue.calcom_booking_uid, issue.appointment_id, issue.resolved_at) {
+            (Some(uid), None, None) => uid.clone(),
+            _ => return Err(AppError::Conflict("This issue is not an open Cal.com-only booking.".into())),
+        };
+        match action {
+            BookingAction::Import => {
+                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
+                // Re-read the booking: the snapshot may be days old.
+                // The trait's reading (ours), not the client's raw Cal.com model.
+                let booking = BookingSource::booking(&client, &uid)
+                    .await
+                    .map_err(|e| AppError::Conflict(format!("Cal.com: {e}")))?
+                    .ok_or_else(|| AppError::Conflict(format!("Cal.com no longer has booking {uid}.")))?;
+                let name = booking.attendee_emails.first().cloned().unwrap_or_else(|| format!("Cal.com booking {uid}"));
+                let done = resolver(store)
+                    .import_booking(&org, issue.id, &actor(user), &booking, &name)
+                    .await
+                    .map_err(resolve_error)?;
+                Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
+            }
+            BookingAction::MarkResolved => {
+                let note = note.trim();
+                if note.is_empty() {
+                    return Err(AppError::Invalid { field: "note".into(), message: "a note is required".into() });
+                }
+                let now = Utc::now();
+                let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
+                store.resolve_issues_for(org.id, &subject, Resolution::MarkedResolved, Some(user.user_id), Some(note), now).await?;
+                // No appointment to hang the history on: the event names the booking instead.
+                let event = NewSyncEvent {
+                    appointment_id: None,
+                    kind: EventKind::Resolution,
+                    result: Some(Resolution::MarkedResolved.as_str().into()),
+                    attempt: None,
+                    duration_ms: None,
+                    detail: Some(format!("Cal.com booking {uid} marked as resolved: {note}")),
+                    actor: user.name.clone(),
+                    actor_user_id: Some(user.user_id),
+                    at: now,
+                };
+                store.record_event(org.id, &event).await?;
+                Ok(ResolveOutcome { message: format!("Booking {uid} marked as resolved"), appointment_id: None })
+            }
+        }
+    }
+
+    /// A Cal.com writer for organizations without a connection, used only
+    /// where the resolver will not call it (cancelling an appointment that
+    /// never had a booking).
+    struct NoCalcom;
+
+    impl engine::verify::source::BookingWriter for NoCalcom {
+        async fn create(
+            &self,
+            _: &engine::verify::source::NewBooking,
+        ) -> Result<RemoteBooking, engine::verify::source::SourceError> {
+            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
+        }
+        async fn cancel(&self, _: &str, _: &str) -> Result<(), engine::verify::source::SourceError> {
+            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
+        }
+        async fn reschedule(
+            &self,
+            _: &str,
+            _: chrono::DateTime<Utc>,
+            _: &str,
+        ) -> Result<RemoteBooking, engine::verify::source::SourceError> {
+            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! `GET /appointments.csv`: the appointment list's current filter as CSV,
+//! for spreadsheets. Same query parameters as the `/appointments` page.
+//!
+//! The path ends in a file extension, which the login middleware passes
+//! through like a static file, so this handler checks the session itself.
+
+use std::collections::HashMap;
+
+use app::format::LocalFormat;
+use app::rpc::appointments::server::to_filter;
+use app::rpc::appointments::AppointmentQuery;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use engine::store::Appointment;
+use tower_sessions::Session;
+
+use crate::auth::current_user;
+use crate::commands::AppState;
+
+/// Rows read from the database per query: bounded memory per round trip
+/// and no long-held read on PostgreSQL.
+const PAGE: u32 = 1000;
+
+const HEADER: [&str; 17] = [
+    "id",
+    "customer",
+    "email",
+    "phone",
+    "service",
+    "start",
+    "end",
+    "time_zone",
+    "status",
+    "source",
+    "calcom_booking_uid",
+    "sync_status",
+    "sync_error_code",
+    "sync_error_detail",
+    "sync_attempts",
+    "last_verified_at_utc",
+    "requires_manual_review",
+];
+
+pub async fn appointments_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let user = match current_user(&state.store, &session).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/login?next=%2Fappointments").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not check the session");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let query = AppointmentQuery::from_params(|key| params.get(key).cloned());
+    match render(&state, user.org_id, &query).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"appointments.csv\""),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "CSV export failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The export failed. Please try again.").into_response()
+        }
+    }
+}
+
+/// Every appointment matching the filter, page by page (keyset, so a big
+/// export never uses OFFSET), ignoring the page cursor of the list view.
+async fn render(
+    state: &AppState,
+    org_id: engine::domain::OrgId,
+    query: &AppointmentQuery,
+) -> Result<String, engine::store::StoreError> {
+    let org = state.store.organization(org_id).await?;
+    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let filter = to_filter(query, org.time_zone);
+    let mut out = String::new();
+    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    let mut after = None;
+    loop {
+        let page = state.store.list_appointments_sorted(org.id, &filter, query.desc, after, PAGE).await?;
+        for a in &page {
+            push_record(&mut out, record(a, local));
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = Some((last.starts_at, last.id)),
+            _ => return Ok(out),
+        }
+    }
+}
+
+fn record(a: &Appointment, local: LocalFormat) -> impl Iterator<Item = String> {
+    [
+        a.id.to_string(),
+        a.customer_name.clone(),
+        a.customer_email.clone().unwrap_or_default(),
+        a.customer_phone.clone().unwrap_or_default(),
+        a.service.clone(),
+        local.date_time(a.starts_at),
+        local.date_time(a.ends_at),
+        a.time_zone.name().to_owned(),
+        a.status.to_string(),
+        a.source.to_string(),
+        a.calcom_booking_uid.clone().unwrap_or_default(),
+        a.sync.status.to_string(),
+        a.sync.error_code.map(|c| c.to_string()).unwrap_or_default(),
+        a.sync.error_detail.clone().unwrap_or_default(),
+        a.sync.attempts.to_string(),
+        a.sync.last_verified_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        a.sync.requires_manual_review.to_string(),
+    ]
+    .into_iter()
+}
+
+fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&escape(&field));
+    }
+    out.push_str("\r\n");
+}
+
+/// RFC 4180 quoting, plus a leading `'` on values a spreadsheet would run
+/// as a formula (customer names come from outside: "=HYPERLINK(…)").
+/// Phone numbers like "+49 …" are left alone.
+fn escape(field: &str) -> String {
+    let mut chars = field.chars();
+    let formula = match (chars.next(), chars.next()) {
+        (Some('=' | '@' | '\t' | '\r'), _) => true,
+        (Some('+' | '-'), Some(next)) => !(next.is_ascii_digit() || next == ' ' || next == '('),
+        _ => false,
+    };
+    let value = if formula { format!("'{field}") } else { field.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn quotes_separators_and_defuses_formulas() {
+        assert_eq!(escape("Max Müller"), "Max Müller");
+        assert_eq!(escape("Müller, Max"), "\"Müller, Max\"");
+        assert_eq!(escape("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
+        assert_eq!(escape("=1+1"), "'=1+1");
+        assert_eq!(escape("+49 123 456"), "+49 123 456");
+        assert_eq!(escape("-cmd"), "'-cmd");
+    }
+}

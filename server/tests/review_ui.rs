@@ -1,0 +1,501 @@
+//! The appointment list, review page and review queue over real HTTP on
+//! both databases, against the Cal.com simulator: filters, resolutions
+//! that change Cal.com and our records, audit with the admin's name,
+//! viewers who may look but not act, tenant isolation and the CSV export.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use engine::calcom::NewAttendee;
+use engine::calcom_sim::{spawn, SeedBooking, SimConfig, SimHandle};
+use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, Role, SyncStatus};
+use engine::on_both_backends;
+use engine::secret_key::SecretKey;
+use engine::secrets::{seal, Purpose};
+use engine::store::{
+    Appointment, CalcomConnectionUpdate, EventKind, IssueSubject, NewAppointment, NewIssue, NewOrganization,
+    NewSyncEvent, NewUser, Organization, Store, SyncState,
+};
+use engine::verify::compare::{Difference, RemoteBooking, RemoteStatus};
+use leptos::server_fn::ServerFn;
+use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use server::commands::{build_app, AppState};
+
+const PASSWORD: &str = "correct horse battery";
+
+type ListAppointments = app::rpc::appointments::ListAppointments;
+type RetryAppointments = app::rpc::appointments::RetryAppointments;
+type GetReview = app::rpc::resolve::GetReview;
+type ResolveAppointment = app::rpc::resolve::ResolveAppointment;
+type GetReviewQueue = app::rpc::resolve::GetReviewQueue;
+type ResolveBooking = app::rpc::resolve::ResolveBooking;
+
+fn key() -> SecretKey {
+    SecretKey::from_bytes([7; 32])
+}
+
+fn start() -> DateTime<Utc> {
+    // Ahead of now, so the simulator accepts bookings at this time.
+    (Utc::now() + Duration::days(3)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc()
+}
+
+struct World {
+    store: Store,
+    org: Organization,
+    sim: SimHandle,
+    base: String,
+    http: Client,
+}
+
+async fn org(store: &Store, slug: &str, name: &str) -> Organization {
+    let new = NewOrganization { slug: slug.into(), name: name.into(), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, Utc::now()).await.unwrap()
+}
+
+async fn user(store: &Store, org: OrgId, email: &str, name: &str, role: Role) {
+    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
+    store.create_user(org, &new, Utc::now()).await.unwrap();
+}
+
+async fn world(store: Store) -> World {
+    engine::calcom::ensure_crypto_provider();
+    let org = org(&store, "salon", "Salon Schmidt").await;
+    user(&store, org.id, "jane@salon.de", "Jane Admin", Role::Admin).await;
+    user(&store, org.id, "vic@salon.de", "Vic Viewer", Role::Viewer).await;
+    let sim = spawn(SimConfig::default()).await.unwrap();
+    let update = CalcomConnectionUpdate {
+        base_url: Some(sim.base_url.clone()),
+        api_key_sealed: Some(seal(&key(), Purpose::CalcomApiKey(org.id), sim.api_key().expose())),
+        webhook_secret_sealed: None,
+        event_type_id: Some(1),
+    };
+    store.update_calcom_connection(org.id, &update, Utc::now()).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = build_app(AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr));
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    World { store, org, sim, base: format!("http://{addr}"), http }
+}
+
+impl World {
+    async fn login(&self, email: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/login", self.base))
+            .header(ORIGIN, &self.base)
+            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("calsync_session="))
+            .expect("a session cookie")
+            .to_owned();
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// Calls a server function with JSON arguments, as the browser does.
+    async fn rpc<F: ServerFn>(&self, cookie: &str, args: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, F::PATH))
+            .header(ORIGIN, &self.base)
+            .header(COOKIE, cookie)
+            .header("accept", "application/json")
+            .json(&args)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn appointment(&self, org: OrgId, name: &str, uid: Option<&str>, hours: i64) -> Appointment {
+        let starts_at = start() + Duration::hours(hours);
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: name.into(),
+            customer_email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+            customer_phone: Some("+49 123 456789".into()),
+            service: "Herrenschnitt".into(),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Retell,
+            calcom_booking_uid: uid.map(Into::into),
+            calcom_event_type_id: Some(1),
+        };
+        self.store.insert_appointment(org, &new, "test", Utc::now()).await.unwrap()
+    }
+
+    /// Puts the appointment in the flagged state verification would have
+    /// left it in, with its open issue.
+    async fn flag(&self, a: &Appointment, code: ErrorCode, snapshot: Option<&RemoteBooking>, diffs: Vec<Difference>) {
+        let status = if code == ErrorCode::OrphanedLocal { SyncStatus::OrphanedLocal } else { SyncStatus::Failed };
+        let state = SyncState {
+            status,
+            error_code: Some(code),
+            error_detail: Some(format!("{code} detected")),
+            attempts: 3,
+            last_verified_at: Some(Utc::now()),
+            next_verification_at: None,
+            requires_manual_review: true,
+        };
+        let event = NewSyncEvent {
+            appointment_id: Some(a.id),
+            kind: EventKind::Verification,
+            result: Some("flagged".into()),
+            attempt: Some(3),
+            duration_ms: Some(12),
+            detail: Some(format!("{code} detected")),
+            actor: "system".into(),
+            actor_user_id: None,
+            at: Utc::now(),
+        };
+        self.store.set_sync_state(a.org_id, a.id, &state, &event).await.unwrap();
+        let issue = NewIssue {
+            code,
+            subject: IssueSubject::Appointment(a.id),
+            calcom_snapshot: snapshot.map(|b| serde_json::to_string(b).unwrap()),
+            differences: (!diffs.is_empty()).then(|| serde_json::to_string(&diffs).unwrap()),
+            detail: Some(format!("{code} detected")),
+        };
+        self.store.open_issue(a.org_id, &issue, Utc::now()).await.unwrap();
+    }
+
+    fn seed(&self, at: DateTime<Utc>, email: &str) -> String {
+        let seed = SeedBooking {
+            attendee: Some(NewAttendee {
+                name: "Tom Klein".into(),
+                email: email.into(),
+                time_zone: "Europe/Berlin".into(),
+                phone_number: None,
+                language: None,
+            }),
+            ..SeedBooking::at(at)
+        };
+        self.sim.control().seed(vec![seed]).unwrap().remove(0)
+    }
+
+    async fn reload(&self, a: &Appointment) -> Appointment {
+        self.store.appointment(a.org_id, a.id).await.unwrap()
+    }
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list["rows"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+on_both_backends!(the_list_filters_by_state_code_search_and_date_and_pages, |db| async move {
+    let w = world(db.store.clone()).await;
+    let tom = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let anna = w.appointment(w.org.id, "Anna Schmidt", None, 26).await;
+    let max = w.appointment(w.org.id, "Max Müller", None, 50).await;
+    w.flag(&tom, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (status, all) = w.rpc::<ListAppointments>(&admin, json!({ "query": {} })).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(ids(&all), vec![tom.id.get(), anna.id.get(), max.id.get()]);
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["can_act"], true);
+    let local = tom.starts_at.with_timezone(&chrono_tz::Europe::Berlin).format("%d.%m.%Y %H:%M").to_string();
+    assert_eq!(all["rows"][0]["time"], local.as_str(), "German format in the org's time zone");
+
+    for (query, expected) in [
+        (json!({ "state": "orphaned_local" }), vec![tom.id.get()]),
+        (json!({ "code": "ORPHANED_LOCAL" }), vec![tom.id.get()]),
+        (json!({ "q": "schmidt" }), vec![anna.id.get()]),
+        (json!({ "review": true }), vec![tom.id.get()]),
+        (json!({ "desc": true }), vec![max.id.get(), anna.id.get(), tom.id.get()]),
+        (json!({ "from": (start() + Duration::days(1)).date_naive().to_string() }), vec![anna.id.get(), max.id.get()]),
+        (json!({ "to": start().date_naive().to_string() }), vec![tom.id.get()]),
+    ] {
+        let (_, page) = w.rpc::<ListAppointments>(&admin, json!({ "query": query })).await;
+        assert_eq!(ids(&page), expected, "{query}");
+    }
+
+    // The same filter through the URL: the SSR page shows only the match.
+    let (status, html) = w.page(&admin, "/appointments?state=orphaned_local").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Tom Klein") && !html.contains("Anna Schmidt"), "{html}");
+    assert!(html.contains("ORPHANED_LOCAL") && html.contains(r#"data-testid="retry-selected""#), "{html}");
+    let (_, html) = w.page(&admin, "/appointments?q=nobody").await;
+    assert!(html.contains("No appointments match this filter."), "{html}");
+
+    // Pages of 25 with a cursor.
+    for hour in 0..30 {
+        w.appointment(w.org.id, &format!("Kunde {hour}"), None, 100 + hour).await;
+    }
+    let (_, first) = w.rpc::<ListAppointments>(&admin, json!({ "query": {} })).await;
+    assert_eq!(first["rows"].as_array().unwrap().len(), 25);
+    let after = first["next_after"].as_str().unwrap().to_owned();
+    let (_, second) = w.rpc::<ListAppointments>(&admin, json!({ "query": { "after": after } })).await;
+    assert_eq!(second["rows"].as_array().unwrap().len(), 8);
+    assert!(second["next_after"].is_null());
+});
+
+on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(w.org.id, "Tom Klein", Some("deleted-in-calcom"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (status, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert_eq!(review["found_in_calcom"], false);
+    assert!(review["actions"].as_array().unwrap().contains(&json!("create_in_calcom")), "{review}");
+
+    let (status, done) =
+        w.rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "create_in_calcom", "note": null })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let a = w.reload(&a).await;
+    let uid = a.calcom_booking_uid.clone().unwrap();
+    assert_ne!(uid, "deleted-in-calcom");
+    let booking = w.sim.control().booking(&uid).expect("the simulator has the booking");
+    assert_eq!(booking.start, a.starts_at);
+    assert_eq!((a.sync.status, a.sync.requires_manual_review), (SyncStatus::Synced, false));
+    let last = w.store.appointment_events(w.org.id, a.id).await.unwrap().remove(0);
+    assert_eq!((last.kind, last.actor.as_str()), (EventKind::Resolution, "Jane Admin"));
+
+    let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains("Jane Admin") && html.contains("Created in Cal.com"), "history on the page: {html}");
+});
+
+on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| async move {
+    let w = world(db.store.clone()).await;
+    let moved = start() + Duration::hours(2);
+    let uid = w.seed(moved, "tom.klein@example.com");
+    let a = w.appointment(w.org.id, "Tom Klein", Some(&uid), 0).await;
+    let theirs = RemoteBooking {
+        uid: uid.clone(),
+        status: RemoteStatus::Accepted,
+        start: moved,
+        end: moved + Duration::minutes(30),
+        attendee_emails: vec!["tom.klein@example.com".into()],
+        attendee_phones: vec![],
+        rescheduled_to_uid: None,
+    };
+    let diffs = vec![Difference { field: "start".into(), ours: "ours".into(), calcom: "theirs".into() }];
+    w.flag(&a, ErrorCode::DataMismatch, Some(&theirs), diffs).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (_, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    let start_row = review["comparison"].as_array().unwrap().iter().find(|c| c["field"] == "start").unwrap().clone();
+    assert_eq!(start_row["differs"], true, "{review}");
+    let status_row = review["comparison"].as_array().unwrap().iter().find(|c| c["field"] == "status").unwrap().clone();
+    assert_eq!(status_row["differs"], false, "{review}");
+    let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains(r#"data-testid="comparison""#) && html.contains(r#"data-differs="true""#), "{html}");
+
+    let (status, done) =
+        w.rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "accept_calcom" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let a = w.reload(&a).await;
+    assert_eq!(a.starts_at, moved, "Cal.com's time is ours now");
+    assert_eq!(a.sync.status, SyncStatus::Synced);
+    assert!(w.store.open_issues_for(w.org.id, &IssueSubject::Appointment(a.id)).await.unwrap().is_empty());
+});
+
+on_both_backends!(mark_resolved_needs_a_note_and_names_the_admin, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (status, refused) =
+        w.rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "mark_resolved", "note": "  " })).await;
+    assert_ne!(status, StatusCode::OK, "{refused}");
+    let (status, done) = w
+        .rpc::<ResolveAppointment>(
+            &admin,
+            json!({ "id": a.id.get(), "action": "mark_resolved", "note": "Customer cancelled by phone" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let row = sqlx::query(
+        "SELECT actor, detail, result FROM sync_events WHERE org_id = $1 AND appointment_id = $2 AND kind = 'resolution'",
+    )
+    .bind(w.org.id.get())
+    .bind(a.id.get())
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(sqlx::Row::get::<String, _>(&row, "actor"), "Jane Admin");
+    assert!(sqlx::Row::get::<String, _>(&row, "detail").contains("Customer cancelled by phone"));
+    assert_eq!(sqlx::Row::get::<String, _>(&row, "result"), "marked_resolved");
+    assert!(!w.reload(&a).await.sync.requires_manual_review);
+});
+
+on_both_backends!(viewers_see_without_buttons_and_are_refused, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let flagged = w.reload(&a).await;
+    let viewer = w.login("vic@salon.de").await;
+
+    let (status, review) = w.rpc::<GetReview>(&viewer, json!({ "id": a.id.get() })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(review["actions"], json!([]));
+    for action in ["retry_verification", "create_in_calcom", "cancel_both", "mark_resolved"] {
+        let (status, body) =
+            w.rpc::<ResolveAppointment>(&viewer, json!({ "id": a.id.get(), "action": action, "note": "x" })).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}: {body}");
+    }
+    let (status, _) = w.rpc::<RetryAppointments>(&viewer, json!({ "ids": [a.id.get()] })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = w.rpc::<ResolveBooking>(&viewer, json!({ "issue_id": 1, "action": "import" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(w.reload(&a).await, flagged, "nothing changed");
+
+    let (_, html) = w.page(&viewer, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains("Database information") && html.contains("Tom Klein"), "{html}");
+    assert!(!html.contains(r#"data-testid="resolutions""#) && !html.contains("action-create-in-calcom"), "{html}");
+    let (_, html) = w.page(&viewer, "/appointments").await;
+    assert!(html.contains("Tom Klein") && !html.contains("retry-selected"), "{html}");
+});
+
+on_both_backends!(another_organizations_appointments_and_issues_are_not_found, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let other = org(&w.store, "other", "Other Salon").await;
+    user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
+    let bob = w.login("bob@other.de").await;
+
+    let (status, body) = w.rpc::<GetReview>(&bob, json!({ "id": a.id.get() })).await;
+    assert_ne!(status, StatusCode::OK);
+    assert!(body.to_string().contains("NotFound"), "{body}");
+    let (status, body) = w.rpc::<ResolveAppointment>(&bob, json!({ "id": a.id.get(), "action": "cancel_both" })).await;
+    assert!(status != StatusCode::OK && body.to_string().contains("NotFound"), "{body}");
+    let (_, outcome) = w.rpc::<RetryAppointments>(&bob, json!({ "ids": [a.id.get()] })).await;
+    assert_eq!(outcome, json!({ "changed": 0, "skipped": 1 }));
+    let (_, list) = w.rpc::<ListAppointments>(&bob, json!({ "query": {} })).await;
+    assert_eq!(list["total"], 0);
+    let (_, queue) = w.rpc::<GetReviewQueue>(&bob, json!({})).await;
+    assert_eq!(queue["items"], json!([]));
+    let (_, html) = w.page(&bob, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains("Appointment not found.") && !html.contains("Tom Klein"), "{html}");
+    assert_eq!(w.reload(&a).await.status, AppointmentStatus::Scheduled);
+});
+
+on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db| async move {
+    let w = world(db.store.clone()).await;
+    let admin = w.login("jane@salon.de").await;
+    let mut issues = Vec::new();
+    for (hours, email) in [(5, "walk.in@example.com"), (6, "spam@example.com")] {
+        let at = start() + Duration::hours(hours);
+        let uid = w.seed(at, email);
+        let snapshot = RemoteBooking {
+            uid: uid.clone(),
+            status: RemoteStatus::Accepted,
+            start: at,
+            end: at + Duration::minutes(30),
+            attendee_emails: vec![email.into()],
+            attendee_phones: vec![],
+            rescheduled_to_uid: None,
+        };
+        let issue = NewIssue {
+            code: ErrorCode::OrphanedCalcom,
+            subject: IssueSubject::CalcomBooking { uid: uid.clone() },
+            calcom_snapshot: Some(serde_json::to_string(&snapshot).unwrap()),
+            differences: None,
+            detail: Some("Only in Cal.com".into()),
+        };
+        issues.push((w.store.open_issue(w.org.id, &issue, Utc::now()).await.unwrap().id(), uid));
+    }
+    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 2, "{queue}");
+    assert_eq!(queue["items"][0]["attendee"], "walk.in@example.com");
+    let (_, html) = w.page(&admin, "/review").await;
+    assert!(html.contains(&format!("import-{}", issues[0].0)) && html.contains("ORPHANED_CALCOM"), "{html}");
+
+    let (status, done) = w.rpc::<ResolveBooking>(&admin, json!({ "issue_id": issues[0].0.get(), "action": "import" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let imported = w.store.appointments_by_booking_uid(w.org.id, &issues[0].1).await.unwrap();
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0].sync.status, SyncStatus::Synced);
+    assert_eq!(done["appointment_id"], imported[0].id.get());
+
+    let (status, done) = w
+        .rpc::<ResolveBooking>(&admin, json!({ "issue_id": issues[1].0.get(), "action": "mark_resolved", "note": "Test booking" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
+    assert_eq!(queue["items"], json!([]));
+    let row = sqlx::query("SELECT actor FROM sync_events WHERE org_id = $1 AND appointment_id IS NULL AND kind = 'resolution'")
+        .bind(w.org.id.get())
+        .fetch_one(w.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sqlx::Row::get::<String, _>(&row, "actor"), "Jane Admin");
+    let (_, html) = w.page(&admin, "/review").await;
+    assert!(html.contains("Nothing to review"), "{html}");
+});
+
+on_both_backends!(bulk_retry_reports_changed_and_skipped, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let b = w.appointment(w.org.id, "Anna Schmidt", None, 1).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+    let (status, outcome) = w.rpc::<RetryAppointments>(&admin, json!({ "ids": [a.id.get(), b.id.get(), 999_999] })).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(outcome, json!({ "changed": 2, "skipped": 1 }));
+    assert_eq!(w.reload(&a).await.sync.status, SyncStatus::VerificationPending);
+    let (_, again) = w.rpc::<RetryAppointments>(&admin, json!({ "ids": [a.id.get()] })).await;
+    assert_eq!(again, json!({ "changed": 0, "skipped": 1 }), "already queued");
+});
+
+on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |db| async move {
+    let w = world(db.store.clone()).await;
+    let tom = w.appointment(w.org.id, "Klein, Tom \"TK\"", Some("gone"), 0).await;
+    w.appointment(w.org.id, "=HYPERLINK(\"x\")", None, 1).await;
+    w.flag(&tom, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let other = org(&w.store, "other", "Other Salon").await;
+    user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
+    w.appointment(other.id, "Secret Customer", None, 0).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let response =
+        w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &admin).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("id,customer,email"));
+    assert!(lines[1].contains("\"Klein, Tom \"\"TK\"\"\""), "{csv}");
+    assert!(lines[1].contains("ORPHANED_LOCAL"), "{csv}");
+    assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "formula defused: {csv}");
+    assert!(!csv.contains("Secret Customer"), "{csv}");
+
+    let csv = w.http.get(format!("{}/appointments.csv?code=ORPHANED_LOCAL", w.base)).header(COOKIE, &admin).send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+
+    let bob = w.login("bob@other.de").await;
+    let csv = w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &bob).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("Secret Customer") && !csv.contains("Klein"), "{csv}");
+
+    let anonymous = w.http.get(format!("{}/appointments.csv", w.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "no session, no data");
+});
