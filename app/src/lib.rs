@@ -46,6 +46,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::dashboard::DashboardPage/>
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
+                    <Route path=path!("/account") view=pages::account::AccountPage/>
                 </Routes>
             </main>
         </Router>

@@ -7,5 +7,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod http;
+pub mod live;
 pub mod telemetry;
 pub mod workers;

@@ -1,4 +1,5 @@
 //! Pieces of UI used by several pages.
 
+pub mod bell;
 pub mod layout;
 pub mod status;

@@ -1,6 +1,8 @@
 //! One module per screen.
 
+pub mod account;
 pub mod audit;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod notifications;

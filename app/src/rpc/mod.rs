@@ -2,6 +2,8 @@
 //! Each checks who is asking (`context::require_user` / `require_admin`)
 //! and reads only that user's organization.
 
+pub mod account;
 pub mod audit;
 pub mod dashboard;
+pub mod notifications;
 pub mod session;
