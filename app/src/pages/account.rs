@@ -37,7 +37,7 @@ fn Details(account: Account, save: ServerAction<SetEmailPreference>) -> impl Int
             <label for="email-preference">"Email me about"</label>
             <select id="email-preference" name="preference" data-testid="email-preference">
                 {EmailPreference::ALL.iter().map(|&pref| view! {
-                    <option value=pref.as_str() selected=pref == current>{pref.label()}</option>
+                    <option value=pref.as_str() selected={pref == current}>{pref.label()}</option>
                 }).collect_view()}
             </select>
             <button type="submit" class="button" data-testid="save-preference">"Save"</button>

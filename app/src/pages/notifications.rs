@@ -65,9 +65,10 @@ fn Item(item: FeedItem, mark_one: ServerAction<MarkNotificationRead>) -> impl In
         <a href=format!("/appointments/{id}") data-testid="notification-appointment">{format!("Appointment #{id}")}</a>
     });
     let issue = item.issue_id.map(|id| view! { <span class="muted">{format!(" · Issue #{id}")}</span> });
+    let label = item.kind_label.clone();
     view! {
         <li class=class data-testid="notification" data-read=item.read.to_string()>
-            <span class="kind" title=item.kind_label.clone()>
+            <span class="kind" title=label>
                 <span aria-hidden="true">{kind_icon(&item.kind)}</span>" "{item.kind_label}
             </span>
             <span class="severity">{item.severity}</span>

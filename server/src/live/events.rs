@@ -42,6 +42,7 @@ pub async fn stream(State(feed): State<LiveFeed>, user: Option<Extension<Current
         feed,
         user,
         last: None,
+        started: false,
     };
     Sse::new(summaries(follower)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
 }
@@ -66,7 +67,8 @@ fn summaries(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>
             if f.started {
                 tokio::select! {
                     changed = f.versions.changed() => if changed.is_err() { return None },
-                    _ = f.closing.wait_for(|closing| *closing) => return None,
+                    // `closing` only ever flips to true.
+                    _ = f.closing.changed() => return None,
                 }
             }
             f.started = true;

@@ -49,7 +49,7 @@ impl LiveFeed {
         receiver
     }
 
-    /// Resolves once the server is shutting down.
+    /// Changes once, to true, when the server shuts down.
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.inner.closing.subscribe()
     }
