@@ -49,8 +49,8 @@ test('the bell counts a new issue live, and mark all read clears it', async ({ p
     await page.goto('/');
     const bell = page.getByTestId('bell-count');
     await expect(bell).toHaveText('0');
-    // Only a hydrated page follows /events; wait until the stream is open.
-    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/events')));
+    // Only a hydrated page follows /events; wait for its first summary.
+    await expect(page.getByTestId('bell')).toHaveAttribute('data-live', 'true');
     await page.evaluate(() => { window.__calsyncMarker = 'same-page'; });
 
     // Cal.com has the booking at 10:00; we record it at 11:00: a data mismatch.

@@ -6,9 +6,12 @@ use leptos::prelude::*;
 #[component]
 pub fn Bell(initial: i64) -> impl IntoView {
     let unread = RwSignal::new(initial);
-    follow_live_summary(unread);
+    // True once the first live summary arrived: the count is now followed
+    // (browser tests wait for it; a stylesheet could show it).
+    let live = RwSignal::new(false);
+    follow_live_summary(unread, live);
     view! {
-        <a href="/notifications" class="bell" data-testid="bell"
+        <a href="/notifications" class="bell" data-testid="bell" data-live=move || live.get().to_string()
             aria-label=move || format!("Notifications, {} unread", unread.get())>
             <span aria-hidden="true">"🔔"</span>
             <span class="bell-count" class:zero=move || unread.get() == 0 data-testid="bell-count">
@@ -20,13 +23,13 @@ pub fn Bell(initial: i64) -> impl IntoView {
 
 /// On the server there is nothing to follow: the count is already current.
 #[cfg(not(feature = "hydrate"))]
-fn follow_live_summary(_unread: RwSignal<i64>) {}
+fn follow_live_summary(_unread: RwSignal<i64>, _live: RwSignal<bool>) {}
 
 /// Opens one `EventSource` for this header; the browser reconnects it by
 /// itself after a network drop or a server restart. Closed when the header
 /// goes away, so no page leaves a stream open behind it.
 #[cfg(feature = "hydrate")]
-fn follow_live_summary(unread: RwSignal<i64>) {
+fn follow_live_summary(unread: RwSignal<i64>, live: RwSignal<bool>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
@@ -36,6 +39,7 @@ fn follow_live_summary(unread: RwSignal<i64>) {
     let on_summary = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
         if let Some(count) = event.data().as_string().as_deref().and_then(unread_in) {
             unread.set(count);
+            live.set(true);
         }
     });
     if source.add_event_listener_with_callback("summary", on_summary.as_ref().unchecked_ref()).is_err() {

@@ -85,9 +85,4 @@ impl LiveFeed {
             }
         }
     }
-
-    /// How many organizations have a watcher now (for tests).
-    pub fn watched(&self) -> usize {
-        self.inner.orgs.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
 }
