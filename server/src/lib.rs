@@ -8,5 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod live;
 pub mod telemetry;
 pub mod workers;

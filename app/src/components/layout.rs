@@ -1,6 +1,8 @@
 use engine::domain::Role;
 use leptos::prelude::*;
 
+use crate::components::bell::Bell;
+use crate::rpc::notifications::get_unread_count;
 use crate::rpc::session::get_signed_in;
 
 /// The bar at the top of every page: navigation, and who is signed in with
@@ -8,11 +10,13 @@ use crate::rpc::session::get_signed_in;
 #[component]
 pub fn Header() -> impl IntoView {
     let signed_in = Resource::new(|| (), |_| get_signed_in());
+    let unread = Resource::new(|| (), |_| get_unread_count());
     view! {
         <header class="topbar">
             <a class="brand" href="/">"calsync"</a>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
+                    let unread = unread.await.ok().flatten().unwrap_or(0);
                     signed_in.await.ok().flatten().map(|user| view! {
                         <nav aria-label="Main">
                             <a href="/">"Dashboard"</a>
@@ -21,7 +25,8 @@ pub fn Header() -> impl IntoView {
                             {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
                         </nav>
                         <div class="account">
-                            <span data-testid="user-name">{user.name}</span>
+                            <Bell initial=unread/>
+                            <a href="/account" data-testid="user-name">{user.name}</a>
                             " "
                             <span class="muted" data-testid="user-role">{user.role.label()}</span>
                             " · "

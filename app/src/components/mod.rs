@@ -2,5 +2,6 @@
 
 pub mod badge;
 pub mod confirm;
+pub mod bell;
 pub mod layout;
 pub mod status;

@@ -1,8 +1,10 @@
 //! One module per screen.
 
 pub mod appointments;
+pub mod account;
 pub mod audit;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod review;
+pub mod notifications;

@@ -2,8 +2,10 @@
 //! Each checks who is asking (`context::require_user` / `require_admin`)
 //! and reads only that user's organization.
 
+pub mod account;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;
+pub mod notifications;
 pub mod resolve;
 pub mod session;

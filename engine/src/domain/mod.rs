@@ -10,7 +10,7 @@ mod user;
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
-pub use user::Role;
+pub use user::{EmailPreference, Role};
 
 /// A string that names none of an enum's variants.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,6 +25,28 @@ impl Role {
     }
 }
 
+string_enum! {
+    /// Which notifications a user also gets by email.
+    pub enum EmailPreference : "email preference" {
+        /// Every notification.
+        All = "all",
+        /// Problems only: no "sync restored" all-clear emails.
+        Issues = "issues",
+        /// None; the in-app feed still shows everything.
+        None = "none",
+    }
+}
+
+impl EmailPreference {
+    pub const fn label(self) -> &'static str {
+        match self {
+            EmailPreference::All => "All notifications",
+            EmailPreference::Issues => "Issues only",
+            EmailPreference::None => "None",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,4 +166,30 @@ impl Store {
         .await?;
         Ok(done.rows_affected())
     }
+
+    /// A cheap fingerprint of the organization's feed for live updates: it
+    /// changes when a notification is added or anyone marks one read, so a
+    /// watcher only recounts per-user unread numbers when it moves.
+    pub async fn feed_version(&self, org: OrgId) -> Result<FeedVersion, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT MAX(id) FROM notifications WHERE org_id = $1) AS latest, \
+             (SELECT MAX(r.read_at) FROM notification_reads r JOIN notifications n ON n.id = r.notification_id \
+              WHERE n.org_id = $1) AS last_read",
+        )
+        .bind(org.get())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(FeedVersion {
+            latest: get::<Option<i64>>(&row, "latest")?.unwrap_or(0),
+            last_read: get::<Option<i64>>(&row, "last_read")?.unwrap_or(0),
+        })
+    }
+}
+
+/// See `Store::feed_version`. `latest` is the newest notification's id (0
+/// for none), `last_read` the newest read mark (epoch ms, 0 for none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedVersion {
+    pub latest: i64,
+    pub last_read: i64,
 }

@@ -284,7 +284,7 @@ impl Verifier {
 }
 
 /// `all` gets everything; `issues` everything but "sync restored"; `none` nothing.
-fn wants_email(preference: &str, kind: NotificationKind) -> bool {
+pub fn wants_email(preference: &str, kind: NotificationKind) -> bool {
     match preference {
         "all" => true,
         "issues" => kind != NotificationKind::SyncRestored,

@@ -21,6 +21,11 @@ use crate::cli::ServeArgs;
 use crate::auth;
 use crate::config;
 use crate::http;
+use crate::live::{self, LiveFeed};
+
+/// How often an organization's notification feed is checked while someone
+/// has a page open: one query per organization, however many pages.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Everything a request handler may need. Cheap to clone.
 #[derive(Clone, axum::extract::FromRef)]
@@ -37,6 +42,8 @@ pub struct AppState {
     pub connector: CalcomConnector,
     /// Verifies appointments (webhooks, "retry now") with the workers' rules.
     pub verifier: Verifier,
+    /// Per-organization notification watchers behind `/events`.
+    pub live: LiveFeed,
 }
 
 impl AppState {
@@ -51,6 +58,7 @@ impl AppState {
             .site_addr(addr)
             .env(leptos::prelude::Env::PROD)
             .build();
+        let store_for_live = store.clone();
         let circuits = Arc::new(Circuits::default());
         let connector = CalcomConnector::new(store.clone(), secret_key.clone());
         let verifier = Verifier::new(store.clone(), circuits.clone(), RetryLadder::default(), Arc::new(SystemClock));
@@ -63,6 +71,7 @@ impl AppState {
             metrics_token: std::env::var("CALSYNC_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).map(Into::into),
             connector,
             verifier,
+            live: LiveFeed::new(store_for_live, LIVE_POLL),
         }
     }
 
@@ -134,7 +143,13 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         .map_err(|e| config::ConfigError::new("CALSYNC_ADDR", format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, %public_url, database = %engine::store::redact_url(database_url), "calsync listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            let live = state.live.clone();
+            async move {
+                shutdown_signal().await;
+                live.close();
+            }
+        })
         .await
         .context("server stopped with an error")?;
     let _ = stop.send(true);
@@ -166,6 +181,7 @@ pub fn build_app(state: AppState) -> Router {
     http::router(state.clone())
         .merge(auth::routes())
         .merge(crate::api::router())
+        .merge(live::routes())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_login))
         .layer(auth::session_layer(&state))

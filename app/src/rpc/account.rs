@@ -1,0 +1,36 @@
+//! The signed-in user's own account: who they are and which notifications
+//! also reach them by email.
+
+use engine::domain::{EmailPreference, Role};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub email_preference: EmailPreference,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn get_account() -> Result<Account, AppError> {
+    use crate::context::{require_user, server_context};
+
+    let user = require_user()?;
+    let email_preference = server_context()?.store.email_preference(user.org_id, user.user_id).await?;
+    Ok(Account { name: user.name, email: user.email, role: user.role, email_preference })
+}
+
+/// Viewers may set their own preference too: it changes nothing but their
+/// inbox. Returns the preference now in effect.
+#[server(prefix = "/rpc")]
+pub async fn set_email_preference(preference: EmailPreference) -> Result<EmailPreference, AppError> {
+    use crate::context::{require_user, server_context};
+
+    let user = require_user()?;
+    server_context()?.store.set_email_preference(user.org_id, user.user_id, preference, chrono::Utc::now()).await?;
+    Ok(preference)
+}

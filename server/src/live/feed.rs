@@ -1,0 +1,88 @@
+//! One watcher task per organization with someone listening. It polls the
+//! feed's version (one small query) every `every` and publishes it on a
+//! watch channel; any number of open pages share that single poll. The task
+//! ends on its first tick with nobody left listening.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use engine::domain::OrgId;
+use engine::store::{FeedVersion, Store};
+use tokio::sync::watch;
+
+#[derive(Clone)]
+pub struct LiveFeed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    every: Duration,
+    orgs: Mutex<HashMap<OrgId, watch::Sender<FeedVersion>>>,
+    /// Flipped at shutdown so open streams end; otherwise graceful shutdown
+    /// would wait for browsers that never hang up.
+    closing: watch::Sender<bool>,
+}
+
+impl LiveFeed {
+    pub fn new(store: Store, every: Duration) -> LiveFeed {
+        let (closing, _) = watch::channel(false);
+        LiveFeed { inner: Arc::new(Inner { store, every, orgs: Mutex::default(), closing }) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The organization's feed version, starting a watcher if none runs.
+    /// The first value may be a placeholder; the watcher's first poll
+    /// replaces it at once.
+    pub fn subscribe(&self, org: OrgId) -> watch::Receiver<FeedVersion> {
+        let mut orgs = self.inner.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = orgs.get(&org) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = watch::channel(FeedVersion::default());
+        orgs.insert(org, sender.clone());
+        tokio::spawn(self.clone().watch(org, sender));
+        receiver
+    }
+
+    /// Changes once, to true, when the server shuts down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    /// Ends every open stream (at shutdown).
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    async fn watch(self, org: OrgId, sender: watch::Sender<FeedVersion>) {
+        let mut tick = tokio::time::interval(self.inner.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            {
+                // Checked under the lock `subscribe` takes, so nobody can
+                // join a watcher that is just leaving.
+                let mut orgs = self.inner.orgs.lock().unwrap_or_else(|e| e.into_inner());
+                if sender.receiver_count() == 0 || *self.inner.closing.borrow() {
+                    orgs.remove(&org);
+                    return;
+                }
+            }
+            match self.inner.store.feed_version(org).await {
+                Ok(version) => {
+                    sender.send_if_modified(|current| {
+                        let changed = *current != version;
+                        *current = version;
+                        changed
+                    });
+                }
+                Err(e) => tracing::warn!(%org, error = %e, "live feed: could not read the notification feed"),
+            }
+        }
+    }
+}

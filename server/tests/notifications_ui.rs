@@ -1,0 +1,292 @@
+//! The notification UI over real HTTP on both databases: the live `/events`
+//! stream, marking read through the server functions, tenant isolation, and
+//! the per-user email preference.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use engine::domain::{EmailPreference, NotificationId, OrgId, Role, UserId};
+use engine::on_both_backends;
+use engine::secret_key::SecretKey;
+use engine::store::{NewNotification, NewOrganization, NewUser, NotificationKind, Severity, Store};
+use engine::verify::service::wants_email;
+use leptos::server_fn::ServerFn;
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use server::commands::{build_app, AppState};
+use server::live::Summary;
+use tokio::time::Instant;
+
+const PASSWORD: &str = "correct horse battery";
+
+type Feed = app::rpc::notifications::GetNotifications;
+type Unread = app::rpc::notifications::GetUnreadCount;
+type MarkRead = app::rpc::notifications::MarkNotificationRead;
+type MarkAll = app::rpc::notifications::MarkAllNotificationsRead;
+type Account = app::rpc::account::GetAccount;
+type SetPreference = app::rpc::account::SetEmailPreference;
+
+async fn serve(store: Store) -> String {
+    engine::calcom::ensure_crypto_provider();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let state = AppState::new(store, SecretKey::from_bytes([9; 32]), &format!("http://{addr}"), "target/site", addr);
+    let app = build_app(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+fn client() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn org(store: &Store, slug: &str) -> OrgId {
+    let new = NewOrganization { slug: slug.into(), name: format!("Org {slug}"), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, Utc::now()).await.unwrap().id
+}
+
+async fn user(store: &Store, org: OrgId, email: &str) -> UserId {
+    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let new = NewUser { email: email.into(), name: "Ann".into(), role: Role::Viewer, password_hash };
+    store.create_user(org, &new, Utc::now()).await.unwrap().id
+}
+
+async fn login(base: &str, email: &str) -> String {
+    let response = client()
+        .post(format!("{base}/login"))
+        .header(ORIGIN, base)
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let set = response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("calsync_session="));
+    set.expect("a session cookie").split(';').next().unwrap().to_owned()
+}
+
+async fn notify(store: &Store, org: OrgId, title: &str) -> NotificationId {
+    let new = NewNotification {
+        kind: NotificationKind::SyncIssue,
+        severity: Severity::Warning,
+        title: title.into(),
+        body: "Appointment requires manual review".into(),
+        appointment_id: None,
+        issue_id: None,
+        dedupe_key: None,
+    };
+    store.notify(org, &new, Utc::now()).await.unwrap().unwrap()
+}
+
+/// Calls a server function the way a form does; `body` is url-encoded.
+async fn rpc<F: ServerFn>(base: &str, cookie: &str, body: &str) -> Response {
+    client()
+        .post(format!("{base}{}", F::PATH))
+        .header(ORIGIN, base)
+        .header(COOKIE, cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn unread(base: &str, cookie: &str) -> i64 {
+    let response = rpc::<Unread>(base, cookie, "").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Option<i64>>().await.unwrap().expect("signed in")
+}
+
+/// An open `/events` stream and what has arrived of it so far.
+struct Events {
+    response: Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(base: &str, cookie: &str) -> Events {
+        let response = client().get(format!("{base}/events")).header(COOKIE, cookie).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Events { response, buffer: String::new() }
+    }
+
+    /// The next `summary` event, or `None` if none arrives by `deadline`.
+    async fn next(&mut self, deadline: Instant) -> Option<Summary> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if !block.lines().any(|l| l == "event: summary") {
+                    continue; // keep-alive comment
+                }
+                let data = block.lines().find_map(|l| l.strip_prefix("data: ")).expect("data line");
+                return Some(serde_json::from_str(data).unwrap());
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Waits for a summary with this unread count, skipping others.
+    async fn until_unread(&mut self, count: i64, within: Duration) -> Summary {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.next(deadline).await {
+                Some(summary) if summary.unread == count => return summary,
+                Some(_) => {}
+                None => panic!("no summary with {count} unread within {within:?}"),
+            }
+        }
+    }
+}
+
+on_both_backends!(events_need_a_session, |db| async move {
+    let base = serve(db.store.clone()).await;
+    let response = client().get(format!("{base}/events")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers()[LOCATION].to_str().unwrap().starts_with("/login"));
+    let forged = client().get(format!("{base}/events")).header(COOKIE, "calsync_session=forged").send().await.unwrap();
+    assert_ne!(forged.status(), StatusCode::OK);
+});
+
+on_both_backends!(a_new_notification_reaches_an_open_page_within_seconds, |db| async move {
+    let a = org(&db.store, "alpha").await;
+    let b = org(&db.store, "beta").await;
+    user(&db.store, a, "ann@alpha.example").await;
+    notify(&db.store, a, "Before").await;
+    let base = serve(db.store.clone()).await;
+    let cookie = login(&base, "ann@alpha.example").await;
+
+    let mut events = Events::open(&base, &cookie).await;
+    let first = events.until_unread(1, Duration::from_secs(3)).await;
+    let mut second_page = Events::open(&base, &cookie).await;
+    second_page.until_unread(1, Duration::from_secs(3)).await;
+
+    // Another organization's notification moves nothing here.
+    notify(&db.store, b, "Elsewhere").await;
+    let id = notify(&db.store, a, "Cal.com Sync Issue").await;
+    let summary = events.until_unread(2, Duration::from_secs(3)).await;
+    assert_eq!(summary.latest, id.get());
+    assert!(summary.latest > first.latest);
+    second_page.until_unread(2, Duration::from_secs(3)).await;
+
+    // Reading elsewhere (another tab, the server fn) reaches the stream too.
+    assert_eq!(rpc::<MarkAll>(&base, &cookie, "").await.status(), StatusCode::OK);
+    events.until_unread(0, Duration::from_secs(3)).await;
+});
+
+on_both_backends!(marking_read_changes_the_counts, |db| async move {
+    let a = org(&db.store, "alpha").await;
+    let ann = user(&db.store, a, "ann@alpha.example").await;
+    let bob = user(&db.store, a, "bob@alpha.example").await;
+    let first = notify(&db.store, a, "One").await;
+    notify(&db.store, a, "Two").await;
+    notify(&db.store, a, "Three").await;
+    let base = serve(db.store.clone()).await;
+    let cookie = login(&base, "ann@alpha.example").await;
+    assert_eq!(unread(&base, &cookie).await, 3);
+
+    let marked = rpc::<MarkRead>(&base, &cookie, &format!("id={first}")).await;
+    assert_eq!(marked.status(), StatusCode::OK);
+    assert_eq!(unread(&base, &cookie).await, 2);
+    let feed: serde_json::Value = rpc::<Feed>(&base, &cookie, "unread_only=true").await.json().await.unwrap();
+    let titles: Vec<&str> = feed.as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Three", "Two"]);
+
+    let all = rpc::<MarkAll>(&base, &cookie, "").await;
+    assert_eq!(all.json::<u64>().await.unwrap(), 2);
+    assert_eq!(unread(&base, &cookie).await, 0);
+    let feed: serde_json::Value = rpc::<Feed>(&base, &cookie, "unread_only=false").await.json().await.unwrap();
+    assert_eq!(feed.as_array().unwrap().len(), 3);
+    assert!(feed.as_array().unwrap().iter().all(|n| n["read"] == true));
+    let at = feed[0]["at"].as_str().unwrap();
+    assert!(at.ends_with(" CET") || at.ends_with(" CEST"), "Berlin time: {at}");
+
+    // Read state is per user.
+    assert_eq!(db.store.unread_count(a, bob).await.unwrap(), 3);
+    assert_eq!(db.store.unread_count(a, ann).await.unwrap(), 0);
+
+    let page = client().get(format!("{base}/notifications?show=unread")).header(COOKIE, &cookie).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="bell-count""#) && html.contains(r#"data-testid="feed-empty""#), "{html}");
+});
+
+on_both_backends!(another_organizations_notifications_stay_out_of_reach, |db| async move {
+    let a = org(&db.store, "alpha").await;
+    let b = org(&db.store, "beta").await;
+    user(&db.store, a, "ann@alpha.example").await;
+    let bob = user(&db.store, b, "bob@beta.example").await;
+    let theirs = notify(&db.store, b, "Beta secret").await;
+    let base = serve(db.store.clone()).await;
+    let ann = login(&base, "ann@alpha.example").await;
+
+    let refused = rpc::<MarkRead>(&base, &ann, &format!("id={theirs}")).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert!(refused.text().await.unwrap().contains("NotFound"));
+    assert_eq!(db.store.unread_count(b, bob).await.unwrap(), 1);
+    let missing = rpc::<MarkRead>(&base, &ann, "id=999999").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND, "same answer as for no such notification");
+
+    assert_eq!(rpc::<MarkAll>(&base, &ann, "").await.json::<u64>().await.unwrap(), 0);
+    assert_eq!(db.store.unread_count(b, bob).await.unwrap(), 1, "mark all read stays in the caller's organization");
+    let feed = rpc::<Feed>(&base, &ann, "unread_only=false").await.text().await.unwrap();
+    assert!(!feed.contains("Beta secret"), "{feed}");
+    assert_eq!(unread(&base, &ann).await, 0);
+
+    let nobody = client()
+        .post(format!("{base}{}", MarkAll::PATH))
+        .header(ORIGIN, &base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), StatusCode::UNAUTHORIZED);
+});
+
+on_both_backends!(the_email_preference_decides_who_gets_email, |db| async move {
+    let a = org(&db.store, "alpha").await;
+    let ann = user(&db.store, a, "ann@alpha.example").await;
+    let base = serve(db.store.clone()).await;
+    let cookie = login(&base, "ann@alpha.example").await;
+    let preference = |store: Store| async move {
+        store.email_recipients(a).await.unwrap().into_iter().find(|r| r.user_id == ann).unwrap().preference
+    };
+
+    let account: serde_json::Value = rpc::<Account>(&base, &cookie, "").await.json().await.unwrap();
+    assert_eq!(account["email"], "ann@alpha.example");
+    assert_eq!(account["email_preference"], "all");
+    assert!(wants_email(&preference(db.store.clone()).await, NotificationKind::SyncRestored));
+
+    let saved = rpc::<SetPreference>(&base, &cookie, "preference=issues").await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let pref = preference(db.store.clone()).await;
+    assert!(!wants_email(&pref, NotificationKind::SyncRestored) && wants_email(&pref, NotificationKind::SyncIssue));
+
+    rpc::<SetPreference>(&base, &cookie, "preference=none").await;
+    let pref = preference(db.store.clone()).await;
+    assert!(!wants_email(&pref, NotificationKind::SyncIssue));
+    assert_eq!(db.store.email_preference(a, ann).await.unwrap(), EmailPreference::None);
+
+    let bogus = rpc::<SetPreference>(&base, &cookie, "preference=sometimes").await;
+    assert_ne!(bogus.status(), StatusCode::OK);
+    assert_eq!(db.store.email_preference(a, ann).await.unwrap(), EmailPreference::None);
+    // Saving the same value again changes nothing and is not audited twice.
+    rpc::<SetPreference>(&base, &cookie, "preference=none").await;
+
+    let changes: Vec<String> = db
+        .store
+        .audit_log(a, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "user.email_preference")
+        .filter_map(|e| e.detail)
+        .collect();
+    assert_eq!(changes, ["email notifications: issues → none", "email notifications: all → issues"]);
+
+    let page = client().get(format!("{base}/account")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("ann@alpha.example") && page.contains(r#"data-testid="email-preference""#), "{page}");
+});
