@@ -54,8 +54,9 @@ impl Api {
     async fn new(store: &Store) -> Api {
         // No connection reuse: a server that refuses a body (413, 415) may close
         // the connection, and a pooled client would then fail the next request.
+        let base = serve(store.clone()).await;
         let client = Client::builder().pool_max_idle_per_host(0).build().unwrap();
-        Api { base: serve(store.clone()).await, client }
+        Api { base, client }
     }
 
     async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
