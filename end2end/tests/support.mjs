@@ -40,3 +40,26 @@ export async function login(page, email, password = TEST_PASSWORD) {
   await page.getByTestId('login').click();
   await page.waitForURL((url) => url.pathname !== '/login');
 }
+
+// The Cal.com simulator scripts/e2e started next to calsync.
+export const CALCOM_URL = process.env.CALSYNC_E2E_CALCOM_URL;
+export const CALCOM_KEY = process.env.CALSYNC_E2E_CALCOM_KEY;
+
+// Connects an organization to the simulator the operator's way (the API key
+// on standard input).
+export function connectCalcom(org) {
+  if (!CALCOM_URL) throw new Error('CALSYNC_E2E_CALCOM_URL is not set; run the browser tests through `make test`');
+  return calsync(['org', 'set-calcom', '--org', org, '--base-url', CALCOM_URL], `${CALCOM_KEY}\n`);
+}
+
+// The simulator's control API (/_sim/...), for arranging Cal.com's side.
+export async function sim(method, path, body) {
+  const response = await fetch(`${CALCOM_URL}/_sim${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status} ${await response.text()}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
