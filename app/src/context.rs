@@ -4,7 +4,11 @@
 //! the login middleware put there after checking the session.
 
 use engine::domain::{OrgId, Role, UserId};
+use std::sync::Arc;
+
 use engine::calcom::CalcomConnector;
+use engine::verify::circuit::Circuits;
+use engine::worker::WakeUp;
 use engine::store::Store;
 use leptos::prelude::*;
 
@@ -15,6 +19,11 @@ pub struct ServerContext {
     pub store: Store,
     /// Each organization's Cal.com client, for the review page's resolutions.
     pub connector: CalcomConnector,
+    /// The worker's circuit breakers (this process's view), for the
+    /// dashboard's Cal.com health.
+    pub circuits: Arc<Circuits>,
+    /// Rung by "run now" so the worker does not wait for its next tick.
+    pub wake_worker: WakeUp,
 }
 
 // By hand: the connector holds sealed keys and has no Debug of its own.

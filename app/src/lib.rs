@@ -51,6 +51,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/appointments") view=pages::appointments::AppointmentsPage/>
                     <Route path=path!("/appointments/:id") view=pages::review::AppointmentReviewPage/>
                     <Route path=path!("/review") view=pages::review::ReviewQueuePage/>
+                    <Route path=path!("/runs") view=pages::runs::RunsPage/>
+                    <Route path=path!("/sync-health") view=pages::metrics::MetricsPage/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
                 </Routes>

@@ -1,6 +1,7 @@
 //! The background worker's heartbeat: one `tick` does whatever is due for
 //! every organization — a scheduled cycle or comprehensive check when its
-//! slot has come (once across all instances), retries of the ladder in
+//! slot has come (once across all instances), runs admins asked for from
+//! the UI, retries of the ladder in
 //! between, and housekeeping of runs whose worker died. The server calls
 //! `tick` every few seconds; tests call it with a manual clock.
 
@@ -24,6 +25,22 @@ pub trait Connector: Send + Sync {
 
     /// `None` when the organization has no Cal.com connection configured.
     fn connect(&self, org: &Organization) -> impl Future<Output = Option<Self::Source>> + Send;
+}
+
+/// Lets a request wake the worker ("run now") instead of leaving the run
+/// queued until the next regular tick. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct WakeUp(Arc<tokio::sync::Notify>);
+
+impl WakeUp {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Returns once `wake` was called (immediately if it already was).
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
 }
 
 /// What one tick did, for logs and tests.
@@ -54,7 +71,10 @@ impl<C: Connector> Worker<C> {
             ..TickReport::default()
         };
         for org in self.store.organizations().await? {
-            let Some(source) = self.connector.connect(&org).await else { continue };
+            let Some(source) = self.connector.connect(&org).await else {
+                self.store.fail_queued_runs(org.id, "no Cal.com connection is configured", now).await?;
+                continue;
+            };
             if let Err(err) = self.tick_org(&org, &source, &mut report).await {
                 // One organization's trouble must not stop the others.
                 tracing::error!(org = %org.slug, error = %err, "worker tick failed");
@@ -65,6 +85,12 @@ impl<C: Connector> Worker<C> {
 
     async fn tick_org(&self, org: &Organization, source: &C::Source, report: &mut TickReport) -> Result<(), StoreError> {
         let now = self.clock.now();
+        // "Run now" from the UI first: someone is watching its progress.
+        while let Some(run) = self.store.claim_queued_run(org.id, &self.worker_id, now).await? {
+            let done = self.verifier.run_requested(org, source, &run).await?;
+            report.runs_started += 1;
+            report.verified += done.counts.processed;
+        }
         if let Some(slot) = latest_slot(&org.comprehensive_cron, org, now) {
             let start = self.scheduled(RunKind::Comprehensive, slot);
             if let Some(run) = self.verifier.run_comprehensive(org, source, &start).await? {

@@ -131,3 +131,62 @@ on_both_backends!(a_crashed_workers_run_is_interrupted_by_the_next_tick, |db| as
     assert_eq!(report.interrupted, 1);
     assert_eq!(store.run(org.id, run).await.unwrap().status, RunStatus::Interrupted);
 });
+
+async fn admin(store: &Store, org: &Organization, clock: &ManualClock) -> engine::domain::UserId {
+    let new = engine::store::NewUser {
+        email: "admin@example.com".into(),
+        name: "Admin".into(),
+        role: engine::domain::Role::Admin,
+        password_hash: "not a real hash".into(),
+    };
+    store.create_user(org.id, &new, clock.now()).await.unwrap().id
+}
+
+on_both_backends!(a_requested_run_executes_once_on_the_next_tick, |db| async move {
+    let store = db.store.clone();
+    // Between slots, after the 00:00 runs: only the request can start a run.
+    let clock = ManualClock::at(before_six() - Duration::hours(2));
+    let org = setup(&store, &clock).await;
+    let calcom = Arc::new(FakeCalcom::default());
+    calcom.put(booking_a());
+    let (one, two) = (worker(&store, &clock, &calcom, "one"), worker(&store, &clock, &calcom, "two"));
+    one.tick().await.unwrap();
+    let user = admin(&store, &org, &clock).await;
+
+    let asked = store.request_run(org.id, RunKind::Comprehensive, user, clock.now()).await.unwrap();
+    let again = store.request_run(org.id, RunKind::Comprehensive, user, clock.now()).await.unwrap();
+    assert_eq!(asked, again, "a double click queues one run");
+    assert_eq!(store.run(org.id, asked).await.unwrap().status, RunStatus::Queued);
+
+    clock.advance(Duration::seconds(5));
+    let (r1, r2) = tokio::join!(one.tick(), two.tick());
+    assert_eq!(r1.unwrap().runs_started + r2.unwrap().runs_started, 1, "two instances, one execution");
+    let run = store.run(org.id, asked).await.unwrap();
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.trigger, Trigger::Manual);
+    assert_eq!(run.requested_by, Some(user));
+    assert_eq!(run.counts.total, 2, "the comprehensive check covered both appointments");
+    assert_eq!(run.counts.processed, 2);
+    assert!(run.started_at >= clock.now() - Duration::seconds(1), "started when taken, not when asked");
+});
+
+on_both_backends!(a_requested_run_without_calcom_fails_with_a_reason, |db| async move {
+    struct Unconnected;
+    impl Connector for Unconnected {
+        type Source = Arc<FakeCalcom>;
+        async fn connect(&self, _org: &Organization) -> Option<Arc<FakeCalcom>> {
+            None
+        }
+    }
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six());
+    let org = setup(&store, &clock).await;
+    let user = admin(&store, &org, &clock).await;
+    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap();
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), shared.clone());
+    Worker::new(store.clone(), verifier, Unconnected, shared, "one".into()).tick().await.unwrap();
+    let run = store.run(org.id, asked).await.unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.error_detail.as_deref(), Some("no Cal.com connection is configured"));
+});

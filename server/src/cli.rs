@@ -69,6 +69,10 @@ pub struct VerifyArgs {
     pub public_url: Option<String>,
     #[arg(long, env = "SMTP_URL", hide_env_values = true, hide = true)]
     pub smtp_url: Option<String>,
+    /// Delays before the 2nd, 3rd, … verification attempt of an appointment
+    /// Cal.com could not confirm (the spec's ladder: 1 minute, 5 minutes).
+    #[arg(long, env = "CALSYNC_RETRY_DELAYS", default_value = "1m,5m")]
+    pub retry_delays: String,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +111,10 @@ pub struct ServeArgs {
     /// Sender of calsync's emails.
     #[arg(long, env = "SMTP_FROM", default_value = "calsync <noreply@localhost>")]
     pub smtp_from: String,
+    /// Delays before the 2nd, 3rd, … verification attempt of an appointment
+    /// Cal.com could not confirm (the spec's ladder: 1 minute, 5 minutes).
+    #[arg(long, env = "CALSYNC_RETRY_DELAYS", default_value = "1m,5m")]
+    pub retry_delays: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,10 @@ pub fn parse_public_url(text: Option<&str>, addr: SocketAddr) -> Result<String, 
     }
 }
 
+pub fn parse_retry_delays(text: &str) -> Result<engine::verify::ladder::RetryLadder, ConfigError> {
+    engine::verify::ladder::RetryLadder::parse(text).map_err(|e| ConfigError::new("CALSYNC_RETRY_DELAYS", e.to_string()))
+}
+
 pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
     engine::store::Backend::from_url(text)
         .map(|_| ())
@@ -79,6 +83,7 @@ mod tests {
         let addr = parse_addr("127.0.0.1:3000").unwrap();
         assert_eq!(parse_public_url(Some("ftp://x"), addr).unwrap_err().setting, "CALSYNC_PUBLIC_URL");
         assert_eq!(check_database_url("mysql://x").unwrap_err().setting, "DATABASE_URL");
+        assert_eq!(parse_retry_delays("soon").unwrap_err().setting, "CALSYNC_RETRY_DELAYS");
     }
 
     #[test]

@@ -7,12 +7,18 @@ use std::time::Duration;
 use engine::clock::{Clock, SystemClock};
 use engine::mail::{deliver_due, SmtpMailer};
 use engine::store::Store;
-use engine::worker::{Connector, Worker};
+use engine::worker::{Connector, WakeUp, Worker};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Runs `round` every `every` until `stop` changes.
-fn every<F, Fut>(name: &'static str, every: Duration, mut stop: watch::Receiver<bool>, mut round: F) -> JoinHandle<()>
+/// Runs `round` every `every` (and whenever `wake` is rung) until `stop` changes.
+fn every<F, Fut>(
+    name: &'static str,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+    wake: Option<WakeUp>,
+    mut round: F,
+) -> JoinHandle<()>
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
@@ -20,9 +26,16 @@ where
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let woken = || async {
+            match &wake {
+                Some(wake) => wake.woken().await,
+                None => std::future::pending().await,
+            }
+        };
         loop {
             tokio::select! {
                 _ = ticker.tick() => round().await,
+                _ = woken() => round().await,
                 _ = stop.changed() => break,
             }
         }
@@ -32,7 +45,7 @@ where
 
 /// Sends queued emails every 10 seconds.
 pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>) -> JoinHandle<()> {
-    every("mail", Duration::from_secs(10), stop, move || {
+    every("mail", Duration::from_secs(10), stop, None, move || {
         let (store, mailer) = (store.clone(), mailer.clone());
         async move {
             match deliver_due(&store, &mailer, SystemClock.now()).await {
@@ -46,14 +59,15 @@ pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>)
     })
 }
 
-/// Verifies what is due and runs scheduled checks every 15 seconds.
-pub fn spawn_verification<C>(worker: Worker<C>, stop: watch::Receiver<bool>) -> JoinHandle<()>
+/// Verifies what is due and runs scheduled checks every 15 seconds, and at
+/// once when a request rings `wake` ("run now").
+pub fn spawn_verification<C>(worker: Worker<C>, wake: WakeUp, stop: watch::Receiver<bool>) -> JoinHandle<()>
 where
     C: Connector + 'static,
     C::Source: 'static,
 {
     let worker = std::sync::Arc::new(worker);
-    every("verification", Duration::from_secs(15), stop, move || {
+    every("verification", Duration::from_secs(15), stop, Some(wake), move || {
         let worker = worker.clone();
         async move {
             match worker.tick().await {

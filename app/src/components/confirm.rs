@@ -14,9 +14,14 @@ pub fn ConfirmButton(
     #[prop(into)]
     testid: String,
     #[prop(into)] disabled: Signal<bool>,
+    /// Whether the question is showing. Pass one owned by the page when the
+    /// button sits in a view that is re-rendered by polling, so an open
+    /// question survives the refresh.
+    #[prop(optional)]
+    asking: Option<RwSignal<bool>>,
     on_confirm: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
-    let asking = RwSignal::new(false);
+    let asking = asking.unwrap_or_else(|| RwSignal::new(false));
     let on_confirm = Callback::new(move |()| on_confirm());
     let confirm_id = format!("{testid}-confirm");
     let yes_label = format!("Yes, {}", label.to_lowercase());

@@ -22,6 +22,8 @@ pub fn Header() -> impl IntoView {
                             <a href="/">"Dashboard"</a>
                             <a href="/appointments">"Appointments"</a>
                             <a href="/review">"Review queue"</a>
+                            <a href="/runs">"Runs"</a>
+                            <a href="/sync-health">"Metrics"</a>
                             {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
                         </nav>
                         <div class="account">

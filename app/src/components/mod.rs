@@ -5,3 +5,4 @@ pub mod confirm;
 pub mod bell;
 pub mod layout;
 pub mod status;
+pub mod ticker;

@@ -3,12 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use engine::domain::{ErrorCode, SyncStatus};
+use engine::domain::{ErrorCode, SortKey, SyncStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::badge::SyncBadge;
-use crate::rpc::appointments::{list_appointments, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome};
+use crate::components::confirm::ConfirmButton;
+use crate::error::AppError;
+use crate::rpc::appointments::{
+    list_appointments, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome,
+};
 
 #[component]
 pub fn AppointmentsPage() -> impl IntoView {
@@ -18,8 +22,12 @@ pub fn AppointmentsPage() -> impl IntoView {
         let ids = ids.clone();
         async move { retry_appointments(ids).await }
     });
+    let retry_all = Action::new(|query: &AppointmentQuery| retry_all_matching(query.clone()));
     // Re-read the page after every retry, so the badges show the new state.
-    let page = Resource::new(move || (query.get(), retry.version().get()), |(q, _)| list_appointments(q));
+    let page = Resource::new(
+        move || (query.get(), retry.version().get(), retry_all.version().get()),
+        |(q, _, _)| list_appointments(q),
+    );
     let selected = RwSignal::new(BTreeSet::<i64>::new());
 
     view! {
@@ -37,11 +45,12 @@ pub fn AppointmentsPage() -> impl IntoView {
                 </a>
             </div>
             <Filters query=query/>
-            <RetryResult retry/>
+            {retry_result(retry)}
+            {retry_result(retry_all)}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <Table page query selected retry/> }.into_any(),
+                        Ok(page) => view! { <Table page query selected retry retry_all/> }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -96,10 +105,18 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
                 />
             </label>
             <label>
-                "Sort"
-                <select name="sort">
-                    <option value="" selected=!q.desc>"Soonest first"</option>
-                    <option value="desc" selected=q.desc>"Latest first"</option>
+                "Sort by"
+                <select name="sort" data-testid="sort-by">
+                    {SortKey::ALL.iter().map(|k| view! {
+                        <option value=k.as_str() selected=q.sort_by == *k>{k.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Order"
+                <select name="dir" data-testid="sort-dir">
+                    <option value="" selected=!q.desc>"Ascending"</option>
+                    <option value="desc" selected=q.desc>"Descending"</option>
                 </select>
             </label>
             <label class="check">
@@ -112,8 +129,8 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
     }
 }
 
-#[component]
-fn RetryResult(retry: Action<Vec<i64>, Result<BulkOutcome, crate::error::AppError>>) -> impl IntoView {
+/// What the last retry (of a selection or of the whole filter) did.
+fn retry_result<I: Send + Sync + 'static>(retry: Action<I, Result<BulkOutcome, AppError>>) -> impl IntoView {
     move || {
         retry.value().get().map(|outcome| match outcome {
             Ok(BulkOutcome { changed, skipped }) => view! {
@@ -132,7 +149,8 @@ fn Table(
     page: AppointmentPage,
     query: Memo<AppointmentQuery>,
     selected: RwSignal<BTreeSet<i64>>,
-    retry: Action<Vec<i64>, Result<BulkOutcome, crate::error::AppError>>,
+    retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>,
+    retry_all: Action<AppointmentQuery, Result<BulkOutcome, AppError>>,
 ) -> impl IntoView {
     let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
     if rows.is_empty() {
@@ -165,6 +183,14 @@ fn Table(
                 >
                     {move || format!("Retry selected ({})", selected.with(|s| s.len()))}
                 </button>
+                <ConfirmButton
+                    label=format!("Retry all {total} matching")
+                    question=format!("Verify all {total} appointments matching this filter again now?")
+                    class="secondary"
+                    testid="retry-matching"
+                    disabled=Signal::derive(move || retry_all.pending().get())
+                    on_confirm=move || { retry_all.dispatch(query.get_untracked()); }
+                />
             </div>
         }.into_any())}
         <div class="table-wrap">
@@ -189,9 +215,9 @@ fn Table(
                             }
                         })}
                         <th scope="col">"ID"</th>
-                        <th scope="col">"Customer"</th>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Sync status"</th>
+                        <SortHeader key=SortKey::Customer query/>
+                        <SortHeader key=SortKey::Start query/>
+                        <SortHeader key=SortKey::Status query/>
                         <th scope="col">"Actions"</th>
                     </tr>
                 </thead>
@@ -251,4 +277,26 @@ fn Table(
         </nav>
     }
     .into_any()
+}
+
+/// A column header that sorts by its column: a link (so it works before
+/// hydration and lands in the URL), flipping the direction when already
+/// sorted by it.
+#[component]
+fn SortHeader(key: SortKey, query: Memo<AppointmentQuery>) -> impl IntoView {
+    let q = query.get_untracked();
+    let active = q.sort_by == key;
+    let next = AppointmentQuery { sort_by: key, desc: active && !q.desc, after: None, ..q.clone() };
+    let (arrow, aria) = match (active, q.desc) {
+        (false, _) => ("", "none"),
+        (true, false) => (" ▲", "ascending"),
+        (true, true) => (" ▼", "descending"),
+    };
+    view! {
+        <th scope="col" aria-sort=aria>
+            <a class="sort" href=format!("/appointments{}", next.to_url_query(None)) data-testid=format!("sort-{}", key.as_str())>
+                {key.label()}{arrow}
+            </a>
+        </th>
+    }
 }

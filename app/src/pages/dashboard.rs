@@ -1,19 +1,31 @@
-//! The dashboard: appointments per sync state (seed "Dashboard Widget").
+//! The dashboard (seed "Dashboard Widget"): appointments per sync state,
+//! when verification last ran and runs next, Cal.com's health, and "retry
+//! all failed". It re-reads itself every few seconds.
+
+use std::time::Duration;
 
 use engine::domain::SyncStatus;
 use leptos::prelude::*;
 
-use crate::components::status::StatusTile;
-use crate::rpc::dashboard::{get_dashboard_summary, DashboardSummary};
+use crate::components::confirm::ConfirmButton;
+use crate::components::status::{InfoTile, StatusTile};
+use crate::components::ticker::use_ticker;
+use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, DashboardSummary};
+
+/// How often the figures are re-read while the page is open.
+const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let summary = Resource::new(|| (), |_| get_dashboard_summary());
+    let retry = Action::new(|_: &()| retry_all_failed());
+    let poll = use_ticker(REFRESH_EVERY);
     let refreshes = RwSignal::new(0u32);
-    let refresh = move |_| {
-        refreshes.update(|n| *n += 1);
-        summary.refetch();
-    };
+    let summary = Resource::new(
+        move || (poll.get(), refreshes.get(), retry.version().get()),
+        |_| get_dashboard_summary(),
+    );
+    let refresh = move |_| refreshes.update(|n| *n += 1);
+    let asking = RwSignal::new(false);
 
     view! {
         <div class="dashboard">
@@ -25,14 +37,15 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
             <p class="muted" data-testid="refresh-count">
                 {move || match refreshes.get() {
-                    0 => "Counts as of page load.".to_owned(),
+                    0 => "Updates every 10 seconds.".to_owned(),
                     n => format!("Refreshed {n}× without reloading."),
                 }}
             </p>
+            <RetryOutcome retry/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match summary.await {
-                        Ok(summary) => view! { <Summary summary/> }.into_any(),
+                        Ok(summary) => view! { <Summary summary retry asking/> }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -41,26 +54,103 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+type RetryAction = Action<(), Result<crate::rpc::appointments::BulkOutcome, crate::error::AppError>>;
+
 #[component]
-fn Summary(summary: DashboardSummary) -> impl IntoView {
-    let org = summary.organization;
+fn RetryOutcome(retry: RetryAction) -> impl IntoView {
+    move || {
+        retry.value().get().map(|outcome| match outcome {
+            Ok(o) => view! {
+                <p class="notice" role="status" data-testid="retry-all-result">
+                    {format!("{} failed appointment(s) queued for verification.", o.changed)}
+                </p>
+            }
+            .into_any(),
+            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>) -> impl IntoView {
     let counts = summary.counts;
     let percent = counts
         .synced_percent()
         .map(|p| format!("{p:.1}% sync"))
         .unwrap_or_else(|| "No appointments yet".to_owned());
+    let can_retry = summary.can_act && counts.failed > 0;
     view! {
-        <p class="muted" data-testid="org-name">{org}</p>
+        <p class="muted" data-testid="org-name">{summary.organization.clone()}</p>
         <div class="tiles">
             <StatusTile status=SyncStatus::Synced count=counts.synced note=percent/>
             <StatusTile status=SyncStatus::Pending count=counts.pending note="Awaiting verification"/>
             <StatusTile status=SyncStatus::VerificationPending count=counts.verification_pending/>
-            <StatusTile status=SyncStatus::Failed count=counts.failed note="Retried automatically"/>
+            <StatusTile status=SyncStatus::Failed count=counts.failed note="Retried automatically">
+                {can_retry.then(|| view! {
+                    <ConfirmButton
+                        label="Retry all"
+                        question=format!("Verify all {} failed appointments again now?", counts.failed)
+                        testid="retry-all-failed"
+                        asking
+                        disabled=Signal::derive(move || retry.pending().get())
+                        on_confirm=move || { retry.dispatch(()); }
+                    />
+                }.into_any())}
+            </StatusTile>
             <StatusTile status=SyncStatus::OrphanedLocal count=counts.orphaned_local/>
             <StatusTile status=SyncStatus::OrphanedCalcom count=counts.orphaned_calcom/>
+            <InfoTile title="Needs review" class="tile-review" testid="tile-review">
+                <p class="count" data-testid="review-count">{counts.requires_review}</p>
+                <p class="note"><a href="/appointments?review=1" data-testid="review-link">"Open the filtered list"</a></p>
+            </InfoTile>
         </div>
-        <p data-testid="review-count">
-            <strong>{counts.requires_review}</strong>" appointments need manual review."
-        </p>
+        <div class="tiles tiles-info">
+            <InfoTile title="Last verification" testid="tile-last-verification">
+                <p class="value" data-testid="last-verified">
+                    {summary.last_verified.clone().unwrap_or_else(|| "Not yet".to_owned())}
+                </p>
+            </InfoTile>
+            <NextCheck at=summary.next_check.clone() in_secs=summary.next_check_in_secs/>
+            <InfoTile title="Cal.com" class=format!("health-{}", summary.health.key()) testid="tile-health">
+                <p class="value" data-testid="health" data-health=summary.health.key()>{summary.health.label()}</p>
+                <p class="note" data-testid="health-detail">{summary.health_detail.clone()}</p>
+            </InfoTile>
+        </div>
+    }
+}
+
+/// The next scheduled cycle with a countdown that ticks in the browser.
+#[component]
+fn NextCheck(at: String, in_secs: i64) -> impl IntoView {
+    let seconds = use_ticker(Duration::from_secs(1));
+    let left = move || countdown((in_secs - seconds.get() as i64).max(0));
+    view! {
+        <InfoTile title="Next check" testid="tile-next-check">
+            <p class="value" data-testid="next-check-countdown">{left}</p>
+            <p class="note" data-testid="next-check-at">{at}</p>
+        </InfoTile>
+    }
+}
+
+/// "in 5 h 03 min", "in 4 min 09 s", "now".
+fn countdown(secs: i64) -> String {
+    match secs {
+        0 => "now".to_owned(),
+        1..=59 => format!("in {secs} s"),
+        60..=3599 => format!("in {} min {:02} s", secs / 60, secs % 60),
+        _ => format!("in {} h {:02} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::countdown;
+
+    #[test]
+    fn countdowns_read_naturally() {
+        assert_eq!(countdown(0), "now");
+        assert_eq!(countdown(42), "in 42 s");
+        assert_eq!(countdown(249), "in 4 min 09 s");
+        assert_eq!(countdown(5 * 3600 + 180), "in 5 h 03 min");
     }
 }

@@ -5,6 +5,8 @@ pub mod account;
 pub mod audit;
 pub mod dashboard;
 pub mod login;
+pub mod metrics;
 pub mod not_found;
 pub mod review;
+pub mod runs;
 pub mod notifications;

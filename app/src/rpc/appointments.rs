@@ -2,7 +2,7 @@
 //! can be shared), one page of rows, and "retry" for one or many.
 
 use chrono::NaiveDate;
-use engine::domain::{ErrorCode, SyncStatus};
+use engine::domain::{ErrorCode, SortKey, SyncStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -27,9 +27,11 @@ pub struct AppointmentQuery {
     pub q: Option<String>,
     /// Only appointments that need a person.
     pub review: bool,
-    /// Newest first instead of soonest first.
+    /// What the rows are ordered by (start time unless chosen).
+    pub sort_by: SortKey,
+    /// Descending instead of ascending (e.g. latest first).
     pub desc: bool,
-    /// Page cursor: `<start in ms>_<id>` of the last row of the previous page.
+    /// Page cursor: `<sort value>_<id>` of the last row of the previous page.
     pub after: Option<String>,
 }
 
@@ -44,8 +46,10 @@ impl AppointmentQuery {
             to: text("to").and_then(|v| v.parse().ok()),
             q: text("q"),
             review: text("review").is_some_and(|v| v == "1" || v == "true" || v == "on"),
-            desc: text("sort").is_some_and(|v| v == "desc"),
-            after: text("after").filter(|v| parse_cursor(v).is_some()),
+            // `sort=desc` is how links said "latest first" before other orders existed.
+            sort_by: text("sort").and_then(|v| v.parse().ok()).unwrap_or_default(),
+            desc: text("dir").is_some_and(|v| v == "desc") || text("sort").is_some_and(|v| v == "desc"),
+            after: text("after").filter(|v| cursor_id(v).is_some()),
         }
     }
 
@@ -70,8 +74,11 @@ impl AppointmentQuery {
         if self.review {
             params.push(("review", "1".to_owned()));
         }
+        if self.sort_by != SortKey::Start {
+            params.push(("sort", self.sort_by.as_str().to_owned()));
+        }
         if self.desc {
-            params.push(("sort", "desc".to_owned()));
+            params.push(("dir", "desc".to_owned()));
         }
         params
     }
@@ -102,10 +109,9 @@ pub fn url_encode(value: &str) -> String {
     out
 }
 
-/// `(start ms, id)` from a cursor string.
-pub fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
-    let (ms, id) = cursor.split_once('_')?;
-    Some((ms.parse().ok()?, id.parse().ok()?))
+/// The row id a cursor string ends with (its sort value comes first).
+pub fn cursor_id(cursor: &str) -> Option<i64> {
+    cursor.rsplit_once('_')?.1.parse().ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,18 +150,18 @@ pub struct BulkOutcome {
 pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
     use crate::context::{require_user, server_context};
     use crate::format::LocalFormat;
+    use engine::store::PageCursor;
 
     let user = require_user()?;
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
     let filter = server::to_filter(&query, org.time_zone);
-    let after = query.after.as_deref().and_then(server::cursor);
-    let mut rows = store
-        .list_appointments_sorted(user.org_id, &filter, query.desc, after, PAGE_SIZE + 1)
-        .await?;
+    let order = server::order(&query);
+    let after = query.after.as_deref().and_then(|c| PageCursor::decode(c, order.key));
+    let mut rows = store.list_appointments_ordered(user.org_id, &filter, order, after.as_ref(), PAGE_SIZE + 1).await?;
     let more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
-    let next_after = more.then(|| rows.last().map(|a| format!("{}_{}", a.starts_at.timestamp_millis(), a.id.get()))).flatten();
+    let next_after = more.then(|| rows.last().map(|a| PageCursor::after(a, order.key).encode())).flatten();
     let total = store.count_appointments(user.org_id, &filter).await?;
     let local = LocalFormat::new(org.time_zone, &org.locale);
     Ok(AppointmentPage {
@@ -215,6 +221,18 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
     Ok(outcome)
 }
 
+/// Queues a fresh verification for every appointment matching the filter
+/// (admins), not only the ones on screen. At most `MAX_RETRY_MATCHING` at
+/// a time: a larger set is refused, so nobody queues the whole table by
+/// accident.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn retry_all_matching(query: AppointmentQuery) -> Result<BulkOutcome, AppError> {
+    server::retry_matching(&query).await
+}
+
+/// The most appointments one "retry all" may queue.
+pub const MAX_RETRY_MATCHING: i64 = 5_000;
+
 /// Server-side helpers shared by the list, the review page and the CSV export.
 #[cfg(feature = "ssr")]
 pub mod server {
@@ -223,13 +241,47 @@ pub mod server {
     use chrono::{DateTime, NaiveDate, TimeZone, Utc};
     use chrono_tz::Tz;
     use engine::clock::SystemClock;
-    use engine::domain::AppointmentId;
     use engine::resolve::{Actor, ResolveError, Resolver};
-    use engine::store::{AppointmentFilter, Store};
+    use engine::store::{AppointmentFilter, AppointmentOrder, Store};
 
-    use super::{parse_cursor, AppointmentQuery};
+    use super::{AppointmentQuery, BulkOutcome, MAX_RETRY_MATCHING};
     use crate::context::CurrentUser;
     use crate::error::AppError;
+    use engine::domain::SyncStatus;
+
+    /// Retries every appointment matching `query` for the signed-in admin.
+    pub async fn retry_matching(query: &AppointmentQuery) -> Result<BulkOutcome, AppError> {
+        use crate::context::{require_admin, server_context};
+
+        let user = require_admin()?;
+        let store = server_context()?.store;
+        let org = store.organization(user.org_id).await?;
+        let filter = to_filter(query, org.time_zone);
+        let total = store.count_appointments(org.id, &filter).await?;
+        if total > MAX_RETRY_MATCHING {
+            return Err(AppError::Invalid {
+                field: "filter".into(),
+                message: format!("{total} appointments match; narrow the filter to at most {MAX_RETRY_MATCHING}"),
+            });
+        }
+        let (resolver, actor) = (resolver(&store), actor(&user));
+        let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
+        let mut after = None;
+        loop {
+            let page = store.list_appointments_sorted(org.id, &filter, false, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.starts_at, last.id));
+            for appointment in &page {
+                if appointment.sync.status == SyncStatus::VerificationPending {
+                    outcome.skipped += 1;
+                    continue;
+                }
+                resolver.retry_now(&org, appointment, &actor).await.map_err(resolve_error)?;
+                outcome.changed += 1;
+            }
+        }
+        Ok(outcome)
+    }
 
     /// Midnight at the start of `day` in `tz`, as an instant. On a DST gap
     /// at midnight the earliest valid local time is meant.
@@ -252,9 +304,9 @@ pub mod server {
         }
     }
 
-    pub fn cursor(text: &str) -> Option<(DateTime<Utc>, AppointmentId)> {
-        let (ms, id) = parse_cursor(text)?;
-        Some((DateTime::from_timestamp_millis(ms)?, AppointmentId(id)))
+    /// The list's order from its query.
+    pub fn order(query: &AppointmentQuery) -> AppointmentOrder {
+        AppointmentOrder { key: query.sort_by, descending: query.desc }
     }
 
     pub fn resolver(store: &Store) -> Resolver {

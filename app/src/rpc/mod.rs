@@ -6,6 +6,8 @@ pub mod account;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;
+pub mod metrics;
 pub mod notifications;
 pub mod resolve;
+pub mod runs;
 pub mod session;

@@ -3,11 +3,15 @@
 //! hydrate build can use it too.
 
 mod appointment;
+mod health;
 mod ids;
+mod sort;
 mod sync;
 mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
+pub use health::CalcomHealth;
+pub use sort::SortKey;
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 pub use user::{EmailPreference, Role};

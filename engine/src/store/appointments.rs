@@ -8,6 +8,7 @@ use super::events::{self, EventKind, NewSyncEvent};
 use super::row::{flag, get, parse, parse_opt};
 use super::sql::{contains_pattern, Sql};
 use super::time::{from_ms, opt_from_ms, to_ms};
+use super::order::{AppointmentOrder, PageCursor, SortValue};
 use super::{Store, StoreError};
 use crate::domain::{
     AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncCounts, SyncStatus,
@@ -248,6 +249,39 @@ impl Store {
             sql.push(" OR (starts_at = ").bind(ms).push(&format!(" AND id {beyond} ")).bind(id.get()).push("))");
         }
         sql.push(&format!(" ORDER BY starts_at {order}, id {order} LIMIT ")).bind(i64::from(limit));
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// One page in any `order`, after `cursor` (see `PageCursor::after`).
+    pub async fn list_appointments_ordered(
+        &self,
+        org: OrgId,
+        filter: &AppointmentFilter,
+        order: AppointmentOrder,
+        cursor: Option<&PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let (beyond, direction) = if order.descending { ("<", "DESC") } else { (">", "ASC") };
+        let (column, _) = super::order::column(order.key);
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments"));
+        filter.push_where(org, &mut sql);
+        if let Some(cursor) = cursor {
+            let bind = |sql: &mut Sql| match &cursor.value {
+                SortValue::Int(n) => {
+                    sql.bind(*n);
+                }
+                SortValue::Text(t) => {
+                    sql.bind(t.clone());
+                }
+            };
+            sql.push(&format!(" AND ({column} {beyond} "));
+            bind(&mut sql);
+            sql.push(&format!(" OR ({column} = "));
+            bind(&mut sql);
+            sql.push(&format!(" AND id {beyond} ")).bind(cursor.id.get()).push("))");
+        }
+        sql.push(&format!(" ORDER BY {column} {direction}, id {direction} LIMIT ")).bind(i64::from(limit));
         let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }

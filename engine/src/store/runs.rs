@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::row::{get, parse};
 use super::time::{from_ms, opt_from_ms, to_ms};
-use super::{Store, StoreError};
+use super::{NewAuditEntry, Store, StoreError};
 use crate::domain::{string_enum, OrgId, RunId, UserId};
 
 string_enum! {
@@ -29,6 +29,8 @@ string_enum! {
 
 string_enum! {
     pub enum RunStatus : "run status" {
+        /// Asked for from the UI ("run now"); the next worker tick takes it.
+        Queued = "queued",
         Running = "running",
         Succeeded = "succeeded",
         Failed = "failed",
@@ -197,6 +199,72 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM job_runs WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("run"))
+    }
+
+    /// Queues a manual run for the worker, audited with who asked. Asking
+    /// again while one of the same kind is still queued returns that one: a
+    /// double click must not run the check twice.
+    pub async fn request_run(&self, org: OrgId, kind: RunKind, user: UserId, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let waiting = sqlx::query("SELECT id FROM job_runs WHERE org_id = $1 AND kind = $2 AND status = 'queued' LIMIT 1")
+            .bind(org.get())
+            .bind(kind.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = waiting {
+            return get(&row, "id").map(RunId);
+        }
+        let row = sqlx::query(
+            "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(org.get())
+        .bind(kind.as_str())
+        .bind(Trigger::Manual.as_str())
+        .bind(RunStatus::Queued.as_str())
+        .bind(user.get())
+        .bind(to_ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = get(&row, "id").map(RunId)?;
+        let entry = NewAuditEntry {
+            user_id: Some(user),
+            action: "run.request".into(),
+            target: Some(format!("run {id}")),
+            detail: Some(format!("{} requested", kind.as_str())),
+            at: now,
+        };
+        super::audit::insert(&mut *tx, org, &entry).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Takes the oldest queued run of `org` for this worker. With several
+    /// instances only one UPDATE finds the row still queued, so a requested
+    /// run executes once.
+    pub async fn claim_queued_run(&self, org: OrgId, worker_id: &str, now: DateTime<Utc>) -> Result<Option<Run>, StoreError> {
+        let sql = format!(
+            "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = $2, heartbeat_at = $2 \
+             WHERE id = (SELECT id FROM job_runs WHERE org_id = $3 AND status = 'queued' ORDER BY id LIMIT 1) \
+             AND status = 'queued' RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql).bind(worker_id).bind(to_ms(now)).bind(org.get()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Fails the queued runs of an organization that cannot run them (no
+    /// Cal.com connection), so the runs page says why instead of waiting.
+    pub async fn fail_queued_runs(&self, org: OrgId, reason: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE job_runs SET status = 'failed', finished_at = $1, heartbeat_at = $1, error_detail = $2 \
+             WHERE org_id = $3 AND status = 'queued'",
+        )
+        .bind(to_ms(now))
+        .bind(reason)
+        .bind(org.get())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// The newest runs first.

@@ -24,9 +24,21 @@ pub enum NextStep {
     Escalate,
 }
 
+/// A retry ladder that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable retry delay {0:?}: write e.g. \"1m,5m\" or \"30s,2m\" (seconds s, minutes m, hours h)")]
+pub struct LadderError(String);
+
 impl RetryLadder {
     pub fn new(delays: Vec<Duration>) -> RetryLadder {
         RetryLadder { delays }
+    }
+
+    /// Reads delays like "1m,5m" (the default) or "2s,5s" (for trying
+    /// things out quickly). At least one delay, each positive.
+    pub fn parse(text: &str) -> Result<RetryLadder, LadderError> {
+        let delays = text.split(',').map(|part| parse_delay(part.trim())).collect::<Result<Vec<_>, _>>()?;
+        Ok(RetryLadder { delays })
     }
 
     pub fn max_attempts(&self) -> i64 {
@@ -40,6 +52,23 @@ impl RetryLadder {
             None => NextStep::Escalate,
         }
     }
+}
+
+fn parse_delay(part: &str) -> Result<Duration, LadderError> {
+    let refuse = || LadderError(part.to_owned());
+    let split = part.len().checked_sub(1).ok_or_else(refuse)?;
+    let (number, unit) = part.split_at(split);
+    let n: i64 = number.trim().parse().map_err(|_| refuse())?;
+    let delay = match unit {
+        "s" => Duration::seconds(n),
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        _ => return Err(refuse()),
+    };
+    if n <= 0 || n > 24 * 3600 {
+        return Err(refuse());
+    }
+    Ok(delay)
 }
 
 #[cfg(test)]
@@ -56,5 +85,14 @@ mod tests {
         assert_eq!(ladder.after(2, t), NextStep::RetryAt(t + Duration::minutes(5)));
         assert_eq!(ladder.after(3, t), NextStep::Escalate);
         assert_eq!(ladder.after(7, t), NextStep::Escalate);
+    }
+
+    #[test]
+    fn delays_are_read_from_text() {
+        assert_eq!(RetryLadder::parse("1m,5m").unwrap(), RetryLadder::default());
+        assert_eq!(RetryLadder::parse(" 2s , 1h ").unwrap(), RetryLadder::new(vec![Duration::seconds(2), Duration::hours(1)]));
+        for bad in ["", "5", "1m,", "0s", "-1m", "1d", "m", "1.5m"] {
+            assert!(RetryLadder::parse(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! is tested directly:
 //! - `ladder`: when the next attempt is due (immediate, +1 min, +5 min, then a person);
 //! - `circuit`: stop calling Cal.com while it is down, per organization;
+//! - `health`: Cal.com's state for the dashboard (healthy, degraded, circuit open, bad key);
 //! - `compare`: which fields of an appointment and its booking differ;
 //! - `rules`: from evidence to the new sync state, issue and history entry;
 //! - `window`: a complete Cal.com listing diffed against our appointments.
@@ -10,6 +11,7 @@
 pub mod alerts;
 pub mod circuit;
 pub mod compare;
+pub mod health;
 pub mod hints;
 pub mod ladder;
 pub mod rules;

@@ -13,7 +13,8 @@ use super::source::{BookingSource, SourceError};
 use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId};
 use crate::store::{
-    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, RunCounts, RunStart, RunStatus, StoreError,
+    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind, RunStart, RunStatus,
+    StoreError,
 };
 
 /// Appointments claimed per batch, and how long a claim is held.
@@ -24,6 +25,8 @@ const LEASE_MINUTES: i64 = 10;
 const BULK_MIN_DUE: i64 = 20;
 /// Cal.com's largest page.
 const PAGE: u64 = 250;
+/// How often a run reports progress while working through a batch.
+const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A complete listing of the organization's window, for verifying many due
 /// appointments without a request each.
@@ -66,18 +69,33 @@ impl Verifier {
         source: &S,
         start: &RunStart,
     ) -> Result<Option<RunReport>, StoreError> {
-        let now = self.now();
-        let Some(run_id) = self.store().start_run(org.id, start, now).await? else {
+        let Some(run_id) = self.store().start_run(org.id, start, self.now()).await? else {
             return Ok(None);
         };
+        self.cycle(org, source, run_id, &start.worker_id).await.map(Some)
+    }
+
+    /// Executes a run someone asked for from the UI, already claimed by
+    /// this worker (see `Store::claim_queued_run`).
+    pub async fn run_requested<S: BookingSource>(&self, org: &Organization, source: &S, run: &Run) -> Result<RunReport, StoreError> {
+        let worker = run.worker_id.as_deref().unwrap_or("manual");
+        match run.kind {
+            RunKind::Cycle => self.cycle(org, source, run.id, worker).await,
+            RunKind::Comprehensive => self.comprehensive(org, source, run.id).await,
+        }
+    }
+
+    async fn cycle<S: BookingSource>(&self, org: &Organization, source: &S, run_id: RunId, worker: &str) -> Result<RunReport, StoreError> {
+        let now = self.now();
         let total = self.store().count_due(org.id, now).await?;
+        // The total first, so the runs page can draw progress from the start.
+        let initial = RunCounts { total, ..RunCounts::default() };
+        self.store().heartbeat_run(org.id, run_id, initial, now).await?;
         let (bulk, listing_calls) = self.bulk_listing(org, source, total).await;
-        match self.verify_due_with(org, source, &start.worker_id, now, Some(run_id), bulk.as_ref()).await {
-            Ok((counts, restored)) => {
-                let counts = RunCounts { total, api_calls: counts.api_calls + listing_calls, ..counts };
-                self.finish(org, run_id, counts, (0, restored), Ok(())).await.map(Some)
-            }
-            Err(err) => self.finish(org, run_id, RunCounts { total, ..RunCounts::default() }, (0, 0), Err(err)).await.map(Some),
+        let initial = RunCounts { api_calls: listing_calls, ..initial };
+        match self.verify_due_with(org, source, worker, now, Some(run_id), bulk.as_ref(), initial).await {
+            Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(())).await,
+            Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err)).await,
         }
     }
 
@@ -92,7 +110,7 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
-        self.verify_due_with(org, source, worker, due_by, run, None).await
+        self.verify_due_with(org, source, worker, due_by, run, None, RunCounts::default()).await
     }
 
     /// Lists the organization's window once when that costs fewer requests
@@ -136,9 +154,12 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
         bulk: Option<&Bulk>,
+        initial: RunCounts,
     ) -> Result<(RunCounts, u64), StoreError> {
-        let mut counts = RunCounts::default();
+        let mut counts = initial;
         let mut restored = 0;
+        // Progress for the runs page about once a second, not per appointment.
+        let mut last_beat = std::time::Instant::now();
         loop {
             // Only what was due when the run began: retries it schedules
             // (+1 min, +5 min) belong to later runs.
@@ -156,9 +177,14 @@ impl Verifier {
                 };
                 counts.count(&verified);
                 restored += verified.restored;
+                if let Some(run) = run.filter(|_| last_beat.elapsed() >= HEARTBEAT_EVERY) {
+                    self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
+                    last_beat = std::time::Instant::now();
+                }
             }
             if let Some(run) = run {
                 self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
+                last_beat = std::time::Instant::now();
             }
         }
     }
@@ -172,10 +198,14 @@ impl Verifier {
         source: &S,
         start: &RunStart,
     ) -> Result<Option<RunReport>, StoreError> {
-        let now = self.now();
-        let Some(run_id) = self.store().start_run(org.id, start, now).await? else {
+        let Some(run_id) = self.store().start_run(org.id, start, self.now()).await? else {
             return Ok(None);
         };
+        self.comprehensive(org, source, run_id).await.map(Some)
+    }
+
+    async fn comprehensive<S: BookingSource>(&self, org: &Organization, source: &S, run_id: RunId) -> Result<RunReport, StoreError> {
+        let now = self.now();
         let from = now - Duration::days(org.window_days_back);
         let to = now + Duration::days(org.window_days_ahead);
         let mut counts = RunCounts::default();
@@ -188,22 +218,25 @@ impl Verifier {
                     SourceError::Transient(d) | SourceError::Rejected(d) => format!("listing Cal.com failed: {d}"),
                 };
                 self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
-                return Ok(Some(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0, restored: 0 }));
+                return Ok(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0, restored: 0 });
             }
         };
         counts.api_calls += listing.api_calls as i64;
         let local = self.appointments_between(org, from, to).await?;
         counts.total = local.len() as i64;
+        self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
         let diff = diff_window(&local, &listing.bookings);
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
         let mut restored = 0;
+        let mut last_beat = std::time::Instant::now();
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
             let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts).await?;
             counts.count(&verified);
             restored += verified.restored;
-            if counts.processed % 500 == 0 {
+            if last_beat.elapsed() >= HEARTBEAT_EVERY {
                 self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
+                last_beat = std::time::Instant::now();
             }
         }
         let calcom_only = diff.calcom_only.len();
@@ -223,7 +256,7 @@ impl Verifier {
             }
         }
         counts.flagged += calcom_only as i64;
-        self.finish(org, run_id, counts, (calcom_only, restored), Ok(())).await.map(Some)
+        self.finish(org, run_id, counts, (calcom_only, restored), Ok(())).await
     }
 
     async fn verify_from_listing<S: BookingSource>(

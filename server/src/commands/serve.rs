@@ -13,7 +13,7 @@ use engine::store::Store;
 use engine::verify::circuit::Circuits;
 use engine::verify::ladder::RetryLadder;
 use engine::verify::service::Verifier;
-use engine::worker::Worker;
+use engine::worker::{WakeUp, Worker};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -44,6 +44,8 @@ pub struct AppState {
     pub verifier: Verifier,
     /// Per-organization notification watchers behind `/events`.
     pub live: LiveFeed,
+    /// Rung by "run now" so the worker starts the run at once.
+    pub wake_worker: WakeUp,
 }
 
 impl AppState {
@@ -72,7 +74,15 @@ impl AppState {
             connector,
             verifier,
             live: LiveFeed::new(store_for_live, LIVE_POLL),
+            wake_worker: WakeUp::default(),
         }
+    }
+
+    /// Retries on another ladder than the spec's 1 and 5 minutes. (Before
+    /// `with_email`: this builds a fresh verifier.)
+    pub fn with_ladder(mut self, ladder: RetryLadder) -> AppState {
+        self.verifier = Verifier::new(self.store.clone(), self.circuits.clone(), ladder, Arc::new(SystemClock));
+        self
     }
 
     /// Notifications also go out by email (to users who want them).
@@ -82,7 +92,7 @@ impl AppState {
     }
 
     /// The background verification worker for this process.
-    fn worker(&self) -> Worker<CalcomConnector> {
+    pub fn worker(&self) -> Worker<CalcomConnector> {
         let worker_id = format!("{}-{}", hostname(), std::process::id());
         Worker::new(self.store.clone(), self.verifier.clone(), self.connector.clone(), Arc::new(SystemClock), worker_id)
     }
@@ -104,6 +114,7 @@ pub(crate) struct Settings {
     pub secret_key: SecretKey,
     pub public_url: String,
     mailer: Option<engine::mail::SmtpMailer>,
+    ladder: RetryLadder,
 }
 
 impl Settings {
@@ -112,22 +123,23 @@ impl Settings {
         let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
         let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
         let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
-        Ok(Settings { addr, secret_key, public_url, mailer })
+        let ladder = config::parse_retry_delays(&args.retry_delays)?;
+        Ok(Settings { addr, secret_key, public_url, mailer, ladder })
     }
 }
 
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer } = settings;
-    let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
+    let Settings { addr, secret_key, public_url, mailer, ladder } = settings;
+    let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
     if mailer.is_some() {
         state = state.with_email();
     }
     let app = build_app(state.clone());
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut workers = vec![crate::workers::spawn_verification(state.worker(), stopped.clone())];
+    let mut workers = vec![crate::workers::spawn_verification(state.worker(), state.wake_worker.clone(), stopped.clone())];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),
         std::time::Duration::from_secs(600),
@@ -164,7 +176,12 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
 /// from `run` so tests can drive it without a socket.
 pub fn build_app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let context = ServerContext { store: state.store.clone(), connector: state.connector.clone() };
+    let context = ServerContext {
+        store: state.store.clone(),
+        connector: state.connector.clone(),
+        circuits: state.circuits.clone(),
+        wake_worker: state.wake_worker.clone(),
+    };
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,

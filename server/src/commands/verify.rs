@@ -8,7 +8,6 @@ use engine::calcom::CalcomConnector;
 use engine::clock::SystemClock;
 use engine::store::{RunKind, RunStart, Store, Trigger};
 use engine::verify::circuit::Circuits;
-use engine::verify::ladder::RetryLadder;
 use engine::verify::runner::RunReport;
 use engine::verify::service::Verifier;
 
@@ -22,7 +21,8 @@ pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
         .client(org.id)
         .await
         .ok_or_else(|| anyhow!("{} has no usable Cal.com API key; set one with `calsync org set-calcom`", org.slug))?;
-    let mut verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(SystemClock));
+    let ladder = config::parse_retry_delays(&args.retry_delays)?;
+    let mut verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), ladder, Arc::new(SystemClock));
     if let (Some(url), Some(_)) = (args.public_url.as_deref(), args.smtp_url.as_deref().filter(|u| !u.is_empty())) {
         verifier = verifier.with_email(url);
     }

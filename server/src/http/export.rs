@@ -12,7 +12,7 @@ use app::rpc::appointments::AppointmentQuery;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use engine::store::Appointment;
+use engine::store::{Appointment, PageCursor};
 use tower_sessions::Session;
 
 use crate::auth::current_user;
@@ -85,14 +85,15 @@ async fn render(
     let filter = to_filter(query, org.time_zone);
     let mut out = String::new();
     push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    let order = app::rpc::appointments::server::order(query);
     let mut after = None;
     loop {
-        let page = state.store.list_appointments_sorted(org.id, &filter, query.desc, after, PAGE).await?;
+        let page = state.store.list_appointments_ordered(org.id, &filter, order, after.as_ref(), PAGE).await?;
         for a in &page {
             push_record(&mut out, record(a, local));
         }
         match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = Some((last.starts_at, last.id)),
+            Some(last) if page.len() == PAGE as usize => after = Some(PageCursor::after(last, order.key)),
             _ => return Ok(out),
         }
     }

@@ -1,0 +1,165 @@
+//! The runs page: every scheduled and manual verification run with its
+//! counts and duration, a progress bar for the one running, and buttons to
+//! run the cycle or the comprehensive check now (admins).
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::components::confirm::ConfirmButton;
+use crate::components::ticker::use_ticker;
+use crate::error::AppError;
+use crate::rpc::runs::{list_runs, run_now, RunChoice, RunRow, RunList};
+
+/// Re-read often enough to watch a run progress.
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+type RunNow = Action<RunChoice, Result<i64, AppError>>;
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let start = Action::new(|choice: &RunChoice| run_now(*choice));
+    let poll = use_ticker(REFRESH_EVERY);
+    let page = Resource::new(move || (poll.get(), start.version().get()), |_| list_runs());
+    let asking = (RwSignal::new(false), RwSignal::new(false));
+
+    view! {
+        <div class="runs">
+            <div class="page-head">
+                <h1>"Verification runs"</h1>
+            </div>
+            <StartOutcome start/>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <Runs page start asking/> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn StartOutcome(start: RunNow) -> impl IntoView {
+    move || {
+        start.value().get().map(|outcome| match outcome {
+            Ok(id) => view! {
+                <p class="notice" role="status" data-testid="run-requested">
+                    {format!("Run {id} queued; it starts within a few seconds.")}
+                </p>
+            }
+            .into_any(),
+            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn Runs(page: RunList, start: RunNow, asking: (RwSignal<bool>, RwSignal<bool>)) -> impl IntoView {
+    let busy = Signal::derive(move || start.pending().get());
+    view! {
+        <section class="run-controls" aria-label="Schedule">
+            <p class="muted">
+                "Next verification cycle: " <strong data-testid="next-cycle">{page.next_cycle.clone()}</strong>
+                {page.next_comprehensive.clone().map(|at| view! {
+                    " · next comprehensive check: " <strong data-testid="next-comprehensive">{at}</strong>
+                }.into_any())}
+            </p>
+            {page.can_act.then(|| view! {
+                <div class="actions">
+                    <ConfirmButton
+                        label="Run verification cycle now"
+                        question="Verify every due appointment now?"
+                        testid="run-cycle"
+                        asking=asking.0
+                        disabled=busy
+                        on_confirm=move || { start.dispatch(RunChoice::Cycle); }
+                    />
+                    <ConfirmButton
+                        label="Run comprehensive check now"
+                        question="List the whole Cal.com window and check every appointment now?"
+                        class="secondary"
+                        testid="run-comprehensive"
+                        asking=asking.1
+                        disabled=busy
+                        on_confirm=move || { start.dispatch(RunChoice::Comprehensive); }
+                    />
+                </div>
+            }.into_any())}
+        </section>
+        {if page.runs.is_empty() {
+            view! { <p class="empty" data-testid="runs-empty">"No runs yet. The first scheduled run starts at the next slot."</p> }.into_any()
+        } else {
+            view! { <RunTable runs=page.runs/> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn RunTable(runs: Vec<RunRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="list" data-testid="runs">
+                <thead>
+                    <tr>
+                        <th scope="col">"Run"</th>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Duration"</th>
+                        <th scope="col" class="num">"Checked"</th>
+                        <th scope="col" class="num">"Synced"</th>
+                        <th scope="col" class="num">"Flagged"</th>
+                        <th scope="col" class="num">"Errors"</th>
+                        <th scope="col" class="num">"API calls"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {runs.into_iter().map(|run| view! { <RunLine run/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RunLine(run: RunRow) -> impl IntoView {
+    let checked = if run.total > 0 { format!("{} / {}", run.processed, run.total) } else { run.processed.to_string() };
+    view! {
+        <tr data-testid="run" data-run-id=run.id data-status=run.status.clone()>
+            <td>
+                <strong>{run.kind.clone()}</strong>
+                <div class="muted">{format!("#{} · {}", run.id, run.trigger)}</div>
+            </td>
+            <td>{run.started.clone()}</td>
+            <td>
+                <span class=format!("run-status run-{}", run.status) data-testid="run-status">{run.status.clone()}</span>
+                {run.progress_percent.map(|p| view! { <Progress percent=p/> })}
+                {run.error_detail.clone().map(|d| view! { <div class="sync-detail muted">{d}</div> })}
+            </td>
+            <td>{run.duration.clone()}</td>
+            <td class="num" data-testid="run-checked">{checked}</td>
+            <td class="num">{run.synced}</td>
+            <td class="num">{run.flagged}</td>
+            <td class="num">{run.errors}</td>
+            <td class="num">{run.api_calls}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn Progress(percent: u8) -> impl IntoView {
+    view! {
+        <div
+            class="progress"
+            role="progressbar"
+            aria-valuemin="0"
+            aria-valuemax="100"
+            aria-valuenow=percent
+            data-testid="run-progress"
+        >
+            <div class="progress-bar" style=format!("width: {percent}%")></div>
+        </div>
+    }
+}

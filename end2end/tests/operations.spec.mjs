@@ -1,0 +1,200 @@
+// The operator's day against a running calsync and the Cal.com simulator:
+// counts and health on the dashboard, filtering the list, opening a review,
+// resolving an orphan, a mismatch and a note, running a check from the runs
+// page while watching its progress, the metrics page, and a viewer who sees
+// no buttons. Each screen is saved under end2end/screenshots/ for review.
+import { test, expect } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { calsync, createUser, login, connectCalcom, sim, importAppointments } from './support.mjs';
+
+mkdirSync('screenshots', { recursive: true });
+const shot = (page, name) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const ADMIN = 'olga@ops.example';
+const VIEWER = 'veit@ops.example';
+
+// A time `days` ahead at `hour`:00 UTC (the simulator refuses the past).
+function at(days, hour) {
+  const d = new Date(Date.now() + days * 24 * 3600 * 1000);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d;
+}
+const plus = (d, minutes) => new Date(d.getTime() + minutes * 60 * 1000);
+
+function ours(name, start, uid) {
+  const email = `${name.split(' ')[0].toLowerCase()}@example.com`;
+  return {
+    customer_name: name,
+    customer_email: email,
+    service: 'Hairstyling - Herrenschnitt',
+    starts_at: start.toISOString(),
+    ends_at: plus(start, 45).toISOString(),
+    time_zone: 'Europe/Berlin',
+    calcom_booking_uid: uid,
+  };
+}
+
+function theirs(name, start) {
+  const email = `${name.split(' ')[0].toLowerCase()}@example.com`;
+  return { start: start.toISOString(), end: plus(start, 45).toISOString(), attendee: { name, email, timeZone: 'Europe/Berlin' } };
+}
+
+// Verifies the organization until the retry ladder (1 s, 2 s in the browser
+// tests) is used up: missing bookings are then ORPHANED_LOCAL.
+async function verifyThrice() {
+  calsync(['verify', '--org', 'ops']);
+  await sleep(1200);
+  calsync(['verify', '--org', 'ops']);
+  await sleep(2200);
+  calsync(['verify', '--org', 'ops']);
+}
+
+async function openReviewOf(page, name) {
+  await page.goto(`/appointments?q=${encodeURIComponent(name)}`);
+  await page.locator('[data-testid^="details-"]').first().click();
+  await expect(page).toHaveURL(/\/appointments\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+test.describe.serial('operating calsync', () => {
+  test.beforeAll(async () => {
+    await sim('POST', '/reset');
+    calsync(['org', 'create', '--slug', 'ops', '--name', 'Salon Ops']);
+    connectCalcom('ops');
+    createUser('ops', ADMIN, 'Olga Admin');
+    createUser('ops', VIEWER, 'Veit Viewer', 'viewer');
+    // Cal.com has Tom at 08:00 while we say 09:00 (a mismatch) and Anna as we do.
+    const tom = at(3, 8);
+    const anna = at(3, 11);
+    const { uids } = await sim('POST', '/bookings', [theirs('Tom Klein', tom), theirs('Anna Schmidt', anna)]);
+    importAppointments('ops', [
+      ours('Tom Klein', at(3, 9), uids[0]),
+      ours('Anna Schmidt', anna, uids[1]),
+      // Linked to bookings Cal.com no longer has: orphans after three attempts.
+      ours('Lena Lost', at(4, 9), 'deleted-in-calcom-1'),
+      ours('Mark Gone', at(4, 10), 'deleted-in-calcom-2'),
+    ]);
+    await verifyThrice();
+  });
+
+  test('the dashboard shows the counts, the schedule and Cal.com health', async ({ page }) => {
+    await login(page, ADMIN);
+    await page.goto('/');
+    await expect(page.getByTestId('org-name')).toHaveText('Salon Ops');
+    await expect(page.getByTestId('count-synced')).toHaveText('1');
+    await expect(page.getByTestId('count-orphaned_local')).toHaveText('2');
+    await expect(page.getByTestId('review-count')).toHaveText('3');
+    await expect(page.getByTestId('health')).toHaveText('Healthy');
+    await expect(page.getByTestId('last-verified')).not.toHaveText('Not yet');
+    // The countdown ticks in the browser.
+    const countdown = page.getByTestId('next-check-countdown');
+    const first = await countdown.textContent();
+    await expect(countdown).not.toHaveText(first, { timeout: 5_000 });
+    await shot(page, 'dashboard');
+    await page.getByTestId('review-link').click();
+    await expect(page).toHaveURL(/\/appointments\?review=1$/);
+    await expect(page.getByTestId('total')).toContainText('3');
+  });
+
+  test('the list filters by state in the URL and opens a review', async ({ page }) => {
+    await login(page, ADMIN);
+    await page.goto('/appointments');
+    await page.getByTestId('filter-state').selectOption('orphaned_local');
+    await page.getByTestId('apply-filters').click();
+    await expect(page).toHaveURL(/state=orphaned_local/);
+    const rows = page.locator('[data-testid^="row-"]');
+    await expect(rows).toHaveCount(2);
+    await expect(page.getByTestId('appointments')).toContainText('ORPHANED_LOCAL');
+    await shot(page, 'appointments');
+    await rows.filter({ hasText: 'Lena Lost' }).locator('[data-testid^="details-"]').click();
+    await expect(page).toHaveURL(/\/appointments\/\d+$/);
+    await expect(page.getByTestId('history')).toBeVisible();
+    await expect(page.getByTestId('resolutions')).toBeVisible();
+    await shot(page, 'review-orphan');
+  });
+
+  test('an orphan is resolved by creating it in Cal.com', async ({ page }) => {
+    await login(page, ADMIN);
+    await openReviewOf(page, 'Lena Lost');
+    await page.getByTestId('action-create-in-calcom').click();
+    await page.getByTestId('action-create-in-calcom-confirm').click();
+    await expect(page.getByTestId('action-result')).toBeVisible();
+    await expect(page.getByTestId('review-status')).toContainText('Synced');
+    const bookings = await sim('GET', '/bookings');
+    expect(bookings.some((b) => b.attendees.some((a) => a.email === 'lena@example.com'))).toBe(true);
+  });
+
+  test("a mismatch is resolved by accepting Cal.com's version", async ({ page }) => {
+    await login(page, ADMIN);
+    await openReviewOf(page, 'Tom Klein');
+    await expect(page.getByTestId('comparison').locator('[data-differs="true"]').first()).toBeVisible();
+    await shot(page, 'review-mismatch');
+    await page.getByTestId('action-accept-calcom').click();
+    await page.getByTestId('action-accept-calcom-confirm').click();
+    await expect(page.getByTestId('action-result')).toBeVisible();
+    await expect(page.getByTestId('review-status')).toContainText('Synced');
+  });
+
+  test('an issue is marked resolved with a note', async ({ page }) => {
+    await login(page, ADMIN);
+    await openReviewOf(page, 'Mark Gone');
+    await page.getByTestId('resolve-note').fill('Customer cancelled by phone');
+    await page.getByTestId('action-mark-resolved').click();
+    await page.getByTestId('action-mark-resolved-confirm').click();
+    await expect(page.getByTestId('action-result')).toBeVisible();
+    await expect(page.getByTestId('history')).toContainText('Customer cancelled by phone');
+    await page.goto('/');
+    await expect(page.getByTestId('review-count')).toHaveText('0');
+  });
+
+  test('a comprehensive check runs from the runs page with visible progress', async ({ page }) => {
+    // Slow Cal.com down and give the check ten bookings to ask about one by one.
+    importAppointments(
+      'ops',
+      Array.from({ length: 10 }, (_, i) => ours(`Kunde ${i}`, at(5, 8 + i), `missing-${i}`)),
+    );
+    await sim('PUT', '/faults', { latencyMs: 700 });
+    try {
+      await login(page, ADMIN);
+      await page.goto('/runs');
+      await page.getByTestId('run-comprehensive').click();
+      await page.getByTestId('run-comprehensive-confirm').click();
+      await expect(page.getByTestId('run-requested')).toBeVisible();
+      const run = page.locator('[data-testid="run"]').filter({ hasText: 'Run now by Olga Admin' }).first();
+      await expect(run).toHaveAttribute('data-status', 'running', { timeout: 15_000 });
+      await expect(run.getByTestId('run-progress')).toBeVisible({ timeout: 10_000 });
+      await shot(page, 'runs');
+      await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+      await expect(run.getByTestId('run-checked')).toHaveText(/^(\d+) \/ \1$/);
+    } finally {
+      await sim('DELETE', '/faults');
+    }
+  });
+
+  test('the metrics page shows the last 30 days', async ({ page }) => {
+    await login(page, ADMIN);
+    await page.goto('/sync-health');
+    await expect(page.getByTestId('success-rate')).toHaveText(/^\d+\.\d%$/);
+    await expect(page.getByTestId('issues-resolved')).toContainText('/');
+    await expect(page.getByTestId('trend-day')).toHaveCount(7);
+    await shot(page, 'metrics');
+  });
+
+  test('a viewer sees everything but no action buttons', async ({ page }) => {
+    await login(page, VIEWER);
+    await page.goto('/');
+    await expect(page.getByTestId('count-orphaned_local')).toBeVisible();
+    await expect(page.getByTestId('retry-all-failed')).toHaveCount(0);
+    await openReviewOf(page, 'Kunde 0');
+    await expect(page.getByTestId('history')).toBeVisible();
+    await expect(page.getByTestId('resolutions')).toHaveCount(0);
+    await page.goto('/appointments');
+    await expect(page.locator('[data-testid^="row-"]').first()).toBeVisible();
+    await expect(page.getByTestId('retry-selected')).toHaveCount(0);
+    await page.goto('/runs');
+    await expect(page.getByTestId('runs')).toBeVisible();
+    await expect(page.getByTestId('run-cycle')).toHaveCount(0);
+    await shot(page, 'viewer-runs');
+  });
+});

@@ -1,0 +1,148 @@
+//! What server tests share: the app served on a loopback port with an
+//! organization, an admin and a viewer, a Cal.com simulator it is connected
+//! to, and calls as a signed-in browser makes them (login form, server
+//! functions, pages).
+
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::net::SocketAddr;
+
+use chrono::{Duration, Utc};
+use engine::calcom_sim::{spawn, SimConfig, SimHandle};
+use engine::domain::{AppointmentSource, AppointmentStatus, OrgId, Role};
+use engine::secret_key::SecretKey;
+use engine::secrets::{seal, Purpose};
+use engine::store::{Appointment, CalcomConnectionUpdate, NewAppointment, NewOrganization, NewUser, Organization, Store};
+use leptos::server_fn::ServerFn;
+use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use server::commands::{build_app, AppState};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const ADMIN: &str = "jane@salon.de";
+pub const VIEWER: &str = "vic@salon.de";
+
+pub fn key() -> SecretKey {
+    SecretKey::from_bytes([7; 32])
+}
+
+pub struct World {
+    pub store: Store,
+    pub org: Organization,
+    pub sim: SimHandle,
+    pub state: AppState,
+    pub base: String,
+    pub http: Client,
+}
+
+pub async fn org(store: &Store, slug: &str, name: &str) -> Organization {
+    let new = NewOrganization { slug: slug.into(), name: name.into(), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, Utc::now()).await.unwrap()
+}
+
+pub async fn user(store: &Store, org: OrgId, email: &str, name: &str, role: Role) {
+    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
+    store.create_user(org, &new, Utc::now()).await.unwrap();
+}
+
+/// Connects `org` to the simulator with its valid key.
+pub async fn connect(store: &Store, org: OrgId, sim: &SimHandle) {
+    let update = CalcomConnectionUpdate {
+        base_url: Some(sim.base_url.clone()),
+        api_key_sealed: Some(seal(&key(), Purpose::CalcomApiKey(org), sim.api_key().expose())),
+        webhook_secret_sealed: None,
+        event_type_id: Some(1),
+    };
+    store.update_calcom_connection(org, &update, Utc::now()).await.unwrap();
+}
+
+/// The app serving "Salon Schmidt" (connected to a fresh simulator) with
+/// Jane Admin and Vic Viewer.
+pub async fn world(store: Store) -> World {
+    engine::calcom::ensure_crypto_provider();
+    let org = org(&store, "salon", "Salon Schmidt").await;
+    user(&store, org.id, ADMIN, "Jane Admin", Role::Admin).await;
+    user(&store, org.id, VIEWER, "Vic Viewer", Role::Viewer).await;
+    let sim = spawn(SimConfig::default()).await.unwrap();
+    connect(&store, org.id, &sim).await;
+    let org = store.organization(org.id).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let state = AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr);
+    let app = build_app(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    World { store, org, sim, state, base: format!("http://{addr}"), http }
+}
+
+impl World {
+    /// Signs in through the login form; returns the session cookie.
+    pub async fn login(&self, email: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/login", self.base))
+            .header(ORIGIN, &self.base)
+            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("calsync_session="))
+            .expect("a session cookie")
+            .to_owned();
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// Calls a server function with JSON arguments, as the browser does.
+    pub async fn rpc<F: ServerFn>(&self, cookie: &str, args: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, F::PATH))
+            .header(ORIGIN, &self.base)
+            .header(COOKIE, cookie)
+            .header("accept", "application/json")
+            .json(&args)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// A server-rendered page.
+    pub async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// An appointment `days` ahead at 08:00 UTC, linked to `uid` if given.
+    pub async fn appointment(&self, org: OrgId, name: &str, uid: Option<&str>, days: i64) -> Appointment {
+        let starts_at = (Utc::now() + Duration::days(days)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc();
+        let new = NewAppointment {
+            external_id: None,
+            customer_name: name.into(),
+            customer_email: Some(format!("{}@example.com", name.to_lowercase().replace(' ', "."))),
+            customer_phone: None,
+            service: "Herrenschnitt".into(),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(30),
+            time_zone: chrono_tz::Europe::Berlin,
+            status: AppointmentStatus::Scheduled,
+            source: AppointmentSource::Retell,
+            calcom_booking_uid: uid.map(Into::into),
+            calcom_event_type_id: Some(1),
+        };
+        self.store.insert_appointment(org, &new, "test", Utc::now()).await.unwrap()
+    }
+}
