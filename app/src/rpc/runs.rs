@@ -66,6 +66,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
     use crate::format::LocalFormat;
     use chrono::Utc;
+    use std::collections::hash_map::Entry;
     use engine::schedule::LocalSchedule;
     use engine::verify::service::next_cycle;
 
@@ -76,17 +77,17 @@ pub async fn list_runs() -> Result<RunList, AppError> {
     let runs = store.recent_runs(org.id, RUNS_SHOWN).await?;
     let now = Utc::now();
     // Few people ask for runs: look each one up once.
-    let mut names = std::collections::HashMap::new();
+    let mut names = std::collections::HashMap::<engine::domain::UserId, String>::new();
     let mut rows = Vec::with_capacity(runs.len());
     for run in runs {
         let requester = match run.requested_by {
-            Some(id) => {
-                if !names.contains_key(&id) {
+            Some(id) => match names.entry(id) {
+                Entry::Occupied(known) => Some(known.get().clone()),
+                Entry::Vacant(slot) => {
                     let name = store.user(org.id, id).await.map(|u| u.name).unwrap_or_else(|_| "a former user".into());
-                    names.insert(id, name);
+                    Some(slot.insert(name).clone())
                 }
-                names.get(&id).cloned()
-            }
+            },
             None => None,
         };
         rows.push(server::row(&run, requester.as_deref(), local, now));

@@ -93,7 +93,7 @@ impl Verifier {
         self.store().heartbeat_run(org.id, run_id, initial, now).await?;
         let (bulk, listing_calls) = self.bulk_listing(org, source, total).await;
         let initial = RunCounts { api_calls: listing_calls, ..initial };
-        match self.verify_due_with(org, source, worker, now, Some(run_id), bulk.as_ref(), initial).await {
+        match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), bulk.as_ref()).await {
             Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(())).await,
             Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err)).await,
         }
@@ -110,7 +110,7 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
-        self.verify_due_with(org, source, worker, due_by, run, None, RunCounts::default()).await
+        self.verify_due_with(org, source, worker, due_by, run.map(|id| (id, RunCounts::default())), None).await
     }
 
     /// Lists the organization's window once when that costs fewer requests
@@ -152,11 +152,12 @@ impl Verifier {
         source: &S,
         worker: &str,
         due_by: DateTime<Utc>,
-        run: Option<RunId>,
+        // The run to report progress on, with the counts it starts from.
+        run: Option<(RunId, RunCounts)>,
         bulk: Option<&Bulk>,
-        initial: RunCounts,
     ) -> Result<(RunCounts, u64), StoreError> {
-        let mut counts = initial;
+        let mut counts = run.map(|(_, initial)| initial).unwrap_or_default();
+        let run = run.map(|(id, _)| id);
         let mut restored = 0;
         // Progress for the runs page about once a second, not per appointment.
         let mut last_beat = std::time::Instant::now();
