@@ -5,6 +5,7 @@
 
 use engine::domain::{OrgId, Role, UserId};
 use engine::calcom::CalcomConnector;
+use engine::secret_key::SecretKey;
 use engine::store::Store;
 use leptos::prelude::*;
 
@@ -15,6 +16,8 @@ pub struct ServerContext {
     pub store: Store,
     /// Each organization's Cal.com client, for the review page's resolutions.
     pub connector: CalcomConnector,
+    /// Seals the Cal.com credentials an admin enters on the settings page.
+    pub secret_key: SecretKey,
 }
 
 // By hand: the connector holds sealed keys and has no Debug of its own.

@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/review") view=pages::review::ReviewQueuePage/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                 </Routes>
             </main>
         </Router>

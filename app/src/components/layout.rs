@@ -22,7 +22,10 @@ pub fn Header() -> impl IntoView {
                             <a href="/">"Dashboard"</a>
                             <a href="/appointments">"Appointments"</a>
                             <a href="/review">"Review queue"</a>
-                            {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
+                            {(user.role == Role::Admin).then(|| view! {
+                                <a href="/audit">"Audit log"</a>
+                                <a href="/settings" data-testid="nav-settings">"Settings"</a>
+                            })}
                         </nav>
                         <div class="account">
                             <Bell initial=unread/>

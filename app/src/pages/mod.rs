@@ -7,4 +7,5 @@ pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod review;
+pub mod settings;
 pub mod notifications;

@@ -9,3 +9,4 @@ pub mod dashboard;
 pub mod notifications;
 pub mod resolve;
 pub mod session;
+pub mod settings;

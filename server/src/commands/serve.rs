@@ -164,7 +164,11 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
 /// from `run` so tests can drive it without a socket.
 pub fn build_app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let context = ServerContext { store: state.store.clone(), connector: state.connector.clone() };
+    let context = ServerContext {
+        store: state.store.clone(),
+        connector: state.connector.clone(),
+        secret_key: (*state.secret_key).clone(),
+    };
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
