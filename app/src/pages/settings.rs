@@ -122,6 +122,8 @@ fn Field(
                 data-testid=id.clone()
                 aria-invalid=move || field_message(outcome, name).is_some().to_string()
                 aria-describedby=described
+                // The attribute for the server-rendered page; `bind` once hydrated.
+                value=value.get_untracked()
                 bind:value=value
             />
             {has_hint.then(|| view! { <small class="muted" id=format!("{form}-{name}-hint")>{hint}</small> })}
@@ -387,7 +389,7 @@ fn UserTable(
                     <tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Created"</th><th>"Actions"</th></tr>
                 </thead>
                 <tbody>
-                    {users.into_iter().map(|u| view! { <UserRow user=u change_role set_enabled busy/> }).collect_view()}
+                    {users.into_iter().map(|u| view! { <UserRow user=u change_role set_enabled busy/> }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -430,7 +432,7 @@ fn UserRow(
                         disabled=busy
                         on_confirm=move || { set_enabled.dispatch(SetUserEnabled { user_id: id, enabled: enable }); }
                     />
-                })}
+                }.into_any())}
             </td>
         </tr>
     }
@@ -578,10 +580,11 @@ fn TokenTable(tokens: Vec<TokenLine>, revoke: ServerAction<RevokeApiToken>) -> i
                                             disabled=busy
                                             on_confirm=move || { revoke.dispatch(RevokeApiToken { id }); }
                                         />
-                                    })}
+                                    }.into_any())}
                                 </td>
                             </tr>
                         }
+                        .into_any()
                     }).collect_view()}
                 </tbody>
             </table>

@@ -201,11 +201,11 @@ impl Store {
     /// and the write cannot be split by another request on SQLite; on
     /// PostgreSQL two admins demoting each other at the same instant could
     /// still both pass, which we accept for an admin-only, human-speed action.
-    async fn guarded_user_update(
+    async fn guarded_user_update<'q>(
         &self,
         org: OrgId,
         id: UserId,
-        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>>,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
         removes_admin: bool,
         entry: &NewAuditEntry,
     ) -> Result<User, StoreError> {
