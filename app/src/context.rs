@@ -9,6 +9,7 @@ use std::sync::Arc;
 use engine::calcom::CalcomConnector;
 use engine::verify::circuit::Circuits;
 use engine::worker::WakeUp;
+use engine::secret_key::SecretKey;
 use engine::store::Store;
 use leptos::prelude::*;
 
@@ -24,6 +25,8 @@ pub struct ServerContext {
     pub circuits: Arc<Circuits>,
     /// Rung by "run now" so the worker does not wait for its next tick.
     pub wake_worker: WakeUp,
+    /// Seals the Cal.com credentials an admin enters on the settings page.
+    pub secret_key: SecretKey,
 }
 
 // By hand: the connector holds sealed keys and has no Debug of its own.

@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sync-health") view=pages::metrics::MetricsPage/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                 </Routes>
             </main>
         </Router>

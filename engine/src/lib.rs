@@ -33,6 +33,10 @@ pub mod clock;
 #[cfg(feature = "runtime")]
 pub mod mail;
 
+/// Password hashing (argon2) and generated first passwords.
+#[cfg(feature = "runtime")]
+pub mod password;
+
 #[cfg(feature = "runtime")]
 pub mod resolve;
 

@@ -24,7 +24,10 @@ pub fn Header() -> impl IntoView {
                             <a href="/review">"Review queue"</a>
                             <a href="/runs">"Runs"</a>
                             <a href="/sync-health">"Metrics"</a>
-                            {(user.role == Role::Admin).then(|| view! { <a href="/audit">"Audit log"</a> })}
+                            {(user.role == Role::Admin).then(|| view! {
+                                <a href="/audit">"Audit log"</a>
+                                <a href="/settings" data-testid="nav-settings">"Settings"</a>
+                            })}
                         </nav>
                         <div class="account">
                             <Bell initial=unread/>

@@ -9,4 +9,5 @@ pub mod metrics;
 pub mod not_found;
 pub mod review;
 pub mod runs;
+pub mod settings;
 pub mod notifications;

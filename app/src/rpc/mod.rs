@@ -11,3 +11,4 @@ pub mod notifications;
 pub mod resolve;
 pub mod runs;
 pub mod session;
+pub mod settings;

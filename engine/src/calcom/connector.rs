@@ -53,6 +53,14 @@ impl CalcomConnector {
         Some(client)
     }
 
+    /// Drops the organization's cached client, so the next call builds one
+    /// from what is stored now. `client` would notice a changed connection
+    /// by itself; forgetting on save also resets pacing learned from the old
+    /// key and frees it at once.
+    pub fn forget(&self, org: OrgId) {
+        self.clients.lock().expect("connector lock").remove(&org);
+    }
+
     /// The organization's webhook secret in clear, for checking signatures.
     pub async fn webhook_secret(&self, org: OrgId) -> Option<String> {
         let sealed = self.store.calcom_connection(org).await.ok()?.webhook_secret_sealed?;

@@ -41,7 +41,7 @@ pub use events::{EventKind, NewSyncEvent, SyncEvent};
 pub use notifications::{FeedVersion, NewNotification, Notification, NotificationKind, Severity};
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use order::{AppointmentOrder, PageCursor, SortValue};
-pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization};
+pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization, ScheduleUpdate};
 pub use resolutions::{AppointmentResolution, FactsChange};
 pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::any::AnyRow;
 
+use super::audit::{self, NewAuditEntry};
 use super::row::{get, parse};
 use super::time::{from_ms, to_ms};
 use super::{Store, StoreError};
@@ -158,26 +159,93 @@ impl Store {
         update: &CalcomConnectionUpdate,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        apply_calcom_update(&self.pool, org, update, now).await
+    }
+
+    /// Changes the connection and writes its audit entry in one transaction.
+    pub async fn update_calcom_connection_audited(
+        &self,
+        org: OrgId,
+        update: &CalcomConnectionUpdate,
+        entry: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        apply_calcom_update(&mut *tx, org, update, entry.at).await?;
+        audit::insert(&mut *tx, org, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the schedule, time zone and comprehensive window, audited in
+    /// the same transaction. The caller validates (cron, bounds).
+    pub async fn update_schedule(
+        &self,
+        org: OrgId,
+        schedule: &ScheduleUpdate,
+        entry: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE organizations SET \
-               calcom_base_url = COALESCE($2, calcom_base_url), \
-               calcom_api_key_enc = COALESCE($3, calcom_api_key_enc), \
-               calcom_webhook_secret_enc = COALESCE($4, calcom_webhook_secret_enc), \
-               calcom_event_type_id = COALESCE($5, calcom_event_type_id), \
-               updated_at = $6 \
+            "UPDATE organizations SET time_zone = $2, cycle_cron = $3, comprehensive_cron = $4, \
+               window_days_back = $5, window_days_ahead = $6, updated_at = $7 \
              WHERE id = $1",
         )
         .bind(org.get())
-        .bind(update.base_url.as_deref())
-        .bind(update.api_key_sealed.as_deref())
-        .bind(update.webhook_secret_sealed.as_deref())
-        .bind(update.event_type_id)
-        .bind(to_ms(now))
-        .execute(&self.pool)
+        .bind(schedule.time_zone.name())
+        .bind(&schedule.cycle_cron)
+        .bind(&schedule.comprehensive_cron)
+        .bind(schedule.window_days_back)
+        .bind(schedule.window_days_ahead)
+        .bind(to_ms(entry.at))
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("organization"));
         }
+        audit::insert(&mut *tx, org, entry).await?;
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// When the organization's runs happen and what the comprehensive check covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleUpdate {
+    pub time_zone: Tz,
+    pub cycle_cron: String,
+    pub comprehensive_cron: String,
+    pub window_days_back: i64,
+    pub window_days_ahead: i64,
+}
+
+async fn apply_calcom_update<'e, E>(
+    exec: E,
+    org: OrgId,
+    update: &CalcomConnectionUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "UPDATE organizations SET \
+           calcom_base_url = COALESCE($2, calcom_base_url), \
+           calcom_api_key_enc = COALESCE($3, calcom_api_key_enc), \
+           calcom_webhook_secret_enc = COALESCE($4, calcom_webhook_secret_enc), \
+           calcom_event_type_id = COALESCE($5, calcom_event_type_id), \
+           updated_at = $6 \
+         WHERE id = $1",
+    )
+    .bind(org.get())
+    .bind(update.base_url.as_deref())
+    .bind(update.api_key_sealed.as_deref())
+    .bind(update.webhook_secret_sealed.as_deref())
+    .bind(update.event_type_id)
+    .bind(to_ms(now))
+    .execute(exec)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("organization"));
+    }
+    Ok(())
 }

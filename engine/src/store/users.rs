@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
+use super::audit::{self, NewAuditEntry};
 use super::row::{get, parse};
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
@@ -137,4 +138,97 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Creates an account and its audit entry in one transaction (an admin
+    /// inviting someone); the same `Conflict` as `create_user` for a taken email.
+    pub async fn invite_user(&self, org: OrgId, new: &NewUser, entry: &NewAuditEntry) -> Result<User, StoreError> {
+        let email = normalize_email(&new.email);
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query(
+            "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(org.get())
+        .bind(&email)
+        .bind(new.name.trim())
+        .bind(new.role.as_str())
+        .bind(&new.password_hash)
+        .bind(to_ms(entry.at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from);
+        let id = match result {
+            Ok(row) => UserId(get(&row, "id")?),
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict(format!("a user with email {email:?} exists")))
+            }
+            Err(e) => return Err(e),
+        };
+        let entry = NewAuditEntry { target: Some(format!("user:{id}")), ..entry.clone() };
+        audit::insert(&mut *tx, org, &entry).await?;
+        tx.commit().await?;
+        self.user(org, id).await
+    }
+
+    /// Changes an account's role. Demoting the last active admin is a
+    /// `Conflict`: nobody could change settings or accounts any more.
+    pub async fn set_user_role(&self, org: OrgId, id: UserId, role: Role, entry: &NewAuditEntry) -> Result<User, StoreError> {
+        let guard = if role == Role::Admin { "1 = 1" } else { KEEPS_AN_ADMIN };
+        let sql = format!("UPDATE users SET role = $3 WHERE org_id = $1 AND id = $2 AND ({guard})");
+        let query = sqlx::query(&sql).bind(org.get()).bind(id.get()).bind(role.as_str());
+        self.guarded_user_update(org, id, query, role != Role::Admin, entry).await
+    }
+
+    /// Disables (`true`) or re-enables an account. A disabled account cannot
+    /// log in and its sessions stop working on their next request. Disabling
+    /// the last active admin is a `Conflict`.
+    pub async fn set_user_disabled(
+        &self,
+        org: OrgId,
+        id: UserId,
+        disabled: bool,
+        entry: &NewAuditEntry,
+    ) -> Result<User, StoreError> {
+        let guard = if disabled { KEEPS_AN_ADMIN } else { "1 = 1" };
+        let sql = format!("UPDATE users SET disabled_at = $3 WHERE org_id = $1 AND id = $2 AND ({guard})");
+        let at = disabled.then(|| to_ms(entry.at));
+        let query = sqlx::query(&sql).bind(org.get()).bind(id.get()).bind(at);
+        self.guarded_user_update(org, id, query, disabled, entry).await
+    }
+
+    /// Runs one guarded `UPDATE` and its audit entry in a transaction. The
+    /// guard is part of the statement (not a read before it), so the check
+    /// and the write cannot be split by another request on SQLite; on
+    /// PostgreSQL two admins demoting each other at the same instant could
+    /// still both pass, which we accept for an admin-only, human-speed action.
+    async fn guarded_user_update<'q>(
+        &self,
+        org: OrgId,
+        id: UserId,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        removes_admin: bool,
+        entry: &NewAuditEntry,
+    ) -> Result<User, StoreError> {
+        let before = self.user(org, id).await?;
+        let mut tx = self.pool.begin().await?;
+        let done = query.execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            let last_admin = removes_admin && before.role == Role::Admin && !before.disabled;
+            return Err(if last_admin {
+                StoreError::Conflict(format!("{} is the last active admin of the organization", before.name))
+            } else {
+                StoreError::NotFound("user")
+            });
+        }
+        let entry = NewAuditEntry { target: Some(format!("user:{id}")), ..entry.clone() };
+        audit::insert(&mut *tx, org, &entry).await?;
+        tx.commit().await?;
+        self.user(org, id).await
+    }
 }
+
+/// True unless the change would leave the organization without an active
+/// admin: either the account is not an active admin, or another one exists.
+const KEEPS_AN_ADMIN: &str = "role <> 'admin' OR disabled_at IS NOT NULL OR EXISTS (\
+    SELECT 1 FROM users other WHERE other.org_id = $1 AND other.id <> $2 \
+    AND other.role = 'admin' AND other.disabled_at IS NULL)";

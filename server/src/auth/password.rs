@@ -1,31 +1,9 @@
-//! Password hashing (argon2 via `password-auth`). Hashing is deliberately
-//! slow, so it runs on the blocking pool, never on the async workers.
+//! Checking passwords at login. Hashing and the policy live in the engine
+//! (`engine::password`), so server functions can create accounts too.
 
 use std::sync::OnceLock;
 
-pub const MIN_LENGTH: usize = 10;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PasswordError {
-    #[error("must be at least {MIN_LENGTH} characters")]
-    TooShort,
-    #[error("hashing was interrupted")]
-    Interrupted,
-}
-
-pub fn check_policy(password: &str) -> Result<(), PasswordError> {
-    if password.chars().count() < MIN_LENGTH {
-        return Err(PasswordError::TooShort);
-    }
-    Ok(())
-}
-
-pub async fn hash(password: String) -> Result<String, PasswordError> {
-    check_policy(&password)?;
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .map_err(|_| PasswordError::Interrupted)
-}
+pub use engine::password::{check_policy, hash, PasswordError, MIN_LENGTH};
 
 /// Checks `password` against `hash`; with no hash (unknown email) it checks
 /// against a dummy so both cases take the same time and nobody can tell

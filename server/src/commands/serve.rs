@@ -181,6 +181,7 @@ pub fn build_app(state: AppState) -> Router {
         connector: state.connector.clone(),
         circuits: state.circuits.clone(),
         wake_worker: state.wake_worker.clone(),
+        secret_key: (*state.secret_key).clone(),
     };
     let pages = Router::new()
         .leptos_routes_with_context(

@@ -1,0 +1,82 @@
+import { test, expect } from '@playwright/test';
+import { calsync, createUser, login, CALCOM_URL, CALCOM_KEY } from './support.mjs';
+
+// The admin's settings page end to end: Cal.com connection against the
+// simulator, an API token shown once and revoked, an invited viewer who logs
+// in with the shown password, a saved schedule; a viewer gets no forms.
+test('an admin configures the organization; a viewer is refused', async ({ page, browser }) => {
+  calsync(['org', 'create', '--slug', 'settings', '--name', 'Settings Salon']);
+  createUser('settings', 'admin@settings.example', 'Sam Settings');
+
+  await login(page, 'admin@settings.example');
+  await page.getByTestId('nav-settings').click();
+  await expect(page).toHaveURL(/\/settings$/);
+  // Forms act only once the page is hydrated; the live bell says it is.
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-live', 'true');
+  await expect(page.getByTestId('api-key-state')).toHaveText('not set');
+
+  // Cal.com connection: save, then test with what is stored.
+  await page.getByTestId('calcom-base_url').fill(CALCOM_URL);
+  await page.getByTestId('calcom-api_key').fill(CALCOM_KEY);
+  await page.getByTestId('calcom-webhook_secret').fill('whsec_e2e_secret');
+  await page.getByTestId('save-calcom').click();
+  await expect(page.getByTestId('calcom-saved')).toHaveText('Cal.com connection saved.');
+  await expect(page.getByTestId('api-key-state')).toHaveText('set');
+  await expect(page.getByTestId('calcom-api_key')).toHaveValue('');
+  await page.getByTestId('test-calcom').click();
+  await expect(page.getByTestId('calcom-test')).toContainText('Connected');
+
+  // A bad URL is a field error.
+  await page.getByTestId('calcom-base_url').fill('not a url');
+  await page.getByTestId('save-calcom').click();
+  await expect(page.getByTestId('calcom-base_url-error')).toContainText('http(s) URL');
+  await page.getByTestId('calcom-base_url').fill(CALCOM_URL);
+
+  // API token: shown once, works, then revoked.
+  await page.getByTestId('token-name').fill('e2e token');
+  await page.getByTestId('create-token').click();
+  const secret = (await page.getByTestId('token-secret').textContent()).trim();
+  expect(secret).toMatch(/^csk_/);
+  const api = await fetch(`${process.env.CALSYNC_E2E_URL}/api/v1/appointments`, { headers: { authorization: `Bearer ${secret}` } });
+  expect(api.status).toBe(200);
+  const row = page.getByTestId('token-e2e token');
+  await expect(row.getByTestId('token-status')).toHaveText('active');
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await row.getByRole('button', { name: 'Yes, revoke' }).click();
+  await expect(page.getByTestId('token-revoked')).toContainText('revoked');
+  await expect(row.getByTestId('token-status')).toContainText('revoked');
+  const refused = await fetch(`${process.env.CALSYNC_E2E_URL}/api/v1/appointments`, { headers: { authorization: `Bearer ${secret}` } });
+  expect(refused.status).toBe(401);
+
+  // Invite a viewer; the generated password is shown once.
+  await page.getByTestId('invite-name').fill('Vera Viewer');
+  await page.getByTestId('invite-email').fill('vera@settings.example');
+  await page.getByTestId('invite-role').selectOption('viewer');
+  await page.getByTestId('invite').click();
+  await expect(page.getByTestId('invited')).toContainText('vera@settings.example');
+  const password = (await page.getByTestId('invited-password').textContent()).trim();
+  expect(password.length).toBeGreaterThanOrEqual(10);
+  await expect(page.getByTestId('user-vera@settings.example')).toContainText('Viewer');
+
+  // Schedule: a bad cron is refused, a good one saved with its next runs.
+  const cycle = page.getByTestId('schedule-cycle_cron');
+  await cycle.fill('every three hours');
+  await page.getByTestId('save-schedule').click();
+  await expect(page.getByTestId('schedule-cycle_cron-error')).toBeVisible();
+  await cycle.fill('0 */3 * * *');
+  await page.getByTestId('save-schedule').click();
+  await expect(page.getByTestId('schedule-saved')).toHaveText('Schedule saved.');
+  await expect(page.getByTestId('next-cycle').locator('li')).toHaveCount(3);
+
+  await page.screenshot({ path: 'screenshots/settings.png', fullPage: true });
+
+  // The invited viewer logs in with the shown password and gets no forms.
+  const viewer = await browser.newPage();
+  await login(viewer, 'vera@settings.example', password);
+  await expect(viewer.getByTestId('user-role')).toHaveText('Viewer');
+  await expect(viewer.getByTestId('nav-settings')).toHaveCount(0);
+  await viewer.goto('/settings');
+  await expect(viewer.getByTestId('settings-forbidden')).toBeVisible();
+  await expect(viewer.locator('form')).toHaveCount(1); // the logout button's form only
+  await viewer.close();
+});
