@@ -17,11 +17,14 @@ mod login_failures;
 mod notifications;
 mod orgs;
 mod outbox;
+mod presence;
 mod resolutions;
 mod runs;
 mod row;
 mod sessions;
 mod sql;
+mod sync_cursor;
+mod sync_writes;
 pub mod time;
 mod users;
 
@@ -39,6 +42,9 @@ pub use notifications::{FeedVersion, NewNotification, Notification, Notification
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization};
 pub use resolutions::{AppointmentResolution, FactsChange};
+pub use presence::Recovered;
+pub use sync_cursor::SyncCursor;
+pub use sync_writes::StateWrite;
 pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 
 use sqlx::AnyPool;
