@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// Sender of calsync's emails.
     #[arg(long, env = "SMTP_FROM", default_value = "calsync <noreply@localhost>")]
     pub smtp_from: String,
+    /// Seconds without a heartbeat after which another calsync process is
+    /// taken for dead: its runs are interrupted and its claims released.
+    #[arg(long, env = "CALSYNC_WORKER_STALE_SECS", default_value = "60")]
+    pub worker_stale_secs: String,
 }
 
 #[derive(Debug, Subcommand)]

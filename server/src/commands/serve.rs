@@ -82,9 +82,10 @@ impl AppState {
     }
 
     /// The background verification worker for this process.
-    fn worker(&self) -> Worker<CalcomConnector> {
+    fn worker(&self, stale_after: std::time::Duration) -> Worker<CalcomConnector> {
         let worker_id = format!("{}-{}", hostname(), std::process::id());
         Worker::new(self.store.clone(), self.verifier.clone(), self.connector.clone(), Arc::new(SystemClock), worker_id)
+            .with_stale_after(stale_after)
     }
 }
 
@@ -104,6 +105,7 @@ pub(crate) struct Settings {
     pub secret_key: SecretKey,
     pub public_url: String,
     mailer: Option<engine::mail::SmtpMailer>,
+    worker_stale_after: std::time::Duration,
 }
 
 impl Settings {
@@ -112,14 +114,15 @@ impl Settings {
         let secret_key = config::parse_secret_key(args.secret_key.as_deref())?;
         let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
         let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
-        Ok(Settings { addr, secret_key, public_url, mailer })
+        let worker_stale_after = config::parse_worker_stale_secs(&args.worker_stale_secs)?;
+        Ok(Settings { addr, secret_key, public_url, mailer, worker_stale_after })
     }
 }
 
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer } = settings;
+    let Settings { addr, secret_key, public_url, mailer, worker_stale_after } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr);
     if mailer.is_some() {
         state = state.with_email();
@@ -127,7 +130,11 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
     let app = build_app(state.clone());
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut workers = vec![crate::workers::spawn_verification(state.worker(), stopped.clone())];
+    let worker = Arc::new(state.worker(worker_stale_after));
+    let mut workers = vec![
+        crate::workers::spawn_presence(worker.clone(), stopped.clone()),
+        crate::workers::spawn_verification(worker, stopped.clone()),
+    ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),
         std::time::Duration::from_secs(600),
