@@ -67,9 +67,12 @@ async fn scalar(store: &Store, sql: &str, org: OrgId) -> i64 {
     sqlx::Row::get(&row, "n")
 }
 
+/// A count query and the test its answer must pass.
+type Check<'a> = (&'a str, fn(i64) -> bool);
+
 /// Polls until every query's count passes its test (a real process and
 /// real time: there is no clock to move).
-async fn wait_for(store: &Store, org: OrgId, what: &str, limit: StdDuration, checks: &[(&str, fn(i64) -> bool)]) {
+async fn wait_for(store: &Store, org: OrgId, what: &str, limit: StdDuration, checks: &[Check<'_>]) {
     let started = Instant::now();
     loop {
         let mut all = true;
@@ -141,7 +144,7 @@ on_both_backends!(a_killed_server_is_taken_over_at_once_on_restart, |db| async m
     let first = Calsync::start(&db.url);
     let claimed = "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND claimed_by IS NOT NULL";
     let verified = "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND last_verified_at IS NOT NULL";
-    let checks: [(&str, fn(i64) -> bool); 2] = [(claimed, |n| n > 0), (verified, |n| n >= 3)];
+    let checks: [Check<'_>; 2] = [(claimed, |n| n > 0), (verified, |n| n >= 3)];
     wait_for(&store, org, "a run verifying claimed appointments", StdDuration::from_secs(20), &checks).await;
     first.kill();
     let running = "SELECT COUNT(*) AS n FROM job_runs WHERE org_id = $1 AND status = 'running'";
@@ -154,7 +157,7 @@ on_both_backends!(a_killed_server_is_taken_over_at_once_on_restart, |db| async m
     let _second = Calsync::start(&db.url);
     let settled = "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND claimed_by IS NULL \
                    AND sync_status IN ('synced', 'failed')";
-    let checks: [(&str, fn(i64) -> bool); 1] = [(settled, |n| n == MATCHING + MOVED)];
+    let checks: [Check<'_>; 1] = [(settled, |n| n == MATCHING + MOVED)];
     wait_for(&store, org, "every appointment verified after the restart", StdDuration::from_secs(15), &checks).await;
 
     let interrupted = "SELECT COUNT(*) AS n FROM job_runs WHERE org_id = $1 AND status = 'interrupted'";

@@ -292,7 +292,7 @@ impl Store {
         event: &NewSyncEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        if !super::sync_writes::update_state(&mut *tx, org, id, state, event.at).await? {
+        if !super::sync_writes::update_state(&mut tx, org, id, state, event.at).await? {
             return Err(StoreError::NotFound("appointment"));
         }
         events::insert(&mut *tx, org, event).await?;

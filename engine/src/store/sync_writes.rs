@@ -111,7 +111,7 @@ impl Store {
         let mut events = Vec::with_capacity(writes.len());
         let mut fine = Vec::new();
         for write in writes {
-            if !update_state(&mut *tx, org, write.id, &write.state, write.event.at).await? {
+            if !update_state(&mut tx, org, write.id, &write.state, write.event.at).await? {
                 continue;
             }
             events.push(&write.event);
@@ -119,8 +119,8 @@ impl Store {
                 fine.push(write.id);
             }
         }
-        insert_events(&mut *tx, org, &events).await?;
-        let closed = resolve_issues(&mut *tx, org, &fine, now).await?;
+        insert_events(&mut tx, org, &events).await?;
+        let closed = resolve_issues(&mut tx, org, &fine, now).await?;
         tx.commit().await?;
         Ok(closed)
     }
