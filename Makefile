@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, start the demo on http://127.0.0.1:3000
 #               (calsync plus a Cal.com simulator and seeded data; see README)
 #   make test   everything: unit, integration (SQLite + PostgreSQL), browser
-.PHONY: run test setup build lint bench
+.PHONY: run test setup build lint bench soak
 
 run:
 	scripts/setup
@@ -25,3 +25,9 @@ lint:
 # writes docs/benchmarks.md (needs PostgreSQL on 127.0.0.1:5432 for its row).
 bench:
 	cargo run --release -p server --features bench --bin bench
+
+# Minutes-long resilience run against the simulator's fault modes (5xx,
+# timeouts, 429 storms, then recovery) on SQLite and PostgreSQL. Not in CI.
+# Sizes: SOAK_APPOINTMENTS (default 2000), SOAK_ROUNDS (default 6).
+soak:
+	cargo test -p engine --test soak -- --ignored soak --nocapture

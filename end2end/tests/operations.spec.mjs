@@ -32,6 +32,8 @@ function ours(name, start, uid) {
     ends_at: plus(start, 45).toISOString(),
     time_zone: 'Europe/Berlin',
     calcom_booking_uid: uid,
+    // The simulator's event type, so "Create in Cal.com" knows what to book.
+    calcom_event_type_id: 1,
   };
 }
 

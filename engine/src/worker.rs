@@ -16,8 +16,12 @@ use crate::store::{Organization, RunKind, RunStart, Store, StoreError, Trigger};
 use crate::verify::service::Verifier;
 use crate::verify::source::BookingSource;
 
-/// A run whose worker sent no heartbeat for this long is declared interrupted.
+/// A run whose worker sent no heartbeat for this long is declared
+/// interrupted, for runs of workers that beat no presence (see `Worker::beat`).
 pub const STALE_AFTER_MINUTES: i64 = 5;
+/// A worker whose presence beat is older than this is dead (its runs are
+/// interrupted, its claims released), unless configured otherwise.
+pub const DEFAULT_WORKER_STALE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Gives the worker a Cal.com for an organization (its base URL and key).
 pub trait Connector: Send + Sync {
@@ -57,19 +61,42 @@ pub struct Worker<C: Connector> {
     connector: C,
     clock: Arc<dyn Clock>,
     worker_id: String,
+    stale_after: Duration,
 }
 
 impl<C: Connector> Worker<C> {
     pub fn new(store: Store, verifier: Verifier, connector: C, clock: Arc<dyn Clock>, worker_id: String) -> Worker<C> {
-        Worker { store, verifier, connector, clock, worker_id }
+        let stale_after = Duration::from_std(DEFAULT_WORKER_STALE).expect("a small duration");
+        Worker { store, verifier, connector, clock, worker_id, stale_after }
+    }
+
+    /// How long another worker may stay silent before it counts as dead.
+    pub fn with_stale_after(mut self, stale_after: std::time::Duration) -> Worker<C> {
+        self.stale_after = Duration::from_std(stale_after).unwrap_or(self.stale_after);
+        self
+    }
+
+    /// How often [`Worker::beat`] must run: four beats per stale period, so
+    /// a late beat or two never makes a live worker look dead.
+    pub fn beat_every(&self) -> std::time::Duration {
+        (self.stale_after / 4).to_std().unwrap_or(std::time::Duration::from_secs(1))
+    }
+
+    /// Says this worker is alive.
+    pub async fn beat(&self) -> Result<(), StoreError> {
+        self.store.worker_heartbeat(&self.worker_id, self.clock.now()).await
     }
 
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let now = self.clock.now();
-        let mut report = TickReport {
-            interrupted: self.store.interrupt_stale_runs(now - Duration::minutes(STALE_AFTER_MINUTES), now).await?,
-            ..TickReport::default()
-        };
+        self.beat().await?;
+        // Dead workers' runs and claims first, so this tick can take them on.
+        let recovered = self.store.recover_dead_workers(now - self.stale_after, now).await?;
+        if recovered.claims_released > 0 {
+            tracing::info!(claims = recovered.claims_released, runs = recovered.runs_interrupted, "took over from a dead worker");
+        }
+        let silent = self.store.interrupt_stale_runs(now - Duration::minutes(STALE_AFTER_MINUTES), now).await?;
+        let mut report = TickReport { interrupted: silent + recovered.runs_interrupted, ..TickReport::default() };
         for org in self.store.organizations().await? {
             let Some(source) = self.connector.connect(&org).await else {
                 self.store.fail_queued_runs(org.id, "no Cal.com connection is configured", now).await?;

@@ -174,3 +174,33 @@ on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
         "soonest due first; the verified one is due again at its next cycle"
     );
 });
+
+on_both_backends!(a_dead_workers_runs_and_claims_are_taken_back_but_never_a_live_ones, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    let ids = appointments(store, org, 6).await;
+    store.worker_heartbeat("dead", now()).await.unwrap();
+    store.worker_heartbeat("slow", now()).await.unwrap();
+    let lease = Duration::minutes(10);
+    let dead_claims = store.claim_due(org, "dead", now(), lease, 3).await.unwrap();
+    let slow_claims = store.claim_due(org, "slow", now(), lease, 3).await.unwrap();
+    let dead_run = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().unwrap();
+    let slow_run = store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "slow"), now()).await.unwrap().unwrap();
+
+    // "slow" makes no progress on its run, but its process still beats.
+    let later = now() + Duration::seconds(90);
+    store.worker_heartbeat("slow", later - Duration::seconds(10)).await.unwrap();
+    let recovered = store.recover_dead_workers(later - Duration::seconds(60), later).await.unwrap();
+    assert_eq!((recovered.runs_interrupted, recovered.claims_released), (1, 3));
+    assert_eq!(store.run(org, dead_run).await.unwrap().status, RunStatus::Interrupted);
+    assert_eq!(store.run(org, slow_run).await.unwrap().status, RunStatus::Running, "a live worker's run is its own");
+
+    // The dead worker's claims are free at once, not after their lease; the live one's are not.
+    let taken = store.claim_due(org, "restarted", later, lease, 10).await.unwrap();
+    let taken: HashSet<_> = taken.iter().map(|a| a.id).collect();
+    assert_eq!(taken, dead_claims.iter().map(|a| a.id).collect::<HashSet<_>>());
+    assert!(slow_claims.iter().all(|a| !taken.contains(&a.id)));
+    assert_eq!(ids.len(), 6);
+    // Nothing more to recover: the dead worker is forgotten.
+    assert_eq!(store.recover_dead_workers(later - Duration::seconds(60), later).await.unwrap(), Default::default());
+});

@@ -340,3 +340,88 @@ on_both_backends!(two_verifiers_share_due_work_and_verify_each_appointment_once,
         assert_eq!(w.status(appointment).await, SyncStatus::Synced);
     }
 });
+
+// ---- The afterUpdatedAt watermark of the 6-hour cycle -----------------------
+
+/// The next 6-hour slot: synced appointments are not due then, so only the
+/// watermark pass can notice a change to their bookings.
+fn six_hours_later(w: &World) {
+    w.clock.advance(Duration::hours(6));
+}
+
+on_both_backends!(a_silent_time_change_is_found_by_the_next_cycle, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(2).await;
+    let (_, untouched) = w.booked(4).await;
+    w.run(RunKind::Cycle).await;
+    assert_eq!(w.status(&a).await, SyncStatus::Synced);
+    assert_eq!(w.reload(&a).await.sync.next_verification_at, None, "a synced appointment is not due again");
+
+    w.clock.advance(Duration::minutes(3));
+    let moved = slot(2) + Duration::hours(2);
+    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() }).unwrap().expect("booking exists");
+    six_hours_later(&w);
+    w.sim.control().reset_counters();
+    let report = w.run(RunKind::Cycle).await;
+
+    let a = w.reload(&a).await;
+    assert_eq!((a.sync.status, a.sync.error_code), (SyncStatus::Failed, Some(ErrorCode::DataMismatch)));
+    assert_eq!(w.open_issue_codes().await, [ErrorCode::DataMismatch]);
+    assert_eq!(report.counts.processed, 1, "only the changed booking's appointment is checked");
+    assert_eq!(w.status(&untouched).await, SyncStatus::Synced);
+    let counters = w.sim.control().counters();
+    assert_eq!(counters.calls(endpoint::GET_BOOKING), 0, "compared with the listed booking");
+    assert_eq!(counters.total, 2, "a fingerprint and one page of changes");
+    assert_eq!(report.counts.api_calls, 2);
+});
+
+on_both_backends!(an_unchanged_cycle_costs_one_request, |db| async move {
+    let w = world(db.store.clone()).await;
+    for n in 0..30 {
+        w.booked(n).await;
+    }
+    w.run(RunKind::Cycle).await;
+    let cursor = w.store.sync_cursor(w.org.id).await.unwrap().expect("the first cycle sets the watermark");
+    assert!(cursor.last_full_listing_at.is_some(), "the first pass lists the whole window");
+
+    for _ in 0..3 {
+        six_hours_later(&w);
+        w.sim.control().reset_counters();
+        let report = w.run(RunKind::Cycle).await;
+        let calls = w.sim.control().counters().total;
+        assert!(calls <= 3, "{calls} Cal.com calls for a cycle with nothing changed");
+        assert_eq!(calls, 1, "the fingerprint alone");
+        assert_eq!(report.counts.api_calls, 1);
+        assert_eq!(report.counts.processed, 0);
+    }
+    assert_eq!(w.store.sync_cursor(w.org.id).await.unwrap(), Some(cursor), "nothing moved");
+});
+
+on_both_backends!(a_failing_page_leaves_the_watermark_and_concludes_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(2).await;
+    w.run(RunKind::Cycle).await;
+    let before = w.store.sync_cursor(w.org.id).await.unwrap().expect("watermark set");
+
+    // More than a page of changes, one of them to our appointment's booking.
+    w.clock.advance(Duration::minutes(10));
+    let strangers = (0..300).map(|i| SeedBooking::at(slot(20) + Duration::days(1 + i))).collect();
+    w.sim.control().seed(strangers).unwrap();
+    w.sim.control().edit(&uid, BookingEdit { start: Some(slot(3)), ..BookingEdit::default() }).unwrap();
+    six_hours_later(&w);
+    // The fingerprint and the first page answer; the second page fails.
+    w.sim.control().set_faults(Faults { error_after: Some(2), error_status: 502, ..Faults::default() });
+    let report = w.run(RunKind::Cycle).await;
+    assert_eq!(report.counts.processed, 0);
+    assert_eq!(w.store.sync_cursor(w.org.id).await.unwrap(), Some(before), "a partial listing moves nothing");
+    assert_eq!(w.status(&a).await, SyncStatus::Synced, "nothing concluded from a partial listing");
+    assert!(w.sim.control().counters().by_status.get(&502).is_some_and(|&n| n >= 1));
+
+    // Cal.com answers again: the next cycle sees the change and moves on.
+    w.sim.control().reset_faults();
+    six_hours_later(&w);
+    w.run(RunKind::Cycle).await;
+    assert_eq!(w.reload(&a).await.sync.error_code, Some(ErrorCode::DataMismatch));
+    let after = w.store.sync_cursor(w.org.id).await.unwrap().expect("watermark");
+    assert!(after.updated_after > before.updated_after, "the watermark moved after a complete pass");
+});

@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// Cal.com could not confirm (the spec's ladder: 1 minute, 5 minutes).
     #[arg(long, env = "CALSYNC_RETRY_DELAYS", default_value = "1m,5m")]
     pub retry_delays: String,
+    /// Seconds without a heartbeat after which another calsync process is
+    /// taken for dead: its runs are interrupted and its claims released.
+    #[arg(long, env = "CALSYNC_WORKER_STALE_SECS", default_value = "60")]
+    pub worker_stale_secs: String,
 }
 
 #[derive(Debug, Subcommand)]

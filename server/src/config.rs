@@ -29,6 +29,15 @@ pub fn parse_socket_addr(setting: &'static str, text: &str) -> Result<SocketAddr
     })
 }
 
+/// Seconds after which a silent worker counts as dead: 2 to 3600. Beats
+/// come four times per period, so a live worker is never taken for dead.
+pub fn parse_worker_stale_secs(text: &str) -> Result<std::time::Duration, ConfigError> {
+    match text.trim().parse::<u64>() {
+        Ok(secs @ 2..=3600) => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(ConfigError::new("CALSYNC_WORKER_STALE_SECS", format!("{text:?} is not a number of seconds from 2 to 3600"))),
+    }
+}
+
 pub fn parse_secret_key(text: Option<&str>) -> Result<SecretKey, ConfigError> {
     let text = text.filter(|t| !t.is_empty()).ok_or_else(|| {
         ConfigError::new("CALSYNC_SECRET_KEY", "is not set; generate one with `openssl rand -hex 32` (`make run` does this for you)")

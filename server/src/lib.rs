@@ -1,6 +1,10 @@
 //! The `calsync` binary's library: configuration, command line, HTTP router
 //! and the commands. Kept thin: the work happens in `engine` and `app`.
 
+// The runs page's view type is deep enough to exceed the default (128)
+// when its layout is computed here.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod api;
 pub mod cli;

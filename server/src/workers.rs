@@ -2,6 +2,7 @@
 //! shutdown; a failed round is logged and the next one tries again.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use engine::clock::{Clock, SystemClock};
@@ -59,14 +60,30 @@ pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>)
     })
 }
 
-/// Verifies what is due and runs scheduled checks every 15 seconds, and at
-/// once when a request rings `wake` ("run now").
-pub fn spawn_verification<C>(worker: Worker<C>, wake: WakeUp, stop: watch::Receiver<bool>) -> JoinHandle<()>
+/// Beats this process's presence, on its own timer so that a long run
+/// cannot make a live worker look dead to the other instances.
+pub fn spawn_presence<C>(worker: Arc<Worker<C>>, stop: watch::Receiver<bool>) -> JoinHandle<()>
 where
     C: Connector + 'static,
     C::Source: 'static,
 {
-    let worker = std::sync::Arc::new(worker);
+    every("presence", worker.beat_every(), stop, None, move || {
+        let worker = worker.clone();
+        async move {
+            if let Err(err) = worker.beat().await {
+                tracing::error!(error = %err, "worker heartbeat failed");
+            }
+        }
+    })
+}
+
+/// Verifies what is due and runs scheduled checks every 15 seconds, and at
+/// once when a request rings `wake` ("run now").
+pub fn spawn_verification<C>(worker: Arc<Worker<C>>, wake: WakeUp, stop: watch::Receiver<bool>) -> JoinHandle<()>
+where
+    C: Connector + 'static,
+    C::Source: 'static,
+{
     every("verification", Duration::from_secs(15), stop, Some(wake), move || {
         let worker = worker.clone();
         async move {

@@ -188,7 +188,7 @@ on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| asy
     let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "run.request" && e.user_id.is_some()), "{audit:?}");
 
-    w.state.worker().tick().await.unwrap();
+    w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
     let (_, runs) = w.rpc::<ListRuns>(&admin, json!({})).await;
     let run = runs["runs"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
     assert_eq!(run["status"], "succeeded", "{runs}");

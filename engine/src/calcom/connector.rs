@@ -36,13 +36,30 @@ impl CalcomConnector {
     /// The organization's client, or `None` when it has no API key (or the
     /// stored one cannot be opened, which is logged without the key).
     pub async fn client(&self, org: OrgId) -> Option<CalcomClient> {
-        let connection = match self.store.calcom_connection(org).await {
-            Ok(connection) => connection,
+        let connection = self.connection(org).await?;
+        self.client_for(org, connection)
+    }
+
+    /// What a webhook delivery needs, from one read of the connection: the
+    /// secret its signature is checked with, and the client to act on it.
+    pub async fn webhook_access(&self, org: OrgId) -> (Option<String>, Option<CalcomClient>) {
+        let Some(connection) = self.connection(org).await else { return (None, None) };
+        let secret = self.secret_for(org, &connection);
+        (secret, self.client_for(org, connection))
+    }
+
+    async fn connection(&self, org: OrgId) -> Option<CalcomConnection> {
+        match self.store.calcom_connection(org).await {
+            Ok(connection) => Some(connection),
             Err(err) => {
                 tracing::error!(org = org.get(), error = %err, "reading the Cal.com connection failed");
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// The cached client while the connection is unchanged, else a new one.
+    fn client_for(&self, org: OrgId, connection: CalcomConnection) -> Option<CalcomClient> {
         if let Some((known, client)) = self.clients.lock().expect("connector lock").get(&org) {
             if *known == connection {
                 return Some(client.clone());
@@ -61,10 +78,9 @@ impl CalcomConnector {
         self.clients.lock().expect("connector lock").remove(&org);
     }
 
-    /// The organization's webhook secret in clear, for checking signatures.
-    pub async fn webhook_secret(&self, org: OrgId) -> Option<String> {
-        let sealed = self.store.calcom_connection(org).await.ok()?.webhook_secret_sealed?;
-        match open(&self.key, Purpose::WebhookSecret(org), &sealed) {
+    fn secret_for(&self, org: OrgId, connection: &CalcomConnection) -> Option<String> {
+        let sealed = connection.webhook_secret_sealed.as_deref()?;
+        match open(&self.key, Purpose::WebhookSecret(org), sealed) {
             Ok(secret) => Some(secret),
             Err(err) => {
                 tracing::error!(org = org.get(), error = %err, "the webhook secret cannot be used");

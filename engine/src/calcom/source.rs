@@ -9,7 +9,7 @@ use super::error::CalcomError;
 use super::model::{Booking, BookingStatus, CreateBooking, NewAttendee};
 use super::query::BookingQuery;
 use crate::verify::compare::{RemoteBooking, RemoteStatus};
-use crate::verify::source::{BookingSource, BookingWriter, Listing, NewBooking, SourceError};
+use crate::verify::source::{BookingSource, BookingWriter, Fingerprint, Listing, NewBooking, SourceError};
 
 /// Cal.com filters by `afterStart` and `beforeEnd` only, so a window
 /// `[from, to)` is listed up to `to` plus the longest booking we expect,
@@ -78,6 +78,17 @@ impl BookingSource for CalcomClient {
         // Counts the same (widened) query `list_window` pages through.
         let fingerprint = self.fingerprint(&BookingQuery::window(from, to + LONGEST_BOOKING)).await.map_err(read_error)?;
         Ok(Some(fingerprint.total_items))
+    }
+
+    async fn fingerprint(&self) -> Result<Option<Fingerprint>, SourceError> {
+        let fingerprint = CalcomClient::fingerprint(self, &BookingQuery::default()).await.map_err(read_error)?;
+        Ok(Some(Fingerprint { total: fingerprint.total_items, newest_update: fingerprint.newest_update }))
+    }
+
+    async fn updated_since(&self, since: DateTime<Utc>) -> Result<Option<Listing>, SourceError> {
+        let listing = self.bookings_updated_since(since, &BookingQuery::default()).await.map_err(read_error)?;
+        let bookings = listing.bookings.iter().map(RemoteBooking::from).collect();
+        Ok(Some(Listing { bookings, api_calls: listing.api_calls }))
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Faults {
     pub storm_retry_after: u64,
     /// Every request answers 200 with a truncated JSON body.
     pub malformed: bool,
+    /// If set: this many more requests are answered normally, then every
+    /// one answers `error_status` (a listing failing on a chosen page).
+    pub error_after: Option<u32>,
 }
 
 impl Default for Faults {
@@ -37,6 +40,7 @@ impl Default for Faults {
             rate_limit_storm: 0,
             storm_retry_after: 1,
             malformed: false,
+            error_after: None,
         }
     }
 }
@@ -56,6 +60,7 @@ impl Faults {
     /// Decides one request's fate (and uses up one storm request).
     pub(crate) fn draw(&mut self, rng: &mut impl Rng) -> (Duration, Option<Injected>) {
         let latency = Duration::from_millis(self.latency_ms);
+        let passes = self.error_after.is_some_and(|n| n > 0);
         let injected = if self.outage {
             Some(Injected::Outage)
         } else if self.hang_ms > 0 {
@@ -63,13 +68,16 @@ impl Faults {
         } else if self.rate_limit_storm > 0 {
             self.rate_limit_storm -= 1;
             Some(Injected::Storm(self.storm_retry_after))
-        } else if self.error_rate > 0.0 && rng.random_bool(self.error_rate.clamp(0.0, 1.0)) {
+        } else if self.error_after == Some(0) || (self.error_rate > 0.0 && rng.random_bool(self.error_rate.clamp(0.0, 1.0))) {
             Some(Injected::Error(self.error_status))
         } else if self.malformed {
             Some(Injected::Malformed)
         } else {
             None
         };
+        if passes && injected.is_none() {
+            self.error_after = self.error_after.map(|n| n - 1);
+        }
         (latency, injected)
     }
 }
@@ -93,5 +101,8 @@ mod tests {
         let mut always = Faults { error_rate: 1.0, error_status: 502, ..Faults::default() };
         assert_eq!(always.draw(&mut rng).1, Some(Injected::Error(502)));
         assert_eq!(Faults::default().draw(&mut rng), (Duration::ZERO, None));
+        let mut later = Faults { error_after: Some(2), error_status: 503, ..Faults::default() };
+        let fates: Vec<_> = (0..4).map(|_| later.draw(&mut rng).1).collect();
+        assert_eq!(fates, [None, None, Some(Injected::Error(503)), Some(Injected::Error(503))]);
     }
 }

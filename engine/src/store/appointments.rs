@@ -326,25 +326,7 @@ impl Store {
         event: &NewSyncEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE appointments SET sync_status = $1, sync_error_code = $2, sync_error_detail = $3, \
-             sync_attempts = $4, last_verified_at = $5, next_verification_at = $6, \
-             requires_manual_review = $7, updated_at = $8, claimed_by = NULL, claim_expires_at = NULL \
-             WHERE org_id = $9 AND id = $10",
-        )
-        .bind(state.status.as_str())
-        .bind(state.error_code.map(ErrorCode::as_str))
-        .bind(state.error_detail.as_deref())
-        .bind(state.attempts)
-        .bind(state.last_verified_at.map(to_ms))
-        .bind(state.next_verification_at.map(to_ms))
-        .bind(i64::from(state.requires_manual_review))
-        .bind(to_ms(event.at))
-        .bind(org.get())
-        .bind(id.get())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !super::sync_writes::update_state(&mut tx, org, id, state, event.at).await? {
             return Err(StoreError::NotFound("appointment"));
         }
         events::insert(&mut *tx, org, event).await?;

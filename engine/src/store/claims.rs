@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::appointments::{from_row, Appointment, COLUMNS};
 use super::time::to_ms;
+use super::sql::Sql;
 use super::{Backend, Store, StoreError};
 use crate::domain::{AppointmentId, OrgId};
 
@@ -66,5 +67,46 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The appointments (any state) pointing at one of `uids`.
+    pub async fn appointments_linked_to(&self, org: OrgId, uids: &[&str]) -> Result<Vec<Appointment>, StoreError> {
+        let mut found = Vec::new();
+        // Chunked: both databases limit the number of placeholders.
+        for chunk in uids.chunks(500) {
+            let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
+            sql.bind(org.get()).push(" AND calcom_booking_uid IN (");
+            for (i, uid) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*uid);
+            }
+            sql.push(")");
+            let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+            for row in &rows {
+                found.push(from_row(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Makes these appointments due at `at`, unless they already are.
+    pub async fn make_all_due(&self, org: OrgId, ids: &[AppointmentId], at: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut changed = 0;
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("UPDATE appointments SET next_verification_at = ");
+            sql.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
+            sql.push(" AND (next_verification_at IS NULL OR next_verification_at > ").bind(to_ms(at)).push(") AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(id.get());
+            }
+            sql.push(")");
+            changed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(changed)
     }
 }

@@ -19,11 +19,14 @@ mod notifications;
 mod order;
 mod orgs;
 mod outbox;
+mod presence;
 mod resolutions;
 mod runs;
 mod row;
 mod sessions;
 mod sql;
+mod sync_cursor;
+mod sync_writes;
 pub mod time;
 mod users;
 
@@ -43,6 +46,9 @@ pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use order::{AppointmentOrder, PageCursor, SortValue};
 pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization, ScheduleUpdate};
 pub use resolutions::{AppointmentResolution, FactsChange};
+pub use presence::Recovered;
+pub use sync_cursor::SyncCursor;
+pub use sync_writes::StateWrite;
 pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
 
 use sqlx::AnyPool;

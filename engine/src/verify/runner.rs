@@ -9,12 +9,12 @@ use crate::mail::content;
 use super::compare::differences;
 use super::rules::{Evidence, Outcome};
 use super::service::{Verified, Verifier};
-use super::source::{BookingSource, SourceError};
+use super::source::{BookingSource, Fingerprint, Listing, SourceError};
 use super::window::{diff_window, Finding, WindowIndex};
-use crate::domain::{AppointmentId, ErrorCode, RunId};
+use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::store::{
     Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind, RunStart, RunStatus,
-    StoreError,
+    StateWrite, StoreError, SyncCursor,
 };
 
 /// Appointments claimed per batch, and how long a claim is held.
@@ -27,6 +27,27 @@ const BULK_MIN_DUE: i64 = 20;
 const PAGE: u64 = 250;
 /// How often a run reports progress while working through a batch.
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How far each changes listing reaches back before the watermark, so a
+/// change stamped just before it (a slow commit at Cal.com, clock steps)
+/// is still seen. Seeing a change twice costs nothing.
+const WATERMARK_OVERLAP_MINUTES: i64 = 5;
+
+/// What a cycle knows from listings before it verifies anything: the
+/// bookings changed since the watermark, and possibly the whole window.
+#[derive(Default)]
+struct Listings {
+    changed: Option<WindowIndex>,
+    window: Option<Bulk>,
+}
+
+/// What the changes sweep found, and the requests it spent.
+#[derive(Default)]
+struct Sweep {
+    listings: Listings,
+    /// Appointments the sweep made due because their booking changed.
+    marked: u64,
+    calls: i64,
+}
 
 /// A complete listing of the organization's window, for verifying many due
 /// appointments without a request each.
@@ -87,13 +108,24 @@ impl Verifier {
 
     async fn cycle<S: BookingSource>(&self, org: &Organization, source: &S, run_id: RunId, worker: &str) -> Result<RunReport, StoreError> {
         let now = self.now();
+        let sweep = match self.sweep_changes(org, source, now).await {
+            Ok(sweep) => sweep,
+            Err(err) => return self.finish(org, run_id, RunCounts::default(), (0, 0), Err(err)).await,
+        };
+        let mut listings = sweep.listings;
+        let mut listing_calls = sweep.calls;
         let total = self.store().count_due(org.id, now).await?;
         // The total first, so the runs page can draw progress from the start.
-        let initial = RunCounts { total, ..RunCounts::default() };
-        self.store().heartbeat_run(org.id, run_id, initial, now).await?;
-        let (bulk, listing_calls) = self.bulk_listing(org, source, total).await;
-        let initial = RunCounts { api_calls: listing_calls, ..initial };
-        match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), bulk.as_ref()).await {
+        self.store().heartbeat_run(org.id, run_id, RunCounts { total, ..RunCounts::default() }, now).await?;
+        if listings.window.is_none() {
+            // What the changes listing covers needs no request of its own.
+            let uncovered = total - sweep.marked as i64;
+            let (bulk, calls) = self.bulk_listing(org, source, uncovered).await;
+            listings.window = bulk;
+            listing_calls += calls;
+        }
+        let initial = RunCounts { total, api_calls: listing_calls, ..RunCounts::default() };
+        match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), &listings).await {
             Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(())).await,
             Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err)).await,
         }
@@ -110,7 +142,95 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
-        self.verify_due_with(org, source, worker, due_by, run.map(|id| (id, RunCounts::default())), None).await
+        self.verify_due_with(org, source, worker, due_by, run.map(|id| (id, RunCounts::default())), &Listings::default()).await
+    }
+
+    /// The watermark pass: one fingerprint request; if the account changed
+    /// since the stored cursor, the bookings changed since the watermark
+    /// (all pages). Appointments whose booking changed, or that are not
+    /// synced, become due so this cycle checks them against the listed
+    /// data. The first pass, with no watermark yet, lists the whole window.
+    /// The cursor moves only after a complete listing: any failure leaves
+    /// it, and concludes nothing.
+    /// Appointments are made due at `now`, the run's own "due by".
+    async fn sweep_changes<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        now: DateTime<Utc>,
+    ) -> Result<Sweep, StoreError> {
+        let cursor = self.store().sync_cursor(org.id).await?;
+        let fingerprint = match source.fingerprint().await {
+            Ok(Some(fingerprint)) => fingerprint,
+            Ok(None) => return Ok(Sweep::default()),
+            Err(err) => {
+                tracing::info!(org = %org.slug, error = %err, "the Cal.com fingerprint failed; verifying what is due");
+                return Ok(Sweep { calls: 1, ..Sweep::default() });
+            }
+        };
+        let watermark = cursor.and_then(|c| c.updated_after);
+        if watermark.is_some() && cursor.is_some_and(|c| unchanged(&c, &fingerprint)) {
+            return Ok(Sweep { calls: 1, ..Sweep::default() });
+        }
+        let window = (now - Duration::days(org.window_days_back), now + Duration::days(org.window_days_ahead));
+        let listed = match watermark {
+            Some(mark) => source.updated_since(mark - Duration::minutes(WATERMARK_OVERLAP_MINUTES)).await,
+            None => source.list_window(window.0, window.1).await.map(Some),
+        };
+        let listing = match listed {
+            Ok(Some(listing)) => listing,
+            Ok(None) => return Ok(Sweep { calls: 1, ..Sweep::default() }),
+            Err(err) => {
+                tracing::info!(org = %org.slug, error = %err, "listing Cal.com's changes failed; the watermark stays");
+                return Ok(Sweep { calls: 2, ..Sweep::default() });
+            }
+        };
+        let calls = 1 + listing.api_calls as i64;
+        let (index, marked) = self.mark_changed(org, listing, now).await?;
+        let full = watermark.is_none();
+        let next = SyncCursor {
+            // Cal.com's own clock, read before the listing: a change made
+            // while it was paged through is seen again next time.
+            updated_after: fingerprint.newest_update.or(watermark).or(Some(now)),
+            fingerprint_total: Some(fingerprint.total),
+            fingerprint_updated_at: fingerprint.newest_update,
+            last_full_listing_at: if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) },
+        };
+        self.store().save_sync_cursor(org.id, &next, now).await?;
+        let listings = if full {
+            Listings { changed: None, window: Some(Bulk { index, from: window.0, to: window.1 }) }
+        } else {
+            Listings { changed: Some(index), window: None }
+        };
+        Ok(Sweep { listings, marked, calls })
+    }
+
+    async fn save_full_listing(&self, org: &Organization, fingerprint: &Fingerprint, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let previous = self.store().sync_cursor(org.id).await?.and_then(|c| c.updated_after);
+        let cursor = SyncCursor {
+            updated_after: fingerprint.newest_update.or(previous).or(Some(now)),
+            fingerprint_total: Some(fingerprint.total),
+            fingerprint_updated_at: fingerprint.newest_update,
+            last_full_listing_at: Some(now),
+        };
+        self.store().save_sync_cursor(org.id, &cursor, now).await
+    }
+
+    /// Makes due every appointment whose listed booking no longer matches
+    /// it (or that is not synced, so a match may settle it); returns the
+    /// listing indexed, and how many appointments it made due.
+    async fn mark_changed(
+        &self,
+        org: &Organization,
+        listing: Listing,
+        now: DateTime<Utc>,
+    ) -> Result<(WindowIndex, u64), StoreError> {
+        let index = WindowIndex::new(listing.bookings);
+        let uids: Vec<&str> = index.uids().collect();
+        let linked = self.store().appointments_linked_to(org.id, &uids).await?;
+        let stale: Vec<AppointmentId> = linked.iter().filter(|a| needs_check(a, &index)).map(|a| a.id).collect();
+        let marked = self.store().make_all_due(org.id, &stale, now).await?;
+        Ok((index, marked))
     }
 
     /// Lists the organization's window once when that costs fewer requests
@@ -154,7 +274,7 @@ impl Verifier {
         due_by: DateTime<Utc>,
         // The run to report progress on, with the counts it starts from.
         run: Option<(RunId, RunCounts)>,
-        bulk: Option<&Bulk>,
+        listings: &Listings,
     ) -> Result<(RunCounts, u64), StoreError> {
         let mut counts = run.map(|(_, initial)| initial).unwrap_or_default();
         let run = run.map(|(id, _)| id);
@@ -168,9 +288,12 @@ impl Verifier {
             if batch.is_empty() {
                 return Ok((counts, restored));
             }
+            let mut writes = Vec::with_capacity(batch.len());
             for appointment in &batch {
-                let verified = match bulk.and_then(|bulk| bulk.finding(appointment)) {
-                    Some(finding) => self.verify_from_listing(org, source, appointment, finding, &mut counts).await?,
+                let verified = match listings.finding(appointment) {
+                    Some(finding) => {
+                        self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?
+                    }
                     None => {
                         counts.api_calls += 1;
                         self.verify_one(org, source, appointment).await?
@@ -183,6 +306,7 @@ impl Verifier {
                     last_beat = std::time::Instant::now();
                 }
             }
+            restored += self.write_batch(org, &mut writes).await?;
             if let Some(run) = run {
                 self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
                 last_beat = std::time::Instant::now();
@@ -210,6 +334,9 @@ impl Verifier {
         let from = now - Duration::days(org.window_days_back);
         let to = now + Duration::days(org.window_days_ahead);
         let mut counts = RunCounts::default();
+        // Read before the listing, so the watermark it sets is not ahead of it.
+        let fingerprint = source.fingerprint().await;
+        counts.api_calls += i64::from(!matches!(fingerprint, Ok(None)));
         let listing = match source.list_window(from, to).await {
             Ok(listing) => listing,
             Err(err) => {
@@ -223,6 +350,10 @@ impl Verifier {
             }
         };
         counts.api_calls += listing.api_calls as i64;
+        if let Ok(Some(fingerprint)) = fingerprint {
+            // A complete listing of the window: the cycle's watermark can start here.
+            self.save_full_listing(org, &fingerprint, now).await?;
+        }
         let local = self.appointments_between(org, from, to).await?;
         counts.total = local.len() as i64;
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
@@ -230,16 +361,21 @@ impl Verifier {
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
         let mut restored = 0;
         let mut last_beat = std::time::Instant::now();
+        let mut writes = Vec::with_capacity(BATCH as usize);
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
-            let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts).await?;
+            let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
             counts.count(&verified);
             restored += verified.restored;
+            if writes.len() >= BATCH as usize {
+                restored += self.write_batch(org, &mut writes).await?;
+            }
             if last_beat.elapsed() >= HEARTBEAT_EVERY {
                 self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
                 last_beat = std::time::Instant::now();
             }
         }
+        restored += self.write_batch(org, &mut writes).await?;
         let calcom_only = diff.calcom_only.len();
         for booking in &diff.calcom_only {
             let new = NewIssue {
@@ -267,6 +403,7 @@ impl Verifier {
         appointment: &Appointment,
         finding: Finding,
         counts: &mut RunCounts,
+        writes: &mut Vec<StateWrite>,
     ) -> Result<Verified, StoreError> {
         let started = self.now();
         match finding {
@@ -276,7 +413,7 @@ impl Verifier {
                 }
                 let diffs = differences(appointment, &booking);
                 let evidence = if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
-                self.apply(org, appointment, &evidence, started).await
+                self.apply_batched(org, appointment, &evidence, started, writes).await
             }
             // The uid may have moved out of the window (rescheduled) or be
             // filtered out of listings: only a direct answer decides.
@@ -286,7 +423,7 @@ impl Verifier {
             }
             Finding::NoMatch => {
                 let evidence = Evidence::NotFound { detail: "No Cal.com booking at this time for this customer".into() };
-                self.apply(org, appointment, &evidence, started).await
+                self.apply_batched(org, appointment, &evidence, started, writes).await
             }
         }
     }
@@ -338,11 +475,42 @@ impl Verifier {
 }
 
 impl Bulk {
-    /// What the listing says, for appointments it covers. An unlinked
-    /// appointment is left to a direct check: matching it here could hand
-    /// it a booking another appointment already holds.
+    /// What the listing says, for linked appointments it covers.
     fn finding(&self, appointment: &Appointment) -> Option<Finding> {
         let covered = appointment.starts_at >= self.from && appointment.starts_at < self.to;
-        (covered && appointment.calcom_booking_uid.is_some()).then(|| self.index.finding(appointment, |_| false))
+        if covered {
+            self.index.finding(appointment)
+        } else {
+            None
+        }
+    }
+}
+
+impl Listings {
+    /// The freshest answer the listings hold: the changes listing for its
+    /// bookings (whatever their start), else the window listing.
+    fn finding(&self, appointment: &Appointment) -> Option<Finding> {
+        let uid = appointment.calcom_booking_uid.as_deref();
+        let changed = self.changed.as_ref().filter(|index| uid.is_some_and(|uid| index.contains(uid)));
+        match changed.and_then(|index| index.finding(appointment)) {
+            Some(found @ Finding::Found { .. }) => Some(found),
+            _ => self.window.as_ref().and_then(|bulk| bulk.finding(appointment)),
+        }
+    }
+}
+
+/// Whether the account looks exactly as when the cursor was saved.
+fn unchanged(cursor: &SyncCursor, now: &Fingerprint) -> bool {
+    cursor.fingerprint_total == Some(now.total) && cursor.fingerprint_updated_at == now.newest_update
+}
+
+/// A synced appointment whose listed booking still matches needs nothing;
+/// anything else is checked (and may close its issue).
+fn needs_check(appointment: &Appointment, index: &WindowIndex) -> bool {
+    match index.finding(appointment) {
+        Some(Finding::Found { booking, relink: None }) => {
+            appointment.sync.status != SyncStatus::Synced || !differences(appointment, &booking).is_empty()
+        }
+        _ => true,
     }
 }

@@ -18,7 +18,7 @@ use crate::mail::content::{self, EmailContent};
 use crate::schedule::LocalSchedule;
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
-    Organization, Resolution, Store, StoreError,
+    Organization, Resolution, StateWrite, Store, StoreError,
 };
 
 /// How far around an appointment's start to look for a uid-less match.
@@ -95,6 +95,57 @@ impl Verifier {
         evidence: &Evidence,
         started: DateTime<Utc>,
     ) -> Result<Verified, StoreError> {
+        let (decision, event) = self.judge(org, appointment, evidence, started);
+        self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+        self.follow_up(org, appointment, evidence, decision).await
+    }
+
+    /// Like [`Verifier::apply`], but an outcome that needs nothing beyond
+    /// its own write (no issue to open, no alert) is queued in `batch`, to
+    /// be written with others by [`Verifier::write_batch`]. Its `restored`
+    /// count comes from that write.
+    pub(crate) async fn apply_batched(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        evidence: &Evidence,
+        started: DateTime<Utc>,
+        batch: &mut Vec<StateWrite>,
+    ) -> Result<Verified, StoreError> {
+        let (decision, event) = self.judge(org, appointment, evidence, started);
+        let resolve_issues = match decision.issue {
+            _ if decision.outcome == Outcome::Unauthorized => None,
+            IssueAction::None => Some(false),
+            IssueAction::ResolveAll => Some(true),
+            IssueAction::Open(_) => None,
+        };
+        let Some(resolve_issues) = resolve_issues else {
+            self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+            return self.follow_up(org, appointment, evidence, decision).await;
+        };
+        batch.push(StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues });
+        Ok(Verified { decision, issue: None, restored: 0 })
+    }
+
+    /// Writes the queued outcomes in one transaction; returns how many
+    /// issues closed because their appointment is fine again.
+    pub(crate) async fn write_batch(&self, org: &Organization, batch: &mut Vec<StateWrite>) -> Result<u64, StoreError> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let restored = self.store.write_sync_states(org.id, batch, self.clock.now()).await?;
+        batch.clear();
+        Ok(restored)
+    }
+
+    /// The decision for `evidence` and its history entry (no I/O).
+    fn judge(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        evidence: &Evidence,
+        started: DateTime<Utc>,
+    ) -> (Decision, NewSyncEvent) {
         let now = self.clock.now();
         let schedule = Schedule { ladder: &self.ladder, now, next_cycle: next_cycle(org, now) };
         let decision = decide(&appointment.sync, evidence, &schedule);
@@ -104,8 +155,18 @@ impl Verifier {
         event.duration_ms = Some(elapsed);
         metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
         metrics::histogram!("calsync_verification_seconds").record(elapsed as f64 / 1000.0);
-        self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+        (decision, event)
+    }
 
+    /// After the state is written: the alert, and the review-queue change.
+    async fn follow_up(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        evidence: &Evidence,
+        decision: Decision,
+    ) -> Result<Verified, StoreError> {
+        let now = self.clock.now();
         if decision.outcome == Outcome::Unauthorized {
             let note = alerts::calcom_unauthorized(now);
             self.announce(org, None, &note, content::calcom_unauthorized).await?;

@@ -29,6 +29,15 @@ pub struct Listing {
     pub api_calls: u64,
 }
 
+/// A cheap summary of the whole account (`take=1&sortUpdatedAt=desc`):
+/// if neither number moved, no booking was added, removed or changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub total: u64,
+    /// The newest `updatedAt` (or `createdAt`), Cal.com's clock; `None` for no bookings.
+    pub newest_update: Option<DateTime<Utc>>,
+}
+
 pub trait BookingSource: Send + Sync {
     /// The booking with this uid; `Ok(None)` is Cal.com's definite 404.
     fn booking(&self, uid: &str) -> impl Future<Output = Result<Option<RemoteBooking>, SourceError>> + Send;
@@ -49,6 +58,18 @@ pub trait BookingSource: Send + Sync {
         _from: DateTime<Utc>,
         _to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// The account's fingerprint, in one request; `None` if this source
+    /// cannot tell (then the cycle relies on due appointments alone).
+    fn fingerprint(&self) -> impl Future<Output = Result<Option<Fingerprint>, SourceError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Every booking whose last change is at or after `since`, whatever its
+    /// start, all pages, or an error (never a partial listing).
+    fn updated_since(&self, _since: DateTime<Utc>) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
         async { Ok(None) }
     }
 }
@@ -101,5 +122,13 @@ impl<T: BookingSource> BookingSource for std::sync::Arc<T> {
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send {
         (**self).window_size(from, to)
+    }
+
+    fn fingerprint(&self) -> impl Future<Output = Result<Option<Fingerprint>, SourceError>> + Send {
+        (**self).fingerprint()
+    }
+
+    fn updated_since(&self, since: DateTime<Utc>) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
+        (**self).updated_since(since)
     }
 }

@@ -103,46 +103,56 @@ pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDi
     WindowDiff { findings, calcom_only }
 }
 
-/// One complete listing, indexed so that many batches of appointments can
-/// be checked against it (the cycle's bulk path) without re-reading Cal.com.
+/// One complete listing, indexed by uid so that many batches of
+/// appointments can be checked against it (the cycle's bulk path) without
+/// re-reading Cal.com.
 #[derive(Debug, Default)]
 pub struct WindowIndex {
     bookings: Vec<RemoteBooking>,
     by_uid: HashMap<String, usize>,
-    by_start: HashMap<chrono::DateTime<chrono::Utc>, Vec<usize>>,
 }
 
 impl WindowIndex {
     pub fn new(bookings: Vec<RemoteBooking>) -> WindowIndex {
-        let mut index = WindowIndex { by_uid: HashMap::with_capacity(bookings.len()), ..WindowIndex::default() };
-        for (i, b) in bookings.iter().enumerate() {
-            index.by_uid.insert(b.uid.clone(), i);
-            index.by_start.entry(b.start).or_default().push(i);
-        }
-        index.bookings = bookings;
-        index
+        let by_uid = bookings.iter().enumerate().map(|(i, b)| (b.uid.clone(), i)).collect();
+        WindowIndex { bookings, by_uid }
     }
 
     fn get(&self, uid: &str) -> Option<&RemoteBooking> {
         self.by_uid.get(uid).map(|&i| &self.bookings[i])
     }
 
-    /// What the listing says about `a`, like [`diff_window`] for one
-    /// appointment. An unlinked appointment is only matched to a booking no
-    /// other appointment is known to hold (`linked_elsewhere`).
-    pub fn finding(&self, a: &Appointment, linked_elsewhere: impl Fn(&str) -> bool) -> Finding {
-        if let Some(uid) = a.calcom_booking_uid.as_deref() {
-            return match follow(|u| self.get(u), uid) {
-                Some(b) => Finding::Found { booking: b.clone(), relink: (b.uid != uid).then(|| b.uid.clone()) },
-                None => Finding::AskByUid(uid.to_owned()),
-            };
-        }
-        let candidates = self.by_start.get(&a.starts_at).map(Vec::as_slice).unwrap_or_default();
-        candidates
-            .iter()
-            .map(|&i| &self.bookings[i])
-            .find(|b| matches_unlinked(a, b) && !linked_elsewhere(&b.uid))
-            .map_or(Finding::NoMatch, |b| Finding::Found { booking: b.clone(), relink: Some(b.uid.clone()) })
+    pub fn contains(&self, uid: &str) -> bool {
+        self.by_uid.contains_key(uid)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bookings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bookings.is_empty()
+    }
+
+    pub fn uids(&self) -> impl Iterator<Item = &str> {
+        self.bookings.iter().map(|b| b.uid.as_str())
+    }
+
+    /// What the listing says about a linked appointment, like
+    /// [`diff_window`]; `None` for an unlinked one, which only a direct
+    /// check may match (matching it here could hand it a booking another
+    /// appointment already holds). A reschedule whose new booking is not
+    /// in the listing is asked for by uid: the cancelled old booking alone
+    /// would look like a mismatch.
+    pub fn finding(&self, a: &Appointment) -> Option<Finding> {
+        let uid = a.calcom_booking_uid.as_deref()?;
+        Some(match follow(|u| self.get(u), uid) {
+            Some(b) if b.rescheduled_to_uid.as_deref().is_some_and(|next| !self.contains(next)) => {
+                Finding::AskByUid(uid.to_owned())
+            }
+            Some(b) => Finding::Found { booking: b.clone(), relink: (b.uid != uid).then(|| b.uid.clone()) },
+            None => Finding::AskByUid(uid.to_owned()),
+        })
     }
 }
 
@@ -268,12 +278,21 @@ mod tests {
         let mut old = booking("old", 9, RemoteStatus::Cancelled, "x@y.de");
         old.rescheduled_to_uid = Some("new".into());
         let listing = vec![old, booking("new", 11, RemoteStatus::Accepted, "x@y.de"), booking("e", 13, RemoteStatus::Accepted, "tom@example.com")];
-        let local = [appt(1, Some("old"), 9, None), appt(2, Some("gone"), 10, None), appt(3, None, 13, Some("tom@example.com")), appt(4, None, 14, Some("a@b.de"))];
+        let local = [appt(1, Some("old"), 9, None), appt(2, Some("gone"), 10, None)];
         let diff = diff_window(&local, &listing);
         let index = WindowIndex::new(listing);
         for (a, (_, expected)) in local.iter().zip(diff.findings) {
-            assert_eq!(index.finding(a, |_| false), expected, "appointment {}", a.id);
+            assert_eq!(index.finding(a), Some(expected), "appointment {}", a.id);
         }
-        assert_eq!(index.finding(&local[2], |uid| uid == "e"), Finding::NoMatch, "a booking another appointment holds is not matched");
+        let unlinked = appt(3, None, 13, Some("tom@example.com"));
+        assert_eq!(index.finding(&unlinked), None, "an unlinked appointment is left to a direct check");
+    }
+
+    #[test]
+    fn a_reschedule_leaving_the_listing_is_asked_for_by_uid() {
+        let mut old = booking("old", 9, RemoteStatus::Cancelled, "x@y.de");
+        old.rescheduled_to_uid = Some("elsewhere".into());
+        let index = WindowIndex::new(vec![old]);
+        assert_eq!(index.finding(&appt(1, Some("old"), 9, None)), Some(Finding::AskByUid("old".into())));
     }
 }

@@ -92,9 +92,10 @@ impl AppState {
     }
 
     /// The background verification worker for this process.
-    pub fn worker(&self) -> Worker<CalcomConnector> {
+    pub fn worker(&self, stale_after: std::time::Duration) -> Worker<CalcomConnector> {
         let worker_id = format!("{}-{}", hostname(), std::process::id());
         Worker::new(self.store.clone(), self.verifier.clone(), self.connector.clone(), Arc::new(SystemClock), worker_id)
+            .with_stale_after(stale_after)
     }
 }
 
@@ -115,6 +116,7 @@ pub(crate) struct Settings {
     pub public_url: String,
     mailer: Option<engine::mail::SmtpMailer>,
     ladder: RetryLadder,
+    worker_stale_after: std::time::Duration,
 }
 
 impl Settings {
@@ -124,14 +126,15 @@ impl Settings {
         let public_url = config::parse_public_url(args.public_url.as_deref(), addr)?;
         let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
         let ladder = config::parse_retry_delays(&args.retry_delays)?;
-        Ok(Settings { addr, secret_key, public_url, mailer, ladder })
+        let worker_stale_after = config::parse_worker_stale_secs(&args.worker_stale_secs)?;
+        Ok(Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after })
     }
 }
 
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer, ladder } = settings;
+    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
     if mailer.is_some() {
         state = state.with_email();
@@ -139,7 +142,11 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
     let app = build_app(state.clone());
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut workers = vec![crate::workers::spawn_verification(state.worker(), state.wake_worker.clone(), stopped.clone())];
+    let worker = Arc::new(state.worker(worker_stale_after));
+    let mut workers = vec![
+        crate::workers::spawn_presence(worker.clone(), stopped.clone()),
+        crate::workers::spawn_verification(worker, state.wake_worker.clone(), stopped.clone()),
+    ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),
         std::time::Duration::from_secs(600),

@@ -30,7 +30,8 @@ pub async fn receive(State(state): State<AppState>, Path(slug): Path<String>, he
         Err(StoreError::NotFound(_)) => return reply(StatusCode::NOT_FOUND, json!({ "error": "unknown organization" })),
         Err(err) => return internal(err),
     };
-    let Some(secret) = state.connector.webhook_secret(org.id).await else {
+    let (secret, client) = state.connector.webhook_access(org.id).await;
+    let Some(secret) = secret else {
         tracing::warn!(org = %org.slug, "webhook refused: no webhook secret is configured");
         return reply(StatusCode::UNAUTHORIZED, json!({ "error": "webhooks are not configured for this organization" }));
     };
@@ -43,7 +44,7 @@ pub async fn receive(State(state): State<AppState>, Path(slug): Path<String>, he
         }
         Err(err @ WebhookError::Malformed(_)) => return reply(StatusCode::BAD_REQUEST, json!({ "error": err.to_string() })),
     };
-    let Some(client) = state.connector.client(org.id).await else {
+    let Some(client) = client else {
         tracing::warn!(org = %org.slug, "webhook not acted on: no usable Cal.com API key");
         return reply(StatusCode::ACCEPTED, json!({ "status": "not_connected" }));
     };

@@ -7,7 +7,7 @@ use std::time::{Duration as StdDuration, Instant};
 use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
 use engine::calcom::{CalcomClient, RateBudget};
-use engine::calcom_sim::{spawn, SeedBooking, SimConfig, SimHandle};
+use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use engine::clock::SystemClock;
 use engine::store::{Backend, NewOrganization, Organization, RunKind, RunStart, Trigger};
 use engine::testing::TestDb;
@@ -47,8 +47,16 @@ impl World {
     pub async fn populate(&self, n: usize) -> Result<()> {
         let first = Utc::now() + Duration::hours(1);
         let start = |i: usize| first + Duration::minutes((i as i64 * 150 * 24 * 60) / n.max(1) as i64);
-        let seeds =
-            (0..n).map(|i| SeedBooking { end: Some(start(i) + Duration::minutes(30)), ..SeedBooking::at(start(i)) }).collect();
+        // Booked over the last 90 days, as a real account's are (all at one
+        // instant, every booking would sit inside the watermark's overlap).
+        let booked = |i: usize| Utc::now() - Duration::minutes(((n - i) as i64 * 90 * 24 * 60) / n.max(1) as i64);
+        let seeds = (0..n)
+            .map(|i| SeedBooking {
+                end: Some(start(i) + Duration::minutes(30)),
+                created_at: Some(booked(i)),
+                ..SeedBooking::at(start(i))
+            })
+            .collect();
         let uids = self.sim.seed(seeds)?;
         let rows = uids.iter().enumerate().map(|(i, uid)| (start(i), Some(uid.as_str()), "pending"));
         self.insert(rows.collect()).await
@@ -85,6 +93,14 @@ impl World {
             );
             sqlx::query(&sql).execute(self.db.store.pool()).await?;
         }
+        Ok(())
+    }
+
+    /// Moves one booking by an hour in Cal.com, silently (no webhook).
+    pub fn change_one_booking(&self) -> Result<()> {
+        let booking = self.sim.control().bookings().into_iter().next().context("a booking")?;
+        let edit = BookingEdit { start: Some(booking.start + Duration::hours(1)), ..BookingEdit::default() };
+        self.sim.control().edit(&booking.uid, edit)?;
         Ok(())
     }
 

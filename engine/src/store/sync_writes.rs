@@ -1,0 +1,127 @@
+//! Verification outcomes written many at a time. A bulk pass (a claimed
+//! batch checked against one Cal.com listing) would otherwise commit one
+//! transaction per appointment, which is most of its time on SQLite (a
+//! WAL sync each) and on PostgreSQL (a round trip and a flush each).
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::events::NewSyncEvent;
+use super::issues::Resolution;
+use super::sql::Sql;
+use super::time::to_ms;
+use super::{Store, StoreError, SyncState};
+use crate::domain::{AppointmentId, ErrorCode, OrgId, UserId};
+
+/// Rows per multi-row INSERT of history entries (10 values each): well
+/// under both databases' placeholder limits.
+const EVENTS_PER_INSERT: usize = 100;
+/// Appointments per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 500;
+
+/// One verification's outcome: the appointment's new state, its history
+/// entry, and whether its open issues close because it is fine again.
+#[derive(Debug, Clone)]
+pub struct StateWrite {
+    pub id: AppointmentId,
+    pub state: SyncState,
+    pub event: NewSyncEvent,
+    pub resolve_issues: bool,
+}
+
+/// Sets the state (releasing the claim); false if the appointment is gone.
+pub(crate) async fn update_state(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    id: AppointmentId,
+    state: &SyncState,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE appointments SET sync_status = $1, sync_error_code = $2, sync_error_detail = $3, \
+         sync_attempts = $4, last_verified_at = $5, next_verification_at = $6, \
+         requires_manual_review = $7, updated_at = $8, claimed_by = NULL, claim_expires_at = NULL \
+         WHERE org_id = $9 AND id = $10",
+    )
+    .bind(state.status.as_str())
+    .bind(state.error_code.map(ErrorCode::as_str))
+    .bind(state.error_detail.as_deref())
+    .bind(state.attempts)
+    .bind(state.last_verified_at.map(to_ms))
+    .bind(state.next_verification_at.map(to_ms))
+    .bind(i64::from(state.requires_manual_review))
+    .bind(to_ms(at))
+    .bind(org.get())
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn insert_events(conn: &mut AnyConnection, org: OrgId, events: &[&NewSyncEvent]) -> Result<(), StoreError> {
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let mut sql = Sql::new(
+            "INSERT INTO sync_events \
+             (org_id, appointment_id, kind, result, attempt, duration_ms, detail, actor, actor_user_id, at) VALUES ",
+        );
+        for (i, event) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(org.get()).push(", ").bind(event.appointment_id.map(AppointmentId::get)).push(", ");
+            sql.bind(event.kind.as_str()).push(", ").bind(event.result.clone()).push(", ");
+            sql.bind(event.attempt).push(", ").bind(event.duration_ms).push(", ").bind(event.detail.clone()).push(", ");
+            sql.bind(event.actor.as_str()).push(", ").bind(event.actor_user_id.map(UserId::get)).push(", ");
+            sql.bind(to_ms(event.at)).push(")");
+        }
+        sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Closes the open issues of these appointments as auto-resolved.
+async fn resolve_issues(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    ids: &[AppointmentId],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut closed = 0;
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
+        sql.bind(to_ms(now)).push(", resolution = ").bind(Resolution::AutoResolved.as_str());
+        sql.push(", resolved_by = NULL, resolution_note = NULL WHERE org_id = ").bind(org.get());
+        sql.push(" AND resolved_at IS NULL AND appointment_id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(id.get());
+        }
+        sql.push(")");
+        closed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(closed)
+}
+
+impl Store {
+    /// Writes every outcome and its history entry, and closes the issues of
+    /// those that are fine again, in one transaction. An appointment deleted
+    /// meanwhile is skipped (its entry too). Returns how many issues closed.
+    pub async fn write_sync_states(&self, org: OrgId, writes: &[StateWrite], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut events = Vec::with_capacity(writes.len());
+        let mut fine = Vec::new();
+        for write in writes {
+            if !update_state(&mut tx, org, write.id, &write.state, write.event.at).await? {
+                continue;
+            }
+            events.push(&write.event);
+            if write.resolve_issues {
+                fine.push(write.id);
+            }
+        }
+        insert_events(&mut tx, org, &events).await?;
+        let closed = resolve_issues(&mut tx, org, &fine, now).await?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+}
