@@ -3,27 +3,19 @@
 //! that change Cal.com and our records, audit with the admin's name,
 //! viewers who may look but not act, tenant isolation and the CSV export.
 
-use std::net::SocketAddr;
+mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::{spawn, SeedBooking, SimConfig, SimHandle};
+use engine::calcom_sim::SeedBooking;
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, Role, SyncStatus};
 use engine::on_both_backends;
-use engine::secret_key::SecretKey;
-use engine::secrets::{seal, Purpose};
-use engine::store::{
-    Appointment, CalcomConnectionUpdate, EventKind, IssueSubject, NewAppointment, NewIssue, NewOrganization,
-    NewSyncEvent, NewUser, Organization, Store, SyncState,
-};
+use engine::store::{Appointment, EventKind, IssueSubject, NewAppointment, NewIssue, NewSyncEvent, SyncState};
 use engine::verify::compare::{Difference, RemoteBooking, RemoteStatus};
-use leptos::server_fn::ServerFn;
-use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
-use reqwest::{Client, StatusCode};
+use reqwest::header::COOKIE;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::commands::{build_app, AppState};
-
-const PASSWORD: &str = "correct horse battery";
+use support::{org, user, world, World};
 
 type ListAppointments = app::rpc::appointments::ListAppointments;
 type RetryAppointments = app::rpc::appointments::RetryAppointments;
@@ -32,103 +24,22 @@ type ResolveAppointment = app::rpc::resolve::ResolveAppointment;
 type GetReviewQueue = app::rpc::resolve::GetReviewQueue;
 type ResolveBooking = app::rpc::resolve::ResolveBooking;
 
-fn key() -> SecretKey {
-    SecretKey::from_bytes([7; 32])
-}
-
 fn start() -> DateTime<Utc> {
     // Ahead of now, so the simulator accepts bookings at this time.
     (Utc::now() + Duration::days(3)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc()
 }
 
-struct World {
-    store: Store,
-    org: Organization,
-    sim: SimHandle,
-    base: String,
-    http: Client,
+/// What these tests arrange beyond the shared world: appointments by the
+/// hour, flagged states with their issues, bookings seeded in Cal.com.
+trait Arrange {
+    async fn appointment_at(&self, org: OrgId, name: &str, uid: Option<&str>, hours: i64) -> Appointment;
+    async fn flag(&self, a: &Appointment, code: ErrorCode, snapshot: Option<&RemoteBooking>, diffs: Vec<Difference>);
+    fn seed(&self, at: DateTime<Utc>, email: &str) -> String;
+    async fn reload(&self, a: &Appointment) -> Appointment;
 }
 
-async fn org(store: &Store, slug: &str, name: &str) -> Organization {
-    let new = NewOrganization { slug: slug.into(), name: name.into(), time_zone: chrono_tz::Europe::Berlin };
-    store.create_organization(&new, Utc::now()).await.unwrap()
-}
-
-async fn user(store: &Store, org: OrgId, email: &str, name: &str, role: Role) {
-    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
-    let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
-    store.create_user(org, &new, Utc::now()).await.unwrap();
-}
-
-async fn world(store: Store) -> World {
-    engine::calcom::ensure_crypto_provider();
-    let org = org(&store, "salon", "Salon Schmidt").await;
-    user(&store, org.id, "jane@salon.de", "Jane Admin", Role::Admin).await;
-    user(&store, org.id, "vic@salon.de", "Vic Viewer", Role::Viewer).await;
-    let sim = spawn(SimConfig::default()).await.unwrap();
-    let update = CalcomConnectionUpdate {
-        base_url: Some(sim.base_url.clone()),
-        api_key_sealed: Some(seal(&key(), Purpose::CalcomApiKey(org.id), sim.api_key().expose())),
-        webhook_secret_sealed: None,
-        event_type_id: Some(1),
-    };
-    store.update_calcom_connection(org.id, &update, Utc::now()).await.unwrap();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = build_app(AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    World { store, org, sim, base: format!("http://{addr}"), http }
-}
-
-impl World {
-    async fn login(&self, email: &str) -> String {
-        let response = self
-            .http
-            .post(format!("{}/login", self.base))
-            .header(ORIGIN, &self.base)
-            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let set = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("calsync_session="))
-            .expect("a session cookie")
-            .to_owned();
-        set.split(';').next().unwrap().to_owned()
-    }
-
-    /// Calls a server function with JSON arguments, as the browser does.
-    async fn rpc<F: ServerFn>(&self, cookie: &str, args: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}{}", self.base, F::PATH))
-            .header(ORIGIN, &self.base)
-            .header(COOKIE, cookie)
-            .header("accept", "application/json")
-            .json(&args)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-
-    async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
-        (response.status(), response.text().await.unwrap())
-    }
-
-    async fn appointment(&self, org: OrgId, name: &str, uid: Option<&str>, hours: i64) -> Appointment {
+impl Arrange for World {
+    async fn appointment_at(&self, org: OrgId, name: &str, uid: Option<&str>, hours: i64) -> Appointment {
         let starts_at = start() + Duration::hours(hours);
         let new = NewAppointment {
             external_id: None,
@@ -207,9 +118,9 @@ fn ids(list: &Value) -> Vec<i64> {
 
 on_both_backends!(the_list_filters_by_state_code_search_and_date_and_pages, |db| async move {
     let w = world(db.store.clone()).await;
-    let tom = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
-    let anna = w.appointment(w.org.id, "Anna Schmidt", None, 26).await;
-    let max = w.appointment(w.org.id, "Max Müller", None, 50).await;
+    let tom = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let anna = w.appointment_at(w.org.id, "Anna Schmidt", None, 26).await;
+    let max = w.appointment_at(w.org.id, "Max Müller", None, 50).await;
     w.flag(&tom, ErrorCode::OrphanedLocal, None, vec![]).await;
     let admin = w.login("jane@salon.de").await;
 
@@ -244,7 +155,7 @@ on_both_backends!(the_list_filters_by_state_code_search_and_date_and_pages, |db|
 
     // Pages of 25 with a cursor.
     for hour in 0..30 {
-        w.appointment(w.org.id, &format!("Kunde {hour}"), None, 100 + hour).await;
+        w.appointment_at(w.org.id, &format!("Kunde {hour}"), None, 100 + hour).await;
     }
     let (_, first) = w.rpc::<ListAppointments>(&admin, json!({ "query": {} })).await;
     assert_eq!(first["rows"].as_array().unwrap().len(), 25);
@@ -256,7 +167,7 @@ on_both_backends!(the_list_filters_by_state_code_search_and_date_and_pages, |db|
 
 on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
     let w = world(db.store.clone()).await;
-    let a = w.appointment(w.org.id, "Tom Klein", Some("deleted-in-calcom"), 0).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("deleted-in-calcom"), 0).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let admin = w.login("jane@salon.de").await;
 
@@ -285,7 +196,7 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
     let w = world(db.store.clone()).await;
     let moved = start() + Duration::hours(2);
     let uid = w.seed(moved, "tom.klein@example.com");
-    let a = w.appointment(w.org.id, "Tom Klein", Some(&uid), 0).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some(&uid), 0).await;
     let theirs = RemoteBooking {
         uid: uid.clone(),
         status: RemoteStatus::Accepted,
@@ -318,7 +229,7 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
 
 on_both_backends!(mark_resolved_needs_a_note_and_names_the_admin, |db| async move {
     let w = world(db.store.clone()).await;
-    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let admin = w.login("jane@salon.de").await;
 
@@ -348,7 +259,7 @@ on_both_backends!(mark_resolved_needs_a_note_and_names_the_admin, |db| async mov
 
 on_both_backends!(viewers_see_without_buttons_and_are_refused, |db| async move {
     let w = world(db.store.clone()).await;
-    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let flagged = w.reload(&a).await;
     let viewer = w.login("vic@salon.de").await;
@@ -376,7 +287,7 @@ on_both_backends!(viewers_see_without_buttons_and_are_refused, |db| async move {
 
 on_both_backends!(another_organizations_appointments_and_issues_are_not_found, |db| async move {
     let w = world(db.store.clone()).await;
-    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let other = org(&w.store, "other", "Other Salon").await;
     user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
@@ -454,8 +365,8 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
 
 on_both_backends!(bulk_retry_reports_changed_and_skipped, |db| async move {
     let w = world(db.store.clone()).await;
-    let a = w.appointment(w.org.id, "Tom Klein", Some("gone"), 0).await;
-    let b = w.appointment(w.org.id, "Anna Schmidt", None, 1).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    let b = w.appointment_at(w.org.id, "Anna Schmidt", None, 1).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let admin = w.login("jane@salon.de").await;
     let (status, outcome) = w.rpc::<RetryAppointments>(&admin, json!({ "ids": [a.id.get(), b.id.get(), 999_999] })).await;
@@ -468,12 +379,12 @@ on_both_backends!(bulk_retry_reports_changed_and_skipped, |db| async move {
 
 on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |db| async move {
     let w = world(db.store.clone()).await;
-    let tom = w.appointment(w.org.id, "Klein, Tom \"TK\"", Some("gone"), 0).await;
-    w.appointment(w.org.id, "=HYPERLINK(\"x\")", None, 1).await;
+    let tom = w.appointment_at(w.org.id, "Klein, Tom \"TK\"", Some("gone"), 0).await;
+    w.appointment_at(w.org.id, "=HYPERLINK(\"x\")", None, 1).await;
     w.flag(&tom, ErrorCode::OrphanedLocal, None, vec![]).await;
     let other = org(&w.store, "other", "Other Salon").await;
     user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
-    w.appointment(other.id, "Secret Customer", None, 0).await;
+    w.appointment_at(other.id, "Secret Customer", None, 0).await;
     let admin = w.login("jane@salon.de").await;
 
     let response =

@@ -84,6 +84,19 @@ impl Drop for TestDb {
     }
 }
 
+/// How long one database test may take. The slowest take about a minute on
+/// a loaded two-core CI machine; one that hangs must fail with its name
+/// rather than hold the whole suite until CI's own limit kills it silently.
+pub const TEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(240);
+
+/// Awaits a test body, failing the test if it runs past `TEST_TIME_LIMIT`.
+pub async fn within_limit<T>(body: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(TEST_TIME_LIMIT, body).await {
+        Ok(value) => value,
+        Err(_) => panic!("the test did not finish within {} s: it hangs", TEST_TIME_LIMIT.as_secs()),
+    }
+}
+
 /// Runs an async test body once on SQLite and once on PostgreSQL:
 /// `on_both_backends!(name, |db| async move { ... });` defines `name::sqlite`
 /// and `name::postgres`.
@@ -97,13 +110,13 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let $db = $crate::testing::TestDb::new($crate::store::Backend::Sqlite).await;
-                $body.await
+                $crate::testing::within_limit($body).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let $db = $crate::testing::TestDb::new($crate::store::Backend::Postgres).await;
-                $body.await
+                $crate::testing::within_limit($body).await
             }
         }
     };

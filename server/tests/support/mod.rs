@@ -76,7 +76,13 @@ pub async fn world(store: Store) -> World {
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // A bound on every request, so a server that never answers fails the
+    // request that waited instead of hanging the test binary.
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     World { store, org, sim, state, base: format!("http://{addr}"), http }
 }
 
