@@ -6,7 +6,7 @@ use engine::domain::{
 };
 use engine::on_both_backends;
 use engine::store::{
-    AppointmentFilter, EventKind, NewAppointment, NewOrganization, NewSyncEvent, Store, StoreError, SyncState,
+    AppointmentFilter, EventKind, NewAppointment, NewOrganization, NewSyncEvent, StateWrite, Store, StoreError, SyncState,
 };
 
 fn now() -> DateTime<Utc> {
@@ -150,6 +150,72 @@ on_both_backends!(counts_follow_sync_state_changes, |db| async move {
     assert_eq!(history.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::Verification, EventKind::Created]);
     assert_eq!(history[0].result.as_deref(), Some("not_found"));
     assert_eq!(history[0].duration_ms, Some(120));
+});
+
+/// The counts as a full scan of the table sees them, per organization.
+async fn counted(store: &Store, org: OrgId) -> (i64, i64, i64, i64, i64) {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS total, \
+         SUM(CASE WHEN sync_status = 'synced' THEN 1 ELSE 0 END) AS synced, \
+         SUM(CASE WHEN sync_status = 'pending' THEN 1 ELSE 0 END) AS pending, \
+         SUM(CASE WHEN sync_status = 'failed' THEN 1 ELSE 0 END) AS failed, \
+         SUM(CASE WHEN requires_manual_review = 1 THEN 1 ELSE 0 END) AS review \
+         FROM appointments WHERE org_id = $1",
+    )
+    .bind(org.get())
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    use sqlx::Row;
+    let n = |c: &str| row.try_get::<Option<i64>, _>(c).unwrap().unwrap_or(0);
+    (n("total"), n("synced"), n("pending"), n("failed"), n("review"))
+}
+
+async fn kept(store: &Store, org: OrgId) -> (i64, i64, i64, i64, i64) {
+    let c = store.sync_counts(org).await.unwrap();
+    (c.total(), c.synced, c.pending, c.failed, c.requires_review)
+}
+
+on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write, |db| async move {
+    let store = &db.store;
+    let (salon, other) = (org(store, "salon").await, org(store, "other").await);
+    let mut ids = Vec::new();
+    for hour in 8..14 {
+        ids.push(store.insert_appointment(salon, &appointment("Kunde", hour), "t", now()).await.unwrap().id);
+    }
+    store.insert_appointment(other, &appointment("Fremd", 9), "t", now()).await.unwrap();
+    assert_eq!(kept(store, salon).await, (6, 0, 6, 0, 0));
+    assert_eq!(kept(store, salon).await, counted(store, salon).await);
+
+    // One at a time, including a change that leaves the state as it was and
+    // one that only flips the review flag.
+    let synced = state(SyncStatus::Synced, None, false);
+    store.set_sync_state(salon, ids[0], &synced, &verification(ids[0], "synced")).await.unwrap();
+    store.set_sync_state(salon, ids[0], &synced, &verification(ids[0], "synced")).await.unwrap();
+    let failed = state(SyncStatus::Failed, Some(ErrorCode::VerificationError), false);
+    store.set_sync_state(salon, ids[1], &failed, &verification(ids[1], "timeout")).await.unwrap();
+    let failed_review = state(SyncStatus::Failed, Some(ErrorCode::VerificationError), true);
+    store.set_sync_state(salon, ids[1], &failed_review, &verification(ids[1], "timeout")).await.unwrap();
+    assert_eq!(kept(store, salon).await, (6, 1, 4, 1, 1));
+    assert_eq!(kept(store, salon).await, counted(store, salon).await);
+
+    // A verification batch: some move, one moves back to pending.
+    let writes: Vec<StateWrite> = [(ids[1], &synced), (ids[2], &synced), (ids[3], &failed), (ids[0], &state(SyncStatus::Pending, None, false))]
+        .into_iter()
+        .map(|(id, s)| StateWrite { id, state: s.clone(), event: verification(id, "batch"), resolve_issues: false })
+        .collect();
+    store.write_sync_states(salon, &writes, now()).await.unwrap();
+    assert_eq!(kept(store, salon).await, (6, 2, 3, 1, 0));
+    assert_eq!(kept(store, salon).await, counted(store, salon).await);
+
+    // The facts and the state changed together (a webhook's update).
+    let mut facts = appointment("Kunde", 13);
+    facts.customer_name = "Kundin".into();
+    store.update_appointment_facts(salon, ids[5], &facts, &failed_review, &verification(ids[5], "changed")).await.unwrap();
+    assert_eq!(kept(store, salon).await, (6, 2, 2, 2, 1));
+    assert_eq!(kept(store, salon).await, counted(store, salon).await);
+
+    assert_eq!(kept(store, other).await, (1, 0, 1, 0, 0), "the other organization's counts are its own");
 });
 
 on_both_backends!(listing_filters_searches_and_pages, |db| async move {

@@ -100,7 +100,7 @@ impl SyncCounts {
         }
     }
 
-    pub fn set(&mut self, status: SyncStatus, n: i64) {
+    pub fn add(&mut self, status: SyncStatus, n: i64) {
         let slot = match status {
             SyncStatus::Synced => &mut self.synced,
             SyncStatus::Pending => &mut self.pending,
@@ -109,7 +109,7 @@ impl SyncCounts {
             SyncStatus::OrphanedCalcom => &mut self.orphaned_calcom,
             SyncStatus::VerificationPending => &mut self.verification_pending,
         };
-        *slot = n;
+        *slot += n;
     }
 
     /// Appointments held locally (Cal.com-only bookings are not appointments).

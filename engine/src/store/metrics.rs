@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::row::get;
-use super::time::{opt_from_ms, to_ms};
+use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
 use crate::domain::OrgId;
 
@@ -76,11 +76,16 @@ impl Store {
 
     /// When `org` last verified anything at all.
     pub async fn last_verification_at(&self, org: OrgId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query("SELECT MAX(at) AS at FROM sync_events WHERE org_id = $1 AND kind = 'verification'")
-            .bind(org.get())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(opt_from_ms(get(&row, "at")?))
+        // Newest first along the (org_id, at) index, stopping at the first
+        // verification: MAX() with the kind filter would read the
+        // organization's whole history on SQLite.
+        let row = sqlx::query(
+            "SELECT at FROM sync_events WHERE org_id = $1 AND kind = 'verification' ORDER BY at DESC LIMIT 1",
+        )
+        .bind(org.get())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| get(&r, "at").map(from_ms)).transpose()
     }
 
     /// How long single verifications took in `[from, to)`. Only those that
