@@ -29,7 +29,7 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     use crate::context::{require_user, server_context};
     use crate::format::LocalFormat;
     use chrono::{Duration, Utc};
-    use engine::verify::{health, service::next_cycle};
+    use engine::verify::{health, next_cycle::next_cycle};
 
     let user = require_user()?;
     let context = server_context()?;

@@ -68,7 +68,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
     use chrono::Utc;
     use std::collections::hash_map::Entry;
     use engine::schedule::LocalSchedule;
-    use engine::verify::service::next_cycle;
+    use engine::verify::next_cycle::next_cycle;
 
     let user = require_user()?;
     let store = server_context()?.store;

@@ -2,6 +2,7 @@
 //! answered. The pieces here are pure (no I/O), so every rule of the spec
 //! is tested directly:
 //! - `ladder`: when the next attempt is due (immediate, +1 min, +5 min, then a person);
+//! - `next_cycle`: when the organization's regular cycle looks next (kept per organization);
 //! - `circuit`: stop calling Cal.com while it is down, per organization;
 //! - `health`: Cal.com's state for the dashboard (healthy, degraded, circuit open, bad key);
 //! - `compare`: which fields of an appointment and its booking differ;
@@ -14,6 +15,7 @@ pub mod compare;
 pub mod health;
 pub mod hints;
 pub mod ladder;
+pub mod next_cycle;
 pub mod rules;
 pub mod runner;
 pub mod service;

@@ -15,7 +15,7 @@ use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId};
 use crate::mail::content::{self, EmailContent};
-use crate::schedule::LocalSchedule;
+use super::next_cycle::NextCycles;
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
     Organization, Resolution, StateWrite, Store, StoreError,
@@ -42,11 +42,12 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     /// With email on: the public URL links in emails point to.
     email_base_url: Option<String>,
+    next_cycles: Arc<NextCycles>,
 }
 
 impl Verifier {
     pub fn new(store: Store, circuits: Arc<Circuits>, ladder: RetryLadder, clock: Arc<dyn Clock>) -> Verifier {
-        Verifier { store, circuits, ladder, clock, email_base_url: None }
+        Verifier { store, circuits, ladder, clock, email_base_url: None, next_cycles: Arc::default() }
     }
 
     /// Also queue emails for notifications (to users whose preference wants them).
@@ -147,7 +148,7 @@ impl Verifier {
         started: DateTime<Utc>,
     ) -> (Decision, NewSyncEvent) {
         let now = self.clock.now();
-        let schedule = Schedule { ladder: &self.ladder, now, next_cycle: next_cycle(org, now) };
+        let schedule = Schedule { ladder: &self.ladder, now, next_cycle: self.next_cycles.after(org, now) };
         let decision = decide(&appointment.sync, evidence, &schedule);
         let detail = decision.state.error_detail.clone();
         let mut event = self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
@@ -353,14 +354,6 @@ pub fn wants_email(preference: &str, kind: NotificationKind) -> bool {
     }
 }
 
-/// When the organization's regular cycle looks next; six hours if its cron
-/// expression cannot be read (settings validate it, so this is a fallback).
-pub fn next_cycle(org: &Organization, now: DateTime<Utc>) -> DateTime<Utc> {
-    LocalSchedule::parse(&org.cycle_cron, org.time_zone)
-        .ok()
-        .and_then(|s| s.next_slot(now))
-        .unwrap_or(now + Duration::hours(6))
-}
 
 fn to_json(booking: &RemoteBooking) -> Option<String> {
     serde_json::to_string(booking).ok()
