@@ -206,25 +206,43 @@ impl CalcomClient {
     /// Every page of a listing (250 a page unless `take` says otherwise),
     /// or an error: a partial listing is never returned.
     pub async fn list_all_bookings(&self, query: &BookingQuery) -> Result<FullListing, CalcomError> {
+        let (bookings, api_calls) = self.list_all_kept(query, &Some).await?;
+        Ok(FullListing { bookings, api_calls })
+    }
+
+    /// Every page of a listing like `list_all_bookings`, keeping of each
+    /// booking only what `keep` returns. Each page is reduced as it arrives:
+    /// a window of 100,000 bookings is never held as full models at once.
+    /// Returns the kept items and the number of requests made.
+    pub async fn list_all_kept<T>(
+        &self,
+        query: &BookingQuery,
+        keep: &(dyn Fn(Booking) -> Option<T> + Sync),
+    ) -> Result<(Vec<T>, u64), CalcomError> {
         let mut api_calls = 0;
         for _ in 0..=LISTING_RESTARTS {
-            let (outcome, calls) = self.walk_pages(query).await;
+            let (outcome, calls) = self.walk_pages(query, keep).await;
             api_calls += calls;
-            if let Some(bookings) = outcome? {
-                return Ok(FullListing { bookings, api_calls });
+            if let Some(kept) = outcome? {
+                return Ok((kept.into_iter().flatten().collect(), api_calls));
             }
         }
         Err(CalcomError::Malformed("the listing kept changing while it was paged through".into()))
     }
 
     /// One pass over all pages. `Ok(None)`: the total changed during the
-    /// pass, so pages may have shifted; the caller starts over.
-    async fn walk_pages(&self, query: &BookingQuery) -> (Result<Option<Vec<Booking>>, CalcomError>, u64) {
+    /// pass, so pages may have shifted; the caller starts over. A booking
+    /// met twice (pages shifted under us) keeps its later version.
+    async fn walk_pages<T>(
+        &self,
+        query: &BookingQuery,
+        keep: &(dyn Fn(Booking) -> Option<T> + Sync),
+    ) -> (Result<Option<Vec<Option<T>>>, CalcomError>, u64) {
         let mut query = query.clone();
         query.take = Some(query.take.unwrap_or(MAX_TAKE));
         let mut skip = query.skip.unwrap_or(0);
         let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut bookings: Vec<Booking> = Vec::new();
+        let mut kept: Vec<Option<T>> = Vec::new();
         let mut first_total = None;
         let mut calls = 0;
         loop {
@@ -240,16 +258,18 @@ impl CalcomClient {
             }
             let returned = page.bookings.len() as u64;
             for booking in page.bookings {
-                match seen.get(&booking.uid) {
-                    Some(&at) => bookings[at] = booking,
+                let uid = booking.uid.clone();
+                let item = keep(booking);
+                match seen.get(&uid) {
+                    Some(&at) => kept[at] = item,
                     None => {
-                        seen.insert(booking.uid.clone(), bookings.len());
-                        bookings.push(booking);
+                        seen.insert(uid, kept.len());
+                        kept.push(item);
                     }
                 }
             }
             if !page.pagination.has_next_page {
-                return (Ok(Some(bookings)), calls);
+                return (Ok(Some(kept)), calls);
             }
             if returned == 0 {
                 let e = CalcomError::Malformed("an empty page claims a next page".into());

@@ -69,9 +69,9 @@ impl BookingSource for CalcomClient {
 
     async fn list_window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Listing, SourceError> {
         let query = BookingQuery::window(from, to + LONGEST_BOOKING);
-        let listing = self.list_all_bookings(&query).await.map_err(read_error)?;
-        let bookings = listing.bookings.iter().filter(|b| b.start >= from && b.start < to).map(RemoteBooking::from).collect();
-        Ok(Listing { bookings, api_calls: listing.api_calls })
+        let in_window = move |b: Booking| (b.start >= from && b.start < to).then(|| RemoteBooking::from(&b));
+        let (bookings, api_calls) = self.list_all_kept(&query, &in_window).await.map_err(read_error)?;
+        Ok(Listing { bookings, api_calls })
     }
 
     async fn window_size(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Option<u64>, SourceError> {
