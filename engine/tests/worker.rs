@@ -170,6 +170,44 @@ on_both_backends!(a_requested_run_executes_once_on_the_next_tick, |db| async mov
     assert!(run.started_at >= clock.now() - Duration::seconds(1), "started when taken, not when asked");
 });
 
+on_both_backends!(a_requested_cycle_verifies_only_what_is_due, |db| async move {
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six() - Duration::hours(2));
+    let org = setup(&store, &clock).await;
+    let calcom = Arc::new(FakeCalcom::default());
+    calcom.put(booking_a());
+    let one = worker(&store, &clock, &calcom, "one");
+    one.tick().await.unwrap();
+    let user = admin(&store, &org, &clock).await;
+
+    // One new appointment, due at once; the two from setup are not due.
+    let start = Utc.with_ymd_and_hms(2025, 10, 13, 11, 0, 0).unwrap();
+    let fresh = NewAppointment {
+        external_id: None,
+        customer_name: "Neu".into(),
+        customer_email: Some("k@example.com".into()),
+        customer_phone: None,
+        service: "Schnitt".into(),
+        starts_at: start,
+        ends_at: start + Duration::minutes(30),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Api,
+        calcom_booking_uid: Some("b".into()),
+        calcom_event_type_id: None,
+    };
+    let fresh = store.insert_appointment(org.id, &fresh, "test", clock.now()).await.unwrap();
+    calcom.put(RemoteBooking { uid: "b".into(), start, end: start + Duration::minutes(30), ..booking_a() });
+
+    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    assert_eq!(one.tick().await.unwrap().runs_started, 1);
+    let run = store.run(org.id, asked).await.unwrap();
+    assert_eq!((run.kind, run.status, run.trigger), (RunKind::Cycle, RunStatus::Succeeded, Trigger::Manual));
+    assert_eq!(run.counts.processed, 1, "a cycle checks what is due, not the whole window: {:?}", run.counts);
+    assert_eq!(store.appointment(org.id, fresh.id).await.unwrap().sync.status, SyncStatus::Synced);
+});
+
 on_both_backends!(a_requested_run_without_calcom_fails_with_a_reason, |db| async move {
     struct Unconnected;
     impl Connector for Unconnected {

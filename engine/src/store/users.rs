@@ -78,25 +78,8 @@ impl Store {
     /// Creates an account; an email already in use (in any organization:
     /// logins are by email alone) is a `Conflict`.
     pub async fn create_user(&self, org: OrgId, new: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
-        let email = normalize_email(&new.email);
-        let result = sqlx::query(
-            "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(org.get())
-        .bind(&email)
-        .bind(new.name.trim())
-        .bind(new.role.as_str())
-        .bind(&new.password_hash)
-        .bind(to_ms(now))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::from);
-        match result {
-            Ok(row) => self.user(org, UserId(get(&row, "id")?)).await,
-            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(format!("a user with email {email:?} exists"))),
-            Err(e) => Err(e),
-        }
+        let id = insert_user(&self.pool, org, new, now).await?;
+        self.user(org, id).await
     }
 
     /// The account with this id in this organization; another
@@ -142,28 +125,8 @@ impl Store {
     /// Creates an account and its audit entry in one transaction (an admin
     /// inviting someone); the same `Conflict` as `create_user` for a taken email.
     pub async fn invite_user(&self, org: OrgId, new: &NewUser, entry: &NewAuditEntry) -> Result<User, StoreError> {
-        let email = normalize_email(&new.email);
         let mut tx = self.pool.begin().await?;
-        let result = sqlx::query(
-            "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(org.get())
-        .bind(&email)
-        .bind(new.name.trim())
-        .bind(new.role.as_str())
-        .bind(&new.password_hash)
-        .bind(to_ms(entry.at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from);
-        let id = match result {
-            Ok(row) => UserId(get(&row, "id")?),
-            Err(e) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(format!("a user with email {email:?} exists")))
-            }
-            Err(e) => return Err(e),
-        };
+        let id = insert_user(&mut *tx, org, new, entry.at).await?;
         let entry = NewAuditEntry { target: Some(format!("user:{id}")), ..entry.clone() };
         audit::insert(&mut *tx, org, &entry).await?;
         tx.commit().await?;
@@ -232,3 +195,30 @@ impl Store {
 const KEEPS_AN_ADMIN: &str = "role <> 'admin' OR disabled_at IS NOT NULL OR EXISTS (\
     SELECT 1 FROM users other WHERE other.org_id = $1 AND other.id <> $2 \
     AND other.role = 'admin' AND other.disabled_at IS NULL)";
+
+/// Adds an account on any executor (the pool, or a transaction that also
+/// writes its audit entry). A taken email is a `Conflict`.
+async fn insert_user<'e, E>(exec: E, org: OrgId, new: &NewUser, now: DateTime<Utc>) -> Result<UserId, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let email = normalize_email(&new.email);
+    let result = sqlx::query(
+        "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(org.get())
+    .bind(&email)
+    .bind(new.name.trim())
+    .bind(new.role.as_str())
+    .bind(&new.password_hash)
+    .bind(to_ms(now))
+    .fetch_one(exec)
+    .await
+    .map_err(StoreError::from);
+    match result {
+        Ok(row) => Ok(UserId(get(&row, "id")?)),
+        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(format!("a user with email {email:?} exists"))),
+        Err(e) => Err(e),
+    }
+}

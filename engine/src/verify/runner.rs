@@ -188,14 +188,8 @@ impl Verifier {
         let calls = 1 + listing.api_calls as i64;
         let (index, marked) = self.mark_changed(org, listing, now).await?;
         let full = watermark.is_none();
-        let next = SyncCursor {
-            // Cal.com's own clock, read before the listing: a change made
-            // while it was paged through is seen again next time.
-            updated_after: fingerprint.newest_update.or(watermark).or(Some(now)),
-            fingerprint_total: Some(fingerprint.total),
-            fingerprint_updated_at: fingerprint.newest_update,
-            last_full_listing_at: if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) },
-        };
+        let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
+        let next = cursor_after(&fingerprint, watermark, now, last_full);
         self.store().save_sync_cursor(org.id, &next, now).await?;
         let listings = if full {
             Listings { changed: None, window: Some(Bulk { index, from: window.0, to: window.1 }) }
@@ -207,12 +201,7 @@ impl Verifier {
 
     async fn save_full_listing(&self, org: &Organization, fingerprint: &Fingerprint, now: DateTime<Utc>) -> Result<(), StoreError> {
         let previous = self.store().sync_cursor(org.id).await?.and_then(|c| c.updated_after);
-        let cursor = SyncCursor {
-            updated_after: fingerprint.newest_update.or(previous).or(Some(now)),
-            fingerprint_total: Some(fingerprint.total),
-            fingerprint_updated_at: fingerprint.newest_update,
-            last_full_listing_at: Some(now),
-        };
+        let cursor = cursor_after(fingerprint, previous, now, Some(now));
         self.store().save_sync_cursor(org.id, &cursor, now).await
     }
 
@@ -512,5 +501,22 @@ fn needs_check(appointment: &Appointment, index: &WindowIndex) -> bool {
             appointment.sync.status != SyncStatus::Synced || !differences(appointment, &booking).is_empty()
         }
         _ => true,
+    }
+}
+
+/// The cursor after a complete listing checked against `fingerprint`. The
+/// watermark is Cal.com's own clock, read before the listing: a change made
+/// while it was paged through is seen again next time.
+fn cursor_after(
+    fingerprint: &Fingerprint,
+    previous: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    last_full_listing_at: Option<DateTime<Utc>>,
+) -> SyncCursor {
+    SyncCursor {
+        updated_after: fingerprint.newest_update.or(previous).or(Some(now)),
+        fingerprint_total: Some(fingerprint.total),
+        fingerprint_updated_at: fingerprint.newest_update,
+        last_full_listing_at,
     }
 }
