@@ -178,6 +178,27 @@ on_both_backends!(a_new_notification_reaches_an_open_page_within_seconds, |db| a
     events.until_unread(0, Duration::from_secs(3)).await;
 });
 
+on_both_backends!(a_nudged_feed_polls_at_once_instead_of_at_its_tick, |db| async move {
+    let a = org(&db.store, "alpha").await;
+    // A tick far longer than the test: only the nudge can explain an update.
+    let feed = server::live::LiveFeed::new(db.store.clone(), Duration::from_secs(600));
+    let mut versions = feed.subscribe(a);
+    // The watcher's first poll happens at once and finds an empty feed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = *versions.borrow_and_update();
+
+    let id = notify(&db.store, a, "Cal.com Sync Issue").await;
+    feed.nudge(a);
+    tokio::time::timeout(Duration::from_secs(2), versions.changed())
+        .await
+        .expect("the nudged watcher polled within 2 s")
+        .unwrap();
+    let after = *versions.borrow();
+    assert_ne!(after, before);
+    assert_eq!(after.latest, id.get());
+    feed.close();
+});
+
 on_both_backends!(marking_read_changes_the_counts, |db| async move {
     let a = org(&db.store, "alpha").await;
     let ann = user(&db.store, a, "ann@alpha.example").await;

@@ -49,8 +49,13 @@ pub async fn receive(State(state): State<AppState>, Path(slug): Path<String>, he
         return reply(StatusCode::ACCEPTED, json!({ "status": "not_connected" }));
     };
     let verifier = state.verifier.clone();
+    let org_id = org.id;
     let work = tokio::spawn(async move { verifier.handle_hint(&org, &client, &hint).await });
-    match work.await {
+    let outcome = work.await;
+    // Whatever the verification flagged is in the feed now: open pages
+    // should not wait for the live feed's next tick to show it.
+    state.live.nudge(org_id);
+    match outcome {
         Ok(Ok(HintOutcome::Replay)) => reply(StatusCode::OK, json!({ "status": "replay" })),
         Ok(Ok(HintOutcome::Ignored)) => reply(StatusCode::OK, json!({ "status": "ignored" })),
         Ok(Ok(HintOutcome::Verified(done))) => {

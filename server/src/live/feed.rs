@@ -2,6 +2,10 @@
 //! feed's version (one small query) every `every` and publishes it on a
 //! watch channel; any number of open pages share that single poll. The task
 //! ends on its first tick with nobody left listening.
+//!
+//! Work this process does itself (a webhook's verification) nudges the
+//! watcher to poll at once, so its notifications reach open pages without
+//! waiting for the tick; the tick still catches what other instances write.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +13,13 @@ use std::time::Duration;
 
 use engine::domain::OrgId;
 use engine::store::{FeedVersion, Store};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+
+/// What `subscribe` and `nudge` need of a running watcher.
+struct Watcher {
+    sender: watch::Sender<FeedVersion>,
+    nudge: Arc<Notify>,
+}
 
 #[derive(Clone)]
 pub struct LiveFeed {
@@ -19,7 +29,7 @@ pub struct LiveFeed {
 struct Inner {
     store: Store,
     every: Duration,
-    orgs: Mutex<HashMap<OrgId, watch::Sender<FeedVersion>>>,
+    orgs: Mutex<HashMap<OrgId, Watcher>>,
     /// Flipped at shutdown so open streams end; otherwise graceful shutdown
     /// would wait for browsers that never hang up.
     closing: watch::Sender<bool>,
@@ -40,13 +50,24 @@ impl LiveFeed {
     /// replaces it at once.
     pub fn subscribe(&self, org: OrgId) -> watch::Receiver<FeedVersion> {
         let mut orgs = self.inner.orgs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = orgs.get(&org) {
-            return sender.subscribe();
+        if let Some(watcher) = orgs.get(&org) {
+            return watcher.sender.subscribe();
         }
         let (sender, receiver) = watch::channel(FeedVersion::default());
-        orgs.insert(org, sender.clone());
-        tokio::spawn(self.clone().watch(org, sender));
+        let nudge = Arc::new(Notify::new());
+        orgs.insert(org, Watcher { sender: sender.clone(), nudge: nudge.clone() });
+        tokio::spawn(self.clone().watch(org, sender, nudge));
         receiver
+    }
+
+    /// Asks the organization's watcher, if one runs, to poll now rather
+    /// than at its next tick.
+    pub fn nudge(&self, org: OrgId) {
+        let orgs = self.inner.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(watcher) = orgs.get(&org) {
+            // A permit is kept if the watcher is busy, so it polls once more.
+            watcher.nudge.notify_one();
+        }
     }
 
     /// Changes once, to true, when the server shuts down.
@@ -59,11 +80,14 @@ impl LiveFeed {
         self.inner.closing.send_replace(true);
     }
 
-    async fn watch(self, org: OrgId, sender: watch::Sender<FeedVersion>) {
+    async fn watch(self, org: OrgId, sender: watch::Sender<FeedVersion>, nudge: Arc<Notify>) {
         let mut tick = tokio::time::interval(self.inner.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = nudge.notified() => {}
+            }
             {
                 // Checked under the lock `subscribe` takes, so nobody can
                 // join a watcher that is just leaving.
