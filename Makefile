@@ -21,9 +21,12 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy -p engine -p app -p server --all-targets -- -D warnings
 
-# Measures calls, time and memory against the in-process simulator and
-# writes docs/benchmarks.md (needs PostgreSQL on 127.0.0.1:5432 for its row).
+# Measures calls, time, memory, page latency, render throughput (wrk) and
+# the release WASM size, and writes docs/benchmarks.md (needs PostgreSQL on
+# 127.0.0.1:5432 for its row).
 bench:
+	scripts/setup --bench
+	cargo leptos build --release
 	cargo run --release -p server --features bench --bin bench
 
 # Minutes-long resilience run against the simulator's fault modes (5xx,

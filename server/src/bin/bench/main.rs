@@ -4,9 +4,12 @@
 //!
 //! Sizes can be scaled down for slow machines: BENCH_COMPREHENSIVE
 //! (default 10,000), BENCH_LARGE (100,000), BENCH_SUMMARY_ROWS (1,000,000).
+//! The render-throughput figure needs `wrk` (scripts/setup --bench).
 
+mod live;
 mod machine;
 mod report;
+mod web;
 mod world;
 
 use std::time::Instant;
@@ -107,13 +110,54 @@ async fn main() -> Result<()> {
         ));
     }
 
-    // The dashboard's summary query on a large table.
+    // The dashboard and the appointment list on a large table.
     {
         let w = World::new(Backend::Sqlite).await?;
         w.bulk_rows(summary_rows).await?;
         let p99 = w.summary_p99_ms(200).await?;
-        let scale = if summary_rows == 1_000_000 { String::new() } else { format!("{summary_rows} rows instead of 1,000,000") };
-        report.add(Figure::at_most(format!("dashboard summary query p99, {summary_rows} rows (SQLite)"), p99, 50.0, "ms", scale));
+        let full = summary_rows == 1_000_000;
+        let scale = if full { String::new() } else { format!("{summary_rows} rows instead of 1,000,000") };
+        report.add(Figure::at_most(format!("dashboard summary query p99, {summary_rows} rows (SQLite)"), p99, 50.0, "ms", scale.clone()));
+
+        let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
+        let (p50, p99) = site.page_latency_ms("/appointments?state=failed", 200).await?;
+        report.add(Figure::at_most(
+            format!("filtered appointments page (server-rendered, status = failed) p99, {summary_rows} rows (SQLite)"),
+            p99,
+            100.0,
+            "ms",
+            format!("p50 {p50:.1} ms; the whole HTTP request, sequential{}", if full { String::new() } else { format!("; {scale}") }),
+        ));
+        let (p50, p99) = site.page_latency_ms("/", 100).await?;
+        report.add(Figure::maybe(
+            format!("dashboard page (server-rendered) p99, {summary_rows} rows (SQLite)"),
+            p99,
+            None,
+            "ms",
+            format!("p50 {p50:.1} ms; one request at a time"),
+        ));
+        match site.wrk_requests_per_second("/", 10) {
+            Ok(rps) => report.add(Figure::at_least(
+                format!("dashboard server-side render throughput, {summary_rows} rows (SQLite)"),
+                rps,
+                300.0,
+                "req/s",
+                "wrk -t2 -c16 -d10s on loopback, calsync and wrk sharing the machine's cores".into(),
+            )),
+            Err(e) => report.note(format!("Dashboard render throughput: not measured ({e:#}).")),
+        }
+    }
+
+    // Webhook received → notification on an open page.
+    match live::webhook_to_feed_ms(20).await {
+        Ok((p50, max)) => report.add(Figure::at_most(
+            "webhook received → notification in the open page's live feed, slowest of 20",
+            max,
+            2000.0,
+            "ms",
+            format!("p50 {p50:.0} ms; the simulator sends the signed webhook, the page holds the /events stream"),
+        )),
+        Err(e) => report.note(format!("Webhook → feed latency: not measured ({e:#}).")),
     }
 
     report.add_wasm(machine::wasm_gzip_bytes());

@@ -42,6 +42,14 @@ impl World {
         Ok(World { db, org, sim, source, verifier })
     }
 
+    pub fn store(&self) -> &engine::store::Store {
+        &self.db.store
+    }
+
+    pub fn org_id(&self) -> engine::domain::OrgId {
+        self.org.id
+    }
+
     /// `n` bookings in Cal.com and their matching appointments, spread over
     /// the next 150 days (inside the default 180-day window).
     pub async fn populate(&self, n: usize) -> Result<()> {
