@@ -69,23 +69,8 @@ fn Runs(page: RunList, start: RunNow, asking: (RwSignal<bool>, RwSignal<bool>)) 
             </p>
             {page.can_act.then(|| view! {
                 <div class="actions">
-                    <ConfirmButton
-                        label="Run verification cycle now"
-                        question="Verify every due appointment now?"
-                        testid="run-cycle"
-                        asking=asking.0
-                        disabled=busy
-                        on_confirm=move || { start.dispatch(RunChoice::Cycle); }
-                    />
-                    <ConfirmButton
-                        label="Run comprehensive check now"
-                        question="List the whole Cal.com window and check every appointment now?"
-                        class="secondary"
-                        testid="run-comprehensive"
-                        asking=asking.1
-                        disabled=busy
-                        on_confirm=move || { start.dispatch(RunChoice::Comprehensive); }
-                    />
+                    <RunButton choice=RunChoice::Cycle start asking=asking.0 busy/>
+                    <RunButton choice=RunChoice::Comprehensive start asking=asking.1 busy/>
                 </div>
             }.into_any())}
         </section>
@@ -94,6 +79,31 @@ fn Runs(page: RunList, start: RunNow, asking: (RwSignal<bool>, RwSignal<bool>)) 
         } else {
             view! { <RunTable runs=page.runs/> }.into_any()
         }}
+    }
+}
+
+/// "Run … now" with its confirmation, for either kind of run.
+#[component]
+fn RunButton(choice: RunChoice, start: RunNow, asking: RwSignal<bool>, busy: Signal<bool>) -> impl IntoView {
+    let (label, question, testid, class) = match choice {
+        RunChoice::Cycle => ("Run verification cycle now", "Verify every due appointment now?", "run-cycle", ""),
+        RunChoice::Comprehensive => (
+            "Run comprehensive check now",
+            "List the whole Cal.com window and check every appointment now?",
+            "run-comprehensive",
+            "secondary",
+        ),
+    };
+    view! {
+        <ConfirmButton
+            label
+            question
+            class
+            testid
+            asking
+            disabled=busy
+            on_confirm=move || { start.dispatch(choice); }
+        />
     }
 }
 
