@@ -17,7 +17,7 @@ use engine::store::Store;
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::config;
 
-pub use serve::{build_app, AppState};
+pub use serve::{build_app, without_nagle, AppState};
 pub(crate) use serve::shutdown_signal;
 
 pub async fn run(cli: Cli) -> Result<()> {

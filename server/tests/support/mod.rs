@@ -17,7 +17,7 @@ use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use server::commands::{build_app, AppState};
+use server::commands::{build_app, without_nagle, AppState};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN: &str = "jane@salon.de";
@@ -74,7 +74,7 @@ pub async fn world(store: Store) -> World {
     let state = AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr);
     let app = build_app(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     // A bound on every request, so a server that never answers fails the
     // request that waited instead of hanging the test binary.
