@@ -1,7 +1,6 @@
 //! What the numbers were measured on, and the process's memory.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub fn describe() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
@@ -39,9 +38,10 @@ pub fn wasm_gzip_bytes() -> Option<(String, u64, u64)> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|x| x == "wasm"))?;
-    let bytes = std::fs::read(&wasm).ok()?;
-    let mut gzip = Command::new("gzip").arg("-9c").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().ok()?;
-    gzip.stdin.take()?.write_all(&bytes).ok()?;
-    let out = gzip.wait_with_output().ok()?;
-    Some((wasm.display().to_string(), bytes.len() as u64, out.stdout.len() as u64))
+    let raw = std::fs::metadata(&wasm).ok()?.len();
+    // gzip reads the file itself: feeding it through a pipe while its output
+    // pipe fills up unread would deadlock on a bundle of any real size.
+    let out = Command::new("gzip").arg("-9c").arg(&wasm).output().ok()?;
+    let name = wasm.file_name()?.to_string_lossy().into_owned();
+    out.status.success().then(|| (format!("target/site/pkg/{name}"), raw, out.stdout.len() as u64))
 }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::{Duration, Utc};
-use engine::calcom::{CalcomClient, RateBudget};
+use engine::calcom::{CalcomClient, ClientConfig, RateBudget};
 use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use engine::clock::SystemClock;
 use engine::store::{Backend, NewOrganization, Organization, RunKind, RunStart, Trigger};
@@ -15,25 +15,62 @@ use engine::verify::circuit::Circuits;
 use engine::verify::ladder::RetryLadder;
 use engine::verify::service::Verifier;
 
+use crate::sim_process::SimProcess;
+
 /// Rows per INSERT: well under both databases' statement limits.
 const CHUNK: usize = 1000;
 
 pub struct World {
     db: TestDb,
     org: Organization,
-    sim: SimHandle,
+    sim: Sim,
     source: CalcomClient,
     verifier: Verifier,
 }
 
+/// Where the bookings live: in this process (its call counters and edits
+/// are at hand) or in a process of its own (memory figures are calsync's).
+enum Sim {
+    Here(SimHandle),
+    Apart(SimProcess),
+}
+
+impl Sim {
+    async fn seed(&self, seeds: Vec<SeedBooking>) -> Result<Vec<String>> {
+        match self {
+            Sim::Here(sim) => Ok(sim.seed(seeds)?),
+            Sim::Apart(sim) => sim.seed(seeds).await,
+        }
+    }
+
+    fn here(&self) -> Result<&SimHandle> {
+        match self {
+            Sim::Here(sim) => Ok(sim),
+            Sim::Apart(_) => bail!("this measurement needs the in-process simulator"),
+        }
+    }
+}
+
 impl World {
+    /// With the simulator in this process.
     pub async fn new(backend: Backend) -> Result<World> {
+        let sim = spawn(SimConfig::default().with_rate_limit(None)).await?;
+        let config = sim.client_config();
+        World::with(backend, Sim::Here(sim), config).await
+    }
+
+    /// With the simulator in a process of its own.
+    pub async fn apart(backend: Backend) -> Result<World> {
+        let sim = SimProcess::start().await?;
+        let config = sim.client_config();
+        World::with(backend, Sim::Apart(sim), config).await
+    }
+
+    async fn with(backend: Backend, sim: Sim, mut config: ClientConfig) -> Result<World> {
         let db = TestDb::new(backend).await;
         let now = Utc::now();
         let new = NewOrganization { slug: "bench".into(), name: "Bench".into(), time_zone: chrono_tz::Europe::Berlin };
         let org = db.store.create_organization(&new, now).await?;
-        let sim = spawn(SimConfig::default().with_rate_limit(None)).await?;
-        let mut config = sim.client_config();
         // The simulator has no limit; neither should the client's pacing.
         config.budget = RateBudget::new(1_000_000, StdDuration::from_secs(1));
         let source = CalcomClient::new(config).context("client")?;
@@ -65,7 +102,7 @@ impl World {
                 ..SeedBooking::at(start(i))
             })
             .collect();
-        let uids = self.sim.seed(seeds)?;
+        let uids = self.sim.seed(seeds).await?;
         let rows = uids.iter().enumerate().map(|(i, uid)| (start(i), Some(uid.as_str()), "pending"));
         self.insert(rows.collect()).await
     }
@@ -106,22 +143,29 @@ impl World {
 
     /// Moves one booking by an hour in Cal.com, silently (no webhook).
     pub fn change_one_booking(&self) -> Result<()> {
-        let booking = self.sim.control().bookings().into_iter().next().context("a booking")?;
+        let sim = self.sim.here()?;
+        let booking = sim.control().bookings().into_iter().next().context("a booking")?;
         let edit = BookingEdit { start: Some(booking.start + Duration::hours(1)), ..BookingEdit::default() };
-        self.sim.control().edit(&booking.uid, edit)?;
+        sim.control().edit(&booking.uid, edit)?;
         Ok(())
     }
 
-    /// Cal.com requests one run of `kind` makes.
+    /// Cal.com requests one run of `kind` makes, as the simulator counted them.
     pub async fn calls_for(&self, kind: RunKind) -> Result<u64> {
-        self.sim.reset_counters();
+        self.sim.here()?.reset_counters();
+        self.run(kind).await?;
+        Ok(self.sim.here()?.counters().total)
+    }
+
+    /// One run of `kind`, as the worker would start it.
+    pub async fn run(&self, kind: RunKind) -> Result<()> {
         let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: "bench".into(), requested_by: None };
         let report = match kind {
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.source, &start).await?,
             _ => self.verifier.run_cycle(&self.org, &self.source, &start).await?,
         };
         tracing::debug!(?report, "bench run");
-        Ok(self.sim.counters().total)
+        Ok(())
     }
 
     /// The 99th percentile of the dashboard's summary query, in ms.
