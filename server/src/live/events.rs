@@ -93,12 +93,11 @@ fn summaries(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>
 
 async fn summarize(f: &Follower) -> Result<Summary, engine::store::StoreError> {
     let store = f.feed.store();
-    // Before the watcher's first poll the channel holds a placeholder, so
-    // the first summary reads the version itself.
-    let latest = match f.last {
-        None => store.feed_version(f.user.org_id).await?.latest,
-        Some(_) => f.versions.borrow().latest,
-    };
+    // The watcher's version only says *that* something changed. Both numbers
+    // are read here, the newest id after the count: a summary that counts a
+    // notification then always names it (or a newer one), however late this
+    // follower wakes up after the version moved.
     let unread = store.unread_count(f.user.org_id, f.user.user_id).await?;
+    let latest = store.feed_version(f.user.org_id).await?.latest;
     Ok(Summary { unread, latest })
 }
