@@ -7,10 +7,10 @@ use engine::domain::{OrgId, Role, UserId};
 use std::sync::Arc;
 
 use engine::calcom::CalcomConnector;
-use engine::verify::circuit::Circuits;
-use engine::worker::WakeUp;
 use engine::secret_key::SecretKey;
 use engine::store::Store;
+use engine::verify::circuit::Circuits;
+use engine::worker::WakeUp;
 use leptos::prelude::*;
 
 use crate::error::AppError;

@@ -3,13 +3,13 @@
 //! `feature = "ssr"`; the browser build gets the same types without it.
 
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod format;
 pub mod pages;
 pub mod rpc;
-#[cfg(feature = "ssr")]
-pub mod context;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

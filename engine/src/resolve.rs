@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
-use crate::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, IssueId, OrgId, SyncStatus, UserId};
+use crate::domain::{
+    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, IssueId, OrgId, SyncStatus, UserId,
+};
 use crate::store::{
     Appointment, AppointmentResolution, EventKind, FactsChange, NewAppointment, NewSyncEvent, Organization, Resolution,
     Store, StoreError, SyncState,
@@ -81,7 +83,14 @@ impl Resolver {
         Resolver { store, clock }
     }
 
-    fn event(&self, appointment: AppointmentId, actor: &Actor, kind: EventKind, result: Option<Resolution>, detail: String) -> NewSyncEvent {
+    fn event(
+        &self,
+        appointment: AppointmentId,
+        actor: &Actor,
+        kind: EventKind,
+        result: Option<Resolution>,
+        detail: String,
+    ) -> NewSyncEvent {
         NewSyncEvent {
             appointment_id: Some(appointment),
             kind,
@@ -95,7 +104,13 @@ impl Resolver {
         }
     }
 
-    async fn record(&self, org: OrgId, appointment: &Appointment, actor: &Actor, change: Change) -> Result<Resolved, ResolveError> {
+    async fn record(
+        &self,
+        org: OrgId,
+        appointment: &Appointment,
+        actor: &Actor,
+        change: Change,
+    ) -> Result<Resolved, ResolveError> {
         let Change { facts, state, resolution, note, detail } = change;
         let kind = if resolution.is_some() { EventKind::Resolution } else { EventKind::VerificationQueued };
         let event = self.event(appointment.id, actor, kind, resolution, detail.clone());
@@ -103,14 +118,27 @@ impl Resolver {
             .store
             .record_resolution(
                 org,
-                &AppointmentResolution { appointment: appointment.id, facts, state, resolution, by: actor.user_id, note, event },
+                &AppointmentResolution {
+                    appointment: appointment.id,
+                    facts,
+                    state,
+                    resolution,
+                    by: actor.user_id,
+                    note,
+                    event,
+                },
             )
             .await?;
         Ok(Resolved { appointment: Some(appointment.id), issues_closed: closed, message: detail })
     }
 
     /// Queue a fresh verification now, with a fresh retry ladder.
-    pub async fn retry_now(&self, org: &Organization, appointment: &Appointment, actor: &Actor) -> Result<Resolved, ResolveError> {
+    pub async fn retry_now(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        actor: &Actor,
+    ) -> Result<Resolved, ResolveError> {
         let now = self.clock.now();
         let state = SyncState {
             status: SyncStatus::VerificationPending,
@@ -118,7 +146,13 @@ impl Resolver {
             next_verification_at: Some(now),
             ..appointment.sync.clone()
         };
-        let change = Change { facts: FactsChange::default(), state, resolution: None, note: None, detail: "Verification requested".into() };
+        let change = Change {
+            facts: FactsChange::default(),
+            state,
+            resolution: None,
+            note: None,
+            detail: "Verification requested".into(),
+        };
         self.record(org.id, appointment, actor, change).await
     }
 
@@ -196,7 +230,8 @@ impl Resolver {
             ends_at: Some(booking.end),
             status,
         };
-        let change = Change::synced(self.clock.now(), facts, Resolution::AcceptedCalcom, "Accepted Cal.com's version".into());
+        let change =
+            Change::synced(self.clock.now(), facts, Resolution::AcceptedCalcom, "Accepted Cal.com's version".into());
         self.record(org.id, appointment, actor, change).await
     }
 
@@ -266,7 +301,8 @@ impl Resolver {
             calcom_booking_uid: Some(booking.uid.clone()),
             calcom_event_type_id: None,
         };
-        let created = self.store.import_for_issue(org.id, issue, &new, actor.user_id, &actor.name, self.clock.now()).await?;
+        let created =
+            self.store.import_for_issue(org.id, issue, &new, actor.user_id, &actor.name, self.clock.now()).await?;
         Ok(Resolved {
             appointment: Some(created.id),
             issues_closed: 1,
@@ -274,14 +310,15 @@ impl Resolver {
         })
     }
 
-    async fn current_booking<S: BookingSource>(&self, appointment: &Appointment, source: &S) -> Result<RemoteBooking, ResolveError> {
+    async fn current_booking<S: BookingSource>(
+        &self,
+        appointment: &Appointment,
+        source: &S,
+    ) -> Result<RemoteBooking, ResolveError> {
         let uid = appointment
             .calcom_booking_uid
             .as_deref()
             .ok_or_else(|| ResolveError::NotApplicable("the appointment has no Cal.com booking".into()))?;
-        source
-            .booking(uid)
-            .await?
-            .ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
+        source.booking(uid).await?.ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
     }
 }

@@ -24,8 +24,8 @@ pub struct LocalSchedule {
 
 impl LocalSchedule {
     pub fn parse(expr: &str, tz: Tz) -> Result<LocalSchedule, ScheduleError> {
-        let cron = Cron::from_str(expr.trim())
-            .map_err(|e| ScheduleError { expr: expr.to_owned(), reason: e.to_string() })?;
+        let cron =
+            Cron::from_str(expr.trim()).map_err(|e| ScheduleError { expr: expr.to_owned(), reason: e.to_string() })?;
         Ok(LocalSchedule { cron, tz })
     }
 

@@ -7,7 +7,9 @@ pub struct SecretKey([u8; 32]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretKeyError {
-    #[error("must be 64 hexadecimal characters (32 bytes), got {0} characters; generate one with `openssl rand -hex 32`")]
+    #[error(
+        "must be 64 hexadecimal characters (32 bytes), got {0} characters; generate one with `openssl rand -hex 32`"
+    )]
     Length(usize),
     #[error("must contain only hexadecimal characters 0-9 a-f")]
     NotHex,

@@ -9,13 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 /// Triggers that can change whether an appointment is in sync.
-pub const RELEVANT_TRIGGERS: &[&str] = &[
-    "BOOKING_CREATED",
-    "BOOKING_RESCHEDULED",
-    "BOOKING_CANCELLED",
-    "BOOKING_REJECTED",
-    "BOOKING_REQUESTED",
-];
+pub const RELEVANT_TRIGGERS: &[&str] =
+    &["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_REJECTED", "BOOKING_REQUESTED"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {

@@ -93,7 +93,11 @@ impl<C: Connector> Worker<C> {
         // Dead workers' runs and claims first, so this tick can take them on.
         let recovered = self.store.recover_dead_workers(now - self.stale_after, now).await?;
         if recovered.claims_released > 0 {
-            tracing::info!(claims = recovered.claims_released, runs = recovered.runs_interrupted, "took over from a dead worker");
+            tracing::info!(
+                claims = recovered.claims_released,
+                runs = recovered.runs_interrupted,
+                "took over from a dead worker"
+            );
         }
         let silent = self.store.interrupt_stale_runs(now - Duration::minutes(STALE_AFTER_MINUTES), now).await?;
         let mut report = TickReport { interrupted: silent + recovered.runs_interrupted, ..TickReport::default() };
@@ -110,7 +114,12 @@ impl<C: Connector> Worker<C> {
         Ok(report)
     }
 
-    async fn tick_org(&self, org: &Organization, source: &C::Source, report: &mut TickReport) -> Result<(), StoreError> {
+    async fn tick_org(
+        &self,
+        org: &Organization,
+        source: &C::Source,
+        report: &mut TickReport,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
         // "Run now" from the UI first: someone is watching its progress.
         while let Some(run) = self.store.claim_queued_run(org.id, &self.worker_id, now).await? {
@@ -141,7 +150,13 @@ impl<C: Connector> Worker<C> {
     }
 
     fn scheduled(&self, kind: RunKind, slot: DateTime<Utc>) -> RunStart {
-        RunStart { kind, trigger: Trigger::Schedule, slot_at: Some(slot), worker_id: self.worker_id.clone(), requested_by: None }
+        RunStart {
+            kind,
+            trigger: Trigger::Schedule,
+            slot_at: Some(slot),
+            worker_id: self.worker_id.clone(),
+            requested_by: None,
+        }
     }
 }
 

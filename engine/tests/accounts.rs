@@ -39,10 +39,8 @@ on_both_backends!(sessions_expire_and_ids_are_not_stored_in_clear, |db| async mo
     db.store.upsert_session("sid-1", r#"{"a":1}"#, now + Duration::hours(1)).await.unwrap();
     assert_eq!(db.store.load_session("sid-1", now).await.unwrap().as_deref(), Some(r#"{"a":1}"#));
     assert_eq!(db.store.load_session("sid-1", now + Duration::hours(2)).await.unwrap(), None, "expired");
-    let raw: Option<String> = sqlx::query_scalar("SELECT id FROM sessions WHERE id = 'sid-1'")
-        .fetch_optional(db.store.pool())
-        .await
-        .unwrap();
+    let raw: Option<String> =
+        sqlx::query_scalar("SELECT id FROM sessions WHERE id = 'sid-1'").fetch_optional(db.store.pool()).await.unwrap();
     assert_eq!(raw, None, "only a digest of the id is stored");
     assert_eq!(db.store.delete_expired_sessions(now + Duration::hours(2)).await.unwrap(), 1);
     assert_eq!(db.store.load_session("sid-1", now).await.unwrap(), None);
@@ -59,5 +57,9 @@ on_both_backends!(login_failures_count_within_a_window, |db| async move {
     assert_eq!(count.oldest, Some(now - Duration::minutes(10)));
     db.store.clear_login_failures("email:a").await.unwrap();
     assert_eq!(db.store.login_failures_since("email:a", now - Duration::hours(1)).await.unwrap().count, 0);
-    assert_eq!(db.store.login_failures_since("ip:1", now - Duration::hours(1)).await.unwrap().count, 3, "other subjects kept");
+    assert_eq!(
+        db.store.login_failures_since("ip:1", now - Duration::hours(1)).await.unwrap().count,
+        3,
+        "other subjects kept"
+    );
 });

@@ -44,6 +44,10 @@ on_both_backends!(tokens_are_hashed_scoped_revocable_and_audited, |db| async mov
 
     let actions: Vec<String> = store.audit_log(a, 10).await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["api_token.revoke", "api_token.create"]);
-    assert!(store.audit_log(a, 10).await.unwrap().iter().all(|e| !e.detail.clone().unwrap_or_default().contains(&issued.secret)));
+    assert!(store.audit_log(a, 10).await.unwrap().iter().all(|e| !e
+        .detail
+        .clone()
+        .unwrap_or_default()
+        .contains(&issued.secret)));
     assert!(matches!(store.create_api_token(a, "  ", None, now).await, Err(StoreError::Invalid(_))));
 });

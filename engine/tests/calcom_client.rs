@@ -37,7 +37,9 @@ fn new_booking(start: chrono::DateTime<Utc>, email: &str) -> CreateBooking {
 async fn gets_a_booking_by_uid_with_every_field_typed() {
     let sim = sim().await;
     let start = later(&sim, 24);
-    let uid = &sim.seed(vec![SeedBooking { metadata: [("k".into(), "v".into())].into(), ..SeedBooking::at(start) }]).unwrap()[0];
+    let uid = &sim
+        .seed(vec![SeedBooking { metadata: [("k".into(), "v".into())].into(), ..SeedBooking::at(start) }])
+        .unwrap()[0];
 
     let booking = client(&sim).booking(uid).await.unwrap();
 
@@ -63,10 +65,8 @@ async fn an_unknown_uid_is_not_found_and_a_wrong_key_unauthorized() {
 #[tokio::test]
 async fn the_uid_of_a_recurring_series_yields_its_first_occurrence() {
     let sim = sim().await;
-    let seeds = [48, 24, 72].map(|h| SeedBooking {
-        recurring_booking_uid: Some("series-1".into()),
-        ..SeedBooking::at(later(&sim, h))
-    });
+    let seeds = [48, 24, 72]
+        .map(|h| SeedBooking { recurring_booking_uid: Some("series-1".into()), ..SeedBooking::at(later(&sim, h)) });
     let uids = sim.seed(seeds.to_vec()).unwrap();
     let client = client(&sim);
 
@@ -81,7 +81,8 @@ async fn the_uid_of_a_recurring_series_yields_its_first_occurrence() {
 #[tokio::test]
 async fn from_an_array_the_occurrence_with_the_uid_is_taken() {
     let series = serde_json::json!({"status": "success", "data": [occurrence("occ-a", 1), occurrence("occ-b", 2)]});
-    let app = axum::Router::new().route("/v2/bookings/{uid}", axum::routing::get(move || async move { axum::Json(series) }));
+    let app =
+        axum::Router::new().route("/v2/bookings/{uid}", axum::routing::get(move || async move { axum::Json(series) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -101,7 +102,11 @@ fn occurrence(uid: &str, id: i64) -> serde_json::Value {
 async fn ten_thousand_bookings_are_listed_in_exactly_40_calls() {
     let sim = sim().await;
     let (from, to) = (later(&sim, 24), later(&sim, 24 * 31));
-    let seeded: HashSet<String> = sim.generate(GenerateSpec { count: 10_000, from, to, event_type_id: None, status: None }).unwrap().into_iter().collect();
+    let seeded: HashSet<String> = sim
+        .generate(GenerateSpec { count: 10_000, from, to, event_type_id: None, status: None })
+        .unwrap()
+        .into_iter()
+        .collect();
     sim.reset_counters();
 
     let listing = client(&sim).list_all_bookings(&BookingQuery::window(from, to)).await.unwrap();
@@ -134,7 +139,13 @@ async fn a_listing_that_changes_while_paged_is_started_over() {
 async fn filters_reach_the_server() {
     let sim = sim().await;
     let start = later(&sim, 24);
-    let ann = NewAttendee { name: "Ann".into(), email: "ann@example.com".into(), time_zone: "UTC".into(), phone_number: None, language: None };
+    let ann = NewAttendee {
+        name: "Ann".into(),
+        email: "ann@example.com".into(),
+        time_zone: "UTC".into(),
+        phone_number: None,
+        language: None,
+    };
     sim.seed(vec![
         SeedBooking { attendee: Some(ann), ..SeedBooking::at(start) },
         SeedBooking { status: Some(BookingStatus::Cancelled), ..SeedBooking::at(start) },
@@ -157,7 +168,10 @@ async fn changes_since_a_watermark_are_listed_and_fingerprinted() {
     let (from, to) = (later(&sim, 24), later(&sim, 48));
     let long_ago = sim.now() - chrono::Duration::days(3);
     let seeds: Vec<SeedBooking> = (0..20)
-        .map(|i| SeedBooking { created_at: Some(long_ago), ..SeedBooking::at(from + chrono::Duration::minutes(30 * i)) })
+        .map(|i| SeedBooking {
+            created_at: Some(long_ago),
+            ..SeedBooking::at(from + chrono::Duration::minutes(30 * i))
+        })
         .collect();
     let uids = sim.seed(seeds).unwrap();
     let client = client(&sim);
@@ -190,7 +204,8 @@ async fn create_cancel_and_reschedule() {
     assert_eq!(created.uid.len(), 22);
     assert_eq!(created.attendees[0].phone_number.as_deref(), Some("+49 30 1234567"));
 
-    let moved = client.reschedule_booking(&created.uid, start + chrono::Duration::hours(2), Some("moved")).await.unwrap();
+    let moved =
+        client.reschedule_booking(&created.uid, start + chrono::Duration::hours(2), Some("moved")).await.unwrap();
     assert_ne!(moved.uid, created.uid, "a reschedule is a new booking");
     assert_eq!(moved.rescheduled_from_uid.as_deref(), Some(created.uid.as_str()));
     assert_eq!(moved.start, start + chrono::Duration::hours(2));
@@ -210,7 +225,10 @@ async fn refused_creations_are_bad_requests_or_not_found() {
     let client = client(&sim);
     let past = sim.now() - chrono::Duration::hours(1);
     assert!(matches!(client.create_booking(&new_booking(past, "a@b.de")).await, Err(CalcomError::BadRequest { .. })));
-    assert!(matches!(client.create_booking(&new_booking(later(&sim, 5), "not-an-email")).await, Err(CalcomError::BadRequest { .. })));
+    assert!(matches!(
+        client.create_booking(&new_booking(later(&sim, 5), "not-an-email")).await,
+        Err(CalcomError::BadRequest { .. })
+    ));
     let unknown_type = CreateBooking { event_type_id: 999, ..new_booking(later(&sim, 5), "a@b.de") };
     assert!(matches!(client.create_booking(&unknown_type).await, Err(CalcomError::NotFound { .. })));
 }
@@ -227,7 +245,11 @@ async fn event_types_are_listed() {
 async fn cursor_paging_walks_every_page() {
     let sim = sim().await;
     let (from, to) = (later(&sim, 24), later(&sim, 240));
-    let seeded: HashSet<String> = sim.generate(GenerateSpec { count: 600, from, to, event_type_id: None, status: None }).unwrap().into_iter().collect();
+    let seeded: HashSet<String> = sim
+        .generate(GenerateSpec { count: 600, from, to, event_type_id: None, status: None })
+        .unwrap()
+        .into_iter()
+        .collect();
     let client = client(&sim);
 
     let listing = client.list_all_bookings_cursor(&BookingQuery::window(from, to)).await.unwrap();
@@ -267,7 +289,10 @@ async fn a_storm_longer_than_the_retry_budget_surfaces_as_rate_limited() {
     let impatient = client_with(&sim, |c| c.max_retry_after = Duration::from_secs(10));
     sim.set_faults(Faults { rate_limit_storm: 1, storm_retry_after: 60, ..Faults::default() });
     let started = Instant::now();
-    assert_eq!(impatient.event_types().await, Err(CalcomError::RateLimited { retry_after: Some(Duration::from_secs(60)) }));
+    assert_eq!(
+        impatient.event_types().await,
+        Err(CalcomError::RateLimited { retry_after: Some(Duration::from_secs(60)) })
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 

@@ -66,7 +66,9 @@ fn assert_booking_shape(b: &Value) {
     field(b, "meetingUrl", string_or_null);
     field(b, "metadata", Value::is_object);
     field(b, "bookingFieldsResponses", Value::is_object);
-    for name in ["cancellationReason", "cancelledByEmail", "reschedulingReason", "rescheduledFromUid", "rescheduledToUid"] {
+    for name in
+        ["cancellationReason", "cancelledByEmail", "reschedulingReason", "rescheduledFromUid", "rescheduledToUid"]
+    {
         field(b, name, string_or_null);
     }
     field(b, "createdAt", is_instant);
@@ -139,7 +141,12 @@ async fn take_defaults_to_100_and_must_be_1_to_250() {
 }
 
 fn uids(body: &Value) -> Vec<String> {
-    body["data"].as_array().expect("data is an array").iter().map(|b| b["uid"].as_str().unwrap_or_default().to_owned()).collect()
+    body["data"]
+        .as_array()
+        .expect("data is an array")
+        .iter()
+        .map(|b| b["uid"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -164,9 +171,18 @@ async fn every_filter_and_sort_of_the_contract_works() {
             // 2: cancelled (upcoming time)
             SeedBooking { status: Some(engine::calcom::BookingStatus::Cancelled), ..SeedBooking::at(h(20)) },
             // 3: pending = unconfirmed, event type 2
-            SeedBooking { status: Some(engine::calcom::BookingStatus::Pending), event_type_id: Some(2), ..SeedBooking::at(h(30)) },
+            SeedBooking {
+                status: Some(engine::calcom::BookingStatus::Pending),
+                event_type_id: Some(2),
+                ..SeedBooking::at(h(30))
+            },
             // 4: recurring occurrence, updated recently
-            SeedBooking { recurring_booking_uid: Some("series".into()), created_at: Some(h(-20)), updated_at: Some(h(-1)), ..SeedBooking::at(h(40)) },
+            SeedBooking {
+                recurring_booking_uid: Some("series".into()),
+                created_at: Some(h(-20)),
+                updated_at: Some(h(-1)),
+                ..SeedBooking::at(h(40))
+            },
         ])
         .unwrap();
     let raw = Raw::new(&sim);
@@ -239,7 +255,9 @@ async fn create_answers_201_and_refuses_bad_input_with_400() {
         assert_eq!(status, 400, "{bad}: {body}");
         assert_error_envelope(&body);
     }
-    let (status, body) = json(raw.post("/v2/bookings", json!({"start": start, "eventTypeId": 99, "attendee": good["attendee"]})).await).await;
+    let (status, body) =
+        json(raw.post("/v2/bookings", json!({"start": start, "eventTypeId": 99, "attendee": good["attendee"]})).await)
+            .await;
     assert_eq!(status, 404);
     assert_error_envelope(&body);
 }
@@ -250,16 +268,24 @@ async fn cancel_answers_200_and_reschedule_201_with_a_new_booking() {
     let raw = Raw::new(&sim);
     let [a, b]: [String; 2] = seed_hours(&sim, &[24, 25]).await.try_into().unwrap();
 
-    let (status, body) = json(raw.post(&format!("/v2/bookings/{a}/cancel"), json!({"cancellationReason": "ill"})).await).await;
+    let (status, body) =
+        json(raw.post(&format!("/v2/bookings/{a}/cancel"), json!({"cancellationReason": "ill"})).await).await;
     assert_eq!(status, 200);
-    assert_eq!((body["data"]["status"].as_str(), body["data"]["cancellationReason"].as_str()), (Some("cancelled"), Some("ill")));
+    assert_eq!(
+        (body["data"]["status"].as_str(), body["data"]["cancellationReason"].as_str()),
+        (Some("cancelled"), Some("ill"))
+    );
     field(&body["data"], "cancelledByEmail", Value::is_string);
     let (status, body) = json(raw.post(&format!("/v2/bookings/{a}/cancel"), json!({})).await).await;
     assert_eq!(status, 400, "cancelling twice");
     assert_error_envelope(&body);
 
     let new_start = later(&sim, 48).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (status, body) = json(raw.post(&format!("/v2/bookings/{b}/reschedule"), json!({"start": new_start, "reschedulingReason": "later"})).await).await;
+    let (status, body) = json(
+        raw.post(&format!("/v2/bookings/{b}/reschedule"), json!({"start": new_start, "reschedulingReason": "later"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 201);
     assert_booking_shape(&body["data"]);
     let new_uid = body["data"]["uid"].as_str().unwrap().to_owned();
@@ -285,7 +311,8 @@ async fn errors_use_the_error_envelope_with_the_right_status() {
     assert_error_envelope(&body);
 
     let url = format!("{}/v2/bookings", sim.base_url);
-    let wrong_key = raw.http.get(&url).bearer_auth("cal_wrong").header("cal-api-version", VERSION).send().await.unwrap();
+    let wrong_key =
+        raw.http.get(&url).bearer_auth("cal_wrong").header("cal-api-version", VERSION).send().await.unwrap();
     let (status, body) = json(wrong_key).await;
     assert_eq!(status, 401);
     assert_error_envelope(&body);
@@ -316,7 +343,10 @@ async fn event_types_come_in_the_envelope() {
     let types = body["data"].as_array().unwrap();
     assert_eq!(types.len(), 2);
     for (t, (id, slug, minutes)) in types.iter().zip([(1, "30min", 30), (2, "60min", 60)]) {
-        assert_eq!((t["id"].as_i64(), t["slug"].as_str(), t["lengthInMinutes"].as_i64()), (Some(id), Some(slug), Some(minutes)));
+        assert_eq!(
+            (t["id"].as_i64(), t["slug"].as_str(), t["lengthInMinutes"].as_i64()),
+            (Some(id), Some(slug), Some(minutes))
+        );
         field(t, "title", Value::is_string);
     }
 }
@@ -366,7 +396,11 @@ async fn the_cursor_version_pages_by_cursor_with_one_status() {
     seed_hours(&sim, &[1, 2, 3, 4, 5]).await;
     let raw = Raw::new(&sim);
     let get = |query: String| {
-        let request = raw.http.get(format!("{}/v2/bookings?{query}", sim.base_url)).bearer_auth(KEY).header("cal-api-version", "2026-05-01");
+        let request = raw
+            .http
+            .get(format!("{}/v2/bookings?{query}", sim.base_url))
+            .bearer_auth(KEY)
+            .header("cal-api-version", "2026-05-01");
         async move { json(request.send().await.unwrap()).await }
     };
 
@@ -399,10 +433,12 @@ async fn webhooks_are_signed_and_shaped_like_cal_com() {
     let start = later(&sim, 24).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let attendee = json!({"name": "Ann", "email": "ann@example.com", "timeZone": "Europe/Berlin"});
 
-    let (_, created) = json(raw.post("/v2/bookings", json!({"start": start, "eventTypeId": 1, "attendee": attendee})).await).await;
+    let (_, created) =
+        json(raw.post("/v2/bookings", json!({"start": start, "eventTypeId": 1, "attendee": attendee})).await).await;
     let uid = created["data"]["uid"].as_str().unwrap().to_owned();
     let later_start = later(&sim, 48).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (_, moved) = json(raw.post(&format!("/v2/bookings/{uid}/reschedule"), json!({"start": later_start})).await).await;
+    let (_, moved) =
+        json(raw.post(&format!("/v2/bookings/{uid}/reschedule"), json!({"start": later_start})).await).await;
     let new_uid = moved["data"]["uid"].as_str().unwrap().to_owned();
     raw.post(&format!("/v2/bookings/{new_uid}/cancel"), json!({"cancellationReason": "ill"})).await;
 
@@ -430,13 +466,19 @@ async fn webhooks_are_signed_and_shaped_like_cal_com() {
         field(p, "organizer", |v| v["email"].is_string() && v["timeZone"].is_string());
         assert!(p.get("start").is_none() && p.get("startTime").is_some(), "webhook names, not REST names");
     }
-    assert_eq!((events[0]["payload"]["uid"].as_str(), events[0]["payload"]["status"].as_str()), (Some(uid.as_str()), Some("ACCEPTED")));
+    assert_eq!(
+        (events[0]["payload"]["uid"].as_str(), events[0]["payload"]["status"].as_str()),
+        (Some(uid.as_str()), Some("ACCEPTED"))
+    );
     assert_eq!(events[0]["payload"]["startTime"], start.replace(".000Z", "Z"));
     let rescheduled = &events[1]["payload"];
     assert_eq!(rescheduled["uid"], new_uid.as_str());
     assert_eq!(rescheduled["rescheduleUid"], uid.as_str());
     assert_eq!(rescheduled["rescheduleId"], created["data"]["id"]);
-    assert_eq!((events[2]["payload"]["status"].as_str(), events[2]["payload"]["cancellationReason"].as_str()), (Some("CANCELLED"), Some("ill")));
+    assert_eq!(
+        (events[2]["payload"]["status"].as_str(), events[2]["payload"]["cancellationReason"].as_str()),
+        (Some("CANCELLED"), Some("ill"))
+    );
 
     // Typed reading of the same bodies works too.
     let parsed: webhook::WebhookEvent = serde_json::from_value(events[1].clone()).unwrap();

@@ -19,7 +19,11 @@ async fn ten_thousand_bookings_seed_in_one_request_each_way() {
 
     // (How fast this is belongs to the benchmarks, not to a timed test.)
     let response = raw
-        .control(Method::POST, "/_sim/bookings/generate", Some(json!({"count": 10000, "from": format_instant(from), "to": format_instant(to)})))
+        .control(
+            Method::POST,
+            "/_sim/bookings/generate",
+            Some(json!({"count": 10000, "from": format_instant(from), "to": format_instant(to)})),
+        )
         .await;
     let (status, body) = json(response).await;
 
@@ -28,7 +32,8 @@ async fn ten_thousand_bookings_seed_in_one_request_each_way() {
     assert_eq!(body["uids"].as_array().map(Vec::len), Some(10000));
 
     // An explicit list of 10,000 (the bulk seeding path).
-    let seeds: Vec<Value> = (0..10_000).map(|i| json!({"start": format_instant(from + chrono::Duration::minutes(i))})).collect();
+    let seeds: Vec<Value> =
+        (0..10_000).map(|i| json!({"start": format_instant(from + chrono::Duration::minutes(i))})).collect();
     let (status, body) = json(raw.control(Method::POST, "/_sim/bookings", Some(Value::Array(seeds))).await).await;
     assert_eq!((status, body["created"].as_u64()), (201, Some(10000)));
     assert_eq!(sim.booking_count(), 20_000);
@@ -39,12 +44,19 @@ async fn seeding_is_all_or_nothing() {
     let sim = sim().await;
     let raw = Raw::new(&sim);
     let start = format_instant(later(&sim, 5));
-    let (status, _) = json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start, "uid": "taken"}]))).await).await;
+    let (status, _) =
+        json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start, "uid": "taken"}]))).await).await;
     assert_eq!(status, 201);
 
-    let (status, body) = json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start}, {"start": start, "uid": "taken"}]))).await).await;
+    let (status, body) = json(
+        raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start}, {"start": start, "uid": "taken"}])))
+            .await,
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
-    let (status, _) = json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start, "eventTypeId": 99}]))).await).await;
+    let (status, _) =
+        json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": start, "eventTypeId": 99}]))).await)
+            .await;
     assert_eq!(status, 400);
     assert_eq!(sim.booking_count(), 1, "nothing of the refused batches was kept");
 }
@@ -54,8 +66,10 @@ async fn bookings_are_listed_edited_and_deleted_silently() {
     let sim = sim().await;
     let mut sink = WebhookSink::start().await;
     let raw = Raw::new(&sim);
-    let (status, _) =
-        json(raw.control(Method::POST, "/_sim/webhooks", Some(json!({"subscriberUrl": sink.url, "secret": "s"}))).await).await;
+    let (status, _) = json(
+        raw.control(Method::POST, "/_sim/webhooks", Some(json!({"subscriberUrl": sink.url, "secret": "s"}))).await,
+    )
+    .await;
     assert_eq!(status, 201);
     let start = later(&sim, 24);
     let seeds = json!([{"start": format_instant(start), "createdAt": "2020-01-01T00:00:00.000Z"}, {"start": format_instant(start)}]);
@@ -66,8 +80,15 @@ async fn bookings_are_listed_edited_and_deleted_silently() {
     assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(2)));
 
     let moved_to = format_instant(start + chrono::Duration::hours(3));
-    let (status, edited) =
-        json(raw.control(Method::PATCH, &format!("/_sim/bookings/{a}"), Some(json!({"start": moved_to, "status": "cancelled"}))).await).await;
+    let (status, edited) = json(
+        raw.control(
+            Method::PATCH,
+            &format!("/_sim/bookings/{a}"),
+            Some(json!({"start": moved_to, "status": "cancelled"})),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!((edited["start"].as_str(), edited["status"].as_str()), (Some(moved_to.as_str()), Some("cancelled")));
     let updated = chrono::DateTime::parse_from_rfc3339(edited["updatedAt"].as_str().unwrap()).unwrap();
@@ -92,11 +113,15 @@ async fn an_edit_can_be_announced_with_a_webhook() {
     let uid = sim.seed(vec![engine::calcom_sim::SeedBooking::at(later(&sim, 24))]).unwrap().remove(0);
     let raw = Raw::new(&sim);
 
-    raw.control(Method::PATCH, &format!("/_sim/bookings/{uid}"), Some(json!({"status": "rejected", "webhook": true}))).await;
+    raw.control(Method::PATCH, &format!("/_sim/bookings/{uid}"), Some(json!({"status": "rejected", "webhook": true})))
+        .await;
 
     let (_, body) = sink.next().await;
     let event: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((event["triggerEvent"].as_str(), event["payload"]["status"].as_str()), (Some("BOOKING_REJECTED"), Some("REJECTED")));
+    assert_eq!(
+        (event["triggerEvent"].as_str(), event["payload"]["status"].as_str()),
+        (Some("BOOKING_REJECTED"), Some("REJECTED"))
+    );
     assert_eq!(event["payload"]["uid"], uid.as_str());
 }
 
@@ -105,9 +130,13 @@ async fn faults_are_set_read_and_reset() {
     let sim = sim().await;
     let raw = Raw::new(&sim);
 
-    let (status, faults) = json(raw.control(Method::PUT, "/_sim/faults", Some(json!({"outage": true, "latencyMs": 10}))).await).await;
+    let (status, faults) =
+        json(raw.control(Method::PUT, "/_sim/faults", Some(json!({"outage": true, "latencyMs": 10}))).await).await;
     assert_eq!(status, 200);
-    assert_eq!((faults["outage"].as_bool(), faults["latencyMs"].as_u64(), faults["errorRate"].as_f64()), (Some(true), Some(10), Some(0.0)));
+    assert_eq!(
+        (faults["outage"].as_bool(), faults["latencyMs"].as_u64(), faults["errorRate"].as_f64()),
+        (Some(true), Some(10), Some(0.0))
+    );
     assert_eq!(raw.get("/v2/event-types").await.status().as_u16(), 503);
     assert_eq!(raw.control(Method::GET, "/_sim/health", None).await.status().as_u16(), 200, "control stays up");
 
@@ -158,7 +187,8 @@ async fn the_clock_moves_forward_on_request() {
     assert_eq!(upcoming["data"][0]["uid"], uid.as_str());
 
     let before = sim.now();
-    let (status, clock) = json(raw.control(Method::POST, "/_sim/clock/advance", Some(json!({"seconds": 3 * 3600}))).await).await;
+    let (status, clock) =
+        json(raw.control(Method::POST, "/_sim/clock/advance", Some(json!({"seconds": 3 * 3600}))).await).await;
     assert_eq!(status, 200);
     assert_eq!(clock["offsetSeconds"], 10800.0);
     assert!(sim.now() - before >= chrono::Duration::hours(3));
@@ -184,7 +214,8 @@ async fn the_rate_limit_can_be_changed_and_turned_off() {
         assert_eq!(response.status().as_u16(), 200);
         assert!(response.headers().get("x-ratelimit-limit-default").is_none(), "no limit, no headers");
     }
-    let (status, _) = json(raw.control(Method::PUT, "/_sim/rate-limit", Some(json!({"limit": 0, "windowSeconds": 60}))).await).await;
+    let (status, _) =
+        json(raw.control(Method::PUT, "/_sim/rate-limit", Some(json!({"limit": 0, "windowSeconds": 60}))).await).await;
     assert_eq!(status, 400);
 }
 
@@ -269,10 +300,12 @@ async fn the_simulator_serves_on_a_given_listener() {
 async fn bad_control_requests_name_the_problem() {
     let sim = sim_with(SimConfig::default()).await;
     let raw = Raw::new(&sim);
-    let (status, body) = json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": "soon"}]))).await).await;
+    let (status, body) =
+        json(raw.control(Method::POST, "/_sim/bookings", Some(json!([{"start": "soon"}]))).await).await;
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("invalid"), "{body}");
-    let (status, _) = json(raw.control(Method::POST, "/_sim/webhooks", Some(json!({"subscriberUrl": "not a url"}))).await).await;
+    let (status, _) =
+        json(raw.control(Method::POST, "/_sim/webhooks", Some(json!({"subscriberUrl": "not a url"}))).await).await;
     assert_eq!(status, 400);
     let (status, _) = json(raw.control(Method::PATCH, "/_sim/bookings/nope", Some(json!({}))).await).await;
     assert_eq!(status, 404);

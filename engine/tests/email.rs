@@ -38,15 +38,19 @@ async fn user(store: &Store, org: OrgId, email: &str, pref: &str) {
 
 async fn setup(store: &Store) -> (Organization, ManualClock, Verifier, Appointment) {
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            t0(),
+        )
         .await
         .unwrap();
     user(store, org.id, "all@salon.example", "all").await;
     user(store, org.id, "issues@salon.example", "issues").await;
     user(store, org.id, "none@salon.example", "none").await;
     let clock = ManualClock::at(t0());
-    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()))
-        .with_email(PUBLIC_URL);
+    let verifier =
+        Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()))
+            .with_email(PUBLIC_URL);
     let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
     let new = NewAppointment {
         external_id: None,
@@ -148,5 +152,8 @@ on_both_backends!(a_mail_server_outage_delays_but_delivers_each_email_once, |db|
 #[tokio::test]
 async fn a_bad_smtp_url_or_sender_is_a_clear_error() {
     assert!(SmtpMailer::new("http://nope", "a@b.de").unwrap_err().to_string().starts_with("SMTP_URL"));
-    assert!(SmtpMailer::new("smtp://127.0.0.1:2525", "not an address").unwrap_err().to_string().starts_with("SMTP_FROM"));
+    assert!(SmtpMailer::new("smtp://127.0.0.1:2525", "not an address")
+        .unwrap_err()
+        .to_string()
+        .starts_with("SMTP_FROM"));
 }

@@ -148,5 +148,8 @@ on_both_backends!(issues_are_invisible_to_other_organizations, |db| async move {
     assert!(store.open_issues(other, None, 10).await.unwrap().is_empty());
     assert!(!store.mark_issue_notified(other, id, now()).await.unwrap());
     let subject = IssueSubject::Appointment(appt);
-    assert_eq!(store.resolve_issues_for(other, &subject, Resolution::MarkedResolved, None, None, now()).await.unwrap(), 0);
+    assert_eq!(
+        store.resolve_issues_for(other, &subject, Resolution::MarkedResolved, None, None, now()).await.unwrap(),
+        0
+    );
 });

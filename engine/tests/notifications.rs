@@ -47,7 +47,10 @@ on_both_backends!(the_same_key_notifies_once, |db| async move {
     assert!(first.is_some());
     assert_eq!(store.notify(org, &issue_note("issue:1"), now()).await.unwrap(), None);
     let other_org = self::org(store, "b").await;
-    assert!(store.notify(other_org, &issue_note("issue:1"), now()).await.unwrap().is_some(), "keys are per organization");
+    assert!(
+        store.notify(other_org, &issue_note("issue:1"), now()).await.unwrap().is_some(),
+        "keys are per organization"
+    );
     let unkeyed = NewNotification { dedupe_key: None, ..issue_note("") };
     assert!(store.notify(org, &unkeyed, now()).await.unwrap().is_some());
     assert!(store.notify(org, &unkeyed, now()).await.unwrap().is_some(), "no key, no dedupe");
@@ -59,7 +62,9 @@ on_both_backends!(read_state_is_per_user, |db| async move {
     let (anna, tom) = (user(store, org, "anna@x.de").await, user(store, org, "tom@x.de").await);
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(store.notify(org, &issue_note(&format!("k{i}")), now() + Duration::minutes(i)).await.unwrap().unwrap());
+        ids.push(
+            store.notify(org, &issue_note(&format!("k{i}")), now() + Duration::minutes(i)).await.unwrap().unwrap(),
+        );
     }
     assert_eq!(store.unread_count(org, anna).await.unwrap(), 3);
     assert!(store.mark_read(org, anna, ids[0], now()).await.unwrap());
@@ -68,7 +73,10 @@ on_both_backends!(read_state_is_per_user, |db| async move {
     assert_eq!(store.unread_count(org, tom).await.unwrap(), 3);
 
     let feed = store.notifications_for(org, anna, false, 10).await.unwrap();
-    assert_eq!(feed.iter().map(|n| (n.id, n.read)).collect::<Vec<_>>(), [(ids[2], false), (ids[1], false), (ids[0], true)]);
+    assert_eq!(
+        feed.iter().map(|n| (n.id, n.read)).collect::<Vec<_>>(),
+        [(ids[2], false), (ids[1], false), (ids[0], true)]
+    );
     let unread = store.notifications_for(org, anna, true, 10).await.unwrap();
     assert_eq!(unread.len(), 2);
 

@@ -41,7 +41,10 @@ struct Case {
 
 async fn case(store: Store) -> Case {
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            t0(),
+        )
         .await
         .unwrap();
     let row = sqlx::query(
@@ -53,7 +56,8 @@ async fn case(store: Store) -> Case {
     .unwrap();
     let admin = Actor { user_id: UserId(sqlx::Row::get(&row, "id")), name: "Jane Admin".into() };
     let clock = ManualClock::at(t0());
-    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
+    let verifier =
+        Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
     let resolver = Resolver::new(store.clone(), Arc::new(clock.clone()));
     Case { store, org, clock, calcom: FakeCalcom::default(), verifier, resolver, admin }
 }

@@ -64,8 +64,18 @@ on_both_backends!(a_scheduled_slot_runs_once_across_instances, |db| async move {
     }
     assert_eq!(started, 1, "exactly one instance runs the 06:00 slot");
     assert!(store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "w"), now()).await.unwrap().is_some());
-    assert!(store.start_run(org, &scheduled(RunKind::Cycle, now() + Duration::hours(6), "w"), now()).await.unwrap().is_some());
-    let manual = RunStart { kind: RunKind::Cycle, trigger: Trigger::Manual, slot_at: None, worker_id: "w".into(), requested_by: None };
+    assert!(store
+        .start_run(org, &scheduled(RunKind::Cycle, now() + Duration::hours(6), "w"), now())
+        .await
+        .unwrap()
+        .is_some());
+    let manual = RunStart {
+        kind: RunKind::Cycle,
+        trigger: Trigger::Manual,
+        slot_at: None,
+        worker_id: "w".into(),
+        requested_by: None,
+    };
     assert!(store.start_run(org, &manual, now()).await.unwrap().is_some());
     assert!(store.start_run(org, &manual, now()).await.unwrap().is_some(), "manual runs are never deduplicated");
     assert_eq!(store.recent_runs(org, 10).await.unwrap().len(), 5);
@@ -139,7 +149,11 @@ on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
     let ids = appointments(store, org, 3).await;
     let first = store.claim_due(org, "crashed", now(), Duration::minutes(5), 10).await.unwrap();
     assert_eq!(first.len(), 3);
-    assert!(store.claim_due(org, "other", now() + Duration::minutes(1), Duration::minutes(5), 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due(org, "other", now() + Duration::minutes(1), Duration::minutes(5), 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     let state = SyncState {
         status: SyncStatus::Synced,
@@ -165,9 +179,14 @@ on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
 
     let after_lease = now() + Duration::minutes(6);
     let reclaimed = store.claim_due(org, "other", after_lease, Duration::minutes(5), 10).await.unwrap();
-    assert_eq!(reclaimed.iter().map(|a| a.id).collect::<Vec<_>>(), ids[1..], "lapsed claims come back; the verified one is not due");
+    assert_eq!(
+        reclaimed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ids[1..],
+        "lapsed claims come back; the verified one is not due"
+    );
     assert_eq!(store.count_due(org, after_lease).await.unwrap(), 2);
-    let at_next_cycle = store.claim_due(org, "other", now() + Duration::hours(6), Duration::minutes(5), 10).await.unwrap();
+    let at_next_cycle =
+        store.claim_due(org, "other", now() + Duration::hours(6), Duration::minutes(5), 10).await.unwrap();
     assert_eq!(
         at_next_cycle.iter().map(|a| a.id).collect::<Vec<_>>(),
         [ids[1], ids[2], ids[0]],
@@ -185,7 +204,8 @@ on_both_backends!(a_dead_workers_runs_and_claims_are_taken_back_but_never_a_live
     let dead_claims = store.claim_due(org, "dead", now(), lease, 3).await.unwrap();
     let slow_claims = store.claim_due(org, "slow", now(), lease, 3).await.unwrap();
     let dead_run = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().unwrap();
-    let slow_run = store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "slow"), now()).await.unwrap().unwrap();
+    let slow_run =
+        store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "slow"), now()).await.unwrap().unwrap();
 
     // "slow" makes no progress on its run, but its process still beats.
     let later = now() + Duration::seconds(90);

@@ -38,7 +38,10 @@ struct World {
 async fn world(store: Store) -> World {
     engine::calcom::ensure_crypto_provider();
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            t0(),
+        )
         .await
         .unwrap();
     let clock = ManualClock::at(t0());
@@ -90,7 +93,8 @@ impl World {
     }
 
     async fn run(&self, kind: RunKind) -> RunReport {
-        let start = RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "test".into(), requested_by: None };
+        let start =
+            RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "test".into(), requested_by: None };
         let report = match kind {
             RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await,
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await,
@@ -153,7 +157,11 @@ on_both_backends!(an_outage_mid_cycle_flags_nothing, |db| async move {
         assert!(!matches!(a.sync.error_code, Some(ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)));
         assert!(!a.sync.requires_manual_review);
     }
-    assert!(!w.open_issue_codes().await.iter().any(|c| matches!(c, ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)));
+    assert!(!w
+        .open_issue_codes()
+        .await
+        .iter()
+        .any(|c| matches!(c, ErrorCode::OrphanedLocal | ErrorCode::DataMismatch)));
     assert_eq!(w.notification_count().await, 0, "no alarms for a transient fault");
 
     // Recovery: everything is synced, nothing was ever flagged.
@@ -202,7 +210,11 @@ on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| asyn
     w.run(RunKind::Cycle).await;
     let moved = slot(2) + Duration::hours(2);
     w.clock.advance(Duration::minutes(3));
-    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() }).unwrap().expect("booking exists");
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() })
+        .unwrap()
+        .expect("booking exists");
 
     let report = w.run(RunKind::Comprehensive).await;
     assert_eq!(report.counts.flagged, 1);
@@ -210,9 +222,11 @@ on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| asyn
     assert_eq!(a.sync.status, SyncStatus::Failed);
     assert_eq!(a.sync.error_code, Some(ErrorCode::DataMismatch));
     let issue = w.store.open_issues(w.org.id, Some(ErrorCode::DataMismatch), 10).await.unwrap().remove(0);
-    let differences: serde_json::Value = serde_json::from_str(&issue.differences.expect("differences recorded")).unwrap();
+    let differences: serde_json::Value =
+        serde_json::from_str(&issue.differences.expect("differences recorded")).unwrap();
     let start = differences.as_array().unwrap().iter().find(|d| d["field"] == "start").expect("start differs");
-    let instant = |v: &serde_json::Value| DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc);
+    let instant =
+        |v: &serde_json::Value| DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc);
     assert_eq!(instant(&start["ours"]), slot(2));
     assert_eq!(instant(&start["calcom"]), moved);
     assert_eq!(w.notification_count().await, 1);
@@ -319,7 +333,12 @@ on_both_backends!(two_verifiers_share_due_work_and_verify_each_appointment_once,
     for n in 0..40 {
         appointments.push(w.booked(n).await.1);
     }
-    let other = Verifier::new(w.store.clone(), Arc::new(Circuits::new(CircuitConfig::default())), RetryLadder::default(), Arc::new(w.clock.clone()));
+    let other = Verifier::new(
+        w.store.clone(),
+        Arc::new(Circuits::new(CircuitConfig::default())),
+        RetryLadder::default(),
+        Arc::new(w.clock.clone()),
+    );
     let now = w.clock.now();
     let (a, b) = tokio::join!(
         w.verifier.verify_due(&w.org, &w.client, "one", now, None),
@@ -359,7 +378,11 @@ on_both_backends!(a_silent_time_change_is_found_by_the_next_cycle, |db| async mo
 
     w.clock.advance(Duration::minutes(3));
     let moved = slot(2) + Duration::hours(2);
-    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() }).unwrap().expect("booking exists");
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() })
+        .unwrap()
+        .expect("booking exists");
     six_hours_later(&w);
     w.sim.control().reset_counters();
     let report = w.run(RunKind::Cycle).await;

@@ -13,10 +13,12 @@ use engine::calcom::{CalcomClient, NewAttendee, RateBudget};
 use engine::calcom_sim::{spawn, Faults, SeedBooking, SimConfig, SimHandle};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncStatus};
-use engine::store::{Appointment, Backend, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger};
+use engine::store::{
+    Appointment, Backend, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger,
+};
+use engine::testing::TestDb;
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::ladder::RetryLadder;
-use engine::testing::TestDb;
 use engine::verify::service::Verifier;
 
 fn size(var: &str, default: usize) -> usize {
@@ -48,7 +50,12 @@ async fn soak(store: Store, n: usize) -> Soak {
     config.connect_timeout = StdDuration::from_millis(400);
     config.budget = RateBudget::new(1_000_000, StdDuration::from_secs(1));
     let client = CalcomClient::new(config).unwrap();
-    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::new(CircuitConfig::default())), RetryLadder::default(), Arc::new(clock.clone()));
+    let verifier = Verifier::new(
+        store.clone(),
+        Arc::new(Circuits::new(CircuitConfig::default())),
+        RetryLadder::default(),
+        Arc::new(clock.clone()),
+    );
     let mut w = Soak { store, org, clock, sim, client, verifier, appointments: Vec::with_capacity(n) };
     for i in 0..n {
         let booked = w.booked(i).await;
@@ -61,8 +68,19 @@ impl Soak {
     async fn booked(&self, i: usize) -> Appointment {
         let start = t0() + Duration::days(1) + Duration::minutes(30 * i as i64);
         let email = format!("kunde{i}@example.com");
-        let attendee = NewAttendee { name: format!("Kunde {i}"), email: email.clone(), time_zone: "Europe/Berlin".into(), phone_number: None, language: None };
-        let uid = self.sim.control().seed(vec![SeedBooking { attendee: Some(attendee), ..SeedBooking::at(start) }]).unwrap().remove(0);
+        let attendee = NewAttendee {
+            name: format!("Kunde {i}"),
+            email: email.clone(),
+            time_zone: "Europe/Berlin".into(),
+            phone_number: None,
+            language: None,
+        };
+        let uid = self
+            .sim
+            .control()
+            .seed(vec![SeedBooking { attendee: Some(attendee), ..SeedBooking::at(start) }])
+            .unwrap()
+            .remove(0);
         let new = NewAppointment {
             external_id: None,
             customer_name: format!("Kunde {i}"),
@@ -81,7 +99,8 @@ impl Soak {
     }
 
     async fn run(&self, kind: RunKind) {
-        let start = RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "soak".into(), requested_by: None };
+        let start =
+            RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "soak".into(), requested_by: None };
         match kind {
             RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await.unwrap(),
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await.unwrap(),
@@ -175,5 +194,9 @@ async fn soak_faults_never_become_verdicts(backend: Backend) {
     assert_eq!(w.count(SyncStatus::Synced).await, n as i64, "everything synced after recovery");
     assert_eq!(w.false_verdicts().await, []);
     let open = w.store.open_issues(w.org.id, None, 10_000).await.unwrap();
-    assert!(open.is_empty(), "no issue stays open after recovery: {:?}", open.iter().map(|i| i.code).collect::<Vec<_>>());
+    assert!(
+        open.is_empty(),
+        "no issue stays open after recovery: {:?}",
+        open.iter().map(|i| i.code).collect::<Vec<_>>()
+    );
 }

@@ -1,12 +1,11 @@
 //! The store against real databases: every test runs on SQLite and PostgreSQL.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use engine::domain::{
-    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncStatus,
-};
+use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{
-    AppointmentFilter, EventKind, NewAppointment, NewOrganization, NewSyncEvent, StateWrite, Store, StoreError, SyncState,
+    AppointmentFilter, EventKind, NewAppointment, NewOrganization, NewSyncEvent, StateWrite, Store, StoreError,
+    SyncState,
 };
 
 fn now() -> DateTime<Utc> {
@@ -132,8 +131,14 @@ on_both_backends!(counts_follow_sync_state_changes, |db| async move {
     for (i, name) in ["Max Müller", "Anna Schmidt", "Tom Klein", "Lisa Braun", "Jan Weber"].iter().enumerate() {
         ids.push(store.insert_appointment(org, &appointment(name, 9 + i as u32), "t", now()).await.unwrap().id);
     }
-    store.set_sync_state(org, ids[0], &state(SyncStatus::Synced, None, false), &verification(ids[0], "synced")).await.unwrap();
-    store.set_sync_state(org, ids[4], &state(SyncStatus::Synced, None, false), &verification(ids[4], "synced")).await.unwrap();
+    store
+        .set_sync_state(org, ids[0], &state(SyncStatus::Synced, None, false), &verification(ids[0], "synced"))
+        .await
+        .unwrap();
+    store
+        .set_sync_state(org, ids[4], &state(SyncStatus::Synced, None, false), &verification(ids[4], "synced"))
+        .await
+        .unwrap();
     let orphan = state(SyncStatus::OrphanedLocal, Some(ErrorCode::OrphanedLocal), true);
     store.set_sync_state(org, ids[2], &orphan, &verification(ids[2], "not_found")).await.unwrap();
     let failed = state(SyncStatus::Failed, Some(ErrorCode::VerificationError), false);
@@ -200,10 +205,11 @@ on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write,
     assert_eq!(kept(store, salon).await, counted(store, salon).await);
 
     // A verification batch: some move, one moves back to pending.
-    let writes: Vec<StateWrite> = [(ids[1], &synced), (ids[2], &synced), (ids[3], &failed), (ids[0], &state(SyncStatus::Pending, None, false))]
-        .into_iter()
-        .map(|(id, s)| StateWrite { id, state: s.clone(), event: verification(id, "batch"), resolve_issues: false })
-        .collect();
+    let writes: Vec<StateWrite> =
+        [(ids[1], &synced), (ids[2], &synced), (ids[3], &failed), (ids[0], &state(SyncStatus::Pending, None, false))]
+            .into_iter()
+            .map(|(id, s)| StateWrite { id, state: s.clone(), event: verification(id, "batch"), resolve_issues: false })
+            .collect();
     store.write_sync_states(salon, &writes, now()).await.unwrap();
     assert_eq!(kept(store, salon).await, (6, 2, 3, 1, 0));
     assert_eq!(kept(store, salon).await, counted(store, salon).await);
@@ -211,7 +217,10 @@ on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write,
     // The facts and the state changed together (a webhook's update).
     let mut facts = appointment("Kunde", 13);
     facts.customer_name = "Kundin".into();
-    store.update_appointment_facts(salon, ids[5], &facts, &failed_review, &verification(ids[5], "changed")).await.unwrap();
+    store
+        .update_appointment_facts(salon, ids[5], &facts, &failed_review, &verification(ids[5], "changed"))
+        .await
+        .unwrap();
     assert_eq!(kept(store, salon).await, (6, 2, 2, 2, 1));
     assert_eq!(kept(store, salon).await, counted(store, salon).await);
 
@@ -243,7 +252,11 @@ on_both_backends!(listing_filters_searches_and_pages, |db| async move {
     assert_eq!(store.count_appointments(org, &wildcard).await.unwrap(), 0, "% is literal");
 
     let from = Utc.with_ymd_and_hms(2025, 10, 13, 11, 0, 0).unwrap();
-    let window = AppointmentFilter { starts_from: Some(from), starts_before: Some(from + Duration::hours(2)), ..Default::default() };
+    let window = AppointmentFilter {
+        starts_from: Some(from),
+        starts_before: Some(from + Duration::hours(2)),
+        ..Default::default()
+    };
     let page = store.list_appointments(org, &window, None, 50).await.unwrap();
     assert_eq!(page.iter().map(|a| a.id).collect::<Vec<_>>(), [ids[2], ids[3]]);
 

@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
 use engine::on_both_backends;
-use engine::store::{Appointment, IssueSubject, NewAppointment, NewOrganization, Opened, Organization, Resolution, Store};
+use engine::store::{
+    Appointment, IssueSubject, NewAppointment, NewOrganization, Opened, Organization, Resolution, Store,
+};
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::compare::{RemoteBooking, RemoteStatus};
 use engine::verify::ladder::RetryLadder;
@@ -36,7 +38,10 @@ struct World {
 
 async fn world(store: Store) -> World {
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, t0())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            t0(),
+        )
         .await
         .unwrap();
     let clock = ManualClock::at(t0());
@@ -250,14 +255,18 @@ on_both_backends!(a_cycle_verifies_what_is_due_once_per_slot, |db| async move {
     w.calcom.put(booking("a", "tom@example.com"));
     let synced = w.appointment(Some("a"), "tom@example.com").await;
     let deleted = w.appointment(Some("gone"), "tom@example.com").await;
-    let report = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().unwrap();
+    let report =
+        w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().unwrap();
     assert_eq!(report.status, RunStatus::Succeeded);
     assert_eq!((report.counts.total, report.counts.processed, report.counts.synced), (2, 2, 1));
     assert_eq!(w.reload(&synced).await.sync.status, SyncStatus::Synced);
     assert_eq!(w.reload(&deleted).await.sync.status, SyncStatus::VerificationPending);
     let run = w.store.run(w.org.id, report.run_id).await.unwrap();
     assert_eq!(run.counts, report.counts);
-    assert!(w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().is_none(), "slot taken");
+    assert!(
+        w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().is_none(),
+        "slot taken"
+    );
 
     // The retries it scheduled are picked up by later runs, not this one.
     w.clock.advance(Duration::minutes(1));
@@ -270,10 +279,15 @@ on_both_backends!(a_cycle_verifies_what_is_due_once_per_slot, |db| async move {
 
     // The booking reappears; the next run restores it and says so once.
     w.calcom.put(booking("gone", "tom@example.com"));
-    w.store.set_sync_state(w.org.id, deleted.id, &engine::store::SyncState {
-        next_verification_at: Some(w.clock.now()),
-        ..w.reload(&deleted).await.sync
-    }, &manual_retry(&deleted, w.clock.now())).await.unwrap();
+    w.store
+        .set_sync_state(
+            w.org.id,
+            deleted.id,
+            &engine::store::SyncState { next_verification_at: Some(w.clock.now()), ..w.reload(&deleted).await.sync },
+            &manual_retry(&deleted, w.clock.now()),
+        )
+        .await
+        .unwrap();
     let fourth = w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, None)).await.unwrap().unwrap();
     assert_eq!(fourth.restored, 1);
     let notes = w.notifications().await;
@@ -314,7 +328,12 @@ on_both_backends!(a_failed_listing_flags_nothing, |db| async move {
     let w = world(db.store.clone()).await;
     let a = w.appointment(Some("abc"), "tom@example.com").await;
     w.calcom.fail_with(Some(SourceError::Transient("HTTP 500".into())));
-    let report = w.verifier.run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None)).await.unwrap().unwrap();
+    let report = w
+        .verifier
+        .run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.status, RunStatus::Failed);
     assert_eq!(w.reload(&a).await.sync.status, SyncStatus::Pending);
     assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());

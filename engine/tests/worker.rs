@@ -39,7 +39,10 @@ fn worker(store: &Store, clock: &ManualClock, calcom: &Arc<FakeCalcom>, id: &str
 
 async fn setup(store: &Store, clock: &ManualClock) -> Organization {
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, clock.now())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            clock.now(),
+        )
         .await
         .unwrap();
     for (i, uid) in ["a", "gone"].iter().enumerate() {
@@ -123,7 +126,13 @@ on_both_backends!(a_crashed_workers_run_is_interrupted_by_the_next_tick, |db| as
     let store = db.store.clone();
     let clock = ManualClock::at(before_six());
     let org = setup(&store, &clock).await;
-    let start = RunStart { kind: RunKind::Cycle, trigger: Trigger::Manual, slot_at: None, worker_id: "crashed".into(), requested_by: None };
+    let start = RunStart {
+        kind: RunKind::Cycle,
+        trigger: Trigger::Manual,
+        slot_at: None,
+        worker_id: "crashed".into(),
+        requested_by: None,
+    };
     let run = store.start_run(org.id, &start, clock.now()).await.unwrap().unwrap();
     clock.advance(Duration::minutes(6));
     let calcom = Arc::new(FakeCalcom::default());

@@ -34,13 +34,19 @@ pub fn parse_socket_addr(setting: &'static str, text: &str) -> Result<SocketAddr
 pub fn parse_worker_stale_secs(text: &str) -> Result<std::time::Duration, ConfigError> {
     match text.trim().parse::<u64>() {
         Ok(secs @ 2..=3600) => Ok(std::time::Duration::from_secs(secs)),
-        _ => Err(ConfigError::new("CALSYNC_WORKER_STALE_SECS", format!("{text:?} is not a number of seconds from 2 to 3600"))),
+        _ => Err(ConfigError::new(
+            "CALSYNC_WORKER_STALE_SECS",
+            format!("{text:?} is not a number of seconds from 2 to 3600"),
+        )),
     }
 }
 
 pub fn parse_secret_key(text: Option<&str>) -> Result<SecretKey, ConfigError> {
     let text = text.filter(|t| !t.is_empty()).ok_or_else(|| {
-        ConfigError::new("CALSYNC_SECRET_KEY", "is not set; generate one with `openssl rand -hex 32` (`make run` does this for you)")
+        ConfigError::new(
+            "CALSYNC_SECRET_KEY",
+            "is not set; generate one with `openssl rand -hex 32` (`make run` does this for you)",
+        )
     })?;
     SecretKey::parse(text).map_err(|e| ConfigError::new("CALSYNC_SECRET_KEY", e.to_string()))
 }
@@ -53,19 +59,23 @@ pub fn parse_public_url(text: Option<&str>, addr: SocketAddr) -> Result<String, 
     };
     let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(text.trim_end_matches('/').to_owned()),
-        _ => Err(ConfigError::new("CALSYNC_PUBLIC_URL", format!("{text:?} is not an http(s) URL such as https://calsync.example.com"))),
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => Err(ConfigError::new(
+            "CALSYNC_PUBLIC_URL",
+            format!("{text:?} is not an http(s) URL such as https://calsync.example.com"),
+        )),
     }
 }
 
 pub fn parse_retry_delays(text: &str) -> Result<engine::verify::ladder::RetryLadder, ConfigError> {
-    engine::verify::ladder::RetryLadder::parse(text).map_err(|e| ConfigError::new("CALSYNC_RETRY_DELAYS", e.to_string()))
+    engine::verify::ladder::RetryLadder::parse(text)
+        .map_err(|e| ConfigError::new("CALSYNC_RETRY_DELAYS", e.to_string()))
 }
 
 pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
-    engine::store::Backend::from_url(text)
-        .map(|_| ())
-        .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
+    engine::store::Backend::from_url(text).map(|_| ()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
 }
 
 /// The mailer, if `SMTP_URL` is set. Must run inside the Tokio runtime.
@@ -76,7 +86,10 @@ pub fn mailer(url: Option<&str>, from: &str) -> Result<Option<engine::mail::Smtp
     engine::mail::SmtpMailer::new(url, from).map(Some).map_err(|e| match e {
         engine::mail::MailError::From(_) => ConfigError::new("SMTP_FROM", e.to_string()),
         // Never echo the URL: it may hold the SMTP password.
-        _ => ConfigError::new("SMTP_URL", "is not a usable SMTP URL (smtp://host:port, smtps://host:465, ...?tls=required)"),
+        _ => ConfigError::new(
+            "SMTP_URL",
+            "is not a usable SMTP URL (smtp://host:port, smtps://host:465, ...?tls=required)",
+        ),
     })
 }
 

@@ -5,8 +5,8 @@
 // when its layout is computed here.
 #![recursion_limit = "256"]
 
-pub mod auth;
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -17,9 +17,7 @@ pub fn init() -> Result<(), ConfigError> {
     let json = match std::env::var("CALSYNC_LOG_FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") | Err(_) => false,
-        Ok(other) => {
-            return Err(ConfigError::new("CALSYNC_LOG_FORMAT", format!("{other:?}; expected text or json")))
-        }
+        Ok(other) => return Err(ConfigError::new("CALSYNC_LOG_FORMAT", format!("{other:?}; expected text or json"))),
     };
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true);
     // A second init (tests) keeps the first subscriber; that is fine.

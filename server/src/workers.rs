@@ -51,7 +51,12 @@ pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>)
         async move {
             match deliver_due(&store, &mailer, SystemClock.now()).await {
                 Ok(report) if report.sent + report.retrying + report.failed > 0 => {
-                    tracing::info!(sent = report.sent, retrying = report.retrying, failed = report.failed, "email round");
+                    tracing::info!(
+                        sent = report.sent,
+                        retrying = report.retrying,
+                        failed = report.failed,
+                        "email round"
+                    );
                 }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "email round failed"),
@@ -89,7 +94,12 @@ where
         async move {
             match worker.tick().await {
                 Ok(report) if report.verified > 0 || report.runs_started > 0 || report.interrupted > 0 => {
-                    tracing::info!(verified = report.verified, runs = report.runs_started, interrupted = report.interrupted, "verification round");
+                    tracing::info!(
+                        verified = report.verified,
+                        runs = report.runs_started,
+                        interrupted = report.interrupted,
+                        "verification round"
+                    );
                 }
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = %err, "verification round failed"),

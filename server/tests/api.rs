@@ -178,7 +178,14 @@ on_both_backends!(each_endpoint_works_for_its_organization, |db| async move {
     assert!(events[0].detail.as_deref().unwrap().contains("starts_at"), "{:?}", events[0].detail);
 
     let counts = row_counts(store).await;
-    let same = api.send(Method::PATCH, &format!("/api/v1/appointments/{id}"), t, Some(&json!({"service": "Hairstyling - Herrenschnitt"}))).await;
+    let same = api
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/appointments/{id}"),
+            t,
+            Some(&json!({"service": "Hairstyling - Herrenschnitt"})),
+        )
+        .await;
     assert_eq!(same.status, StatusCode::OK);
     assert_eq!(row_counts(store).await, counts, "a patch that changes nothing writes nothing");
 
@@ -235,7 +242,8 @@ on_both_backends!(organizations_never_see_each_other, |db| async move {
     let store = &db.store;
     let (a, b) = (tenant(store, "a").await, tenant(store, "b").await);
     let api = Api::new(store).await;
-    let theirs = api.send(Method::POST, "/api/v1/appointments", Some(&b.token), Some(&booking(Some("shared-id")))).await;
+    let theirs =
+        api.send(Method::POST, "/api/v1/appointments", Some(&b.token), Some(&booking(Some("shared-id")))).await;
     let id = theirs.body["id"].as_i64().unwrap();
     let counts = row_counts(store).await;
     let t = Some(a.token.as_str());
@@ -311,8 +319,10 @@ on_both_backends!(bad_input_is_422_naming_each_field_and_writes_nothing, |db| as
         (with(json!({"colour": "red"})), vec!["colour"]),
         (json!({}), vec!["customer_name", "ends_at", "service", "starts_at"]),
         (json!([1, 2]), vec!["body"]),
-        (with(json!({"ends_at": "2025-10-13T09:00:00+02:00", "time_zone": "Nowhere", "customer_email": "@"})),
-            vec!["customer_email", "ends_at", "time_zone"]),
+        (
+            with(json!({"ends_at": "2025-10-13T09:00:00+02:00", "time_zone": "Nowhere", "customer_email": "@"})),
+            vec!["customer_email", "ends_at", "time_zone"],
+        ),
     ];
     for (body, expected) in &cases {
         let r = api.send(Method::POST, "/api/v1/appointments", Some(t), Some(body)).await;
@@ -330,9 +340,11 @@ on_both_backends!(bad_input_is_422_naming_each_field_and_writes_nothing, |db| as
         assert_eq!(fields(&r), *expected, "PATCH {body}");
     }
 
-    let malformed = api.raw(Method::POST, "/api/v1/appointments", t, "application/json", b"{\"customer_name\": ".to_vec()).await;
+    let malformed =
+        api.raw(Method::POST, "/api/v1/appointments", t, "application/json", b"{\"customer_name\": ".to_vec()).await;
     assert_eq!(fields(&malformed), ["body"]);
-    let form = api.raw(Method::POST, "/api/v1/appointments", t, "application/x-www-form-urlencoded", b"a=b".to_vec()).await;
+    let form =
+        api.raw(Method::POST, "/api/v1/appointments", t, "application/x-www-form-urlencoded", b"a=b".to_vec()).await;
     assert_eq!(form.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(form.body["error"], "unsupported_media_type");
     let huge = api.raw(Method::POST, "/api/v1/appointments", t, "application/json", vec![b' '; 3 * 1024 * 1024]).await;
@@ -355,7 +367,9 @@ on_both_backends!(bad_input_is_422_naming_each_field_and_writes_nothing, |db| as
     }
     let q = "q=".to_owned() + &"z".repeat(201);
     assert_eq!(fields(&api.send(Method::GET, &format!("/api/v1/appointments?{q}"), Some(t), None).await), ["q"]);
-    for path in ["/api/v1/appointments/abc", "/api/v1/appointments/1.5/verify", "/api/v1/appointments/99999999999999999999"] {
+    for path in
+        ["/api/v1/appointments/abc", "/api/v1/appointments/1.5/verify", "/api/v1/appointments/99999999999999999999"]
+    {
         let r = api.send(Method::GET, path, Some(t), None).await;
         let r = if path.ends_with("verify") { api.send(Method::POST, path, Some(t), None).await } else { r };
         assert_eq!(fields(&r), ["id"], "{path}");
@@ -438,8 +452,18 @@ mod random_input {
     use super::*;
 
     const FIELDS: &[&str] = &[
-        "customer_name", "customer_email", "customer_phone", "service", "starts_at", "ends_at", "time_zone",
-        "status", "source", "calcom_booking_uid", "calcom_event_type_id", "external_id",
+        "customer_name",
+        "customer_email",
+        "customer_phone",
+        "service",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "status",
+        "source",
+        "calcom_booking_uid",
+        "calcom_event_type_id",
+        "external_id",
     ];
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -463,18 +487,20 @@ mod random_input {
 
     /// A valid booking with some fields replaced by random values or removed.
     fn mutated_booking() -> impl Strategy<Value = Value> {
-        prop::collection::vec((prop::sample::select(FIELDS), prop::option::of(json_value())), 1..4).prop_map(|changes| {
-            let mut body = booking(None);
-            for (field, value) in changes {
-                match value {
-                    Some(v) => body[field] = v,
-                    None => {
-                        body.as_object_mut().unwrap().remove(field);
+        prop::collection::vec((prop::sample::select(FIELDS), prop::option::of(json_value())), 1..4).prop_map(
+            |changes| {
+                let mut body = booking(None);
+                for (field, value) in changes {
+                    match value {
+                        Some(v) => body[field] = v,
+                        None => {
+                            body.as_object_mut().unwrap().remove(field);
+                        }
                     }
                 }
-            }
-            body
-        })
+                body
+            },
+        )
     }
 
     fn query() -> impl Strategy<Value = String> {
@@ -552,12 +578,16 @@ async fn the_api_token_cli_prints_the_token_once_and_revokes() {
             .env_remove("CALSYNC_SECRET_KEY")
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
     };
     let (ok, created) = run(&["api-token", "create", "--org", "salon", "--name", "booking bot"]);
     assert!(ok, "{created}");
     assert!(created.contains("will not be shown again"), "{created}");
-    let secret = created.split_whitespace().find(|w| engine::api_token::is_well_formed(w)).expect("token printed").to_owned();
+    let secret =
+        created.split_whitespace().find(|w| engine::api_token::is_well_formed(w)).expect("token printed").to_owned();
     let live = db.store.authenticate_api_token(&secret, Utc::now()).await.unwrap().unwrap();
     assert_eq!(live.name, "booking bot");
 

@@ -99,10 +99,11 @@ async fn appointments(store: &Store, org: OrgId, count: u32) {
 }
 
 async fn post_login(base: &str, email: &str, password: &str, cookie: Option<&str>) -> Response {
-    let mut request = client()
-        .post(format!("{base}/login"))
-        .header(ORIGIN, base)
-        .form(&[("email", email), ("password", password), ("next", "/audit")]);
+    let mut request = client().post(format!("{base}/login")).header(ORIGIN, base).form(&[
+        ("email", email),
+        ("password", password),
+        ("next", "/audit"),
+    ]);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
     }
@@ -205,7 +206,8 @@ on_both_backends!(login_with_right_and_wrong_password_and_logout, |db| async mov
     assert_eq!(get(&base, "/", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "old id no longer valid");
     assert_eq!(get(&base, "/", Some(&rotated)).await.status(), StatusCode::OK);
 
-    let out = client().post(format!("{base}/logout")).header(ORIGIN, &base).header(COOKIE, &rotated).send().await.unwrap();
+    let out =
+        client().post(format!("{base}/logout")).header(ORIGIN, &base).header(COOKIE, &rotated).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(out.headers()[LOCATION], "/login?logged_out=1");
     assert_eq!(get(&base, "/", Some(&rotated)).await.status(), StatusCode::SEE_OTHER, "the session is gone");
@@ -354,7 +356,12 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     const WEBHOOK_SECRET: &str = "whsec_SEEKRIT_abcdef";
     let org_id = org(&db.store, "salon", "Salon").await;
 
-    let short = calsync(&db.url, &["admin", "create", "--org", "salon", "--email", "a@example.com", "--name", "A"], "short\n", &[]);
+    let short = calsync(
+        &db.url,
+        &["admin", "create", "--org", "salon", "--email", "a@example.com", "--name", "A"],
+        "short\n",
+        &[],
+    );
     assert!(!short.status.success());
     let line = String::from_utf8_lossy(&short.stderr).trim().to_owned();
     assert_eq!(line, "error: password (standard input): must be at least 10 characters");
@@ -368,19 +375,42 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let created = db.store.user_by_email("ann@example.com").await.unwrap().unwrap();
     assert_eq!(created.role, Role::Viewer);
-    let dup = calsync(&db.url, &["admin", "create", "--org", "salon", "--email", "ANN@example.com", "--name", "A"], PASSWORD, &[]);
+    let dup = calsync(
+        &db.url,
+        &["admin", "create", "--org", "salon", "--email", "ANN@example.com", "--name", "A"],
+        PASSWORD,
+        &[],
+    );
     assert!(String::from_utf8_lossy(&dup.stderr).contains("exists"), "{dup:?}");
 
     let set = calsync(
         &db.url,
-        &["org", "set-calcom", "--org", "salon", "--base-url", "https://api.cal.example", "--webhook-secret-env", "CALCOM_WH"],
+        &[
+            "org",
+            "set-calcom",
+            "--org",
+            "salon",
+            "--base-url",
+            "https://api.cal.example",
+            "--webhook-secret-env",
+            "CALCOM_WH",
+        ],
         &format!("{API_KEY}\n"),
         &[("CALCOM_WH", WEBHOOK_SECRET)],
     );
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
     let missing = calsync(
         &db.url,
-        &["org", "set-calcom", "--org", "salon", "--base-url", "https://api.cal.example", "--webhook-secret-env", "NOPE_UNSET"],
+        &[
+            "org",
+            "set-calcom",
+            "--org",
+            "salon",
+            "--base-url",
+            "https://api.cal.example",
+            "--webhook-secret-env",
+            "NOPE_UNSET",
+        ],
         API_KEY,
         &[],
     );
@@ -395,7 +425,10 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     use engine::secrets::{open, Purpose};
     assert_eq!(conn.base_url, "https://api.cal.example");
     assert_eq!(open(&key, Purpose::CalcomApiKey(org_id), conn.api_key_sealed.as_deref().unwrap()).unwrap(), API_KEY);
-    assert_eq!(open(&key, Purpose::WebhookSecret(org_id), conn.webhook_secret_sealed.as_deref().unwrap()).unwrap(), WEBHOOK_SECRET);
+    assert_eq!(
+        open(&key, Purpose::WebhookSecret(org_id), conn.webhook_secret_sealed.as_deref().unwrap()).unwrap(),
+        WEBHOOK_SECRET
+    );
 
     user(&db.store, org_id, "admin@example.com", Role::Admin).await;
     let base = serve(db.store.clone()).await;

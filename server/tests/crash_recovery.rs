@@ -103,14 +103,25 @@ async fn setup(store: &Store, sim: &SimHandle) -> OrgId {
         event_type_id: Some(1),
     };
     store.update_calcom_connection(org, &update, now).await.unwrap();
-    let admin = NewUser { email: "admin@example.com".into(), name: "Admin".into(), role: Role::Admin, password_hash: "x".into() };
+    let admin = NewUser {
+        email: "admin@example.com".into(),
+        name: "Admin".into(),
+        role: Role::Admin,
+        password_hash: "x".into(),
+    };
     store.create_user(org, &admin, now).await.unwrap();
 
     let first = now + Duration::days(200);
     for n in 0..MATCHING + MOVED {
         let starts_at = first + Duration::hours(n);
         let email = format!("kunde{n}@example.com");
-        let attendee = NewAttendee { name: format!("Kunde {n}"), email: email.clone(), time_zone: "UTC".into(), phone_number: None, language: None };
+        let attendee = NewAttendee {
+            name: format!("Kunde {n}"),
+            email: email.clone(),
+            time_zone: "UTC".into(),
+            phone_number: None,
+            language: None,
+        };
         let booked_at = if n < MATCHING { starts_at } else { starts_at + Duration::minutes(30) };
         let seed = SeedBooking { attendee: Some(attendee), ..SeedBooking::at(booked_at) };
         let uid = sim.control().seed(vec![seed]).unwrap().remove(0);
@@ -165,7 +176,8 @@ on_both_backends!(a_killed_server_is_taken_over_at_once_on_restart, |db| async m
     assert_eq!(scalar(&store, running, org).await, 0);
     let synced = "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND sync_status = 'synced'";
     assert_eq!(scalar(&store, synced, org).await, MATCHING);
-    let issues = "SELECT COUNT(*) AS n FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND code = 'DATA_MISMATCH'";
+    let issues =
+        "SELECT COUNT(*) AS n FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND code = 'DATA_MISMATCH'";
     assert_eq!(scalar(&store, issues, org).await, MOVED);
     let notes = "SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND kind = 'sync_issue'";
     assert_eq!(scalar(&store, notes, org).await, MOVED, "one notification per issue, across the crash");

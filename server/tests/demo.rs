@@ -41,7 +41,11 @@ async fn logs_in(base: &str, email: &str, password: &str) -> bool {
         .await
         .unwrap();
     response.status().as_u16() == 303
-        && response.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap_or("").starts_with("calsync_session="))
+        && response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap_or("").starts_with("calsync_session="))
 }
 
 on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| async move {
@@ -54,18 +58,26 @@ on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| asy
     let org = first.org.clone();
     let seeded = first.seeded.expect("a fresh database is seeded");
 
-    for status in
-        [SyncStatus::Synced, SyncStatus::Pending, SyncStatus::VerificationPending, SyncStatus::Failed, SyncStatus::OrphanedLocal]
-    {
+    for status in [
+        SyncStatus::Synced,
+        SyncStatus::Pending,
+        SyncStatus::VerificationPending,
+        SyncStatus::Failed,
+        SyncStatus::OrphanedLocal,
+    ] {
         assert!(count(store, &org, Some(status), None).await > 0, "no appointment is {status:?}");
     }
-    for code in [ErrorCode::VerificationError, ErrorCode::CircuitOpen, ErrorCode::DataMismatch, ErrorCode::OrphanedLocal] {
+    for code in
+        [ErrorCode::VerificationError, ErrorCode::CircuitOpen, ErrorCode::DataMismatch, ErrorCode::OrphanedLocal]
+    {
         assert!(count(store, &org, None, Some(code)).await > 0, "no appointment has {code:?}");
     }
     assert!(count(store, &org, Some(SyncStatus::Failed), Some(ErrorCode::VerificationError)).await > 0);
     let open: std::collections::HashMap<ErrorCode, i64> =
         store.count_open_issues_by_code(org.id).await.unwrap().into_iter().collect();
-    for code in [ErrorCode::OrphanedCalcom, ErrorCode::OrphanedLocal, ErrorCode::DataMismatch, ErrorCode::VerificationError] {
+    for code in
+        [ErrorCode::OrphanedCalcom, ErrorCode::OrphanedLocal, ErrorCode::DataMismatch, ErrorCode::VerificationError]
+    {
         assert!(open.get(&code).copied().unwrap_or(0) > 0, "no open {code:?} issue: {open:?}");
     }
     let appointments = count(store, &org, None, None).await;

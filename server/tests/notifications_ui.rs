@@ -63,7 +63,12 @@ async fn login(base: &str, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let set = response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("calsync_session="));
+    let set = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("calsync_session="));
     set.expect("a session cookie").split(';').next().unwrap().to_owned()
 }
 
@@ -308,6 +313,7 @@ on_both_backends!(the_email_preference_decides_who_gets_email, |db| async move {
         .collect();
     assert_eq!(changes, ["email notifications: issues → none", "email notifications: all → issues"]);
 
-    let page = client().get(format!("{base}/account")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    let page =
+        client().get(format!("{base}/account")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("ann@alpha.example") && page.contains(r#"data-testid="email-preference""#), "{page}");
 });

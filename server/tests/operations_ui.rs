@@ -6,8 +6,8 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use engine::calcom_sim::SeedBooking;
 use engine::calcom::NewAttendee;
+use engine::calcom_sim::SeedBooking;
 use engine::domain::{ErrorCode, Role, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{Appointment, EventKind, IssueSubject, NewIssue, NewSyncEvent, Resolution, SyncState};
@@ -166,7 +166,8 @@ on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| asy
         phone_number: None,
         language: None,
     };
-    let seed = SeedBooking { attendee: Some(attendee), end: Some(start + Duration::minutes(30)), ..SeedBooking::at(start) };
+    let seed =
+        SeedBooking { attendee: Some(attendee), end: Some(start + Duration::minutes(30)), ..SeedBooking::at(start) };
     let uid = w.sim.control().seed(vec![seed]).unwrap().remove(0);
     let tom = w.appointment(w.org.id, "Tom Klein", Some(&uid), 2).await;
     w.appointment(w.org.id, "Anna Schmidt", Some("not-in-calcom"), 3).await;
@@ -232,13 +233,20 @@ on_both_backends!(metrics_cover_the_last_thirty_days, |db| async move {
     }
     let jane = w.store.user_by_email(ADMIN).await.unwrap().unwrap().id;
     let subject = IssueSubject::Appointment(a.id);
-    w.store.resolve_issues_for(w.org.id, &subject, Resolution::MarkedResolved, Some(jane), Some("ok"), Utc::now()).await.unwrap();
+    w.store
+        .resolve_issues_for(w.org.id, &subject, Resolution::MarkedResolved, Some(jane), Some("ok"), Utc::now())
+        .await
+        .unwrap();
     let viewer = w.login(VIEWER).await;
 
     let (status, m) = w.rpc::<GetSyncMetrics>(&viewer, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{m}");
     assert_eq!((m["verifications"].as_i64(), m["synced"].as_i64()), (Some(5), Some(3)), "{m}");
-    assert_eq!((m["avg_ms"].as_i64(), m["min_ms"].as_i64(), m["max_ms"].as_i64()), (Some(400), Some(100), Some(1000)), "{m}");
+    assert_eq!(
+        (m["avg_ms"].as_i64(), m["min_ms"].as_i64(), m["max_ms"].as_i64()),
+        (Some(400), Some(100), Some(1000)),
+        "{m}"
+    );
     assert_eq!((m["issues_opened"].as_i64(), m["issues_resolved"].as_i64()), (Some(2), Some(1)), "{m}");
     assert_eq!((m["reviews_pending"].as_i64(), m["reviews_resolved"].as_i64()), (Some(1), Some(1)), "{m}");
     let trend = m["trend"].as_array().unwrap();
@@ -291,7 +299,8 @@ on_both_backends!(the_list_sorts_by_any_column_and_pages_without_gaps, |db| asyn
     let first_id = page["rows"][0]["id"].as_i64().unwrap();
     let first = w.store.appointment(w.org.id, engine::domain::AppointmentId(first_id)).await.unwrap();
     set_status(&w, &first, SyncStatus::Synced, None).await;
-    let (_, by_status) = w.rpc::<ListAppointments>(&admin, json!({ "query": { "sort_by": "status", "desc": true } })).await;
+    let (_, by_status) =
+        w.rpc::<ListAppointments>(&admin, json!({ "query": { "sort_by": "status", "desc": true } })).await;
     assert_eq!(by_status["rows"][0]["id"].as_i64(), Some(first_id), "synced sorts after pending, so first descending");
 
     // The order lives in the URL and the page renders sortable headers.

@@ -176,8 +176,9 @@ on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
     assert_eq!(review["found_in_calcom"], false);
     assert!(review["actions"].as_array().unwrap().contains(&json!("create_in_calcom")), "{review}");
 
-    let (status, done) =
-        w.rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "create_in_calcom", "note": null })).await;
+    let (status, done) = w
+        .rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "create_in_calcom", "note": null }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     let a = w.reload(&a).await;
     let uid = a.calcom_booking_uid.clone().unwrap();
@@ -340,7 +341,8 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     let (_, html) = w.page(&admin, "/review").await;
     assert!(html.contains(&format!("import-{}", issues[0].0)) && html.contains("ORPHANED_CALCOM"), "{html}");
 
-    let (status, done) = w.rpc::<ResolveBooking>(&admin, json!({ "issue_id": issues[0].0.get(), "action": "import" })).await;
+    let (status, done) =
+        w.rpc::<ResolveBooking>(&admin, json!({ "issue_id": issues[0].0.get(), "action": "import" })).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     let imported = w.store.appointments_by_booking_uid(w.org.id, &issues[0].1).await.unwrap();
     assert_eq!(imported.len(), 1);
@@ -348,16 +350,21 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     assert_eq!(done["appointment_id"], imported[0].id.get());
 
     let (status, done) = w
-        .rpc::<ResolveBooking>(&admin, json!({ "issue_id": issues[1].0.get(), "action": "mark_resolved", "note": "Test booking" }))
+        .rpc::<ResolveBooking>(
+            &admin,
+            json!({ "issue_id": issues[1].0.get(), "action": "mark_resolved", "note": "Test booking" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
     assert_eq!(queue["items"], json!([]));
-    let row = sqlx::query("SELECT actor FROM sync_events WHERE org_id = $1 AND appointment_id IS NULL AND kind = 'resolution'")
-        .bind(w.org.id.get())
-        .fetch_one(w.store.pool())
-        .await
-        .unwrap();
+    let row = sqlx::query(
+        "SELECT actor FROM sync_events WHERE org_id = $1 AND appointment_id IS NULL AND kind = 'resolution'",
+    )
+    .bind(w.org.id.get())
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
     assert_eq!(sqlx::Row::get::<String, _>(&row, "actor"), "Jane Admin");
     let (_, html) = w.page(&admin, "/review").await;
     assert!(html.contains("Nothing to review"), "{html}");
@@ -369,7 +376,8 @@ on_both_backends!(bulk_retry_reports_changed_and_skipped, |db| async move {
     let b = w.appointment_at(w.org.id, "Anna Schmidt", None, 1).await;
     w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
     let admin = w.login("jane@salon.de").await;
-    let (status, outcome) = w.rpc::<RetryAppointments>(&admin, json!({ "ids": [a.id.get(), b.id.get(), 999_999] })).await;
+    let (status, outcome) =
+        w.rpc::<RetryAppointments>(&admin, json!({ "ids": [a.id.get(), b.id.get(), 999_999] })).await;
     assert_eq!(status, StatusCode::OK, "{outcome}");
     assert_eq!(outcome, json!({ "changed": 2, "skipped": 1 }));
     assert_eq!(w.reload(&a).await.sync.status, SyncStatus::VerificationPending);
@@ -387,8 +395,7 @@ on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |d
     w.appointment_at(other.id, "Secret Customer", None, 0).await;
     let admin = w.login("jane@salon.de").await;
 
-    let response =
-        w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &admin).send().await.unwrap();
+    let response = w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &admin).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = response.text().await.unwrap();
@@ -400,11 +407,29 @@ on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |d
     assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "formula defused: {csv}");
     assert!(!csv.contains("Secret Customer"), "{csv}");
 
-    let csv = w.http.get(format!("{}/appointments.csv?code=ORPHANED_LOCAL", w.base)).header(COOKIE, &admin).send().await.unwrap().text().await.unwrap();
+    let csv = w
+        .http
+        .get(format!("{}/appointments.csv?code=ORPHANED_LOCAL", w.base))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
 
     let bob = w.login("bob@other.de").await;
-    let csv = w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &bob).send().await.unwrap().text().await.unwrap();
+    let csv = w
+        .http
+        .get(format!("{}/appointments.csv", w.base))
+        .header(COOKIE, &bob)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(csv.contains("Secret Customer") && !csv.contains("Klein"), "{csv}");
 
     let anonymous = w.http.get(format!("{}/appointments.csv", w.base)).send().await.unwrap();

@@ -105,7 +105,12 @@ impl World {
             .send()
             .await
             .unwrap();
-        let set = response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("calsync_session="));
+        let set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("calsync_session="));
         set.map(|v| v.split(';').next().unwrap().to_owned())
     }
 
@@ -172,7 +177,8 @@ on_both_backends!(admin_changes_the_calcom_connection_without_seeing_secrets, |d
 
     // Empty secret fields keep the stored secrets.
     let url = format!("{}/", w.sim.base_url);
-    let kept = w.rpc::<rpc::SaveCalcomSettings>(&jane, &[("base_url", &url), ("api_key", ""), ("webhook_secret", "")]).await;
+    let kept =
+        w.rpc::<rpc::SaveCalcomSettings>(&jane, &[("base_url", &url), ("api_key", ""), ("webhook_secret", "")]).await;
     assert_eq!(kept.ok()["base_url"], w.sim.base_url.as_str(), "trailing slash trimmed");
     let after = w.store.calcom_connection(w.org.id).await.unwrap();
     assert_eq!(after.api_key_sealed, before.api_key_sealed);
@@ -181,10 +187,16 @@ on_both_backends!(admin_changes_the_calcom_connection_without_seeing_secrets, |d
     // New secrets are sealed for this organization; no response carries them.
     let new_key = "cal_live_new_key_do_not_leak";
     let saved = w
-        .rpc::<rpc::SaveCalcomSettings>(&jane, &[("base_url", &w.sim.base_url), ("api_key", new_key), ("webhook_secret", "whsec_new_do_not_leak")])
+        .rpc::<rpc::SaveCalcomSettings>(
+            &jane,
+            &[("base_url", &w.sim.base_url), ("api_key", new_key), ("webhook_secret", "whsec_new_do_not_leak")],
+        )
         .await;
     let sealed = w.store.calcom_connection(w.org.id).await.unwrap();
-    assert_eq!(open(&key(), Purpose::CalcomApiKey(w.org.id), sealed.api_key_sealed.as_deref().unwrap()).unwrap(), new_key);
+    assert_eq!(
+        open(&key(), Purpose::CalcomApiKey(w.org.id), sealed.api_key_sealed.as_deref().unwrap()).unwrap(),
+        new_key
+    );
     assert_eq!(
         open(&key(), Purpose::WebhookSecret(w.org.id), sealed.webhook_secret_sealed.as_deref().unwrap()).unwrap(),
         "whsec_new_do_not_leak"
@@ -212,7 +224,12 @@ on_both_backends!(test_connection_reports_ok_bad_key_and_unreachable, |db| async
 
     let stored = w.rpc::<rpc::TestCalcomConnection>(&jane, &[("base_url", ""), ("api_key", "")]).await;
     assert!(stored.ok().get("Ok").is_some(), "stored credentials work");
-    let entered = w.rpc::<rpc::TestCalcomConnection>(&jane, &[("base_url", &w.sim.base_url), ("api_key", w.sim.api_key().expose())]).await;
+    let entered = w
+        .rpc::<rpc::TestCalcomConnection>(
+            &jane,
+            &[("base_url", &w.sim.base_url), ("api_key", w.sim.api_key().expose())],
+        )
+        .await;
     assert!(entered.ok().get("Ok").is_some());
 
     let wrong = w.rpc::<rpc::TestCalcomConnection>(&jane, &[("base_url", ""), ("api_key", "cal_wrong_key")]).await;
@@ -225,7 +242,10 @@ on_both_backends!(test_connection_reports_ok_bad_key_and_unreachable, |db| async
     w.rpc::<rpc::TestCalcomConnection>(&jane, &[("base_url", "ftp://nope"), ("api_key", "")]).await.invalid("base_url");
     // Testing changes nothing.
     let sealed = w.store.calcom_connection(w.org.id).await.unwrap();
-    assert_eq!(open(&key(), Purpose::CalcomApiKey(w.org.id), sealed.api_key_sealed.as_deref().unwrap()).unwrap(), w.sim.api_key().expose());
+    assert_eq!(
+        open(&key(), Purpose::CalcomApiKey(w.org.id), sealed.api_key_sealed.as_deref().unwrap()).unwrap(),
+        w.sim.api_key().expose()
+    );
 });
 
 on_both_backends!(admin_changes_schedule_and_time_zone, |db| async move {
@@ -283,10 +303,17 @@ on_both_backends!(bad_input_is_a_field_error_and_changes_nothing, |db| async mov
             .await
             .invalid("base_url");
     }
-    w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", "not-an-email"), ("role", "viewer")]).await.invalid("email");
-    w.rpc::<rpc::InviteUser>(&jane, &[("name", " "), ("email", "ann@salon.de"), ("role", "viewer")]).await.invalid("name");
-    w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", "ann@salon.de"), ("role", "root")]).await.invalid("role");
-    let taken = w.rpc::<rpc::InviteUser>(&jane, &[("name", "Vic"), ("email", "VIC@salon.de"), ("role", "viewer")]).await;
+    w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", "not-an-email"), ("role", "viewer")])
+        .await
+        .invalid("email");
+    w.rpc::<rpc::InviteUser>(&jane, &[("name", " "), ("email", "ann@salon.de"), ("role", "viewer")])
+        .await
+        .invalid("name");
+    w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", "ann@salon.de"), ("role", "root")])
+        .await
+        .invalid("role");
+    let taken =
+        w.rpc::<rpc::InviteUser>(&jane, &[("name", "Vic"), ("email", "VIC@salon.de"), ("role", "viewer")]).await;
     assert!(taken.json().get("Conflict").is_some(), "{}", taken.body);
     w.rpc::<rpc::CreateApiToken>(&jane, &[("name", "  ")]).await.invalid("name");
 
@@ -302,7 +329,10 @@ on_both_backends!(admin_invites_and_manages_users_but_never_the_last_admin, |db|
     assert_eq!(emails, ["jane@salon.de", "vic@salon.de"]);
     assert_eq!(users[0]["is_me"], true);
 
-    let invited = w.rpc::<rpc::InviteUser>(&jane, &[("name", "Bob Boss"), ("email", " Bob@Salon.de "), ("role", "viewer")]).await.ok();
+    let invited = w
+        .rpc::<rpc::InviteUser>(&jane, &[("name", "Bob Boss"), ("email", " Bob@Salon.de "), ("role", "viewer")])
+        .await
+        .ok();
     let password = invited["password"].as_str().unwrap().to_owned();
     let bob = invited["user"]["id"].as_i64().unwrap();
     assert_eq!(invited["user"]["email"], "bob@salon.de");
@@ -381,12 +411,23 @@ async fn call_every_function(w: &World, cookie: &str, user_id: &str, token_id: &
     ];
     vec![
         ("get_calcom", w.rpc::<rpc::GetCalcomSettings>(cookie, &[]).await),
-        ("save_calcom", w.rpc::<rpc::SaveCalcomSettings>(cookie, &[("base_url", "https://evil.example"), ("api_key", "k"), ("webhook_secret", "s")]).await),
+        (
+            "save_calcom",
+            w.rpc::<rpc::SaveCalcomSettings>(
+                cookie,
+                &[("base_url", "https://evil.example"), ("api_key", "k"), ("webhook_secret", "s")],
+            )
+            .await,
+        ),
         ("test_calcom", w.rpc::<rpc::TestCalcomConnection>(cookie, &[("base_url", &url), ("api_key", "")]).await),
         ("get_schedule", w.rpc::<rpc::GetScheduleSettings>(cookie, &[]).await),
         ("save_schedule", w.rpc::<rpc::SaveScheduleSettings>(cookie, &schedule).await),
         ("list_users", w.rpc::<rpc::ListUsers>(cookie, &[]).await),
-        ("invite", w.rpc::<rpc::InviteUser>(cookie, &[("name", "Eve"), ("email", "eve@evil.example"), ("role", "admin")]).await),
+        (
+            "invite",
+            w.rpc::<rpc::InviteUser>(cookie, &[("name", "Eve"), ("email", "eve@evil.example"), ("role", "admin")])
+                .await,
+        ),
         ("change_role", w.rpc::<rpc::ChangeUserRole>(cookie, &[("user_id", user_id), ("role", "viewer")]).await),
         ("set_enabled", w.rpc::<rpc::SetUserEnabled>(cookie, &[("user_id", user_id), ("enabled", "false")]).await),
         ("list_tokens", w.rpc::<rpc::ListApiTokens>(cookie, &[]).await),
@@ -409,7 +450,8 @@ on_both_backends!(viewers_are_refused_and_nothing_changes, |db| async move {
     assert_eq!(snapshot(&w.store, w.org.id).await, before);
 
     // The page itself says so instead of showing forms.
-    let html = w.http.get(format!("{}/settings", w.base)).header(COOKIE, &viewer).send().await.unwrap().text().await.unwrap();
+    let html =
+        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &viewer).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("settings-forbidden") && !html.contains("save-calcom"), "{html}");
 });
 

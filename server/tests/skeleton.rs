@@ -69,12 +69,16 @@ async fn signed_in(store: &Store, org: engine::domain::OrgId, base: &str) -> Str
 on_both_backends!(unknown_paths_are_404_pages, |db| async move {
     let org = db
         .store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC }, Utc::now())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC },
+            Utc::now(),
+        )
         .await
         .unwrap();
     let base = serve(db.store.clone()).await;
     let cookie = signed_in(&db.store, org.id, &base).await;
-    let response = reqwest::Client::new().get(format!("{base}/no/such/page")).header("cookie", cookie).send().await.unwrap();
+    let response =
+        reqwest::Client::new().get(format!("{base}/no/such/page")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 });
@@ -87,7 +91,11 @@ async fn dashboard_is_server_rendered_with_counts_from_the_database() {
     let org = db
         .store
         .create_organization(
-            &NewOrganization { slug: "salon".into(), name: "Salon Schmidt".into(), time_zone: chrono_tz::Europe::Berlin },
+            &NewOrganization {
+                slug: "salon".into(),
+                name: "Salon Schmidt".into(),
+                time_zone: chrono_tz::Europe::Berlin,
+            },
             now,
         )
         .await
@@ -112,7 +120,15 @@ async fn dashboard_is_server_rendered_with_counts_from_the_database() {
     }
     let base = serve(db.store.clone()).await;
     let cookie = signed_in(&db.store, org.id, &base).await;
-    let html = reqwest::Client::new().get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    let html = reqwest::Client::new()
+        .get(format!("{base}/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Salon Schmidt"), "{html}");
     assert!(html.contains(r#"data-testid="count-pending" class="count">2<"#), "{html}");
     assert!(html.contains(r#"data-testid="count-synced" class="count">0<"#), "{html}");
@@ -164,7 +180,15 @@ fn serve_refuses_bad_settings_naming_them() {
         (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", "xyz")], "CALSYNC_SECRET_KEY"),
         (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("CALSYNC_ADDR", "localhost")], "CALSYNC_ADDR"),
         (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("SMTP_URL", "http://user:hunter2@x")], "SMTP_URL"),
-        (&[("DATABASE_URL", &url), ("CALSYNC_SECRET_KEY", &key), ("SMTP_URL", "smtp://127.0.0.1:1"), ("SMTP_FROM", "nobody")], "SMTP_FROM"),
+        (
+            &[
+                ("DATABASE_URL", &url),
+                ("CALSYNC_SECRET_KEY", &key),
+                ("SMTP_URL", "smtp://127.0.0.1:1"),
+                ("SMTP_FROM", "nobody"),
+            ],
+            "SMTP_FROM",
+        ),
     ];
     for (env, setting) in cases {
         let line = one_error_line(&calsync(env, &["serve"]));
@@ -191,7 +215,10 @@ on_both_backends!(metrics_expose_open_issues_and_circuit_state, |db| async move 
     use engine::store::{IssueSubject, NewIssue};
     let org = db
         .store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC }, Utc::now())
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC },
+            Utc::now(),
+        )
         .await
         .unwrap();
     let issue = NewIssue {

@@ -34,7 +34,10 @@ async fn world(store: Store) -> World {
     engine::calcom::ensure_crypto_provider();
     let now = Utc::now();
     let org = store
-        .create_organization(&NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin }, now)
+        .create_organization(
+            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
+            now,
+        )
         .await
         .unwrap();
     let sim = spawn(SimConfig::default()).await.unwrap();
@@ -106,7 +109,8 @@ impl World {
     }
 
     async fn post(&self, body: &str, signature: Option<&str>) -> (u16, serde_json::Value) {
-        let mut request = self.http.post(self.hook_url()).header("content-type", "application/json").body(body.to_owned());
+        let mut request =
+            self.http.post(self.hook_url()).header("content-type", "application/json").body(body.to_owned());
         if let Some(signature) = signature {
             request = request.header("X-Cal-Signature-256", signature);
         }
@@ -149,7 +153,10 @@ on_both_backends!(a_change_announced_by_the_simulator_is_verified_within_seconds
 on_both_backends!(forged_or_unsigned_deliveries_are_refused_and_change_nothing, |db| async move {
     let w = world(db.store.clone()).await;
     let (uid, a) = w.synced_booking().await;
-    w.sim.control().edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() }).unwrap();
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() })
+        .unwrap();
     let body = cancelled_body(&uid);
 
     let (status, reply) = w.post(&body, Some(&sign(b"not the secret", body.as_bytes()))).await;
@@ -168,7 +175,10 @@ on_both_backends!(forged_or_unsigned_deliveries_are_refused_and_change_nothing, 
 on_both_backends!(a_signed_delivery_is_acted_on_once_and_replays_are_ignored, |db| async move {
     let w = world(db.store.clone()).await;
     let (uid, a) = w.synced_booking().await;
-    w.sim.control().edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() }).unwrap();
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() })
+        .unwrap();
     let body = cancelled_body(&uid);
     let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
 

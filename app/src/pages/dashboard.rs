@@ -20,10 +20,8 @@ pub fn DashboardPage() -> impl IntoView {
     let retry = Action::new(|_: &()| retry_all_failed());
     let poll = use_ticker(REFRESH_EVERY);
     let refreshes = RwSignal::new(0u32);
-    let summary = Resource::new(
-        move || (poll.get(), refreshes.get(), retry.version().get()),
-        |_| get_dashboard_summary(),
-    );
+    let summary =
+        Resource::new(move || (poll.get(), refreshes.get(), retry.version().get()), |_| get_dashboard_summary());
     let refresh = move |_| refreshes.update(|n| *n += 1);
     let asking = RwSignal::new(false);
 
@@ -74,10 +72,8 @@ fn RetryOutcome(retry: RetryAction) -> impl IntoView {
 #[component]
 fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>) -> impl IntoView {
     let counts = summary.counts;
-    let percent = counts
-        .synced_percent()
-        .map(|p| format!("{p:.1}% sync"))
-        .unwrap_or_else(|| "No appointments yet".to_owned());
+    let percent =
+        counts.synced_percent().map(|p| format!("{p:.1}% sync")).unwrap_or_else(|| "No appointments yet".to_owned());
     let can_retry = summary.can_act && counts.failed > 0;
     view! {
         <p class="muted" data-testid="org-name">{summary.organization.clone()}</p>

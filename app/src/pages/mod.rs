@@ -1,13 +1,13 @@
 //! One module per screen.
 
-pub mod appointments;
 pub mod account;
+pub mod appointments;
 pub mod audit;
 pub mod dashboard;
 pub mod login;
 pub mod metrics;
 pub mod not_found;
+pub mod notifications;
 pub mod review;
 pub mod runs;
 pub mod settings;
-pub mod notifications;

@@ -22,12 +22,15 @@ pub fn AppointmentReviewPage() -> impl IntoView {
         let (id, action, note) = (*id, *action, note.clone());
         async move { resolve_appointment(id, action, note).await }
     });
-    let review = Resource::new(move || (id.get(), resolve.version().get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_review(id).await,
-            None => Err(AppError::NotFound("Appointment".into())),
-        }
-    });
+    let review = Resource::new(
+        move || (id.get(), resolve.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_review(id).await,
+                None => Err(AppError::NotFound("Appointment".into())),
+            }
+        },
+    );
 
     view! {
         <div class="review">
@@ -53,8 +56,12 @@ pub fn AppointmentReviewPage() -> impl IntoView {
 fn Outcome(result: Signal<Option<Outcome>>) -> impl IntoView {
     move || {
         result.get().map(|outcome| match outcome {
-            Ok(done) => view! { <p class="notice" role="status" data-testid="action-result">{done.message}</p> }.into_any(),
-            Err(err) => view! { <p class="error" role="alert" data-testid="action-error">{err.to_string()}</p> }.into_any(),
+            Ok(done) => {
+                view! { <p class="notice" role="status" data-testid="action-result">{done.message}</p> }.into_any()
+            }
+            Err(err) => {
+                view! { <p class="error" role="alert" data-testid="action-error">{err.to_string()}</p> }.into_any()
+            }
         })
     }
 }
@@ -234,7 +241,11 @@ pub fn ReviewQueuePage() -> impl IntoView {
 }
 
 #[component]
-fn QueueRow(item: QueueItem, can_act: bool, resolve: Action<(i64, BookingAction, Option<String>), Outcome>) -> impl IntoView {
+fn QueueRow(
+    item: QueueItem,
+    can_act: bool,
+    resolve: Action<(i64, BookingAction, Option<String>), Outcome>,
+) -> impl IntoView {
     let issue = item.issue_id;
     let pending = resolve.pending();
     let note = RwSignal::new(String::new());

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::components::confirm::ConfirmButton;
 use crate::components::ticker::use_ticker;
 use crate::error::AppError;
-use crate::rpc::runs::{list_runs, run_now, RunChoice, RunRow, RunList};
+use crate::rpc::runs::{list_runs, run_now, RunChoice, RunList, RunRow};
 
 /// Re-read often enough to watch a run progress.
 const REFRESH_EVERY: Duration = Duration::from_secs(2);

@@ -12,8 +12,8 @@ use crate::error::AppError;
 use crate::rpc::session::get_signed_in;
 use crate::rpc::settings::{
     get_calcom_settings, get_schedule_settings, list_api_tokens, list_users, CalcomSettings, ChangeUserRole,
-    CreateApiToken, CreatedToken, InviteUser, Invited, RevokeApiToken, SaveCalcomSettings, SaveScheduleSettings, ScheduleSettings,
-    SetUserEnabled, TestCalcomConnection, TokenLine, UserLine, DAYS_AHEAD, DAYS_BACK,
+    CreateApiToken, CreatedToken, InviteUser, Invited, RevokeApiToken, SaveCalcomSettings, SaveScheduleSettings,
+    ScheduleSettings, SetUserEnabled, TestCalcomConnection, TokenLine, UserLine, DAYS_AHEAD, DAYS_BACK,
 };
 
 /// What a form's last submission left: nothing yet, a confirmation, or an error.
@@ -143,8 +143,10 @@ fn Status(outcome: Outcome, testid: &'static str) -> impl IntoView {
     move || {
         outcome.get().map(|result| match result {
             Ok(message) => view! { <p class="notice" role="status" data-testid=testid>{message}</p> }.into_any(),
-            Err(err) => view! { <p class="error" role="alert" data-testid=format!("{testid}-error")>{err.to_string()}</p> }
-                .into_any(),
+            Err(err) => {
+                view! { <p class="error" role="alert" data-testid=format!("{testid}-error")>{err.to_string()}</p> }
+                    .into_any()
+            }
         })
     }
 }
@@ -356,7 +358,8 @@ fn UsersSection() -> impl IntoView {
         move || (invite.version().get(), change_role.version().get(), set_enabled.version().get()),
         |_| list_users(),
     );
-    let role_changed = outcome(change_role, |u: &UserLine| format!("{} is now {}.", u.name, u.role.label().to_lowercase()));
+    let role_changed =
+        outcome(change_role, |u: &UserLine| format!("{} is now {}.", u.name, u.role.label().to_lowercase()));
     let enabled_changed = outcome(set_enabled, |u: &UserLine| {
         format!("{} is {}.", u.name, if u.disabled { "disabled" } else { "enabled" })
     });
@@ -442,7 +445,8 @@ fn UserRow(
 fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let invited: Outcome = outcome(invite, |i: &Invited| format!("{} can now log in as {}.", i.user.name, i.user.email));
+    let invited: Outcome =
+        outcome(invite, |i: &Invited| format!("{} can now log in as {}.", i.user.name, i.user.email));
     Effect::new(move || {
         if let Some(Ok(_)) = invite.value().get() {
             name.set(String::new());

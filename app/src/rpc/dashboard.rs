@@ -63,7 +63,10 @@ fn describe(health: CalcomHealth, local: crate::format::LocalFormat) -> String {
             format!("{recent_errors} verification(s) in the last hour could not reach Cal.com; they are retried automatically.")
         }
         CalcomHealth::CircuitOpen { until } => {
-            format!("Calls to Cal.com are paused after repeated failures; the next probe is at {}.", local.date_time_seconds(until))
+            format!(
+                "Calls to Cal.com are paused after repeated failures; the next probe is at {}.",
+                local.date_time_seconds(until)
+            )
         }
         CalcomHealth::BadApiKey => "Cal.com refuses the API key. Enter a valid key in Settings.".to_owned(),
     }

@@ -160,7 +160,11 @@ pub async fn get_review(id: i64) -> Result<ReviewView, AppError> {
 }
 
 #[server(prefix = "/rpc", input = Json)]
-pub async fn resolve_appointment(id: i64, action: ResolveAction, note: Option<String>) -> Result<ResolveOutcome, AppError> {
+pub async fn resolve_appointment(
+    id: i64,
+    action: ResolveAction,
+    note: Option<String>,
+) -> Result<ResolveOutcome, AppError> {
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
@@ -178,7 +182,11 @@ pub async fn get_review_queue() -> Result<ReviewQueue, AppError> {
 }
 
 #[server(prefix = "/rpc", input = Json)]
-pub async fn resolve_booking(issue_id: i64, action: BookingAction, note: Option<String>) -> Result<ResolveOutcome, AppError> {
+pub async fn resolve_booking(
+    issue_id: i64,
+    action: BookingAction,
+    note: Option<String>,
+) -> Result<ResolveOutcome, AppError> {
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
@@ -191,7 +199,8 @@ mod server {
     use chrono::Utc;
     use engine::domain::{AppointmentId, AppointmentStatus, ErrorCode, IssueId, SyncStatus};
     use engine::store::{
-        Appointment, EventKind, Issue, IssueSubject, NewSyncEvent, Organization, Resolution, Store, StoreError, SyncEvent,
+        Appointment, EventKind, Issue, IssueSubject, NewSyncEvent, Organization, Resolution, Store, StoreError,
+        SyncEvent,
     };
     use engine::verify::compare::{Difference, RemoteBooking};
     use engine::verify::source::BookingSource;
@@ -252,7 +261,8 @@ mod server {
     fn comparison(a: &Appointment, issue: &Issue, local: LocalFormat) -> Vec<FieldComparison> {
         let differing: Vec<Difference> =
             issue.differences.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
-        let Some(theirs) = issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str::<RemoteBooking>(s).ok()) else {
+        let Some(theirs) = issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str::<RemoteBooking>(s).ok())
+        else {
             // Without a snapshot the stored differences are all we have.
             return differing
                 .into_iter()
@@ -318,7 +328,12 @@ mod server {
             history: history.into_iter().map(|e| history_line(e, local)).collect(),
             open_issues: issues
                 .into_iter()
-                .map(|i| IssueLine { id: i.id.get(), code: i.code, opened: local.date_time(i.opened_at), detail: i.detail })
+                .map(|i| IssueLine {
+                    id: i.id.get(),
+                    code: i.code,
+                    opened: local.date_time(i.opened_at),
+                    detail: i.detail,
+                })
                 .collect(),
             actions,
         })
@@ -349,9 +364,8 @@ mod server {
                     Some(id) => Some(id),
                     None => store.calcom_connection(org.id).await?.event_type_id,
                 };
-                let event_type = event_type.ok_or_else(|| {
-                    AppError::Conflict("No Cal.com event type is configured to book into.".into())
-                })?;
+                let event_type = event_type
+                    .ok_or_else(|| AppError::Conflict("No Cal.com event type is configured to book into.".into()))?;
                 resolver.create_in_calcom(&org, &a, &actor, event_type, &client).await
             }
             ResolveAction::AcceptCalcom => {
@@ -448,7 +462,16 @@ mod server {
                 }
                 let now = Utc::now();
                 let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
-                store.resolve_issues_for(org.id, &subject, Resolution::MarkedResolved, Some(user.user_id), Some(note), now).await?;
+                store
+                    .resolve_issues_for(
+                        org.id,
+                        &subject,
+                        Resolution::MarkedResolved,
+                        Some(user.user_id),
+                        Some(note),
+                        now,
+                    )
+                    .await?;
                 // No appointment to hang the history on: the event names the booking instead.
                 let event = NewSyncEvent {
                     appointment_id: None,

@@ -66,9 +66,9 @@ pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
     use crate::format::LocalFormat;
     use chrono::Utc;
-    use std::collections::hash_map::Entry;
     use engine::schedule::LocalSchedule;
     use engine::verify::next_cycle::next_cycle;
+    use std::collections::hash_map::Entry;
 
     let user = require_user()?;
     let store = server_context()?.store;
@@ -96,7 +96,12 @@ pub async fn list_runs() -> Result<RunList, AppError> {
         .ok()
         .and_then(|s| s.next_slot(now))
         .map(|at| local.date_time(at));
-    Ok(RunList { runs: rows, can_act: user.role.is_admin(), next_cycle: local.date_time(next_cycle(&org, now)), next_comprehensive })
+    Ok(RunList {
+        runs: rows,
+        can_act: user.role.is_admin(),
+        next_cycle: local.date_time(next_cycle(&org, now)),
+        next_comprehensive,
+    })
 }
 
 /// Queues a run for the worker, which starts it within seconds (admins).

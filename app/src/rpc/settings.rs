@@ -224,7 +224,13 @@ mod server {
     }
 
     fn entry(user: &CurrentUser, action: &str, target: Option<String>, detail: String) -> NewAuditEntry {
-        NewAuditEntry { user_id: Some(user.user_id), action: action.into(), target, detail: Some(detail), at: Utc::now() }
+        NewAuditEntry {
+            user_id: Some(user.user_id),
+            action: action.into(),
+            target,
+            detail: Some(detail),
+            at: Utc::now(),
+        }
     }
 
     async fn local(context: &ServerContext, user: &CurrentUser) -> Result<LocalFormat, AppError> {
@@ -309,9 +315,14 @@ mod server {
         let api_key = match entered(api_key, "api_key")? {
             Some(key) => key,
             None => match stored.api_key_sealed {
-                Some(sealed) => open(&context.secret_key, Purpose::CalcomApiKey(user.org_id), &sealed).map_err(|_| {
-                    AppError::Conflict("The stored API key cannot be decrypted (CALSYNC_SECRET_KEY changed?). Enter it again.".into())
-                })?,
+                Some(sealed) => {
+                    open(&context.secret_key, Purpose::CalcomApiKey(user.org_id), &sealed).map_err(|_| {
+                        AppError::Conflict(
+                            "The stored API key cannot be decrypted (CALSYNC_SECRET_KEY changed?). Enter it again."
+                                .into(),
+                        )
+                    })?
+                }
                 None => return Ok(ConnectionTest::NoApiKey),
             },
         };
@@ -338,9 +349,10 @@ mod server {
                 ConnectionTest::Failed { status: Some(status), message: short(message) }
             }
             CalcomError::NotFound { message } => ConnectionTest::Failed { status: Some(404), message: short(message) },
-            CalcomError::RateLimited { .. } => {
-                ConnectionTest::Failed { status: Some(429), message: "rate limit exceeded, try again in a minute".into() }
-            }
+            CalcomError::RateLimited { .. } => ConnectionTest::Failed {
+                status: Some(429),
+                message: "rate limit exceeded, try again in a minute".into(),
+            },
             CalcomError::Malformed(message) | CalcomError::Config(message) => {
                 ConnectionTest::Failed { status: None, message: short(message) }
             }
@@ -518,7 +530,8 @@ mod server {
     ) -> Result<UserLine, AppError> {
         let target = UserId(id);
         not_yourself(user, target, if enabled { "enable" } else { "disable" })?;
-        let (action, detail) = if enabled { ("user.enable", "account enabled") } else { ("user.disable", "account disabled") };
+        let (action, detail) =
+            if enabled { ("user.enable", "account enabled") } else { ("user.disable", "account disabled") };
         let audit = entry(user, action, None, detail.to_owned());
         let changed = context.store.set_user_disabled(user.org_id, target, !enabled, &audit).await?;
         Ok(user_line(changed, user, local(context, user).await?))
@@ -544,21 +557,24 @@ mod server {
         Ok(tokens.into_iter().rev().map(|t| token_line(t, local)).collect())
     }
 
-    pub async fn create_token(context: &ServerContext, user: &CurrentUser, name: &str) -> Result<CreatedToken, AppError> {
-        let issued = context
-            .store
-            .create_api_token(user.org_id, name, Some(user.user_id), Utc::now())
-            .await
-            .map_err(|e| match e {
+    pub async fn create_token(
+        context: &ServerContext,
+        user: &CurrentUser,
+        name: &str,
+    ) -> Result<CreatedToken, AppError> {
+        let issued = context.store.create_api_token(user.org_id, name, Some(user.user_id), Utc::now()).await.map_err(
+            |e| match e {
                 engine::store::StoreError::Invalid(message) => invalid("name", message),
                 other => other.into(),
-            })?;
+            },
+        )?;
         let local = local(context, user).await?;
         Ok(CreatedToken { token: token_line(issued.token, local), secret: issued.secret })
     }
 
     pub async fn revoke_token(context: &ServerContext, user: &CurrentUser, id: i64) -> Result<TokenLine, AppError> {
-        let revoked = context.store.revoke_api_token(user.org_id, ApiTokenId(id), Some(user.user_id), Utc::now()).await?;
+        let revoked =
+            context.store.revoke_api_token(user.org_id, ApiTokenId(id), Some(user.user_id), Utc::now()).await?;
         Ok(token_line(revoked, local(context, user).await?))
     }
 }

@@ -233,22 +233,28 @@ pub fn validate_new(
     }
     // Every required value is Some here: each None above recorded an error.
     match (customer_name, service, starts_at, ends_at, time_zone, status, source) {
-        (Some(customer_name), Some(service), Some(starts_at), Some(ends_at), Some(time_zone), Some(status), Some(source)) => {
-            Ok(NewAppointment {
-                external_id,
-                customer_name,
-                customer_email,
-                customer_phone,
-                service,
-                starts_at,
-                ends_at,
-                time_zone,
-                status,
-                source,
-                calcom_booking_uid,
-                calcom_event_type_id,
-            })
-        }
+        (
+            Some(customer_name),
+            Some(service),
+            Some(starts_at),
+            Some(ends_at),
+            Some(time_zone),
+            Some(status),
+            Some(source),
+        ) => Ok(NewAppointment {
+            external_id,
+            customer_name,
+            customer_email,
+            customer_phone,
+            service,
+            starts_at,
+            ends_at,
+            time_zone,
+            status,
+            source,
+            calcom_booking_uid,
+            calcom_event_type_id,
+        }),
         _ => {
             let mut errors = FieldErrors::default();
             errors.add("body", "incomplete appointment");
@@ -305,7 +311,11 @@ mod tests {
 
     #[test]
     fn missing_and_mistyped_fields_are_reported() {
-        let got = fields(validate_new(&json!({"customer_name": 5, "starts_at": "tomorrow"}), chrono_tz::UTC, AppointmentSource::Api));
+        let got = fields(validate_new(
+            &json!({"customer_name": 5, "starts_at": "tomorrow"}),
+            chrono_tz::UTC,
+            AppointmentSource::Api,
+        ));
         assert_eq!(got, ["customer_name", "service", "starts_at", "ends_at"]);
         assert_eq!(fields(validate_new(&json!([1, 2]), chrono_tz::UTC, AppointmentSource::Api)), ["body"]);
     }

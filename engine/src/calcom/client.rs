@@ -16,8 +16,7 @@ use super::api_key::ApiKey;
 use super::error::CalcomError;
 use super::model::{
     Booking, BookingPage, CancelBooking, CreateBooking, CursorPagination, Envelope, EventType, PagedEnvelope,
-    Pagination, RescheduleBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES, MAX_TAKE,
-    VERSION_HEADER,
+    Pagination, RescheduleBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES, MAX_TAKE, VERSION_HEADER,
 };
 use super::pacing::{Pacer, RateBudget, RateHeaders};
 use super::query::{BookingQuery, SortField, SortOrder};
@@ -337,7 +336,11 @@ impl CalcomClient {
 
     /// One page of the cursor listing (`cal-api-version: 2026-05-01`, at
     /// most one status; `skip` is not used).
-    pub async fn list_bookings_cursor(&self, query: &BookingQuery, cursor: Option<&str>) -> Result<CursorPage, CalcomError> {
+    pub async fn list_bookings_cursor(
+        &self,
+        query: &BookingQuery,
+        cursor: Option<&str>,
+    ) -> Result<CursorPage, CalcomError> {
         self.cursor_page(query, cursor).await.map(|(page, _)| page)
     }
 
@@ -415,7 +418,8 @@ impl CalcomClient {
                     return Err(CalcomError::from_transport(err));
                 }
             };
-            metrics::counter!("calsync_calcom_requests_total", "status" => status_class(response.status())).increment(1);
+            metrics::counter!("calsync_calcom_requests_total", "status" => status_class(response.status()))
+                .increment(1);
             let headers = RateHeaders::read(response.headers());
             permit.observe(&headers);
             let status = response.status();

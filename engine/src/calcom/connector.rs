@@ -28,7 +28,10 @@ impl CalcomConnector {
 
     /// Adjusts every client's settings (timeouts, budget); for tests and
     /// benchmarks against the simulator.
-    pub fn with_config(mut self, configure: impl Fn(ClientConfig) -> ClientConfig + Send + Sync + 'static) -> CalcomConnector {
+    pub fn with_config(
+        mut self,
+        configure: impl Fn(ClientConfig) -> ClientConfig + Send + Sync + 'static,
+    ) -> CalcomConnector {
         self.configure = Arc::new(configure);
         self
     }

@@ -119,7 +119,8 @@ mod tests {
 
     #[test]
     fn statuses_map_to_their_class() {
-        let body = br#"{"status":"error","error":{"code":"NotFoundException","message":"Booking with uid=x was not found"}}"#;
+        let body =
+            br#"{"status":"error","error":{"code":"NotFoundException","message":"Booking with uid=x was not found"}}"#;
         assert_eq!(
             CalcomError::from_status(404, body),
             CalcomError::NotFound { message: "NotFoundException: Booking with uid=x was not found".into() }

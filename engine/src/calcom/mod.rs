@@ -24,8 +24,8 @@ mod source;
 pub mod webhook;
 
 pub use api_key::ApiKey;
-pub use connector::CalcomConnector;
 pub use client::{CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing};
+pub use connector::CalcomConnector;
 pub use error::CalcomError;
 pub use model::{
     Attendee, Booking, BookingPage, BookingStatus, CreateBooking, EventType, EventTypeRef, Host, NewAttendee,

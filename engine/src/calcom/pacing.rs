@@ -72,9 +72,8 @@ pub(crate) struct RateHeaders {
 impl RateHeaders {
     pub fn read(headers: &HeaderMap) -> RateHeaders {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-        let server_now = text(DATE.as_str())
-            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.timestamp());
+        let server_now =
+            text(DATE.as_str()).and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok()).map(|d| d.timestamp());
         let retry_after = text(RETRY_AFTER.as_str()).and_then(|v| retry_after(v, server_now));
         RateHeaders {
             limit: text(LIMIT_HEADER).and_then(|v| v.parse().ok()),
@@ -302,7 +301,9 @@ mod tests {
     #[test]
     fn a_new_limit_from_the_server_replaces_ours() {
         let pacer = Pacer::new(RateBudget::default());
-        pacer.lock().observe(&RateHeaders { limit: Some(500), remaining: Some(499), ..RateHeaders::default() }, Instant::now());
+        pacer
+            .lock()
+            .observe(&RateHeaders { limit: Some(500), remaining: Some(499), ..RateHeaders::default() }, Instant::now());
         assert_eq!(pacer.budget().limit, 500);
     }
 

@@ -76,7 +76,8 @@ impl BookingSource for CalcomClient {
 
     async fn window_size(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Option<u64>, SourceError> {
         // Counts the same (widened) query `list_window` pages through.
-        let fingerprint = self.fingerprint(&BookingQuery::window(from, to + LONGEST_BOOKING)).await.map_err(read_error)?;
+        let fingerprint =
+            self.fingerprint(&BookingQuery::window(from, to + LONGEST_BOOKING)).await.map_err(read_error)?;
         Ok(Some(fingerprint.total_items))
     }
 

@@ -225,7 +225,8 @@ mod tests {
 
     #[test]
     fn unknown_triggers_and_statuses_do_not_break_parsing() {
-        let body = br#"{"triggerEvent":"FORM_SUBMITTED","createdAt":"2025-10-11T12:00:00Z","payload":{"status":"WHATEVER"}}"#;
+        let body =
+            br#"{"triggerEvent":"FORM_SUBMITTED","createdAt":"2025-10-11T12:00:00Z","payload":{"status":"WHATEVER"}}"#;
         let event: WebhookEvent = serde_json::from_slice(body).unwrap();
         assert_eq!(event.trigger_event, Trigger::Other);
         assert_eq!(event.payload.status, Some(WebhookStatus::Other));

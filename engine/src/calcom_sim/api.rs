@@ -98,7 +98,8 @@ async fn fault_response(fault: Injected) -> Response {
             ApiFailure::server(StatusCode::GATEWAY_TIMEOUT).into_response()
         }
         Injected::Error(status) => {
-            ApiFailure::server(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)).into_response()
+            ApiFailure::server(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+                .into_response()
         }
         Injected::Storm(retry_after) => {
             let mut response = ApiFailure::too_many_requests().into_response();
@@ -156,7 +157,11 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiFailure> {
     serde_json::from_slice(bytes).map_err(|e| ApiFailure::bad_request(format!("invalid request body: {e}")))
 }
 
-async fn get_booking(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(uid): Path<String>) -> Result<Response, ApiFailure> {
+async fn get_booking(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Path(uid): Path<String>,
+) -> Result<Response, ApiFailure> {
     bookings_version(&headers)?;
     let bookings = sim.bookings();
     if let Some(booking) = bookings.get(&uid) {
@@ -192,7 +197,8 @@ async fn list_bookings(
             check_cursor_query(&query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
             query.sort = vec![cursor_order(&query)];
             let selected = select(&bookings, &query, now);
-            let (range, pagination) = cursor_page(&selected, &query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
+            let (range, pagination) =
+                cursor_page(&selected, &query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
             let page = selected[range].iter().map(|b| sim.catalog.render(b)).collect();
             Ok(paged(page, pagination))
         }
@@ -213,7 +219,8 @@ async fn cancel_booking(
 ) -> Result<Response, ApiFailure> {
     bookings_version(&headers)?;
     // The reason is optional, and so is the body.
-    let request: CancelBooking = if bytes.iter().all(u8::is_ascii_whitespace) { CancelBooking::default() } else { body(&bytes)? };
+    let request: CancelBooking =
+        if bytes.iter().all(u8::is_ascii_whitespace) { CancelBooking::default() } else { body(&bytes)? };
     Ok(success(StatusCode::OK, sim.cancel_booking(&uid, request)?))
 }
 

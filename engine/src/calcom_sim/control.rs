@@ -333,7 +333,12 @@ async fn set_rate_limit(State(c): Control, bytes: Bytes) -> Result<Json<Option<R
     let view: Option<RateLimitView> = parse(&bytes)?;
     let limit = match view {
         None => None,
-        Some(v) if v.limit == 0 => return Err(ControlError(StatusCode::BAD_REQUEST, "limit must be at least 1 (null turns limiting off)".into())),
+        Some(v) if v.limit == 0 => {
+            return Err(ControlError(
+                StatusCode::BAD_REQUEST,
+                "limit must be at least 1 (null turns limiting off)".into(),
+            ))
+        }
         Some(v) => {
             let window = seconds(v.window_seconds)?;
             let block = v.block_seconds.map(seconds).transpose()?.unwrap_or(window);

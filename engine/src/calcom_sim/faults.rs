@@ -68,7 +68,9 @@ impl Faults {
         } else if self.rate_limit_storm > 0 {
             self.rate_limit_storm -= 1;
             Some(Injected::Storm(self.storm_retry_after))
-        } else if self.error_after == Some(0) || (self.error_rate > 0.0 && rng.random_bool(self.error_rate.clamp(0.0, 1.0))) {
+        } else if self.error_after == Some(0)
+            || (self.error_rate > 0.0 && rng.random_bool(self.error_rate.clamp(0.0, 1.0)))
+        {
             Some(Injected::Error(self.error_status))
         } else if self.malformed {
             Some(Injected::Malformed)

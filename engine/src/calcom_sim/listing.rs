@@ -143,7 +143,8 @@ pub(crate) fn cursor_page(
     let take = query.take.unwrap_or(DEFAULT_TAKE) as usize;
     let end = (start + take).min(selected.len());
     let has_more = end < selected.len();
-    let next_cursor = (has_more && end > start).then(|| encode_cursor(key(selected[end - 1], field), selected[end - 1].id));
+    let next_cursor =
+        (has_more && end > start).then(|| encode_cursor(key(selected[end - 1], field), selected[end - 1].id));
     Ok((start..end, CursorPagination { next_cursor, has_more }))
 }
 

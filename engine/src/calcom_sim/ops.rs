@@ -153,7 +153,9 @@ impl Sim {
                 created_at: now,
                 updated_at: now,
             };
-            bookings.insert(booking.clone()).map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
+            bookings
+                .insert(booking.clone())
+                .map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
             booking
         };
         Ok(self.announce(Trigger::BookingCreated, booking, None))
@@ -167,7 +169,9 @@ impl Sim {
             let mut bookings = self.bookings();
             let current = bookings.get(uid).ok_or_else(|| ApiFailure::booking_not_found(uid))?;
             if !current.status.is_live() {
-                return Err(ApiFailure::bad_request(format!("Booking with uid={uid} was already cancelled or rejected")));
+                return Err(ApiFailure::bad_request(format!(
+                    "Booking with uid={uid} was already cancelled or rejected"
+                )));
             }
             bookings
                 .update(uid, |b| {
@@ -194,7 +198,9 @@ impl Sim {
             let mut bookings = self.bookings();
             let old = bookings.get(uid).cloned().ok_or_else(|| ApiFailure::booking_not_found(uid))?;
             if !old.status.is_live() {
-                return Err(ApiFailure::bad_request(format!("Booking with uid={uid} is cancelled and cannot be rescheduled")));
+                return Err(ApiFailure::bad_request(format!(
+                    "Booking with uid={uid} is cancelled and cannot be rescheduled"
+                )));
             }
             let new = SimBooking {
                 id: bookings.next_id(),
@@ -211,7 +217,9 @@ impl Sim {
                 updated_at: now,
                 ..old.clone()
             };
-            bookings.insert(new.clone()).map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
+            bookings
+                .insert(new.clone())
+                .map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
             bookings.update(uid, |b| {
                 b.status = BookingStatus::Cancelled;
                 b.rescheduled_to_uid = Some(new.uid.clone());
@@ -422,7 +430,10 @@ fn check_attendee(a: &NewAttendee) -> Result<(), ApiFailure> {
         return Err(ApiFailure::bad_request("attendee.email must be an email"));
     }
     if a.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiFailure::bad_request(format!("attendee.timeZone {:?} is not a valid IANA time zone", a.time_zone)));
+        return Err(ApiFailure::bad_request(format!(
+            "attendee.timeZone {:?} is not a valid IANA time zone",
+            a.time_zone
+        )));
     }
     Ok(())
 }
@@ -436,7 +447,9 @@ fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<(), ApiFailure>
             return Err(ApiFailure::bad_request(format!("metadata key {key:?} is longer than {MAX_METADATA_KEY_LEN}")));
         }
         if value.chars().count() > MAX_METADATA_VALUE_LEN {
-            return Err(ApiFailure::bad_request(format!("metadata value of {key:?} is longer than {MAX_METADATA_VALUE_LEN}")));
+            return Err(ApiFailure::bad_request(format!(
+                "metadata value of {key:?} is longer than {MAX_METADATA_VALUE_LEN}"
+            )));
         }
     }
     Ok(())

@@ -67,10 +67,9 @@ pub(crate) fn save(sim: &Sim, path: &Path) -> Result<(), SimError> {
         serde_json::to_vec(&state).map_err(|e| SimError::State { path: path.to_owned(), detail: e.to_string() })?
     };
     let temporary = temporary_path(path);
-    std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path)).map_err(|e| SimError::State {
-        path: path.to_owned(),
-        detail: e.to_string(),
-    })
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| SimError::State { path: path.to_owned(), detail: e.to_string() })
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
@@ -81,7 +80,12 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 /// Runs until the simulator is dropped: after each change, waits
 /// `debounce` (collecting further changes), then saves once.
-pub(crate) async fn save_loop(mut changes: mpsc::UnboundedReceiver<()>, sim: Weak<Sim>, path: PathBuf, debounce: Duration) {
+pub(crate) async fn save_loop(
+    mut changes: mpsc::UnboundedReceiver<()>,
+    sim: Weak<Sim>,
+    path: PathBuf,
+    debounce: Duration,
+) {
     while changes.recv().await.is_some() {
         tokio::time::sleep(debounce).await;
         while changes.try_recv().is_ok() {}

@@ -23,7 +23,10 @@ pub(crate) enum Verdict {
     Unlimited,
     Allowed(RateHeaderValues),
     /// Answer 429 with `Retry-After: retry_after` seconds.
-    Limited { headers: RateHeaderValues, retry_after: u64 },
+    Limited {
+        headers: RateHeaderValues,
+        retry_after: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +79,8 @@ impl KeyLimiter {
     /// Counts one request by `key` at `now`.
     pub fn check(&mut self, key: &str, now: DateTime<Utc>) -> Verdict {
         let Some(config) = self.config else { return Verdict::Unlimited };
-        let window = self.windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0, blocked_until: None });
+        let window =
+            self.windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0, blocked_until: None });
         if let Some(until) = window.blocked_until {
             if now < until {
                 let headers = RateHeaderValues { limit: config.limit, remaining: 0, reset: ceil_epoch(until) };

@@ -124,7 +124,9 @@ impl SimServer {
         let mut subscribers = Vec::new();
         if let Some(saved) = saved {
             for booking in saved.bookings {
-                bookings.insert(booking).map_err(|dup| SimError::Invalid(format!("state file repeats uid {}", dup.0)))?;
+                bookings
+                    .insert(booking)
+                    .map_err(|dup| SimError::Invalid(format!("state file repeats uid {}", dup.0)))?;
             }
             while bookings.last_id() < saved.last_id {
                 bookings.next_id();
@@ -206,7 +208,14 @@ impl SimServer {
                 tracing::error!(error = %e, "calcom-sim stopped");
             }
         });
-        Ok(SimHandle { base_url: format!("http://{addr}"), addr, control, stop: Some(stop), server: Some(server), tasks })
+        Ok(SimHandle {
+            base_url: format!("http://{addr}"),
+            addr,
+            control,
+            stop: Some(stop),
+            server: Some(server),
+            tasks,
+        })
     }
 }
 

@@ -101,7 +101,11 @@ impl WebhookHub {
     pub fn list(&self) -> Vec<SubscriberInfo> {
         self.lock()
             .iter()
-            .map(|s| SubscriberInfo { id: s.id, subscriber_url: s.subscriber_url.clone(), has_secret: s.secret.is_some() })
+            .map(|s| SubscriberInfo {
+                id: s.id,
+                subscriber_url: s.subscriber_url.clone(),
+                has_secret: s.secret.is_some(),
+            })
             .collect()
     }
 
@@ -227,10 +231,8 @@ pub(crate) async fn deliver_loop(
 }
 
 async fn send(http: &reqwest::Client, delivery: &Delivery) -> Result<(), String> {
-    let mut request = http
-        .post(&delivery.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(delivery.body.clone());
+    let mut request =
+        http.post(&delivery.url).header(reqwest::header::CONTENT_TYPE, "application/json").body(delivery.body.clone());
     if let Some(signature) = &delivery.signature {
         request = request.header("X-Cal-Signature-256", signature);
     }

@@ -11,9 +11,13 @@ pub enum CalcomHealth {
     NotConnected,
     Healthy,
     /// Cal.com answers, but some recent calls failed (timeouts, 5xx, 429).
-    Degraded { recent_errors: i64 },
+    Degraded {
+        recent_errors: i64,
+    },
     /// Calls are paused after repeated failures; a probe goes out at `until`.
-    CircuitOpen { until: DateTime<Utc> },
+    CircuitOpen {
+        until: DateTime<Utc>,
+    },
     /// Cal.com refused the API key more recently than it answered anything.
     BadApiKey,
 }

@@ -11,8 +11,8 @@ mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use health::CalcomHealth;
-pub use sort::SortKey;
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
+pub use sort::SortKey;
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 pub use user::{EmailPreference, Role};
 

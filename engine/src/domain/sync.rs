@@ -114,11 +114,7 @@ impl SyncCounts {
 
     /// Appointments held locally (Cal.com-only bookings are not appointments).
     pub fn total(&self) -> i64 {
-        SyncStatus::ALL
-            .iter()
-            .filter(|s| **s != SyncStatus::OrphanedCalcom)
-            .map(|s| self.get(*s))
-            .sum()
+        SyncStatus::ALL.iter().filter(|s| **s != SyncStatus::OrphanedCalcom).map(|s| self.get(*s)).sum()
     }
 
     /// Share of local appointments that are synced, in percent; `None` when

@@ -42,15 +42,24 @@ fn status_words(code: ErrorCode) -> &'static str {
     }
 }
 
-fn render(subject: String, intro: &str, details: &[(&str, String)], link_text: &str, link: &str, outro: &str) -> EmailContent {
+fn render(
+    subject: String,
+    intro: &str,
+    details: &[(&str, String)],
+    link_text: &str,
+    link: &str,
+    outro: &str,
+) -> EmailContent {
     let mut text = format!("{intro}\n\nDetails:\n");
     for (label, value) in details {
         text.push_str(&format!("• {label}: {value}\n"));
     }
     text.push_str(&format!("\n{link_text}: {link}\n\n{outro}\n"));
 
-    let items: String =
-        details.iter().map(|(label, value)| format!("<li><strong>{}:</strong> {}</li>", escape(label), escape(value))).collect();
+    let items: String = details
+        .iter()
+        .map(|(label, value)| format!("<li><strong>{}:</strong> {}</li>", escape(label), escape(value)))
+        .collect();
     let html = format!(
         "<!DOCTYPE html><html><body style=\"font-family:sans-serif;color:#1d2430\">\
          <p>{intro}</p><p><strong>Details:</strong></p><ul>{items}</ul>\
@@ -165,7 +174,8 @@ mod tests {
 
     #[test]
     fn the_seed_email_with_a_review_link_in_both_parts() {
-        let mail = appointment_issue(ErrorCode::OrphanedLocal, &tom(), chrono_tz::Europe::Berlin, "https://sync.example.com");
+        let mail =
+            appointment_issue(ErrorCode::OrphanedLocal, &tom(), chrono_tz::Europe::Berlin, "https://sync.example.com");
         assert_eq!(mail.subject, "⚠️ Cal.com Sync Issue: Appointment #1236");
         assert!(mail.text.contains("• Time: 13.10.2025 10:00"), "{}", mail.text);
         assert!(mail.text.contains("• Status: Orphaned Local"));

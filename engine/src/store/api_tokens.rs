@@ -119,7 +119,11 @@ impl Store {
     /// The live token whose secret is `secret`, noting that it was used.
     /// `None` for unknown, malformed and revoked tokens alike, so callers
     /// cannot tell them apart (and neither can an attacker).
-    pub async fn authenticate_api_token(&self, secret: &str, now: DateTime<Utc>) -> Result<Option<ApiToken>, StoreError> {
+    pub async fn authenticate_api_token(
+        &self,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiToken>, StoreError> {
         if !api_token::is_well_formed(secret) {
             return Ok(None);
         }
@@ -158,12 +162,13 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&mut *tx).await?;
         let token = row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("API token"))?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
-            .bind(to_ms(now))
-            .bind(org.get())
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+                .bind(to_ms(now))
+                .bind(org.get())
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!("API token {id} is already revoked")));
         }

@@ -14,7 +14,12 @@ use crate::domain::{AppointmentId, ErrorCode, OrgId, SyncStatus};
 /// fresh retry ladder. What is known (error code, review flag) stays until
 /// the verification concludes otherwise, as with an admin's "retry now".
 pub fn queued_for_verification(current: &SyncState, now: DateTime<Utc>) -> SyncState {
-    SyncState { status: SyncStatus::VerificationPending, attempts: 0, next_verification_at: Some(now), ..current.clone() }
+    SyncState {
+        status: SyncStatus::VerificationPending,
+        attempts: 0,
+        next_verification_at: Some(now),
+        ..current.clone()
+    }
 }
 
 impl Store {

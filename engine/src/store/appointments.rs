@@ -5,14 +5,12 @@ use chrono_tz::Tz;
 use sqlx::any::AnyRow;
 
 use super::events::{self, EventKind, NewSyncEvent};
+use super::order::{AppointmentOrder, PageCursor, SortValue};
 use super::row::{flag, get, parse, parse_opt};
 use super::sql::{contains_pattern, Sql};
 use super::time::{from_ms, opt_from_ms, to_ms};
-use super::order::{AppointmentOrder, PageCursor, SortValue};
 use super::{Store, StoreError};
-use crate::domain::{
-    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncCounts, SyncStatus,
-};
+use crate::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncCounts, SyncStatus};
 
 /// An appointment to be recorded. Construct it from validated input: the
 /// types already rule out unknown states, sources and time zones.
@@ -347,13 +345,15 @@ impl Store {
         event: &NewSyncEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE appointments SET calcom_booking_uid = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
-            .bind(uid)
-            .bind(to_ms(event.at))
-            .bind(org.get())
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE appointments SET calcom_booking_uid = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
+        )
+        .bind(uid)
+        .bind(to_ms(event.at))
+        .bind(org.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("appointment"));
         }
@@ -366,7 +366,8 @@ impl Store {
 impl Store {
     /// Appointments linked to a Cal.com booking uid (normally one).
     pub async fn appointments_by_booking_uid(&self, org: OrgId, uid: &str) -> Result<Vec<Appointment>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND calcom_booking_uid = $2 ORDER BY id");
+        let sql =
+            format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND calcom_booking_uid = $2 ORDER BY id");
         let rows = sqlx::query(&sql).bind(org.get()).bind(uid).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::appointments::{from_row, Appointment, COLUMNS};
-use super::time::to_ms;
 use super::sql::Sql;
+use super::time::to_ms;
 use super::{Backend, Store, StoreError};
 use crate::domain::{AppointmentId, OrgId};
 
@@ -49,11 +49,12 @@ impl Store {
 
     /// How many appointments are due now (claimed or not).
     pub async fn count_due(&self, org: OrgId, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND next_verification_at <= $2")
-            .bind(org.get())
-            .bind(to_ms(now))
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND next_verification_at <= $2")
+                .bind(org.get())
+                .bind(to_ms(now))
+                .fetch_one(&self.pool)
+                .await?;
         super::row::get(&row, "n")
     }
 
@@ -97,7 +98,9 @@ impl Store {
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new("UPDATE appointments SET next_verification_at = ");
             sql.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
-            sql.push(" AND (next_verification_at IS NULL OR next_verification_at > ").bind(to_ms(at)).push(") AND id IN (");
+            sql.push(" AND (next_verification_at IS NULL OR next_verification_at > ")
+                .bind(to_ms(at))
+                .push(") AND id IN (");
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");

@@ -17,11 +17,12 @@ pub struct FailureCount {
 
 impl Store {
     pub async fn login_failures_since(&self, subject: &str, since: DateTime<Utc>) -> Result<FailureCount, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE subject = $1 AND at > $2")
-            .bind(subject)
-            .bind(to_ms(since))
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE subject = $1 AND at > $2")
+                .bind(subject)
+                .bind(to_ms(since))
+                .fetch_one(&self.pool)
+                .await?;
         Ok(FailureCount { count: get(&row, "n")?, oldest: opt_from_ms(get(&row, "oldest")?) })
     }
 

@@ -51,7 +51,12 @@ const FAILED: &str = "'error', 'circuit_open'";
 
 impl Store {
     /// Verifications of `org` in `[from, to)`.
-    pub async fn verification_tally(&self, org: OrgId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<VerificationTally, StoreError> {
+    pub async fn verification_tally(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<VerificationTally, StoreError> {
         let sql = format!(
             "SELECT COUNT(*) AS total, \
              COALESCE(SUM(CASE WHEN result = 'synced' THEN 1 ELSE 0 END), 0) AS synced, \
@@ -91,7 +96,12 @@ impl Store {
     /// How long single verifications took in `[from, to)`. Only those that
     /// asked Cal.com count: an open circuit answers instantly and would
     /// flatter the figures.
-    pub async fn verification_durations(&self, org: OrgId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<DurationStats, StoreError> {
+    pub async fn verification_durations(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<DurationStats, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(duration_ms) AS n, CAST(AVG(duration_ms) AS DOUBLE PRECISION) AS avg_ms, MIN(duration_ms) AS min_ms, MAX(duration_ms) AS max_ms \
              FROM sync_events WHERE org_id = $1 AND kind = 'verification' AND result <> 'circuit_open' \
@@ -113,7 +123,12 @@ impl Store {
     }
 
     /// Issues of `org` opened in `[from, to)` and those still open.
-    pub async fn issue_tally(&self, org: OrgId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<IssueTally, StoreError> {
+    pub async fn issue_tally(
+        &self,
+        org: OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<IssueTally, StoreError> {
         let row = sqlx::query(
             "SELECT \
              COALESCE(SUM(CASE WHEN opened_at >= $2 AND opened_at < $3 THEN 1 ELSE 0 END), 0) AS opened, \

@@ -111,7 +111,8 @@ impl Store {
              FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2 \
              WHERE n.org_id = $1{unread} ORDER BY n.created_at DESC, n.id DESC LIMIT $3"
         );
-        let rows = sqlx::query(&sql).bind(org.get()).bind(user.get()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(&sql).bind(org.get()).bind(user.get()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -129,7 +130,13 @@ impl Store {
 
     /// Marks one notification read for the user; false if it is not the
     /// organization's (or does not exist).
-    pub async fn mark_read(&self, org: OrgId, user: UserId, id: NotificationId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn mark_read(
+        &self,
+        org: OrgId,
+        user: UserId,
+        id: NotificationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO notification_reads (notification_id, user_id, read_at) \
              SELECT id, $1, $2 FROM notifications WHERE org_id = $3 AND id = $4 ON CONFLICT DO NOTHING",

@@ -56,12 +56,20 @@ fn from_row(row: &AnyRow) -> Result<QueuedEmail, StoreError> {
 impl Store {
     /// Active users of the organization and their email preference.
     pub async fn email_recipients(&self, org: OrgId) -> Result<Vec<Recipient>, StoreError> {
-        let rows = sqlx::query("SELECT id, email, email_pref FROM users WHERE org_id = $1 AND disabled_at IS NULL ORDER BY id")
-            .bind(org.get())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, email, email_pref FROM users WHERE org_id = $1 AND disabled_at IS NULL ORDER BY id",
+        )
+        .bind(org.get())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok(Recipient { user_id: UserId(get(r, "id")?), email: get(r, "email")?, preference: get(r, "email_pref")? }))
+            .map(|r| {
+                Ok(Recipient {
+                    user_id: UserId(get(r, "id")?),
+                    email: get(r, "email")?,
+                    preference: get(r, "email_pref")?,
+                })
+            })
             .collect()
     }
 
@@ -85,7 +93,12 @@ impl Store {
     }
 
     /// Claims emails due for sending (all organizations: delivery is one worker's job).
-    pub async fn claim_emails(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<QueuedEmail>, StoreError> {
+    pub async fn claim_emails(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<QueuedEmail>, StoreError> {
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -96,7 +109,12 @@ impl Store {
                AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{lock}) \
              RETURNING id, org_id, to_addr, subject, text_body, html_body, attempts"
         );
-        let rows = sqlx::query(&sql).bind(to_ms(now + lease)).bind(to_ms(now)).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(to_ms(now + lease))
+            .bind(to_ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         let mut emails = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         emails.sort_by_key(|e| e.id);
         Ok(emails)
@@ -112,7 +130,12 @@ impl Store {
     }
 
     /// Records a failed attempt; `retry_at: None` gives up for good.
-    pub async fn mark_email_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+    pub async fn mark_email_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
         let status = if retry_at.is_some() { "pending" } else { "failed" };
         sqlx::query(
             "UPDATE email_outbox SET status = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, \

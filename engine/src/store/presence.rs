@@ -37,7 +37,11 @@ impl Store {
     /// Interrupts the running runs and releases the claims of every worker
     /// whose last beat is before `alive_since`, then forgets those workers.
     /// One transaction, so a worker is never forgotten with claims left.
-    pub async fn recover_dead_workers(&self, alive_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Recovered, StoreError> {
+    pub async fn recover_dead_workers(
+        &self,
+        alive_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Recovered, StoreError> {
         let mut tx = self.pool.begin().await?;
         let runs = sqlx::query(&format!(
             "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \

@@ -65,21 +65,19 @@ impl Store {
             return Err(StoreError::NotFound("appointment"));
         }
         let closed = match r.resolution {
-            Some(resolution) => {
-                sqlx::query(
-                    "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
+            Some(resolution) => sqlx::query(
+                "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
                      WHERE org_id = $5 AND appointment_id = $6 AND resolved_at IS NULL",
-                )
-                .bind(at)
-                .bind(resolution.as_str())
-                .bind(r.by.get())
-                .bind(r.note.as_deref())
-                .bind(org.get())
-                .bind(r.appointment.get())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            }
+            )
+            .bind(at)
+            .bind(resolution.as_str())
+            .bind(r.by.get())
+            .bind(r.note.as_deref())
+            .bind(org.get())
+            .bind(r.appointment.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
             None => 0,
         };
         events::insert(&mut *tx, org, &r.event).await?;

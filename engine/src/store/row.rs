@@ -31,8 +31,7 @@ where
     T::Err: std::fmt::Display,
 {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| t.parse().map_err(|e: T::Err| StoreError::Corrupt { column, detail: e.to_string() }))
-        .transpose()
+    text.map(|t| t.parse().map_err(|e: T::Err| StoreError::Corrupt { column, detail: e.to_string() })).transpose()
 }
 
 pub(crate) fn flag(row: &AnyRow, column: &'static str) -> Result<bool, StoreError> {

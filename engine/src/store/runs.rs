@@ -109,7 +109,12 @@ pub struct RunStart {
 impl Store {
     /// Starts a run. For a scheduled slot another instance may have taken it
     /// already: then `None`, and this instance must not run it.
-    pub async fn start_run(&self, org: OrgId, start: &RunStart, now: DateTime<Utc>) -> Result<Option<RunId>, StoreError> {
+    pub async fn start_run(
+        &self,
+        org: OrgId,
+        start: &RunStart,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RunId>, StoreError> {
         let row = sqlx::query(
             "INSERT INTO job_runs (org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, heartbeat_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING RETURNING id",
@@ -128,7 +133,13 @@ impl Store {
     }
 
     /// Stores progress and proves the worker is alive.
-    pub async fn heartbeat_run(&self, org: OrgId, id: RunId, counts: RunCounts, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn heartbeat_run(
+        &self,
+        org: OrgId,
+        id: RunId,
+        counts: RunCounts,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.write_run(org, id, None, counts, None, now).await
     }
 
@@ -182,7 +193,11 @@ impl Store {
 
     /// Marks runs whose worker stopped sending heartbeats as interrupted
     /// (all organizations: this is housekeeping). Returns how many.
-    pub async fn interrupt_stale_runs(&self, heartbeat_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn interrupt_stale_runs(
+        &self,
+        heartbeat_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \
              error_detail = 'the worker stopped before finishing' \
@@ -204,13 +219,20 @@ impl Store {
     /// Queues a manual run for the worker, audited with who asked. Asking
     /// again while one of the same kind is still queued returns that one: a
     /// double click must not run the check twice.
-    pub async fn request_run(&self, org: OrgId, kind: RunKind, user: UserId, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+    pub async fn request_run(
+        &self,
+        org: OrgId,
+        kind: RunKind,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let waiting = sqlx::query("SELECT id FROM job_runs WHERE org_id = $1 AND kind = $2 AND status = 'queued' LIMIT 1")
-            .bind(org.get())
-            .bind(kind.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let waiting =
+            sqlx::query("SELECT id FROM job_runs WHERE org_id = $1 AND kind = $2 AND status = 'queued' LIMIT 1")
+                .bind(org.get())
+                .bind(kind.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(row) = waiting {
             return get(&row, "id").map(RunId);
         }
@@ -242,7 +264,12 @@ impl Store {
     /// Takes the oldest queued run of `org` for this worker. With several
     /// instances only one UPDATE finds the row still queued, so a requested
     /// run executes once.
-    pub async fn claim_queued_run(&self, org: OrgId, worker_id: &str, now: DateTime<Utc>) -> Result<Option<Run>, StoreError> {
+    pub async fn claim_queued_run(
+        &self,
+        org: OrgId,
+        worker_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, StoreError> {
         let sql = format!(
             "UPDATE job_runs SET status = 'running', worker_id = $1, started_at = $2, heartbeat_at = $2 \
              WHERE id = (SELECT id FROM job_runs WHERE org_id = $3 AND status = 'queued' ORDER BY id LIMIT 1) \
@@ -269,7 +296,8 @@ impl Store {
 
     /// The newest runs first.
     pub async fn recent_runs(&self, org: OrgId, limit: u32) -> Result<Vec<Run>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM job_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2");
+        let sql =
+            format!("SELECT {COLUMNS} FROM job_runs WHERE org_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2");
         let rows = sqlx::query(&sql).bind(org.get()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }

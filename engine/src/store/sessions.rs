@@ -17,19 +17,28 @@ fn key(session_id: &str) -> String {
 
 impl Store {
     /// Stores a new session; `false` if the id is taken (the caller picks another).
-    pub async fn insert_session(&self, session_id: &str, data: &str, expires_at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(key(session_id))
-        .bind(data)
-        .bind(to_ms(expires_at))
-        .execute(&self.pool)
-        .await?;
+    pub async fn insert_session(
+        &self,
+        session_id: &str,
+        data: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                .bind(key(session_id))
+                .bind(data)
+                .bind(to_ms(expires_at))
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn upsert_session(&self, session_id: &str, data: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn upsert_session(
+        &self,
+        session_id: &str,
+        data: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
@@ -59,7 +68,8 @@ impl Store {
 
     /// Removes sessions that expired before `now`; returns how many.
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(to_ms(now)).execute(&self.pool).await?;
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(to_ms(now)).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 }

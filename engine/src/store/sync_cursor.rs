@@ -44,7 +44,12 @@ impl Store {
 
     /// Stores the cursor after a complete, successful pass (and only then:
     /// the caller must not save after a partial listing).
-    pub async fn save_sync_cursor(&self, org: OrgId, cursor: &SyncCursor, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn save_sync_cursor(
+        &self,
+        org: OrgId,
+        cursor: &SyncCursor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO calcom_sync_cursor \
                (org_id, updated_after, fingerprint_total, fingerprint_updated_at, last_full_listing_at, updated_at) \

@@ -106,7 +106,12 @@ impl Store {
     /// Writes every outcome and its history entry, and closes the issues of
     /// those that are fine again, in one transaction. An appointment deleted
     /// meanwhile is skipped (its entry too). Returns how many issues closed.
-    pub async fn write_sync_states(&self, org: OrgId, writes: &[StateWrite], now: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn write_sync_states(
+        &self,
+        org: OrgId,
+        writes: &[StateWrite],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut events = Vec::with_capacity(writes.len());
         let mut fine = Vec::new();

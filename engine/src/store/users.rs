@@ -135,7 +135,13 @@ impl Store {
 
     /// Changes an account's role. Demoting the last active admin is a
     /// `Conflict`: nobody could change settings or accounts any more.
-    pub async fn set_user_role(&self, org: OrgId, id: UserId, role: Role, entry: &NewAuditEntry) -> Result<User, StoreError> {
+    pub async fn set_user_role(
+        &self,
+        org: OrgId,
+        id: UserId,
+        role: Role,
+        entry: &NewAuditEntry,
+    ) -> Result<User, StoreError> {
         let guard = if role == Role::Admin { "1 = 1" } else { KEEPS_AN_ADMIN };
         let sql = format!("UPDATE users SET role = $3 WHERE org_id = $1 AND id = $2 AND ({guard})");
         let query = sqlx::query(&sql).bind(org.get()).bind(id.get()).bind(role.as_str());

@@ -14,7 +14,13 @@ pub fn short_time(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// The notification for a newly opened issue about an appointment.
-pub fn issue_opened(issue: IssueId, code: ErrorCode, appointment: &Appointment, tz: Tz, detail: Option<&str>) -> NewNotification {
+pub fn issue_opened(
+    issue: IssueId,
+    code: ErrorCode,
+    appointment: &Appointment,
+    tz: Tz,
+    detail: Option<&str>,
+) -> NewNotification {
     let who = format!("Customer: {} │ Time: {}", appointment.customer_name, short_time(appointment.starts_at, tz));
     let (kind, severity, title, body) = match code {
         ErrorCode::VerificationError | ErrorCode::CircuitOpen => (

@@ -27,10 +27,16 @@ impl Default for CircuitConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CircuitState {
-    Closed { consecutive_failures: u32 },
-    Open { until: DateTime<Utc> },
+    Closed {
+        consecutive_failures: u32,
+    },
+    Open {
+        until: DateTime<Utc>,
+    },
     /// One probe call is allowed through; its result closes or reopens.
-    HalfOpen { probe_in_flight: bool },
+    HalfOpen {
+        probe_in_flight: bool,
+    },
 }
 
 impl CircuitState {
@@ -48,7 +54,9 @@ impl CircuitState {
 pub enum Admission {
     Allowed,
     /// Don't call; try again after this time.
-    Rejected { retry_at: DateTime<Utc> },
+    Rejected {
+        retry_at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -64,7 +64,8 @@ fn remote_status_name(status: RemoteStatus) -> &'static str {
 
 pub fn differences(ours: &Appointment, theirs: &RemoteBooking) -> Vec<Difference> {
     let mut diffs = Vec::new();
-    let mut differ = |field: &str, a: String, b: String| diffs.push(Difference { field: field.into(), ours: a, calcom: b });
+    let mut differ =
+        |field: &str, a: String, b: String| diffs.push(Difference { field: field.into(), ours: a, calcom: b });
     if ours.starts_at != theirs.start {
         differ("start", ours.starts_at.to_rfc3339(), theirs.start.to_rfc3339());
     }

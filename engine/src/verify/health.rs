@@ -52,7 +52,12 @@ mod tests {
 
     #[test]
     fn a_refused_key_counts_until_cal_com_answers_again() {
-        let refused = VerificationTally { unauthorized: 1, last_unauthorized_at: Some(at(3)), last_answered_at: Some(at(1)), ..Default::default() };
+        let refused = VerificationTally {
+            unauthorized: 1,
+            last_unauthorized_at: Some(at(3)),
+            last_answered_at: Some(at(1)),
+            ..Default::default()
+        };
         assert_eq!(assess(true, CLOSED, &refused), CalcomHealth::BadApiKey);
         let fixed = VerificationTally { last_answered_at: Some(at(4)), ..refused };
         assert_eq!(assess(true, CLOSED, &fixed), CalcomHealth::Healthy);

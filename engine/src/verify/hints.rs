@@ -25,7 +25,10 @@ impl Verifier {
         source: &S,
         hint: &WebhookHint,
     ) -> Result<HintOutcome, StoreError> {
-        let fresh = self.store().record_webhook(org.id, &hint.body_sha256, &hint.trigger, hint.uid.as_deref(), self.now()).await?;
+        let fresh = self
+            .store()
+            .record_webhook(org.id, &hint.body_sha256, &hint.trigger, hint.uid.as_deref(), self.now())
+            .await?;
         if !fresh {
             return Ok(HintOutcome::Replay);
         }

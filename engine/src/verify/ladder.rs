@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn delays_are_read_from_text() {
         assert_eq!(RetryLadder::parse("1m,5m").unwrap(), RetryLadder::default());
-        assert_eq!(RetryLadder::parse(" 2s , 1h ").unwrap(), RetryLadder::new(vec![Duration::seconds(2), Duration::hours(1)]));
+        assert_eq!(
+            RetryLadder::parse(" 2s , 1h ").unwrap(),
+            RetryLadder::new(vec![Duration::seconds(2), Duration::hours(1)])
+        );
         for bad in ["", "5", "1m,", "0s", "-1m", "1d", "m", "1.5m"] {
             assert!(RetryLadder::parse(bad).is_err(), "{bad:?} accepted");
         }

@@ -160,7 +160,10 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
                     state: SyncState {
                         status: SyncStatus::VerificationPending,
                         error_code: None,
-                        error_detail: Some(format!("{detail} (attempt {attempt} of {}, confirming)", schedule.ladder.max_attempts())),
+                        error_detail: Some(format!(
+                            "{detail} (attempt {attempt} of {}, confirming)",
+                            schedule.ladder.max_attempts()
+                        )),
                         attempts: attempt,
                         next_verification_at: Some(at),
                         requires_manual_review: false,
@@ -236,7 +239,8 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
 }
 
 fn describe_differences(diffs: &[Difference]) -> String {
-    let parts: Vec<String> = diffs.iter().map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom)).collect();
+    let parts: Vec<String> =
+        diffs.iter().map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom)).collect();
     format!("Differs from Cal.com: {}", parts.join("; "))
 }
 

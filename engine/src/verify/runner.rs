@@ -5,16 +5,16 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
-use crate::mail::content;
 use super::compare::differences;
 use super::rules::{Evidence, Outcome};
 use super::service::{Verified, Verifier};
 use super::source::{BookingSource, Fingerprint, Listing, SourceError};
 use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
+use crate::mail::content;
 use crate::store::{
-    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind, RunStart, RunStatus,
-    StateWrite, StoreError, SyncCursor,
+    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind, RunStart,
+    RunStatus, StateWrite, StoreError, SyncCursor,
 };
 
 /// Appointments claimed per batch, and how long a claim is held.
@@ -98,7 +98,12 @@ impl Verifier {
 
     /// Executes a run someone asked for from the UI, already claimed by
     /// this worker (see `Store::claim_queued_run`).
-    pub async fn run_requested<S: BookingSource>(&self, org: &Organization, source: &S, run: &Run) -> Result<RunReport, StoreError> {
+    pub async fn run_requested<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        run: &Run,
+    ) -> Result<RunReport, StoreError> {
         let worker = run.worker_id.as_deref().unwrap_or("manual");
         match run.kind {
             RunKind::Cycle => self.cycle(org, source, run.id, worker).await,
@@ -106,7 +111,13 @@ impl Verifier {
         }
     }
 
-    async fn cycle<S: BookingSource>(&self, org: &Organization, source: &S, run_id: RunId, worker: &str) -> Result<RunReport, StoreError> {
+    async fn cycle<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        run_id: RunId,
+        worker: &str,
+    ) -> Result<RunReport, StoreError> {
         let now = self.now();
         let sweep = match self.sweep_changes(org, source, now).await {
             Ok(sweep) => sweep,
@@ -142,7 +153,15 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
-        self.verify_due_with(org, source, worker, due_by, run.map(|id| (id, RunCounts::default())), &Listings::default()).await
+        self.verify_due_with(
+            org,
+            source,
+            worker,
+            due_by,
+            run.map(|id| (id, RunCounts::default())),
+            &Listings::default(),
+        )
+        .await
     }
 
     /// The watermark pass: one fingerprint request; if the account changed
@@ -199,7 +218,12 @@ impl Verifier {
         Ok(Sweep { listings, marked, calls })
     }
 
-    async fn save_full_listing(&self, org: &Organization, fingerprint: &Fingerprint, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn save_full_listing(
+        &self,
+        org: &Organization,
+        fingerprint: &Fingerprint,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let previous = self.store().sync_cursor(org.id).await?.and_then(|c| c.updated_after);
         let cursor = cursor_after(fingerprint, previous, now, Some(now));
         self.store().save_sync_cursor(org.id, &cursor, now).await
@@ -318,7 +342,12 @@ impl Verifier {
         self.comprehensive(org, source, run_id).await.map(Some)
     }
 
-    async fn comprehensive<S: BookingSource>(&self, org: &Organization, source: &S, run_id: RunId) -> Result<RunReport, StoreError> {
+    async fn comprehensive<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        run_id: RunId,
+    ) -> Result<RunReport, StoreError> {
         let now = self.now();
         let from = now - Duration::days(org.window_days_back);
         let to = now + Duration::days(org.window_days_ahead);
@@ -353,7 +382,8 @@ impl Verifier {
         let mut writes = Vec::with_capacity(BATCH as usize);
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
-            let verified = self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
+            let verified =
+                self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
             counts.count(&verified);
             restored += verified.restored;
             if writes.len() >= BATCH as usize {
@@ -401,7 +431,8 @@ impl Verifier {
                     self.relink(org, appointment, &uid).await?;
                 }
                 let diffs = differences(appointment, &booking);
-                let evidence = if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
+                let evidence =
+                    if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
                 self.apply_batched(org, appointment, &evidence, started, writes).await
             }
             // The uid may have moved out of the window (rescheduled) or be
@@ -411,7 +442,8 @@ impl Verifier {
                 self.verify_one(org, source, appointment).await
             }
             Finding::NoMatch => {
-                let evidence = Evidence::NotFound { detail: "No Cal.com booking at this time for this customer".into() };
+                let evidence =
+                    Evidence::NotFound { detail: "No Cal.com booking at this time for this customer".into() };
                 self.apply_batched(org, appointment, &evidence, started, writes).await
             }
         }
@@ -425,7 +457,8 @@ impl Verifier {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError> {
-        let filter = AppointmentFilter { starts_from: Some(from), starts_before: Some(to), ..AppointmentFilter::default() };
+        let filter =
+            AppointmentFilter { starts_from: Some(from), starts_before: Some(to), ..AppointmentFilter::default() };
         let mut all = Vec::new();
         let mut after = None;
         loop {

@@ -10,12 +10,12 @@ use super::alerts;
 use super::circuit::{Admission, Circuits};
 use super::compare::{differences, RemoteBooking};
 use super::ladder::RetryLadder;
+use super::next_cycle::NextCycles;
 use super::rules::{decide, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId};
 use crate::mail::content::{self, EmailContent};
-use super::next_cycle::NextCycles;
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
     Organization, Resolution, StateWrite, Store, StoreError,
@@ -68,8 +68,14 @@ impl Verifier {
         self.clock.now()
     }
 
-    pub(crate) async fn relink(&self, org: &Organization, appointment: &Appointment, uid: &str) -> Result<(), StoreError> {
-        let event = self.event(appointment, EventKind::Updated, None, None, Some(format!("Linked to Cal.com booking {uid}")));
+    pub(crate) async fn relink(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        uid: &str,
+    ) -> Result<(), StoreError> {
+        let event =
+            self.event(appointment, EventKind::Updated, None, None, Some(format!("Linked to Cal.com booking {uid}")));
         self.store.link_booking(org.id, appointment.id, uid, &event).await
     }
 
@@ -151,7 +157,8 @@ impl Verifier {
         let schedule = Schedule { ladder: &self.ladder, now, next_cycle: self.next_cycles.after(org, now) };
         let decision = decide(&appointment.sync, evidence, &schedule);
         let detail = decision.state.error_detail.clone();
-        let mut event = self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
+        let mut event =
+            self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
         let elapsed = (now - started).num_milliseconds().max(0);
         event.duration_ms = Some(elapsed);
         metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
@@ -178,7 +185,8 @@ impl Verifier {
         let issue = match decision.issue {
             IssueAction::None => None,
             IssueAction::ResolveAll => {
-                restored = self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
+                restored =
+                    self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
                 None
             }
             IssueAction::Open(code) => {
@@ -264,7 +272,8 @@ impl Verifier {
             Ok(Some((booking, relink))) => {
                 self.circuits.record_success(org);
                 let diffs = differences(appointment, &booking);
-                let evidence = if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
+                let evidence =
+                    if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
                 (evidence, relink)
             }
             Ok(None) => {
@@ -353,7 +362,6 @@ pub fn wants_email(preference: &str, kind: NotificationKind) -> bool {
         _ => false,
     }
 }
-
 
 fn to_json(booking: &RemoteBooking) -> Option<String> {
     serde_json::to_string(booking).ok()

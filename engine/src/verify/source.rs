@@ -69,7 +69,10 @@ pub trait BookingSource: Send + Sync {
 
     /// Every booking whose last change is at or after `since`, whatever its
     /// start, all pages, or an error (never a partial listing).
-    fn updated_since(&self, _since: DateTime<Utc>) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
+    fn updated_since(
+        &self,
+        _since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
         async { Ok(None) }
     }
 }

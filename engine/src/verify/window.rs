@@ -55,10 +55,14 @@ fn matches_unlinked(a: &Appointment, b: &RemoteBooking) -> bool {
     if a.starts_at != b.start || !b.is_live() {
         return false;
     }
-    let email = a.customer_email.as_deref().is_some_and(|e| b.attendee_emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
-    let phone = a.customer_phone.as_deref().map(normalized_phone).filter(|p| p.len() >= 5).is_some_and(|p| {
-        b.attendee_phones.iter().any(|x| normalized_phone(x) == p)
-    });
+    let email =
+        a.customer_email.as_deref().is_some_and(|e| b.attendee_emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
+    let phone = a
+        .customer_phone
+        .as_deref()
+        .map(normalized_phone)
+        .filter(|p| p.len() >= 5)
+        .is_some_and(|p| b.attendee_phones.iter().any(|x| normalized_phone(x) == p));
     email || phone
 }
 
@@ -95,11 +99,7 @@ pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDi
         findings.push((a.id, finding));
     }
     // A cancelled or rejected booking nobody has needs nothing: only live ones are orphans.
-    let calcom_only = listing
-        .iter()
-        .filter(|b| b.is_live() && !accounted.contains(b.uid.as_str()))
-        .cloned()
-        .collect();
+    let calcom_only = listing.iter().filter(|b| b.is_live() && !accounted.contains(b.uid.as_str())).cloned().collect();
     WindowDiff { findings, calcom_only }
 }
 
@@ -242,7 +242,8 @@ mod tests {
 
     #[test]
     fn appointments_without_uid_are_matched_by_start_and_email_or_phone() {
-        let local = [appt(1, None, 9, Some("tom@example.com")), appt(2, None, 10, None), appt(3, None, 12, Some("z@z.de"))];
+        let local =
+            [appt(1, None, 9, Some("tom@example.com")), appt(2, None, 10, None), appt(3, None, 12, Some("z@z.de"))];
         let by_email = booking("e", 9, RemoteStatus::Accepted, "TOM@example.com");
         let mut by_phone = booking("p", 10, RemoteStatus::Accepted, "other@x.de");
         by_phone.attendee_phones = vec!["+49123456789".into()];
@@ -277,7 +278,11 @@ mod tests {
     fn the_index_finds_what_the_diff_finds() {
         let mut old = booking("old", 9, RemoteStatus::Cancelled, "x@y.de");
         old.rescheduled_to_uid = Some("new".into());
-        let listing = vec![old, booking("new", 11, RemoteStatus::Accepted, "x@y.de"), booking("e", 13, RemoteStatus::Accepted, "tom@example.com")];
+        let listing = vec![
+            old,
+            booking("new", 11, RemoteStatus::Accepted, "x@y.de"),
+            booking("e", 13, RemoteStatus::Accepted, "tom@example.com"),
+        ];
         let local = [appt(1, Some("old"), 9, None), appt(2, Some("gone"), 10, None)];
         let diff = diff_window(&local, &listing);
         let index = WindowIndex::new(listing);

@@ -36,7 +36,8 @@ impl BookingSource for FakeCalcom {
 
     async fn list_window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Listing, SourceError> {
         self.check()?;
-        let bookings = self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
+        let bookings =
+            self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
         Ok(Listing { bookings, api_calls: 1 })
     }
 }

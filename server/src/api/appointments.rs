@@ -247,7 +247,11 @@ pub async fn list(
     ),
     security(("bearer" = []))
 )]
-pub async fn get_one(caller: ApiCaller, IdPath(id): IdPath, State(state): State<AppState>) -> Result<Json<AppointmentBody>, ApiError> {
+pub async fn get_one(
+    caller: ApiCaller,
+    IdPath(id): IdPath,
+    State(state): State<AppState>,
+) -> Result<Json<AppointmentBody>, ApiError> {
     Ok(Json((&find(&state, &caller, id).await?).into()))
 }
 
@@ -279,7 +283,9 @@ const FIXED_FIELDS: &[&str] = &["external_id", "source"];
 /// The changed facts, validated; `None` when the patch changes nothing.
 fn apply_patch(current: &Appointment, patch: &Value) -> Result<Option<(NewAppointment, Vec<String>)>, FieldErrors> {
     let Some(patch) = patch.as_object() else {
-        return Err(FieldErrors { errors: vec![FieldError { field: "body".into(), message: "must be a JSON object".into() }] });
+        return Err(FieldErrors {
+            errors: vec![FieldError { field: "body".into(), message: "must be a JSON object".into() }],
+        });
     };
     let fixed: Vec<FieldError> = patch
         .keys()

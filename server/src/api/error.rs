@@ -36,7 +36,9 @@ pub enum ApiError {
 impl ApiError {
     /// One bad field.
     pub fn field(field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::InvalidInput(FieldErrors { errors: vec![FieldError { field: field.to_owned(), message: message.into() }] })
+        ApiError::InvalidInput(FieldErrors {
+            errors: vec![FieldError { field: field.to_owned(), message: message.into() }],
+        })
     }
 
     fn status(&self) -> StatusCode {
@@ -124,7 +126,9 @@ impl IntoResponse for ApiError {
         let body = ErrorBody { error: self.code(), message, fields };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, ApiError::Unauthorized) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"calsync\""));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"calsync\""));
         }
         response
     }

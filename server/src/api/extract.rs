@@ -67,11 +67,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<QueryParams<T>, ApiError> {
-        Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| QueryParams(q)).map_err(|e: QueryRejection| {
-            // The rejection's text quotes serde ("unknown field `x`, expected …").
-            let detail = e.body_text();
-            let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
-            ApiError::field("query", detail.to_owned())
-        })
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| QueryParams(q)).map_err(
+            |e: QueryRejection| {
+                // The rejection's text quotes serde ("unknown field `x`, expected …").
+                let detail = e.body_text();
+                let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
+                ApiError::field("query", detail.to_owned())
+            },
+        )
     }
 }

@@ -60,7 +60,15 @@ async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: Log
         let account = store.user_by_email(&email).await?;
         tracing::warn!(ip = %peer.ip(), by_account = throttled.by_account, "login throttled");
         if let Some(user) = &account {
-            audit(store, user.org_id, Some(user.id), "auth.throttled", &email, Some(if throttled.by_account { "account" } else { "address" })).await;
+            audit(
+                store,
+                user.org_id,
+                Some(user.id),
+                "auth.throttled",
+                &email,
+                Some(if throttled.by_account { "account" } else { "address" }),
+            )
+            .await;
         }
         return Ok(too_many_attempts(throttled.retry_at, now));
     }

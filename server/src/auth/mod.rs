@@ -16,8 +16,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::commands::AppState;
 
 pub use csrf::{same_origin_only, Origins};
-pub use require_login::require_login;
 pub(crate) use require_login::current_user;
+pub use require_login::require_login;
 pub use session_store::DbSessionStore;
 
 /// The session cookie's name.

@@ -15,7 +15,12 @@ use super::login::{percent_encode, SessionUser};
 use super::USER_KEY;
 use crate::commands::AppState;
 
-pub async fn require_login(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
+pub async fn require_login(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     if is_static(&path) {
         return next.run(request).await;

@@ -13,7 +13,8 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> Result<()> {
 }
 
 async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
-    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let org =
+        store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
     let email = args.email.trim();
     if !looks_like_email(email) {
         return Err(anyhow!("--email: {email:?} is not an email address"));
@@ -48,7 +49,9 @@ async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
 /// The real check is whether the person can log in with it.
 fn looks_like_email(email: &str) -> bool {
     match email.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.contains(char::is_whitespace)
+        }
         None => false,
     }
 }

@@ -9,7 +9,9 @@ use crate::cli::ApiTokenCommand;
 
 pub async fn run(store: &Store, cmd: ApiTokenCommand) -> Result<()> {
     let slug = match &cmd {
-        ApiTokenCommand::Create { org, .. } | ApiTokenCommand::List { org } | ApiTokenCommand::Revoke { org, .. } => org,
+        ApiTokenCommand::Create { org, .. } | ApiTokenCommand::List { org } | ApiTokenCommand::Revoke { org, .. } => {
+            org
+        }
     };
     let org = store.organization_by_slug(slug).await.map_err(|_| anyhow!("--org: no organization {slug:?}"))?;
     match cmd {
@@ -37,10 +39,11 @@ pub async fn run(store: &Store, cmd: ApiTokenCommand) -> Result<()> {
             }
         }
         ApiTokenCommand::Revoke { id, .. } => {
-            let token = store.revoke_api_token(org.id, ApiTokenId(id), None, Utc::now()).await.map_err(|e| match e {
-                StoreError::NotFound(_) => anyhow!("--id: no API token {id} in {}", org.slug),
-                other => other.into(),
-            })?;
+            let token =
+                store.revoke_api_token(org.id, ApiTokenId(id), None, Utc::now()).await.map_err(|e| match e {
+                    StoreError::NotFound(_) => anyhow!("--id: no API token {id} in {}", org.slug),
+                    other => other.into(),
+                })?;
             println!("revoked API token {} ({:?})", token.id, token.name);
         }
     }

@@ -11,7 +11,8 @@ use crate::cli::ImportArgs;
 /// Validates every line before writing any, so a bad file imports nothing
 /// and the report names each bad line and field.
 pub async fn run(store: &Store, args: ImportArgs) -> Result<()> {
-    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let org =
+        store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
     let reader: Box<dyn BufRead> = if args.file == "-" {
         Box::new(std::io::stdin().lock())
     } else {

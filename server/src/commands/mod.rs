@@ -1,14 +1,14 @@
 //! One module per subcommand.
 
 mod admin;
+mod api_token;
 mod calcom_sim;
 mod demo;
-mod api_token;
 mod import;
-mod stdin;
 mod migrate;
 mod org;
 mod serve;
+mod stdin;
 mod verify;
 
 use anyhow::Result;
@@ -17,8 +17,8 @@ use engine::store::Store;
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::config;
 
-pub use serve::{build_app, without_nagle, AppState};
 pub(crate) use serve::shutdown_signal;
+pub use serve::{build_app, without_nagle, AppState};
 
 pub async fn run(cli: Cli) -> Result<()> {
     config::check_database_url(&cli.database_url)?;

@@ -12,9 +12,9 @@ pub async fn run(store: &Store, cmd: OrgCommand) -> Result<()> {
             let new = NewOrganization {
                 slug: validate_slug(&slug)?,
                 name: name.trim().to_owned(),
-                time_zone: time_zone
-                    .parse()
-                    .map_err(|_| anyhow!("--time-zone: unknown time zone {time_zone:?}; use an IANA name like Europe/Berlin"))?,
+                time_zone: time_zone.parse().map_err(|_| {
+                    anyhow!("--time-zone: unknown time zone {time_zone:?}; use an IANA name like Europe/Berlin")
+                })?,
             };
             if new.name.is_empty() {
                 return Err(anyhow!("--name: must not be empty"));
@@ -46,7 +46,8 @@ fn validate_slug(slug: &str) -> Result<String> {
 /// prints or logs a secret; errors name the variable, never its value.
 async fn set_calcom(store: &Store, args: SetCalcomArgs) -> Result<()> {
     let key = config::parse_secret_key(args.secret_key.as_deref())?;
-    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let org =
+        store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
     let base_url = args.base_url.trim().trim_end_matches('/').to_owned();
     let host = base_url.strip_prefix("https://").or_else(|| base_url.strip_prefix("http://"));
     if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {

@@ -17,8 +17,8 @@ use engine::worker::{WakeUp, Worker};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::cli::ServeArgs;
 use crate::auth;
+use crate::cli::ServeArgs;
 use crate::config;
 use crate::http;
 use crate::live::{self, LiveFeed};
@@ -210,15 +210,10 @@ pub fn build_app(state: AppState) -> Router {
         secret_key: (*state.secret_key).clone(),
     };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || leptos::prelude::provide_context(context.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(context.clone()), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
     let origins = auth::Origins::new(&state.public_url, state.leptos_options.site_addr);
     // Outermost first: the CSRF check, then the session, then "log in first".

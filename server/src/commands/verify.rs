@@ -16,7 +16,8 @@ use crate::config;
 
 pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
     let key = config::parse_secret_key(args.secret_key.as_deref())?;
-    let org = store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
+    let org =
+        store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
     let client = CalcomConnector::new(store.clone(), key)
         .client(org.id)
         .await
@@ -27,7 +28,13 @@ pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
         verifier = verifier.with_email(url);
     }
     let kind = if args.full { RunKind::Comprehensive } else { RunKind::Cycle };
-    let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: format!("cli-{}", std::process::id()), requested_by: None };
+    let start = RunStart {
+        kind,
+        trigger: Trigger::Cli,
+        slot_at: None,
+        worker_id: format!("cli-{}", std::process::id()),
+        requested_by: None,
+    };
     let report = match kind {
         RunKind::Comprehensive => verifier.run_comprehensive(&org, &client, &start).await?,
         RunKind::Cycle => verifier.run_cycle(&org, &client, &start).await?,

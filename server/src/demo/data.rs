@@ -52,7 +52,15 @@ pub const SYNCED: &[Visit] = &[
     v("Jan Weber", "jan.weber@example.com", "+49 30 1234502", "Herrenschnitt & Bart", 45, 1, (10, 0)),
     v("Sabine Hoffmann", "sabine.hoffmann@example.com", "+49 30 1234503", "Damenhaarschnitt & Föhnen", 60, 1, (11, 30)),
     v("Petra Schulz", "petra.schulz@example.com", "+49 30 1234504", "Färben & Schnitt", 120, 2, (9, 30)),
-    v("Katrin Wagner", "katrin.wagner@example.com", "+49 30 1234505", "Physiotherapie (Praxis am Markt)", 30, 2, (14, 0)),
+    v(
+        "Katrin Wagner",
+        "katrin.wagner@example.com",
+        "+49 30 1234505",
+        "Physiotherapie (Praxis am Markt)",
+        30,
+        2,
+        (14, 0),
+    ),
     v("Lukas Becker", "lukas.becker@example.com", "+49 30 1234506", "Massage 45 min (Praxis am Markt)", 45, 2, (16, 0)),
     v("Monika Fischer", "monika.fischer@example.com", "+49 30 1234507", "Dauerwelle", 90, 3, (10, 0)),
     v("Stefan Koch", "stefan.koch@example.com", "+49 30 1234508", "Herrenschnitt", 30, 3, (17, 30)),
@@ -94,7 +102,15 @@ pub const DURING_OUTAGE: &[Visit] = &[
 /// Only in Cal.com: booked there, never reached calsync (ORPHANED_CALCOM).
 pub const CALCOM_ONLY: &[Visit] = &[
     v("Sandra Lange", "sandra.lange@example.com", "+49 30 1234517", "Damenhaarschnitt & Föhnen", 60, 3, (15, 0)),
-    v("Michael Schmitt", "michael.schmitt@example.com", "+49 30 1234518", "Physiotherapie (Praxis am Markt)", 30, 5, (10, 30)),
+    v(
+        "Michael Schmitt",
+        "michael.schmitt@example.com",
+        "+49 30 1234518",
+        "Physiotherapie (Praxis am Markt)",
+        30,
+        5,
+        (10, 30),
+    ),
 ];
 
 /// New, not verified yet.

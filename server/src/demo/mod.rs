@@ -60,8 +60,11 @@ pub async fn prepare(store: &Store, key: &SecretKey, options: &DemoOptions) -> R
     let org = match store.organization_by_slug(ORG_SLUG).await {
         Ok(org) => org,
         Err(StoreError::NotFound(_)) => {
-            let new =
-                NewOrganization { slug: ORG_SLUG.into(), name: data::ORG_NAME.into(), time_zone: chrono_tz::Europe::Berlin };
+            let new = NewOrganization {
+                slug: ORG_SLUG.into(),
+                name: data::ORG_NAME.into(),
+                time_zone: chrono_tz::Europe::Berlin,
+            };
             store.create_organization(&new, now).await?
         }
         Err(e) => return Err(e.into()),

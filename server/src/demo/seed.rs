@@ -54,7 +54,8 @@ pub async fn seed(
     let t0 = now - Duration::minutes(15);
     let clock = ManualClock::at(t0);
     // Its own breakers: the outage below opens this one, not the server's.
-    let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
+    let verifier =
+        Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
     let mut s = Seeder { store, org, sim, source, clock, verifier, today: now, appointments: 0 };
     // A database seeded afresh gets a Cal.com to match, not last run's leftovers.
     sim.clear_bookings();
@@ -146,7 +147,11 @@ impl Seeder<'_> {
 
     /// Records the visits in calsync, linked to their bookings, as the phone
     /// agent would.
-    async fn insert(&mut self, visits: &[Visit], uids: &[String]) -> Result<Vec<engine::store::Appointment>, DemoError> {
+    async fn insert(
+        &mut self,
+        visits: &[Visit],
+        uids: &[String],
+    ) -> Result<Vec<engine::store::Appointment>, DemoError> {
         let mut made = Vec::new();
         for (visit, uid) in visits.iter().zip(uids) {
             let new = NewAppointment {
@@ -170,7 +175,14 @@ impl Seeder<'_> {
     }
 
     async fn run(&self, kind: RunKind) -> Result<(), DemoError> {
-        self.start(RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: WORKER.into(), requested_by: None }).await
+        self.start(RunStart {
+            kind,
+            trigger: Trigger::Cli,
+            slot_at: None,
+            worker_id: WORKER.into(),
+            requested_by: None,
+        })
+        .await
     }
 
     /// A run for the schedule's latest slot (a manual one if there is none).

@@ -29,7 +29,8 @@ pub fn handle() -> PrometheusHandle {
 
 pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = state.metrics_token.as_deref() {
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let given =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if given != Some(token) {
             return (StatusCode::UNAUTHORIZED, "metrics need the bearer token").into_response();
         }

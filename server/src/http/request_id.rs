@@ -2,11 +2,11 @@
 //! echoed in the response and attached to every log line of the request.
 
 use axum::http::{HeaderName, Request};
-use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
+use tower::ServiceBuilder;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, MakeSpan, TraceLayer};
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tracing::Level;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -23,7 +23,10 @@ impl<B> MakeSpan<B> for SpanWithRequestId {
 
 type Layers = Stack<
     PropagateRequestIdLayer,
-    Stack<TraceLayer<SharedClassifier<ServerErrorsAsFailures>, SpanWithRequestId, (), DefaultOnResponse>, Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>>,
+    Stack<
+        TraceLayer<SharedClassifier<ServerErrorsAsFailures>, SpanWithRequestId, (), DefaultOnResponse>,
+        Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+    >,
 >;
 
 pub fn middleware() -> ServiceBuilder<Layers> {

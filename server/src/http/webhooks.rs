@@ -24,16 +24,26 @@ fn reply(status: StatusCode, body: Value) -> Reply {
     (status, Json(body))
 }
 
-pub async fn receive(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap, body: Bytes) -> Reply {
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
     let org = match state.store.organization_by_slug(&slug).await {
         Ok(org) => org,
-        Err(StoreError::NotFound(_)) => return reply(StatusCode::NOT_FOUND, json!({ "error": "unknown organization" })),
+        Err(StoreError::NotFound(_)) => {
+            return reply(StatusCode::NOT_FOUND, json!({ "error": "unknown organization" }))
+        }
         Err(err) => return internal(err),
     };
     let (secret, client) = state.connector.webhook_access(org.id).await;
     let Some(secret) = secret else {
         tracing::warn!(org = %org.slug, "webhook refused: no webhook secret is configured");
-        return reply(StatusCode::UNAUTHORIZED, json!({ "error": "webhooks are not configured for this organization" }));
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": "webhooks are not configured for this organization" }),
+        );
     };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let hint = match authenticate(secret.as_bytes(), signature, &body) {
@@ -42,7 +52,9 @@ pub async fn receive(State(state): State<AppState>, Path(slug): Path<String>, he
             tracing::warn!(org = %org.slug, error = %err, "webhook refused");
             return reply(StatusCode::UNAUTHORIZED, json!({ "error": err.to_string() }));
         }
-        Err(err @ WebhookError::Malformed(_)) => return reply(StatusCode::BAD_REQUEST, json!({ "error": err.to_string() })),
+        Err(err @ WebhookError::Malformed(_)) => {
+            return reply(StatusCode::BAD_REQUEST, json!({ "error": err.to_string() }))
+        }
     };
     let Some(client) = client else {
         tracing::warn!(org = %org.slug, "webhook not acted on: no usable Cal.com API key");

@@ -12,7 +12,9 @@ use engine::calcom_sim::{spawn, SimConfig, SimHandle};
 use engine::domain::{AppointmentSource, AppointmentStatus, OrgId, Role};
 use engine::secret_key::SecretKey;
 use engine::secrets::{seal, Purpose};
-use engine::store::{Appointment, CalcomConnectionUpdate, NewAppointment, NewOrganization, NewUser, Organization, Store};
+use engine::store::{
+    Appointment, CalcomConnectionUpdate, NewAppointment, NewOrganization, NewUser, Organization, Store,
+};
 use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};

@@ -26,7 +26,8 @@ pub async fn webhook_to_feed_ms(samples: usize) -> Result<(f64, f64)> {
     let sim = spawn(SimConfig::default()).await?;
     connect(&db.store, org.id, &sim).await?;
     let site = Site::serve(db.store.clone(), org.id).await?;
-    sim.control().subscribe_webhooks(format!("{}/webhooks/calcom/{}", site.base, org.slug), Some(WEBHOOK_SECRET.into()));
+    sim.control()
+        .subscribe_webhooks(format!("{}/webhooks/calcom/{}", site.base, org.slug), Some(WEBHOOK_SECRET.into()));
 
     let mut events = site.events().await?;
     let mut latest = events.next(Duration::from_secs(5)).await?.latest;
@@ -35,10 +36,15 @@ pub async fn webhook_to_feed_ms(samples: usize) -> Result<(f64, f64)> {
         let uid = booking_with_appointment(&db.store, org.id, &sim, i).await?;
         let booking = sim.control().booking(&uid).context("the seeded booking")?;
         let started = Instant::now();
-        let moved = BookingEdit { start: Some(booking.start + ChronoDuration::hours(3)), webhook: true, ..BookingEdit::default() };
+        let moved = BookingEdit {
+            start: Some(booking.start + ChronoDuration::hours(3)),
+            webhook: true,
+            ..BookingEdit::default()
+        };
         sim.control().edit(&uid, moved)?;
         loop {
-            let summary = events.next(Duration::from_secs(10)).await.context("the notification never reached the feed")?;
+            let summary =
+                events.next(Duration::from_secs(10)).await.context("the notification never reached the feed")?;
             if summary.latest > latest {
                 latest = summary.latest;
                 break;
@@ -65,7 +71,8 @@ async fn connect(store: &Store, org: OrgId, sim: &SimHandle) -> Result<()> {
 
 /// A booking `i` days ahead and the appointment that matches it.
 async fn booking_with_appointment(store: &Store, org: OrgId, sim: &SimHandle, i: usize) -> Result<String> {
-    let start = (Utc::now() + ChronoDuration::days(2 + i as i64)).date_naive().and_hms_opt(9, 0, 0).context("time")?.and_utc();
+    let start =
+        (Utc::now() + ChronoDuration::days(2 + i as i64)).date_naive().and_hms_opt(9, 0, 0).context("time")?.and_utc();
     let email = format!("kunde{i}@example.com");
     let seed = SeedBooking {
         attendee: Some(NewAttendee {

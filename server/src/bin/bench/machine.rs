@@ -15,7 +15,10 @@ pub fn describe() -> String {
 }
 
 fn kb_field(text: &str, name: &str) -> Option<f64> {
-    text.lines().find_map(|l| l.strip_prefix(name)).and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse().ok())
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
 }
 
 /// VmHWM: the highest resident set size so far.

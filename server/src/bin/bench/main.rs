@@ -54,7 +54,9 @@ async fn main() -> Result<()> {
             calls as f64,
             3.0,
             "calls",
-            format!("one fingerprint request; re-checking every synced booking by uid would take {comprehensive} calls"),
+            format!(
+                "one fingerprint request; re-checking every synced booking by uid would take {comprehensive} calls"
+            ),
         ));
         w.change_one_booking()?;
         let calls = w.calls_for(RunKind::Cycle).await?;
@@ -119,7 +121,13 @@ async fn main() -> Result<()> {
         let p99 = w.summary_p99_ms(200).await?;
         let full = summary_rows == 1_000_000;
         let scale = if full { String::new() } else { format!("{summary_rows} rows instead of 1,000,000") };
-        report.add(Figure::at_most(format!("dashboard summary query p99, {summary_rows} rows (SQLite)"), p99, 50.0, "ms", scale.clone()));
+        report.add(Figure::at_most(
+            format!("dashboard summary query p99, {summary_rows} rows (SQLite)"),
+            p99,
+            50.0,
+            "ms",
+            scale.clone(),
+        ));
 
         let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
         let (p50, p99) = site.page_latency_ms("/appointments?state=failed", 200).await?;
@@ -128,7 +136,10 @@ async fn main() -> Result<()> {
             p99,
             100.0,
             "ms",
-            format!("p50 {p50:.1} ms; the whole HTTP request, sequential{}", if full { String::new() } else { format!("; {scale}") }),
+            format!(
+                "p50 {p50:.1} ms; the whole HTTP request, sequential{}",
+                if full { String::new() } else { format!("; {scale}") }
+            ),
         ));
         let (p50, p99) = site.page_latency_ms("/", 100).await?;
         report.add(Figure::maybe(

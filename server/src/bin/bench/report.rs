@@ -63,8 +63,10 @@ impl Report {
         let mut md = String::from("# Benchmarks\n\nWritten by `make bench` (`server/src/bin/bench/`), against the Cal.com simulator with its rate limit off.\n\n");
         md += &format!("- machine: {}\n", self.machine);
         md += &format!("- date: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
-        md +=
-            &format!("- build: {}\n\n", if self.debug_build { "debug (unoptimized): times are pessimistic" } else { "release" });
+        md += &format!(
+            "- build: {}\n\n",
+            if self.debug_build { "debug (unoptimized): times are pessimistic" } else { "release" }
+        );
         md += "| measurement | value | target | result | note |\n|---|---|---|---|---|\n";
         for f in &self.figures {
             let bound = if f.floor { "≥" } else { "≤" };

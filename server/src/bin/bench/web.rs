@@ -39,7 +39,9 @@ impl Site {
         let addr: SocketAddr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let app = build_app(AppState::new(store, key(), &base, "target/site", addr));
-        tokio::spawn(async move { axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<SocketAddr>()).await });
+        tokio::spawn(async move {
+            axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<SocketAddr>()).await
+        });
         let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let cookie = sign_in(&http, &base).await?;
         Ok(Site { base, http, cookie })

@@ -74,8 +74,12 @@ impl World {
         // The simulator has no limit; neither should the client's pacing.
         config.budget = RateBudget::new(1_000_000, StdDuration::from_secs(1));
         let source = CalcomClient::new(config).context("client")?;
-        let verifier =
-            Verifier::new(db.store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(SystemClock));
+        let verifier = Verifier::new(
+            db.store.clone(),
+            Arc::new(Circuits::default()),
+            RetryLadder::default(),
+            Arc::new(SystemClock),
+        );
         Ok(World { db, org, sim, source, verifier })
     }
 
@@ -109,7 +113,8 @@ impl World {
 
     /// `n` appointments in a mix of states, for the summary query.
     pub async fn bulk_rows(&self, n: usize) -> Result<()> {
-        let states = ["synced", "synced", "synced", "synced", "pending", "failed", "orphaned_local", "verification_pending"];
+        let states =
+            ["synced", "synced", "synced", "synced", "pending", "failed", "orphaned_local", "verification_pending"];
         let first = Utc::now();
         let rows = (0..n).map(|i| (first + Duration::minutes(i as i64), None, states[i % states.len()]));
         self.insert(rows.collect()).await
@@ -159,7 +164,8 @@ impl World {
 
     /// One run of `kind`, as the worker would start it.
     pub async fn run(&self, kind: RunKind) -> Result<()> {
-        let start = RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: "bench".into(), requested_by: None };
+        let start =
+            RunStart { kind, trigger: Trigger::Cli, slot_at: None, worker_id: "bench".into(), requested_by: None };
         let report = match kind {
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.source, &start).await?,
             _ => self.verifier.run_cycle(&self.org, &self.source, &start).await?,
