@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use engine::calcom::{CalcomClient, NewAttendee, RateBudget};
-use engine::calcom_sim::{spawn, Faults, SeedBooking, SimConfig, SimHandle};
+use engine::calcom::{CalcomClient, RateBudget};
+use engine::calcom_sim::{spawn, Faults, SimConfig, SimHandle};
 use engine::clock::{Clock, ManualClock};
-use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncStatus};
-use engine::store::{
-    Appointment, Backend, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger,
-};
+use engine::domain::{ErrorCode, OrgId, SyncStatus};
+use engine::store::{Appointment, Backend, NewOrganization, Organization, RunKind, RunStart, Store, Trigger};
+use engine::testing::matched::{seed_matching, Customer};
 use engine::testing::TestDb;
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::ladder::RetryLadder;
@@ -67,35 +66,9 @@ async fn soak(store: Store, n: usize) -> Soak {
 impl Soak {
     async fn booked(&self, i: usize) -> Appointment {
         let start = t0() + Duration::days(1) + Duration::minutes(30 * i as i64);
-        let email = format!("kunde{i}@example.com");
-        let attendee = NewAttendee {
-            name: format!("Kunde {i}"),
-            email: email.clone(),
-            time_zone: "Europe/Berlin".into(),
-            phone_number: None,
-            language: None,
-        };
-        let uid = self
-            .sim
-            .control()
-            .seed(vec![SeedBooking { attendee: Some(attendee), ..SeedBooking::at(start) }])
-            .unwrap()
-            .remove(0);
-        let new = NewAppointment {
-            external_id: None,
-            customer_name: format!("Kunde {i}"),
-            customer_email: Some(email),
-            customer_phone: None,
-            service: "Beratung".into(),
-            starts_at: start,
-            ends_at: start + Duration::minutes(30),
-            time_zone: chrono_tz::Europe::Berlin,
-            status: AppointmentStatus::Scheduled,
-            source: AppointmentSource::Api,
-            calcom_booking_uid: Some(uid),
-            calcom_event_type_id: Some(1),
-        };
-        self.store.insert_appointment(self.org.id, &new, "soak", self.clock.now()).await.unwrap()
+        let (name, email) = (format!("Kunde {i}"), format!("kunde{i}@example.com"));
+        let customer = Customer { name: &name, email: &email };
+        seed_matching(&self.store, self.org.id, &self.sim, start, customer, self.clock.now()).await.1
     }
 
     async fn run(&self, kind: RunKind) {

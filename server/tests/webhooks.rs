@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use engine::calcom::webhook::sign;
-use engine::calcom::NewAttendee;
-use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
-use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
+use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
+use engine::domain::{ErrorCode, SyncStatus};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
 use engine::secrets::{seal, Purpose};
-use engine::store::{Appointment, CalcomConnectionUpdate, NewAppointment, NewOrganization, Organization, Store};
+use engine::store::{Appointment, CalcomConnectionUpdate, NewOrganization, Organization, Store};
+use engine::testing::matched::{seed_matching, Customer};
 use server::commands::{build_app, AppState};
 
 const WEBHOOK_SECRET: &str = "whsec_salon_test";
@@ -66,33 +66,8 @@ impl World {
     /// A booking two days ahead and its appointment, verified as synced.
     async fn synced_booking(&self) -> (String, Appointment) {
         let start = (Utc::now() + ChronoDuration::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-        let seed = SeedBooking {
-            attendee: Some(NewAttendee {
-                name: "Tom Klein".into(),
-                email: "tom@example.com".into(),
-                time_zone: "Europe/Berlin".into(),
-                phone_number: None,
-                language: None,
-            }),
-            ..SeedBooking::at(start)
-        };
-        let uid = self.sim.control().seed(vec![seed]).unwrap().remove(0);
-        let new = NewAppointment {
-            external_id: None,
-            customer_name: "Tom Klein".into(),
-            customer_email: Some("tom@example.com".into()),
-            customer_phone: None,
-            service: "Beratung".into(),
-            starts_at: start,
-            ends_at: start + ChronoDuration::minutes(30),
-            time_zone: chrono_tz::Europe::Berlin,
-            status: AppointmentStatus::Scheduled,
-            source: AppointmentSource::Api,
-            calcom_booking_uid: Some(uid.clone()),
-            calcom_event_type_id: Some(1),
-        };
-        let appointment = self.store.insert_appointment(self.org.id, &new, "test", Utc::now()).await.unwrap();
-        (uid, appointment)
+        let customer = Customer { name: "Tom Klein", email: "tom@example.com" };
+        seed_matching(&self.store, self.org.id, &self.sim, start, customer, Utc::now()).await
     }
 
     async fn appointment(&self, a: &Appointment) -> Appointment {

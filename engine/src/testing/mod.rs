@@ -7,6 +7,7 @@
 
 use sqlx::Connection;
 
+pub mod matched;
 pub mod smtp_sink;
 
 use crate::store::{Backend, Store};

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use chrono::{Duration as ChronoDuration, Utc};
-use engine::calcom::NewAttendee;
-use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
-use engine::domain::{AppointmentSource, AppointmentStatus, OrgId};
+use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
+use engine::domain::OrgId;
 use engine::secrets::{seal, Purpose};
-use engine::store::{Backend, CalcomConnectionUpdate, NewAppointment, NewOrganization, Store};
+use engine::store::{Backend, CalcomConnectionUpdate, NewOrganization, Store};
+use engine::testing::matched::{seed_matching, Customer};
 use engine::testing::TestDb;
 
 use crate::web::{key, percentile, Site};
@@ -73,32 +73,7 @@ async fn connect(store: &Store, org: OrgId, sim: &SimHandle) -> Result<()> {
 async fn booking_with_appointment(store: &Store, org: OrgId, sim: &SimHandle, i: usize) -> Result<String> {
     let start =
         (Utc::now() + ChronoDuration::days(2 + i as i64)).date_naive().and_hms_opt(9, 0, 0).context("time")?.and_utc();
-    let email = format!("kunde{i}@example.com");
-    let seed = SeedBooking {
-        attendee: Some(NewAttendee {
-            name: format!("Kunde {i}"),
-            email: email.clone(),
-            time_zone: "Europe/Berlin".into(),
-            phone_number: None,
-            language: None,
-        }),
-        ..SeedBooking::at(start)
-    };
-    let uid = sim.control().seed(vec![seed])?.remove(0);
-    let new = NewAppointment {
-        external_id: None,
-        customer_name: format!("Kunde {i}"),
-        customer_email: Some(email),
-        customer_phone: None,
-        service: "Beratung".into(),
-        starts_at: start,
-        ends_at: start + ChronoDuration::minutes(30),
-        time_zone: chrono_tz::Europe::Berlin,
-        status: AppointmentStatus::Scheduled,
-        source: AppointmentSource::Api,
-        calcom_booking_uid: Some(uid.clone()),
-        calcom_event_type_id: Some(1),
-    };
-    store.insert_appointment(org, &new, "bench", Utc::now()).await?;
-    Ok(uid)
+    let (name, email) = (format!("Kunde {i}"), format!("kunde{i}@example.com"));
+    let customer = Customer { name: &name, email: &email };
+    Ok(seed_matching(store, org, sim, start, customer, Utc::now()).await.0)
 }
