@@ -47,23 +47,28 @@ async fn setup(store: &Store, clock: &ManualClock) -> Organization {
         .unwrap();
     for (i, uid) in ["a", "gone"].iter().enumerate() {
         let start = Utc.with_ymd_and_hms(2025, 10, 13, 8 + i as u32, 0, 0).unwrap();
-        let new = NewAppointment {
-            external_id: None,
-            customer_name: format!("Kunde {i}"),
-            customer_email: Some("k@example.com".into()),
-            customer_phone: None,
-            service: "Schnitt".into(),
-            starts_at: start,
-            ends_at: start + Duration::minutes(30),
-            time_zone: chrono_tz::Europe::Berlin,
-            status: AppointmentStatus::Scheduled,
-            source: AppointmentSource::Api,
-            calcom_booking_uid: Some((*uid).into()),
-            calcom_event_type_id: None,
-        };
+        let new = appointment(&format!("Kunde {i}"), start, uid);
         store.insert_appointment(org.id, &new, "test", clock.now()).await.unwrap();
     }
     org
+}
+
+/// Half an hour from `start`, linked to the booking `uid`.
+fn appointment(name: &str, start: DateTime<Utc>, uid: &str) -> NewAppointment {
+    NewAppointment {
+        external_id: None,
+        customer_name: name.into(),
+        customer_email: Some("k@example.com".into()),
+        customer_phone: None,
+        service: "Schnitt".into(),
+        starts_at: start,
+        ends_at: start + Duration::minutes(30),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Api,
+        calcom_booking_uid: Some(uid.into()),
+        calcom_event_type_id: None,
+    }
 }
 
 fn booking_a() -> RemoteBooking {
@@ -191,21 +196,7 @@ on_both_backends!(a_requested_cycle_verifies_only_what_is_due, |db| async move {
 
     // One new appointment, due at once; the two from setup are not due.
     let start = Utc.with_ymd_and_hms(2025, 10, 13, 11, 0, 0).unwrap();
-    let fresh = NewAppointment {
-        external_id: None,
-        customer_name: "Neu".into(),
-        customer_email: Some("k@example.com".into()),
-        customer_phone: None,
-        service: "Schnitt".into(),
-        starts_at: start,
-        ends_at: start + Duration::minutes(30),
-        time_zone: chrono_tz::Europe::Berlin,
-        status: AppointmentStatus::Scheduled,
-        source: AppointmentSource::Api,
-        calcom_booking_uid: Some("b".into()),
-        calcom_event_type_id: None,
-    };
-    let fresh = store.insert_appointment(org.id, &fresh, "test", clock.now()).await.unwrap();
+    let fresh = store.insert_appointment(org.id, &appointment("Neu", start, "b"), "test", clock.now()).await.unwrap();
     calcom.put(RemoteBooking { uid: "b".into(), start, end: start + Duration::minutes(30), ..booking_a() });
 
     let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap();

@@ -407,29 +407,11 @@ on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |d
     assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "formula defused: {csv}");
     assert!(!csv.contains("Secret Customer"), "{csv}");
 
-    let csv = w
-        .http
-        .get(format!("{}/appointments.csv?code=ORPHANED_LOCAL", w.base))
-        .header(COOKIE, &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, csv) = w.page(&admin, "/appointments.csv?code=ORPHANED_LOCAL").await;
     assert_eq!(csv.lines().count(), 2, "{csv}");
 
     let bob = w.login("bob@other.de").await;
-    let csv = w
-        .http
-        .get(format!("{}/appointments.csv", w.base))
-        .header(COOKIE, &bob)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, csv) = w.page(&bob, "/appointments.csv").await;
     assert!(csv.contains("Secret Customer") && !csv.contains("Klein"), "{csv}");
 
     let anonymous = w.http.get(format!("{}/appointments.csv", w.base)).send().await.unwrap();
