@@ -95,6 +95,9 @@ test.describe.serial('operating calsync', () => {
     // The countdown ticks in the browser.
     const countdown = page.getByTestId('next-check-countdown');
     const first = await countdown.textContent();
+    // The ticker starts when the page hydrates (the live bell says it has);
+    // advanced earlier, the clock would have no interval to fire.
+    await expect(page.getByTestId('bell')).toHaveAttribute('data-live', 'true');
     await page.clock.runFor(61_000);
     await expect(countdown).not.toHaveText(first);
     await shot(page, 'dashboard');
