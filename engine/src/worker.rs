@@ -160,9 +160,14 @@ impl<C: Connector> Worker<C> {
     }
 }
 
+/// The slot a scheduler owes the organization now. A slot that passed before
+/// the organization existed is not owed: a new organization would otherwise
+/// get a full check and a cycle the moment it is created, racing whatever its
+/// admin starts while connecting it (a first import's appointments are
+/// verified between slots anyway).
 fn latest_slot(expr: &str, org: &Organization, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     match LocalSchedule::parse(expr, org.time_zone) {
-        Ok(schedule) => schedule.latest_slot(now),
+        Ok(schedule) => schedule.latest_slot(now).filter(|slot| *slot >= org.created_at),
         Err(err) => {
             tracing::warn!(org = %org.slug, error = %err, "skipping an unreadable schedule");
             None

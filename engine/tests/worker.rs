@@ -37,20 +37,20 @@ fn worker(store: &Store, clock: &ManualClock, calcom: &Arc<FakeCalcom>, id: &str
     Worker::new(store.clone(), verifier, Fixed(calcom.clone()), clock, id.into())
 }
 
+/// An organization that has existed for a day, with two appointments.
 async fn setup(store: &Store, clock: &ManualClock) -> Organization {
-    let org = store
-        .create_organization(
-            &NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin },
-            clock.now(),
-        )
-        .await
-        .unwrap();
+    let org = create_org(store, clock.now() - Duration::days(1)).await;
     for (i, uid) in ["a", "gone"].iter().enumerate() {
         let start = Utc.with_ymd_and_hms(2025, 10, 13, 8 + i as u32, 0, 0).unwrap();
         let new = appointment(&format!("Kunde {i}"), start, uid);
         store.insert_appointment(org.id, &new, "test", clock.now()).await.unwrap();
     }
     org
+}
+
+async fn create_org(store: &Store, at: DateTime<Utc>) -> Organization {
+    let new = NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::Europe::Berlin };
+    store.create_organization(&new, at).await.unwrap()
 }
 
 /// Half an hour from `start`, linked to the booking `uid`.
@@ -104,6 +104,28 @@ on_both_backends!(two_instances_run_each_slot_once, |db| async move {
     assert_eq!(runs.len(), 3, "{slots:?}");
     assert!(runs.iter().all(|r| r.status == RunStatus::Succeeded));
     assert_eq!(runs.iter().filter(|r| r.kind == RunKind::Cycle).count(), 2);
+});
+
+on_both_backends!(a_new_organization_owes_no_slot_from_before_it_existed, |db| async move {
+    let store = db.store.clone();
+    let clock = ManualClock::at(before_six());
+    let org = create_org(&store, clock.now()).await;
+    let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+    store.insert_appointment(org.id, &appointment("Kunde", start, "a"), "test", clock.now()).await.unwrap();
+    let calcom = Arc::new(FakeCalcom::default());
+    calcom.put(booking_a());
+    let w = worker(&store, &clock, &calcom, "one");
+
+    // Created at 05:59:30: today's 00:00 slots are not owed, but its first
+    // appointment is verified without waiting for one.
+    let first = w.tick().await.unwrap();
+    assert_eq!((first.runs_started, first.verified), (0, 1));
+    assert!(store.recent_runs(org.id, 10).await.unwrap().is_empty());
+    // Its first slot comes: the 06:00 cycle runs (the daily check waits for midnight).
+    clock.advance(Duration::seconds(45));
+    assert_eq!(w.tick().await.unwrap().runs_started, 1);
+    let runs = store.recent_runs(org.id, 10).await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.kind).collect::<Vec<_>>(), vec![RunKind::Cycle]);
 });
 
 on_both_backends!(retries_happen_between_slots, |db| async move {
