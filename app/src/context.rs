@@ -39,7 +39,7 @@ impl std::fmt::Debug for ServerContext {
 pub fn server_context() -> Result<ServerContext, AppError> {
     use_context::<ServerContext>().ok_or_else(|| {
         tracing::error!("ServerContext missing from Leptos context");
-        AppError::Internal
+        AppError::Internal.with_status()
     })
 }
 
@@ -62,7 +62,7 @@ pub fn signed_in_user() -> Option<CurrentUser> {
 
 /// The signed-in user, or a 401 `Unauthenticated`.
 pub fn require_user() -> Result<CurrentUser, AppError> {
-    signed_in_user().ok_or_else(|| refuse(http::StatusCode::UNAUTHORIZED, AppError::Unauthenticated))
+    signed_in_user().ok_or_else(|| AppError::Unauthenticated.with_status())
 }
 
 /// The signed-in user if an admin; a viewer gets a 403 `Forbidden`.
@@ -71,15 +71,6 @@ pub fn require_admin() -> Result<CurrentUser, AppError> {
     if user.role.is_admin() {
         Ok(user)
     } else {
-        Err(refuse(http::StatusCode::FORBIDDEN, AppError::Forbidden))
+        Err(AppError::Forbidden.with_status())
     }
-}
-
-/// Sets the HTTP status too, so the refusal is visible to anything that
-/// only looks at status codes (proxies, logs, scripts).
-fn refuse(status: http::StatusCode, err: AppError) -> AppError {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-    err
 }

@@ -26,6 +26,49 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// "This field is wrong": a 422, shown next to the field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Invalid { field: field.into(), message: message.into() }.with_status()
+    }
+
+    /// The request is sound but the state of things refuses it: a 409.
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::Conflict(message.into()).with_status()
+    }
+
+    /// `what` (capitalized, "Appointment") does not exist here: a 404.
+    pub fn not_found(what: impl Into<String>) -> AppError {
+        AppError::NotFound(what.into()).with_status()
+    }
+
+    /// The HTTP status that goes with the error, so that logs, proxies and
+    /// scripts see a user's typo as a 4xx and only a real fault as a 5xx.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+
+    /// Sets [`AppError::status`] on the server function's response; a no-op
+    /// in the browser and outside a request.
+    pub fn with_status(self) -> AppError {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(self.status()) {
+                response.set_status(status);
+            }
+        }
+        self
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -39,11 +82,11 @@ impl From<engine::store::StoreError> for AppError {
     fn from(err: engine::store::StoreError) -> Self {
         use engine::store::StoreError;
         match err {
-            StoreError::NotFound(what) => AppError::NotFound(capitalize(what)),
-            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::NotFound(what) => AppError::not_found(capitalize(what)),
+            StoreError::Conflict(message) => AppError::conflict(message),
             other => {
                 tracing::error!(error = %other, "store error in server function");
-                AppError::Internal
+                AppError::Internal.with_status()
             }
         }
     }

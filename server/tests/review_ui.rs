@@ -295,10 +295,10 @@ on_both_backends!(another_organizations_appointments_and_issues_are_not_found, |
     let bob = w.login("bob@other.de").await;
 
     let (status, body) = w.rpc::<GetReview>(&bob, json!({ "id": a.id.get() })).await;
-    assert_ne!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::NOT_FOUND, "another organization's appointment does not exist: {body}");
     assert!(body.to_string().contains("NotFound"), "{body}");
     let (status, body) = w.rpc::<ResolveAppointment>(&bob, json!({ "id": a.id.get(), "action": "cancel_both" })).await;
-    assert!(status != StatusCode::OK && body.to_string().contains("NotFound"), "{body}");
+    assert!(status == StatusCode::NOT_FOUND && body.to_string().contains("NotFound"), "{body}");
     let (_, outcome) = w.rpc::<RetryAppointments>(&bob, json!({ "ids": [a.id.get()] })).await;
     assert_eq!(outcome, json!({ "changed": 0, "skipped": 1 }));
     let (_, list) = w.rpc::<ListAppointments>(&bob, json!({ "query": {} })).await;

@@ -195,7 +195,7 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
 
     let user = require_admin()?;
     if ids.len() > 500 {
-        return Err(AppError::Invalid { field: "ids".into(), message: "at most 500 at a time".into() });
+        return Err(AppError::invalid("ids", "at most 500 at a time"));
     }
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
@@ -259,10 +259,10 @@ pub mod server {
         let filter = to_filter(query, org.time_zone);
         let total = store.count_appointments(org.id, &filter).await?;
         if total > MAX_RETRY_MATCHING {
-            return Err(AppError::Invalid {
-                field: "filter".into(),
-                message: format!("{total} appointments match; narrow the filter to at most {MAX_RETRY_MATCHING}"),
-            });
+            return Err(AppError::invalid(
+                "filter",
+                format!("{total} appointments match; narrow the filter to at most {MAX_RETRY_MATCHING}"),
+            ));
         }
         let (resolver, actor) = (resolver(&store), actor(&user));
         let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
@@ -321,8 +321,8 @@ pub mod server {
     pub fn resolve_error(err: ResolveError) -> AppError {
         match err {
             ResolveError::Store(e) => e.into(),
-            ResolveError::Calcom(e) => AppError::Conflict(format!("Cal.com: {e}")),
-            ResolveError::NotApplicable(message) => AppError::Conflict(message),
+            ResolveError::Calcom(e) => AppError::conflict(format!("Cal.com: {e}")),
+            ResolveError::NotApplicable(message) => AppError::conflict(message),
         }
     }
 }

@@ -85,11 +85,8 @@ pub async fn mark_notification_read(id: NotificationId) -> Result<(), AppError> 
     if store.mark_read(user.org_id, user.user_id, id, chrono::Utc::now()).await? {
         Ok(())
     } else {
-        // 404 on the wire too: "not yours" and "no such" look the same.
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::NOT_FOUND);
-        }
-        Err(AppError::NotFound("Notification".into()))
+        // "Not yours" and "no such" look the same.
+        Err(AppError::not_found("Notification"))
     }
 }
 

@@ -340,7 +340,7 @@ mod server {
     }
 
     fn not_connected() -> AppError {
-        AppError::Conflict("Cal.com is not connected for this organization (no API key).".into())
+        AppError::conflict("Cal.com is not connected for this organization (no API key).")
     }
 
     pub async fn resolve(
@@ -365,7 +365,7 @@ mod server {
                     None => store.calcom_connection(org.id).await?.event_type_id,
                 };
                 let event_type = event_type
-                    .ok_or_else(|| AppError::Conflict("No Cal.com event type is configured to book into.".into()))?;
+                    .ok_or_else(|| AppError::conflict("No Cal.com event type is configured to book into."))?;
                 resolver.create_in_calcom(&org, &a, &actor, event_type, &client).await
             }
             ResolveAction::AcceptCalcom => {
@@ -437,7 +437,7 @@ mod server {
         let issue = store.issue(org.id, IssueId(issue_id)).await?;
         let uid = match (&issue.calcom_booking_uid, issue.appointment_id, issue.resolved_at) {
             (Some(uid), None, None) => uid.clone(),
-            _ => return Err(AppError::Conflict("This issue is not an open Cal.com-only booking.".into())),
+            _ => return Err(AppError::conflict("This issue is not an open Cal.com-only booking.")),
         };
         match action {
             BookingAction::Import => {
@@ -446,8 +446,8 @@ mod server {
                 // The trait's reading (ours), not the client's raw Cal.com model.
                 let booking = BookingSource::booking(&client, &uid)
                     .await
-                    .map_err(|e| AppError::Conflict(format!("Cal.com: {e}")))?
-                    .ok_or_else(|| AppError::Conflict(format!("Cal.com no longer has booking {uid}.")))?;
+                    .map_err(|e| AppError::conflict(format!("Cal.com: {e}")))?
+                    .ok_or_else(|| AppError::conflict(format!("Cal.com no longer has booking {uid}.")))?;
                 let name = booking.attendee_emails.first().cloned().unwrap_or_else(|| format!("Cal.com booking {uid}"));
                 let done = resolver(store)
                     .import_booking(&org, issue.id, &actor(user), &booking, &name)
@@ -458,7 +458,7 @@ mod server {
             BookingAction::MarkResolved => {
                 let note = note.trim();
                 if note.is_empty() {
-                    return Err(AppError::Invalid { field: "note".into(), message: "a note is required".into() });
+                    return Err(AppError::invalid("note", "a note is required"));
                 }
                 let now = Utc::now();
                 let subject = IssueSubject::CalcomBooking { uid: uid.clone() };

@@ -220,7 +220,7 @@ mod server {
     }
 
     fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid { field: field.to_owned(), message: message.into() }
+        AppError::invalid(field, message)
     }
 
     fn entry(user: &CurrentUser, action: &str, target: Option<String>, detail: String) -> NewAuditEntry {
@@ -317,9 +317,8 @@ mod server {
             None => match stored.api_key_sealed {
                 Some(sealed) => {
                     open(&context.secret_key, Purpose::CalcomApiKey(user.org_id), &sealed).map_err(|_| {
-                        AppError::Conflict(
-                            "The stored API key cannot be decrypted (CALSYNC_SECRET_KEY changed?). Enter it again."
-                                .into(),
+                        AppError::conflict(
+                            "The stored API key cannot be decrypted (CALSYNC_SECRET_KEY changed?). Enter it again.",
                         )
                     })?
                 }
@@ -490,7 +489,7 @@ mod server {
         let password = engine::password::generate();
         let password_hash = engine::password::hash(password.clone()).await.map_err(|e| {
             tracing::error!(error = %e, "hashing an invited user's password failed");
-            AppError::Internal
+            AppError::Internal.with_status()
         })?;
         let new = NewUser { email: email.clone(), name: name.to_owned(), role, password_hash };
         let audit = entry(user, "user.invite", None, format!("{email} invited as {}", role.as_str()));
@@ -503,7 +502,7 @@ mod server {
     /// away from you mid-change; another admin has to do it.
     fn not_yourself(user: &CurrentUser, target: UserId, what: &str) -> Result<(), AppError> {
         if user.user_id == target {
-            return Err(AppError::Conflict(format!("You cannot {what} your own account; ask another admin.")));
+            return Err(AppError::conflict(format!("You cannot {what} your own account; ask another admin.")));
         }
         Ok(())
     }

@@ -179,8 +179,6 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
     Ok(())
 }
 
-/// The whole HTTP application: pages, server functions, health. Separate
-/// from `run` so tests can drive it without a socket.
 /// Accepted connections with Nagle's algorithm off. Pages are streamed in
 /// several small writes; with it on, each write after the first waits for
 /// the client's delayed ACK (40 ms on Linux), which capped a loaded page at
@@ -200,6 +198,8 @@ fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
     }
 }
 
+/// The whole HTTP application: pages, server functions, health. Separate
+/// from `run` so tests can drive it without a socket.
 pub fn build_app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let context = ServerContext {
