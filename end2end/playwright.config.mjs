@@ -12,7 +12,10 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: process.env.CALSYNC_E2E_URL ?? 'http://127.0.0.1:3100',
-    trace: 'off',
+    // A stuck step fails on its own, naming itself, before the test's limit.
+    actionTimeout: 15_000,
+    navigationTimeout: 15_000,
+    trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

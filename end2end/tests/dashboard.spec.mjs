@@ -25,6 +25,12 @@ test('dashboard shows counts from the database and refreshes them without a relo
   await expect(page.getByTestId('count-pending')).toHaveText('4');
   await expect(page.getByTestId('refresh-count')).toHaveText('Refreshed 1× without reloading.');
   expect(await page.evaluate(() => window.__calsyncMarker)).toBe('same-page');
+
+  // The menu navigates inside the page too.
+  await page.getByRole('link', { name: 'Runs' }).first().click();
+  await expect(page).toHaveURL(/\/runs$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Verification runs');
+  expect(await page.evaluate(() => window.__calsyncMarker)).toBe('same-page');
 });
 
 test('health endpoints answer', async ({ request }) => {

@@ -202,6 +202,9 @@ on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| asy
     // The page renders the run and the buttons for admins only.
     let (_, html) = w.page(&admin, "/runs").await;
     assert!(html.contains("Comprehensive check") && html.contains(r#"data-testid="run-cycle""#), "{html}");
+    // Disabled in the HTML: a press before the page's WASM runs would be lost.
+    let tag = html.split(r#"data-testid="run-cycle""#).nth(1).and_then(|rest| rest.split('>').next()).unwrap();
+    assert!(tag.contains("disabled"), "run-cycle is enabled before hydration: {tag}");
     let (_, html) = w.page(&viewer, "/runs").await;
     assert!(html.contains("Comprehensive check") && !html.contains(r#"data-testid="run-cycle""#), "{html}");
 

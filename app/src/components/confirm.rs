@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 
+use super::hydrated::use_hydrated;
+
 /// A button that asks before it acts: the first press shows the question
 /// with "Yes" and "Cancel" buttons in the page (not a browser dialog, so it
 /// is keyboard- and screen-reader-friendly and works in tests the same way).
+/// Disabled until the page has hydrated: before that a press would be lost.
 #[component]
 pub fn ConfirmButton(
     #[prop(into)] label: String,
@@ -22,6 +25,8 @@ pub fn ConfirmButton(
     on_confirm: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let asking = asking.unwrap_or_else(|| RwSignal::new(false));
+    let hydrated = use_hydrated();
+    let disabled = Signal::derive(move || !hydrated.get() || disabled.get());
     let on_confirm = Callback::new(move |()| on_confirm());
     let confirm_id = format!("{testid}-confirm");
     let yes_label = format!("Yes, {}", label.to_lowercase());

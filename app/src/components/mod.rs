@@ -3,6 +3,7 @@
 pub mod badge;
 pub mod bell;
 pub mod confirm;
+pub mod hydrated;
 pub mod layout;
 pub mod status;
 pub mod ticker;

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
+use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
 use crate::rpc::appointments::{
     list_appointments, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome,
@@ -163,7 +164,8 @@ fn Table(
         .into_any();
     }
     let on_page: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let pending = retry.pending();
+    let hydrated = use_hydrated();
+    let pending = Signal::derive(move || !hydrated.get() || retry.pending().get());
     let first_page = query.get_untracked().after.is_some().then(|| query.get_untracked().to_url_query(None));
     let next_page = next_after.map(|after| query.get_untracked().to_url_query(Some(&after)));
     view! {

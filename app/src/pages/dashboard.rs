@@ -8,6 +8,7 @@ use engine::domain::SyncStatus;
 use leptos::prelude::*;
 
 use crate::components::confirm::ConfirmButton;
+use crate::components::hydrated::use_hydrated;
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
 use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, DashboardSummary};
@@ -24,12 +25,13 @@ pub fn DashboardPage() -> impl IntoView {
         Resource::new(move || (poll.get(), refreshes.get(), retry.version().get()), |_| get_dashboard_summary());
     let refresh = move |_| refreshes.update(|n| *n += 1);
     let asking = RwSignal::new(false);
+    let hydrated = use_hydrated();
 
     view! {
         <div class="dashboard">
             <div class="page-head">
                 <h1>"Cal.com synchronization status"</h1>
-                <button class="button" data-testid="refresh" on:click=refresh>
+                <button class="button" data-testid="refresh" disabled=move || !hydrated.get() on:click=refresh>
                     "Refresh"
                 </button>
             </div>

@@ -83,6 +83,14 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
     };
     let pending = resolve.pending();
     let note = RwSignal::new(String::new());
+    // A note typed before the page hydrated is in the textarea but not yet
+    // in the signal: take it over once the page runs.
+    let note_area = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if let Some(area) = note_area.get() {
+            note.set(area.value());
+        }
+    });
     let actions = view.actions.clone();
     let head = view! {
         <h1>{format!("Appointment sync review – #{id}")}</h1>
@@ -161,7 +169,7 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                             id="resolve-note"
                             rows="2"
                             data-testid="resolve-note"
-                            prop:value=move || note.get()
+                            node_ref=note_area
                             on:input=move |ev| note.set(event_target_value(&ev))
                         ></textarea>
                         <ConfirmButton

@@ -8,6 +8,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::components::confirm::ConfirmButton;
+use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
 use crate::rpc::session::get_signed_in;
 use crate::rpc::settings::{
@@ -184,6 +185,7 @@ fn CalcomForm(initial: CalcomSettings) -> impl IntoView {
     let webhook_secret = RwSignal::new(String::new());
     let save = ServerAction::<SaveCalcomSettings>::new();
     let test = ServerAction::<TestCalcomConnection>::new();
+    let hydrated = use_hydrated();
     let saved = outcome(save, |_: &CalcomSettings| "Cal.com connection saved.".to_owned());
     // A saved key is only in the database now: clear the write-only inputs.
     Effect::new(move || {
@@ -246,7 +248,7 @@ fn CalcomForm(initial: CalcomSettings) -> impl IntoView {
                     type="button"
                     class="button secondary"
                     data-testid="test-calcom"
-                    disabled=move || test.pending().get()
+                    disabled=move || !hydrated.get() || test.pending().get()
                     on:click=move |_| {
                         test.dispatch(TestCalcomConnection { base_url: base_url.get_untracked(), api_key: api_key.get_untracked() });
                     }
