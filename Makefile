@@ -6,7 +6,7 @@
 
 run:
 	scripts/setup
-	cargo leptos build --release
+	scripts/build --release
 	CALSYNC_SECRET_KEY="$$(scripts/secret-key)" CALSYNC_SITE_ROOT=target/site ./target/release/calsync demo
 
 test:
@@ -15,7 +15,7 @@ test:
 
 build:
 	scripts/setup
-	cargo leptos build --release
+	scripts/build --release
 
 lint:
 	cargo fmt --all -- --check
@@ -26,7 +26,7 @@ lint:
 # 127.0.0.1:5432 for its row).
 bench:
 	scripts/setup --bench
-	cargo leptos build --release
+	scripts/build --release
 	cargo run --release -p server --features bench --bin bench
 
 # Minutes-long resilience run against the simulator's fault modes (5xx,
