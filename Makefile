@@ -24,10 +24,12 @@ lint:
 # Measures calls, time, memory, page latency, render throughput (wrk) and
 # the release WASM size, and writes docs/benchmarks.md (needs PostgreSQL on
 # 127.0.0.1:5432 for its row).
+# The same `--cfg erase_components` as `scripts/build`: the server measured is
+# the one shipped, and the build reuses its compiled dependencies.
 bench:
 	scripts/setup --bench
 	scripts/build --release
-	cargo run --release -p server --features bench --bin bench
+	RUSTFLAGS="--cfg erase_components" cargo run --release -p server --features bench --bin bench
 
 # Minutes-long resilience run against the simulator's fault modes (5xx,
 # timeouts, 429 storms, then recovery) on SQLite and PostgreSQL. Not in CI.

@@ -122,13 +122,13 @@ const HOW: &str = "
 - **WASM**: the release bundle `make bench` builds (`wasm-release`
   profile: `opt-level = \"z\"`, LTO, one codegen unit, Leptos'
   `erase_components` for every build, then `wasm-opt`), gzipped at level 9.
-  `erase_components` took it from 758 KB to about 580 KB. It still misses
+  `erase_components` took it from 758 KB to about 570 KB. It still misses
   the 400 KB target: most of the code is the framework's generic view and
   signal code instantiated for a dozen pages (twiggy: `reactive_graph` and
   `tachys` a third, `serde_json` a tenth, calsync's own code 4 %). Leptos'
   lazy routes with `cargo leptos build --split` were tried: the shared
   bundle fell to 238 KB and every page but Settings (460 KB) loaded under
   400 KB in all, but the browser tests then saw intermittent hydration
-  mismatches on lazily loaded pages, and Debian's binaryen 108 breaks the
-  split chunks (binaryen 132 from npm does not), so it is not adopted yet.
+  mismatches on lazily loaded pages, so it is not adopted yet. (`wasm-opt`
+  is binaryen 132 from npm: Debian's 108 made bundles the browser refuses.)
 ";
