@@ -23,6 +23,7 @@ type GetReview = app::rpc::resolve::GetReview;
 type ResolveAppointment = app::rpc::resolve::ResolveAppointment;
 type GetReviewQueue = app::rpc::resolve::GetReviewQueue;
 type ResolveBooking = app::rpc::resolve::ResolveBooking;
+type GetDashboardSummary = app::rpc::dashboard::GetDashboardSummary;
 
 fn start() -> DateTime<Utc> {
     // Ahead of now, so the simulator accepts bookings at this time.
@@ -310,6 +311,12 @@ on_both_backends!(another_organizations_appointments_and_issues_are_not_found, |
     assert_eq!(w.reload(&a).await.status, AppointmentStatus::Scheduled);
 });
 
+/// The dashboard's ORPHANED_CALCOM count.
+async fn orphaned_calcom_tile(w: &World, cookie: &str) -> i64 {
+    let (_, summary) = w.rpc::<GetDashboardSummary>(cookie, json!({})).await;
+    summary["counts"]["orphaned_calcom"].as_i64().unwrap_or_else(|| panic!("{summary}"))
+}
+
 on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db| async move {
     let w = world(db.store.clone()).await;
     let admin = w.login("jane@salon.de").await;
@@ -337,6 +344,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     }
     let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 2, "{queue}");
+    assert_eq!(orphaned_calcom_tile(&w, &admin).await, 2, "the dashboard tile counts Cal.com-only bookings");
     assert_eq!(queue["items"][0]["attendee"], "walk.in@example.com");
     let (_, html) = w.page(&admin, "/review").await;
     assert!(html.contains(&format!("import-{}", issues[0].0)) && html.contains("ORPHANED_CALCOM"), "{html}");
@@ -358,6 +366,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     assert_eq!(status, StatusCode::OK, "{done}");
     let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
     assert_eq!(queue["items"], json!([]));
+    assert_eq!(orphaned_calcom_tile(&w, &admin).await, 0);
     let row = sqlx::query(
         "SELECT actor FROM sync_events WHERE org_id = $1 AND appointment_id IS NULL AND kind = 'resolution'",
     )

@@ -36,7 +36,15 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     let store = &context.store;
     let org = store.organization(user.org_id).await?;
     let now = Utc::now();
-    let counts = store.sync_counts(org.id).await?;
+    let mut counts = store.sync_counts(org.id).await?;
+    // A booking only Cal.com has is no appointment of ours: it is an open
+    // issue, and the ORPHANED_CALCOM tile counts those.
+    counts.orphaned_calcom += store
+        .count_open_issues_by_code(org.id)
+        .await?
+        .into_iter()
+        .find(|(code, _)| *code == engine::domain::ErrorCode::OrphanedCalcom)
+        .map_or(0, |(_, n)| n);
     let recent = store.verification_tally(org.id, now - Duration::hours(1), now + Duration::seconds(1)).await?;
     let connected = !org.calcom_base_url.is_empty() && org.has_calcom_api_key;
     let health = health::assess(connected, context.circuits.state(org.id), &recent);
