@@ -257,6 +257,13 @@ fn QueueRow(
     let issue = item.issue_id;
     let pending = resolve.pending();
     let note = RwSignal::new(String::new());
+    // As on the review page: keep a note typed before the page hydrated.
+    let note_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = note_input.get() {
+            note.set(input.value());
+        }
+    });
     let subject = match (item.appointment_id, &item.booking_uid) {
         (Some(id), _) => view! {
             <a href=format!("/appointments/{id}")>{format!("#{id} {}", item.customer.clone().unwrap_or_default())}</a>
@@ -296,7 +303,7 @@ fn QueueRow(
                             type="text"
                             placeholder="Note"
                             data-testid=format!("note-{issue}")
-                            prop:value=move || note.get()
+                            node_ref=note_input
                             on:input=move |ev| note.set(event_target_value(&ev))
                         />
                         <ConfirmButton

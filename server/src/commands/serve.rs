@@ -214,7 +214,11 @@ pub fn build_app(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            http::stall_guard::PAGE_STALL_LIMIT,
+            http::stall_guard::cut_stalled_pages,
+        ));
     let origins = auth::Origins::new(&state.public_url, state.leptos_options.site_addr);
     // Outermost first: the CSRF check, then the session, then "log in first".
     http::router(state.clone())

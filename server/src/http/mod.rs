@@ -6,6 +6,7 @@ mod export;
 mod health;
 pub mod metrics;
 mod request_id;
+pub mod stall_guard;
 mod webhooks;
 
 use axum::routing::{get, post};
