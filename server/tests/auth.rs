@@ -383,37 +383,14 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     );
     assert!(String::from_utf8_lossy(&dup.stderr).contains("exists"), "{dup:?}");
 
-    let set = calsync(
-        &db.url,
-        &[
-            "org",
-            "set-calcom",
-            "--org",
-            "salon",
-            "--base-url",
-            "https://api.cal.example",
-            "--webhook-secret-env",
-            "CALCOM_WH",
-        ],
-        &format!("{API_KEY}\n"),
-        &[("CALCOM_WH", WEBHOOK_SECRET)],
-    );
+    // The webhook secret comes from the environment variable the flag names.
+    let set_calcom = |secret_env: &str, stdin: &str, env: &[(&str, &str)]| {
+        let args = ["org", "set-calcom", "--org", "salon", "--base-url", "https://api.cal.example"];
+        calsync(&db.url, &[&args[..], &["--webhook-secret-env", secret_env]].concat(), stdin, env)
+    };
+    let set = set_calcom("CALCOM_WH", &format!("{API_KEY}\n"), &[("CALCOM_WH", WEBHOOK_SECRET)]);
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
-    let missing = calsync(
-        &db.url,
-        &[
-            "org",
-            "set-calcom",
-            "--org",
-            "salon",
-            "--base-url",
-            "https://api.cal.example",
-            "--webhook-secret-env",
-            "NOPE_UNSET",
-        ],
-        API_KEY,
-        &[],
-    );
+    let missing = set_calcom("NOPE_UNSET", API_KEY, &[]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("NOPE_UNSET is not set"), "{missing:?}");
     for out in [&set, &missing] {
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -2,6 +2,8 @@
 //! stream, marking read through the server functions, tenant isolation, and
 //! the per-user email preference.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,10 +14,11 @@ use engine::secret_key::SecretKey;
 use engine::store::{NewNotification, NewOrganization, NewUser, NotificationKind, Severity, Store};
 use engine::verify::service::wants_email;
 use leptos::server_fn::ServerFn;
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN};
 use reqwest::{Client, Response, StatusCode};
 use server::commands::{build_app, AppState};
 use server::live::Summary;
+use support::session_cookie;
 use tokio::time::Instant;
 
 const PASSWORD: &str = "correct horse battery";
@@ -63,13 +66,7 @@ async fn login(base: &str, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let set = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("calsync_session="));
-    set.expect("a session cookie").split(';').next().unwrap().to_owned()
+    session_cookie(&response).expect("a session cookie")
 }
 
 async fn notify(store: &Store, org: OrgId, title: &str) -> NotificationId {

@@ -4,6 +4,8 @@
 //! changed, secrets never in a response, the last admin kept, tokens that
 //! work until revoked, and "Test connection" against the Cal.com simulator.
 
+mod support;
+
 use std::net::SocketAddr;
 
 use chrono::Utc;
@@ -14,10 +16,11 @@ use engine::secret_key::SecretKey;
 use engine::secrets::{open, seal, Purpose};
 use engine::store::{CalcomConnectionUpdate, NewAuditEntry, NewOrganization, NewUser, Organization, Store, StoreError};
 use leptos::server_fn::ServerFn;
-use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE, ORIGIN};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use server::commands::{build_app, AppState};
+use support::session_cookie;
 
 use app::rpc::settings as rpc;
 
@@ -106,13 +109,7 @@ impl World {
             .send()
             .await
             .unwrap();
-        let set = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("calsync_session="));
-        set.map(|v| v.split(';').next().unwrap().to_owned())
+        session_cookie(&response)
     }
 
     async fn login(&self, email: &str) -> String {

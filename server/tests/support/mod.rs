@@ -88,6 +88,18 @@ pub async fn world(store: Store) -> World {
     World { store, org, sim, state, base: format!("http://{addr}"), http }
 }
 
+/// What to send back as `Cookie` after a login response: its
+/// `calsync_session=…` pair without the attributes, if it set one.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    let set = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("calsync_session="))?;
+    set.split(';').next().map(str::to_owned)
+}
+
 impl World {
     /// Signs in through the login form; returns the session cookie.
     pub async fn login(&self, email: &str) -> String {
@@ -100,15 +112,7 @@ impl World {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let set = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("calsync_session="))
-            .expect("a session cookie")
-            .to_owned();
-        set.split(';').next().unwrap().to_owned()
+        session_cookie(&response).expect("a session cookie")
     }
 
     /// Calls a server function with JSON arguments, as the browser does.
