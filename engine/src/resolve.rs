@@ -14,8 +14,8 @@ use crate::store::{
     Appointment, AppointmentResolution, EventKind, FactsChange, NewAppointment, NewSyncEvent, Organization, Resolution,
     Store, StoreError, SyncState,
 };
-use crate::verify::compare::{RemoteBooking, RemoteStatus};
-use crate::verify::source::{BookingSource, BookingWriter, NewBooking, SourceError};
+use crate::verify::compare::RemoteBooking;
+use crate::verify::source::{BookingSource, BookingWriter, Failure, NewBooking, SourceError};
 
 /// The admin acting, as the history shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,8 @@ pub struct Actor {
 pub enum ResolveError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("Cal.com: {0}")]
+    /// Cal.com refused or could not be reached; the words are for the admin.
+    #[error("{0}")]
     Calcom(#[from] SourceError),
     /// The action does not fit the case (e.g. "create in Cal.com" for an
     /// appointment that has a booking).
@@ -98,6 +99,7 @@ impl Resolver {
             attempt: None,
             duration_ms: None,
             detail: Some(detail),
+            technical: None,
             actor: actor.name.clone(),
             actor_user_id: Some(actor.user_id),
             at: self.clock.now(),
@@ -179,14 +181,18 @@ impl Resolver {
         self.record(org.id, appointment, actor, change).await
     }
 
-    /// ORPHANED_LOCAL: book it in Cal.com and link the new booking.
-    pub async fn create_in_calcom<W: BookingWriter>(
+    /// ORPHANED_LOCAL: book it in Cal.com and link the new booking. Safe
+    /// against duplicates: a booking Cal.com already has for this customer
+    /// at this start is linked instead of booking again, and after an answer
+    /// lost in transit Cal.com is asked again rather than asked to book twice
+    /// (it has been seen to book and then fail to answer).
+    pub async fn create_in_calcom<C: BookingWriter + BookingSource>(
         &self,
         org: &Organization,
         appointment: &Appointment,
         actor: &Actor,
         event_type_id: i64,
-        writer: &W,
+        calcom: &C,
     ) -> Result<Resolved, ResolveError> {
         if appointment.sync.error_code != Some(ErrorCode::OrphanedLocal) && appointment.calcom_booking_uid.is_some() {
             return Err(ResolveError::NotApplicable("the appointment already has a Cal.com booking".into()));
@@ -204,9 +210,25 @@ impl Resolver {
             attendee_phone: appointment.customer_phone.clone(),
             metadata: vec![("calsync_appointment_id".into(), appointment.id.to_string())],
         };
-        let booking = writer.create(&new).await?;
+        let (booking, how) = match existing_booking(calcom, &new).await? {
+            Some(found) => (found, "Linked to the booking Cal.com already had"),
+            None => match calcom.create(&new).await {
+                Ok(created) => (created, "Created in Cal.com"),
+                Err(SourceError::Transient(lost)) => match existing_booking(calcom, &new).await? {
+                    Some(found) => (found, "Created in Cal.com (its answer was lost; found on a second look)"),
+                    None => {
+                        let summary = format!(
+                            "{}; Cal.com has no booking for this customer at this time, so nothing was changed. Try again.",
+                            lost.summary
+                        );
+                        return Err(SourceError::Transient(Failure { summary, technical: lost.technical }).into());
+                    }
+                },
+                Err(other) => return Err(other.into()),
+            },
+        };
         let facts = FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ..FactsChange::default() };
-        let detail = format!("Created in Cal.com as booking {}", booking.uid);
+        let detail = format!("{how} as booking {}", booking.uid);
         let change = Change::synced(self.clock.now(), facts, Resolution::CreatedInCalcom, detail);
         self.record(org.id, appointment, actor, change).await
     }
@@ -220,9 +242,14 @@ impl Resolver {
         source: &S,
     ) -> Result<Resolved, ResolveError> {
         let booking = self.current_booking(appointment, source).await?;
-        let status = match booking.status {
-            RemoteStatus::Accepted | RemoteStatus::Pending => None,
-            RemoteStatus::Cancelled | RemoteStatus::Rejected => Some(AppointmentStatus::Cancelled),
+        let status = match booking.status.is_live() {
+            Some(true) => None,
+            Some(false) => Some(AppointmentStatus::Cancelled),
+            None => {
+                return Err(ResolveError::NotApplicable(
+                    "Cal.com reports this booking with a status calsync does not know; nothing was changed".into(),
+                ))
+            }
         };
         let facts = FactsChange {
             calcom_booking_uid: Some(booking.uid.clone()),
@@ -251,7 +278,16 @@ impl Resolver {
             let change = Change::synced(self.clock.now(), FactsChange::default(), Resolution::PushedLocal, detail);
             return self.record(org.id, appointment, actor, change).await;
         }
-        let moved = writer.reschedule(&booking.uid, appointment.starts_at, "Time corrected by calsync").await?;
+        let moved = match writer.reschedule(&booking.uid, appointment.starts_at, "Time corrected by calsync").await {
+            Ok(moved) => moved,
+            // The answer may be lost although Cal.com moved it: look before
+            // anyone presses again (a second reschedule would fail or double).
+            Err(SourceError::Transient(lost)) => match rescheduled_to(source, &booking.uid).await? {
+                Some(moved) if moved.start == appointment.starts_at => moved,
+                _ => return Err(SourceError::Transient(lost).into()),
+            },
+            Err(other) => return Err(other.into()),
+        };
         let facts = FactsChange { calcom_booking_uid: Some(moved.uid.clone()), ..FactsChange::default() };
         let detail = format!("Rescheduled in Cal.com to our time (new booking {})", moved.uid);
         let change = Change::synced(self.clock.now(), facts, Resolution::PushedLocal, detail);
@@ -320,5 +356,30 @@ impl Resolver {
             .as_deref()
             .ok_or_else(|| ResolveError::NotApplicable("the appointment has no Cal.com booking".into()))?;
         source.booking(uid).await?.ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
+    }
+}
+
+/// A live booking Cal.com has at `new.start` for `new`'s customer (same
+/// email, compared as Cal.com's users type it: case-insensitively), or
+/// `None`. One listing of the minute around the start.
+async fn existing_booking<S: BookingSource>(
+    source: &S,
+    new: &NewBooking,
+) -> Result<Option<RemoteBooking>, ResolveError> {
+    let minute = chrono::Duration::minutes(1);
+    let listing = source.list_window(new.start, new.start + minute).await?;
+    Ok(listing.bookings.into_iter().find(|b| {
+        b.start == new.start
+            && b.is_live()
+            && b.attendee_emails.iter().any(|e| e.eq_ignore_ascii_case(&new.attendee_email))
+    }))
+}
+
+/// Where `uid` was rescheduled to, if Cal.com says it was.
+async fn rescheduled_to<S: BookingSource>(source: &S, uid: &str) -> Result<Option<RemoteBooking>, ResolveError> {
+    let Some(old) = source.booking(uid).await? else { return Ok(None) };
+    match old.rescheduled_to_uid {
+        Some(next) => Ok(source.booking(&next).await?),
+        None => Ok(None),
     }
 }

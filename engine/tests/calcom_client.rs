@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use calcom_support::{client, client_with, later, sim, sim_with};
 use chrono::Utc;
 use engine::calcom::{
-    BookingQuery, BookingStatus, CalcomClient, CalcomError, ClientConfig, CreateBooking, NewAttendee, StatusFilter,
+    BookingQuery, BookingStatus, CalcomClient, CalcomError, ClientConfig, CreateBooking, NewAttendee, SortField,
+    SortOrder, StatusFilter,
 };
 use engine::calcom_sim::{endpoint, BookingEdit, Faults, GenerateSpec, RateLimit, SeedBooking, SimConfig};
 use engine::verify::compare::RemoteStatus;
@@ -154,43 +155,53 @@ async fn filters_reach_the_server() {
     .unwrap();
     let client = client(&sim);
 
-    let by_email = BookingQuery { attendee_email: Some("ANN@example.com".into()), ..BookingQuery::default() };
-    assert_eq!(client.list_bookings(&by_email).await.unwrap().bookings.len(), 1);
+    // Cal.com compares `Attendee.email = $1` on PostgreSQL: exact, case-sensitive.
+    let by_email = |email: &str| BookingQuery { attendee_email: Some(email.into()), ..BookingQuery::default() };
+    assert_eq!(client.list_bookings(&by_email("ann@example.com")).await.unwrap().bookings.len(), 1);
+    assert_eq!(client.list_bookings(&by_email("ANN@example.com")).await.unwrap().bookings.len(), 0);
     let cancelled = client.list_bookings(&BookingQuery::default().status(StatusFilter::Cancelled)).await.unwrap();
-    assert_eq!(cancelled.bookings.iter().map(|b| b.status).collect::<Vec<_>>(), [BookingStatus::Cancelled]);
+    assert_eq!(cancelled.bookings.iter().map(|b| b.status.clone()).collect::<Vec<_>>(), [BookingStatus::Cancelled]);
     let long = BookingQuery { event_type_id: Some(2), ..BookingQuery::default() };
     assert_eq!(client.list_bookings(&long).await.unwrap().bookings[0].duration, 60);
 }
 
 #[tokio::test]
-async fn changes_since_a_watermark_are_listed_and_fingerprinted() {
+async fn changes_since_a_watermark_are_listed_whatever_never_updated_bookings_there_are() {
     let sim = sim().await;
     let (from, to) = (later(&sim, 24), later(&sim, 48));
     let long_ago = sim.now() - chrono::Duration::days(3);
     let seeds: Vec<SeedBooking> = (0..20)
         .map(|i| SeedBooking {
             created_at: Some(long_ago),
+            // Every fourth one is older than Cal.com's updatedAt column.
+            never_updated: i % 4 == 0,
             ..SeedBooking::at(from + chrono::Duration::minutes(30 * i))
         })
         .collect();
     let uids = sim.seed(seeds).unwrap();
     let client = client(&sim);
-    let window = BookingQuery::window(from, to);
-    let before = client.fingerprint(&window).await.unwrap();
-    assert_eq!((before.total_items, before.newest_update), (20, Some(long_ago)));
+    let count = client.fingerprint(&BookingQuery::window(from, to)).await.unwrap();
+    assert_eq!(count.total_items, Some(20));
+
+    // What a `sortUpdatedAt=desc` "newest change" would read: a NULL row, which never changes.
+    let newest = BookingQuery::window(from, to).take(1).sort(SortField::UpdatedAt, SortOrder::Desc);
+    let top = client.list_bookings(&newest).await.unwrap();
+    assert_eq!(top.bookings[0].updated_at, None, "PostgreSQL sorts NULLs first when descending");
 
     let watermark = sim.now() - chrono::Duration::minutes(5);
     sim.edit(&uids[3], BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() }).unwrap();
-    sim.edit(&uids[7], BookingEdit { start: Some(to - chrono::Duration::hours(1)), ..BookingEdit::default() }).unwrap();
+    sim.edit(&uids[8], BookingEdit { start: Some(to - chrono::Duration::hours(1)), ..BookingEdit::default() }).unwrap();
 
-    let changed = client.bookings_updated_since(watermark, &window).await.unwrap();
-    let changed: Vec<&str> = changed.bookings.iter().map(|b| b.uid.as_str()).collect();
-    assert_eq!(changed, [uids[3].as_str(), uids[7].as_str()], "only the changed ones, oldest change first");
-
-    let after = client.fingerprint(&window).await.unwrap();
-    assert_eq!(after.total_items, 20);
-    assert!(after.newest_update > before.newest_update, "a silent change moves the fingerprint");
-    assert_eq!(sim.counters().calls(endpoint::LIST_BOOKINGS), 3, "a fingerprint is one call");
+    sim.reset_counters();
+    let changed = client.bookings_updated_since(watermark).await.unwrap();
+    let mut changed: Vec<&str> = changed.bookings.iter().map(|b| b.uid.as_str()).collect();
+    changed.sort_unstable();
+    let mut expected = [uids[3].as_str(), uids[8].as_str()];
+    expected.sort_unstable();
+    assert_eq!(changed, expected, "only the changed ones, the never-updated one among them");
+    assert_eq!(sim.counters().calls(endpoint::LIST_BOOKINGS), 1, "one page of changes is one call");
+    let unchanged = client.bookings_updated_since(sim.now() + chrono::Duration::seconds(1)).await.unwrap();
+    assert!(unchanged.bookings.is_empty(), "NULL updatedAt rows never match afterUpdatedAt");
 }
 
 #[tokio::test]
@@ -199,7 +210,7 @@ async fn create_cancel_and_reschedule() {
     let client = client(&sim);
     let start = later(&sim, 30);
 
-    let created = client.create_booking(&new_booking(start, "ann@example.com")).await.unwrap();
+    let created = client.create_booking(&new_booking(start, "ann@example.com")).await.unwrap().remove(0);
     assert_eq!((created.status, created.start, created.duration), (BookingStatus::Accepted, start, 30));
     assert_eq!(created.uid.len(), 22);
     assert_eq!(created.attendees[0].phone_number.as_deref(), Some("+49 30 1234567"));
@@ -238,7 +249,7 @@ async fn event_types_are_listed() {
     let sim = sim().await;
     let types = client(&sim).event_types().await.unwrap();
     let summary: Vec<(i64, &str, i64)> = types.iter().map(|t| (t.id, t.slug.as_str(), t.length_in_minutes)).collect();
-    assert_eq!(summary, [(1, "30min", 30), (2, "60min", 60)]);
+    assert_eq!(summary, [(1, "30min", 30), (2, "60min", 60), (3, "weekly-45min", 45)]);
 }
 
 #[tokio::test]
@@ -271,8 +282,8 @@ async fn a_429_storm_is_waited_out_within_the_retry_budget() {
     let started = Instant::now();
     let types = client.event_types().await.expect("the caller never sees the 429s");
 
-    assert_eq!(types.len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After was honoured twice");
+    assert_eq!(types.len(), 3);
+    assert!(started.elapsed() >= Duration::from_secs(2), "the 429's Reset was waited out twice");
     assert_eq!(client.api_calls(), 3);
     assert_eq!(sim.counters().answered(429), 2);
 }
@@ -285,7 +296,7 @@ async fn a_storm_longer_than_the_retry_budget_surfaces_as_rate_limited() {
     assert_eq!(client.event_types().await, Err(CalcomError::RateLimited { retry_after: Some(Duration::ZERO) }));
     assert_eq!(client.api_calls(), 2);
 
-    // A Retry-After beyond what the client will wait is returned at once.
+    // A Reset beyond what the client will wait is returned at once.
     let impatient = client_with(&sim, |c| c.max_retry_after = Duration::from_secs(10));
     sim.set_faults(Faults { rate_limit_storm: 1, storm_retry_after: 60, ..Faults::default() });
     let started = Instant::now();
@@ -440,4 +451,139 @@ async fn as_a_booking_writer_changes_go_through_and_refusals_are_rejections() {
     assert_ne!(moved.uid, created.uid);
     BookingWriter::cancel(&client, &moved.uid, "gone").await.unwrap();
     assert!(matches!(BookingWriter::cancel(&client, &moved.uid, "again").await, Err(SourceError::Rejected(_))));
+}
+
+// ---- Cal.com as it really behaves (shared/calcom-api.md) ---------------------
+
+/// Keys with custom limits get their limit's own name in the headers; the
+/// client reads any name and still never meets a 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_limit_name_is_paced_like_the_default_one() {
+    let limit = RateLimit::per_window(30, Duration::from_secs(1)).named("Long");
+    let sim = sim_with(SimConfig::default().with_rate_limit(Some(limit))).await;
+    let client = client_with(&sim, |c| c.budget = engine::calcom::RateBudget::default());
+    for _ in 0..90 {
+        client.event_types().await.expect("paced, never refused");
+    }
+    assert_eq!(client.budget().limit, 30, "learned from X-RateLimit-Limit-Long");
+    assert_eq!(sim.counters().answered(429), 0);
+}
+
+/// Another client on the same key spends the budget: its 429s carry no
+/// Retry-After, only `Reset` in seconds, and ours waits that out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_without_retry_after_is_waited_out_by_its_reset() {
+    let limit = RateLimit::per_window(5, Duration::from_secs(2));
+    let sim = sim_with(SimConfig::default().with_rate_limit(Some(limit))).await;
+    engine::calcom::ensure_crypto_provider();
+    let raw = reqwest::Client::new();
+    let mut blocked = None;
+    for _ in 0..6 {
+        let answer = raw
+            .get(format!("{}/v2/event-types", sim.base_url))
+            .bearer_auth(engine::calcom_sim::DEFAULT_API_KEY)
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 429 {
+            blocked = Some(answer);
+        }
+    }
+    let blocked = blocked.expect("the sixth request is over the limit");
+    assert!(blocked.headers().get("retry-after").is_none(), "Cal.com sends no Retry-After");
+    let reset: u64 = blocked.headers()["x-ratelimit-reset-default"].to_str().unwrap().parse().unwrap();
+    assert_eq!(reset, 2, "seconds from now until the block ends, not an epoch");
+
+    let client = client(&sim);
+    let started = Instant::now();
+    assert_eq!(client.event_types().await.unwrap().len(), 3, "our caller never sees the 429");
+    assert!(started.elapsed() >= Duration::from_millis(1500), "waited for the block to end");
+}
+
+#[tokio::test]
+async fn estimated_or_missing_totals_still_page_through_everything() {
+    let sim = sim().await;
+    let (from, to) = (later(&sim, 24), later(&sim, 240));
+    let seeded: HashSet<String> = sim
+        .generate(GenerateSpec { count: 600, from, to, event_type_id: None, status: None })
+        .unwrap()
+        .into_iter()
+        .collect();
+    let client = client(&sim);
+    for totals in [engine::calcom_sim::Totals::Estimated, engine::calcom_sim::Totals::Absent] {
+        sim.set_faults(Faults { totals, ..Faults::default() });
+        let listing = client.list_all_bookings(&BookingQuery::window(from, to)).await.unwrap();
+        let listed: HashSet<String> = listing.bookings.iter().map(|b| b.uid.clone()).collect();
+        assert_eq!(listed, seeded, "{totals:?}: every booking, whatever the total said");
+        assert_eq!(listing.outside_filter, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_listing_that_ignores_its_window_proves_nothing_missing() {
+    let sim = sim().await;
+    let (from, to) = (later(&sim, 24), later(&sim, 30));
+    sim.seed(vec![SeedBooking::at(from), SeedBooking::at(to + chrono::Duration::days(3))]).unwrap();
+    let client = client(&sim);
+    let honest = client.list_window(from, to).await.unwrap();
+    assert!(honest.proves_absence());
+
+    sim.set_faults(Faults { ignore_window: true, ..Faults::default() });
+    let listing = client.list_window(from, to).await.unwrap();
+    assert_eq!(listing.bookings.len(), 1, "what lies in the window is still read");
+    let why = listing.untrusted.expect("a row outside the window makes the listing untrusted");
+    assert!(why.contains("outside the time window"), "{why}");
+}
+
+#[tokio::test]
+async fn a_taken_slot_is_refused_in_cal_coms_words() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let start = later(&sim, 10);
+    client.create_booking(&new_booking(start, "first@example.com")).await.unwrap();
+    let taken = client.create_booking(&new_booking(start + chrono::Duration::minutes(15), "second@example.com")).await;
+    let Err(err @ CalcomError::BadRequest { status: 400, .. }) = taken else { panic!("{taken:?}") };
+    assert_eq!(
+        err.summary(),
+        "Cal.com refused the request (HTTP 400): User either already has booking at this time or is not available"
+    );
+    let refused = BookingWriter::create(
+        &client,
+        &NewBooking {
+            start,
+            event_type_id: 1,
+            attendee_name: "Second".into(),
+            attendee_email: "second@example.com".into(),
+            attendee_time_zone: "Europe/Berlin".into(),
+            attendee_phone: None,
+            metadata: vec![],
+        },
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(SourceError::Rejected(words)) if words.contains("already has booking")),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reschedule_lasts_the_event_types_length_and_a_second_cancel_is_refused() {
+    let sim = sim().await;
+    let start = later(&sim, 20);
+    // Seeded with a custom length: 50 minutes of a 30-minute event type.
+    let uid = sim
+        .seed(vec![SeedBooking { end: Some(start + chrono::Duration::minutes(50)), ..SeedBooking::at(start) }])
+        .unwrap()
+        .remove(0);
+    let client = client(&sim);
+    let moved = client.reschedule_booking(&uid, start + chrono::Duration::hours(3), None).await.unwrap();
+    assert_eq!(
+        moved.end - moved.start,
+        chrono::Duration::minutes(30),
+        "the event type's length, not the old booking's"
+    );
+    client.cancel_booking(&moved.uid, None).await.unwrap();
+    let again = client.cancel_booking(&moved.uid, None).await.unwrap_err();
+    let CalcomError::BadRequest { status: 400, message } = &again else { panic!("{again:?}") };
+    assert!(message.contains("has been cancelled already"), "{message}");
 }

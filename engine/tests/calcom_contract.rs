@@ -25,10 +25,21 @@ fn string_or_null(v: &Value) -> bool {
     v.is_string() || v.is_null()
 }
 
+fn instant_or_null(v: &Value) -> bool {
+    is_instant(v) || v.is_null()
+}
+
 /// Asserts `object` has `field` and that its value passes `check`.
 fn field(object: &Value, name: &str, check: fn(&Value) -> bool) {
     let value = object.get(name).unwrap_or_else(|| panic!("missing field {name:?} in {object}"));
     assert!(check(value), "field {name:?} has the wrong type: {value}");
+}
+
+/// A field Cal.com leaves `undefined` (so absent) unless it has a value.
+fn optional(object: &Value, name: &str, check: fn(&Value) -> bool) {
+    if let Some(value) = object.get(name) {
+        assert!(check(value), "field {name:?} has the wrong type: {value}");
+    }
 }
 
 fn assert_booking_shape(b: &Value) {
@@ -36,7 +47,9 @@ fn assert_booking_shape(b: &Value) {
     field(b, "uid", |v| v.as_str().is_some_and(|s| s.len() == 22 && s.chars().all(|c| c.is_ascii_alphanumeric())));
     field(b, "title", Value::is_string);
     field(b, "description", string_or_null);
-    field(b, "status", |v| matches!(v.as_str(), Some("accepted" | "pending" | "cancelled" | "rejected")));
+    field(b, "status", |v| {
+        matches!(v.as_str(), Some("accepted" | "pending" | "cancelled" | "rejected" | "awaiting_host"))
+    });
     field(b, "start", is_instant);
     field(b, "end", is_instant);
     field(b, "duration", Value::is_i64);
@@ -46,11 +59,12 @@ fn assert_booking_shape(b: &Value) {
     field(&b["eventType"], "slug", Value::is_string);
     field(b, "hosts", |v| v.as_array().is_some_and(|a| !a.is_empty()));
     for host in b["hosts"].as_array().into_iter().flatten() {
-        field(host, "id", Value::is_i64);
-        for name in ["name", "email", "timeZone"] {
-            field(host, name, Value::is_string);
-        }
+        // A number, or "unknown" when the host's user was deleted.
+        field(host, "id", |v| v.is_i64() || v == "unknown");
+        field(host, "name", string_or_null);
+        field(host, "email", Value::is_string);
         field(host, "username", string_or_null);
+        optional(host, "timeZone", Value::is_string);
     }
     field(b, "attendees", Value::is_array);
     for attendee in b["attendees"].as_array().into_iter().flatten() {
@@ -59,7 +73,7 @@ fn assert_booking_shape(b: &Value) {
         }
         field(attendee, "language", string_or_null);
         field(attendee, "absent", Value::is_boolean);
-        field(attendee, "phoneNumber", string_or_null);
+        optional(attendee, "phoneNumber", Value::is_string);
     }
     field(b, "guests", Value::is_array);
     field(b, "location", string_or_null);
@@ -69,19 +83,24 @@ fn assert_booking_shape(b: &Value) {
     for name in
         ["cancellationReason", "cancelledByEmail", "reschedulingReason", "rescheduledFromUid", "rescheduledToUid"]
     {
-        field(b, name, string_or_null);
+        optional(b, name, Value::is_string);
     }
     field(b, "createdAt", is_instant);
-    field(b, "updatedAt", is_instant);
-    field(b, "icsUid", Value::is_string);
+    // `DateTime? @updatedAt`: null on rows older than the column.
+    field(b, "updatedAt", instant_or_null);
+    field(b, "icsUid", string_or_null);
     field(b, "absentHost", Value::is_boolean);
     field(b, "rating", |v| v.is_null() || v.is_number());
 }
 
 fn assert_error_envelope(body: &Value) {
     assert_eq!(body["status"], "error", "{body}");
+    field(body, "timestamp", is_instant);
+    field(body, "path", |v| v.as_str().is_some_and(|p| p.starts_with('/')));
     field(&body["error"], "code", Value::is_string);
     field(&body["error"], "message", Value::is_string);
+    field(&body["error"], "details", Value::is_object);
+    field(&body["error"]["details"], "statusCode", Value::is_i64);
 }
 
 #[tokio::test]
@@ -209,8 +228,11 @@ async fn every_filter_and_sort_of_the_contract_works() {
     assert_eq!(list(format!("beforeCreatedAt={}", at(-30))).await, set(&[1, 0]));
     assert_eq!(list(format!("afterUpdatedAt={}", at(-5))).await, set(&[2, 3, 4]));
     assert_eq!(list(format!("beforeUpdatedAt={}", at(-5))).await, set(&[1, 0]));
-    assert_eq!(list("attendeeEmail=ANN@example.com".into()).await, set(&[0]));
-    assert_eq!(list("attendeeName=ann".into()).await, set(&[0]));
+    // `Attendee.email = $1` on PostgreSQL: exact and case-sensitive.
+    assert_eq!(list("attendeeEmail=ann@example.com".into()).await, set(&[0]));
+    assert_eq!(list("attendeeEmail=ANN@example.com".into()).await, set(&[]));
+    assert_eq!(list("attendeeName=Ann%20Smith".into()).await, set(&[0]));
+    assert_eq!(list("attendeeName=ann".into()).await, set(&[]));
     assert_eq!(list(format!("bookingUid={}", u[3])).await, set(&[3]));
     assert_eq!(list("eventTypeId=2".into()).await, set(&[3]));
     assert_eq!(list("eventTypeIds=1,2".into()).await.len(), 5);
@@ -218,6 +240,72 @@ async fn every_filter_and_sort_of_the_contract_works() {
     assert_eq!(list("sortEnd=asc".into()).await, set(&[1, 0, 2, 3, 4]));
     assert_eq!(list("sortCreated=asc".into()).await, set(&[0, 1, 4, 2, 3]));
     assert_eq!(list("sortUpdatedAt=desc&take=1".into()).await.len(), 1);
+    // One sort key only, in Cal.com's priority: start wins over updated.
+    assert_eq!(list("sortUpdatedAt=asc&sortStart=desc".into()).await, set(&[4, 3, 2, 0, 1]));
+    assert_eq!(list("sortCreated=asc&sortEnd=desc".into()).await, set(&[4, 3, 2, 0, 1]));
+    // A single status has its own order: past and cancelled newest first.
+    assert_eq!(list("status=past,cancelled&sortStart=desc".into()).await, set(&[2, 1]));
+}
+
+#[tokio::test]
+async fn updated_at_may_be_null_and_then_sorts_first_descending_and_never_matches_after_updated_at() {
+    let sim = sim().await;
+    let now = sim.now();
+    let h = |hours: i64| now + chrono::Duration::hours(hours);
+    let u = sim
+        .seed(vec![
+            SeedBooking { created_at: Some(h(-100)), never_updated: true, ..SeedBooking::at(h(5)) },
+            SeedBooking { created_at: Some(h(-10)), updated_at: Some(h(-2)), ..SeedBooking::at(h(6)) },
+            SeedBooking { created_at: Some(h(-9)), updated_at: Some(h(-1)), ..SeedBooking::at(h(7)) },
+        ])
+        .unwrap();
+    let raw = Raw::new(&sim);
+    let (_, body) = json(raw.get(&format!("/v2/bookings/{}", u[0])).await).await;
+    assert_eq!(body["data"]["updatedAt"], Value::Null);
+    let (_, body) = json(raw.get("/v2/bookings?sortUpdatedAt=desc").await).await;
+    assert_eq!(uids(&body), [u[0].clone(), u[2].clone(), u[1].clone()], "NULLS FIRST when descending (PostgreSQL)");
+    let (_, body) = json(raw.get("/v2/bookings?sortUpdatedAt=asc").await).await;
+    assert_eq!(uids(&body), [u[1].clone(), u[2].clone(), u[0].clone()], "NULLS LAST when ascending");
+    let since = (now - chrono::Duration::days(30)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (_, body) = json(raw.get(&format!("/v2/bookings?afterUpdatedAt={since}")).await).await;
+    assert_eq!(uids(&body), [u[1].clone(), u[2].clone()], "updatedAt >= X is never true for NULL");
+}
+
+#[tokio::test]
+async fn status_buckets_follow_the_handler() {
+    let sim = sim().await;
+    let now = sim.now();
+    let h = |minutes: i64| now + chrono::Duration::minutes(minutes);
+    let u = sim
+        .seed(vec![
+            // 0: started 2 h ago, still running: too old for upcoming, not yet past
+            SeedBooking { end: Some(h(60)), ..SeedBooking::at(h(-120)) },
+            // 1: started 30 min ago, still running for half an hour: upcoming
+            SeedBooking { event_type_id: Some(2), ..SeedBooking::at(h(-30)) },
+            // 2: waiting for its host: upcoming (not cancelled or rejected)
+            SeedBooking { status: Some(engine::calcom::BookingStatus::AwaitingHost), ..SeedBooking::at(h(60)) },
+            // 3: rejected: cancelled bucket
+            SeedBooking { status: Some(engine::calcom::BookingStatus::Rejected), ..SeedBooking::at(h(90)) },
+            // 4: a host-less booking of the past
+            SeedBooking { host_missing: true, ..SeedBooking::at(h(-600)) },
+        ])
+        .unwrap();
+    let raw = Raw::new(&sim);
+    let list = |query: &'static str| {
+        let raw = &raw;
+        async move { uids(&json(raw.get(&format!("/v2/bookings?{query}")).await).await.1) }
+    };
+    assert_eq!(list("status=upcoming").await, [u[1].clone(), u[2].clone()]);
+    assert_eq!(list("status=past").await, [u[4].clone()]);
+    assert_eq!(list("status=cancelled").await, [u[3].clone()]);
+    let (_, body) = json(raw.get(&format!("/v2/bookings/{}", u[4])).await).await;
+    assert_booking_shape(&body["data"]);
+    assert_eq!(
+        body["data"]["hosts"],
+        json!([{"id": "unknown", "name": null, "email": "unknown", "username": "unknown"}])
+    );
+    let (_, body) = json(raw.get(&format!("/v2/bookings/{}", u[2])).await).await;
+    assert_eq!(body["data"]["status"], "awaiting_host");
 }
 
 #[tokio::test]
@@ -341,8 +429,8 @@ async fn event_types_come_in_the_envelope() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "success");
     let types = body["data"].as_array().unwrap();
-    assert_eq!(types.len(), 2);
-    for (t, (id, slug, minutes)) in types.iter().zip([(1, "30min", 30), (2, "60min", 60)]) {
+    assert_eq!(types.len(), 3);
+    for (t, (id, slug, minutes)) in types.iter().zip([(1, "30min", 30), (2, "60min", 60), (3, "weekly-45min", 45)]) {
         assert_eq!(
             (t["id"].as_i64(), t["slug"].as_str(), t["lengthInMinutes"].as_i64()),
             (Some(id), Some(slug), Some(minutes))
@@ -355,30 +443,47 @@ async fn event_types_come_in_the_envelope() {
 async fn rate_limit_headers_count_down_then_429_blocks_for_60_seconds() {
     let sim = sim_with(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(3)))).await;
     let raw = Raw::new(&sim);
-    let window_end = sim.now().timestamp() + 60;
 
-    for remaining in [2, 1, 0] {
+    for (remaining, after) in [(2, 0), (1, 10), (0, 20)] {
+        if after > 0 {
+            sim.advance_clock(chrono::Duration::seconds(10));
+        }
         let response = raw.get("/v2/event-types").await;
         assert_eq!(response.status().as_u16(), 200);
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         assert_eq!(header("X-RateLimit-Limit-Default").as_deref(), Some("3"));
         assert_eq!(header("X-RateLimit-Remaining-Default"), Some(remaining.to_string()));
         let reset: i64 = header("X-RateLimit-Reset-Default").unwrap().parse().unwrap();
-        assert!((window_end..=window_end + 1).contains(&reset), "reset {reset} is the window's end in epoch seconds");
+        // Seconds from now until the window ends (`timeToExpire`), not an epoch.
+        assert_eq!(reset, 60 - after, "reset after {after} s");
     }
 
     let response = raw.get("/v2/event-types").await;
     assert_eq!(response.status().as_u16(), 429);
-    assert_eq!(response.headers()["retry-after"], "60");
+    assert!(response.headers().get("retry-after").is_none(), "Cal.com's throttler sends no Retry-After");
     assert_eq!(response.headers()["x-ratelimit-remaining-default"], "0");
+    assert_eq!(response.headers()["x-ratelimit-reset-default"], "60", "the block's remaining seconds");
     assert_error_envelope(&response.json().await.unwrap());
 
     // Blocked for 60 s from the offending request, whatever the window says.
     sim.advance_clock(chrono::Duration::seconds(30));
     let response = raw.get("/v2/event-types").await;
-    assert_eq!((response.status().as_u16(), response.headers()["retry-after"].to_str().unwrap()), (429, "30"));
+    assert_eq!(
+        (response.status().as_u16(), response.headers()["x-ratelimit-reset-default"].to_str().unwrap()),
+        (429, "30")
+    );
     sim.advance_clock(chrono::Duration::seconds(31));
     assert_eq!(raw.get("/v2/event-types").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_key_with_a_custom_limit_gets_its_limits_name_in_the_headers() {
+    let limit = RateLimit::per_minute(500).named("Long");
+    let sim = sim_with(SimConfig::default().with_rate_limit(Some(limit))).await;
+    let response = Raw::new(&sim).get("/v2/event-types").await;
+    assert_eq!(response.headers()["x-ratelimit-limit-long"], "500");
+    assert_eq!(response.headers()["x-ratelimit-remaining-long"], "499");
+    assert!(response.headers().get("x-ratelimit-remaining-default").is_none());
 }
 
 #[tokio::test]
@@ -451,7 +556,7 @@ async fn webhooks_are_signed_and_shaped_like_cal_com() {
         events.push(serde_json::from_slice::<Value>(&body).unwrap());
 
         let (headers, _) = unsigned.next().await;
-        assert!(headers.get("x-cal-signature-256").is_none(), "no secret, no signature");
+        assert_eq!(headers["x-cal-signature-256"], "no-secret-provided", "Cal.com's literal when there is no secret");
     }
 
     let triggers: Vec<&str> = events.iter().map(|e| e["triggerEvent"].as_str().unwrap()).collect();

@@ -151,7 +151,9 @@ async fn faults_are_set_read_and_reset() {
     assert_eq!((status, body["status"].as_str()), (500, Some("error")));
     raw.control(Method::PUT, "/_sim/faults", Some(json!({"rateLimitStorm": 1, "stormRetryAfter": 7}))).await;
     let response = raw.get("/v2/event-types").await;
-    assert_eq!((response.status().as_u16(), response.headers()["retry-after"].to_str().unwrap()), (429, "7"));
+    let reset = response.headers()["x-ratelimit-reset-default"].to_str().unwrap().to_owned();
+    assert_eq!((response.status().as_u16(), reset.as_str()), (429, "7"));
+    assert!(response.headers().get("retry-after").is_none(), "like Cal.com's throttler: Reset only");
     assert_eq!(raw.get("/v2/event-types").await.status().as_u16(), 200, "the storm is over");
 }
 
@@ -202,11 +204,22 @@ async fn the_rate_limit_can_be_changed_and_turned_off() {
     let sim = sim().await;
     let raw = Raw::new(&sim);
     let (_, limit) = json(raw.control(Method::GET, "/_sim/rate-limit", None).await).await;
-    assert_eq!(limit, json!({"limit": 120, "windowSeconds": 60.0, "blockSeconds": 60.0}));
+    assert_eq!(limit, json!({"limit": 120, "windowSeconds": 60.0, "blockSeconds": 60.0, "name": "Default"}));
 
     raw.control(Method::PUT, "/_sim/rate-limit", Some(json!({"limit": 1, "windowSeconds": 60}))).await;
     assert_eq!(raw.get("/v2/event-types").await.status().as_u16(), 200);
     assert_eq!(raw.get("/v2/event-types").await.status().as_u16(), 429);
+
+    // A key with a custom limit: its headers carry the limit's name.
+    raw.control(Method::PUT, "/_sim/rate-limit", Some(json!({"limit": 5, "windowSeconds": 60, "name": "Long"}))).await;
+    let response = raw.get("/v2/event-types").await;
+    assert_eq!(response.headers()["x-ratelimit-remaining-long"], "4");
+    let (status, _) = json(
+        raw.control(Method::PUT, "/_sim/rate-limit", Some(json!({"limit": 5, "windowSeconds": 60, "name": "x y"})))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400, "a name that cannot be a header");
 
     raw.control(Method::PUT, "/_sim/rate-limit", Some(Value::Null)).await;
     for _ in 0..5 {

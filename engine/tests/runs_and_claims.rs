@@ -171,6 +171,7 @@ on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
         attempt: Some(1),
         duration_ms: Some(3),
         detail: None,
+        technical: None,
         actor: "system".into(),
         actor_user_id: None,
         at: now(),

@@ -58,6 +58,11 @@ async fn world(store: Store) -> World {
 impl World {
     /// A booking in the simulator and the appointment for it.
     async fn booked(&self, n: i64) -> (String, Appointment) {
+        self.booked_as(n, |seed| seed).await
+    }
+
+    /// Like `booked`, with the booking seeded as `shape` makes it.
+    async fn booked_as(&self, n: i64, shape: impl FnOnce(SeedBooking) -> SeedBooking) -> (String, Appointment) {
         let email = format!("kunde{n}@example.com");
         let seed = SeedBooking {
             attendee: Some(NewAttendee {
@@ -69,7 +74,7 @@ impl World {
             }),
             ..SeedBooking::at(slot(n))
         };
-        let uid = self.sim.control().seed(vec![seed]).unwrap().remove(0);
+        let uid = self.sim.control().seed(vec![shape(seed)]).unwrap().remove(0);
         let appointment = self.appointment(n, Some(&uid), &email).await;
         (uid, appointment)
     }
@@ -272,9 +277,10 @@ on_both_backends!(a_large_cycle_lists_instead_of_asking_per_uid, |db| async move
     assert_eq!(report.counts.synced, 60);
     let counters = w.sim.control().counters();
     assert_eq!(counters.calls(endpoint::GET_BOOKING), 0, "every due appointment was in the listing");
-    // One sizing request and one page of 60.
-    assert_eq!(counters.calls(endpoint::LIST_BOOKINGS), 2);
-    assert_eq!(report.counts.api_calls, 2);
+    // The first cycle has no watermark yet: one page of the window, which
+    // also verifies all 60.
+    assert_eq!(counters.calls(endpoint::LIST_BOOKINGS), 1);
+    assert_eq!(report.counts.api_calls, 1);
 });
 
 // ---- Resilience: faults never turn into verdicts ----------------------------
@@ -394,8 +400,8 @@ on_both_backends!(a_silent_time_change_is_found_by_the_next_cycle, |db| async mo
     assert_eq!(w.status(&untouched).await, SyncStatus::Synced);
     let counters = w.sim.control().counters();
     assert_eq!(counters.calls(endpoint::GET_BOOKING), 0, "compared with the listed booking");
-    assert_eq!(counters.total, 2, "a fingerprint and one page of changes");
-    assert_eq!(report.counts.api_calls, 2);
+    assert_eq!(counters.total, 1, "one page of changes since the watermark");
+    assert_eq!(report.counts.api_calls, 1);
 });
 
 on_both_backends!(an_unchanged_cycle_costs_one_request, |db| async move {
@@ -413,7 +419,7 @@ on_both_backends!(an_unchanged_cycle_costs_one_request, |db| async move {
         let report = w.run(RunKind::Cycle).await;
         let calls = w.sim.control().counters().total;
         assert!(calls <= 3, "{calls} Cal.com calls for a cycle with nothing changed");
-        assert_eq!(calls, 1, "the fingerprint alone");
+        assert_eq!(calls, 1, "one (empty) page of changes");
         assert_eq!(report.counts.api_calls, 1);
         assert_eq!(report.counts.processed, 0);
     }
@@ -432,8 +438,8 @@ on_both_backends!(a_failing_page_leaves_the_watermark_and_concludes_nothing, |db
     w.sim.control().seed(strangers).unwrap();
     w.sim.control().edit(&uid, BookingEdit { start: Some(slot(3)), ..BookingEdit::default() }).unwrap();
     six_hours_later(&w);
-    // The fingerprint and the first page answer; the second page fails.
-    w.sim.control().set_faults(Faults { error_after: Some(2), error_status: 502, ..Faults::default() });
+    // The first page of changes answers; the second fails.
+    w.sim.control().set_faults(Faults { error_after: Some(1), error_status: 502, ..Faults::default() });
     let report = w.run(RunKind::Cycle).await;
     assert_eq!(report.counts.processed, 0);
     assert_eq!(w.store.sync_cursor(w.org.id).await.unwrap(), Some(before), "a partial listing moves nothing");
@@ -447,4 +453,247 @@ on_both_backends!(a_failing_page_leaves_the_watermark_and_concludes_nothing, |db
     assert_eq!(w.reload(&a).await.sync.error_code, Some(ErrorCode::DataMismatch));
     let after = w.store.sync_cursor(w.org.id).await.unwrap().expect("watermark");
     assert!(after.updated_after > before.updated_after, "the watermark moved after a complete pass");
+});
+
+// ---- What real Cal.com sends (shared/calcom-api.md) -------------------------
+
+on_both_backends!(a_window_with_a_hostless_and_an_awaiting_host_booking_verifies_every_appointment, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (_, hostless) = w.booked_as(0, |seed| SeedBooking { host_missing: true, ..seed }).await;
+    let (_, waiting) =
+        w.booked_as(1, |seed| SeedBooking { status: Some(engine::calcom::BookingStatus::AwaitingHost), ..seed }).await;
+    let (_, a) = w.booked(2).await;
+    let (_, b) = w.booked(3).await;
+    w.sim.control().seed(vec![SeedBooking::at(slot(4))]).unwrap();
+
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.status, engine::store::RunStatus::Succeeded, "{:?}", report.detail);
+    assert_eq!((report.counts.synced, report.calcom_only), (4, 1));
+    for appointment in [&hostless, &waiting, &a, &b] {
+        assert_eq!(w.status(appointment).await, SyncStatus::Synced);
+    }
+    assert_eq!(w.open_issue_codes().await, [ErrorCode::OrphanedCalcom], "only the booking nobody has");
+
+    // The 6-hour cycle reads the same window (its first pass lists it all).
+    w.store.make_due(w.org.id, hostless.id, w.clock.now()).await.unwrap();
+    let cycle = w.run(RunKind::Cycle).await;
+    assert_eq!(cycle.status, engine::store::RunStatus::Succeeded);
+    assert_eq!(w.status(&hostless).await, SyncStatus::Synced);
+});
+
+/// Accounts older than Cal.com's `updatedAt` column have NULLs there, which
+/// a descending sort puts first: a "newest change" read from that order
+/// would never move. The cycle asks for changes since its watermark.
+async fn a_silent_cancellation_is_a_mismatch_after_one_cycle(w: &World, bookings: i64) {
+    let old = (0..3)
+        .map(|i| SeedBooking {
+            created_at: Some(t0() - Duration::days(900)),
+            never_updated: true,
+            ..SeedBooking::at(slot(100 + i))
+        })
+        .collect();
+    w.sim.control().seed(old).unwrap();
+    let mut booked = Vec::new();
+    for n in 0..bookings {
+        booked.push(w.booked(n).await);
+    }
+    w.run(RunKind::Cycle).await;
+    let (uid, victim) = &booked[bookings as usize / 2];
+    assert_eq!(w.status(victim).await, SyncStatus::Synced);
+
+    w.clock.advance(Duration::minutes(30));
+    let cancelled = BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() };
+    w.sim.control().edit(uid, cancelled).unwrap().expect("booking exists");
+    assert_eq!(w.sim.control().booking_count() as i64, bookings + 3, "the count is unchanged");
+    six_hours_later(w);
+    w.sim.control().reset_counters();
+    let report = w.run(RunKind::Cycle).await;
+
+    let victim = w.reload(victim).await;
+    assert_eq!((victim.sync.status, victim.sync.error_code), (SyncStatus::Failed, Some(ErrorCode::DataMismatch)));
+    assert_eq!(report.counts.processed, 1, "only the cancelled booking's appointment");
+    assert_eq!(w.sim.control().counters().calls(endpoint::GET_BOOKING), 0);
+    assert!(report.counts.api_calls <= 2, "{} calls", report.counts.api_calls);
+}
+
+on_both_backends!(a_silent_cancellation_is_found_by_one_cycle_despite_never_updated_bookings, |db| async move {
+    let w = world(db.store.clone()).await;
+    a_silent_cancellation_is_a_mismatch_after_one_cycle(&w, 4).await;
+});
+
+on_both_backends!(a_silent_cancellation_is_found_by_one_cycle_when_totals_are_estimates, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.sim.control().set_faults(Faults { totals: engine::calcom_sim::Totals::Estimated, ..Faults::default() });
+    // More than a page, so the first full listing pages on estimates.
+    a_silent_cancellation_is_a_mismatch_after_one_cycle(&w, 260).await;
+});
+
+on_both_backends!(a_listing_with_rows_outside_its_window_concludes_no_orphan, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (_, linked) = w.booked(1).await;
+    // No booking for this one: an honest listing would start its confirmation.
+    let unlinked = w.appointment(2, None, "kunde2@example.com").await;
+    w.sim.control().seed(vec![SeedBooking::at(slot(3)), SeedBooking::at(t0() + Duration::days(400))]).unwrap();
+    w.sim.control().set_faults(Faults { ignore_window: true, ..Faults::default() });
+
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.status, engine::store::RunStatus::Failed, "the check could not do its job");
+    let why = report.detail.expect("a failed run says why");
+    assert!(why.contains("outside the time window") && why.contains("nothing was called missing"), "{why}");
+    assert_eq!(report.calcom_only, 0);
+    assert_eq!(w.open_issue_codes().await, [], "no orphan from a listing that ignored its window");
+    assert_eq!(w.status(&linked).await, SyncStatus::Synced, "what it did find still counts");
+    assert_eq!(w.reload(&unlinked).await.sync, unlinked.sync, "absence proved nothing");
+});
+
+on_both_backends!(a_booking_with_a_status_calsync_does_not_know_proves_nothing, |db| async move {
+    let w = world(db.store.clone()).await;
+    let odd = engine::calcom::BookingStatus::Other("on_hold".into());
+    let (_, a) = w.booked_as(1, |seed| SeedBooking { status: Some(odd.clone()), ..seed }).await;
+    w.sim.control().seed(vec![SeedBooking { status: Some(odd), ..SeedBooking::at(slot(2)) }]).unwrap();
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.calcom_only, 0, "an unknown status is not a live booking nobody has");
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.error_code, Some(ErrorCode::VerificationError), "not a mismatch, not in sync: unverifiable");
+    assert!(a.sync.error_detail.as_deref().is_some_and(|d| d.contains("status calsync does not know")));
+    assert_eq!(false_verdicts(&w).await, []);
+});
+
+on_both_backends!(a_failed_check_says_which_request_and_what_was_wrong, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.booked(1).await;
+    w.sim.control().set_faults(Faults { outage: true, ..Faults::default() });
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.status, engine::store::RunStatus::Failed);
+    assert_eq!(
+        report.detail.as_deref(),
+        Some("Listing Cal.com's bookings failed: Cal.com was unavailable (HTTP 503 Service Unavailable) (page 1 of the listing)")
+    );
+    let run = w.store.run(w.org.id, report.run_id).await.unwrap();
+    assert_eq!(run.error_detail, report.detail, "the run record says the same");
+});
+
+// ---- Resolutions that change Cal.com, against Cal.com's behaviour ------------
+
+async fn orphaned(w: &World, n: i64) -> Appointment {
+    let a = w.appointment(n, Some("deletedInCalcom0000000"), &format!("kunde{n}@example.com")).await;
+    for wait in [0, 1, 5] {
+        w.clock.advance(Duration::minutes(wait));
+        w.run(RunKind::Cycle).await;
+    }
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::OrphanedLocal);
+    a
+}
+
+async fn admin(w: &World) -> engine::resolve::Actor {
+    let row = sqlx::query(
+        "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
+         VALUES ($1, 'ann@salon.de', 'Ann Admin', 'admin', 'x', 0) RETURNING id",
+    )
+    .bind(w.org.id.get())
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    engine::resolve::Actor { user_id: engine::domain::UserId(sqlx::Row::get(&row, "id")), name: "Ann Admin".into() }
+}
+
+fn resolver(w: &World) -> engine::resolve::Resolver {
+    engine::resolve::Resolver::new(w.store.clone(), Arc::new(w.clock.clone()))
+}
+
+/// Bookings the simulator has at `start` for `email`.
+fn bookings_at(w: &World, start: DateTime<Utc>, email: &str) -> usize {
+    w.sim
+        .control()
+        .bookings()
+        .iter()
+        .filter(|b| b.start == start && b.attendees.iter().any(|p| p.email == email))
+        .count()
+}
+
+on_both_backends!(a_create_whose_answer_is_lost_leaves_exactly_one_booking, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = orphaned(&w, 1).await;
+    w.sim.control().set_faults(Faults { lose_write_answers: 1, ..Faults::default() });
+    let done = resolver(&w).create_in_calcom(&w.org, &a, &admin(&w).await, 1, &w.client).await.expect("resolved");
+    assert!(done.message.contains("answer was lost"), "{}", done.message);
+    assert_eq!(bookings_at(&w, slot(1), "kunde1@example.com"), 1, "booked once, not twice");
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::Synced);
+    let linked = a.calcom_booking_uid.expect("linked");
+    assert_eq!(w.sim.control().booking(&linked).map(|b| b.start), Some(slot(1)));
+});
+
+on_both_backends!(a_booking_cal_com_already_has_is_linked_instead_of_booked_again, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = orphaned(&w, 1).await;
+    // Someone booked the customer again in Cal.com by hand (their own spelling of the email).
+    let attendee = NewAttendee {
+        name: "Kunde 1".into(),
+        email: "Kunde1@Example.com".into(),
+        time_zone: "Europe/Berlin".into(),
+        phone_number: None,
+        language: None,
+    };
+    let existing =
+        w.sim.control().seed(vec![SeedBooking { attendee: Some(attendee), ..SeedBooking::at(slot(1)) }]).unwrap();
+    w.sim.control().reset_counters();
+    let done = resolver(&w).create_in_calcom(&w.org, &a, &admin(&w).await, 1, &w.client).await.unwrap();
+    assert!(done.message.starts_with("Linked to the booking Cal.com already had"), "{}", done.message);
+    assert_eq!(w.sim.control().counters().calls(endpoint::CREATE_BOOKING), 0, "nothing booked");
+    assert_eq!(w.reload(&a).await.calcom_booking_uid.as_deref(), Some(existing[0].as_str()));
+});
+
+on_both_backends!(a_recurring_event_types_answer_links_the_occurrence_at_our_start, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = orphaned(&w, 1).await;
+    resolver(&w).create_in_calcom(&w.org, &a, &admin(&w).await, 3, &w.client).await.unwrap();
+    let series: Vec<_> = w.sim.control().bookings().into_iter().filter(|b| b.recurring_booking_uid.is_some()).collect();
+    assert_eq!(series.len(), 4, "Cal.com booked every occurrence");
+    let linked = w.reload(&a).await.calcom_booking_uid.expect("linked");
+    let ours = series.iter().find(|b| b.uid == linked).expect("one of the series");
+    assert_eq!(ours.start, slot(1), "the occurrence at our start");
+});
+
+on_both_backends!(a_taken_slot_is_refused_in_words_and_nothing_changes_here, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = orphaned(&w, 1).await;
+    let other = NewAttendee {
+        name: "Jemand".into(),
+        email: "jemand@example.com".into(),
+        time_zone: "Europe/Berlin".into(),
+        phone_number: None,
+        language: None,
+    };
+    w.sim.control().seed(vec![SeedBooking { attendee: Some(other), ..SeedBooking::at(slot(1)) }]).unwrap();
+    let events_before = w.store.appointment_events(w.org.id, a.id).await.unwrap().len();
+    let err = resolver(&w).create_in_calcom(&w.org, &a, &admin(&w).await, 1, &w.client).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cal.com refused the request (HTTP 400): User either already has booking at this time or is not available"
+    );
+    let after = w.reload(&a).await;
+    assert_eq!((after.sync, after.calcom_booking_uid), (a.sync, a.calcom_booking_uid), "nothing changed locally");
+    assert_eq!(w.store.appointment_events(w.org.id, a.id).await.unwrap().len(), events_before);
+    assert_eq!(w.open_issue_codes().await, [ErrorCode::OrphanedLocal], "the issue stays open");
+});
+
+on_both_backends!(pushing_ours_survives_a_lost_answer_without_moving_twice, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.booked(2).await;
+    w.run(RunKind::Cycle).await;
+    let moved = slot(2) + Duration::hours(2);
+    w.sim.control().edit(&uid, BookingEdit { start: Some(moved), ..BookingEdit::default() }).unwrap();
+    w.run(RunKind::Comprehensive).await;
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.error_code, Some(ErrorCode::DataMismatch));
+
+    w.sim.control().set_faults(Faults { lose_write_answers: 1, ..Faults::default() });
+    let done = resolver(&w).push_ours(&w.org, &a, &admin(&w).await, &w.client, &w.client).await.expect("resolved");
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.status, SyncStatus::Synced, "{}", done.message);
+    let live: Vec<_> = w.sim.control().bookings().into_iter().filter(|b| b.status.is_live() == Some(true)).collect();
+    assert_eq!(live.len(), 1, "moved once: one live booking");
+    assert_eq!((live[0].start, Some(live[0].uid.as_str())), (slot(2), a.calcom_booking_uid.as_deref()));
 });

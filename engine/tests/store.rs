@@ -55,6 +55,7 @@ fn verification(id: AppointmentId, result: &str) -> NewSyncEvent {
         attempt: Some(3),
         duration_ms: Some(120),
         detail: None,
+        technical: None,
         actor: "system".into(),
         actor_user_id: None,
         at: now() + Duration::minutes(1),

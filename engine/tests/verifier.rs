@@ -338,7 +338,7 @@ on_both_backends!(a_failed_listing_flags_nothing, |db| async move {
     assert_eq!(w.reload(&a).await.sync.status, SyncStatus::Pending);
     assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());
     let run = w.store.run(w.org.id, report.run_id).await.unwrap();
-    assert_eq!(run.error_detail.as_deref(), Some("listing Cal.com failed: HTTP 500"));
+    assert_eq!(run.error_detail.as_deref(), Some("Listing Cal.com's bookings failed: HTTP 500"));
 });
 
 fn manual_retry(a: &Appointment, at: DateTime<Utc>) -> engine::store::NewSyncEvent {
@@ -349,6 +349,7 @@ fn manual_retry(a: &Appointment, at: DateTime<Utc>) -> engine::store::NewSyncEve
         attempt: None,
         duration_ms: None,
         detail: Some("Retry requested".into()),
+        technical: None,
         actor: "test".into(),
         actor_user_id: None,
         at,

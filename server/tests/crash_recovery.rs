@@ -124,7 +124,13 @@ async fn setup(store: &Store, sim: &SimHandle) -> OrgId {
             language: None,
         };
         let booked_at = if n < MATCHING { starts_at } else { starts_at + Duration::minutes(30) };
-        let seed = SeedBooking { attendee: Some(attendee), ..SeedBooking::at(booked_at) };
+        // Booked yesterday: no change since the watermark, so the cycle's
+        // changes listing does not hold them and each is asked for by uid.
+        let seed = SeedBooking {
+            attendee: Some(attendee),
+            created_at: Some(now - Duration::days(1)),
+            ..SeedBooking::at(booked_at)
+        };
         let uid = sim.control().seed(vec![seed]).unwrap().remove(0);
         let appointment = NewAppointment {
             external_id: None,

@@ -79,6 +79,7 @@ impl Arrange for World {
             attempt: Some(3),
             duration_ms: Some(12),
             detail: Some(format!("{code} detected")),
+            technical: None,
             actor: "system".into(),
             actor_user_id: None,
             at: Utc::now(),

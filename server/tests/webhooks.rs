@@ -140,6 +140,11 @@ on_both_backends!(forged_or_unsigned_deliveries_are_refused_and_change_nothing, 
     assert_eq!(status, 401);
     let (status, _) = w.post(&body, Some("zz-not-hex")).await;
     assert_eq!(status, 401);
+    // What Cal.com sends for a webhook configured without a secret.
+    let (status, reply) = w.post(&body, Some("no-secret-provided")).await;
+    assert_eq!(status, 401);
+    let error = reply["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no secret in Cal.com") && error.contains("webhook settings"), "{error}");
 
     assert_eq!(w.deliveries().await, 0, "nothing stored");
     let after = w.appointment(&a).await;

@@ -480,6 +480,7 @@ mod server {
                     attempt: None,
                     duration_ms: None,
                     detail: Some(format!("Cal.com booking {uid} marked as resolved: {note}")),
+                    technical: None,
                     actor: user.name.clone(),
                     actor_user_id: Some(user.user_id),
                     at: now,

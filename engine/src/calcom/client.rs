@@ -11,15 +11,17 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::api_key::ApiKey;
 use super::error::CalcomError;
 use super::model::{
-    Booking, BookingPage, CancelBooking, CreateBooking, CursorPagination, Envelope, EventType, PagedEnvelope,
-    Pagination, RescheduleBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES, MAX_TAKE, VERSION_HEADER,
+    parse_instant, Booking, BookingPage, CancelBooking, CreateBooking, CursorPagination, Envelope, EventType,
+    Pagination, RescheduleBooking, UnreadableBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES,
+    MAX_TAKE, VERSION_HEADER,
 };
 use super::pacing::{Pacer, RateBudget, RateHeaders};
-use super::query::{BookingQuery, SortField, SortOrder};
+use super::query::BookingQuery;
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -53,18 +55,62 @@ impl ClientConfig {
 }
 
 /// Every booking a listing returned, and what it cost.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FullListing {
-    pub bookings: Vec<Booking>,
+pub type FullListing = Kept<Booking>;
+
+/// A complete listing (every page fetched without error), each booking
+/// reduced to what the caller keeps, and what the listing says about its
+/// own trustworthiness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept<T> {
+    pub bookings: Vec<T>,
+    /// Rows that could not be read as bookings (each reported on its own).
+    pub unreadable: Vec<UnreadableBooking>,
+    /// Rows that do not satisfy the listing's own filters (start, end or
+    /// update bounds): Cal.com has been seen to ignore them, and then the
+    /// listing cannot prove a booking missing.
+    pub outside_filter: u64,
+    /// The newest `updatedAt` among all rows (NULLs ignored).
+    pub newest_update: Option<DateTime<Utc>>,
+    /// Cal.com's clock (the `Date` header) when the first page answered.
+    pub server_time: Option<DateTime<Utc>>,
     /// HTTP requests made for it, 429 retries included.
     pub api_calls: u64,
 }
 
-/// What `take=1&sortUpdatedAt=desc` tells about a window: if both values
-/// are unchanged since last time, nothing in it changed.
+impl<T> Default for Kept<T> {
+    fn default() -> Kept<T> {
+        Kept {
+            bookings: Vec::new(),
+            unreadable: Vec::new(),
+            outside_filter: 0,
+            newest_update: None,
+            server_time: None,
+            api_calls: 0,
+        }
+    }
+}
+
+/// A listing that failed, and on which page (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("page {page}: {error}")]
+pub struct PageError {
+    pub page: u64,
+    pub error: CalcomError,
+}
+
+impl From<PageError> for CalcomError {
+    fn from(failed: PageError) -> CalcomError {
+        failed.error
+    }
+}
+
+/// What `take=1` tells about a query: how many bookings Cal.com says it
+/// selects. Only an estimate for some keys, so it may steer what a listing
+/// costs, never what a listing proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint {
-    pub total_items: u64,
+    /// `None` when Cal.com sent no total.
+    pub total_items: Option<u64>,
     pub newest_update: Option<DateTime<Utc>>,
 }
 
@@ -72,13 +118,10 @@ pub struct Fingerprint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CursorPage {
     pub bookings: Vec<Booking>,
+    pub unreadable: Vec<UnreadableBooking>,
     pub next_cursor: Option<String>,
     pub has_more: bool,
 }
-
-/// How often a listing that changed under our feet is started over before
-/// giving up (offset paging would otherwise skip or repeat bookings).
-const LISTING_RESTARTS: u32 = 2;
 
 #[derive(Clone)]
 pub struct CalcomClient {
@@ -128,6 +171,8 @@ impl<'a> Call<'a> {
 struct Reply {
     body: Vec<u8>,
     attempts: u64,
+    /// The answer's `Date` header.
+    server_time: Option<DateTime<Utc>>,
 }
 
 impl CalcomClient {
@@ -175,18 +220,13 @@ impl CalcomClient {
     /// answers with all occurrences: the one with this uid, else the first.
     pub async fn booking(&self, uid: &str) -> Result<Booking, CalcomError> {
         let reply = self.execute(&Call::get(&["v2", "bookings", uid], API_VERSION)).await?;
-        let envelope: Envelope<serde_json::Value> = decode(&reply.body)?;
-        match envelope.data {
-            serde_json::Value::Array(items) => {
-                let occurrences: Vec<Booking> = from_value(serde_json::Value::Array(items))?;
-                let index = occurrences.iter().position(|b| b.uid == uid).unwrap_or(0);
-                occurrences
-                    .into_iter()
-                    .nth(index)
-                    .ok_or_else(|| CalcomError::Malformed(format!("recurring booking {uid} has no occurrences")))
-            }
-            single => from_value(single),
-        }
+        let envelope: Envelope<OneOrMany> = decode(&reply.body)?;
+        let occurrences = envelope.data.into_bookings().map_err(|e| malformed_booking(uid, &e))?;
+        let index = occurrences.iter().position(|b| b.uid == uid).unwrap_or(0);
+        occurrences
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| CalcomError::Malformed(format!("recurring booking {uid} has no occurrences")))
     }
 
     /// One page of `GET /v2/bookings`.
@@ -198,115 +238,107 @@ impl CalcomClient {
         let mut call = Call::get(&["v2", "bookings"], API_VERSION);
         call.query = query.to_pairs();
         let reply = self.execute(&call).await?;
-        let envelope: PagedEnvelope<Booking, Pagination> = decode(&reply.body)?;
-        Ok((BookingPage { bookings: envelope.data, pagination: envelope.pagination }, reply.attempts))
+        let envelope: RawPage<'_, Pagination> = decode_borrowed(&reply.body)?;
+        let (bookings, unreadable) = read_rows(&envelope.data);
+        let page =
+            BookingPage { bookings, unreadable, pagination: envelope.pagination, server_time: reply.server_time };
+        Ok((page, reply.attempts))
     }
 
     /// Every page of a listing (250 a page unless `take` says otherwise),
     /// or an error: a partial listing is never returned.
-    pub async fn list_all_bookings(&self, query: &BookingQuery) -> Result<FullListing, CalcomError> {
-        let (bookings, api_calls) = self.list_all_kept(query, &Some).await?;
-        Ok(FullListing { bookings, api_calls })
+    pub async fn list_all_bookings(&self, query: &BookingQuery) -> Result<FullListing, PageError> {
+        self.list_all_kept(query, &Some).await
     }
 
     /// Every page of a listing like `list_all_bookings`, keeping of each
     /// booking only what `keep` returns. Each page is reduced as it arrives:
     /// a window of 100,000 bookings is never held as full models at once.
-    /// Returns the kept items and the number of requests made.
+    ///
+    /// Paging never trusts `totalItems` or `hasNextPage` alone (both can be
+    /// estimates): a full page is followed by the next unless Cal.com says it
+    /// is the last and its total agrees; a short or empty page ends it. A booking met twice (pages shifted by a booking
+    /// created during the walk) keeps its later version.
     pub async fn list_all_kept<T>(
         &self,
         query: &BookingQuery,
         keep: &(dyn Fn(Booking) -> Option<T> + Sync),
-    ) -> Result<(Vec<T>, u64), CalcomError> {
-        let mut api_calls = 0;
-        for _ in 0..=LISTING_RESTARTS {
-            let (outcome, calls) = self.walk_pages(query, keep).await;
-            api_calls += calls;
-            if let Some(kept) = outcome? {
-                return Ok((kept.into_iter().flatten().collect(), api_calls));
-            }
-        }
-        Err(CalcomError::Malformed("the listing kept changing while it was paged through".into()))
-    }
-
-    /// One pass over all pages. `Ok(None)`: the total changed during the
-    /// pass, so pages may have shifted; the caller starts over. A booking
-    /// met twice (pages shifted under us) keeps its later version.
-    async fn walk_pages<T>(
-        &self,
-        query: &BookingQuery,
-        keep: &(dyn Fn(Booking) -> Option<T> + Sync),
-    ) -> (Result<Option<Vec<Option<T>>>, CalcomError>, u64) {
+    ) -> Result<Kept<T>, PageError> {
         let mut query = query.clone();
-        query.take = Some(query.take.unwrap_or(MAX_TAKE));
+        let take = query.take.unwrap_or(MAX_TAKE);
+        query.take = Some(take);
         let mut skip = query.skip.unwrap_or(0);
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut kept: Vec<Option<T>> = Vec::new();
-        let mut first_total = None;
-        let mut calls = 0;
+        let mut listing = Kept::<T>::default();
         loop {
             query.skip = Some(skip);
-            let (page, attempts) = match self.list_page(&query).await {
-                Ok(answer) => answer,
-                Err(e) => return (Err(e), calls),
-            };
-            calls += attempts;
-            let total = page.pagination.total_items;
-            if *first_total.get_or_insert(total) != total {
-                return (Ok(None), calls);
-            }
-            let returned = page.bookings.len() as u64;
+            let page_number = skip / u64::from(take) + 1;
+            let (page, attempts) =
+                self.list_page(&query).await.map_err(|error| PageError { page: page_number, error })?;
+            listing.api_calls += attempts;
+            listing.server_time = listing.server_time.or(page.server_time);
+            listing.unreadable.extend(page.unreadable);
+            let returned = page.pagination.returned_items.max(page.bookings.len() as u64);
+            let mut new_rows = 0;
             for booking in page.bookings {
+                if !query.admits(&booking) {
+                    listing.outside_filter += 1;
+                }
+                listing.newest_update = listing.newest_update.max(booking.updated_at);
                 let uid = booking.uid.clone();
                 let item = keep(booking);
                 match seen.get(&uid) {
                     Some(&at) => kept[at] = item,
                     None => {
+                        new_rows += 1;
                         seen.insert(uid, kept.len());
                         kept.push(item);
                     }
                 }
             }
-            if !page.pagination.has_next_page {
-                return (Ok(Some(kept)), calls);
+            let full = returned >= u64::from(take);
+            // A full page ends the listing only when Cal.com says so AND its
+            // total agrees (an estimate or a missing total cannot end it).
+            let says_last = !page.pagination.has_next_page && page.pagination.total_items == skip + returned;
+            if returned == 0 || !(full || page.pagination.has_next_page) || (full && says_last) {
+                listing.bookings = kept.into_iter().flatten().collect();
+                return Ok(listing);
             }
-            if returned == 0 {
-                let e = CalcomError::Malformed("an empty page claims a next page".into());
-                return (Err(e), calls);
+            if new_rows == 0 && full {
+                // Every row seen before: `skip` was ignored, and paging on would never end.
+                let error = CalcomError::Malformed("the page repeats earlier rows (skip ignored)".into());
+                return Err(PageError { page: page_number, error });
             }
             skip += returned;
         }
     }
 
-    /// Everything that changed at or after `since` (within `query`'s other
-    /// filters), oldest change first, all pages.
-    pub async fn bookings_updated_since(
-        &self,
-        since: DateTime<Utc>,
-        query: &BookingQuery,
-    ) -> Result<FullListing, CalcomError> {
-        // Oldest first: a booking that changes during the walk moves to the
-        // end, where it is still read, instead of shifting earlier pages.
-        let query = query.clone().updated_since(since).sort(SortField::UpdatedAt, SortOrder::Asc);
-        self.list_all_bookings(&query).await
+    /// Everything that changed at or after `since`, all pages (see
+    /// [`BookingQuery::changed_since`] for why this cannot be fooled).
+    pub async fn bookings_updated_since(&self, since: DateTime<Utc>) -> Result<FullListing, PageError> {
+        self.list_all_bookings(&BookingQuery::changed_since(since)).await
     }
 
-    /// `take=1&sortUpdatedAt=desc` over `query`'s filters: one request.
+    /// `take=1` over `query`'s filters: one request for Cal.com's count.
     pub async fn fingerprint(&self, query: &BookingQuery) -> Result<Fingerprint, CalcomError> {
-        let mut query = query.clone().take(1).sort(SortField::UpdatedAt, SortOrder::Desc);
+        let mut query = query.clone().take(1);
         query.skip = None;
-        // The fingerprint's order must be the only one.
-        query.sort.retain(|(field, _)| *field == SortField::UpdatedAt);
         let page = self.list_bookings(&query).await?;
-        Ok(Fingerprint {
-            total_items: page.pagination.total_items,
-            newest_update: page.bookings.first().map(Booking::last_change),
-        })
+        let total = page.pagination.total_items;
+        // A missing total and an empty first page are told apart by the rows.
+        let total_items = (total > 0 || page.bookings.is_empty()).then_some(total);
+        Ok(Fingerprint { total_items, newest_update: page.bookings.first().and_then(|b| b.updated_at) })
     }
 
-    /// `POST /v2/bookings` (201 with the booking).
-    pub async fn create_booking(&self, new: &CreateBooking) -> Result<Booking, CalcomError> {
-        self.post(&["v2", "bookings"], new).await
+    /// `POST /v2/bookings`: the booking, or for a recurring event type every
+    /// occurrence Cal.com created (it answers with an array then), by start.
+    pub async fn create_booking(&self, new: &CreateBooking) -> Result<Vec<Booking>, CalcomError> {
+        let reply = self.execute(&Call::post(&["v2", "bookings"], new)?).await?;
+        let envelope: Envelope<OneOrMany> = decode(&reply.body)?;
+        let mut created = envelope.data.into_bookings().map_err(|e| malformed_booking("created", &e))?;
+        created.sort_by_key(|b| (b.start, b.id));
+        Ok(created)
     }
 
     /// `POST /v2/bookings/{uid}/cancel`: the cancelled booking.
@@ -351,9 +383,11 @@ impl CalcomClient {
         let mut call = Call::get(&["v2", "bookings"], API_VERSION_CURSOR);
         call.query = query.to_pairs();
         let reply = self.execute(&call).await?;
-        let envelope: PagedEnvelope<Booking, CursorPagination> = decode(&reply.body)?;
+        let envelope: RawPage<'_, CursorPagination> = decode_borrowed(&reply.body)?;
+        let (bookings, unreadable) = read_rows(&envelope.data);
         let page = CursorPage {
-            bookings: envelope.data,
+            bookings,
+            unreadable,
             next_cursor: envelope.pagination.next_cursor,
             has_more: envelope.pagination.has_more,
         };
@@ -375,7 +409,12 @@ impl CalcomClient {
             loop {
                 let (page, attempts) = self.cursor_page(&query, cursor.as_deref()).await?;
                 listing.api_calls += attempts;
-                listing.bookings.extend(page.bookings.into_iter().filter(|b| seen.insert(b.uid.clone())));
+                listing.unreadable.extend(page.unreadable);
+                for booking in page.bookings.into_iter().filter(|b| seen.insert(b.uid.clone())) {
+                    listing.outside_filter += u64::from(!query.admits(&booking));
+                    listing.newest_update = listing.newest_update.max(booking.updated_at);
+                    listing.bookings.push(booking);
+                }
                 match (page.has_more, page.next_cursor) {
                     (true, Some(next)) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
                     (true, _) => return Err(CalcomError::Malformed("hasMore without a new nextCursor".into())),
@@ -432,9 +471,10 @@ impl CalcomClient {
                 }
                 continue;
             }
+            let server_time = headers.server_now.and_then(|at| DateTime::from_timestamp(at, 0));
             let body = response.bytes().await.map_err(CalcomError::from_transport)?;
             if status.is_success() {
-                return Ok(Reply { body: body.to_vec(), attempts });
+                return Ok(Reply { body: body.to_vec(), attempts, server_time });
             }
             return Err(CalcomError::from_status(status.as_u16(), &body));
         }
@@ -471,6 +511,72 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, CalcomError> {
     serde_json::from_slice(body).map_err(|e| CalcomError::Malformed(e.to_string()))
 }
 
-fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, CalcomError> {
-    serde_json::from_value(value).map_err(|e| CalcomError::Malformed(e.to_string()))
+/// `{"status": "success", "data": [...], "pagination": {...}}` with each
+/// row left unread, so that one odd row cannot fail the page.
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "P: serde::Deserialize<'de> + Default"))]
+struct RawPage<'a, P> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    #[serde(default)]
+    pagination: P,
+}
+
+fn decode_borrowed<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, CalcomError> {
+    serde_json::from_slice(body).map_err(|e| CalcomError::Malformed(e.to_string()))
+}
+
+/// `data` of a single-booking answer: one booking, or (recurring) several.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+struct OneOrMany(Box<RawValue>);
+
+impl OneOrMany {
+    fn into_bookings(self) -> Result<Vec<Booking>, UnreadableBooking> {
+        let unreadable = |e: serde_json::Error| UnreadableBooking { uid: None, start: None, problem: e.to_string() };
+        if self.0.get().trim_start().starts_with('[') {
+            let rows: Vec<&RawValue> = serde_json::from_str(self.0.get()).map_err(unreadable)?;
+            rows.into_iter().map(read_row).collect()
+        } else {
+            read_row(&self.0).map(|b| vec![b])
+        }
+    }
+}
+
+fn malformed_booking(what: &str, row: &UnreadableBooking) -> CalcomError {
+    let uid = row.uid.as_deref().unwrap_or(what);
+    CalcomError::Malformed(format!("booking {uid}: {}", row.problem))
+}
+
+/// Reads each row on its own.
+fn read_rows(rows: &[&RawValue]) -> (Vec<Booking>, Vec<UnreadableBooking>) {
+    let mut bookings = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
+    for row in rows {
+        match read_row(row) {
+            Ok(booking) => bookings.push(booking),
+            Err(bad) => unreadable.push(bad),
+        }
+    }
+    (bookings, unreadable)
+}
+
+fn read_row(row: &RawValue) -> Result<Booking, UnreadableBooking> {
+    serde_json::from_str::<Booking>(row.get()).map_err(|error| {
+        // As much of the row's identity as can be read, for the report.
+        #[derive(serde::Deserialize)]
+        struct Identity {
+            #[serde(default)]
+            uid: Option<serde_json::Value>,
+            #[serde(default)]
+            start: Option<serde_json::Value>,
+        }
+        let identity = serde_json::from_str::<Identity>(row.get()).ok();
+        let text = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+        UnreadableBooking {
+            uid: identity.as_ref().and_then(|i| text(&i.uid)),
+            start: identity.as_ref().and_then(|i| text(&i.start)).and_then(|s| parse_instant(&s).ok()),
+            problem: error.to_string(),
+        }
+    })
 }

@@ -49,6 +49,31 @@ impl CalcomError {
         )
     }
 
+    /// What happened, in words for the organization's admins: the status
+    /// and a short reason, never a raw body (`Display` is the technical
+    /// version, for logs and the "technical details" disclosure).
+    pub fn summary(&self) -> String {
+        match self {
+            CalcomError::NotFound { .. } => "Cal.com has no such booking (HTTP 404)".into(),
+            CalcomError::Unauthorized { status, .. } => format!("Cal.com refused the API key (HTTP {status})"),
+            CalcomError::RateLimited { .. } => "Cal.com's rate limit for this API key was reached".into(),
+            CalcomError::Server { status: status @ 502..=504, .. } => {
+                format!("Cal.com was unavailable (HTTP {status}{})", reason(*status))
+            }
+            CalcomError::Server { status, .. } => {
+                format!("Cal.com failed with an error of its own (HTTP {status}{})", reason(*status))
+            }
+            CalcomError::Timeout => "Cal.com did not answer in time".into(),
+            CalcomError::Network(_) => "Could not reach Cal.com (network error)".into(),
+            CalcomError::Malformed(_) => "Cal.com sent an answer calsync could not read".into(),
+            CalcomError::BadRequest { status, message } => match prose(message) {
+                Some(message) => format!("Cal.com refused the request (HTTP {status}): {message}"),
+                None => format!("Cal.com refused the request (HTTP {status}{})", reason(*status)),
+            },
+            CalcomError::Config(_) => "The Cal.com connection is not configured correctly".into(),
+        }
+    }
+
     /// The error for a non-2xx, non-429 answer.
     pub(crate) fn from_status(status: u16, body: &[u8]) -> CalcomError {
         let message = error_message(body);
@@ -71,6 +96,23 @@ impl CalcomError {
             CalcomError::Network(error.to_string())
         }
     }
+}
+
+/// " Service Unavailable" for 503: the standard reason phrase, if any.
+fn reason(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default()
+}
+
+/// Cal.com's own message, if it is words (its error envelope) rather than
+/// a page a proxy answered with; without the exception class prefix.
+fn prose(message: &str) -> Option<&str> {
+    let text = message.split_once(": ").filter(|(code, _)| code.ends_with("Exception")).map_or(message, |(_, m)| m);
+    let text = text.trim();
+    (!text.is_empty() && !text.contains('<') && text.chars().count() <= MAX_RAW_MESSAGE).then_some(text)
 }
 
 #[derive(Deserialize)]
@@ -138,6 +180,27 @@ mod tests {
             panic!("a 502 is a server error")
         };
         assert_eq!(message.chars().count(), MAX_RAW_MESSAGE + 1);
+    }
+
+    #[test]
+    fn summaries_are_words_without_raw_bodies() {
+        let outage =
+            CalcomError::from_status(503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>");
+        assert_eq!(outage.summary(), "Cal.com was unavailable (HTTP 503 Service Unavailable)");
+        assert!(outage.to_string().contains("<html>"), "the technical text keeps the body: {outage}");
+        let taken = CalcomError::from_status(
+            400,
+            br#"{"status":"error","error":{"code":"BadRequestException","message":"User either already has booking at this time or is not available"}}"#,
+        );
+        assert_eq!(
+            taken.summary(),
+            "Cal.com refused the request (HTTP 400): User either already has booking at this time or is not available"
+        );
+        assert_eq!(
+            CalcomError::from_status(413, b"<html>too big</html>").summary(),
+            "Cal.com refused the request (HTTP 413 Payload Too Large)"
+        );
+        assert_eq!(CalcomError::Timeout.summary(), "Cal.com did not answer in time");
     }
 
     #[test]

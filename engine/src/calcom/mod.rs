@@ -6,7 +6,7 @@
 //!   the simulator so both sides spell every field the same way.
 //! - `query`: the listing filters, to and from query-string pairs.
 //! - `pacing`: stays inside the key's rate budget (governor + the
-//!   `X-RateLimit-*` headers); `Retry-After` is obeyed.
+//!   `X-RateLimit-*-<name>` headers, `Reset` in seconds from now).
 //! - `error`: what went wrong, split so callers can tell evidence (404) from
 //!   noise (timeouts, 5xx, 429).
 //! - `webhook`: `X-Cal-Signature-256` and the webhook payload.
@@ -24,12 +24,12 @@ mod source;
 pub mod webhook;
 
 pub use api_key::ApiKey;
-pub use client::{CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing};
+pub use client::{CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing, Kept, PageError};
 pub use connector::CalcomConnector;
 pub use error::CalcomError;
 pub use model::{
-    Attendee, Booking, BookingPage, BookingStatus, CreateBooking, EventType, EventTypeRef, Host, NewAttendee,
-    Pagination,
+    Attendee, Booking, BookingPage, BookingStatus, CreateBooking, EventType, EventTypeRef, Host, HostId, NewAttendee,
+    Pagination, UnreadableBooking,
 };
 pub use pacing::RateBudget;
 pub use query::{BookingQuery, SortField, SortOrder, StatusFilter};

@@ -5,13 +5,16 @@
 //! - governor spreads requests over the window (GCRA, burst = the limit);
 //!   on its own it could still send up to twice the limit inside one of
 //!   Cal.com's fixed windows;
-//! - the `X-RateLimit-*-Default` headers are the server's own count: when
-//!   `Remaining` reaches 0 we wait until `Reset`. `Reset` is read against
-//!   the response's `Date` header, not our clock, so clock skew (or the
-//!   simulator's shifted clock) does not shorten or stretch the wait.
+//! - the `X-RateLimit-{Limit,Remaining,Reset}-<name>` headers are the
+//!   server's own count: when `Remaining` reaches 0 we wait until `Reset`.
+//!   Cal.com names the bucket `Default`, or after a key's custom limit
+//!   (`X-RateLimit-Remaining-Long`), so any name is read and the tightest
+//!   bucket wins. `Reset` is seconds from now (Cal.com's
+//!   `timeToBlockExpire || timeToExpire`); a value that looks like epoch
+//!   seconds (some proxies send those) is read against the answer's `Date`.
 //!
-//! A 429 (another client sharing the key) blocks everything until its
-//! `Retry-After` has passed.
+//! A 429 (another client sharing the key) blocks everything until the
+//! bucket's `Reset` (Cal.com sends no `Retry-After`; one is obeyed if sent).
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,12 +23,12 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, DATE, RETRY_AFTER};
 
-pub const LIMIT_HEADER: &str = "x-ratelimit-limit-default";
-pub const REMAINING_HEADER: &str = "x-ratelimit-remaining-default";
-pub const RESET_HEADER: &str = "x-ratelimit-reset-default";
+/// The headers' common start; then `limit-`, `remaining-` or `reset-` and
+/// the bucket's name.
+const PREFIX: &str = "x-ratelimit-";
 
-/// Below this a `Reset` value is read as seconds from now, above it as
-/// epoch seconds (Cal.com documents epoch seconds; some proxies send deltas).
+/// Below this a `Reset` value is read as seconds from now (what Cal.com
+/// sends), above it as epoch seconds.
 const EPOCH_THRESHOLD: i64 = 1_000_000_000;
 
 /// How many requests the key may make per window.
@@ -61,12 +64,20 @@ impl RateBudget {
 pub(crate) struct RateHeaders {
     pub limit: Option<u32>,
     pub remaining: Option<u32>,
-    /// As sent: epoch seconds (or, small, seconds from now).
+    /// As sent: seconds from now (or, large, epoch seconds).
     pub reset: Option<i64>,
     /// The server's `Date`, epoch seconds.
     pub server_now: Option<i64>,
     /// `Retry-After`, seconds (on 429).
     pub retry_after: Option<Duration>,
+}
+
+/// One named bucket's three values.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bucket {
+    limit: Option<u32>,
+    remaining: Option<u32>,
+    reset: Option<i64>,
 }
 
 impl RateHeaders {
@@ -75,13 +86,10 @@ impl RateHeaders {
         let server_now =
             text(DATE.as_str()).and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok()).map(|d| d.timestamp());
         let retry_after = text(RETRY_AFTER.as_str()).and_then(|v| retry_after(v, server_now));
-        RateHeaders {
-            limit: text(LIMIT_HEADER).and_then(|v| v.parse().ok()),
-            remaining: text(REMAINING_HEADER).and_then(|v| v.parse().ok()),
-            reset: text(RESET_HEADER).and_then(|v| v.parse::<f64>().ok()).map(|v| v.ceil() as i64),
-            server_now,
-            retry_after,
-        }
+        let tightest =
+            buckets(headers).into_values().min_by_key(|b| (b.remaining.unwrap_or(u32::MAX), -b.reset.unwrap_or(0)));
+        let bucket = tightest.unwrap_or_default();
+        RateHeaders { limit: bucket.limit, remaining: bucket.remaining, reset: bucket.reset, server_now, retry_after }
     }
 
     /// How long until the server starts a new window.
@@ -94,6 +102,25 @@ impl RateHeaders {
         };
         Some(Duration::from_secs(seconds.max(0).unsigned_abs()))
     }
+}
+
+/// Every `X-RateLimit-*` bucket in `headers`, by name (header names are
+/// lower-case in `HeaderMap`).
+fn buckets(headers: &HeaderMap) -> std::collections::BTreeMap<String, Bucket> {
+    let mut buckets = std::collections::BTreeMap::<String, Bucket>::new();
+    for (name, value) in headers {
+        let Some(rest) = name.as_str().strip_prefix(PREFIX) else { continue };
+        let (field, bucket) = rest.split_once('-').unwrap_or((rest, ""));
+        let Some(value) = value.to_str().ok().map(str::trim) else { continue };
+        let entry = buckets.entry(bucket.to_owned()).or_default();
+        match field {
+            "limit" => entry.limit = value.parse().ok(),
+            "remaining" => entry.remaining = value.parse().ok(),
+            "reset" => entry.reset = value.parse::<f64>().ok().map(|v| v.ceil() as i64),
+            _ => {}
+        }
+    }
+    buckets
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date.
@@ -223,8 +250,8 @@ impl State {
 
     fn observe(&mut self, headers: &RateHeaders, now: Instant) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if let Some(limit) = headers.limit.filter(|&l| l > 0 && l != self.budget.limit) {
-            self.budget = RateBudget::new(limit, self.budget.window);
+        if let Some(budget) = learned_budget(self.budget, headers).filter(|b| *b != self.budget) {
+            self.budget = budget;
             self.limiter = self.budget.limiter();
         }
         let Some(remaining) = headers.remaining else { return };
@@ -248,6 +275,20 @@ impl State {
     }
 }
 
+/// The key's budget as the server's headers state it. The limit is sent;
+/// the window is not, but the first request of a window reports
+/// `limit - 1` remaining with `Reset` at the window's full length (keys
+/// with custom limits have other windows than Cal.com's 60 s).
+fn learned_budget(ours: RateBudget, headers: &RateHeaders) -> Option<RateBudget> {
+    let limit = headers.limit.filter(|&l| l > 0)?;
+    let fresh_window = headers.remaining == Some(limit - 1);
+    let window = match (fresh_window, headers.reset) {
+        (true, Some(reset)) if (1..EPOCH_THRESHOLD).contains(&reset) => Duration::from_secs(reset.unsigned_abs()),
+        _ => ours.window,
+    };
+    Some(RateBudget::new(limit, window))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,16 +303,41 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_default_bucket_headers_against_the_server_date() {
+    fn reset_is_seconds_from_now_as_cal_com_sends_it() {
         let h = RateHeaders::read(&headers(&[
-            (LIMIT_HEADER, "120"),
-            (REMAINING_HEADER, "7"),
-            (RESET_HEADER, "1760342430"),
+            ("x-ratelimit-limit-default", "120"),
+            ("x-ratelimit-remaining-default", "7"),
+            ("x-ratelimit-reset-default", "30"),
             ("date", "Mon, 13 Oct 2025 08:00:00 GMT"),
         ]));
         assert_eq!((h.limit, h.remaining), (Some(120), Some(7)));
         assert_eq!(h.server_now, Some(1760342400));
         assert_eq!(h.until_reset(), Some(Duration::from_secs(30)));
+        assert_eq!(h.retry_after, None, "Cal.com sends no Retry-After");
+    }
+
+    #[test]
+    fn an_epoch_reset_is_read_against_the_server_date() {
+        let h = RateHeaders::read(&headers(&[
+            ("x-ratelimit-reset-default", "1760342430"),
+            ("date", "Mon, 13 Oct 2025 08:00:00 GMT"),
+        ]));
+        assert_eq!(h.until_reset(), Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn any_bucket_name_is_read_and_the_tightest_wins() {
+        let h = RateHeaders::read(&headers(&[
+            ("x-ratelimit-limit-long", "1000"),
+            ("x-ratelimit-remaining-long", "900"),
+            ("x-ratelimit-reset-long", "3000"),
+            ("x-ratelimit-limit-short", "10"),
+            ("x-ratelimit-remaining-short", "2"),
+            ("x-ratelimit-reset-short", "4"),
+        ]));
+        assert_eq!((h.limit, h.remaining, h.reset), (Some(10), Some(2), Some(4)));
+        let custom = RateHeaders::read(&headers(&[("x-ratelimit-remaining-long", "5")]));
+        assert_eq!(custom.remaining, Some(5));
     }
 
     #[test]
@@ -305,6 +371,14 @@ mod tests {
             .lock()
             .observe(&RateHeaders { limit: Some(500), remaining: Some(499), ..RateHeaders::default() }, Instant::now());
         assert_eq!(pacer.budget().limit, 500);
+    }
+
+    #[test]
+    fn a_fresh_windows_reset_tells_the_window_length() {
+        let first = RateHeaders { limit: Some(30), remaining: Some(29), reset: Some(10), ..RateHeaders::default() };
+        assert_eq!(learned_budget(RateBudget::default(), &first), Some(RateBudget::new(30, Duration::from_secs(10))));
+        let later = RateHeaders { limit: Some(30), remaining: Some(12), reset: Some(4), ..RateHeaders::default() };
+        assert_eq!(learned_budget(RateBudget::default(), &later), Some(RateBudget::new(30, Duration::from_secs(60))));
     }
 
     #[test]

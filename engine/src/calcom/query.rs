@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::model::{format_instant, parse_instant, MAX_TAKE};
+use super::model::{format_instant, parse_instant, Booking, MAX_TAKE};
 use crate::domain::string_enum;
 
 string_enum! {
@@ -87,6 +87,16 @@ impl BookingQuery {
         BookingQuery { after_start: Some(from), before_end: Some(to), ..BookingQuery::default() }
     }
 
+    /// Bookings changed at or after `since`, in creation order: creation
+    /// order never changes, so a booking updated during the walk stays where
+    /// it is instead of moving to the end and shifting the rows behind it
+    /// past our offset. NULL `updatedAt` rows never match (`afterUpdatedAt`
+    /// is SQL `updatedAt >= since`), so old never-updated bookings cannot
+    /// hide a change the way they can at the top of `sortUpdatedAt=desc`.
+    pub fn changed_since(since: DateTime<Utc>) -> BookingQuery {
+        BookingQuery::default().updated_since(since).only_sort(SortField::Created, SortOrder::Asc)
+    }
+
     pub fn take(mut self, take: u32) -> BookingQuery {
         self.take = Some(take);
         self
@@ -112,6 +122,32 @@ impl BookingQuery {
         self.sort.retain(|(f, _)| *f != field);
         self.sort.push((field, order));
         self
+    }
+
+    /// Orders by `field` alone: Cal.com honours one sort key only (start,
+    /// else end, else created, else updated), so asking for two would
+    /// silently get the first.
+    pub fn only_sort(mut self, field: SortField, order: SortOrder) -> BookingQuery {
+        self.sort = vec![(field, order)];
+        self
+    }
+
+    /// Whether `booking` satisfies this query's time and uid filters, as
+    /// Cal.com should have applied them. A listing with rows that do not is
+    /// not filtering, and proves nothing by what it leaves out.
+    pub fn admits(&self, booking: &Booking) -> bool {
+        let at_or_after = |at: DateTime<Utc>, bound: Option<DateTime<Utc>>| bound.is_none_or(|b| at >= b);
+        let at_or_before = |at: DateTime<Utc>, bound: Option<DateTime<Utc>>| bound.is_none_or(|b| at <= b);
+        let updated = |check: &dyn Fn(DateTime<Utc>) -> bool, bound: Option<DateTime<Utc>>| {
+            bound.is_none() || booking.updated_at.is_some_and(check)
+        };
+        at_or_after(booking.start, self.after_start)
+            && at_or_before(booking.end, self.before_end)
+            && at_or_after(booking.created_at, self.after_created_at)
+            && at_or_before(booking.created_at, self.before_created_at)
+            && updated(&|at| at_or_after(at, self.after_updated_at), self.after_updated_at)
+            && updated(&|at| at_or_before(at, self.before_updated_at), self.before_updated_at)
+            && self.booking_uid.as_ref().is_none_or(|uid| *uid == booking.uid)
     }
 
     /// The query string, in a stable order.

@@ -18,6 +18,11 @@ pub use crate::webhooks::WebhookError;
 /// The signature header (HTTP header names are case-insensitive).
 pub const SIGNATURE_HEADER: &str = "x-cal-signature-256";
 
+/// What Cal.com sends in the signature header when the webhook has no
+/// secret configured (`sendPayload.ts`): such a delivery cannot be told
+/// from a forgery, so it is refused.
+pub const NO_SECRET_PROVIDED: &str = "no-secret-provided";
+
 /// Lower-case hex HMAC-SHA256 of the raw body under the webhook secret.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
     crate::webhooks::signature(secret, body)
@@ -69,14 +74,16 @@ pub enum WebhookStatus {
     Other,
 }
 
-impl From<super::model::BookingStatus> for WebhookStatus {
-    fn from(status: super::model::BookingStatus) -> WebhookStatus {
+impl From<&super::model::BookingStatus> for WebhookStatus {
+    fn from(status: &super::model::BookingStatus) -> WebhookStatus {
         use super::model::BookingStatus as S;
         match status {
             S::Accepted => WebhookStatus::Accepted,
             S::Pending => WebhookStatus::Pending,
             S::Cancelled => WebhookStatus::Cancelled,
             S::Rejected => WebhookStatus::Rejected,
+            S::AwaitingHost => WebhookStatus::AwaitingHost,
+            S::Other(_) => WebhookStatus::Other,
         }
     }
 }

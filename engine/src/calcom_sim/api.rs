@@ -1,14 +1,15 @@
 //! The Cal.com API v2 surface. Every request passes the gate first: it is
 //! counted, may meet an injected fault, must carry an accepted key, and is
 //! rate limited per key; every answer carries a `Date` from the
-//! simulator's clock (clients read `X-RateLimit-Reset-Default` against it).
+//! simulator's clock, and every error Cal.com's full envelope (timestamp,
+//! path, details).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
+use super::config::DEFAULT_LIMIT_NAME;
 use super::faults::Injected;
 use super::listing::{check_cursor_query, cursor_order, cursor_page, offset_page, select};
 use super::ratelimit::{RateHeaderValues, Verdict};
@@ -40,18 +42,22 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router {
 }
 
 /// Any path nobody serves: Cal.com's 404 envelope.
-pub(crate) async fn unknown_route(method: Method, uri: Uri) -> ApiFailure {
-    ApiFailure::not_found(format!("Cannot {method} {}", uri.path()))
+pub(crate) fn unknown_route(sim: Arc<Sim>) -> impl Fn(Method, Uri) -> std::future::Ready<Response> + Clone {
+    move |method: Method, uri: Uri| {
+        let failure = ApiFailure::not_found(format!("Cannot {method} {}", uri.path()));
+        std::future::ready(super::reply::complete_error(failure.into_response(), uri.path(), sim.now()))
+    }
 }
 
 async fn gate(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or(request.uri().path(), MatchedPath::as_str);
     let endpoint = format!("{} {route}", request.method());
     lock(&sim.counters).count_request(&endpoint);
+    let path = request.uri().path().to_owned();
     let mut response = admit(&sim, request, next).await;
     lock(&sim.counters).count_status(response.status().as_u16());
     set_date(&mut response, sim.now());
-    response
+    super::reply::complete_error(response, &path, sim.now())
 }
 
 /// Faults, then the key, then the rate limit, then the handler.
@@ -73,13 +79,13 @@ async fn admit(sim: &Sim, request: Request, next: Next) -> Response {
         Verdict::Unlimited => next.run(request).await,
         Verdict::Allowed(limits) => {
             let mut response = next.run(request).await;
-            set_rate_headers(&mut response, limits);
+            set_rate_headers(&mut response, &limits);
             response
         }
-        Verdict::Limited { headers, retry_after } => {
+        // As Cal.com's throttler: no Retry-After, only the headers' Reset.
+        Verdict::Limited(limits) => {
             let mut response = ApiFailure::too_many_requests().into_response();
-            set_rate_headers(&mut response, headers);
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            set_rate_headers(&mut response, &limits);
             response
         }
     }
@@ -97,13 +103,21 @@ async fn fault_response(fault: Injected) -> Response {
             tokio::time::sleep(hold).await;
             ApiFailure::server(StatusCode::GATEWAY_TIMEOUT).into_response()
         }
+        // A gateway in front of Cal.com answers these with its own page.
+        Injected::Error(status @ 502..=504) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            [(CONTENT_TYPE, "text/html")],
+            format!("<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center></body></html>"),
+        )
+            .into_response(),
         Injected::Error(status) => {
             ApiFailure::server(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
                 .into_response()
         }
-        Injected::Storm(retry_after) => {
+        Injected::Storm(reset) => {
             let mut response = ApiFailure::too_many_requests().into_response();
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            let limits = RateHeaderValues { name: DEFAULT_LIMIT_NAME.into(), limit: 120, remaining: 0, reset };
+            set_rate_headers(&mut response, &limits);
             response
         }
         Injected::Malformed => {
@@ -119,11 +133,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
-fn set_rate_headers(response: &mut Response, limits: RateHeaderValues) {
+fn set_rate_headers(response: &mut Response, limits: &RateHeaderValues) {
     let headers = response.headers_mut();
-    headers.insert("X-RateLimit-Limit-Default", HeaderValue::from(limits.limit));
-    headers.insert("X-RateLimit-Remaining-Default", HeaderValue::from(limits.remaining));
-    headers.insert("X-RateLimit-Reset-Default", HeaderValue::from(limits.reset));
+    let mut put = |field: &str, value: HeaderValue| {
+        if let Ok(name) = axum::http::HeaderName::try_from(format!("X-RateLimit-{field}-{}", limits.name)) {
+            headers.insert(name, value);
+        }
+    };
+    put("Limit", HeaderValue::from(limits.limit));
+    put("Remaining", HeaderValue::from(limits.remaining));
+    put("Reset", HeaderValue::from(limits.reset));
 }
 
 /// hyper would add a `Date` from the real clock; ours follows the simulator's.
@@ -185,18 +204,19 @@ async fn list_bookings(
     let Query(pairs) = pairs.map_err(|e| ApiFailure::bad_request(e.body_text()))?;
     let mut query = BookingQuery::from_pairs(&pairs).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
     let now = sim.now();
+    let faults = lock(&sim.faults).clone();
     let bookings = sim.bookings();
     match paging {
         Paging::Offset => {
-            let selected = select(&bookings, &query, now);
-            let (range, pagination) = offset_page(selected.len(), &query);
+            let selected = select(&bookings, &query, now, faults.ignore_window);
+            let (range, pagination) = offset_page(selected.len(), &query, faults.totals);
             let page = selected[range].iter().map(|b| sim.catalog.render(b)).collect();
             Ok(paged(page, pagination))
         }
         Paging::Cursor => {
             check_cursor_query(&query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
             query.sort = vec![cursor_order(&query)];
-            let selected = select(&bookings, &query, now);
+            let selected = select(&bookings, &query, now, faults.ignore_window);
             let (range, pagination) =
                 cursor_page(&selected, &query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
             let page = selected[range].iter().map(|b| sim.catalog.render(b)).collect();
@@ -208,7 +228,22 @@ async fn list_bookings(
 async fn create_booking(State(sim): State<Arc<Sim>>, headers: HeaderMap, bytes: Bytes) -> Result<Response, ApiFailure> {
     bookings_version(&headers)?;
     let request: CreateBooking = body(&bytes)?;
-    Ok(success(StatusCode::CREATED, sim.create_booking(request)?))
+    let mut created = sim.create_booking(request)?;
+    // A recurring event type answers with every occurrence.
+    let answer = match created.len() {
+        1 => success(StatusCode::CREATED, created.remove(0)),
+        _ => success(StatusCode::CREATED, created),
+    };
+    Ok(unless_lost(&sim, answer).await)
+}
+
+/// The answer to a write, or (fault `loseWriteAnswers`) the gateway's 502
+/// that reaches the client instead although the write was done.
+async fn unless_lost(sim: &Sim, answer: Response) -> Response {
+    if lock(&sim.faults).lose_write_answer() {
+        return fault_response(Injected::Error(502)).await;
+    }
+    answer
 }
 
 async fn cancel_booking(
@@ -221,7 +256,8 @@ async fn cancel_booking(
     // The reason is optional, and so is the body.
     let request: CancelBooking =
         if bytes.iter().all(u8::is_ascii_whitespace) { CancelBooking::default() } else { body(&bytes)? };
-    Ok(success(StatusCode::OK, sim.cancel_booking(&uid, request)?))
+    let answer = success(StatusCode::OK, sim.cancel_booking(&uid, request)?);
+    Ok(unless_lost(&sim, answer).await)
 }
 
 async fn reschedule_booking(
@@ -232,7 +268,8 @@ async fn reschedule_booking(
 ) -> Result<Response, ApiFailure> {
     bookings_version(&headers)?;
     let request: RescheduleBooking = body(&bytes)?;
-    Ok(success(StatusCode::CREATED, sim.reschedule_booking(&uid, request)?))
+    let answer = success(StatusCode::CREATED, sim.reschedule_booking(&uid, request)?);
+    Ok(unless_lost(&sim, answer).await)
 }
 
 /// Served whatever the version header says (Cal.com's is 2024-06-14).

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::calcom::model::{Attendee, Booking, BookingStatus, EventType, EventTypeRef, Host};
+use crate::calcom::model::{Attendee, Booking, BookingStatus, EventType, EventTypeRef, Host, HostId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,13 +44,30 @@ pub(crate) struct SimBooking {
     #[serde(default)]
     pub recurring_booking_uid: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// `None` for rows older than Cal.com's `updatedAt` column: they have
+    /// never been updated since, and Cal.com sends `null`.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The host's user was deleted: rendered with Cal.com's stand-in host.
+    #[serde(default)]
+    pub host_missing: bool,
 }
 
 impl SimBooking {
     pub fn duration_minutes(&self) -> i64 {
         (self.end - self.start).num_minutes()
     }
+
+    /// Whether the meeting is on (accepted, pending, awaiting its host).
+    pub fn is_live(&self) -> bool {
+        self.status.is_live() == Some(true)
+    }
+}
+
+/// An event type that books a series: `count` occurrences, `every` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recurrence {
+    pub count: u32,
+    pub every: chrono::Duration,
 }
 
 /// The account behind the simulator: one host and its event types.
@@ -58,7 +75,12 @@ impl SimBooking {
 pub(crate) struct Catalog {
     pub host: Host,
     pub event_types: Vec<EventType>,
+    /// Event types that book a series (their create answers with an array).
+    pub recurrences: BTreeMap<i64, Recurrence>,
 }
+
+/// The event type that books four weekly occurrences.
+pub const RECURRING_EVENT_TYPE: i64 = 3;
 
 impl Default for Catalog {
     fn default() -> Catalog {
@@ -72,16 +94,21 @@ impl Default for Catalog {
         };
         Catalog {
             host: Host {
-                id: 1,
-                name: "Sim Host".into(),
-                email: "host@calcom-sim.local".into(),
+                id: HostId::Number(1),
+                name: Some("Sim Host".into()),
+                email: Some("host@calcom-sim.local".into()),
                 username: Some("sim-host".into()),
-                time_zone: "Europe/Berlin".into(),
+                time_zone: Some("Europe/Berlin".into()),
             },
             event_types: vec![
                 event_type(1, "30min", "30 Minute Meeting", 30),
                 event_type(2, "60min", "60 Minute Meeting", 60),
+                event_type(RECURRING_EVENT_TYPE, "weekly-45min", "Weekly 45 Minutes", 45),
             ],
+            recurrences: BTreeMap::from([(
+                RECURRING_EVENT_TYPE,
+                Recurrence { count: 4, every: chrono::Duration::weeks(1) },
+            )]),
         }
     }
 }
@@ -91,35 +118,44 @@ impl Catalog {
         self.event_types.iter().find(|e| e.id == id)
     }
 
-    /// The booking as `GET /v2/bookings/{uid}` shows it.
+    /// The host's name as titles use it.
+    pub fn host_name(&self) -> &str {
+        self.host.name.as_deref().unwrap_or("the host")
+    }
+
+    /// The booking as `GET /v2/bookings/{uid}` shows it: as
+    /// `output.service.ts` fills `BookingOutput_2024_08_13`, fields Cal.com
+    /// leaves `undefined` are left out (cancellation fields unless cancelled,
+    /// reschedule links unless rescheduled, phone numbers nobody gave).
     pub fn render(&self, b: &SimBooking) -> Booking {
         let slug = self.event_type(b.event_type_id).map(|e| e.slug.clone()).unwrap_or_default();
+        let cancelled = b.status == BookingStatus::Cancelled;
         Booking {
             id: b.id,
             uid: b.uid.clone(),
             title: b.title.clone(),
             description: b.description.clone(),
-            status: b.status,
+            status: b.status.clone(),
             start: b.start,
             end: b.end,
             duration: b.duration_minutes(),
             event_type_id: Some(b.event_type_id),
             event_type: Some(EventTypeRef { id: b.event_type_id, slug }),
-            hosts: vec![self.host.clone()],
+            hosts: vec![if b.host_missing { Host::missing() } else { self.host.clone() }],
             attendees: b.attendees.clone(),
             guests: b.guests.clone(),
             location: b.location.clone(),
             meeting_url: b.location.clone().filter(|l| l.starts_with("http")),
             metadata: b.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect(),
             booking_fields_responses: b.booking_fields_responses.clone(),
-            cancellation_reason: b.cancellation_reason.clone(),
-            cancelled_by_email: b.cancelled_by_email.clone(),
+            cancellation_reason: b.cancellation_reason.clone().filter(|_| cancelled),
+            cancelled_by_email: b.cancelled_by_email.clone().filter(|_| cancelled),
             rescheduling_reason: b.rescheduling_reason.clone(),
             rescheduled_from_uid: b.rescheduled_from_uid.clone(),
             rescheduled_to_uid: b.rescheduled_to_uid.clone(),
             recurring_booking_uid: b.recurring_booking_uid.clone(),
             created_at: b.created_at,
-            updated_at: Some(b.updated_at),
+            updated_at: b.updated_at,
             ics_uid: Some(format!("{}@Cal.com", b.uid)),
             absent_host: false,
             rating: None,
@@ -269,7 +305,8 @@ mod tests {
             rescheduled_to_uid: None,
             recurring_booking_uid: None,
             created_at: start,
-            updated_at: start,
+            updated_at: Some(start),
+            host_missing: false,
         }
     }
 

@@ -65,13 +65,19 @@ impl SimConfig {
 }
 
 /// A fixed-window limit per API key, as Cal.com applies it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
     pub limit: u32,
     pub window: Duration,
     /// How long a key that went over stays blocked.
     pub block: Duration,
+    /// The bucket's name in the headers: `Default` for ordinary keys, the
+    /// custom limit's name (e.g. `Long`) for keys with their own limits.
+    pub name: String,
 }
+
+/// The bucket name of an ordinary API key.
+pub const DEFAULT_LIMIT_NAME: &str = "Default";
 
 impl Default for RateLimit {
     /// Cal.com's API-key limit: 120 per 60 s, blocked for 60 s after.
@@ -82,7 +88,7 @@ impl Default for RateLimit {
 
 impl RateLimit {
     pub fn per_minute(limit: u32) -> RateLimit {
-        RateLimit { limit, window: Duration::from_secs(60), block: Duration::from_secs(60) }
+        RateLimit::per_window(limit, Duration::from_secs(60))
     }
 
     /// For `--rate-limit N`: N per minute, 0 meaning off.
@@ -92,6 +98,12 @@ impl RateLimit {
 
     /// A shorter window (tests): the block lasts one window too.
     pub fn per_window(limit: u32, window: Duration) -> RateLimit {
-        RateLimit { limit, window, block: window }
+        RateLimit { limit, window, block: window, name: DEFAULT_LIMIT_NAME.into() }
+    }
+
+    /// The same limit under a custom bucket name.
+    pub fn named(mut self, name: impl Into<String>) -> RateLimit {
+        self.name = name.into();
+        self
     }
 }

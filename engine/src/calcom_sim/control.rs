@@ -304,7 +304,7 @@ async fn advance_clock(State(c): Control, bytes: Bytes) -> Result<Json<serde_jso
 }
 
 /// The rate limit as the control API reads and writes it (`null`: off).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RateLimitView {
     limit: u32,
@@ -312,6 +312,10 @@ struct RateLimitView {
     /// Default: one window.
     #[serde(default)]
     block_seconds: Option<f64>,
+    /// The headers' bucket name (default `Default`; a key with custom
+    /// limits has its own, e.g. `Long`).
+    #[serde(default)]
+    name: Option<String>,
 }
 
 fn seconds(value: f64) -> Result<StdDuration, ControlError> {
@@ -326,6 +330,7 @@ async fn rate_limit(State(c): Control) -> Json<Option<RateLimitView>> {
         limit: r.limit,
         window_seconds: r.window.as_secs_f64(),
         block_seconds: Some(r.block.as_secs_f64()),
+        name: Some(r.name),
     }))
 }
 
@@ -342,7 +347,11 @@ async fn set_rate_limit(State(c): Control, bytes: Bytes) -> Result<Json<Option<R
         Some(v) => {
             let window = seconds(v.window_seconds)?;
             let block = v.block_seconds.map(seconds).transpose()?.unwrap_or(window);
-            Some(RateLimit { limit: v.limit, window, block })
+            let name = v.name.filter(|n| !n.is_empty()).unwrap_or_else(|| super::config::DEFAULT_LIMIT_NAME.into());
+            if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(ControlError(StatusCode::BAD_REQUEST, format!("name {name:?} must be letters and digits")));
+            }
+            Some(RateLimit { limit: v.limit, window, block, name })
         }
     };
     c.set_rate_limit(limit);

@@ -1,5 +1,8 @@
 //! Misbehaviour on demand, for the `/v2` endpoints only: slow answers,
-//! hangs, random 5xx, a full outage, a 429 storm, broken JSON.
+//! hangs, random 5xx, a full outage, a 429 storm, broken JSON; and the
+//! quirks real Cal.com has been seen with (shared/calcom-api.md, "What
+//! real Cal.com sends…"): estimated or missing totals, window filters
+//! ignored, creates that succeed but lose their answer.
 
 use std::time::Duration;
 
@@ -19,7 +22,9 @@ pub struct Faults {
     pub hang_ms: u64,
     /// Every request answers 503 with an HTML page, as a load balancer would.
     pub outage: bool,
-    /// The next N requests answer 429 with `Retry-After: storm_retry_after`.
+    /// The next N requests answer 429 (another client spent the key's
+    /// budget), with `Reset` at `storm_retry_after` seconds and, as Cal.com,
+    /// no `Retry-After`.
     pub rate_limit_storm: u32,
     pub storm_retry_after: u64,
     /// Every request answers 200 with a truncated JSON body.
@@ -27,6 +32,27 @@ pub struct Faults {
     /// If set: this many more requests are answered normally, then every
     /// one answers `error_status` (a listing failing on a chosen page).
     pub error_after: Option<u32>,
+    /// How listings report `totalItems` (exact, estimated, or not at all).
+    pub totals: Totals,
+    /// Listings ignore `afterStart` and `beforeEnd` (calcom issue 18010).
+    pub ignore_window: bool,
+    /// The next N writes (create, cancel, reschedule) are carried out, then
+    /// answered 502 as if the answer was lost on its way (calcom issue 10432).
+    pub lose_write_answers: u32,
+}
+
+/// How a listing's `pagination.totalItems` is reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Totals {
+    #[default]
+    Exact,
+    /// On full pages: a guess of one more page than seen so far, as the
+    /// newest handler reports for keys with team booking permissions; the
+    /// last page is exact.
+    Estimated,
+    /// No `totalItems` (nor what is derived from it) on any page.
+    Absent,
 }
 
 impl Default for Faults {
@@ -41,6 +67,9 @@ impl Default for Faults {
             storm_retry_after: 1,
             malformed: false,
             error_after: None,
+            totals: Totals::Exact,
+            ignore_window: false,
+            lose_write_answers: 0,
         }
     }
 }
@@ -51,12 +80,19 @@ pub(crate) enum Injected {
     Outage,
     Hang(Duration),
     Error(u16),
-    /// 429 with this `Retry-After` (seconds).
+    /// 429 with `Reset` in this many seconds.
     Storm(u64),
     Malformed,
 }
 
 impl Faults {
+    /// Whether this write's answer is to be lost (and uses one up).
+    pub(crate) fn lose_write_answer(&mut self) -> bool {
+        let lose = self.lose_write_answers > 0;
+        self.lose_write_answers = self.lose_write_answers.saturating_sub(1);
+        lose
+    }
+
     /// Decides one request's fate (and uses up one storm request).
     pub(crate) fn draw(&mut self, rng: &mut impl Rng) -> (Duration, Option<Injected>) {
         let latency = Duration::from_millis(self.latency_ms);

@@ -51,7 +51,7 @@ pub use clock::SimClock;
 pub use config::{RateLimit, SimConfig, DEFAULT_API_KEY};
 pub use control::SimControl;
 pub use counters::{endpoint, CallCounters};
-pub use faults::Faults;
+pub use faults::{Faults, Totals};
 pub use ops::{BookingEdit, GenerateSpec, SeedBooking};
 pub use server::{serve, serve_with_shutdown, spawn, SimError, SimHandle, SimServer};
 pub use uid::UID_LEN;

@@ -65,6 +65,13 @@ pub struct SeedBooking {
     pub rescheduled_from_uid: Option<String>,
     #[serde(default)]
     pub rescheduled_to_uid: Option<String>,
+    /// A row from before Cal.com had `updatedAt`: it stays `null` (and the
+    /// booking is never returned by `afterUpdatedAt`) until it is changed.
+    #[serde(default)]
+    pub never_updated: bool,
+    /// The host's user was deleted (Cal.com then sends host id `"unknown"`).
+    #[serde(default)]
+    pub host_missing: bool,
 }
 
 impl SeedBooking {
@@ -114,8 +121,10 @@ impl Sim {
         self.catalog.event_type(id).ok_or_else(|| ApiFailure::not_found(format!("Event type with id={id} not found")))
     }
 
-    /// `POST /v2/bookings`.
-    pub(crate) fn create_booking(&self, request: CreateBooking) -> Result<Booking, ApiFailure> {
+    /// `POST /v2/bookings`: one booking, or for a recurring event type every
+    /// occurrence of the series (by start). Checks the host's availability:
+    /// a slot overlapping a live booking is refused with Cal.com's 400.
+    pub(crate) fn create_booking(&self, request: CreateBooking) -> Result<Vec<Booking>, ApiFailure> {
         let now = self.now();
         let start = request.start.trunc_subsecs(3);
         let event_type = self.event_type_or_404(request.event_type_id)?;
@@ -124,41 +133,53 @@ impl Sim {
         if start < now {
             return Err(ApiFailure::bad_request("Attempting to book a meeting in the past."));
         }
+        let recurrence = self.catalog.recurrences.get(&event_type.id).copied();
+        let (count, every) = recurrence.map_or((1, Duration::zero()), |r| (r.count, r.every));
         let attendee = &request.attendee;
         let mut responses = request.booking_fields_responses.clone();
         responses.entry("name").or_insert_with(|| Value::String(attendee.name.clone()));
         responses.entry("email").or_insert_with(|| Value::String(attendee.email.clone()));
-        let booking = {
+        let created = {
             let mut bookings = self.bookings();
-            let booking = SimBooking {
-                id: bookings.next_id(),
-                uid: self.fresh_uid(&bookings),
-                title: format!("{} between {} and {}", event_type.title, self.catalog.host.name, attendee.name),
-                description: None,
-                status: BookingStatus::Accepted,
-                start,
-                end: start + minutes(event_type),
-                event_type_id: event_type.id,
-                attendees: vec![to_attendee(attendee)],
-                guests: request.guests.clone(),
-                location: request.location.clone(),
-                metadata: request.metadata.clone(),
-                booking_fields_responses: responses,
-                cancellation_reason: None,
-                cancelled_by_email: None,
-                rescheduling_reason: None,
-                rescheduled_from_uid: None,
-                rescheduled_to_uid: None,
-                recurring_booking_uid: None,
-                created_at: now,
-                updated_at: now,
-            };
-            bookings
-                .insert(booking.clone())
-                .map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
-            booking
+            let slots: Vec<DateTime<Utc>> = (0..count).map(|i| start + every * i as i32).collect();
+            if slots.iter().any(|&at| overlaps_live(&bookings, at, at + minutes(event_type))) {
+                return Err(ApiFailure::bad_request(SLOT_TAKEN));
+            }
+            let series = recurrence.map(|_| self.fresh_uid(&bookings));
+            let mut created = Vec::with_capacity(slots.len());
+            for at in slots {
+                let booking = SimBooking {
+                    id: bookings.next_id(),
+                    uid: self.fresh_uid(&bookings),
+                    title: format!("{} between {} and {}", event_type.title, self.catalog.host_name(), attendee.name),
+                    description: None,
+                    status: BookingStatus::Accepted,
+                    start: at,
+                    end: at + minutes(event_type),
+                    event_type_id: event_type.id,
+                    attendees: vec![to_attendee(attendee)],
+                    guests: request.guests.clone(),
+                    location: request.location.clone(),
+                    metadata: request.metadata.clone(),
+                    booking_fields_responses: responses.clone(),
+                    cancellation_reason: None,
+                    cancelled_by_email: None,
+                    rescheduling_reason: None,
+                    rescheduled_from_uid: None,
+                    rescheduled_to_uid: None,
+                    recurring_booking_uid: series.clone(),
+                    created_at: now,
+                    updated_at: Some(now),
+                    host_missing: false,
+                };
+                bookings
+                    .insert(booking.clone())
+                    .map_err(|_| ApiFailure::server(axum::http::StatusCode::INTERNAL_SERVER_ERROR))?;
+                created.push(booking);
+            }
+            created
         };
-        Ok(self.announce(Trigger::BookingCreated, booking, None))
+        Ok(created.into_iter().map(|booking| self.announce(Trigger::BookingCreated, booking, None)).collect())
     }
 
     /// `POST /v2/bookings/{uid}/cancel`.
@@ -168,17 +189,15 @@ impl Sim {
         let cancelled = {
             let mut bookings = self.bookings();
             let current = bookings.get(uid).ok_or_else(|| ApiFailure::booking_not_found(uid))?;
-            if !current.status.is_live() {
-                return Err(ApiFailure::bad_request(format!(
-                    "Booking with uid={uid} was already cancelled or rejected"
-                )));
+            if matches!(current.status, BookingStatus::Cancelled | BookingStatus::Rejected) {
+                return Err(ApiFailure::bad_request("This booking has been cancelled already."));
             }
             bookings
                 .update(uid, |b| {
                     b.status = BookingStatus::Cancelled;
                     b.cancellation_reason = request.cancellation_reason;
-                    b.cancelled_by_email = Some(host_email);
-                    b.updated_at = now;
+                    b.cancelled_by_email = host_email;
+                    b.updated_at = Some(now);
                 })
                 .cloned()
                 .ok_or_else(|| ApiFailure::booking_not_found(uid))?
@@ -197,24 +216,26 @@ impl Sim {
         let (old, new) = {
             let mut bookings = self.bookings();
             let old = bookings.get(uid).cloned().ok_or_else(|| ApiFailure::booking_not_found(uid))?;
-            if !old.status.is_live() {
+            if !old.is_live() {
                 return Err(ApiFailure::bad_request(format!(
                     "Booking with uid={uid} is cancelled and cannot be rescheduled"
                 )));
             }
+            // The new booking lasts the event type's length, not the old booking's.
+            let length = self.catalog.event_type(old.event_type_id).map_or(old.end - old.start, minutes);
             let new = SimBooking {
                 id: bookings.next_id(),
                 uid: self.fresh_uid(&bookings),
                 status: BookingStatus::Accepted,
                 start,
-                end: start + (old.end - old.start),
+                end: start + length,
                 rescheduling_reason: request.rescheduling_reason.clone(),
                 rescheduled_from_uid: Some(old.uid.clone()),
                 rescheduled_to_uid: None,
                 cancellation_reason: None,
                 cancelled_by_email: None,
                 created_at: now,
-                updated_at: now,
+                updated_at: Some(now),
                 ..old.clone()
             };
             bookings
@@ -224,7 +245,7 @@ impl Sim {
                 b.status = BookingStatus::Cancelled;
                 b.rescheduled_to_uid = Some(new.uid.clone());
                 b.rescheduling_reason = request.rescheduling_reason.clone();
-                b.updated_at = now;
+                b.updated_at = Some(now);
             });
             (old, new)
         };
@@ -327,7 +348,8 @@ impl Sim {
             rescheduled_to_uid: seed.rescheduled_to_uid,
             recurring_booking_uid: seed.recurring_booking_uid,
             created_at,
-            updated_at: seed.updated_at.map_or(created_at, ms),
+            updated_at: (!seed.never_updated).then(|| seed.updated_at.map_or(created_at, ms)),
+            host_missing: seed.host_missing,
         }
     }
 
@@ -351,7 +373,7 @@ impl Sim {
             .map(|i| SeedBooking {
                 start: spec.from + Duration::milliseconds(room * i / count.max(1)),
                 event_type_id: Some(event_type_id),
-                status: spec.status,
+                status: spec.status.clone(),
                 ..SeedBooking::default()
             })
             .collect();
@@ -372,8 +394,10 @@ impl Sim {
             let after = bookings.update(uid, |b| {
                 b.start = start;
                 b.end = end;
-                b.status = edit.status.unwrap_or(b.status);
-                b.updated_at = now;
+                if let Some(status) = edit.status.clone() {
+                    b.status = status;
+                }
+                b.updated_at = Some(now);
             });
             (before, after.cloned())
         };
@@ -387,7 +411,9 @@ impl Sim {
                 BookingStatus::Cancelled => Trigger::BookingCancelled,
                 BookingStatus::Rejected => Trigger::BookingRejected,
                 BookingStatus::Pending => Trigger::BookingRequested,
-                BookingStatus::Accepted => Trigger::BookingCreated,
+                BookingStatus::Accepted | BookingStatus::AwaitingHost | BookingStatus::Other(_) => {
+                    Trigger::BookingCreated
+                }
             };
             let previous = moved.then_some(before);
             self.hub.emit(Change { trigger, booking: after, previous });
@@ -408,6 +434,17 @@ impl Sim {
         self.bookings().clear();
         self.changed();
     }
+}
+
+/// Cal.com's answer when the host is not free then.
+const SLOT_TAKEN: &str = "User either already has booking at this time or is not available";
+
+/// Whether a live booking overlaps `[start, end)` (the simulator has one host).
+fn overlaps_live(bookings: &super::bookings::Bookings, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    // Bookings last at most a day here: only those starting from a day before can overlap.
+    bookings
+        .starting_between(Some(start - Duration::days(1)), Some(end))
+        .any(|b| b.is_live() && b.start < end && start < b.end)
 }
 
 fn to_attendee(a: &NewAttendee) -> Attendee {

@@ -1,6 +1,9 @@
-//! Cal.com's per-key rate limit: a fixed window counted from the key's
-//! first request; going over answers 429 and blocks the key for a while.
-//! Time is the simulator's clock, so tests can jump past a block.
+//! Cal.com's per-key rate limit (its throttler guard): a fixed window
+//! counted from the key's first request; going over answers 429 and blocks
+//! the key for a while. `Reset` is seconds from now until the window (or
+//! the block) ends, as Cal.com sends it (`timeToBlockExpire ||
+//! timeToExpire`), and a 429 has no `Retry-After`. Time is the simulator's
+//! clock, so tests can jump past a block.
 
 use std::collections::HashMap;
 
@@ -8,25 +11,24 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::config::RateLimit;
 
-/// The values of the `X-RateLimit-*-Default` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The values of the `X-RateLimit-*-<name>` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RateHeaderValues {
+    /// The bucket's name in the header names (`Default`, or a custom limit's).
+    pub name: String,
     pub limit: u32,
     pub remaining: u32,
-    /// Epoch seconds, rounded up so a client that waits for it is never early.
-    pub reset: i64,
+    /// Seconds from now, rounded up so a client that waits for it is never early.
+    pub reset: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Limiting is off.
     Unlimited,
     Allowed(RateHeaderValues),
-    /// Answer 429 with `Retry-After: retry_after` seconds.
-    Limited {
-        headers: RateHeaderValues,
-        retry_after: u64,
-    },
+    /// Answer 429 (no `Retry-After`: the headers' `Reset` says when).
+    Limited(RateHeaderValues),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -46,16 +48,6 @@ fn span(d: std::time::Duration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::MAX)
 }
 
-/// Epoch seconds, rounded up.
-fn ceil_epoch(at: DateTime<Utc>) -> i64 {
-    let seconds = at.timestamp();
-    if at.timestamp_subsec_nanos() > 0 {
-        seconds + 1
-    } else {
-        seconds
-    }
-}
-
 /// Whole seconds from `now` to `until`, rounded up, at least 1.
 fn ceil_seconds(now: DateTime<Utc>, until: DateTime<Utc>) -> u64 {
     let millis = (until - now).num_milliseconds().max(1).unsigned_abs();
@@ -68,7 +60,7 @@ impl KeyLimiter {
     }
 
     pub fn config(&self) -> Option<RateLimit> {
-        self.config
+        self.config.clone()
     }
 
     /// A new limit applies from a clean slate.
@@ -78,13 +70,18 @@ impl KeyLimiter {
 
     /// Counts one request by `key` at `now`.
     pub fn check(&mut self, key: &str, now: DateTime<Utc>) -> Verdict {
-        let Some(config) = self.config else { return Verdict::Unlimited };
+        let Some(config) = &self.config else { return Verdict::Unlimited };
+        let values = |remaining, until| RateHeaderValues {
+            name: config.name.clone(),
+            limit: config.limit,
+            remaining,
+            reset: ceil_seconds(now, until),
+        };
         let window =
             self.windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0, blocked_until: None });
         if let Some(until) = window.blocked_until {
             if now < until {
-                let headers = RateHeaderValues { limit: config.limit, remaining: 0, reset: ceil_epoch(until) };
-                return Verdict::Limited { headers, retry_after: ceil_seconds(now, until) };
+                return Verdict::Limited(values(0, until));
             }
             *window = Window { started: now, count: 0, blocked_until: None };
         }
@@ -95,11 +92,9 @@ impl KeyLimiter {
         if window.count > config.limit {
             let until = now + span(config.block);
             window.blocked_until = Some(until);
-            let headers = RateHeaderValues { limit: config.limit, remaining: 0, reset: ceil_epoch(until) };
-            return Verdict::Limited { headers, retry_after: ceil_seconds(now, until) };
+            return Verdict::Limited(values(0, until));
         }
-        let reset = ceil_epoch(window.started + span(config.window));
-        Verdict::Allowed(RateHeaderValues { limit: config.limit, remaining: config.limit - window.count, reset })
+        Verdict::Allowed(values(config.limit - window.count, window.started + span(config.window)))
     }
 }
 
@@ -115,16 +110,21 @@ mod tests {
     #[test]
     fn counts_down_then_blocks_for_the_block_time() {
         let mut limiter = KeyLimiter::new(Some(RateLimit::per_minute(2)));
-        let reset = t0().timestamp() + 60;
-        assert_eq!(limiter.check("k", t0()), Verdict::Allowed(RateHeaderValues { limit: 2, remaining: 1, reset }));
-        assert_eq!(limiter.check("k", t0()), Verdict::Allowed(RateHeaderValues { limit: 2, remaining: 0, reset }));
-        let Verdict::Limited { retry_after, .. } = limiter.check("k", t0() + Duration::seconds(10)) else {
+        let values = |remaining, reset| RateHeaderValues { name: "Default".into(), limit: 2, remaining, reset };
+        assert_eq!(limiter.check("k", t0()), Verdict::Allowed(values(1, 60)));
+        assert_eq!(
+            limiter.check("k", t0() + Duration::seconds(20)),
+            Verdict::Allowed(values(0, 40)),
+            "seconds from now"
+        );
+        let Verdict::Limited(limited) = limiter.check("k", t0() + Duration::seconds(30)) else {
             panic!("the third request is over the limit")
         };
-        assert_eq!(retry_after, 60, "blocked for 60 s from the offending request");
-        assert!(matches!(limiter.check("k", t0() + Duration::seconds(65)), Verdict::Limited { retry_after: 5, .. }));
+        assert_eq!((limited.remaining, limited.reset), (0, 60), "blocked for 60 s from the offending request");
+        let Verdict::Limited(later) = limiter.check("k", t0() + Duration::seconds(85)) else { panic!("still blocked") };
+        assert_eq!(later.reset, 5, "Reset counts down to the block's end");
         assert!(matches!(limiter.check("other", t0()), Verdict::Allowed(_)), "keys are counted apart");
-        assert!(matches!(limiter.check("k", t0() + Duration::seconds(70)), Verdict::Allowed(_)));
+        assert!(matches!(limiter.check("k", t0() + Duration::seconds(90)), Verdict::Allowed(_)));
     }
 
     #[test]

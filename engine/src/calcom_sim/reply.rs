@@ -1,10 +1,13 @@
 //! Cal.com's answer envelopes: `{"status": "success", "data": …}` and
-//! `{"status": "error", "error": {"code", "message"}}`.
+//! `{"status": "error", "timestamp", "path", "error": {"code", "message",
+//! "details"}}`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::calcom::model::{ApiError, Envelope, ErrorEnvelope, PagedEnvelope, STATUS_ERROR, STATUS_SUCCESS};
 
@@ -53,16 +56,44 @@ impl ApiFailure {
     }
 }
 
-impl IntoResponse for ApiFailure {
-    fn into_response(self) -> Response {
-        let body = ErrorEnvelope {
+impl ApiFailure {
+    /// Cal.com's error envelope (NestJS's `HttpException` details included).
+    fn envelope(&self, path: Option<&str>, at: Option<DateTime<Utc>>) -> ErrorEnvelope {
+        let details = json!({
+            "message": self.message,
+            "error": self.status.canonical_reason().unwrap_or("Error"),
+            "statusCode": self.status.as_u16(),
+        });
+        ErrorEnvelope {
             status: STATUS_ERROR.into(),
-            timestamp: None,
-            path: None,
-            error: ApiError { code: self.code.into(), message: self.message },
-        };
-        (self.status, Json(body)).into_response()
+            timestamp: at,
+            path: path.map(str::to_owned),
+            error: ApiError { code: self.code.into(), message: self.message.clone(), details: Some(details) },
+        }
     }
+}
+
+impl IntoResponse for ApiFailure {
+    /// Without the request at hand: the gate (or the router's error layer)
+    /// fills in when and where, from the failure kept in the extensions.
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.envelope(None, None))).into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Adds `timestamp` and `path` to an error envelope, as Cal.com sends them.
+pub(crate) fn complete_error(mut response: Response, path: &str, now: DateTime<Utc>) -> Response {
+    let Some(failure) = response.extensions_mut().remove::<ApiFailure>() else { return response };
+    let mut completed = (failure.status, Json(failure.envelope(Some(path), Some(now)))).into_response();
+    // Keep what the gate set (Date, rate-limit headers), not the old body's length.
+    std::mem::swap(completed.headers_mut(), response.headers_mut());
+    completed.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    completed
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    completed
 }
 
 pub(crate) fn success<T: Serialize>(status: StatusCode, data: T) -> Response {

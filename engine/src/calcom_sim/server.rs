@@ -164,7 +164,9 @@ impl SimServer {
 
     /// The whole HTTP surface: `/v2/…` (Cal.com) and `/_sim/…` (control).
     pub fn router(&self) -> Router {
-        api::router(self.sim.clone()).merge(control::router(self.sim.clone())).fallback(api::unknown_route)
+        api::router(self.sim.clone())
+            .merge(control::router(self.sim.clone()))
+            .fallback(api::unknown_route(self.sim.clone()))
     }
 
     pub fn control(&self) -> SimControl {

@@ -60,7 +60,9 @@ pub(crate) struct Change {
 struct Delivery {
     url: String,
     body: Vec<u8>,
-    signature: Option<String>,
+    /// The `X-Cal-Signature-256` value: the HMAC, or Cal.com's literal
+    /// `no-secret-provided` for a subscriber without a secret.
+    signature: String,
 }
 
 pub(crate) struct WebhookHub {
@@ -127,7 +129,10 @@ impl WebhookHub {
             .map(|s| Delivery {
                 url: s.subscriber_url.clone(),
                 body: body.to_vec(),
-                signature: s.secret.as_ref().map(|secret| webhook::sign(secret.as_bytes(), body)),
+                signature: s.secret.as_ref().map_or_else(
+                    || webhook::NO_SECRET_PROVIDED.to_owned(),
+                    |secret| webhook::sign(secret.as_bytes(), body),
+                ),
             })
             .collect()
     }
@@ -147,9 +152,17 @@ pub(crate) fn event(change: &Change, catalog: &Catalog, now: DateTime<Utc>) -> W
         language: Some(WebhookLanguage { locale: language.unwrap_or("en").to_owned() }),
     };
     let organizer = WebhookPerson {
-        id: Some(host.id),
+        id: match host.id {
+            crate::calcom::model::HostId::Number(id) => Some(id),
+            crate::calcom::model::HostId::Text(_) => None,
+        },
         username: host.username.clone(),
-        ..person(&host.name, &host.email, &host.time_zone, None)
+        ..person(
+            host.name.as_deref().unwrap_or_default(),
+            host.email.as_deref().unwrap_or_default(),
+            host.time_zone.as_deref().unwrap_or("UTC"),
+            None,
+        )
     };
     let attendees = b
         .attendees
@@ -176,7 +189,7 @@ pub(crate) fn event(change: &Change, catalog: &Catalog, now: DateTime<Utc>) -> W
             organizer: Some(organizer),
             attendees,
             location: b.location.clone(),
-            status: Some(b.status.into()),
+            status: Some((&b.status).into()),
             metadata: b.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<BTreeMap<_, _>>(),
             responses: responses(b),
             cancellation_reason: b.cancellation_reason.clone(),
@@ -233,9 +246,7 @@ pub(crate) async fn deliver_loop(
 async fn send(http: &reqwest::Client, delivery: &Delivery) -> Result<(), String> {
     let mut request =
         http.post(&delivery.url).header(reqwest::header::CONTENT_TYPE, "application/json").body(delivery.body.clone());
-    if let Some(signature) = &delivery.signature {
-        request = request.header("X-Cal-Signature-256", signature);
-    }
+    request = request.header("X-Cal-Signature-256", &delivery.signature);
     let response = request.send().await.map_err(|e| e.to_string())?;
     if response.status().is_success() {
         Ok(())

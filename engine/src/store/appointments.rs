@@ -192,6 +192,7 @@ impl Store {
             attempt: None,
             duration_ms: None,
             detail: Some(format!("Appointment created (via {})", new.source)),
+            technical: None,
             actor: actor.to_owned(),
             actor_user_id: None,
             at: now,

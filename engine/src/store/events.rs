@@ -28,6 +28,8 @@ pub struct NewSyncEvent {
     pub attempt: Option<i64>,
     pub duration_ms: Option<i64>,
     pub detail: Option<String>,
+    /// The raw detail behind `detail` (request, status, body excerpt).
+    pub technical: Option<String>,
     /// Who did it, in words: "system", "api token crm", "Jane Admin".
     pub actor: String,
     pub actor_user_id: Option<UserId>,
@@ -43,6 +45,7 @@ pub struct SyncEvent {
     pub attempt: Option<i64>,
     pub duration_ms: Option<i64>,
     pub detail: Option<String>,
+    pub technical: Option<String>,
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -56,6 +59,7 @@ fn from_row(row: &AnyRow) -> Result<SyncEvent, StoreError> {
         attempt: get(row, "attempt")?,
         duration_ms: get(row, "duration_ms")?,
         detail: get(row, "detail")?,
+        technical: get(row, "technical")?,
         actor: get(row, "actor")?,
         at: from_ms(get(row, "at")?),
     })
@@ -69,8 +73,8 @@ where
 {
     sqlx::query(
         "INSERT INTO sync_events \
-         (org_id, appointment_id, kind, result, attempt, duration_ms, detail, actor, actor_user_id, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         (org_id, appointment_id, kind, result, attempt, duration_ms, detail, technical, actor, actor_user_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(org.get())
     .bind(event.appointment_id.map(AppointmentId::get))
@@ -79,6 +83,7 @@ where
     .bind(event.attempt)
     .bind(event.duration_ms)
     .bind(event.detail.as_deref())
+    .bind(event.technical.as_deref())
     .bind(&event.actor)
     .bind(event.actor_user_id.map(UserId::get))
     .bind(to_ms(event.at))
@@ -99,7 +104,7 @@ impl Store {
         appointment: AppointmentId,
     ) -> Result<Vec<SyncEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, appointment_id, kind, result, attempt, duration_ms, detail, actor, at \
+            "SELECT id, appointment_id, kind, result, attempt, duration_ms, detail, technical, actor, at \
              FROM sync_events WHERE org_id = $1 AND appointment_id = $2 ORDER BY at DESC, id DESC",
         )
         .bind(org.get())

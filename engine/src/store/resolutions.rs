@@ -148,6 +148,7 @@ impl Store {
             attempt: None,
             duration_ms: None,
             detail: Some("Created in the database from the Cal.com booking".into()),
+            technical: None,
             actor: actor.to_owned(),
             actor_user_id: Some(by),
             at: now,

@@ -1,7 +1,6 @@
 //! The `afterUpdatedAt` watermark of each organization's Cal.com account
-//! (`calcom_sync_cursor`), and the fingerprint seen when it was set: the
-//! 6-hour cycle asks Cal.com only "what changed since", and nothing at all
-//! beyond one request when the fingerprint is the same.
+//! (`calcom_sync_cursor`): the 6-hour cycle asks Cal.com only "what changed
+//! since", which is one request when little or nothing did.
 
 use chrono::{DateTime, Utc};
 
@@ -15,9 +14,6 @@ use crate::domain::OrgId;
 pub struct SyncCursor {
     /// Changes at or before this instant (Cal.com's clock) have been seen.
     pub updated_after: Option<DateTime<Utc>>,
-    /// `totalItems` and newest `updatedAt` of the fingerprint request.
-    pub fingerprint_total: Option<u64>,
-    pub fingerprint_updated_at: Option<DateTime<Utc>>,
     /// When the whole window was last listed for the watermark.
     pub last_full_listing_at: Option<DateTime<Utc>>,
 }
@@ -26,18 +22,15 @@ impl Store {
     /// The organization's cursor; `None` before its first complete pass.
     pub async fn sync_cursor(&self, org: OrgId) -> Result<Option<SyncCursor>, StoreError> {
         let row = sqlx::query(
-            "SELECT updated_after, fingerprint_total, fingerprint_updated_at, last_full_listing_at \
+            "SELECT updated_after, last_full_listing_at \
              FROM calcom_sync_cursor WHERE org_id = $1",
         )
         .bind(org.get())
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let total: Option<i64> = get(&row, "fingerprint_total")?;
         Ok(Some(SyncCursor {
             updated_after: opt_from_ms(get(&row, "updated_after")?),
-            fingerprint_total: total.and_then(|t| u64::try_from(t).ok()),
-            fingerprint_updated_at: opt_from_ms(get(&row, "fingerprint_updated_at")?),
             last_full_listing_at: opt_from_ms(get(&row, "last_full_listing_at")?),
         }))
     }
@@ -52,17 +45,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO calcom_sync_cursor \
-               (org_id, updated_after, fingerprint_total, fingerprint_updated_at, last_full_listing_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+               (org_id, updated_after, last_full_listing_at, updated_at) \
+             VALUES ($1, $2, $3, $4) \
              ON CONFLICT (org_id) DO UPDATE SET updated_after = excluded.updated_after, \
-               fingerprint_total = excluded.fingerprint_total, \
-               fingerprint_updated_at = excluded.fingerprint_updated_at, \
                last_full_listing_at = excluded.last_full_listing_at, updated_at = excluded.updated_at",
         )
         .bind(org.get())
         .bind(cursor.updated_after.map(to_ms))
-        .bind(cursor.fingerprint_total.and_then(|t| i64::try_from(t).ok()))
-        .bind(cursor.fingerprint_updated_at.map(to_ms))
         .bind(cursor.last_full_listing_at.map(to_ms))
         .bind(to_ms(now))
         .execute(&self.pool)

@@ -62,13 +62,15 @@ async fn insert_events(conn: &mut AnyConnection, org: OrgId, events: &[&NewSyncE
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let mut sql = Sql::new(
             "INSERT INTO sync_events \
-             (org_id, appointment_id, kind, result, attempt, duration_ms, detail, actor, actor_user_id, at) VALUES ",
+             (org_id, appointment_id, kind, result, attempt, duration_ms, detail, technical, actor, actor_user_id, at) \
+             VALUES ",
         );
         for (i, event) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind(org.get()).push(", ").bind(event.appointment_id.map(AppointmentId::get)).push(", ");
             sql.bind(event.kind.as_str()).push(", ").bind(event.result.clone()).push(", ");
             sql.bind(event.attempt).push(", ").bind(event.duration_ms).push(", ").bind(event.detail.clone()).push(", ");
+            sql.bind(event.technical.clone()).push(", ");
             sql.bind(event.actor.as_str()).push(", ").bind(event.actor_user_id.map(UserId::get)).push(", ");
             sql.bind(to_ms(event.at)).push(")");
         }

@@ -16,6 +16,13 @@ pub enum RemoteStatus {
     Pending,
     Cancelled,
     Rejected,
+    /// Waiting for its host: the meeting is still on.
+    #[serde(rename = "awaiting_host")]
+    AwaitingHost,
+    /// A status calsync does not know: it proves nothing either way, so a
+    /// booking with it is neither an orphan nor in sync nor different.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The facts about a Cal.com booking that verification compares.
@@ -30,10 +37,26 @@ pub struct RemoteBooking {
     pub rescheduled_to_uid: Option<String>,
 }
 
+impl RemoteStatus {
+    /// Whether the meeting is going to happen; `None` when the status is unknown.
+    pub fn is_live(self) -> Option<bool> {
+        match self {
+            RemoteStatus::Accepted | RemoteStatus::Pending | RemoteStatus::AwaitingHost => Some(true),
+            RemoteStatus::Cancelled | RemoteStatus::Rejected => Some(false),
+            RemoteStatus::Unknown => None,
+        }
+    }
+}
+
 impl RemoteBooking {
-    /// Accepted or pending: a booking that will happen.
+    /// Known to be going to happen (accepted, pending, awaiting its host).
     pub fn is_live(&self) -> bool {
-        matches!(self.status, RemoteStatus::Accepted | RemoteStatus::Pending)
+        self.status.is_live() == Some(true)
+    }
+
+    /// Could be going to happen: live, or a status calsync does not know.
+    pub fn may_be_live(&self) -> bool {
+        self.status.is_live() != Some(false)
     }
 }
 
@@ -47,18 +70,20 @@ pub struct Difference {
 
 /// Whether our status and Cal.com's say the same thing: a live appointment
 /// is accepted or pending there; a cancelled one is cancelled or rejected.
+/// (An unknown status never reaches here: see `verify::rules::evidence`.)
 fn statuses_agree(ours: AppointmentStatus, theirs: RemoteStatus) -> bool {
     let ours_live = !matches!(ours, AppointmentStatus::Cancelled);
-    let theirs_live = matches!(theirs, RemoteStatus::Accepted | RemoteStatus::Pending);
-    ours_live == theirs_live
+    theirs.is_live().is_none_or(|theirs_live| ours_live == theirs_live)
 }
 
-fn remote_status_name(status: RemoteStatus) -> &'static str {
+pub fn remote_status_name(status: RemoteStatus) -> &'static str {
     match status {
         RemoteStatus::Accepted => "accepted",
         RemoteStatus::Pending => "pending",
         RemoteStatus::Cancelled => "cancelled",
         RemoteStatus::Rejected => "rejected",
+        RemoteStatus::AwaitingHost => "awaiting_host",
+        RemoteStatus::Unknown => "unknown",
     }
 }
 

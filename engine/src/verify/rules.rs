@@ -11,10 +11,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::compare::{Difference, RemoteBooking};
+use super::compare::{differences, Difference, RemoteBooking, RemoteStatus};
 use super::ladder::{NextStep, RetryLadder};
 use crate::domain::{ErrorCode, SyncStatus};
-use crate::store::SyncState;
+use crate::store::{Appointment, SyncState};
 
 /// What one verification attempt found out.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,12 +25,32 @@ pub enum Evidence {
     Differs(RemoteBooking, Vec<Difference>),
     /// Cal.com answered 404 for the uid (or no booking matched).
     NotFound { detail: String },
-    /// No answer: timeout, 5xx, 429, network. Says nothing about the booking.
-    Transient { detail: String },
+    /// No answer (timeout, 5xx, 429, network), or one that proves nothing
+    /// (an unreadable booking, a status calsync does not know). Says
+    /// nothing about the booking. `detail` is for people, `technical` for
+    /// the history's "technical details".
+    Transient { detail: String, technical: Option<String> },
     /// We did not ask: the organization's circuit is open.
     CircuitOpen { retry_at: DateTime<Utc> },
     /// Cal.com refused our API key: an organization problem, not this appointment's.
     Unauthorized,
+}
+
+/// What Cal.com's answer `booking` proves about `appointment`: in sync,
+/// different, or (a status calsync does not know) nothing at all.
+pub fn evidence(appointment: &Appointment, booking: RemoteBooking) -> Evidence {
+    if booking.status == RemoteStatus::Unknown {
+        return Evidence::Transient {
+            detail: "Cal.com reports this booking with a status calsync does not know; nothing is concluded".into(),
+            technical: Some(format!("booking {}: unknown status", booking.uid)),
+        };
+    }
+    let diffs = differences(appointment, &booking);
+    if diffs.is_empty() {
+        Evidence::Matches(booking)
+    } else {
+        Evidence::Differs(booking, diffs)
+    }
 }
 
 /// What should happen to the review queue.
@@ -189,7 +209,7 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
                 },
             }
         }
-        Evidence::Transient { detail } => {
+        Evidence::Transient { detail, .. } => {
             let attempt = attempt_number(previous, retrying_errors(previous));
             let (next, escalated) = match schedule.ladder.after(attempt, now) {
                 NextStep::RetryAt(at) => (at, false),
@@ -297,7 +317,7 @@ mod tests {
     }
 
     fn timeout() -> Evidence {
-        Evidence::Transient { detail: "API timeout".into() }
+        Evidence::Transient { detail: "API timeout".into(), technical: None }
     }
 
     #[test]

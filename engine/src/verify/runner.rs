@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
 use super::compare::differences;
-use super::rules::{Evidence, Outcome};
+use super::rules::{evidence, Evidence, Outcome};
 use super::service::{Verified, Verifier};
-use super::source::{BookingSource, Fingerprint, Listing, SourceError};
+use super::source::{BookingSource, Listing, SourceError};
 use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::mail::content;
@@ -47,6 +47,8 @@ struct Sweep {
     /// Appointments the sweep made due because their booking changed.
     marked: u64,
     calls: i64,
+    /// Something the run record should say (bookings that could not be read).
+    note: Option<String>,
 }
 
 /// A complete listing of the organization's window, for verifying many due
@@ -55,6 +57,11 @@ struct Bulk {
     index: WindowIndex,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    /// Whether the listing filtered as asked (see `Listing::untrusted`).
+    /// Only positive findings are taken from a listing here, so this is
+    /// kept for what it says, not used to conclude absence.
+    #[allow(dead_code)]
+    proves_absence: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +72,8 @@ pub struct RunReport {
     pub calcom_only: usize,
     /// Issues that closed themselves during the run.
     pub restored: u64,
+    /// Why the run failed, or what it wants said (bookings it could not read).
+    pub detail: Option<String>,
 }
 
 impl RunCounts {
@@ -121,7 +130,7 @@ impl Verifier {
         let now = self.now();
         let sweep = match self.sweep_changes(org, source, now).await {
             Ok(sweep) => sweep,
-            Err(err) => return self.finish(org, run_id, RunCounts::default(), (0, 0), Err(err)).await,
+            Err(err) => return self.finish(org, run_id, RunCounts::default(), (0, 0), Err(err), None).await,
         };
         let mut listings = sweep.listings;
         let mut listing_calls = sweep.calls;
@@ -137,8 +146,8 @@ impl Verifier {
         }
         let initial = RunCounts { total, api_calls: listing_calls, ..RunCounts::default() };
         match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), &listings).await {
-            Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(())).await,
-            Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err)).await,
+            Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(()), sweep.note).await,
+            Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err), None).await,
         }
     }
 
@@ -164,10 +173,10 @@ impl Verifier {
         .await
     }
 
-    /// The watermark pass: one fingerprint request; if the account changed
-    /// since the stored cursor, the bookings changed since the watermark
-    /// (all pages). Appointments whose booking changed, or that are not
-    /// synced, become due so this cycle checks them against the listed
+    /// The watermark pass: the bookings changed since the watermark (all
+    /// pages; one request when few changed, which is the cycle's cheap "did
+    /// anything change?"). Appointments whose booking changed, or that are
+    /// not synced, become due so this cycle checks them against the listed
     /// data. The first pass, with no watermark yet, lists the whole window.
     /// The cursor moves only after a complete listing: any failure leaves
     /// it, and concludes nothing.
@@ -179,59 +188,56 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<Sweep, StoreError> {
         let cursor = self.store().sync_cursor(org.id).await?;
-        let fingerprint = match source.fingerprint().await {
-            Ok(Some(fingerprint)) => fingerprint,
-            Ok(None) => return Ok(Sweep::default()),
-            Err(err) => {
-                tracing::info!(org = %org.slug, error = %err, "the Cal.com fingerprint failed; verifying what is due");
-                return Ok(Sweep { calls: 1, ..Sweep::default() });
-            }
-        };
         let watermark = cursor.and_then(|c| c.updated_after);
-        if watermark.is_some() && cursor.is_some_and(|c| unchanged(&c, &fingerprint)) {
-            return Ok(Sweep { calls: 1, ..Sweep::default() });
-        }
         let window = (now - Duration::days(org.window_days_back), now + Duration::days(org.window_days_ahead));
         let listed = match watermark {
-            Some(mark) => source.updated_since(mark - Duration::minutes(WATERMARK_OVERLAP_MINUTES)).await,
+            Some(mark) => source.changes_since(mark - Duration::minutes(WATERMARK_OVERLAP_MINUTES)).await,
             None => source.list_window(window.0, window.1).await.map(Some),
         };
         let listing = match listed {
             Ok(Some(listing)) => listing,
-            Ok(None) => return Ok(Sweep { calls: 1, ..Sweep::default() }),
+            Ok(None) => return Ok(Sweep::default()),
             Err(err) => {
                 tracing::info!(org = %org.slug, error = %err, "listing Cal.com's changes failed; the watermark stays");
-                return Ok(Sweep { calls: 2, ..Sweep::default() });
+                let note =
+                    format!("Cal.com's changes could not be listed, so only due appointments were checked: {err}");
+                return Ok(Sweep { calls: 1, note: Some(note), ..Sweep::default() });
             }
         };
-        let calls = 1 + listing.api_calls as i64;
-        let (index, marked) = self.mark_changed(org, listing, now).await?;
+        let calls = listing.api_calls as i64;
+        let note = unreadable_note(&listing);
         let full = watermark.is_none();
         let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
-        let next = cursor_after(&fingerprint, watermark, now, last_full);
+        let next =
+            SyncCursor { updated_after: advanced_watermark(watermark, &listing, now), last_full_listing_at: last_full };
+        let proves_absence = listing.proves_absence();
+        let (index, marked) = self.mark_changed(org, listing, now).await?;
         self.store().save_sync_cursor(org.id, &next, now).await?;
         let listings = if full {
-            Listings { changed: None, window: Some(Bulk { index, from: window.0, to: window.1 }) }
+            let bulk = Bulk { index, from: window.0, to: window.1, proves_absence };
+            Listings { changed: None, window: Some(bulk) }
         } else {
             Listings { changed: Some(index), window: None }
         };
-        Ok(Sweep { listings, marked, calls })
+        Ok(Sweep { listings, marked, calls, note })
     }
 
     async fn save_full_listing(
         &self,
         org: &Organization,
-        fingerprint: &Fingerprint,
+        listing: &Listing,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let previous = self.store().sync_cursor(org.id).await?.and_then(|c| c.updated_after);
-        let cursor = cursor_after(fingerprint, previous, now, Some(now));
+        let cursor =
+            SyncCursor { updated_after: advanced_watermark(previous, listing, now), last_full_listing_at: Some(now) };
         self.store().save_sync_cursor(org.id, &cursor, now).await
     }
 
     /// Makes due every appointment whose listed booking no longer matches
-    /// it (or that is not synced, so a match may settle it); returns the
-    /// listing indexed, and how many appointments it made due.
+    /// it (or that is not synced, so a match may settle it), and every one
+    /// whose booking came back unreadable (it is asked for by uid); returns
+    /// the listing indexed, and how many appointments it made due.
     async fn mark_changed(
         &self,
         org: &Organization,
@@ -239,7 +245,9 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<(WindowIndex, u64), StoreError> {
         let index = WindowIndex::new(listing.bookings);
-        let uids: Vec<&str> = index.uids().collect();
+        let mut uids: Vec<&str> = index.uids().collect();
+        let unreadable: Vec<&str> = listing.unreadable.iter().filter_map(|row| row.uid.as_deref()).collect();
+        uids.extend(&unreadable);
         let linked = self.store().appointments_linked_to(org.id, &uids).await?;
         let stale: Vec<AppointmentId> = linked.iter().filter(|a| needs_check(a, &index)).map(|a| a.id).collect();
         let marked = self.store().make_all_due(org.id, &stale, now).await?;
@@ -270,7 +278,8 @@ impl Verifier {
         match source.list_window(from, to).await {
             Ok(listing) => {
                 let calls = 1 + listing.api_calls as i64;
-                (Some(Bulk { index: WindowIndex::new(listing.bookings), from, to }), calls)
+                let proves_absence = listing.proves_absence();
+                (Some(Bulk { index: WindowIndex::new(listing.bookings), from, to, proves_absence }), calls)
             }
             Err(err) => {
                 tracing::info!(org = %org.slug, error = %err, "listing the window failed; verifying per uid");
@@ -352,26 +361,30 @@ impl Verifier {
         let from = now - Duration::days(org.window_days_back);
         let to = now + Duration::days(org.window_days_ahead);
         let mut counts = RunCounts::default();
-        // Read before the listing, so the watermark it sets is not ahead of it.
-        let fingerprint = source.fingerprint().await;
-        counts.api_calls += i64::from(!matches!(fingerprint, Ok(None)));
         let listing = match source.list_window(from, to).await {
             Ok(listing) => listing,
             Err(err) => {
                 // A failed listing proves nothing: flag nothing, say why.
                 let detail = match err {
-                    SourceError::Unauthorized => "Cal.com rejected the API key".to_owned(),
-                    SourceError::Transient(d) | SourceError::Rejected(d) => format!("listing Cal.com failed: {d}"),
+                    SourceError::Unauthorized => "Cal.com refused the organization's API key".to_owned(),
+                    SourceError::Transient(failure) => format!("Listing Cal.com's bookings failed: {failure}"),
+                    SourceError::Rejected(words) => format!("Listing Cal.com's bookings failed: {words}"),
+                };
+                let report = RunReport {
+                    run_id,
+                    status: RunStatus::Failed,
+                    counts,
+                    calcom_only: 0,
+                    restored: 0,
+                    detail: Some(detail.clone()),
                 };
                 self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
-                return Ok(RunReport { run_id, status: RunStatus::Failed, counts, calcom_only: 0, restored: 0 });
+                return Ok(report);
             }
         };
         counts.api_calls += listing.api_calls as i64;
-        if let Ok(Some(fingerprint)) = fingerprint {
-            // A complete listing of the window: the cycle's watermark can start here.
-            self.save_full_listing(org, &fingerprint, now).await?;
-        }
+        // A complete listing of the window: the cycle's watermark can start here.
+        self.save_full_listing(org, &listing, now).await?;
         let local = self.appointments_between(org, from, to).await?;
         counts.total = local.len() as i64;
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
@@ -380,8 +393,16 @@ impl Verifier {
         let mut restored = 0;
         let mut last_beat = std::time::Instant::now();
         let mut writes = Vec::with_capacity(BATCH as usize);
+        let slack = Duration::minutes(1);
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
+            let finding = match finding {
+                // Absence proves nothing from a listing that does not filter as asked.
+                Finding::NoMatch if !listing.proves_absence() => continue,
+                // A row that could not be read may be this appointment's booking: ask directly.
+                Finding::NoMatch if listing.may_hide_booking_at(appointment.starts_at, slack) => Finding::AskDirectly,
+                other => other,
+            };
             let verified =
                 self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
             counts.count(&verified);
@@ -395,8 +416,8 @@ impl Verifier {
             }
         }
         restored += self.write_batch(org, &mut writes).await?;
-        let calcom_only = diff.calcom_only.len();
-        for booking in &diff.calcom_only {
+        let calcom_only = if listing.proves_absence() { diff.calcom_only.as_slice() } else { &[] };
+        for booking in calcom_only {
             let new = NewIssue {
                 code: ErrorCode::OrphanedCalcom,
                 subject: IssueSubject::CalcomBooking { uid: booking.uid.clone() },
@@ -411,8 +432,13 @@ impl Verifier {
                 self.announce(org, Some(issue), &note, email).await?;
             }
         }
-        counts.flagged += calcom_only as i64;
-        self.finish(org, run_id, counts, (calcom_only, restored), Ok(())).await
+        counts.flagged += calcom_only.len() as i64;
+        let ending = match &listing.untrusted {
+            // Positive findings stand; the check's job (finding what is missing) was not done.
+            Some(why) => Err(format!("{why}. Appointments it found were verified; nothing was called missing.")),
+            None => Ok(unreadable_note(&listing)),
+        };
+        self.finish_checked(org, run_id, counts, (calcom_only.len(), restored), ending).await
     }
 
     async fn verify_from_listing<S: BookingSource>(
@@ -430,14 +456,12 @@ impl Verifier {
                 if let Some(uid) = relink {
                     self.relink(org, appointment, &uid).await?;
                 }
-                let diffs = differences(appointment, &booking);
-                let evidence =
-                    if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
+                let evidence = evidence(appointment, booking);
                 self.apply_batched(org, appointment, &evidence, started, writes).await
             }
             // The uid may have moved out of the window (rescheduled) or be
             // filtered out of listings: only a direct answer decides.
-            Finding::AskByUid(_) => {
+            Finding::AskByUid(_) | Finding::AskDirectly => {
                 counts.api_calls += 1;
                 self.verify_one(org, source, appointment).await
             }
@@ -474,17 +498,40 @@ impl Verifier {
         Ok(all)
     }
 
+    /// Records how the run ended. A store error ends it as failed and is
+    /// returned; `note` is kept on a run that succeeded.
     async fn finish(
         &self,
         org: &Organization,
         run_id: RunId,
         counts: RunCounts,
-        (calcom_only, restored): (usize, u64),
+        found: (usize, u64),
         outcome: Result<(), StoreError>,
+        note: Option<String>,
     ) -> Result<RunReport, StoreError> {
-        let (status, detail) = match &outcome {
-            Ok(()) => (RunStatus::Succeeded, None),
-            Err(err) => (RunStatus::Failed, Some(err.to_string())),
+        match outcome {
+            Ok(()) => self.finish_checked(org, run_id, counts, found, Ok(note)).await,
+            Err(err) => {
+                let detail = format!("calsync's database failed during the run: {err}");
+                self.finish_checked(org, run_id, counts, found, Err(detail)).await?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Records how the run ended: succeeded (with an optional note) or
+    /// failed with why, in words.
+    async fn finish_checked(
+        &self,
+        org: &Organization,
+        run_id: RunId,
+        counts: RunCounts,
+        (calcom_only, restored): (usize, u64),
+        ending: Result<Option<String>, String>,
+    ) -> Result<RunReport, StoreError> {
+        let (status, detail) = match ending {
+            Ok(note) => (RunStatus::Succeeded, note),
+            Err(why) => (RunStatus::Failed, Some(why)),
         };
         self.store().finish_run(org.id, run_id, status, counts, detail.as_deref(), self.now()).await?;
         if restored > 0 {
@@ -492,7 +539,7 @@ impl Verifier {
             let note = alerts::sync_restored(restored, format!("restored:run:{run_id}"));
             self.announce(org, None, &note, |url: &str| content::sync_restored(restored, url)).await?;
         }
-        outcome.map(|()| RunReport { run_id, status, counts, calcom_only, restored })
+        Ok(RunReport { run_id, status, counts, calcom_only, restored, detail })
     }
 }
 
@@ -521,11 +568,6 @@ impl Listings {
     }
 }
 
-/// Whether the account looks exactly as when the cursor was saved.
-fn unchanged(cursor: &SyncCursor, now: &Fingerprint) -> bool {
-    cursor.fingerprint_total == Some(now.total) && cursor.fingerprint_updated_at == now.newest_update
-}
-
 /// A synced appointment whose listed booking still matches needs nothing;
 /// anything else is checked (and may close its issue).
 fn needs_check(appointment: &Appointment, index: &WindowIndex) -> bool {
@@ -537,19 +579,33 @@ fn needs_check(appointment: &Appointment, index: &WindowIndex) -> bool {
     }
 }
 
-/// The cursor after a complete listing checked against `fingerprint`. The
-/// watermark is Cal.com's own clock, read before the listing: a change made
-/// while it was paged through is seen again next time.
-fn cursor_after(
-    fingerprint: &Fingerprint,
-    previous: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-    last_full_listing_at: Option<DateTime<Utc>>,
-) -> SyncCursor {
-    SyncCursor {
-        updated_after: fingerprint.newest_update.or(previous).or(Some(now)),
-        fingerprint_total: Some(fingerprint.total),
-        fingerprint_updated_at: fingerprint.newest_update,
-        last_full_listing_at,
+/// The watermark after a complete listing: the newest change it saw (its
+/// rows' `updatedAt`, Cal.com's clock), never earlier than before. A listing
+/// whose rows carry no `updatedAt` at all (an account of old, never-updated
+/// bookings) starts the watermark at Cal.com's clock when it was listed.
+/// Changes made while it was paged through are newer than what it saw, so
+/// the next pass sees them.
+fn advanced_watermark(previous: Option<DateTime<Utc>>, listing: &Listing, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    previous.max(listing.newest_update).or(listing.server_time).or(Some(now))
+}
+
+/// What the run record says about rows Cal.com sent that could not be read.
+fn unreadable_note(listing: &Listing) -> Option<String> {
+    const SHOWN: usize = 5;
+    if listing.unreadable.is_empty() {
+        return None;
     }
+    let rows: Vec<String> = listing
+        .unreadable
+        .iter()
+        .take(SHOWN)
+        .map(|row| format!("{} ({})", row.uid.as_deref().unwrap_or("without a uid"), row.problem))
+        .collect();
+    let more = listing.unreadable.len().saturating_sub(SHOWN);
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(format!(
+        "{} booking(s) from Cal.com could not be read and were checked one by one: {}{more}",
+        listing.unreadable.len(),
+        rows.join("; ")
+    ))
 }

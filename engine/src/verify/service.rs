@@ -8,10 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
 use super::circuit::{Admission, Circuits};
-use super::compare::{differences, RemoteBooking};
+use super::compare::RemoteBooking;
 use super::ladder::RetryLadder;
 use super::next_cycle::NextCycles;
-use super::rules::{decide, Decision, Evidence, IssueAction, Outcome, Schedule};
+use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId};
@@ -159,6 +159,9 @@ impl Verifier {
         let detail = decision.state.error_detail.clone();
         let mut event =
             self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
+        if let Evidence::Transient { technical, .. } = evidence {
+            event.technical = technical.clone();
+        }
         let elapsed = (now - started).num_milliseconds().max(0);
         event.duration_ms = Some(elapsed);
         metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
@@ -271,10 +274,7 @@ impl Verifier {
         match answer {
             Ok(Some((booking, relink))) => {
                 self.circuits.record_success(org);
-                let diffs = differences(appointment, &booking);
-                let evidence =
-                    if diffs.is_empty() { Evidence::Matches(booking) } else { Evidence::Differs(booking, diffs) };
-                (evidence, relink)
+                (evidence(appointment, booking), relink)
             }
             Ok(None) => {
                 self.circuits.record_success(org);
@@ -289,9 +289,14 @@ impl Verifier {
                 self.circuits.record_success(org);
                 (Evidence::Unauthorized, None)
             }
-            Err(SourceError::Transient(detail) | SourceError::Rejected(detail)) => {
+            Err(SourceError::Transient(failure)) => {
                 self.circuits.record_failure(org, self.clock.now());
-                (Evidence::Transient { detail }, None)
+                (Evidence::Transient { detail: failure.summary, technical: failure.technical }, None)
+            }
+            Err(SourceError::Rejected(detail)) => {
+                // Cal.com answered, but refused a read: nothing proven, and not its health.
+                self.circuits.record_success(org);
+                (Evidence::Transient { detail, technical: None }, None)
             }
         }
     }
@@ -326,10 +331,23 @@ impl Verifier {
         let slack = Duration::minutes(MATCH_SLACK);
         let listing = source.list_window(appointment.starts_at - slack, appointment.starts_at + slack).await?;
         let diff = super::window::diff_window(std::slice::from_ref(appointment), &listing.bookings);
-        Ok(diff.findings.into_iter().find_map(|(_, finding)| match finding {
+        let found = diff.findings.into_iter().find_map(|(_, finding)| match finding {
             super::window::Finding::Found { booking, relink } => Some((booking, relink)),
             _ => None,
-        }))
+        });
+        if found.is_none() {
+            // "No booking at this time" is evidence only from a listing that
+            // filters as asked and that hides nothing it could not read.
+            if let Some(why) = listing.untrusted.clone() {
+                return Err(SourceError::Transient(why.into()));
+            }
+            if listing.may_hide_booking_at(appointment.starts_at, slack) {
+                let summary = "Cal.com sent a booking at this time that calsync could not read; nothing is concluded";
+                let technical = listing.unreadable.iter().map(|r| r.problem.as_str()).collect::<Vec<_>>().join("; ");
+                return Err(SourceError::Transient(super::source::Failure::new(summary, technical)));
+            }
+        }
+        Ok(found)
     }
 
     fn event(
@@ -347,6 +365,7 @@ impl Verifier {
             attempt,
             duration_ms: None,
             detail,
+            technical: None,
             actor: "system".into(),
             actor_user_id: None,
             at: self.clock.now(),

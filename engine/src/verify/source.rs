@@ -11,31 +11,93 @@ use super::compare::RemoteBooking;
 /// Why Cal.com could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
-    /// Timeout, 5xx, 429, network: says nothing about any booking.
+    /// Timeout, 5xx, 429, network, an answer that could not be read: says
+    /// nothing about any booking.
     #[error("{0}")]
-    Transient(String),
+    Transient(Failure),
     /// 401/403: the organization's API key is wrong.
-    #[error("Cal.com rejected the API key")]
+    #[error("Cal.com refused the organization's API key")]
     Unauthorized,
-    /// 400/422 on a change: Cal.com understood and refused (slot taken, bad input).
-    #[error("Cal.com refused: {0}")]
+    /// 400/404/422 on a change: Cal.com understood and refused (slot taken,
+    /// event type gone); the words are for the admin.
+    #[error("{0}")]
     Rejected(String),
 }
 
-/// A complete listing of a window (every page fetched), and what it cost.
+/// What went wrong, in two forms: a sentence for people, and the raw
+/// detail (request, status, body excerpt) for "technical details" and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub summary: String,
+    pub technical: Option<String>,
+}
+
+impl Failure {
+    pub fn new(summary: impl Into<String>, technical: impl Into<String>) -> Failure {
+        Failure { summary: summary.into(), technical: Some(technical.into()) }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(summary: &str) -> Failure {
+        Failure { summary: summary.to_owned(), technical: None }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(summary: String) -> Failure {
+        Failure { summary, technical: None }
+    }
+}
+
+/// A row of a listing that could not be read as a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableRow {
+    pub uid: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    pub problem: String,
+}
+
+/// A complete listing (every page fetched), what it cost, and how far it
+/// can be trusted.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listing {
     pub bookings: Vec<RemoteBooking>,
+    /// Rows that could not be read; each is reported on its own, and an
+    /// appointment linked to one is asked about by uid.
+    pub unreadable: Vec<UnreadableRow>,
+    /// Why this listing cannot prove a booking missing (it returned rows
+    /// outside the window it was asked for, so it is not filtering as
+    /// asked); `None` when it can.
+    pub untrusted: Option<String>,
+    /// The newest `updatedAt` among its rows (Cal.com's clock; NULLs ignored).
+    pub newest_update: Option<DateTime<Utc>>,
+    /// Cal.com's clock when the listing began.
+    pub server_time: Option<DateTime<Utc>>,
     pub api_calls: u64,
 }
 
-/// A cheap summary of the whole account (`take=1&sortUpdatedAt=desc`):
-/// if neither number moved, no booking was added, removed or changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub total: u64,
-    /// The newest `updatedAt` (or `createdAt`), Cal.com's clock; `None` for no bookings.
-    pub newest_update: Option<DateTime<Utc>>,
+impl Listing {
+    /// A listing of `bookings` that proves what it leaves out.
+    pub fn complete(bookings: Vec<RemoteBooking>, api_calls: u64) -> Listing {
+        Listing { bookings, api_calls, ..Listing::default() }
+    }
+
+    /// Whether absence from this listing is evidence.
+    pub fn proves_absence(&self) -> bool {
+        self.untrusted.is_none()
+    }
+
+    /// Whether an unreadable row may be the booking starting at `at`.
+    pub fn may_hide_booking_at(&self, at: DateTime<Utc>, slack: chrono::Duration) -> bool {
+        self.unreadable.iter().any(|row| row.start.is_none_or(|start| (start - at).abs() <= slack))
+    }
 }
 
 pub trait BookingSource: Send + Sync {
@@ -50,9 +112,10 @@ pub trait BookingSource: Send + Sync {
         to: DateTime<Utc>,
     ) -> impl Future<Output = Result<Listing, SourceError>> + Send;
 
-    /// How many bookings `list_window(from, to)` would return, in one
-    /// cheap request; `None` if this source cannot tell. Lets a run decide
-    /// whether one listing is cheaper than a request per appointment.
+    /// About how many bookings `list_window(from, to)` would return, in one
+    /// cheap request; `None` if this source cannot tell. Only an estimate
+    /// (Cal.com's totals are for some keys): it steers what a run spends,
+    /// never what it concludes.
     fn window_size(
         &self,
         _from: DateTime<Utc>,
@@ -61,15 +124,12 @@ pub trait BookingSource: Send + Sync {
         async { Ok(None) }
     }
 
-    /// The account's fingerprint, in one request; `None` if this source
-    /// cannot tell (then the cycle relies on due appointments alone).
-    fn fingerprint(&self) -> impl Future<Output = Result<Option<Fingerprint>, SourceError>> + Send {
-        async { Ok(None) }
-    }
-
-    /// Every booking whose last change is at or after `since`, whatever its
-    /// start, all pages, or an error (never a partial listing).
-    fn updated_since(
+    /// Every booking changed at or after `since` (its `updatedAt`, Cal.com's
+    /// clock), whatever its start, all pages, or an error (never a partial
+    /// listing); `None` if this source cannot tell (then the cycle relies on
+    /// due appointments alone). With nothing changed this is one request:
+    /// the cycle's "did anything change?".
+    fn changes_since(
         &self,
         _since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
@@ -92,6 +152,9 @@ pub struct NewBooking {
 
 /// Changes made in Cal.com by the resolution actions.
 pub trait BookingWriter: Send + Sync {
+    /// The booking created (for a recurring event type, the occurrence at
+    /// `new.start`). A transient error does not mean nothing was created:
+    /// Cal.com has been seen to book and then fail to answer.
     fn create(&self, new: &NewBooking) -> impl Future<Output = Result<RemoteBooking, SourceError>> + Send;
 
     fn cancel(&self, uid: &str, reason: &str) -> impl Future<Output = Result<(), SourceError>> + Send;
@@ -127,11 +190,7 @@ impl<T: BookingSource> BookingSource for std::sync::Arc<T> {
         (**self).window_size(from, to)
     }
 
-    fn fingerprint(&self) -> impl Future<Output = Result<Option<Fingerprint>, SourceError>> + Send {
-        (**self).fingerprint()
-    }
-
-    fn updated_since(&self, since: DateTime<Utc>) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
-        (**self).updated_since(since)
+    fn changes_since(&self, since: DateTime<Utc>) -> impl Future<Output = Result<Option<Listing>, SourceError>> + Send {
+        (**self).changes_since(since)
     }
 }

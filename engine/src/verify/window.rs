@@ -22,6 +22,9 @@ pub enum Finding {
     AskByUid(String),
     /// Has no uid and nothing in the window matches it.
     NoMatch,
+    /// The listing cannot decide (a row it could not read may be this
+    /// appointment's booking): ask Cal.com directly.
+    AskDirectly,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,7 +55,8 @@ fn normalized_phone(phone: &str) -> String {
 /// An appointment without a uid matches a live booking that starts at the
 /// same instant with the same attendee email or phone.
 fn matches_unlinked(a: &Appointment, b: &RemoteBooking) -> bool {
-    if a.starts_at != b.start || !b.is_live() {
+    // A status calsync does not know may be live: matched, then judged as proving nothing.
+    if a.starts_at != b.start || !b.may_be_live() {
         return false;
     }
     let email =

@@ -38,7 +38,7 @@ impl BookingSource for FakeCalcom {
         self.check()?;
         let bookings =
             self.bookings.lock().unwrap().values().filter(|b| b.start >= from && b.start < to).cloned().collect();
-        Ok(Listing { bookings, api_calls: 1 })
+        Ok(Listing::complete(bookings, 1))
     }
 }
 

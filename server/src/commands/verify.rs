@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, Result};
 use engine::calcom::CalcomConnector;
 use engine::clock::SystemClock;
-use engine::store::{RunKind, RunStart, Store, Trigger};
+use engine::store::{RunKind, RunStart, RunStatus, Store, Trigger};
 use engine::verify::circuit::Circuits;
 use engine::verify::runner::RunReport;
 use engine::verify::service::Verifier;
@@ -41,6 +41,10 @@ pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
     };
     let report = report.ok_or_else(|| anyhow!("another run of {} is in progress", org.slug))?;
     println!("{}", summary(&org.slug, kind, &report));
+    if report.status != RunStatus::Succeeded {
+        // The summary said why; the exit code tells scripts and cron.
+        return Err(anyhow!("{kind} run {} for {} {}", report.run_id, org.slug, report.status));
+    }
     Ok(())
 }
 
@@ -55,6 +59,10 @@ fn summary(slug: &str, kind: RunKind, report: &RunReport) -> String {
     }
     if report.restored > 0 {
         text.push_str(&format!(", {} issues resolved themselves", report.restored));
+    }
+    if let Some(detail) = &report.detail {
+        let label = if report.status == RunStatus::Succeeded { "note" } else { "why" };
+        text.push_str(&format!("\n  {label}: {detail}"));
     }
     text
 }

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use engine::calcom::webhook::SIGNATURE_HEADER;
+use engine::calcom::webhook::{NO_SECRET_PROVIDED, SIGNATURE_HEADER};
 use engine::store::StoreError;
 use engine::verify::hints::HintOutcome;
 use engine::webhooks::{authenticate, WebhookError};
@@ -46,6 +46,16 @@ pub async fn receive(
         );
     };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if signature.map(str::trim) == Some(NO_SECRET_PROVIDED) {
+        tracing::warn!(
+            org = %org.slug,
+            "webhook refused: Cal.com sent it without a secret (signature \"{NO_SECRET_PROVIDED}\"); in Cal.com's \
+             webhook settings for this subscriber, set the same secret as calsync's webhook secret (Settings → \
+             Cal.com connection)"
+        );
+        let error = "this webhook has no secret in Cal.com: set calsync's webhook secret in Cal.com's webhook settings";
+        return reply(StatusCode::UNAUTHORIZED, json!({ "error": error }));
+    }
     let hint = match authenticate(secret.as_bytes(), signature, &body) {
         Ok(hint) => hint,
         Err(err @ (WebhookError::MissingSignature | WebhookError::BadSignature)) => {

@@ -55,7 +55,7 @@ async fn main() -> Result<()> {
             3.0,
             "calls",
             format!(
-                "one fingerprint request; re-checking every synced booking by uid would take {comprehensive} calls"
+                "one (near-empty) page of changes since the watermark; re-checking every synced booking by uid would take {comprehensive} calls"
             ),
         ));
         w.change_one_booking()?;
@@ -65,7 +65,7 @@ async fn main() -> Result<()> {
             calls as f64,
             None,
             "calls",
-            "fingerprint, then one page of changes since the watermark; the change is verified from it".into(),
+            "one page of changes since the watermark; the change is verified from it".into(),
         ));
     }
 

@@ -97,10 +97,10 @@ const HOW: &str = "
 ## How these are measured
 
 - **Calls** are counted by the in-process simulator. The comprehensive
-  check lists the window 250 bookings a page (plus one fingerprint request
-  that sets the `afterUpdatedAt` watermark); the 6-hour cycle asks once
-  whether anything changed since the watermark, where a naive verifier
-  would GET every booking.
+  check lists the window 250 bookings a page (which also sets the
+  `afterUpdatedAt` watermark); the 6-hour cycle asks for the bookings changed
+  since the watermark (one page when little changed), where a naive
+  verifier would GET every booking.
 - **100,000 appointments**: one comprehensive check against a simulator
   running as a separate process (`calsync calcom-sim`, started from the
   release build), so the peak RSS (`VmHWM`, reset just before the run) is
