@@ -129,14 +129,14 @@ impl<C: Connector> Worker<C> {
         }
         if let Some(slot) = latest_slot(&org.comprehensive_cron, org, now) {
             let start = self.scheduled(RunKind::Comprehensive, slot);
-            if let Some(run) = self.verifier.run_comprehensive(org, source, &start).await? {
+            if let Ok(run) = self.verifier.run_comprehensive(org, source, &start).await? {
                 report.runs_started += 1;
                 report.verified += run.counts.processed;
             }
         }
         if let Some(slot) = latest_slot(&org.cycle_cron, org, now) {
             let start = self.scheduled(RunKind::Cycle, slot);
-            if let Some(run) = self.verifier.run_cycle(org, source, &start).await? {
+            if let Ok(run) = self.verifier.run_cycle(org, source, &start).await? {
                 report.runs_started += 1;
                 report.verified += run.counts.processed;
                 return Ok(());

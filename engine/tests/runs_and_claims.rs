@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, OrgId, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{
-    EventKind, NewAppointment, NewOrganization, NewSyncEvent, RunCounts, RunKind, RunStart, RunStatus, Store,
+    EventKind, NewAppointment, NewOrganization, NewSyncEvent, RunCounts, RunKind, RunStart, RunStatus, Start, Store,
     SyncState, Trigger,
 };
 
@@ -58,17 +58,20 @@ on_both_backends!(a_scheduled_slot_runs_once_across_instances, |db| async move {
             })
         })
         .collect();
-    let mut started = 0;
+    let mut started = Vec::new();
     for task in tasks {
-        started += task.await.unwrap().is_some() as usize;
+        started.extend(task.await.unwrap().id());
     }
-    assert_eq!(started, 1, "exactly one instance runs the 06:00 slot");
-    assert!(store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "w"), now()).await.unwrap().is_some());
-    assert!(store
+    assert_eq!(started.len(), 1, "exactly one instance runs the 06:00 slot");
+    let finish = |id| store.finish_run(org, id, RunStatus::Succeeded, RunCounts::default(), None, now());
+    assert!(store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "w"), now()).await.unwrap().id().is_some());
+    finish(started[0]).await.unwrap();
+    let next_slot = store
         .start_run(org, &scheduled(RunKind::Cycle, now() + Duration::hours(6), "w"), now())
         .await
         .unwrap()
-        .is_some());
+        .id()
+        .expect("the next slot runs once the last cycle finished");
     let manual = RunStart {
         kind: RunKind::Cycle,
         trigger: Trigger::Manual,
@@ -76,15 +79,21 @@ on_both_backends!(a_scheduled_slot_runs_once_across_instances, |db| async move {
         worker_id: "w".into(),
         requested_by: None,
     };
-    assert!(store.start_run(org, &manual, now()).await.unwrap().is_some());
-    assert!(store.start_run(org, &manual, now()).await.unwrap().is_some(), "manual runs are never deduplicated");
-    assert_eq!(store.recent_runs(org, 10).await.unwrap().len(), 5);
+    // One run of a kind at a time, whoever starts it: the running one is named.
+    let Start::Busy(active) = store.start_run(org, &manual, now()).await.unwrap() else {
+        panic!("a second cycle while one runs")
+    };
+    assert_eq!((active.run.id, active.run.trigger), (next_slot, Trigger::Schedule));
+    finish(next_slot).await.unwrap();
+    let first = store.start_run(org, &manual, now()).await.unwrap().id().expect("nothing running now");
+    assert!(matches!(store.start_run(org, &manual, now()).await.unwrap(), Start::Busy(a) if a.run.id == first));
+    assert_eq!(store.recent_runs(org, 10).await.unwrap().len(), 4);
 });
 
 on_both_backends!(runs_record_progress_and_finish, |db| async move {
     let store = &db.store;
     let org = org(store).await;
-    let id = store.start_run(org, &scheduled(RunKind::Cycle, now(), "w1"), now()).await.unwrap().unwrap();
+    let id = store.start_run(org, &scheduled(RunKind::Cycle, now(), "w1"), now()).await.unwrap().id().unwrap();
     let half = RunCounts { total: 10, processed: 5, synced: 4, flagged: 1, errors: 0, api_calls: 1 };
     store.heartbeat_run(org, id, half, now() + Duration::seconds(5)).await.unwrap();
     let run = store.run(org, id).await.unwrap();
@@ -101,8 +110,9 @@ on_both_backends!(runs_record_progress_and_finish, |db| async move {
 on_both_backends!(a_dead_workers_run_is_marked_interrupted, |db| async move {
     let store = &db.store;
     let org = org(store).await;
-    let dead = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().unwrap();
-    let alive = store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "alive"), now()).await.unwrap().unwrap();
+    let dead = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().id().unwrap();
+    let alive =
+        store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "alive"), now()).await.unwrap().id().unwrap();
     store.heartbeat_run(org, alive, RunCounts::default(), now() + Duration::minutes(4)).await.unwrap();
     let later = now() + Duration::minutes(5);
     assert_eq!(store.interrupt_stale_runs(later - Duration::minutes(2), later).await.unwrap(), 1);
@@ -204,9 +214,9 @@ on_both_backends!(a_dead_workers_runs_and_claims_are_taken_back_but_never_a_live
     let lease = Duration::minutes(10);
     let dead_claims = store.claim_due(org, "dead", now(), lease, 3).await.unwrap();
     let slow_claims = store.claim_due(org, "slow", now(), lease, 3).await.unwrap();
-    let dead_run = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().unwrap();
+    let dead_run = store.start_run(org, &scheduled(RunKind::Cycle, now(), "dead"), now()).await.unwrap().id().unwrap();
     let slow_run =
-        store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "slow"), now()).await.unwrap().unwrap();
+        store.start_run(org, &scheduled(RunKind::Comprehensive, now(), "slow"), now()).await.unwrap().id().unwrap();
 
     // "slow" makes no progress on its run, but its process still beats.
     let later = now() + Duration::seconds(90);

@@ -697,3 +697,57 @@ on_both_backends!(pushing_ours_survives_a_lost_answer_without_moving_twice, |db|
     assert_eq!(live.len(), 1, "moved once: one live booking");
     assert_eq!((live[0].start, Some(live[0].uid.as_str())), (slot(2), a.calcom_booking_uid.as_deref()));
 });
+
+// ---- All due work in bulk (the planner) -------------------------------------
+
+on_both_backends!(an_import_of_many_appointments_is_verified_from_listings, |db| async move {
+    let w = world(db.store.clone()).await;
+    // 600 imported appointments, back to back over twelve days, each with its booking.
+    let mut imported = Vec::new();
+    for n in 0..600 {
+        imported.push(w.booked(n).await.1);
+    }
+    w.sim.control().reset_counters();
+    // Between slots: the worker's plain "verify what is due", no cycle run.
+    let (counts, _) = w.verifier.verify_due(&w.org, &w.client, "worker", w.clock.now(), None).await.unwrap();
+    assert_eq!(counts.synced, 600);
+    let counters = w.sim.control().counters();
+    assert_eq!(counters.calls(endpoint::GET_BOOKING), 0, "not one request per appointment");
+    assert!(counters.total <= 6, "{} calls for 600 appointments (sizing plus a few pages)", counters.total);
+    assert_eq!(counts.api_calls as u64, counters.total, "the run counts what Cal.com counted");
+    for a in imported.iter().step_by(97) {
+        assert_eq!(w.status(a).await, SyncStatus::Synced);
+    }
+});
+
+on_both_backends!(appointments_far_apart_are_listed_in_windows_of_their_own, |db| async move {
+    let w = world(db.store.clone()).await;
+    // Three clusters of 20 due appointments, weeks apart, with 2,000
+    // bookings nobody is due for between them.
+    for cluster in [0, 1000, 2000] {
+        for n in 0..20 {
+            w.booked(cluster + n).await;
+        }
+    }
+    let filler: Vec<_> = (0..2000).map(|i| SeedBooking::at(slot(100) + Duration::minutes(10 * i))).collect();
+    w.sim.control().seed(filler).unwrap();
+    w.sim.control().reset_counters();
+    let (counts, _) = w.verifier.verify_due(&w.org, &w.client, "worker", w.clock.now(), None).await.unwrap();
+    assert_eq!(counts.synced, 60);
+    let counters = w.sim.control().counters();
+    // Three windows: a sizing request and one page each; one window over all
+    // of them would have paged through the 2,000 in between (9 pages).
+    assert_eq!(counters.calls(endpoint::LIST_BOOKINGS), 6);
+    assert_eq!(counters.calls(endpoint::GET_BOOKING), 0);
+});
+
+on_both_backends!(a_few_due_appointments_are_asked_for_one_by_one, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.booked(1).await;
+    w.booked(500).await;
+    w.sim.control().reset_counters();
+    let (counts, _) = w.verifier.verify_due(&w.org, &w.client, "worker", w.clock.now(), None).await.unwrap();
+    assert_eq!(counts.synced, 2);
+    let counters = w.sim.control().counters();
+    assert_eq!((counters.calls(endpoint::GET_BOOKING), counters.calls(endpoint::LIST_BOOKINGS)), (2, 0));
+});

@@ -77,7 +77,8 @@ impl Soak {
         match kind {
             RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await.unwrap(),
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await.unwrap(),
-        };
+        }
+        .expect("no other run of the kind is under way");
     }
 
     async fn make_all_due(&self) {

@@ -263,8 +263,9 @@ on_both_backends!(a_cycle_verifies_what_is_due_once_per_slot, |db| async move {
     assert_eq!(w.reload(&deleted).await.sync.status, SyncStatus::VerificationPending);
     let run = w.store.run(w.org.id, report.run_id).await.unwrap();
     assert_eq!(run.counts, report.counts);
-    assert!(
-        w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap().is_none(),
+    assert_eq!(
+        w.verifier.run_cycle(&w.org, &w.calcom, &run_start(RunKind::Cycle, Some(t0()))).await.unwrap(),
+        Err(engine::verify::runner::NotStarted::SlotTaken),
         "slot taken"
     );
 
@@ -319,7 +320,7 @@ on_both_backends!(the_comprehensive_check_lists_once_and_finds_calcom_only_booki
     assert_eq!(issues[0].calcom_booking_uid.as_deref(), Some("stranger"));
 
     // Run again: still one issue.
-    w.verifier.run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None)).await.unwrap();
+    w.verifier.run_comprehensive(&w.org, &w.calcom, &run_start(RunKind::Comprehensive, None)).await.unwrap().unwrap();
     assert_eq!(w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap().len(), 1);
 });
 

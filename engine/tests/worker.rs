@@ -160,7 +160,7 @@ on_both_backends!(a_crashed_workers_run_is_interrupted_by_the_next_tick, |db| as
         worker_id: "crashed".into(),
         requested_by: None,
     };
-    let run = store.start_run(org.id, &start, clock.now()).await.unwrap().unwrap();
+    let run = store.start_run(org.id, &start, clock.now()).await.unwrap().id().unwrap();
     clock.advance(Duration::minutes(6));
     let calcom = Arc::new(FakeCalcom::default());
     let report = worker(&store, &clock, &calcom, "survivor").tick().await.unwrap();
@@ -189,9 +189,11 @@ on_both_backends!(a_requested_run_executes_once_on_the_next_tick, |db| async mov
     one.tick().await.unwrap();
     let user = admin(&store, &org, &clock).await;
 
-    let asked = store.request_run(org.id, RunKind::Comprehensive, user, clock.now()).await.unwrap();
+    let asked = store.request_run(org.id, RunKind::Comprehensive, user, clock.now()).await.unwrap().id().unwrap();
     let again = store.request_run(org.id, RunKind::Comprehensive, user, clock.now()).await.unwrap();
-    assert_eq!(asked, again, "a double click queues one run");
+    let engine::store::Start::Busy(active) = again else { panic!("a double click queues one run") };
+    assert_eq!(active.run.id, asked);
+    assert_eq!(active.requested_by_name.as_deref(), Some("Admin"), "{active:?}");
     assert_eq!(store.run(org.id, asked).await.unwrap().status, RunStatus::Queued);
 
     clock.advance(Duration::seconds(5));
@@ -221,7 +223,7 @@ on_both_backends!(a_requested_cycle_verifies_only_what_is_due, |db| async move {
     let fresh = store.insert_appointment(org.id, &appointment("Neu", start, "b"), "test", clock.now()).await.unwrap();
     calcom.put(RemoteBooking { uid: "b".into(), start, end: start + Duration::minutes(30), ..booking_a() });
 
-    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap();
+    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap().id().unwrap();
     clock.advance(Duration::seconds(5));
     assert_eq!(one.tick().await.unwrap().runs_started, 1);
     let run = store.run(org.id, asked).await.unwrap();
@@ -242,7 +244,7 @@ on_both_backends!(a_requested_run_without_calcom_fails_with_a_reason, |db| async
     let clock = ManualClock::at(before_six());
     let org = setup(&store, &clock).await;
     let user = admin(&store, &org, &clock).await;
-    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap();
+    let asked = store.request_run(org.id, RunKind::Cycle, user, clock.now()).await.unwrap().id().unwrap();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), shared.clone());
     Worker::new(store.clone(), verifier, Unconnected, shared, "one".into()).tick().await.unwrap();

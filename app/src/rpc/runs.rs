@@ -105,11 +105,12 @@ pub async fn list_runs() -> Result<RunList, AppError> {
 }
 
 /// Queues a run for the worker, which starts it within seconds (admins).
-/// Returns the run's id; asking twice while it waits returns the same run.
+/// Returns the run's id. While a run of the same kind is queued or running
+/// (whoever started it) nothing is queued: a conflict names that run.
 #[server(prefix = "/rpc", input = Json)]
 pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
     use crate::context::{require_admin, server_context};
-    use engine::store::RunKind;
+    use engine::store::{RunKind, Start};
 
     let user = require_admin()?;
     let kind = match choice {
@@ -117,9 +118,15 @@ pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
         RunChoice::Comprehensive => RunKind::Comprehensive,
     };
     let context = server_context()?;
-    let id = context.store.request_run(user.org_id, kind, user.user_id, chrono::Utc::now()).await?;
-    context.wake_worker.wake();
-    Ok(id.get())
+    let zone = context.store.organization(user.org_id).await?.time_zone;
+    match context.store.request_run(user.org_id, kind, user.user_id, chrono::Utc::now()).await? {
+        Start::Started(id) => {
+            context.wake_worker.wake();
+            Ok(id.get())
+        }
+        Start::Busy(active) => Err(AppError::conflict(engine::verify::runner::busy_message(&active, zone))),
+        Start::SlotTaken => Err(AppError::conflict("the last run of this kind has just finished; ask again")),
+    }
 }
 
 #[cfg(feature = "ssr")]

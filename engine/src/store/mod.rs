@@ -46,7 +46,7 @@ pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organi
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use presence::Recovered;
 pub use resolutions::{AppointmentResolution, FactsChange};
-pub use runs::{Run, RunCounts, RunKind, RunStart, RunStatus, Trigger};
+pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, Trigger};
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;
 pub use users::{normalize_email, Credentials, NewUser, User};

@@ -106,15 +106,39 @@ pub struct RunStart {
     pub requested_by: Option<UserId>,
 }
 
+/// What asking to start a run led to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    Started(RunId),
+    /// Another instance already ran (or runs) this scheduled slot.
+    SlotTaken,
+    /// A run of this kind is already queued or running for the
+    /// organization (at most one may be: one listing of Cal.com at a time).
+    Busy(ActiveRun),
+}
+
+impl Start {
+    pub fn id(&self) -> Option<RunId> {
+        match self {
+            Start::Started(id) => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// The run already under way, and who asked for it (for "started 14:02 by Ann").
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveRun {
+    pub run: Run,
+    pub requested_by_name: Option<String>,
+}
+
 impl Store {
-    /// Starts a run. For a scheduled slot another instance may have taken it
-    /// already: then `None`, and this instance must not run it.
-    pub async fn start_run(
-        &self,
-        org: OrgId,
-        start: &RunStart,
-        now: DateTime<Utc>,
-    ) -> Result<Option<RunId>, StoreError> {
+    /// Starts a run, unless one of its kind is already queued or running
+    /// for the organization (then `Busy` names it) or, for a scheduled
+    /// slot, another instance has taken the slot (`SlotTaken`: this
+    /// instance must not run it).
+    pub async fn start_run(&self, org: OrgId, start: &RunStart, now: DateTime<Utc>) -> Result<Start, StoreError> {
         let row = sqlx::query(
             "INSERT INTO job_runs (org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, heartbeat_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING RETURNING id",
@@ -129,7 +153,23 @@ impl Store {
         .bind(to_ms(now))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| get(&r, "id").map(RunId)).transpose()
+        if let Some(row) = row {
+            return Ok(Start::Started(RunId(get(&row, "id")?)));
+        }
+        Ok(match self.active_run(org, start.kind).await? {
+            Some(active) => Start::Busy(active),
+            None => Start::SlotTaken,
+        })
+    }
+
+    /// The queued or running run of `kind`, if there is one.
+    pub async fn active_run(&self, org: OrgId, kind: RunKind) -> Result<Option<ActiveRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS}, (SELECT name FROM users WHERE users.id = job_runs.requested_by) AS requester \
+             FROM job_runs WHERE org_id = $1 AND kind = $2 AND status IN ('queued', 'running') LIMIT 1"
+        );
+        let row = sqlx::query(&sql).bind(org.get()).bind(kind.as_str()).fetch_optional(&self.pool).await?;
+        row.map(|row| Ok(ActiveRun { run: from_row(&row)?, requested_by_name: get(&row, "requester")? })).transpose()
     }
 
     /// Stores progress and proves the worker is alive.
@@ -216,29 +256,21 @@ impl Store {
         row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("run"))
     }
 
-    /// Queues a manual run for the worker, audited with who asked. Asking
-    /// again while one of the same kind is still queued returns that one: a
-    /// double click must not run the check twice.
+    /// Queues a manual run for the worker, audited with who asked, unless a
+    /// run of the same kind is already queued or running: then `Busy` names
+    /// it, and nothing is queued (a double click, or two admins, must not
+    /// run the check twice).
     pub async fn request_run(
         &self,
         org: OrgId,
         kind: RunKind,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<RunId, StoreError> {
+    ) -> Result<Start, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let waiting =
-            sqlx::query("SELECT id FROM job_runs WHERE org_id = $1 AND kind = $2 AND status = 'queued' LIMIT 1")
-                .bind(org.get())
-                .bind(kind.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(row) = waiting {
-            return get(&row, "id").map(RunId);
-        }
         let row = sqlx::query(
             "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(org.get())
         .bind(kind.as_str())
@@ -246,8 +278,14 @@ impl Store {
         .bind(RunStatus::Queued.as_str())
         .bind(user.get())
         .bind(to_ms(now))
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            drop(tx);
+            let active = self.active_run(org, kind).await?;
+            // The active run may have just finished: then asking again works.
+            return Ok(active.map_or(Start::SlotTaken, Start::Busy));
+        };
         let id = get(&row, "id").map(RunId)?;
         let entry = NewAuditEntry {
             user_id: Some(user),
@@ -258,7 +296,7 @@ impl Store {
         };
         super::audit::insert(&mut *tx, org, &entry).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Start::Started(id))
     }
 
     /// Takes the oldest queued run of `org` for this worker. With several

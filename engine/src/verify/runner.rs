@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
 use super::compare::differences;
+use super::plan::{self, Span};
 use super::rules::{evidence, Evidence, Outcome};
 use super::service::{Verified, Verifier};
 use super::source::{BookingSource, Listing, SourceError};
@@ -13,18 +14,17 @@ use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::mail::content;
 use crate::store::{
-    Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind, RunStart,
-    RunStatus, StateWrite, StoreError, SyncCursor,
+    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind,
+    RunStart, RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
 };
 
-/// Appointments claimed per batch, and how long a claim is held.
-const BATCH: u32 = 250;
+/// Outcomes written per transaction.
+const BATCH: usize = 250;
+/// Appointments claimed (and planned) at a time, and how long a claim is
+/// held: even verified one by one at Cal.com's 120 a minute, a claim's
+/// work is done well within its lease.
+const CLAIM: u32 = 1000;
 const LEASE_MINUTES: i64 = 10;
-/// Below this many due appointments a run asks per uid: a listing cannot
-/// be cheaper.
-const BULK_MIN_DUE: i64 = 20;
-/// Cal.com's largest page.
-const PAGE: u64 = 250;
 /// How often a run reports progress while working through a batch.
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// How far each changes listing reaches back before the watermark, so a
@@ -32,36 +32,31 @@ const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// is still seen. Seeing a change twice costs nothing.
 const WATERMARK_OVERLAP_MINUTES: i64 = 5;
 
-/// What a cycle knows from listings before it verifies anything: the
-/// bookings changed since the watermark, and possibly the whole window.
+/// What a run knows from listings: the bookings changed since the
+/// watermark, and complete listings of windows (the whole window on a
+/// first pass, and what the planner chose to list for due work).
 #[derive(Default)]
 struct Listings {
     changed: Option<WindowIndex>,
-    window: Option<Bulk>,
+    windows: Vec<Bulk>,
 }
 
 /// What the changes sweep found, and the requests it spent.
 #[derive(Default)]
 struct Sweep {
     listings: Listings,
-    /// Appointments the sweep made due because their booking changed.
-    marked: u64,
     calls: i64,
     /// Something the run record should say (bookings that could not be read).
     note: Option<String>,
 }
 
-/// A complete listing of the organization's window, for verifying many due
-/// appointments without a request each.
+/// A complete listing of a window, for verifying the due appointments in
+/// it without a request each. Only what it holds is taken from it (a uid it
+/// lacks is asked for directly), so it need not prove absence.
 struct Bulk {
     index: WindowIndex,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    /// Whether the listing filtered as asked (see `Listing::untrusted`).
-    /// Only positive findings are taken from a listing here, so this is
-    /// kept for what it says, not used to conclude absence.
-    #[allow(dead_code)]
-    proves_absence: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,19 +85,59 @@ impl RunCounts {
     }
 }
 
+/// Why a run did not start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotStarted {
+    /// Another instance took this scheduled slot.
+    SlotTaken,
+    /// A run of the same kind is already queued or running.
+    Busy(ActiveRun),
+}
+
+impl NotStarted {
+    /// For people: "a comprehensive check is already running (started
+    /// 14:02 by Ann)", times in the organization's zone.
+    pub fn message(&self, time_zone: chrono_tz::Tz) -> String {
+        match self {
+            NotStarted::SlotTaken => "this scheduled run was already started by another calsync instance".into(),
+            NotStarted::Busy(active) => busy_message(active, time_zone),
+        }
+    }
+}
+
+/// "a comprehensive check is already running (started 14:02 by Ann)".
+pub fn busy_message(active: &ActiveRun, time_zone: chrono_tz::Tz) -> String {
+    let run = &active.run;
+    let what = match run.kind {
+        RunKind::Comprehensive => "a comprehensive check",
+        RunKind::Cycle => "a verification cycle",
+    };
+    let state = if run.status == RunStatus::Queued { "queued" } else { "running" };
+    let at = run.started_at.with_timezone(&time_zone).format("%H:%M");
+    let by = match (run.trigger, active.requested_by_name.as_deref()) {
+        (Trigger::Manual, Some(name)) => format!("by {name}"),
+        (Trigger::Manual, None) => "from the web".into(),
+        (Trigger::Cli, _) => "from the command line".into(),
+        (Trigger::Schedule, _) => "by the schedule".into(),
+    };
+    format!("{what} is already {state} (started {at} {by})")
+}
+
 impl Verifier {
-    /// Verifies everything due for `org`. Returns `None` when the run's
-    /// scheduled slot was already taken by another instance.
+    /// Verifies everything due for `org`, unless a cycle is already under
+    /// way or (scheduled) another instance took the slot.
     pub async fn run_cycle<S: BookingSource>(
         &self,
         org: &Organization,
         source: &S,
         start: &RunStart,
-    ) -> Result<Option<RunReport>, StoreError> {
-        let Some(run_id) = self.store().start_run(org.id, start, self.now()).await? else {
-            return Ok(None);
+    ) -> Result<Result<RunReport, NotStarted>, StoreError> {
+        let run_id = match self.store().start_run(org.id, start, self.now()).await? {
+            Start::Started(id) => id,
+            Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
         };
-        self.cycle(org, source, run_id, &start.worker_id).await.map(Some)
+        self.cycle(org, source, run_id, &start.worker_id).await.map(Ok)
     }
 
     /// Executes a run someone asked for from the UI, already claimed by
@@ -133,27 +168,21 @@ impl Verifier {
             Err(err) => return self.finish(org, run_id, RunCounts::default(), (0, 0), Err(err), None).await,
         };
         let mut listings = sweep.listings;
-        let mut listing_calls = sweep.calls;
         let total = self.store().count_due(org.id, now).await?;
         // The total first, so the runs page can draw progress from the start.
         self.store().heartbeat_run(org.id, run_id, RunCounts { total, ..RunCounts::default() }, now).await?;
-        if listings.window.is_none() {
-            // What the changes listing covers needs no request of its own.
-            let uncovered = total - sweep.marked as i64;
-            let (bulk, calls) = self.bulk_listing(org, source, uncovered).await;
-            listings.window = bulk;
-            listing_calls += calls;
-        }
-        let initial = RunCounts { total, api_calls: listing_calls, ..RunCounts::default() };
-        match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), &listings).await {
+        let initial = RunCounts { total, api_calls: sweep.calls, ..RunCounts::default() };
+        match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), &mut listings).await {
             Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(()), sweep.note).await,
             Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err), None).await,
         }
     }
 
-    /// Verifies every appointment due by `due_by`, in claimed batches,
-    /// reporting progress on `run` if there is one. Returns the counts and
-    /// how many issues closed themselves.
+    /// Verifies every appointment due by `due_by` (new ones, retries on the
+    /// ladder, "verify now", webhook hints), in claimed batches, from
+    /// listings where the planner finds them cheaper; reports progress on
+    /// `run` if there is one. Returns the counts and how many issues closed
+    /// themselves.
     pub async fn verify_due<S: BookingSource>(
         &self,
         org: &Organization,
@@ -162,15 +191,8 @@ impl Verifier {
         due_by: DateTime<Utc>,
         run: Option<RunId>,
     ) -> Result<(RunCounts, u64), StoreError> {
-        self.verify_due_with(
-            org,
-            source,
-            worker,
-            due_by,
-            run.map(|id| (id, RunCounts::default())),
-            &Listings::default(),
-        )
-        .await
+        let run = run.map(|id| (id, RunCounts::default()));
+        self.verify_due_with(org, source, worker, due_by, run, &mut Listings::default()).await
     }
 
     /// The watermark pass: the bookings changed since the watermark (all
@@ -210,16 +232,14 @@ impl Verifier {
         let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
         let next =
             SyncCursor { updated_after: advanced_watermark(watermark, &listing, now), last_full_listing_at: last_full };
-        let proves_absence = listing.proves_absence();
-        let (index, marked) = self.mark_changed(org, listing, now).await?;
+        let index = self.mark_changed(org, listing, now).await?;
         self.store().save_sync_cursor(org.id, &next, now).await?;
         let listings = if full {
-            let bulk = Bulk { index, from: window.0, to: window.1, proves_absence };
-            Listings { changed: None, window: Some(bulk) }
+            Listings { changed: None, windows: vec![Bulk { index, from: window.0, to: window.1 }] }
         } else {
-            Listings { changed: Some(index), window: None }
+            Listings { changed: Some(index), windows: Vec::new() }
         };
-        Ok(Sweep { listings, marked, calls, note })
+        Ok(Sweep { listings, calls, note })
     }
 
     async fn save_full_listing(
@@ -237,55 +257,67 @@ impl Verifier {
     /// Makes due every appointment whose listed booking no longer matches
     /// it (or that is not synced, so a match may settle it), and every one
     /// whose booking came back unreadable (it is asked for by uid); returns
-    /// the listing indexed, and how many appointments it made due.
+    /// the listing indexed.
     async fn mark_changed(
         &self,
         org: &Organization,
         listing: Listing,
         now: DateTime<Utc>,
-    ) -> Result<(WindowIndex, u64), StoreError> {
+    ) -> Result<WindowIndex, StoreError> {
         let index = WindowIndex::new(listing.bookings);
         let mut uids: Vec<&str> = index.uids().collect();
         let unreadable: Vec<&str> = listing.unreadable.iter().filter_map(|row| row.uid.as_deref()).collect();
         uids.extend(&unreadable);
         let linked = self.store().appointments_linked_to(org.id, &uids).await?;
         let stale: Vec<AppointmentId> = linked.iter().filter(|a| needs_check(a, &index)).map(|a| a.id).collect();
-        let marked = self.store().make_all_due(org.id, &stale, now).await?;
-        Ok((index, marked))
+        self.store().make_all_due(org.id, &stale, now).await?;
+        Ok(index)
     }
 
-    /// Lists the organization's window once when that costs fewer requests
-    /// than asking for each due appointment; returns the listing (if any)
-    /// and the requests spent deciding and listing. Any failure just means
-    /// per-uid requests: nothing is concluded from it.
-    async fn bulk_listing<S: BookingSource>(&self, org: &Organization, source: &S, due: i64) -> (Option<Bulk>, i64) {
-        if due < BULK_MIN_DUE {
-            return (None, 0);
-        }
-        let now = self.now();
-        let (from, to) = (now - Duration::days(org.window_days_back), now + Duration::days(org.window_days_ahead));
-        let size = match source.window_size(from, to).await {
-            Ok(Some(size)) => size,
-            Ok(None) => return (None, 0),
-            Err(err) => {
-                tracing::info!(org = %org.slug, error = %err, "sizing the window failed; verifying per uid");
-                return (None, 1);
+    /// Lists, for the claimed `batch`, the windows the planner finds
+    /// cheaper than a request per appointment (each sized first with one
+    /// request), and adds them to `listings`; returns the requests spent.
+    /// Appointments the listings already cover cost nothing. Any failure
+    /// just means per-uid requests: nothing is concluded from it.
+    async fn plan_listings<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        batch: &[Appointment],
+        listings: &mut Listings,
+    ) -> i64 {
+        let uncovered: Vec<DateTime<Utc>> = batch
+            .iter()
+            .filter(|a| a.calcom_booking_uid.is_some() && listings.finding(a).is_none())
+            .map(|a| a.starts_at)
+            .collect();
+        let mut calls = 0;
+        for span in plan::spans(uncovered).into_iter().filter(Span::worth_sizing) {
+            calls += 1;
+            let size = match source.window_size(span.from, span.to).await {
+                Ok(Some(size)) => size,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::info!(org = %org.slug, error = %err, "sizing a window failed; verifying per uid");
+                    continue;
+                }
+            };
+            if !span.worth_listing(size) {
+                continue;
             }
-        };
-        if size.div_ceil(PAGE) as i64 >= due {
-            return (None, 1);
-        }
-        match source.list_window(from, to).await {
-            Ok(listing) => {
-                let calls = 1 + listing.api_calls as i64;
-                let proves_absence = listing.proves_absence();
-                (Some(Bulk { index: WindowIndex::new(listing.bookings), from, to, proves_absence }), calls)
-            }
-            Err(err) => {
-                tracing::info!(org = %org.slug, error = %err, "listing the window failed; verifying per uid");
-                (None, 1)
+            match source.list_window(span.from, span.to).await {
+                Ok(listing) => {
+                    calls += listing.api_calls as i64;
+                    let index = WindowIndex::new(listing.bookings);
+                    listings.windows.push(Bulk { index, from: span.from, to: span.to });
+                }
+                Err(err) => {
+                    calls += 1;
+                    tracing::info!(org = %org.slug, error = %err, "listing a window failed; verifying per uid");
+                }
             }
         }
+        calls
     }
 
     async fn verify_due_with<S: BookingSource>(
@@ -296,7 +328,7 @@ impl Verifier {
         due_by: DateTime<Utc>,
         // The run to report progress on, with the counts it starts from.
         run: Option<(RunId, RunCounts)>,
-        listings: &Listings,
+        listings: &mut Listings,
     ) -> Result<(RunCounts, u64), StoreError> {
         let mut counts = run.map(|(_, initial)| initial).unwrap_or_default();
         let run = run.map(|(id, _)| id);
@@ -306,11 +338,12 @@ impl Verifier {
         loop {
             // Only what was due when the run began: retries it schedules
             // (+1 min, +5 min) belong to later runs.
-            let batch = self.store().claim_due(org.id, worker, due_by, Duration::minutes(LEASE_MINUTES), BATCH).await?;
+            let batch = self.store().claim_due(org.id, worker, due_by, Duration::minutes(LEASE_MINUTES), CLAIM).await?;
             if batch.is_empty() {
                 return Ok((counts, restored));
             }
-            let mut writes = Vec::with_capacity(batch.len());
+            counts.api_calls += self.plan_listings(org, source, &batch, listings).await;
+            let mut writes = Vec::with_capacity(BATCH);
             for appointment in &batch {
                 let verified = match listings.finding(appointment) {
                     Some(finding) => {
@@ -323,6 +356,9 @@ impl Verifier {
                 };
                 counts.count(&verified);
                 restored += verified.restored;
+                if writes.len() >= BATCH {
+                    restored += self.write_batch(org, &mut writes).await?;
+                }
                 if let Some(run) = run.filter(|_| last_beat.elapsed() >= HEARTBEAT_EVERY) {
                     self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
                     last_beat = std::time::Instant::now();
@@ -344,11 +380,13 @@ impl Verifier {
         org: &Organization,
         source: &S,
         start: &RunStart,
-    ) -> Result<Option<RunReport>, StoreError> {
-        let Some(run_id) = self.store().start_run(org.id, start, self.now()).await? else {
-            return Ok(None);
+    ) -> Result<Result<RunReport, NotStarted>, StoreError> {
+        let run_id = match self.store().start_run(org.id, start, self.now()).await? {
+            Start::Started(id) => id,
+            Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
         };
-        self.comprehensive(org, source, run_id).await.map(Some)
+        self.comprehensive(org, source, run_id).await.map(Ok)
     }
 
     async fn comprehensive<S: BookingSource>(
@@ -392,7 +430,7 @@ impl Verifier {
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
         let mut restored = 0;
         let mut last_beat = std::time::Instant::now();
-        let mut writes = Vec::with_capacity(BATCH as usize);
+        let mut writes = Vec::with_capacity(BATCH);
         let slack = Duration::minutes(1);
         for (id, finding) in diff.findings {
             let Some(appointment) = by_id.get(&id) else { continue };
@@ -407,7 +445,7 @@ impl Verifier {
                 self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
             counts.count(&verified);
             restored += verified.restored;
-            if writes.len() >= BATCH as usize {
+            if writes.len() >= BATCH {
                 restored += self.write_batch(org, &mut writes).await?;
             }
             if last_beat.elapsed() >= HEARTBEAT_EVERY {
@@ -557,13 +595,13 @@ impl Bulk {
 
 impl Listings {
     /// The freshest answer the listings hold: the changes listing for its
-    /// bookings (whatever their start), else the window listing.
+    /// bookings (whatever their start), else a window listing covering it.
     fn finding(&self, appointment: &Appointment) -> Option<Finding> {
         let uid = appointment.calcom_booking_uid.as_deref();
         let changed = self.changed.as_ref().filter(|index| uid.is_some_and(|uid| index.contains(uid)));
         match changed.and_then(|index| index.finding(appointment)) {
             Some(found @ Finding::Found { .. }) => Some(found),
-            _ => self.window.as_ref().and_then(|bulk| bulk.finding(appointment)),
+            _ => self.windows.iter().find_map(|bulk| bulk.finding(appointment)),
         }
     }
 }

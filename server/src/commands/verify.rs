@@ -39,7 +39,7 @@ pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
         RunKind::Comprehensive => verifier.run_comprehensive(&org, &client, &start).await?,
         RunKind::Cycle => verifier.run_cycle(&org, &client, &start).await?,
     };
-    let report = report.ok_or_else(|| anyhow!("another run of {} is in progress", org.slug))?;
+    let report = report.map_err(|busy| anyhow!("{} for {}", busy.message(org.time_zone), org.slug))?;
     println!("{}", summary(&org.slug, kind, &report));
     if report.status != RunStatus::Succeeded {
         // The summary said why; the exit code tells scripts and cron.
