@@ -282,3 +282,25 @@ async fn unreachable_postgres_is_a_connect_error_without_password() {
     assert!(matches!(err, StoreError::Connect { .. }), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+on_both_backends!(the_shared_calcom_budget_spaces_every_process_and_holds_them_all, |db| async move {
+    use std::time::Duration as Std;
+    // Two processes' pools on one database.
+    let one = db.store.clone();
+    let two = engine::store::Store::connect(&db.url).await.unwrap();
+    let hour = Std::from_secs(3600);
+    assert_eq!(one.reserve_calcom_call("key-a", hour, Std::ZERO).await.unwrap(), None, "the first request goes");
+    let wait = two.reserve_calcom_call("key-a", hour, Std::ZERO).await.unwrap().expect("the other process waits");
+    assert!(wait > Std::from_secs(3590) && wait <= hour, "{wait:?}");
+    assert_eq!(two.reserve_calcom_call("key-b", hour, Std::ZERO).await.unwrap(), None, "keys are apart");
+    // A burst of three is allowed, the fourth waits.
+    let second = Std::from_secs(1);
+    for _ in 0..3 {
+        assert_eq!(one.reserve_calcom_call("key-c", hour, hour * 2).await.unwrap(), None);
+    }
+    assert!(two.reserve_calcom_call("key-c", hour, hour * 2).await.unwrap().is_some());
+    // A hold (a 429 seen by one process) stops the other too.
+    one.hold_calcom_calls("key-b", Std::from_secs(60)).await.unwrap();
+    let held = two.reserve_calcom_call("key-b", second / 1000, Std::ZERO).await.unwrap().expect("held");
+    assert!(held > Std::from_secs(55), "{held:?}");
+});

@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::{spawn, Faults, SeedBooking, SimConfig, SimHandle};
+use engine::calcom_sim::{spawn, Faults, RateLimit, SeedBooking, SimConfig, SimHandle};
 use engine::domain::{AppointmentSource, AppointmentStatus, OrgId, Role};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
@@ -88,8 +88,9 @@ async fn wait_for(store: &Store, org: OrgId, what: &str, limit: StdDuration, che
 }
 
 /// An organization connected to the simulator, an admin who wants every
-/// email, and appointments beyond the listed window (so each is asked for
-/// by uid, slowly), two of whose bookings moved.
+/// email, and appointments beyond the listed window among many other
+/// bookings (so each is asked for by uid, slowly), two of whose bookings
+/// moved.
 async fn setup(store: &Store, sim: &SimHandle) -> OrgId {
     let now = Utc::now();
     let new = NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC };
@@ -148,12 +149,22 @@ async fn setup(store: &Store, sim: &SimHandle) -> OrgId {
         };
         store.insert_appointment(org, &appointment, "test", now).await.unwrap();
     }
+    // So many other bookings around them that listing their stretch would
+    // cost more than asking for each: the run asks per uid, slowly.
+    let crowd = (0..15_000)
+        .map(|i| SeedBooking {
+            created_at: Some(now - Duration::days(1)),
+            ..SeedBooking::at(first + Duration::seconds(10 * i))
+        })
+        .collect();
+    sim.control().seed(crowd).unwrap();
     org
 }
 
 on_both_backends!(a_killed_server_is_taken_over_at_once_on_restart, |db| async move {
     engine::calcom::ensure_crypto_provider();
-    let sim = spawn(SimConfig::default().with_rate_limit(None)).await.unwrap();
+    // A key with a generous custom limit: pacing is not what this test is about.
+    let sim = spawn(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(6000)))).await.unwrap();
     let store = db.store.clone();
     let org = setup(&store, &sim).await;
     // Every answer takes 300 ms: the run is still asking when it is killed.

@@ -183,8 +183,13 @@ on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| asy
 
     let (status, id) = w.rpc::<RunNow>(&admin, json!({ "choice": "comprehensive" })).await;
     assert_eq!(status, StatusCode::OK, "{id}");
-    let (_, twice) = w.rpc::<RunNow>(&admin, json!({ "choice": "comprehensive" })).await;
-    assert_eq!(twice, id, "a double click queues one run");
+    let (status, twice) = w.rpc::<RunNow>(&admin, json!({ "choice": "comprehensive" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a double click queues one run: {twice}");
+    let said = twice["Conflict"].as_str().unwrap_or_default();
+    assert!(
+        said.starts_with("a comprehensive check is already queued (asked for ") && said.ends_with(" by Jane Admin)"),
+        "{said}"
+    );
     let (_, runs) = w.rpc::<ListRuns>(&admin, json!({})).await;
     assert_eq!(runs["runs"][0]["status"], "queued", "{runs}");
     assert_eq!(runs["runs"][0]["trigger"], "Run now by Jane Admin", "{runs}");

@@ -20,7 +20,7 @@ use super::model::{
     Pagination, RescheduleBooking, UnreadableBooking, API_VERSION, API_VERSION_CURSOR, API_VERSION_EVENT_TYPES,
     MAX_TAKE, VERSION_HEADER,
 };
-use super::pacing::{Pacer, RateBudget, RateHeaders};
+use super::pacing::{Pacer, RateBudget, RateHeaders, SharedBudget};
 use super::query::BookingQuery;
 
 #[derive(Debug, Clone)]
@@ -37,6 +37,19 @@ pub struct ClientConfig {
     pub max_rate_limit_retries: u32,
     /// A 429 asking for a longer wait is returned at once instead.
     pub max_retry_after: Duration,
+    /// The key's budget as every process that uses it shares it; `None`:
+    /// this client paces itself alone (tests, benchmarks).
+    pub shared_budget: Option<SharedBudgetHandle>,
+}
+
+/// A [`SharedBudget`] in a configuration (which must be `Debug`).
+#[derive(Clone)]
+pub struct SharedBudgetHandle(pub Arc<dyn SharedBudget>);
+
+impl std::fmt::Debug for SharedBudgetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedBudget")
+    }
 }
 
 impl ClientConfig {
@@ -50,6 +63,7 @@ impl ClientConfig {
             max_rate_limit_retries: 3,
             // Cal.com blocks a key for 60 s after it exceeds its budget.
             max_retry_after: Duration::from_secs(90),
+            shared_budget: None,
         }
     }
 }
@@ -198,7 +212,7 @@ impl CalcomClient {
                 http,
                 base_url,
                 authorization,
-                pacer: Pacer::new(config.budget),
+                pacer: Pacer::new(config.budget, config.shared_budget.map(|shared| shared.0)),
                 calls: AtomicU64::new(0),
                 max_rate_limit_retries: config.max_rate_limit_retries,
                 max_retry_after: config.max_retry_after,
@@ -460,12 +474,12 @@ impl CalcomClient {
             metrics::counter!("calsync_calcom_requests_total", "status" => status_class(response.status()))
                 .increment(1);
             let headers = RateHeaders::read(response.headers());
-            permit.observe(&headers);
+            permit.observe(&headers).await;
             let status = response.status();
             if status == StatusCode::TOO_MANY_REQUESTS {
                 // Without Retry-After, the window's reset (or a whole window) is the best guess.
                 let wait = headers.retry_after.or_else(|| headers.until_reset()).unwrap_or(self.budget().window);
-                self.inner.pacer.back_off(wait);
+                self.inner.pacer.back_off(wait).await;
                 if attempts > u64::from(self.inner.max_rate_limit_retries) || wait > self.inner.max_retry_after {
                     return Err(CalcomError::RateLimited { retry_after: Some(wait) });
                 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::client::{CalcomClient, ClientConfig};
+use super::api_key::ApiKey;
+use super::client::{CalcomClient, ClientConfig, SharedBudgetHandle};
+use super::pacing::{BoxFuture, SharedBudget, Spacing};
 use crate::domain::OrgId;
 use crate::secret_key::SecretKey;
 use crate::secrets::{open, Purpose};
@@ -101,7 +103,13 @@ impl CalcomConnector {
                 return None;
             }
         };
-        let config = (self.configure)(ClientConfig::new(connection.base_url.clone(), api_key));
+        let mut config = ClientConfig::new(connection.base_url.clone(), api_key);
+        config.shared_budget = Some(SharedBudgetHandle(Arc::new(StoreBudget::new(
+            self.store.clone(),
+            &connection.base_url,
+            &config.api_key,
+        ))));
+        let config = (self.configure)(config);
         match CalcomClient::new(config) {
             Ok(client) => Some(client),
             Err(err) => {
@@ -117,5 +125,37 @@ impl Connector for CalcomConnector {
 
     async fn connect(&self, org: &Organization) -> Option<CalcomClient> {
         self.client(org.id).await
+    }
+}
+
+/// The key's budget in the database, shared by every process using it
+/// (see `Store::reserve_calcom_call`). The row is named by a hash of the
+/// base URL and key: the key itself is never stored in the clear.
+struct StoreBudget {
+    store: Store,
+    bucket: String,
+}
+
+impl StoreBudget {
+    fn new(store: Store, base_url: &str, key: &ApiKey) -> StoreBudget {
+        use sha2::{Digest, Sha256};
+        let digest =
+            Sha256::new().chain_update(base_url.trim_end_matches('/')).chain_update("\n").chain_update(key.expose());
+        StoreBudget { store, bucket: hex::encode(digest.finalize()) }
+    }
+}
+
+impl SharedBudget for StoreBudget {
+    fn reserve(&self, spacing: Spacing) -> BoxFuture<'_, Result<Option<std::time::Duration>, String>> {
+        Box::pin(async move {
+            self.store
+                .reserve_calcom_call(&self.bucket, spacing.interval, spacing.tolerance)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn hold(&self, wait: std::time::Duration) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.store.hold_calcom_calls(&self.bucket, wait).await.map_err(|e| e.to_string()) })
     }
 }

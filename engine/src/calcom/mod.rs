@@ -24,14 +24,16 @@ mod source;
 pub mod webhook;
 
 pub use api_key::ApiKey;
-pub use client::{CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing, Kept, PageError};
+pub use client::{
+    CalcomClient, ClientConfig, CursorPage, Fingerprint, FullListing, Kept, PageError, SharedBudgetHandle,
+};
 pub use connector::CalcomConnector;
 pub use error::CalcomError;
 pub use model::{
     Attendee, Booking, BookingPage, BookingStatus, CreateBooking, EventType, EventTypeRef, Host, HostId, NewAttendee,
     Pagination, UnreadableBooking,
 };
-pub use pacing::RateBudget;
+pub use pacing::{BoxFuture, RateBudget, SharedBudget, Spacing};
 pub use query::{BookingQuery, SortField, SortOrder, StatusFilter};
 
 /// Installs ring as rustls' process-wide crypto provider (once; later calls

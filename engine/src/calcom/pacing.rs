@@ -15,6 +15,13 @@
 //!
 //! A 429 (another client sharing the key) blocks everything until the
 //! bucket's `Reset` (Cal.com sends no `Retry-After`; one is obeyed if sent).
+//!
+//! Several calsync processes share one key (instances, `calsync verify`,
+//! the resolution buttons): then the spacing is a [`SharedBudget`] in the
+//! database instead of governor, a GCRA every process advances, spaced so
+//! that no window of the key's length can hold more than its limit
+//! whatever the alignment with Cal.com's own windows; 429s and exhausted
+//! windows hold every process.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -48,6 +55,16 @@ impl Default for RateBudget {
 impl RateBudget {
     pub fn new(limit: u32, window: Duration) -> RateBudget {
         RateBudget { limit: limit.max(1), window: window.max(Duration::from_millis(1)) }
+    }
+
+    /// The shared GCRA's spacing: bursts of `b` (a tenth of the limit) and
+    /// `window / (limit - b)` between requests on average, so that any
+    /// stretch of one window holds at most `b + (limit - b) = limit`.
+    pub fn spacing(self) -> Spacing {
+        let burst = (self.limit / 10).max(1);
+        let steady = self.limit.saturating_sub(burst).max(1);
+        let interval = self.window / steady;
+        Spacing { interval, tolerance: interval * (burst - 1) }
     }
 
     fn limiter(self) -> Arc<DefaultDirectRateLimiter> {
@@ -133,8 +150,31 @@ fn retry_after(value: &str, server_now: Option<i64>) -> Option<Duration> {
     Some(Duration::from_secs((at - now).max(0).unsigned_abs()))
 }
 
+/// Request spacing as a GCRA: `interval` between requests on average,
+/// bursts up to `tolerance / interval + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spacing {
+    pub interval: Duration,
+    pub tolerance: Duration,
+}
+
+/// A future that can be held as a trait object.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A request budget several processes share (the database's
+/// `calcom_rate_budget`). Errors are words for the log: the pacer then
+/// falls back to pacing this process alone rather than stopping.
+pub trait SharedBudget: Send + Sync {
+    /// Takes one request: `Ok(None)` go now, `Ok(Some(wait))` ask again after `wait`.
+    fn reserve(&self, spacing: Spacing) -> BoxFuture<'_, Result<Option<Duration>, String>>;
+
+    /// No process sends anything for `wait`.
+    fn hold(&self, wait: Duration) -> BoxFuture<'_, Result<(), String>>;
+}
+
 pub(crate) struct Pacer {
     state: Mutex<State>,
+    shared: Option<Arc<dyn SharedBudget>>,
 }
 
 struct State {
@@ -142,8 +182,7 @@ struct State {
     limiter: Arc<DefaultDirectRateLimiter>,
     /// Our estimate of the requests left in the server's current window.
     remaining: Option<u32>,
-    /// The `Reset` value of that window, to tell a new window from the same one.
-    reset_value: Option<i64>,
+    /// When that window ends (from `Reset`, seconds from the answer).
     reset_at: Option<Instant>,
     /// Set by a 429: nothing goes out before.
     blocked_until: Option<Instant>,
@@ -153,17 +192,16 @@ struct State {
 }
 
 impl Pacer {
-    pub fn new(budget: RateBudget) -> Pacer {
+    pub fn new(budget: RateBudget, shared: Option<Arc<dyn SharedBudget>>) -> Pacer {
         let state = State {
             budget,
             limiter: budget.limiter(),
             remaining: None,
-            reset_value: None,
             reset_at: None,
             blocked_until: None,
             in_flight: 0,
         };
-        Pacer { state: Mutex::new(state) }
+        Pacer { state: Mutex::new(state), shared }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -179,8 +217,7 @@ impl Pacer {
     /// Waits until one more request fits the budget, and counts it. The
     /// permit reports the answer's headers (or, dropped, that none came).
     pub async fn acquire(&self) -> Permit<'_> {
-        let limiter = self.lock().limiter.clone();
-        limiter.until_ready().await;
+        self.spaced().await;
         loop {
             let wait = self.lock().take_slot(Instant::now());
             match wait {
@@ -190,11 +227,43 @@ impl Pacer {
         }
     }
 
-    /// After a 429: send nothing for `wait`.
-    pub fn back_off(&self, wait: Duration) {
-        let mut state = self.lock();
-        let until = Instant::now() + wait;
-        state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
+    /// Waits for the spacing: the shared budget when there is one, else
+    /// this process's governor.
+    async fn spaced(&self) {
+        if let Some(shared) = &self.shared {
+            loop {
+                let spacing = self.budget().spacing();
+                match shared.reserve(spacing).await {
+                    Ok(None) => return,
+                    Ok(Some(wait)) => tokio::time::sleep(wait).await,
+                    Err(error) => {
+                        tracing::warn!(%error, "the shared Cal.com budget is unavailable; pacing this process alone");
+                        break;
+                    }
+                }
+            }
+        }
+        let limiter = self.lock().limiter.clone();
+        limiter.until_ready().await;
+    }
+
+    /// After a 429, or a window reported spent: nothing goes out for
+    /// `wait`, from this process or (shared) any other.
+    pub async fn back_off(&self, wait: Duration) {
+        {
+            let mut state = self.lock();
+            let until = Instant::now() + wait;
+            state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
+        }
+        self.hold_shared(wait).await;
+    }
+
+    async fn hold_shared(&self, wait: Duration) {
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.hold(wait).await {
+                tracing::warn!(%error, "could not hold the shared Cal.com budget");
+            }
+        }
     }
 }
 
@@ -205,10 +274,14 @@ pub(crate) struct Permit<'a> {
 }
 
 impl Permit<'_> {
-    /// Learns from the answer's headers.
-    pub fn observe(mut self, headers: &RateHeaders) {
+    /// Learns from the answer's headers. A window the server reports spent
+    /// holds the other processes too, until it ends.
+    pub async fn observe(mut self, headers: &RateHeaders) {
         self.settled = true;
-        self.pacer.lock().observe(headers, Instant::now());
+        let spent = self.pacer.lock().observe(headers, Instant::now());
+        if let Some(wait) = spent {
+            self.pacer.hold_shared(wait).await;
+        }
     }
 }
 
@@ -236,7 +309,6 @@ impl State {
                 // The window is over: the next response tells us the new count.
                 _ => {
                     self.remaining = None;
-                    self.reset_value = None;
                     self.reset_at = None;
                 }
             }
@@ -248,14 +320,24 @@ impl State {
         None
     }
 
-    fn observe(&mut self, headers: &RateHeaders, now: Instant) {
+    /// Returns how long until the window ends when the server reports it spent.
+    fn observe(&mut self, headers: &RateHeaders, now: Instant) -> Option<Duration> {
         self.in_flight = self.in_flight.saturating_sub(1);
         if let Some(budget) = learned_budget(self.budget, headers).filter(|b| *b != self.budget) {
             self.budget = budget;
             self.limiter = self.budget.limiter();
         }
-        let Some(remaining) = headers.remaining else { return };
-        let same_window = headers.reset.is_some() && headers.reset == self.reset_value;
+        let remaining = headers.remaining?;
+        // A reset further away than one window (plus rounding) is not
+        // believed: a 429 will tell us if we were too early.
+        let cap = self.budget.window + Duration::from_secs(1);
+        let reset_at = headers.until_reset().map(|wait| now + wait.min(cap));
+        // `Reset` counts down in seconds: ends within two seconds of each
+        // other are the same window.
+        let same_window = match (reset_at, self.reset_at) {
+            (Some(new), Some(old)) => new.max(old) - new.min(old) <= Duration::from_secs(2),
+            _ => false,
+        };
         // The other requests in flight may not be in the server's count yet:
         // assume they are not (waiting a little too long is harmless, a 429
         // is not). Within one window the smaller estimate wins, because
@@ -265,13 +347,11 @@ impl State {
             Some(ours) if same_window => ours.min(estimate),
             _ => estimate,
         });
-        if headers.reset.is_some() {
-            self.reset_value = headers.reset;
-            // A reset further away than one window (plus rounding) is not
-            // believed: a 429 will tell us if we were too early.
-            let cap = self.budget.window + Duration::from_secs(1);
-            self.reset_at = headers.until_reset().map(|wait| now + wait.min(cap));
+        if reset_at.is_some() {
+            self.reset_at = reset_at;
         }
+        let spent = self.remaining == Some(0);
+        spent.then(|| self.reset_at.map_or(Duration::ZERO, |at| at.saturating_duration_since(now)))
     }
 }
 
@@ -353,7 +433,7 @@ mod tests {
 
     #[test]
     fn an_exhausted_window_waits_for_its_reset() {
-        let pacer = Pacer::new(RateBudget::default());
+        let pacer = Pacer::new(RateBudget::default(), None);
         let now = Instant::now();
         let h = RateHeaders { remaining: Some(1), reset: Some(30), ..RateHeaders::default() };
         let mut state = pacer.lock();
@@ -365,8 +445,23 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_spacing_never_fits_more_than_the_limit_in_a_window() {
+        for limit in [1, 5, 10, 120, 500] {
+            let budget = RateBudget::new(limit, Duration::from_secs(60));
+            let Spacing { interval, tolerance } = budget.spacing();
+            let burst = (tolerance.as_nanos() / interval.as_nanos()) as u32 + 1;
+            let steady = (budget.window.as_nanos() / interval.as_nanos()) as u32;
+            assert!(burst + steady <= limit.max(2), "limit {limit}: {burst} + {steady}");
+        }
+        assert_eq!(
+            RateBudget::default().spacing().interval,
+            Duration::from_millis(555) + Duration::from_nanos(555_555)
+        );
+    }
+
+    #[test]
     fn a_new_limit_from_the_server_replaces_ours() {
-        let pacer = Pacer::new(RateBudget::default());
+        let pacer = Pacer::new(RateBudget::default(), None);
         pacer
             .lock()
             .observe(&RateHeaders { limit: Some(500), remaining: Some(499), ..RateHeaders::default() }, Instant::now());
@@ -383,7 +478,7 @@ mod tests {
 
     #[test]
     fn requests_in_flight_are_assumed_uncounted() {
-        let pacer = Pacer::new(RateBudget::default());
+        let pacer = Pacer::new(RateBudget::default(), None);
         let now = Instant::now();
         let mut state = pacer.lock();
         for _ in 0..3 {
@@ -395,10 +490,10 @@ mod tests {
         assert_eq!(state.in_flight, 2);
     }
 
-    #[test]
-    fn a_429_blocks_until_retry_after() {
-        let pacer = Pacer::new(RateBudget::default());
-        pacer.back_off(Duration::from_secs(5));
+    #[tokio::test]
+    async fn a_429_blocks_until_its_reset() {
+        let pacer = Pacer::new(RateBudget::default(), None);
+        pacer.back_off(Duration::from_secs(5)).await;
         let wait = pacer.lock().take_slot(Instant::now()).expect("blocked");
         assert!(wait > Duration::from_secs(4));
     }

@@ -20,6 +20,7 @@ mod order;
 mod orgs;
 mod outbox;
 mod presence;
+mod rate_budget;
 mod resolutions;
 mod row;
 mod runs;

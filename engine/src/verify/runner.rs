@@ -105,14 +105,15 @@ impl NotStarted {
     }
 }
 
-/// "a comprehensive check is already running (started 14:02 by Ann)".
+/// "a comprehensive check is already running (started 14:02 by Ann)", or
+/// "… already queued (asked for 14:02 by Ann)".
 pub fn busy_message(active: &ActiveRun, time_zone: chrono_tz::Tz) -> String {
     let run = &active.run;
     let what = match run.kind {
         RunKind::Comprehensive => "a comprehensive check",
         RunKind::Cycle => "a verification cycle",
     };
-    let state = if run.status == RunStatus::Queued { "queued" } else { "running" };
+    let (state, since) = if run.status == RunStatus::Queued { ("queued", "asked for") } else { ("running", "started") };
     let at = run.started_at.with_timezone(&time_zone).format("%H:%M");
     let by = match (run.trigger, active.requested_by_name.as_deref()) {
         (Trigger::Manual, Some(name)) => format!("by {name}"),
@@ -120,7 +121,7 @@ pub fn busy_message(active: &ActiveRun, time_zone: chrono_tz::Tz) -> String {
         (Trigger::Cli, _) => "from the command line".into(),
         (Trigger::Schedule, _) => "by the schedule".into(),
     };
-    format!("{what} is already {state} (started {at} {by})")
+    format!("{what} is already {state} ({since} {at} {by})")
 }
 
 impl Verifier {
