@@ -91,7 +91,7 @@ pub enum NotStarted {
     /// Another instance took this scheduled slot.
     SlotTaken,
     /// A run of the same kind is already queued or running.
-    Busy(ActiveRun),
+    Busy(Box<ActiveRun>),
 }
 
 impl NotStarted {
@@ -136,7 +136,7 @@ impl Verifier {
         let run_id = match self.store().start_run(org.id, start, self.now()).await? {
             Start::Started(id) => id,
             Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
-            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(Box::new(active)))),
         };
         self.cycle(org, source, run_id, &start.worker_id).await.map(Ok)
     }
@@ -385,7 +385,7 @@ impl Verifier {
         let run_id = match self.store().start_run(org.id, start, self.now()).await? {
             Start::Started(id) => id,
             Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
-            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(Box::new(active)))),
         };
         self.comprehensive(org, source, run_id).await.map(Ok)
     }
