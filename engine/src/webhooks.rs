@@ -1,81 +1,53 @@
 //! Cal.com webhooks as hints. A delivery is authentic only if its
 //! `X-Cal-Signature-256` is the HMAC-SHA256 of the raw body under the
-//! organization's secret; its content is never trusted beyond naming which
-//! bookings to re-read from the API. Replays are recognised by the body's
-//! hash.
+//! organization's secret (`calcom::webhook::check_signature`); its content
+//! is never trusted beyond naming which bookings to re-read from the API.
+//! Replays are recognised by the body's hash.
 
-use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-/// Triggers that can change whether an appointment is in sync.
-pub const RELEVANT_TRIGGERS: &[&str] =
-    &["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_REJECTED", "BOOKING_REQUESTED"];
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookError {
-    #[error("missing X-Cal-Signature-256 header")]
-    MissingSignature,
-    #[error("signature does not match")]
-    BadSignature,
-    #[error("body is not a Cal.com webhook: {0}")]
-    Malformed(String),
-}
+use crate::calcom::model::parse_instant;
+use crate::calcom::webhook::{check_signature, WebhookNames};
+pub use crate::calcom::webhook::{Trigger, WebhookError};
 
 /// What a delivery tells us to look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookHint {
-    pub trigger: String,
+    pub trigger: Trigger,
+    /// As Cal.com spelled it (kept for the deliveries log, also when unknown).
+    pub trigger_name: String,
     /// The booking the event is about.
     pub uid: Option<String>,
     /// On reschedules: the booking it replaced.
     pub previous_uid: Option<String>,
+    /// The payload's `createdAt`: Cal.com's clock when it sent the event.
+    pub sent_at: Option<DateTime<Utc>>,
     /// Identifies the delivery, for ignoring replays.
     pub body_sha256: String,
 }
 
 impl WebhookHint {
     pub fn is_relevant(&self) -> bool {
-        RELEVANT_TRIGGERS.contains(&self.trigger.as_str())
+        self.trigger.changes_sync()
     }
-}
 
-/// Lower-case hex HMAC-SHA256 of `body` under `secret`, as Cal.com sends it.
-pub fn signature(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope {
-    trigger_event: String,
-    #[serde(default)]
-    payload: Payload,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Payload {
-    uid: Option<String>,
-    reschedule_uid: Option<String>,
-    #[serde(alias = "rescheduledFromUid")]
-    from_reschedule: Option<String>,
+    /// The bookings it names.
+    pub fn uids(&self) -> impl Iterator<Item = &str> {
+        [self.uid.as_deref(), self.previous_uid.as_deref()].into_iter().flatten()
+    }
 }
 
 /// Checks the signature (in constant time) and reads the hint.
 pub fn authenticate(secret: &[u8], signature_header: Option<&str>, body: &[u8]) -> Result<WebhookHint, WebhookError> {
-    let given = signature_header.ok_or(WebhookError::MissingSignature)?;
-    if !crate::calcom::webhook::verify(secret, given, body) {
-        return Err(WebhookError::BadSignature);
-    }
-
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    check_signature(secret, signature_header, body)?;
+    let names: WebhookNames = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     Ok(WebhookHint {
-        trigger: envelope.trigger_event,
-        uid: envelope.payload.uid,
-        previous_uid: envelope.payload.reschedule_uid.or(envelope.payload.from_reschedule),
+        trigger: Trigger::from_name(&names.trigger_event),
+        trigger_name: names.trigger_event,
+        uid: names.payload.uid.filter(|u| !u.is_empty()),
+        previous_uid: names.payload.reschedule_uid.filter(|u| !u.is_empty()),
+        sent_at: names.created_at.as_deref().and_then(|at| parse_instant(at).ok()),
         body_sha256: hex::encode(Sha256::digest(body)),
     })
 }
@@ -83,6 +55,7 @@ pub fn authenticate(secret: &[u8], signature_header: Option<&str>, body: &[u8]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calcom::webhook::sign;
 
     const SECRET: &[u8] = b"whsec_test";
 
@@ -93,36 +66,41 @@ mod tests {
     #[test]
     fn a_correctly_signed_delivery_yields_its_hint() {
         let body = body();
-        let hint = authenticate(SECRET, Some(&signature(SECRET, &body)), &body).unwrap();
-        assert_eq!(hint.trigger, "BOOKING_RESCHEDULED");
-        assert_eq!(hint.uid.as_deref(), Some("new1"));
-        assert_eq!(hint.previous_uid.as_deref(), Some("old1"));
+        let hint = authenticate(SECRET, Some(&sign(SECRET, &body)), &body).unwrap();
+        assert_eq!((hint.trigger, hint.trigger_name.as_str()), (Trigger::BookingRescheduled, "BOOKING_RESCHEDULED"));
+        assert_eq!(hint.uids().collect::<Vec<_>>(), ["new1", "old1"]);
+        assert_eq!(hint.sent_at, Some(parse_instant("2025-10-11T12:00:00Z").unwrap()));
         assert!(hint.is_relevant());
         assert_eq!(hint.body_sha256.len(), 64);
     }
 
     #[test]
-    fn forged_missing_or_garbled_signatures_are_refused() {
+    fn forged_missing_secretless_or_garbled_signatures_are_refused() {
         let body = body();
         assert_eq!(authenticate(SECRET, None, &body), Err(WebhookError::MissingSignature));
-        assert_eq!(authenticate(SECRET, Some(&signature(b"other", &body)), &body), Err(WebhookError::BadSignature));
+        assert_eq!(authenticate(SECRET, Some("no-secret-provided"), &body), Err(WebhookError::NoSecretProvided));
+        assert_eq!(authenticate(SECRET, Some(&sign(b"other", &body)), &body), Err(WebhookError::BadSignature));
         assert_eq!(authenticate(SECRET, Some("zz"), &body), Err(WebhookError::BadSignature));
         let mut tampered = body.clone();
         tampered[20] ^= 1;
-        assert_eq!(authenticate(SECRET, Some(&signature(SECRET, &body)), &tampered), Err(WebhookError::BadSignature));
+        assert_eq!(authenticate(SECRET, Some(&sign(SECRET, &body)), &tampered), Err(WebhookError::BadSignature));
     }
 
     #[test]
-    fn signed_garbage_is_malformed_not_a_panic() {
+    fn signed_garbage_is_malformed_not_a_panic_and_odd_payloads_still_name_what_they_can() {
         let body = b"not json";
-        assert!(matches!(authenticate(SECRET, Some(&signature(SECRET, body)), body), Err(WebhookError::Malformed(_))));
+        assert!(matches!(authenticate(SECRET, Some(&sign(SECRET, body)), body), Err(WebhookError::Malformed(_))));
+        let odd = br#"{"triggerEvent":"FORM_SUBMITTED","payload":null}"#;
+        let hint = authenticate(SECRET, Some(&sign(SECRET, odd)), odd).unwrap();
+        assert_eq!((hint.trigger, hint.uid.as_deref(), hint.sent_at), (Trigger::Other, None, None));
+        assert!(!hint.is_relevant());
     }
 
     #[test]
     fn the_signature_is_lowercase_hex_hmac_sha256() {
         // RFC 4231 test case 2.
         assert_eq!(
-            signature(b"Jefe", b"what do ya want for nothing?"),
+            sign(b"Jefe", b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

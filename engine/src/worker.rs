@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::clock::Clock;
+use crate::domain::OrgId;
 use crate::schedule::LocalSchedule;
 use crate::store::{Organization, RunKind, RunStart, Store, StoreError, Trigger};
 use crate::verify::service::Verifier;
@@ -147,6 +148,27 @@ impl<C: Connector> Worker<C> {
         let (counts, _restored) = self.verifier.verify_due(org, source, &self.worker_id, now, None).await?;
         report.verified += counts.processed;
         Ok(())
+    }
+
+    /// Acts on the webhook deliveries waiting in every organization's inbox
+    /// (see `verify::hints`). Returns the organizations whose deliveries
+    /// were handled, with how many.
+    pub async fn drain_webhooks(&self) -> Result<Vec<(OrgId, usize)>, StoreError> {
+        let mut handled = Vec::new();
+        for org_id in self.store.orgs_with_pending_deliveries(self.clock.now()).await? {
+            let org = self.store.organization(org_id).await?;
+            let Some(source) = self.connector.connect(&org).await else {
+                let reason = "no usable Cal.com API key is configured, so the bookings it names could not be read";
+                self.store.fail_pending_deliveries(org.id, reason, self.clock.now()).await?;
+                continue;
+            };
+            match self.verifier.drain_webhooks(&org, &source, &self.worker_id).await {
+                Ok(drained) => handled.push((org.id, drained.deliveries)),
+                // One organization's trouble must not stop the others.
+                Err(err) => tracing::error!(org = %org.slug, error = %err, "acting on webhooks failed"),
+            }
+        }
+        Ok(handled)
     }
 
     fn scheduled(&self, kind: RunKind, slot: DateTime<Utc>) -> RunStart {

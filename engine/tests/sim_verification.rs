@@ -751,3 +751,77 @@ on_both_backends!(a_few_due_appointments_are_asked_for_one_by_one, |db| async mo
     let counters = w.sim.control().counters();
     assert_eq!((counters.calls(endpoint::GET_BOOKING), counters.calls(endpoint::LIST_BOOKINGS)), (2, 0));
 });
+
+// ---- Webhook health ----------------------------------------------------------
+
+async fn notification_titles(w: &World) -> Vec<String> {
+    let rows =
+        sqlx::query("SELECT title FROM notifications WHERE org_id = $1 AND kind = 'calcom_connection' ORDER BY id")
+            .bind(w.org.id.get())
+            .fetch_all(w.store.pool())
+            .await
+            .unwrap();
+    rows.iter().map(|r| sqlx::Row::get(r, "title")).collect()
+}
+
+on_both_backends!(webhooks_that_announce_nothing_are_reported_once_and_cleared_when_they_resume, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut booked = Vec::new();
+    for n in 0..6 {
+        booked.push(w.booked(n).await);
+    }
+    w.run(RunKind::Cycle).await;
+    // Four bookings move in Cal.com, and no webhook says so.
+    w.clock.advance(Duration::minutes(30));
+    for (uid, _) in booked.iter().take(4) {
+        w.sim.control().edit(uid, BookingEdit { start: Some(slot(40)), ..BookingEdit::default() }).unwrap();
+    }
+    six_hours_later(&w);
+    w.run(RunKind::Cycle).await;
+    let alert = "Cal.com webhooks look disabled or misconfigured";
+    assert_eq!(notification_titles(&w).await, [alert]);
+    assert!(w.store.webhook_alert(w.org.id).await.unwrap().is_some());
+
+    // It keeps happening: still one notification.
+    w.sim.control().edit(&booked[4].0, BookingEdit { start: Some(slot(41)), ..BookingEdit::default() }).unwrap();
+    six_hours_later(&w);
+    w.run(RunKind::Cycle).await;
+    assert_eq!(notification_titles(&w).await, [alert]);
+
+    // A delivery arrives again: the alert clears, once.
+    let delivery = engine::store::NewDelivery {
+        body_sha256: "a".repeat(64),
+        trigger: "BOOKING_CANCELLED".into(),
+        uid: Some(booked[5].0.clone()),
+        previous_uid: None,
+        sent_at: Some(w.clock.now()),
+    };
+    w.store.store_delivery(w.org.id, &delivery, w.clock.now()).await.unwrap();
+    w.verifier.drain_webhooks(&w.org, &w.client, "worker").await.unwrap();
+    assert_eq!(notification_titles(&w).await, [alert, "Cal.com webhooks are arriving again"]);
+    assert_eq!(w.store.webhook_alert(w.org.id).await.unwrap(), None);
+});
+
+on_both_backends!(changes_webhooks_announced_raise_no_alarm, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut booked = Vec::new();
+    for n in 0..5 {
+        booked.push(w.booked(n).await);
+    }
+    w.run(RunKind::Cycle).await;
+    w.clock.advance(Duration::minutes(30));
+    for (i, (uid, _)) in booked.iter().enumerate() {
+        w.sim.control().edit(uid, BookingEdit { start: Some(slot(40 + i as i64)), ..BookingEdit::default() }).unwrap();
+        let announced = engine::store::NewDelivery {
+            body_sha256: format!("{i:0>64}"),
+            trigger: "BOOKING_RESCHEDULED".into(),
+            uid: Some(uid.clone()),
+            previous_uid: None,
+            sent_at: Some(w.clock.now()),
+        };
+        w.store.store_delivery(w.org.id, &announced, w.clock.now()).await.unwrap();
+    }
+    six_hours_later(&w);
+    w.run(RunKind::Cycle).await;
+    assert_eq!(notification_titles(&w).await, Vec::<String>::new(), "every change was announced");
+});

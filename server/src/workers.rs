@@ -107,3 +107,38 @@ where
         }
     })
 }
+
+/// Acts on stored webhook deliveries: at once when the receiver rings
+/// `wake` (after a short pause, so a burst is handled as one), else every
+/// few seconds (deliveries another instance received, a restart). Open
+/// pages hear of the result at once.
+pub fn spawn_inbox<C>(
+    worker: Arc<Worker<C>>,
+    wake: WakeUp,
+    live: crate::live::LiveFeed,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()>
+where
+    C: Connector + 'static,
+    C::Source: 'static,
+{
+    every("inbox", Duration::from_secs(3), stop, Some(wake), move || {
+        let (worker, live) = (worker.clone(), live.clone());
+        async move {
+            // Deliveries of one burst arrive within moments: take them together.
+            tokio::time::sleep(INBOX_COALESCE).await;
+            match worker.drain_webhooks().await {
+                Ok(handled) => {
+                    for (org, deliveries) in handled {
+                        tracing::info!(org = org.get(), deliveries, "acted on webhook deliveries");
+                        live.nudge(org);
+                    }
+                }
+                Err(err) => tracing::error!(error = %err, "acting on webhook deliveries failed"),
+            }
+        }
+    })
+}
+
+/// How long the inbox waits after a delivery for the rest of its burst.
+const INBOX_COALESCE: Duration = Duration::from_millis(250);

@@ -29,15 +29,20 @@ const MOVED: i64 = 2;
 struct Calsync(Child);
 
 impl Calsync {
+    /// On a free port, with emails queued for an SMTP server that is not
+    /// there (the outbox then shows any repeats).
     fn start(database_url: &str) -> Calsync {
         let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        Calsync::serve(database_url, addr)
+    }
+
+    fn serve(database_url: &str, addr: std::net::SocketAddr) -> Calsync {
         let child = Command::new(env!("CARGO_BIN_EXE_calsync"))
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("CALSYNC_ADDR", addr.to_string())
             .env("CALSYNC_SECRET_KEY", KEY_HEX)
             .env("CALSYNC_WORKER_STALE_SECS", STALE_SECS.to_string())
-            // Emails are queued (the server is unreachable): the outbox shows repeats.
             .env("SMTP_URL", "smtp://127.0.0.1:9")
             .env("RUST_LOG", "warn")
             .env_remove("SMTP_FROM")
@@ -201,4 +206,74 @@ on_both_backends!(a_killed_server_is_taken_over_at_once_on_restart, |db| async m
     assert_eq!(scalar(&store, notes, org).await, MOVED, "one notification per issue, across the crash");
     let emails = "SELECT COUNT(*) AS n FROM email_outbox WHERE org_id = $1";
     assert_eq!(scalar(&store, emails, org).await, MOVED, "one email per notification to the one admin");
+});
+
+async fn wait_ready(base: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    panic!("calsync at {base} never became ready");
+}
+
+on_both_backends!(an_acknowledged_delivery_survives_kill_9, |db| async move {
+    engine::calcom::ensure_crypto_provider();
+    let sim = spawn(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(6000)))).await.unwrap();
+    let store = db.store.clone();
+    let now = Utc::now();
+    let new = NewOrganization { slug: "salon".into(), name: "Salon".into(), time_zone: chrono_tz::UTC };
+    let org = store.create_organization(&new, now).await.unwrap().id;
+    let key = SecretKey::parse(KEY_HEX).unwrap();
+    let update = CalcomConnectionUpdate {
+        base_url: Some(sim.base_url.clone()),
+        api_key_sealed: Some(seal(&key, Purpose::CalcomApiKey(org), sim.api_key().expose())),
+        webhook_secret_sealed: Some(seal(&key, Purpose::WebhookSecret(org), "whsec_crash")),
+        event_type_id: Some(1),
+    };
+    store.update_calcom_connection(org, &update, now).await.unwrap();
+    let start = (now + Duration::days(3)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let customer = engine::testing::matched::Customer { name: "Tom Klein", email: "tom@example.com" };
+    let (uid, appointment) = engine::testing::matched::seed_matching(&store, org, &sim, start, customer, now).await;
+    let cancel = engine::calcom_sim::BookingEdit {
+        status: Some(engine::calcom::BookingStatus::Cancelled),
+        ..Default::default()
+    };
+    sim.control().edit(&uid, cancel).unwrap();
+    // Cal.com hangs: the delivery cannot be acted on before the kill.
+    sim.control().set_faults(Faults { hang_ms: 60_000, ..Faults::default() });
+
+    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let first = Calsync::serve(&db.url, addr);
+    wait_ready(&base).await;
+    let body = serde_json::json!({
+        "triggerEvent": "BOOKING_CANCELLED", "createdAt": Utc::now().to_rfc3339(),
+        "payload": { "uid": uid, "status": "CANCELLED" }
+    })
+    .to_string();
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/webhooks/calcom/salon"))
+        .header("X-Cal-Signature-256", engine::calcom::webhook::sign(b"whsec_crash", body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "acknowledged");
+    first.kill();
+    let pending = "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = $1 AND status = 'pending'";
+    assert_eq!(scalar(&store, pending, org).await, 1, "acknowledged, not yet acted on, and not lost");
+
+    sim.control().reset_faults();
+    tokio::time::sleep(StdDuration::from_secs(STALE_SECS) + StdDuration::from_millis(300)).await;
+    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let _second = Calsync::serve(&db.url, addr);
+    let done =
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = $1 AND status = 'done' AND outcome = 'verified'";
+    wait_for(&store, org, "the delivery acted on after the restart", StdDuration::from_secs(15), &[(done, |n| n == 1)])
+        .await;
+    let after = store.appointment(org, appointment.id).await.unwrap();
+    assert_eq!(after.sync.error_code, Some(engine::domain::ErrorCode::DataMismatch), "cancelled in Cal.com");
 });

@@ -1,6 +1,7 @@
 //! `POST /webhooks/calcom/{org}` end to end: the Cal.com simulator sends
-//! its signed webhooks to a running calsync, which re-verifies the booking's
-//! appointment; forged deliveries change nothing; replays are ignored.
+//! its signed webhooks to a running calsync, which stores them in its inbox
+//! and answers at once; the inbox worker re-verifies the bookings'
+//! appointments; forged deliveries store nothing; replays are ignored.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,6 +27,7 @@ struct World {
     store: Store,
     org: Organization,
     sim: SimHandle,
+    state: AppState,
     base: String,
     http: reqwest::Client,
 }
@@ -51,14 +53,36 @@ async fn world(store: Store) -> World {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = build_app(AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr));
+    let state = AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr);
+    let app = build_app(state.clone());
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    World { store, org, sim, base: format!("http://{addr}"), http: reqwest::Client::new() }
+    World { store, org, sim, state, base: format!("http://{addr}"), http: reqwest::Client::new() }
 }
 
 impl World {
+    /// The inbox worker, as `calsync serve` runs it.
+    fn start_inbox(&self) {
+        let worker = std::sync::Arc::new(self.state.worker(Duration::from_secs(60)));
+        let (_stop, stopped) = tokio::sync::watch::channel(false);
+        std::mem::forget(_stop);
+        server::workers::spawn_inbox(worker, self.state.wake_inbox.clone(), self.state.live.clone(), stopped);
+    }
+
+    /// One pass of the inbox worker.
+    async fn drain(&self) {
+        self.state.worker(Duration::from_secs(60)).drain_webhooks().await.unwrap();
+    }
+
+    async fn outcome(&self) -> Vec<(String, Option<String>)> {
+        let deliveries = self.store.deliveries(self.org.id, &Default::default(), 100).await.unwrap();
+        deliveries
+            .into_iter()
+            .map(|d| (d.status.as_str().to_owned(), d.outcome.map(|o| o.as_str().to_owned())))
+            .collect()
+    }
+
     fn hook_url(&self) -> String {
         format!("{}/webhooks/calcom/{}", self.base, self.org.slug)
     }
@@ -105,6 +129,7 @@ fn cancelled_body(uid: &str) -> String {
 
 on_both_backends!(a_change_announced_by_the_simulator_is_verified_within_seconds, |db| async move {
     let w = world(db.store.clone()).await;
+    w.start_inbox();
     let (uid, a) = w.synced_booking().await;
     w.sim.control().subscribe_webhooks(w.hook_url(), Some(WEBHOOK_SECRET.into()));
 
@@ -163,15 +188,22 @@ on_both_backends!(a_signed_delivery_is_acted_on_once_and_replays_are_ignored, |d
     let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
 
     let (status, reply) = w.post(&body, Some(&signature)).await;
-    assert_eq!((status, reply["status"].as_str()), (200, Some("verified")), "{reply}");
-    assert_eq!(reply["appointments"], 1);
+    assert_eq!((status, reply["status"].as_str()), (200, Some("accepted")), "{reply}");
+    assert_eq!(w.outcome().await, [("pending".to_owned(), None)], "stored, acted on by the inbox worker");
+    w.drain().await;
+    assert_eq!(w.outcome().await, [("done".to_owned(), Some("verified".to_owned()))]);
+    let delivery = w.store.deliveries(w.org.id, &Default::default(), 1).await.unwrap().remove(0);
+    assert_eq!(delivery.appointment_ids, [a.id], "the appointment it touched");
     let after = w.appointment(&a).await;
     assert_eq!(after.sync.error_code, Some(ErrorCode::DataMismatch), "cancelled in Cal.com, scheduled here");
     let events = w.store.appointment_events(w.org.id, a.id).await.unwrap().len();
 
     let (status, reply) = w.post(&body, Some(&signature)).await;
     assert_eq!((status, reply["status"].as_str()), (200, Some("replay")));
+    w.drain().await;
     assert_eq!(w.deliveries().await, 1);
+    let delivery = w.store.deliveries(w.org.id, &Default::default(), 1).await.unwrap().remove(0);
+    assert_eq!(delivery.replays, 1, "the replay is counted on the first delivery");
     assert_eq!(w.store.appointment_events(w.org.id, a.id).await.unwrap().len(), events, "a replay verifies nothing");
 });
 
@@ -182,5 +214,83 @@ on_both_backends!(unknown_organizations_and_garbage_get_clear_errors, |db| async
     let garbage = "not json";
     let (status, reply) = w.post(garbage, Some(&sign(WEBHOOK_SECRET.as_bytes(), garbage.as_bytes()))).await;
     assert_eq!(status, 400, "{reply}");
-    assert_eq!(w.deliveries().await, 0);
+    let huge = format!("{{\"triggerEvent\":\"BOOKING_CREATED\",\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
+    let (status, reply) = w.post(&huge, Some(&sign(WEBHOOK_SECRET.as_bytes(), huge.as_bytes()))).await;
+    assert_eq!(status, 413, "{reply}");
+    assert_eq!(w.deliveries().await, 0, "nothing stored for any of them");
+});
+
+on_both_backends!(a_delivery_is_answered_before_calcom_is_asked, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    // Cal.com hangs: acting on the delivery would wait 30 s.
+    w.sim.control().set_faults(engine::calcom_sim::Faults { hang_ms: 30_000, ..Default::default() });
+    let body = cancelled_body(&uid);
+    let started = std::time::Instant::now();
+    let (status, reply) = w.post(&body, Some(&sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes()))).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("accepted")));
+    assert!(started.elapsed() < Duration::from_secs(1), "answered in {:?}", started.elapsed());
+    assert_eq!(w.deliveries().await, 1, "stored durably before the answer");
+    assert_eq!(w.appointment(&a).await.sync, a.sync, "nothing acted on yet");
+});
+
+on_both_backends!(a_burst_is_coalesced_into_one_read_of_calcom, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut bookings = Vec::new();
+    for n in 0..12 {
+        let start = (Utc::now() + ChronoDuration::days(2 + n)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let name = format!("Kunde {n}");
+        let email = format!("kunde{n}@example.com");
+        bookings.push(
+            seed_matching(&w.store, w.org.id, &w.sim, start, Customer { name: &name, email: &email }, Utc::now()).await,
+        );
+    }
+    for (uid, _) in &bookings {
+        let cancel = BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() };
+        w.sim.control().edit(uid, cancel).unwrap();
+        let body = cancelled_body(uid);
+        let (status, _) = w.post(&body, Some(&sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes()))).await;
+        assert_eq!(status, 200);
+    }
+    w.sim.control().reset_counters();
+    w.drain().await;
+    let counters = w.sim.control().counters();
+    assert_eq!(counters.total, 1, "twelve deliveries, one listing of what changed");
+    assert_eq!(counters.calls(engine::calcom_sim::endpoint::GET_BOOKING), 0);
+    for (_, a) in &bookings {
+        assert_eq!(w.appointment(a).await.sync.error_code, Some(ErrorCode::DataMismatch));
+    }
+    assert!(w
+        .outcome()
+        .await
+        .iter()
+        .all(|(status, outcome)| status == "done" && outcome.as_deref() == Some("verified")));
+});
+
+on_both_backends!(two_instances_act_on_each_delivery_once, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    let body = cancelled_body(&uid);
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() })
+        .unwrap();
+    w.post(&body, Some(&sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes()))).await;
+    // A second instance: its own pool and worker on the same database.
+    let other_store = Store::connect(&db.url).await.unwrap();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let other = AppState::new(other_store, key(), "http://127.0.0.1:9", "target/site", addr);
+    let (one, two) = (w.state.worker(Duration::from_secs(60)), other.worker(Duration::from_secs(60)));
+    let (x, y) = tokio::join!(one.drain_webhooks(), two.drain_webhooks());
+    let handled: usize = x.unwrap().iter().chain(y.unwrap().iter()).map(|(_, n)| n).sum();
+    assert_eq!(handled, 1, "one delivery, acted on by exactly one instance");
+    let verifications = w
+        .store
+        .appointment_events(w.org.id, a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == engine::store::EventKind::Verification)
+        .count();
+    assert_eq!(verifications, 1);
 });

@@ -45,12 +45,10 @@ impl CalcomConnector {
         self.client_for(org, connection)
     }
 
-    /// What a webhook delivery needs, from one read of the connection: the
-    /// secret its signature is checked with, and the client to act on it.
-    pub async fn webhook_access(&self, org: OrgId) -> (Option<String>, Option<CalcomClient>) {
-        let Some(connection) = self.connection(org).await else { return (None, None) };
-        let secret = self.secret_for(org, &connection);
-        (secret, self.client_for(org, connection))
+    /// The secret a webhook delivery's signature is checked with.
+    pub async fn webhook_secret(&self, org: OrgId) -> Option<String> {
+        let connection = self.connection(org).await?;
+        self.secret_for(org, &connection)
     }
 
     async fn connection(&self, org: OrgId) -> Option<CalcomConnection> {

@@ -13,7 +13,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-pub use crate::webhooks::WebhookError;
+/// Why a delivery is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("missing X-Cal-Signature-256 header")]
+    MissingSignature,
+    /// Cal.com's literal for a webhook configured without a secret.
+    #[error("the webhook has no secret in Cal.com (signature \"no-secret-provided\")")]
+    NoSecretProvided,
+    #[error("signature does not match")]
+    BadSignature,
+    #[error("body is not a Cal.com webhook: {0}")]
+    Malformed(String),
+}
 
 /// The signature header (HTTP header names are case-insensitive).
 pub const SIGNATURE_HEADER: &str = "x-cal-signature-256";
@@ -23,9 +35,23 @@ pub const SIGNATURE_HEADER: &str = "x-cal-signature-256";
 /// from a forgery, so it is refused.
 pub const NO_SECRET_PROVIDED: &str = "no-secret-provided";
 
-/// Lower-case hex HMAC-SHA256 of the raw body under the webhook secret.
+/// Lower-case hex HMAC-SHA256 of the raw body under the webhook secret
+/// (`createHmac("sha256", secret).update(body).digest("hex")` in Cal.com).
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    crate::webhooks::signature(secret, body)
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks the signature header: present, not `no-secret-provided`, and
+/// `body`'s HMAC under `secret` (compared in constant time).
+pub fn check_signature(secret: &[u8], header: Option<&str>, body: &[u8]) -> Result<(), WebhookError> {
+    match header.map(str::trim) {
+        None => Err(WebhookError::MissingSignature),
+        Some(NO_SECRET_PROVIDED) => Err(WebhookError::NoSecretProvided),
+        Some(given) if verify(secret, given, body) => Ok(()),
+        Some(_) => Err(WebhookError::BadSignature),
+    }
 }
 
 /// Whether `signature` (hex, either case) is `body`'s HMAC under `secret`.
@@ -39,10 +65,7 @@ pub fn verify(secret: &[u8], signature: &str, body: &[u8]) -> bool {
 
 /// Checks the signature, then reads the event.
 pub fn verify_and_parse(secret: &[u8], signature: Option<&str>, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
-    let signature = signature.ok_or(WebhookError::MissingSignature)?;
-    if !verify(secret, signature, body) {
-        return Err(WebhookError::BadSignature);
-    }
+    check_signature(secret, signature, body)?;
     serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))
 }
 
@@ -59,6 +82,47 @@ pub enum Trigger {
     MeetingEnded,
     #[serde(other)]
     Other,
+}
+
+impl Trigger {
+    /// From the name Cal.com sends (`BOOKING_CANCELLED`); unknown ones are `Other`.
+    pub fn from_name(name: &str) -> Trigger {
+        serde_json::from_value(Value::String(name.to_owned())).unwrap_or(Trigger::Other)
+    }
+
+    /// Whether the event can change whether an appointment is in sync.
+    pub fn changes_sync(self) -> bool {
+        matches!(
+            self,
+            Trigger::BookingCreated
+                | Trigger::BookingRescheduled
+                | Trigger::BookingCancelled
+                | Trigger::BookingRejected
+                | Trigger::BookingRequested
+        )
+    }
+}
+
+/// Only what a delivery says about which bookings to look at, read
+/// leniently: a webhook is a hint, never trusted beyond naming bookings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookNames {
+    pub trigger_event: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default, deserialize_with = "super::model::null_as_default")]
+    pub payload: NamedBookings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedBookings {
+    #[serde(default)]
+    pub uid: Option<String>,
+    /// On BOOKING_RESCHEDULED: the booking this one replaced.
+    #[serde(default, alias = "rescheduledFromUid", alias = "fromReschedule")]
+    pub reschedule_uid: Option<String>,
 }
 
 /// A booking's status as webhooks spell it.
@@ -228,6 +292,7 @@ mod tests {
         tampered[3] ^= 1;
         assert!(!verify(SECRET, &signature, &tampered));
         assert_eq!(verify_and_parse(SECRET, None, &body), Err(WebhookError::MissingSignature));
+        assert_eq!(check_signature(SECRET, Some("no-secret-provided"), &body), Err(WebhookError::NoSecretProvided));
     }
 
     #[test]

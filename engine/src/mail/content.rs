@@ -134,6 +134,12 @@ pub fn calcom_unauthorized(public_url: &str) -> EmailContent {
     )
 }
 
+/// A notice about the organization's Cal.com setup (webhook health), with
+/// the notification's own title and words.
+pub fn notice(note: &crate::store::NewNotification, public_url: &str) -> EmailContent {
+    render(format!("Cal.com: {}", note.title), &note.body, &[], "Open calsync", &format!("{public_url}/"), "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -372,27 +372,4 @@ impl Store {
         let rows = sqlx::query(&sql).bind(org.get()).bind(uid).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
-
-    /// Remembers a webhook delivery; false if this exact body was seen before.
-    pub async fn record_webhook(
-        &self,
-        org: OrgId,
-        body_sha256: &str,
-        trigger: &str,
-        booking_uid: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO webhook_deliveries (org_id, body_sha256, trigger, booking_uid, received_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(org.get())
-        .bind(body_sha256)
-        .bind(trigger)
-        .bind(booking_uid)
-        .bind(to_ms(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
 }

@@ -76,14 +76,7 @@ impl Store {
         // Chunked: both databases limit the number of placeholders.
         for chunk in uids.chunks(500) {
             let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
-            sql.bind(org.get()).push(" AND calcom_booking_uid IN (");
-            for (i, uid) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*uid);
-            }
-            sql.push(")");
+            sql.bind(org.get()).push(" AND calcom_booking_uid IN (").list(chunk.iter().copied()).push(")");
             let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 found.push(from_row(row)?);
@@ -100,14 +93,9 @@ impl Store {
             sql.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
             sql.push(" AND (next_verification_at IS NULL OR next_verification_at > ")
                 .bind(to_ms(at))
-                .push(") AND id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(id.get());
-            }
-            sql.push(")");
+                .push(") AND id IN (")
+                .list(chunk.iter().map(|id| id.get()))
+                .push(")");
             changed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?.rows_affected();
         }
         Ok(changed)

@@ -30,6 +30,7 @@ mod sync_cursor;
 mod sync_writes;
 pub mod time;
 mod users;
+mod webhook_inbox;
 
 pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
 pub use appointment_updates::queued_for_verification;
@@ -51,6 +52,7 @@ pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, T
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;
 pub use users::{normalize_email, Credentials, NewUser, User};
+pub use webhook_inbox::{Delivery, DeliveryFilter, DeliveryOutcome, DeliveryStatus, Handled, NewDelivery, Stored};
 
 use sqlx::AnyPool;
 

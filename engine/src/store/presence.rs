@@ -60,11 +60,22 @@ impl Store {
         .bind(to_ms(alive_since))
         .execute(&mut *tx)
         .await?;
+        let deliveries = sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_at = NULL \
+             WHERE status = 'pending' AND claimed_by IS NOT NULL AND claim_expires_at > $1 AND claimed_by IN ({DEAD})"
+        ))
+        .bind(to_ms(now))
+        .bind(to_ms(alive_since))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM worker_presence WHERE heartbeat_at < $1")
             .bind(to_ms(alive_since))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Recovered { runs_interrupted: runs.rows_affected(), claims_released: claims.rows_affected() })
+        Ok(Recovered {
+            runs_interrupted: runs.rows_affected(),
+            claims_released: claims.rows_affected() + deliveries.rows_affected(),
+        })
     }
 }

@@ -60,6 +60,17 @@ impl Sql {
         self
     }
 
+    /// Appends `a, b, c` placeholders, one per item (for `IN (…)`).
+    pub fn list<V: Into<Value>>(&mut self, items: impl IntoIterator<Item = V>) -> &mut Sql {
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(item);
+        }
+        self
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

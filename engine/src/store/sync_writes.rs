@@ -91,14 +91,7 @@ async fn resolve_issues(
         let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
         sql.bind(to_ms(now)).push(", resolution = ").bind(Resolution::AutoResolved.as_str());
         sql.push(", resolved_by = NULL, resolution_note = NULL WHERE org_id = ").bind(org.get());
-        sql.push(" AND resolved_at IS NULL AND appointment_id IN (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(id.get());
-        }
-        sql.push(")");
+        sql.push(" AND resolved_at IS NULL AND appointment_id IN (").list(chunk.iter().map(|id| id.get())).push(")");
         closed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
     }
     Ok(closed)

@@ -25,4 +25,5 @@ pub mod rules;
 pub mod runner;
 pub mod service;
 pub mod source;
+pub mod webhook_health;
 pub mod window;

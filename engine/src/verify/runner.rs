@@ -10,6 +10,7 @@ use super::plan::{self, Span};
 use super::rules::{evidence, Evidence, Outcome};
 use super::service::{Verified, Verifier};
 use super::source::{BookingSource, Listing, SourceError};
+use super::webhook_health;
 use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::mail::content;
@@ -36,9 +37,16 @@ const WATERMARK_OVERLAP_MINUTES: i64 = 5;
 /// watermark, and complete listings of windows (the whole window on a
 /// first pass, and what the planner chose to list for due work).
 #[derive(Default)]
-struct Listings {
+pub(crate) struct Listings {
     changed: Option<WindowIndex>,
     windows: Vec<Bulk>,
+}
+
+impl Listings {
+    /// What a listing (or a few GETs) of changed bookings says.
+    pub(crate) fn of_changes(index: WindowIndex) -> Listings {
+        Listings { changed: Some(index), windows: Vec::new() }
+    }
 }
 
 /// What the changes sweep found, and the requests it spent.
@@ -233,7 +241,11 @@ impl Verifier {
         let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
         let next =
             SyncCursor { updated_after: advanced_watermark(watermark, &listing, now), last_full_listing_at: last_full };
-        let index = self.mark_changed(org, listing, now).await?;
+        let (index, changed) = self.mark_changed(org, listing, now).await?;
+        if let Some(mark) = watermark {
+            // Changes since the last pass: did a webhook announce them?
+            self.judge_webhooks(org, &changed, super::hints::announce_window_start(mark), now).await?;
+        }
         self.store().save_sync_cursor(org.id, &next, now).await?;
         let listings = if full {
             Listings { changed: None, windows: vec![Bulk { index, from: window.0, to: window.1 }] }
@@ -258,21 +270,56 @@ impl Verifier {
     /// Makes due every appointment whose listed booking no longer matches
     /// it (or that is not synced, so a match may settle it), and every one
     /// whose booking came back unreadable (it is asked for by uid); returns
-    /// the listing indexed.
+    /// the listing indexed, and the bookings that really changed (their
+    /// appointment was in sync and no longer matches).
     async fn mark_changed(
         &self,
         org: &Organization,
         listing: Listing,
         now: DateTime<Utc>,
-    ) -> Result<WindowIndex, StoreError> {
+    ) -> Result<(WindowIndex, Vec<String>), StoreError> {
         let index = WindowIndex::new(listing.bookings);
         let mut uids: Vec<&str> = index.uids().collect();
         let unreadable: Vec<&str> = listing.unreadable.iter().filter_map(|row| row.uid.as_deref()).collect();
         uids.extend(&unreadable);
         let linked = self.store().appointments_linked_to(org.id, &uids).await?;
-        let stale: Vec<AppointmentId> = linked.iter().filter(|a| needs_check(a, &index)).map(|a| a.id).collect();
-        self.store().make_all_due(org.id, &stale, now).await?;
-        Ok(index)
+        let stale: Vec<&Appointment> = linked.iter().filter(|a| needs_check(a, &index)).collect();
+        let changed = stale
+            .iter()
+            .filter(|a| a.sync.status == SyncStatus::Synced)
+            .filter_map(|a| a.calcom_booking_uid.clone())
+            .collect();
+        let ids: Vec<AppointmentId> = stale.iter().map(|a| a.id).collect();
+        self.store().make_all_due(org.id, &ids, now).await?;
+        Ok((index, changed))
+    }
+
+    /// Counts which of `changed` a webhook announced (a delivery naming it
+    /// since `since`), and tells the admins once when webhooks look
+    /// disabled or misconfigured (see `webhook_health`).
+    async fn judge_webhooks(
+        &self,
+        org: &Organization,
+        changed: &[String],
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let uids: Vec<&str> = changed.iter().map(String::as_str).collect();
+        let announced = self.store().announced_since(org.id, &uids, since).await?;
+        let announced = uids.iter().filter(|uid| announced.contains(**uid)).count() as u64;
+        self.store().record_coverage(org.id, uids.len() as u64, announced, now).await?;
+        let (changes, announced) = self.store().coverage_since(org.id, now - webhook_health::LOOKBACK).await?;
+        let last_delivery = self.store().last_delivery_at(org.id).await?;
+        let coverage = webhook_health::Coverage { changes, announced, last_delivery };
+        if coverage.looks_broken(now, self.webhook_silence()) && self.store().open_webhook_alert(org.id, now).await? {
+            let last = last_delivery.map(|at| alerts::short_time(at, org.time_zone));
+            let note = webhook_health::alert(&org.slug, &coverage, now, last);
+            self.announce(org, None, &note, |url: &str| content::notice(&note, url)).await?;
+        }
+        Ok(())
     }
 
     /// Lists, for the claimed `batch`, the windows the planner finds
@@ -321,7 +368,7 @@ impl Verifier {
         calls
     }
 
-    async fn verify_due_with<S: BookingSource>(
+    pub(crate) async fn verify_due_with<S: BookingSource>(
         &self,
         org: &Organization,
         source: &S,

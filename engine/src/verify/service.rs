@@ -43,11 +43,25 @@ pub struct Verifier {
     /// With email on: the public URL links in emails point to.
     email_base_url: Option<String>,
     next_cycles: Arc<NextCycles>,
+    /// No webhook for this long while bookings changed: webhooks look broken.
+    webhook_silence: Duration,
 }
 
 impl Verifier {
     pub fn new(store: Store, circuits: Arc<Circuits>, ladder: RetryLadder, clock: Arc<dyn Clock>) -> Verifier {
-        Verifier { store, circuits, ladder, clock, email_base_url: None, next_cycles: Arc::default() }
+        let webhook_silence = Duration::from_std(super::webhook_health::DEFAULT_SILENCE).unwrap_or(Duration::days(1));
+        Verifier { store, circuits, ladder, clock, email_base_url: None, next_cycles: Arc::default(), webhook_silence }
+    }
+
+    /// How long no webhook may arrive while bookings change before the
+    /// admins are told webhooks look broken (`CALSYNC_WEBHOOK_SILENCE`).
+    pub fn with_webhook_silence(mut self, silence: std::time::Duration) -> Verifier {
+        self.webhook_silence = Duration::from_std(silence).unwrap_or(self.webhook_silence);
+        self
+    }
+
+    pub(crate) fn webhook_silence(&self) -> Duration {
+        self.webhook_silence
     }
 
     /// Also queue emails for notifications (to users whose preference wants them).

@@ -46,6 +46,9 @@ pub struct AppState {
     pub live: LiveFeed,
     /// Rung by "run now" so the worker starts the run at once.
     pub wake_worker: WakeUp,
+    /// Rung by the webhook receiver so the inbox is drained at once.
+    #[from_ref(skip)]
+    pub wake_inbox: WakeUp,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             verifier,
             live: LiveFeed::new(store_for_live, LIVE_POLL),
             wake_worker: WakeUp::default(),
+            wake_inbox: WakeUp::default(),
         }
     }
 
@@ -145,7 +149,8 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
     let worker = Arc::new(state.worker(worker_stale_after));
     let mut workers = vec![
         crate::workers::spawn_presence(worker.clone(), stopped.clone()),
-        crate::workers::spawn_verification(worker, state.wake_worker.clone(), stopped.clone()),
+        crate::workers::spawn_verification(worker.clone(), state.wake_worker.clone(), stopped.clone()),
+        crate::workers::spawn_inbox(worker, state.wake_inbox.clone(), state.live.clone(), stopped.clone()),
     ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),

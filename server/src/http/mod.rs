@@ -21,6 +21,9 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
-        .route("/webhooks/calcom/{org}", post(webhooks::receive))
+        .route(
+            "/webhooks/calcom/{org}",
+            post(webhooks::receive).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),
+        )
         .route("/appointments.csv", get(export::appointments_csv))
 }
