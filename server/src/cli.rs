@@ -119,6 +119,10 @@ pub struct ServeArgs {
     /// taken for dead: its runs are interrupted and its claims released.
     #[arg(long, env = "CALSYNC_WORKER_STALE_SECS", default_value = "60")]
     pub worker_stale_secs: String,
+    /// No Cal.com webhook for this long while cycles find bookings changed:
+    /// the admins are told webhooks look disabled (units s, m, h).
+    #[arg(long, env = "CALSYNC_WEBHOOK_SILENCE", default_value = "24h")]
+    pub webhook_silence: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,6 +74,12 @@ pub fn parse_retry_delays(text: &str) -> Result<engine::verify::ladder::RetryLad
         .map_err(|e| ConfigError::new("CALSYNC_RETRY_DELAYS", e.to_string()))
 }
 
+pub fn parse_webhook_silence(text: &str) -> Result<std::time::Duration, ConfigError> {
+    engine::verify::ladder::parse_duration(text.trim()).ok().and_then(|d| d.to_std().ok()).ok_or_else(|| {
+        ConfigError::new("CALSYNC_WEBHOOK_SILENCE", format!("{text:?} is not a duration like 24h, 90m or 3600s"))
+    })
+}
+
 pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
     engine::store::Backend::from_url(text).map(|_| ()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
 }

@@ -54,6 +54,12 @@ impl RetryLadder {
     }
 }
 
+/// A duration as settings write it: a positive whole number and `s`, `m`
+/// or `h` ("90s", "5m", "24h").
+pub fn parse_duration(part: &str) -> Result<Duration, LadderError> {
+    parse_delay(part)
+}
+
 fn parse_delay(part: &str) -> Result<Duration, LadderError> {
     let refuse = || LadderError(part.to_owned());
     let split = part.len().checked_sub(1).ok_or_else(refuse)?;

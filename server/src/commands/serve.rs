@@ -121,6 +121,7 @@ pub(crate) struct Settings {
     mailer: Option<engine::mail::SmtpMailer>,
     ladder: RetryLadder,
     worker_stale_after: std::time::Duration,
+    webhook_silence: std::time::Duration,
 }
 
 impl Settings {
@@ -131,15 +132,17 @@ impl Settings {
         let mailer = config::mailer(args.smtp_url.as_deref(), &args.smtp_from)?;
         let ladder = config::parse_retry_delays(&args.retry_delays)?;
         let worker_stale_after = config::parse_worker_stale_secs(&args.worker_stale_secs)?;
-        Ok(Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after })
+        let webhook_silence = config::parse_webhook_silence(&args.webhook_silence)?;
+        Ok(Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence })
     }
 }
 
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after } = settings;
+    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
+    state.verifier = state.verifier.with_webhook_silence(webhook_silence);
     if mailer.is_some() {
         state = state.with_email();
     }
