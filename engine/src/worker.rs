@@ -83,6 +83,12 @@ impl<C: Connector> Worker<C> {
         (self.stale_after / 4).to_std().unwrap_or(std::time::Duration::from_secs(1))
     }
 
+    /// This worker stops (SIGTERM): its running runs end `interrupted` and
+    /// its claims are released for the other instances or the next start.
+    pub async fn release(&self) -> Result<crate::store::Recovered, StoreError> {
+        self.store.release_worker(&self.worker_id, self.clock.now()).await
+    }
+
     /// Says this worker is alive.
     pub async fn beat(&self) -> Result<(), StoreError> {
         self.store.worker_heartbeat(&self.worker_id, self.clock.now()).await

@@ -123,6 +123,10 @@ pub struct ServeArgs {
     /// the admins are told webhooks look disabled (units s, m, h).
     #[arg(long, env = "CALSYNC_WEBHOOK_SILENCE", default_value = "24h")]
     pub webhook_silence: String,
+    /// Bearer token `/metrics` requires. Unset: `/metrics` is open on a
+    /// loopback address and closed on any other.
+    #[arg(long, env = "CALSYNC_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -277,3 +277,36 @@ on_both_backends!(an_acknowledged_delivery_survives_kill_9, |db| async move {
     let after = store.appointment(org, appointment.id).await.unwrap();
     assert_eq!(after.sync.error_code, Some(engine::domain::ErrorCode::DataMismatch), "cancelled in Cal.com");
 });
+
+on_both_backends!(sigterm_releases_the_run_and_claims_for_the_others, |db| async move {
+    engine::calcom::ensure_crypto_provider();
+    let sim = spawn(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(6000)))).await.unwrap();
+    let store = db.store.clone();
+    let org = setup(&store, &sim).await;
+    // Every answer takes 2 s: the run outlasts the shutdown grace.
+    sim.control().set_faults(Faults { latency_ms: 2_000, ..Faults::default() });
+    let mut server = Calsync::start(&db.url);
+    let claimed = "SELECT COUNT(*) AS n FROM appointments WHERE org_id = $1 AND claimed_by IS NOT NULL";
+    let checks: [Check<'_>; 1] = [(claimed, |n| n > 0)];
+    wait_for(&store, org, "a run holding claims", StdDuration::from_secs(30), &checks).await;
+
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < StdDuration::from_secs(40), "calsync did not stop after SIGTERM");
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    };
+    assert!(status.success(), "a clean exit: {status:?}");
+    assert_eq!(scalar(&store, claimed, org).await, 0, "its claims were released");
+    let running = "SELECT COUNT(*) AS n FROM job_runs WHERE org_id = $1 AND status = 'running'";
+    assert_eq!(scalar(&store, running, org).await, 0);
+    let stopped = "SELECT COUNT(*) AS n FROM job_runs WHERE org_id = $1 AND status = 'interrupted' \
+                   AND error_detail = 'calsync was stopped before the run finished'";
+    assert_eq!(scalar(&store, stopped, org).await, 1, "the cut run says so");
+    let presence = sqlx::query("SELECT COUNT(*) AS n FROM worker_presence").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(sqlx::Row::get::<i64, _>(&presence, "n"), 0, "it no longer counts as alive");
+});

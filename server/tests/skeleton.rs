@@ -235,3 +235,33 @@ on_both_backends!(metrics_expose_open_issues_and_circuit_state, |db| async move 
     assert!(text.contains(r#"calsync_open_issues{org="salon",code="DATA_MISMATCH"} 0"#), "{text}");
     assert!(text.contains(r#"calsync_circuit_state{org="salon",state="closed"} 1"#), "{text}");
 });
+
+on_both_backends!(metrics_are_closed_beyond_loopback_without_a_token, |db| async move {
+    use server::http::metrics::MetricsAccess;
+    engine::calcom::ensure_crypto_provider();
+    let wide: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+    assert_eq!(MetricsAccess::for_listener(None, wide), MetricsAccess::Closed);
+    assert_eq!(MetricsAccess::for_listener(None, "127.0.0.1:3000".parse().unwrap()), MetricsAccess::Open);
+    let serve_with = |access: MetricsAccess| {
+        let store = db.store.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut state =
+                AppState::new(store, SecretKey::from_bytes([3; 32]), "http://sync.example", "target/site", addr);
+            state.metrics_access = access;
+            let app = build_app(state);
+            tokio::spawn(async move {
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            });
+            format!("http://{addr}/metrics")
+        }
+    };
+    let closed = serve_with(MetricsAccess::for_listener(None, wide)).await;
+    assert_eq!(reqwest::get(&closed).await.unwrap().status().as_u16(), 403);
+    let guarded = serve_with(MetricsAccess::for_listener(Some("scrape-me"), wide)).await;
+    assert_eq!(reqwest::get(&guarded).await.unwrap().status().as_u16(), 401);
+    let http = reqwest::Client::new();
+    let answer = http.get(&guarded).bearer_auth("scrape-me").send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+});

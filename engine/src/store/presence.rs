@@ -34,6 +34,39 @@ impl Store {
         Ok(())
     }
 
+    /// A worker stopping on purpose (SIGTERM): its running runs are
+    /// interrupted and its claims on appointments and webhook deliveries
+    /// released, so another instance (or the next start) carries on at once.
+    pub async fn release_worker(&self, worker: &str, now: DateTime<Utc>) -> Result<Recovered, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let runs = sqlx::query(
+            "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \
+             error_detail = 'calsync was stopped before the run finished' WHERE status = 'running' AND worker_id = $2",
+        )
+        .bind(to_ms(now))
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        let claims =
+            sqlx::query("UPDATE appointments SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1")
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?;
+        let deliveries = sqlx::query(
+            "UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_at = NULL \
+             WHERE status = 'pending' AND claimed_by = $1",
+        )
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM worker_presence WHERE worker_id = $1").bind(worker).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Recovered {
+            runs_interrupted: runs.rows_affected(),
+            claims_released: claims.rows_affected() + deliveries.rows_affected(),
+        })
+    }
+
     /// Interrupts the running runs and releases the claims of every worker
     /// whose last beat is before `alive_since`, then forgets those workers.
     /// One transaction, so a worker is never forgotten with claims left.

@@ -18,8 +18,20 @@ use axum::response::{IntoResponse, Response};
 pub struct Origins(Arc<Vec<String>>);
 
 impl Origins {
+    /// The public URL's origin and the listen address's; a loopback listen
+    /// address under both its spellings (`localhost` and `127.0.0.1`/`[::1]`),
+    /// since a browser on the same machine may be pointed at either.
     pub fn new(public_url: &str, addr: SocketAddr) -> Origins {
         let mut list = vec![origin_of(public_url), format!("http://{addr}")];
+        if addr.ip().is_loopback() {
+            list.push(format!("http://localhost:{}", addr.port()));
+            list.push(format!("http://127.0.0.1:{}", addr.port()));
+            list.push(format!("http://[::1]:{}", addr.port()));
+        }
+        if let Some(spelled) = loopback_twin(&list[0]) {
+            list.push(spelled);
+        }
+        list.sort();
         list.dedup();
         Origins(Arc::new(list))
     }
@@ -27,6 +39,15 @@ impl Origins {
     fn allows(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/').to_ascii_lowercase();
         self.0.contains(&origin)
+    }
+}
+
+/// The other spelling of a loopback origin: `localhost` for `127.0.0.1`, and back.
+fn loopback_twin(origin: &str) -> Option<String> {
+    if let Some(rest) = origin.strip_prefix("http://localhost") {
+        Some(format!("http://127.0.0.1{rest}"))
+    } else {
+        origin.strip_prefix("http://127.0.0.1").map(|rest| format!("http://localhost{rest}"))
     }
 }
 
@@ -73,6 +94,17 @@ fn is_same_origin(origins: &Origins, request: &Request) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_address_is_allowed_under_both_spellings() {
+        let origins = Origins::new("http://127.0.0.1:3000", "127.0.0.1:3000".parse().unwrap());
+        assert!(origins.allows("http://localhost:3000"));
+        assert!(origins.allows("http://127.0.0.1:3000"));
+        assert!(!origins.allows("http://localhost:3001"), "another port is another origin");
+        let origins = Origins::new("http://localhost:8080", "0.0.0.0:8080".parse().unwrap());
+        assert!(origins.allows("http://127.0.0.1:8080"), "the public URL's twin");
+        assert!(!origins.allows("http://evil.example"));
+    }
 
     #[test]
     fn origins_compare_scheme_host_and_port() {

@@ -36,8 +36,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Per-organization circuit breakers, shared by the workers and `/metrics`.
     pub circuits: Arc<Circuits>,
-    /// When set, `/metrics` requires it as a bearer token.
-    pub metrics_token: Option<Arc<str>>,
+    /// Who may read `/metrics`.
+    pub metrics_access: http::metrics::MetricsAccess,
     /// Each organization's Cal.com client, from its sealed credentials.
     pub connector: CalcomConnector,
     /// Verifies appointments (webhooks, "retry now") with the workers' rules.
@@ -73,7 +73,7 @@ impl AppState {
             secret_key: Arc::new(secret_key),
             public_url: public_url.into(),
             circuits,
-            metrics_token: std::env::var("CALSYNC_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).map(Into::into),
+            metrics_access: http::metrics::MetricsAccess::for_listener(None, addr),
             connector,
             verifier,
             live: LiveFeed::new(store_for_live, LIVE_POLL),
@@ -122,6 +122,7 @@ pub(crate) struct Settings {
     ladder: RetryLadder,
     worker_stale_after: std::time::Duration,
     webhook_silence: std::time::Duration,
+    metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -133,16 +134,31 @@ impl Settings {
         let ladder = config::parse_retry_delays(&args.retry_delays)?;
         let worker_stale_after = config::parse_worker_stale_secs(&args.worker_stale_secs)?;
         let webhook_silence = config::parse_webhook_silence(&args.webhook_silence)?;
-        Ok(Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence })
+        let metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+        Ok(Settings {
+            addr,
+            secret_key,
+            public_url,
+            mailer,
+            ladder,
+            worker_stale_after,
+            webhook_silence,
+            metrics_token,
+        })
     }
 }
 
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence } = settings;
+    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence, metrics_token } =
+        settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
     state.verifier = state.verifier.with_webhook_silence(webhook_silence);
+    state.metrics_access = http::metrics::MetricsAccess::for_listener(metrics_token.as_deref(), addr);
+    if state.metrics_access == http::metrics::MetricsAccess::Closed {
+        tracing::warn!(%addr, "/metrics is closed: calsync listens beyond loopback and CALSYNC_METRICS_TOKEN is not set");
+    }
     if mailer.is_some() {
         state = state.with_email();
     }
@@ -153,7 +169,7 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
     let mut workers = vec![
         crate::workers::spawn_presence(worker.clone(), stopped.clone()),
         crate::workers::spawn_verification(worker.clone(), state.wake_worker.clone(), stopped.clone()),
-        crate::workers::spawn_inbox(worker, state.wake_inbox.clone(), state.live.clone(), stopped.clone()),
+        crate::workers::spawn_inbox(worker.clone(), state.wake_inbox.clone(), state.live.clone(), stopped.clone()),
     ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),
@@ -169,22 +185,64 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         .await
         .map_err(|e| config::ConfigError::new("CALSYNC_ADDR", format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, %public_url, database = %engine::store::redact_url(database_url), "calsync listening");
-    axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown({
-            let live = state.live.clone();
-            async move {
-                shutdown_signal().await;
-                live.close();
-            }
-        })
-        .await
-        .context("server stopped with an error")?;
-    let _ = stop.send(true);
-    for worker in workers {
-        let _ = worker.await;
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let server =
+        axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown({
+                let (live, signalled) = (state.live.clone(), signalled.clone());
+                async move {
+                    shutdown_signal().await;
+                    signalled.notify_one();
+                    // Open pages' event streams end now; other requests may finish.
+                    live.close();
+                }
+            });
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served.context("server stopped with an error")?,
+        () = async {
+            signalled.notified().await;
+            tokio::time::sleep(REQUEST_GRACE).await;
+        } => tracing::warn!("requests still open {} s after the signal were cut", REQUEST_GRACE.as_secs()),
     }
+    stop_workers(&worker, workers, stop).await;
     tracing::info!("calsync stopped");
     Ok(())
+}
+
+/// How long requests in flight may take to finish after SIGTERM.
+const REQUEST_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long the workers' current rounds may take to finish after SIGTERM;
+/// a round still going then is cut and its work released.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Stops the background tasks: each finishes its current round (within
+/// [`WORKER_GRACE`]), then this worker's running runs are marked
+/// interrupted and its claims released, so another instance or the next
+/// start takes over at once instead of after the claims' lease.
+async fn stop_workers<C>(
+    worker: &Worker<C>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+) where
+    C: engine::worker::Connector,
+{
+    let _ = stop.send(true);
+    let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+    if tokio::time::timeout(WORKER_GRACE, futures_util::future::join_all(tasks)).await.is_err() {
+        tracing::warn!("background work still running {} s after the signal was cut", WORKER_GRACE.as_secs());
+        aborts.iter().for_each(tokio::task::AbortHandle::abort);
+    }
+    match worker.release().await {
+        Ok(released) if released.runs_interrupted + released.claims_released > 0 => tracing::info!(
+            runs = released.runs_interrupted,
+            claims = released.claims_released,
+            "released this instance's work for the others"
+        ),
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(error = %err, "releasing this instance's work failed; its claims lapse on their own")
+        }
+    }
 }
 
 /// Accepted connections with Nagle's algorithm off. Pages are streamed in
@@ -237,6 +295,7 @@ pub fn build_app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_login))
         .layer(auth::session_layer(&state))
         .layer(axum::middleware::from_fn_with_state(origins, auth::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
         .with_state(state)
         .layer(http::middleware())
 }

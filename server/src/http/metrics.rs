@@ -27,12 +27,44 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who can connect: only when calsync listens on loopback.
+    Open,
+    /// Scrapers that send this bearer token.
+    Token(std::sync::Arc<str>),
+    /// Nobody: a non-loopback address without a token.
+    Closed,
+}
+
+impl MetricsAccess {
+    /// Metrics name organizations and counts: open by default only to the
+    /// machine itself.
+    pub fn for_listener(token: Option<&str>, addr: std::net::SocketAddr) -> MetricsAccess {
+        match token.filter(|t| !t.is_empty()) {
+            Some(token) => MetricsAccess::Token(token.into()),
+            None if addr.ip().is_loopback() => MetricsAccess::Open,
+            None => MetricsAccess::Closed,
+        }
+    }
+}
+
 pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = state.metrics_token.as_deref() {
-        let given =
-            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token) {
-            return (StatusCode::UNAUTHORIZED, "metrics need the bearer token").into_response();
+    match &state.metrics_access {
+        MetricsAccess::Open => {}
+        MetricsAccess::Token(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if given != Some(&**token) {
+                return (StatusCode::UNAUTHORIZED, "metrics need the bearer token").into_response();
+            }
+        }
+        MetricsAccess::Closed => {
+            let why = "metrics are closed: calsync listens beyond loopback and CALSYNC_METRICS_TOKEN is not set";
+            return (StatusCode::FORBIDDEN, why).into_response();
         }
     }
     // The recorder must exist before the gauges are set, or they go nowhere.

@@ -7,6 +7,7 @@ mod health;
 pub mod metrics;
 mod request_id;
 pub mod stall_guard;
+pub mod timeout;
 mod webhooks;
 
 use axum::routing::{get, post};
