@@ -127,6 +127,12 @@ pub struct ServeArgs {
     /// loopback address and closed on any other.
     #[arg(long, env = "CALSYNC_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// A login ends after this long without a request (units s, m, h).
+    #[arg(long, env = "CALSYNC_SESSION_IDLE", default_value = "2h")]
+    pub session_idle: String,
+    /// A login ends this long after signing in, however active (units s, m, h).
+    #[arg(long, env = "CALSYNC_SESSION_MAX", default_value = "12h")]
+    pub session_max: String,
 }
 
 #[derive(Debug, Subcommand)]

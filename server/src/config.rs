@@ -80,6 +80,22 @@ pub fn parse_webhook_silence(text: &str) -> Result<std::time::Duration, ConfigEr
     })
 }
 
+/// A duration setting as `parse_duration` reads it ("90s", "5m", "24h").
+fn duration(setting: &'static str, text: &str) -> Result<std::time::Duration, ConfigError> {
+    engine::verify::ladder::parse_duration(text.trim())
+        .ok()
+        .and_then(|d| d.to_std().ok())
+        .ok_or_else(|| ConfigError::new(setting, format!("{text:?} is not a duration like 24h, 90m or 3600s")))
+}
+
+pub fn parse_session_policy(idle: &str, max: &str) -> Result<crate::auth::SessionPolicy, ConfigError> {
+    let (idle, max) = (duration("CALSYNC_SESSION_IDLE", idle)?, duration("CALSYNC_SESSION_MAX", max)?);
+    if idle > max {
+        return Err(ConfigError::new("CALSYNC_SESSION_IDLE", "must not be longer than CALSYNC_SESSION_MAX"));
+    }
+    Ok(crate::auth::SessionPolicy { idle, max })
+}
+
 pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
     engine::store::Backend::from_url(text).map(|_| ()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))
 }

@@ -49,11 +49,16 @@ impl Write for LogSink {
 }
 
 async fn serve(store: Store) -> String {
+    serve_with(store, server::auth::SessionPolicy::default()).await
+}
+
+async fn serve_with(store: Store, sessions: server::auth::SessionPolicy) -> String {
     engine::calcom::ensure_crypto_provider();
     captured_logs();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(store, SecretKey::from_bytes(KEY), &format!("http://{addr}"), "target/site", addr);
+    let mut state = AppState::new(store, SecretKey::from_bytes(KEY), &format!("http://{addr}"), "target/site", addr);
+    state.sessions = sessions;
     let app = build_app(state);
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
@@ -426,4 +431,29 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
     assert!(logs.contains("logged in"), "the capture works");
     assert!(!logs.contains("SEEKRIT") && !logs.contains(PASSWORD), "a secret in the logs");
+});
+
+on_both_backends!(a_login_slides_with_activity_and_ends_at_its_limits, |db| async move {
+    use std::time::Duration as Std;
+    let org_id = org(&db.store, "salon", "Salon Schmidt").await;
+    user(&db.store, org_id, "ann@example.com", Role::Admin).await;
+    let policy = server::auth::SessionPolicy { idle: Std::from_millis(1600), max: Std::from_millis(4000) };
+    let base = serve_with(db.store.clone(), policy).await;
+    let signed_in = |response: &Response| response.status() == StatusCode::OK;
+
+    // Active every half second: still signed in after the idle limit has passed twice.
+    let cookie = login(&base, "ann@example.com").await;
+    for _ in 0..6 {
+        assert!(signed_in(&get(&base, "/account", Some(&cookie)).await), "activity keeps the login");
+        tokio::time::sleep(Std::from_millis(500)).await;
+    }
+    // Past the absolute limit, however active.
+    tokio::time::sleep(Std::from_millis(1200)).await;
+    assert_eq!(get(&base, "/account", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "four seconds after login");
+
+    // Idle for longer than the idle limit.
+    let cookie = login(&base, "ann@example.com").await;
+    assert!(signed_in(&get(&base, "/account", Some(&cookie)).await));
+    tokio::time::sleep(Std::from_millis(1800)).await;
+    assert_eq!(get(&base, "/account", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "idle too long");
 });

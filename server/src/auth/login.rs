@@ -32,6 +32,8 @@ pub struct LoginForm {
 pub struct SessionUser {
     pub user_id: UserId,
     pub org_id: OrgId,
+    #[serde(flatten)]
+    pub times: super::session_policy::Times,
 }
 
 pub async fn login(
@@ -96,7 +98,8 @@ async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: Log
     throttle::record_success(store, &subjects).await?;
     // A new id at login: an id planted before login (session fixation) is worthless.
     session.cycle_id().await?;
-    session.insert(USER_KEY, SessionUser { user_id: user.id, org_id: user.org_id }).await?;
+    let times = super::session_policy::Times { signed_in_ms: now.timestamp_millis(), seen_ms: now.timestamp_millis() };
+    session.insert(USER_KEY, SessionUser { user_id: user.id, org_id: user.org_id, times }).await?;
     store.record_login(user.org_id, user.id, now).await?;
     audit(store, user.org_id, Some(user.id), "auth.login", &email, None).await;
     tracing::info!(user = %user.id, org = %user.org_id, "logged in");

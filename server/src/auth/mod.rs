@@ -5,6 +5,7 @@ mod csrf;
 mod login;
 pub mod password;
 mod require_login;
+mod session_policy;
 pub mod session_store;
 mod throttle;
 
@@ -18,14 +19,11 @@ use crate::commands::AppState;
 pub use csrf::{same_origin_only, Origins};
 pub(crate) use require_login::current_user;
 pub use require_login::require_login;
+pub use session_policy::SessionPolicy;
 pub use session_store::DbSessionStore;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "calsync_session";
-
-/// How long a login lasts: a working day. The session is saved (and so
-/// extended) only when it changes, so this counts from the login.
-const SESSION_HOURS: i64 = 12;
 
 /// The session key holding who is signed in.
 const USER_KEY: &str = "user";
@@ -44,5 +42,9 @@ pub fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
         .with_same_site(SameSite::Lax)
         .with_secure(state.public_url.starts_with("https://"))
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(SESSION_HOURS)))
+        // The row's expiry: the idle limit from the last save, moved forward
+        // as `SessionPolicy` records activity.
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
+            i64::try_from(state.sessions.idle.as_secs()).unwrap_or(i64::MAX),
+        )))
 }

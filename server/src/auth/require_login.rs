@@ -12,6 +12,7 @@ use engine::store::{Store, StoreError};
 use tower_sessions::Session;
 
 use super::login::{percent_encode, SessionUser};
+use super::session_policy::{SessionPolicy, Verdict};
 use super::USER_KEY;
 use crate::commands::AppState;
 
@@ -25,7 +26,7 @@ pub async fn require_login(
     if is_static(&path) {
         return next.run(request).await;
     }
-    match current_user(&state.store, &session).await {
+    match current_user(&state.store, &session, state.sessions).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
         }
@@ -51,11 +52,29 @@ pub(crate) enum CheckError {
 }
 
 /// The signed-in account of this session, if any (also used by handlers
-/// on paths this middleware treats as files, such as the CSV export).
-pub(crate) async fn current_user(store: &Store, session: &Session) -> Result<Option<CurrentUser>, CheckError> {
-    let Some(signed_in) = session.get::<SessionUser>(USER_KEY).await? else {
+/// on paths this middleware treats as files, such as the CSV export). A
+/// session past its idle or absolute limit is ended here.
+pub(crate) async fn current_user(
+    store: &Store,
+    session: &Session,
+    policy: SessionPolicy,
+) -> Result<Option<CurrentUser>, CheckError> {
+    let Some(mut signed_in) = session.get::<SessionUser>(USER_KEY).await? else {
         return Ok(None);
     };
+    let now = chrono::Utc::now();
+    match policy.judge(signed_in.times, now) {
+        Verdict::Expired => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Verdict::Touch => {
+            // Saved at the end of the request, with the expiry moved forward.
+            signed_in.times.seen_ms = now.timestamp_millis();
+            session.insert(USER_KEY, signed_in).await?;
+        }
+        Verdict::Valid => {}
+    }
     let user = match store.user(signed_in.org_id, signed_in.user_id).await {
         Ok(user) if !user.disabled => user,
         Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),

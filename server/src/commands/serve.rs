@@ -49,6 +49,8 @@ pub struct AppState {
     /// Rung by the webhook receiver so the inbox is drained at once.
     #[from_ref(skip)]
     pub wake_inbox: WakeUp,
+    /// How long logins last.
+    pub sessions: auth::SessionPolicy,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             live: LiveFeed::new(store_for_live, LIVE_POLL),
             wake_worker: WakeUp::default(),
             wake_inbox: WakeUp::default(),
+            sessions: auth::SessionPolicy::default(),
         }
     }
 
@@ -123,6 +126,7 @@ pub(crate) struct Settings {
     worker_stale_after: std::time::Duration,
     webhook_silence: std::time::Duration,
     metrics_token: Option<String>,
+    sessions: auth::SessionPolicy,
 }
 
 impl Settings {
@@ -135,6 +139,7 @@ impl Settings {
         let worker_stale_after = config::parse_worker_stale_secs(&args.worker_stale_secs)?;
         let webhook_silence = config::parse_webhook_silence(&args.webhook_silence)?;
         let metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
+        let sessions = config::parse_session_policy(&args.session_idle, &args.session_max)?;
         Ok(Settings {
             addr,
             secret_key,
@@ -144,6 +149,7 @@ impl Settings {
             worker_stale_after,
             webhook_silence,
             metrics_token,
+            sessions,
         })
     }
 }
@@ -151,11 +157,21 @@ impl Settings {
 /// Serves on an opened store until a shutdown signal; `demo` calls this
 /// too, after its setup, so both run the same server.
 pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, settings: Settings) -> Result<()> {
-    let Settings { addr, secret_key, public_url, mailer, ladder, worker_stale_after, webhook_silence, metrics_token } =
-        settings;
+    let Settings {
+        addr,
+        secret_key,
+        public_url,
+        mailer,
+        ladder,
+        worker_stale_after,
+        webhook_silence,
+        metrics_token,
+        sessions,
+    } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
     state.verifier = state.verifier.with_webhook_silence(webhook_silence);
     state.metrics_access = http::metrics::MetricsAccess::for_listener(metrics_token.as_deref(), addr);
+    state.sessions = sessions;
     if state.metrics_access == http::metrics::MetricsAccess::Closed {
         tracing::warn!(%addr, "/metrics is closed: calsync listens beyond loopback and CALSYNC_METRICS_TOKEN is not set");
     }

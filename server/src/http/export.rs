@@ -47,7 +47,7 @@ pub async fn appointments_csv(
     session: Session,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let user = match current_user(&state.store, &session).await {
+    let user = match current_user(&state.store, &session, state.sessions).await {
         Ok(Some(user)) => user,
         Ok(None) => return Redirect::to("/login?next=%2Fappointments").into_response(),
         Err(e) => {
