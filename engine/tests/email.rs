@@ -157,3 +157,33 @@ async fn a_bad_smtp_url_or_sender_is_a_clear_error() {
         .to_string()
         .starts_with("SMTP_FROM"));
 }
+
+fn message_id(data: &str) -> String {
+    data.lines()
+        .find_map(|line| line.strip_prefix("Message-ID: "))
+        .map(str::trim)
+        .expect("every email has a Message-ID")
+        .to_owned()
+}
+
+on_both_backends!(a_resend_after_a_crash_is_the_same_message, |db| async move {
+    let store = &db.store;
+    let (org, clock, verifier, a) = setup(store).await;
+    orphan(store, &org, &clock, &verifier, &a).await;
+    let sink = SmtpSink::start().await;
+    let mailer = SmtpMailer::new(&sink.url(), "calsync <noreply@salon.example>").unwrap();
+    deliver_due(store, &mailer, clock.now()).await.unwrap();
+    // A crash after sending and before recording it: the rows are due again.
+    sqlx::query("UPDATE email_outbox SET status = 'pending', sent_at = NULL, next_attempt_at = 0")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(deliver_due(store, &mailer, clock.now()).await.unwrap().sent, 2, "at least once");
+    let ids: Vec<String> = sink.received().iter().map(|m| message_id(&m.data)).collect();
+    assert_eq!(ids.len(), 4);
+    assert!(ids.iter().all(|id| id.starts_with("<calsync.") && id.ends_with("@salon.example>")), "{ids:?}");
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 2, "each resend repeats its first send's Message-ID: {ids:?}");
+});

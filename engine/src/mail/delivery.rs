@@ -22,6 +22,20 @@ pub fn retry_at(attempts_before: i64, now: DateTime<Utc>) -> Option<DateTime<Utc
     usize::try_from(attempts_before).ok().and_then(|i| BACKOFF_MINUTES.get(i)).map(|m| now + Duration::minutes(*m))
 }
 
+/// What names an outbox row's message for good: its organization, its id
+/// and a digest of what it says (ids alone repeat across installations).
+fn outbox_key(email: &crate::store::QueuedEmail) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(email.to.as_bytes())
+        .chain_update([0])
+        .chain_update(email.subject.as_bytes())
+        .chain_update([0])
+        .chain_update(email.text_body.as_bytes())
+        .finalize();
+    format!("{}.{}.{}", email.org_id.get(), email.id, &hex::encode(digest)[..16])
+}
+
 /// Sends every email due at `now`.
 pub async fn deliver_due(store: &Store, mailer: &SmtpMailer, now: DateTime<Utc>) -> Result<DeliveryReport, StoreError> {
     let mut report = DeliveryReport::default();
@@ -31,8 +45,9 @@ pub async fn deliver_due(store: &Store, mailer: &SmtpMailer, now: DateTime<Utc>)
             return Ok(report);
         }
         for email in batch {
+            let key = outbox_key(&email);
             let content = EmailContent { subject: email.subject, text: email.text_body, html: email.html_body };
-            match mailer.send(&email.to, &content).await {
+            match mailer.send(&email.to, &content, &key).await {
                 Ok(()) => {
                     store.mark_email_sent(email.id, now).await?;
                     report.sent += 1;

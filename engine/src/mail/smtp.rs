@@ -49,9 +49,14 @@ impl SmtpMailer {
         Ok(SmtpMailer { transport, from })
     }
 
-    pub async fn send(&self, to: &str, content: &EmailContent) -> Result<(), MailError> {
+    /// Sends `content` to `to` as the message `key` names: the same key
+    /// always gives the same `Message-ID`, so a resend (after a crash
+    /// between sending and recording it) is the same message, which mail
+    /// clients and servers show once.
+    pub async fn send(&self, to: &str, content: &EmailContent, key: &str) -> Result<(), MailError> {
         let to = to.parse::<Mailbox>().map_err(|_| MailError::To(to.to_owned()))?;
         let message = Message::builder()
+            .message_id(Some(self.message_id(key)))
             .from(self.from.clone())
             .to(to)
             .subject(&content.subject)
@@ -63,6 +68,14 @@ impl SmtpMailer {
             .map_err(|e| MailError::Build(e.to_string()))?;
         self.transport.send(message).await.map_err(|e| MailError::Send(e.to_string()))?;
         Ok(())
+    }
+}
+
+impl SmtpMailer {
+    /// `<calsync.KEY@SENDER-DOMAIN>`, with `key` reduced to safe characters.
+    fn message_id(&self, key: &str) -> String {
+        let key: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+        format!("<calsync.{key}@{}>", self.from.email.domain())
     }
 }
 
