@@ -40,6 +40,18 @@ pub enum Command {
     /// Serve like `serve`, plus a Cal.com simulator and a seeded `demo`
     /// organization to look around in (never use in production).
     Demo(DemoArgs),
+    /// Write a consistent copy of the SQLite database to FILE (calsync may
+    /// keep running). For PostgreSQL use pg_dump.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE (calsync must be
+    /// stopped). For PostgreSQL use pg_restore.
+    Restore {
+        /// A file `calsync backup` wrote.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

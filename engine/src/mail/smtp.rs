@@ -74,7 +74,8 @@ impl SmtpMailer {
 impl SmtpMailer {
     /// `<calsync.KEY@SENDER-DOMAIN>`, with `key` reduced to safe characters.
     fn message_id(&self, key: &str) -> String {
-        let key: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+        let key: String =
+            key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
         format!("<calsync.{key}@{}>", self.from.email.domain())
     }
 }

@@ -29,6 +29,15 @@ impl Backend {
     }
 }
 
+/// The file a `sqlite://FILE` URL names (`None` for PostgreSQL or `:memory:`).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && *path != ":memory:")
+        .map(std::path::PathBuf::from)
+}
+
 /// The URL with any password replaced, fit for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

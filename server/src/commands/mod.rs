@@ -2,6 +2,7 @@
 
 mod admin;
 mod api_token;
+mod backup;
 mod calcom_sim;
 mod demo;
 mod import;
@@ -32,6 +33,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Verify(args) => verify::run(&open(&cli.database_url).await?, args).await,
         Command::CalcomSim(args) => calcom_sim::run(args).await,
         Command::Demo(args) => demo::run(&cli.database_url, args).await,
+        Command::Backup { file } => backup::backup(&cli.database_url, &file).await,
+        Command::Restore { file } => backup::restore(&cli.database_url, &file).await,
     }
 }
 

@@ -120,12 +120,8 @@ pub async fn prepare(store: &Store, key: &SecretKey, options: &DemoOptions) -> R
 
 /// The state file next to a SQLite database, else in the working directory.
 pub fn sim_state_path(database_url: &str) -> PathBuf {
-    let file = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|path| !path.is_empty() && *path != ":memory:");
-    match file.map(std::path::Path::new).and_then(|p| p.parent()) {
+    let file = engine::store::sqlite_file(database_url);
+    match file.as_deref().and_then(std::path::Path::parent) {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join(SIM_STATE_FILE),
         _ => PathBuf::from(SIM_STATE_FILE),
     }
