@@ -209,7 +209,13 @@ on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write,
     let writes: Vec<StateWrite> =
         [(ids[1], &synced), (ids[2], &synced), (ids[3], &failed), (ids[0], &state(SyncStatus::Pending, None, false))]
             .into_iter()
-            .map(|(id, s)| StateWrite { id, state: s.clone(), event: verification(id, "batch"), resolve_issues: false })
+            .map(|(id, s)| StateWrite {
+                id,
+                state: s.clone(),
+                event: verification(id, "batch"),
+                resolve_issues: false,
+                routine: false,
+            })
             .collect();
     store.write_sync_states(salon, &writes, now()).await.unwrap();
     assert_eq!(kept(store, salon).await, (6, 2, 3, 1, 0));

@@ -115,6 +115,50 @@ on_both_backends!(a_matching_booking_is_synced, |db| async move {
     assert_eq!(history[0].result.as_deref(), Some("synced"));
 });
 
+on_both_backends!(routine_confirmations_leave_no_history_rows_but_are_counted, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("abc", "tom@example.com"));
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    w.verify(&a).await; // pending → synced: a change of state, kept
+    let kinds = |events: &[engine::store::SyncEvent]| {
+        events.iter().map(|e| format!("{}:{}", e.kind.as_str(), e.result.as_deref().unwrap_or("-"))).collect::<Vec<_>>()
+    };
+    let after_first = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+    for hours in 1..=20 {
+        w.clock.set(t0() + Duration::hours(6 * hours));
+        w.verify(&a).await;
+    }
+    let a_now = w.reload(&a).await;
+    assert_eq!(a_now.sync.last_verified_at, Some(t0() + Duration::hours(120)), "each confirmation moves the time");
+    let history = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+    assert_eq!(kinds(&history), kinds(&after_first), "twenty routine confirmations add no row");
+
+    // A failed attempt and the change back are kept; so is the next change.
+    w.calcom.fail_with(Some(SourceError::Transient("HTTP 503".into())));
+    w.clock.set(t0() + Duration::hours(126));
+    w.verify(&a).await;
+    w.calcom.fail_with(None);
+    w.clock.set(t0() + Duration::hours(127));
+    w.verify(&a).await;
+    let mut moved = booking("abc", "tom@example.com");
+    moved.start += Duration::hours(1);
+    moved.end += Duration::hours(1);
+    w.calcom.put(moved);
+    w.clock.set(t0() + Duration::hours(128));
+    w.verify(&a).await;
+    let history = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+    let newest: Vec<String> = kinds(&history).into_iter().take(3).collect();
+    assert_eq!(newest, ["verification:mismatch", "verification:synced", "verification:error"]);
+
+    // The figures count every verification, routine or not.
+    let tally = w.store.verification_tally(w.org.id, t0(), t0() + Duration::days(30)).await.unwrap();
+    assert_eq!((tally.total, tally.synced, tally.errors), (24, 22, 1));
+    assert_eq!(tally.last_at, Some(t0() + Duration::hours(128)));
+    assert_eq!(w.store.last_verification_at(w.org.id).await.unwrap(), Some(t0() + Duration::hours(128)));
+    let durations = w.store.verification_durations(w.org.id, t0(), t0() + Duration::days(30)).await.unwrap();
+    assert_eq!(durations.count, 24);
+});
+
 on_both_backends!(a_silent_delete_is_flagged_after_three_attempts_with_one_issue, |db| async move {
     let w = world(db.store.clone()).await;
     let a = w.appointment(Some("abc-def-123"), "tom@example.com").await;

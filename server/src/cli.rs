@@ -145,6 +145,18 @@ pub struct ServeArgs {
     /// A login ends this long after signing in, however active (units s, m, h).
     #[arg(long, env = "CALSYNC_SESSION_MAX", default_value = "12h")]
     pub session_max: String,
+    /// Finished runs are deleted after this long (units h, d; at least 1d).
+    #[arg(long, env = "CALSYNC_KEEP_RUNS", default_value = "90d")]
+    pub keep_runs: String,
+    /// Handled webhook deliveries are deleted after this long.
+    #[arg(long, env = "CALSYNC_KEEP_DELIVERIES", default_value = "30d")]
+    pub keep_deliveries: String,
+    /// Sent (or given-up) emails are deleted after this long.
+    #[arg(long, env = "CALSYNC_KEEP_EMAILS", default_value = "30d")]
+    pub keep_emails: String,
+    /// Notifications someone has read are deleted after this long.
+    #[arg(long, env = "CALSYNC_KEEP_NOTIFICATIONS", default_value = "90d")]
+    pub keep_notifications: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -75,9 +75,7 @@ pub fn parse_retry_delays(text: &str) -> Result<engine::verify::ladder::RetryLad
 }
 
 pub fn parse_webhook_silence(text: &str) -> Result<std::time::Duration, ConfigError> {
-    engine::verify::ladder::parse_duration(text.trim()).ok().and_then(|d| d.to_std().ok()).ok_or_else(|| {
-        ConfigError::new("CALSYNC_WEBHOOK_SILENCE", format!("{text:?} is not a duration like 24h, 90m or 3600s"))
-    })
+    duration("CALSYNC_WEBHOOK_SILENCE", text)
 }
 
 /// A duration setting as `parse_duration` reads it ("90s", "5m", "24h").
@@ -85,7 +83,7 @@ fn duration(setting: &'static str, text: &str) -> Result<std::time::Duration, Co
     engine::verify::ladder::parse_duration(text.trim())
         .ok()
         .and_then(|d| d.to_std().ok())
-        .ok_or_else(|| ConfigError::new(setting, format!("{text:?} is not a duration like 24h, 90m or 3600s")))
+        .ok_or_else(|| ConfigError::new(setting, format!("{text:?} is not a duration like 30d, 24h, 90m or 3600s")))
 }
 
 pub fn parse_session_policy(idle: &str, max: &str) -> Result<crate::auth::SessionPolicy, ConfigError> {
@@ -94,6 +92,31 @@ pub fn parse_session_policy(idle: &str, max: &str) -> Result<crate::auth::Sessio
         return Err(ConfigError::new("CALSYNC_SESSION_IDLE", "must not be longer than CALSYNC_SESSION_MAX"));
     }
     Ok(crate::auth::SessionPolicy { idle, max })
+}
+
+/// How long runs, deliveries, emails and read notifications are kept
+/// (`CALSYNC_KEEP_*`): each at least a day, so a typo cannot empty a table.
+pub fn parse_retention(
+    runs: &str,
+    deliveries: &str,
+    emails: &str,
+    notifications: &str,
+) -> Result<engine::store::Retention, ConfigError> {
+    let keep = |setting: &'static str, text: &str| {
+        let kept = duration(setting, text)?;
+        let kept = chrono::Duration::from_std(kept).map_err(|_| ConfigError::new(setting, "is too long"))?;
+        if kept < chrono::Duration::days(1) {
+            return Err(ConfigError::new(setting, format!("{text:?} is shorter than a day; write e.g. 30d")));
+        }
+        Ok(kept)
+    };
+    Ok(engine::store::Retention {
+        runs: keep("CALSYNC_KEEP_RUNS", runs)?,
+        deliveries: keep("CALSYNC_KEEP_DELIVERIES", deliveries)?,
+        emails: keep("CALSYNC_KEEP_EMAILS", emails)?,
+        notifications: keep("CALSYNC_KEEP_NOTIFICATIONS", notifications)?,
+        ..engine::store::Retention::default()
+    })
 }
 
 pub fn check_database_url(text: &str) -> Result<(), ConfigError> {
@@ -128,6 +151,17 @@ mod tests {
         assert_eq!(parse_public_url(Some("ftp://x"), addr).unwrap_err().setting, "CALSYNC_PUBLIC_URL");
         assert_eq!(check_database_url("mysql://x").unwrap_err().setting, "DATABASE_URL");
         assert_eq!(parse_retry_delays("soon").unwrap_err().setting, "CALSYNC_RETRY_DELAYS");
+        assert_eq!(parse_retention("90d", "30d", "12h", "90d").unwrap_err().setting, "CALSYNC_KEEP_EMAILS");
+        assert_eq!(parse_retention("90d", "month", "30d", "90d").unwrap_err().setting, "CALSYNC_KEEP_DELIVERIES");
+    }
+
+    #[test]
+    fn retention_reads_days_and_keeps_the_figures_default() {
+        let kept = parse_retention("90d", "30d", "720h", "2d").unwrap();
+        assert_eq!(kept.runs, chrono::Duration::days(90));
+        assert_eq!(kept.emails, chrono::Duration::days(30));
+        assert_eq!(kept.notifications, chrono::Duration::days(2));
+        assert_eq!(kept.figures, engine::store::Retention::default().figures);
     }
 
     #[test]

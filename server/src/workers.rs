@@ -44,6 +44,27 @@ where
     })
 }
 
+/// How often old records are pruned: at start, then hourly.
+const HOUSEKEEPING: Duration = Duration::from_secs(3600);
+
+/// Deletes what `retention` no longer keeps, at start and then every hour.
+pub fn spawn_housekeeping(
+    store: Store,
+    retention: engine::store::Retention,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    every("housekeeping", HOUSEKEEPING, stop, None, move || {
+        let store = store.clone();
+        async move {
+            match store.prune(&retention, SystemClock.now()).await {
+                Ok(pruned) if pruned.total() > 0 => tracing::info!(?pruned, "pruned old records"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "pruning old records failed; trying again in an hour"),
+            }
+        }
+    })
+}
+
 /// Sends queued emails every 10 seconds.
 pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     every("mail", Duration::from_secs(10), stop, None, move || {

@@ -325,13 +325,9 @@ impl Store {
         state: &SyncState,
         event: &NewSyncEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if !super::sync_writes::update_state(&mut tx, org, id, state, event.at).await? {
-            return Err(StoreError::NotFound("appointment"));
-        }
-        events::insert(&mut *tx, org, event).await?;
-        tx.commit().await?;
-        Ok(())
+        let write =
+            super::StateWrite { id, state: state.clone(), event: event.clone(), resolve_issues: false, routine: false };
+        self.write_sync_state(org, &write).await
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 
 use super::row::{get, parse};
 use super::time::{from_ms, to_ms};
@@ -65,12 +66,9 @@ fn from_row(row: &AnyRow) -> Result<SyncEvent, StoreError> {
     })
 }
 
-/// Inserts one event within any executor, so callers can make it part of
-/// the transaction that changed the appointment.
-pub(crate) async fn insert<'e, E>(exec: E, org: OrgId, event: &NewSyncEvent) -> Result<(), StoreError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+/// Inserts one event (and counts it, if a verification) within the
+/// caller's transaction, so it is part of the change it records.
+pub(crate) async fn insert(conn: &mut AnyConnection, org: OrgId, event: &NewSyncEvent) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sync_events \
          (org_id, appointment_id, kind, result, attempt, duration_ms, detail, technical, actor, actor_user_id, at) \
@@ -87,14 +85,17 @@ where
     .bind(&event.actor)
     .bind(event.actor_user_id.map(UserId::get))
     .bind(to_ms(event.at))
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::verification_stats::count(conn, org, [event]).await
 }
 
 impl Store {
     pub async fn record_event(&self, org: OrgId, event: &NewSyncEvent) -> Result<(), StoreError> {
-        insert(&self.pool, org, event).await
+        let mut tx = self.pool.begin().await?;
+        insert(&mut tx, org, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// An appointment's history, newest first.

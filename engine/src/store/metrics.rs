@@ -1,11 +1,12 @@
 //! Figures for the dashboard's health tile and the metrics page, computed
-//! from the sync history (every verification is a `sync_events` row with its
-//! outcome and duration) and the issues table.
+//! from the verification figures (`verification_stats`, which count every
+//! verification, routine ones too) and the issues table.
 
 use chrono::{DateTime, Utc};
 
 use super::row::get;
 use super::time::{from_ms, opt_from_ms, to_ms};
+use super::verification_stats::span_of;
 use super::{Store, StoreError};
 use crate::domain::OrgId;
 
@@ -45,29 +46,27 @@ pub struct IssueTally {
     pub resolved_by_people: i64,
 }
 
-/// Outcomes that are Cal.com's definite answer about a booking.
-const ANSWERED: &str = "'synced', 'mismatch', 'not_found'";
-const FAILED: &str = "'error', 'circuit_open'";
-
 impl Store {
-    /// Verifications of `org` in `[from, to)`.
+    /// Verifications of `org` in `[from, to)`, to the five-minute span: the
+    /// span holding `from` counts whole.
     pub async fn verification_tally(
         &self,
         org: OrgId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<VerificationTally, StoreError> {
-        let sql = format!(
-            "SELECT COUNT(*) AS total, \
-             COALESCE(SUM(CASE WHEN result = 'synced' THEN 1 ELSE 0 END), 0) AS synced, \
-             COALESCE(SUM(CASE WHEN result IN ({FAILED}) THEN 1 ELSE 0 END), 0) AS errors, \
-             COALESCE(SUM(CASE WHEN result = 'unauthorized' THEN 1 ELSE 0 END), 0) AS unauthorized, \
-             MAX(at) AS last_at, \
-             MAX(CASE WHEN result = 'unauthorized' THEN at END) AS last_unauthorized_at, \
-             MAX(CASE WHEN result IN ({ANSWERED}) THEN at END) AS last_answered_at \
-             FROM sync_events WHERE org_id = $1 AND kind = 'verification' AND at >= $2 AND at < $3"
-        );
-        let row = sqlx::query(&sql).bind(org.get()).bind(to_ms(from)).bind(to_ms(to)).fetch_one(&self.pool).await?;
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, CAST(COALESCE(SUM(synced), 0) AS BIGINT) AS synced, \
+             CAST(COALESCE(SUM(errors), 0) AS BIGINT) AS errors, CAST(COALESCE(SUM(unauthorized), 0) AS BIGINT) AS unauthorized, \
+             MAX(last_at) AS last_at, MAX(last_unauthorized_at) AS last_unauthorized_at, \
+             MAX(last_answered_at) AS last_answered_at \
+             FROM verification_stats WHERE org_id = $1 AND bucket >= $2 AND bucket < $3",
+        )
+        .bind(org.get())
+        .bind(span_of(from))
+        .bind(to_ms(to))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(VerificationTally {
             total: get(&row, "total")?,
             synced: get(&row, "synced")?,
@@ -81,21 +80,16 @@ impl Store {
 
     /// When `org` last verified anything at all.
     pub async fn last_verification_at(&self, org: OrgId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        // Newest first along the (org_id, at) index, stopping at the first
-        // verification: MAX() with the kind filter would read the
-        // organization's whole history on SQLite.
-        let row = sqlx::query(
-            "SELECT at FROM sync_events WHERE org_id = $1 AND kind = 'verification' ORDER BY at DESC LIMIT 1",
-        )
-        .bind(org.get())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| get(&r, "at").map(from_ms)).transpose()
+        let row = sqlx::query("SELECT last_at FROM verification_stats WHERE org_id = $1 ORDER BY bucket DESC LIMIT 1")
+            .bind(org.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| get(&r, "last_at").map(from_ms)).transpose()
     }
 
-    /// How long single verifications took in `[from, to)`. Only those that
-    /// asked Cal.com count: an open circuit answers instantly and would
-    /// flatter the figures.
+    /// How long single verifications took in `[from, to)` (to the span, as
+    /// above). Only those that asked Cal.com count: an open circuit answers
+    /// instantly and would flatter the figures.
     pub async fn verification_durations(
         &self,
         org: OrgId,
@@ -103,20 +97,19 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<DurationStats, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(duration_ms) AS n, CAST(AVG(duration_ms) AS DOUBLE PRECISION) AS avg_ms, MIN(duration_ms) AS min_ms, MAX(duration_ms) AS max_ms \
-             FROM sync_events WHERE org_id = $1 AND kind = 'verification' AND result <> 'circuit_open' \
-             AND duration_ms IS NOT NULL AND at >= $2 AND at < $3",
+            "SELECT CAST(COALESCE(SUM(timed), 0) AS BIGINT) AS n, CAST(COALESCE(SUM(duration_sum), 0) AS BIGINT) AS total_ms, \
+             MIN(duration_min) AS min_ms, MAX(duration_max) AS max_ms \
+             FROM verification_stats WHERE org_id = $1 AND bucket >= $2 AND bucket < $3",
         )
         .bind(org.get())
-        .bind(to_ms(from))
+        .bind(span_of(from))
         .bind(to_ms(to))
         .fetch_one(&self.pool)
         .await?;
-        // Cast above: PostgreSQL's AVG is NUMERIC, which the Any driver cannot read.
-        let avg: Option<f64> = get(&row, "avg_ms")?;
+        let (count, total_ms): (i64, i64) = (get(&row, "n")?, get(&row, "total_ms")?);
         Ok(DurationStats {
-            count: get(&row, "n")?,
-            avg_ms: avg.map(|v| v.round() as i64),
+            count,
+            avg_ms: (count > 0).then(|| (total_ms as f64 / count as f64).round() as i64),
             min_ms: get(&row, "min_ms")?,
             max_ms: get(&row, "max_ms")?,
         })

@@ -23,6 +23,7 @@ mod outbox;
 mod presence;
 mod rate_budget;
 mod resolutions;
+mod retention;
 mod row;
 mod runs;
 mod sessions;
@@ -31,6 +32,7 @@ mod sync_cursor;
 mod sync_writes;
 pub mod time;
 mod users;
+mod verification_stats;
 mod webhook_inbox;
 
 pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
@@ -49,6 +51,7 @@ pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organi
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use presence::Recovered;
 pub use resolutions::{AppointmentResolution, FactsChange};
+pub use retention::{Pruned, Retention};
 pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, Trigger};
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;

@@ -10,6 +10,7 @@ use super::events::NewSyncEvent;
 use super::issues::Resolution;
 use super::sql::Sql;
 use super::time::to_ms;
+use super::verification_stats;
 use super::{Store, StoreError, SyncState};
 use crate::domain::{AppointmentId, ErrorCode, OrgId, UserId};
 
@@ -27,6 +28,10 @@ pub struct StateWrite {
     pub state: SyncState,
     pub event: NewSyncEvent,
     pub resolve_issues: bool,
+    /// A confirmation that changes nothing (in sync before and after): it
+    /// moves the last-verified time and is counted in the figures, but adds
+    /// no history row, so a year of checks does not fill the database.
+    pub routine: bool,
 }
 
 /// Sets the state (releasing the claim); false if the appointment is gone.
@@ -98,9 +103,29 @@ async fn resolve_issues(
 }
 
 impl Store {
-    /// Writes every outcome and its history entry, and closes the issues of
-    /// those that are fine again, in one transaction. An appointment deleted
-    /// meanwhile is skipped (its entry too). Returns how many issues closed.
+    /// Writes one outcome as [`Store::write_sync_states`] does; an
+    /// appointment deleted meanwhile is an error here.
+    pub async fn write_sync_state(&self, org: OrgId, write: &StateWrite) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !update_state(&mut tx, org, write.id, &write.state, write.event.at).await? {
+            return Err(StoreError::NotFound("appointment"));
+        }
+        if write.routine {
+            verification_stats::count(&mut tx, org, [&write.event]).await?;
+        } else {
+            super::events::insert(&mut tx, org, &write.event).await?;
+        }
+        if write.resolve_issues {
+            resolve_issues(&mut tx, org, &[write.id], write.event.at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes every outcome and its history entry (none for a routine one),
+    /// counts them in the figures, and closes the issues of those that are
+    /// fine again, in one transaction. An appointment deleted meanwhile is
+    /// skipped (its entry too). Returns how many issues closed.
     pub async fn write_sync_states(
         &self,
         org: OrgId,
@@ -109,17 +134,22 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut events = Vec::with_capacity(writes.len());
+        let mut counted = Vec::with_capacity(writes.len());
         let mut fine = Vec::new();
         for write in writes {
             if !update_state(&mut tx, org, write.id, &write.state, write.event.at).await? {
                 continue;
             }
-            events.push(&write.event);
+            counted.push(&write.event);
+            if !write.routine {
+                events.push(&write.event);
+            }
             if write.resolve_issues {
                 fine.push(write.id);
             }
         }
         insert_events(&mut tx, org, &events).await?;
+        verification_stats::count(&mut tx, org, counted).await?;
         let closed = resolve_issues(&mut tx, org, &fine, now).await?;
         tx.commit().await?;
         Ok(closed)

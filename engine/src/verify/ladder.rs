@@ -26,7 +26,7 @@ pub enum NextStep {
 
 /// A retry ladder that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable retry delay {0:?}: write e.g. \"1m,5m\" or \"30s,2m\" (seconds s, minutes m, hours h)")]
+#[error("unreadable retry delay {0:?}: write e.g. \"1m,5m\" or \"30s,2m\" (seconds s, minutes m, hours h, days d)")]
 pub struct LadderError(String);
 
 impl RetryLadder {
@@ -54,8 +54,8 @@ impl RetryLadder {
     }
 }
 
-/// A duration as settings write it: a positive whole number and `s`, `m`
-/// or `h` ("90s", "5m", "24h").
+/// A duration as settings write it: a positive whole number and `s`, `m`,
+/// `h` or `d` ("90s", "5m", "24h", "30d").
 pub fn parse_duration(part: &str) -> Result<Duration, LadderError> {
     parse_delay(part)
 }
@@ -69,6 +69,7 @@ fn parse_delay(part: &str) -> Result<Duration, LadderError> {
         "s" => Duration::seconds(n),
         "m" => Duration::minutes(n),
         "h" => Duration::hours(n),
+        "d" => Duration::days(n),
         _ => return Err(refuse()),
     };
     if n <= 0 || n > 24 * 3600 {

@@ -14,7 +14,7 @@ use super::next_cycle::NextCycles;
 use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
-use crate::domain::{IssueId, OrgId};
+use crate::domain::{IssueId, OrgId, SyncStatus};
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
@@ -117,7 +117,10 @@ impl Verifier {
         started: DateTime<Utc>,
     ) -> Result<Verified, StoreError> {
         let (decision, event) = self.judge(org, appointment, evidence, started);
-        self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+        let routine = is_routine(appointment, &decision);
+        let write =
+            StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues: false, routine };
+        self.store.write_sync_state(org.id, &write).await?;
         self.follow_up(org, appointment, evidence, decision).await
     }
 
@@ -140,11 +143,14 @@ impl Verifier {
             IssueAction::ResolveAll => Some(true),
             IssueAction::Open(_) => None,
         };
+        let routine = is_routine(appointment, &decision);
         let Some(resolve_issues) = resolve_issues else {
-            self.store.set_sync_state(org.id, appointment.id, &decision.state, &event).await?;
+            let write =
+                StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues: false, routine };
+            self.store.write_sync_state(org.id, &write).await?;
             return self.follow_up(org, appointment, evidence, decision).await;
         };
-        batch.push(StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues });
+        batch.push(StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues, routine });
         Ok(Verified { decision, issue: None, restored: 0 })
     }
 
@@ -385,6 +391,16 @@ impl Verifier {
             at: self.clock.now(),
         }
     }
+}
+
+/// In sync before and after, nothing for anyone to look at: the history
+/// keeps changes of state, failed attempts and admin actions, not these.
+fn is_routine(appointment: &Appointment, decision: &Decision) -> bool {
+    let before = &appointment.sync;
+    decision.outcome == Outcome::Synced
+        && before.status == SyncStatus::Synced
+        && before.error_code.is_none()
+        && !before.requires_manual_review
 }
 
 /// `all` gets everything; `issues` everything but "sync restored"; `none` nothing.

@@ -127,6 +127,7 @@ pub(crate) struct Settings {
     webhook_silence: std::time::Duration,
     metrics_token: Option<String>,
     sessions: auth::SessionPolicy,
+    retention: engine::store::Retention,
 }
 
 impl Settings {
@@ -140,6 +141,12 @@ impl Settings {
         let webhook_silence = config::parse_webhook_silence(&args.webhook_silence)?;
         let metrics_token = args.metrics_token.clone().filter(|t| !t.is_empty());
         let sessions = config::parse_session_policy(&args.session_idle, &args.session_max)?;
+        let retention = config::parse_retention(
+            &args.keep_runs,
+            &args.keep_deliveries,
+            &args.keep_emails,
+            &args.keep_notifications,
+        )?;
         Ok(Settings {
             addr,
             secret_key,
@@ -150,6 +157,7 @@ impl Settings {
             webhook_silence,
             metrics_token,
             sessions,
+            retention,
         })
     }
 }
@@ -167,6 +175,7 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         webhook_silence,
         metrics_token,
         sessions,
+        retention,
     } = settings;
     let mut state = AppState::new(store, secret_key, &public_url, &args.site_root, addr).with_ladder(ladder);
     state.verifier = state.verifier.with_webhook_silence(webhook_silence);
@@ -186,6 +195,7 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         crate::workers::spawn_presence(worker.clone(), stopped.clone()),
         crate::workers::spawn_verification(worker.clone(), state.wake_worker.clone(), stopped.clone()),
         crate::workers::spawn_inbox(worker.clone(), state.wake_inbox.clone(), state.live.clone(), stopped.clone()),
+        crate::workers::spawn_housekeeping(state.store.clone(), retention, stopped.clone()),
     ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),

@@ -1,0 +1,43 @@
+-- Verification figures by five-minute span. A routine confirmation that an
+-- appointment is still in sync no longer adds a history row (a year of
+-- 6-hourly checks would be 1,460 rows per appointment); the dashboard and
+-- the metrics page count from here instead, for every verification.
+CREATE TABLE verification_stats (
+    org_id                BIGINT NOT NULL REFERENCES organizations(id),
+    -- Start of the span, in ms since the epoch (a multiple of 300,000).
+    bucket                BIGINT NOT NULL,
+    total                 BIGINT NOT NULL,
+    synced                BIGINT NOT NULL,
+    -- Timeouts, 5xx, 429, open circuit: Cal.com could not answer.
+    errors                BIGINT NOT NULL,
+    unauthorized          BIGINT NOT NULL,
+    -- Verifications that asked Cal.com and were timed (not an open circuit).
+    timed                 BIGINT NOT NULL,
+    duration_sum          BIGINT NOT NULL,
+    duration_min          BIGINT,
+    duration_max          BIGINT,
+    last_at               BIGINT NOT NULL,
+    last_unauthorized_at  BIGINT,
+    last_answered_at      BIGINT,
+    PRIMARY KEY (org_id, bucket)
+);
+
+INSERT INTO verification_stats
+SELECT org_id, (at / 300000) * 300000,
+       COUNT(*),
+       SUM(CASE WHEN result = 'synced' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN result IN ('error', 'circuit_open') THEN 1 ELSE 0 END),
+       SUM(CASE WHEN result = 'unauthorized' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN result <> 'circuit_open' AND duration_ms IS NOT NULL THEN 1 ELSE 0 END),
+       COALESCE(SUM(CASE WHEN result <> 'circuit_open' THEN duration_ms END), 0),
+       MIN(CASE WHEN result <> 'circuit_open' THEN duration_ms END),
+       MAX(CASE WHEN result <> 'circuit_open' THEN duration_ms END),
+       MAX(at),
+       MAX(CASE WHEN result = 'unauthorized' THEN at END),
+       MAX(CASE WHEN result IN ('synced', 'mismatch', 'not_found') THEN at END)
+FROM sync_events WHERE kind = 'verification'
+GROUP BY org_id, at / 300000;
+
+-- Pruning by age (CALSYNC_KEEP_*): finished runs and sent emails by time.
+CREATE INDEX job_runs_started ON job_runs (started_at);
+CREATE INDEX email_outbox_created ON email_outbox (created_at);
