@@ -6,8 +6,6 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
-#[cfg(feature = "ssr")]
-pub mod format;
 pub mod pages;
 pub mod rpc;
 
@@ -38,6 +36,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, once the app has hydrated: the mark
+    // browser tests wait for before they look for errors or click.
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/calsync.css"/>
         <Title text="calsync"/>
@@ -52,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/appointments/:id") view=pages::review::AppointmentReviewPage/>
                     <Route path=path!("/review") view=pages::review::ReviewQueuePage/>
                     <Route path=path!("/runs") view=pages::runs::RunsPage/>
+                    <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage/>
                     <Route path=path!("/sync-health") view=pages::metrics::MetricsPage/>
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
                     <Route path=path!("/account") view=pages::account::AccountPage/>

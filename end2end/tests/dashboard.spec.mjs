@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { calsync, importAppointments, appointment, createUser, login } from './support.mjs';
+
+import { test, expect, calsync, importAppointments, appointment, createUser, login } from './support.mjs';
 
 test('dashboard shows counts from the database and refreshes them without a reload', async ({ page }) => {
   calsync(['org', 'create', '--slug', 'salon', '--name', 'Salon Schmidt']);

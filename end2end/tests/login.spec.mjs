@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { calsync, createUser, login } from './support.mjs';
+
+import { test, expect, calsync, createUser, login } from './support.mjs';
 
 test('log in, see the dashboard, log out, and be back on the login page', async ({ page }) => {
   calsync(['org', 'create', '--slug', 'barber', '--name', 'Barber Berlin']);

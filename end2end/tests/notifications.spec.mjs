@@ -1,7 +1,7 @@
-import { test, expect } from '@playwright/test';
+
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { calsync, createUser, login } from './support.mjs';
+import { test, expect, calsync, createUser, login } from './support.mjs';
 
 // A free local port for the Cal.com simulator.
 function freePort() {

@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { calsync, createUser, login, CALCOM_URL, CALCOM_KEY } from './support.mjs';
+
+import { test, expect, calsync, createUser, login, CALCOM_URL, CALCOM_KEY } from './support.mjs';
 
 // The admin's settings page end to end: Cal.com connection against the
 // simulator, an API token shown once and revoked, an invited viewer who logs

@@ -2,6 +2,40 @@
 // database as the server under test, so tests arrange data the way an
 // operator would.
 import { execFileSync } from 'node:child_process';
+import { test as base, expect } from '@playwright/test';
+
+export { expect };
+
+// Every spec's `test`: a page error (a panic during hydration, an uncaught
+// exception) or a console error on any page of the test fails it. A test
+// that provokes an error on purpose names it: `allowBrowserError(/403/)`.
+const allowed = [];
+export function allowBrowserError(pattern) {
+  allowed.push(pattern);
+}
+export const test = base.extend({
+  context: async ({ context }, use) => {
+    const errors = [];
+    const watch = (page) => {
+      page.on('pageerror', (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console error on ${page.url()}: ${m.text()}`);
+      });
+    };
+    context.pages().forEach(watch);
+    context.on('page', watch);
+    allowed.length = 0;
+    await use(context);
+    const unexpected = errors.filter((e) => !allowed.some((pattern) => pattern.test(e)));
+    expect(unexpected, 'errors in the browser').toEqual([]);
+  },
+});
+
+// Resolves once the page's WebAssembly has hydrated it (the app marks the
+// document then); a page that fails to hydrate never gets the mark.
+export async function hydrated(page) {
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+}
 
 export function calsync(args, input) {
   const bin = process.env.CALSYNC_BIN;

@@ -30,6 +30,10 @@ pub mod store;
 #[cfg(feature = "runtime")]
 pub mod clock;
 
+/// Dates, times and differences as the organization's people read them.
+#[cfg(feature = "runtime")]
+pub mod format;
+
 #[cfg(feature = "runtime")]
 pub mod mail;
 

@@ -48,6 +48,21 @@ impl WakeUp {
     }
 }
 
+/// What an organization is owed in one tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Owed {
+    queued: bool,
+    comprehensive: Option<DateTime<Utc>>,
+    cycle: Option<DateTime<Utc>>,
+    due: bool,
+}
+
+impl Owed {
+    fn is_empty(&self) -> bool {
+        !self.queued && self.comprehensive.is_none() && self.cycle.is_none() && !self.due
+    }
+}
+
 /// What one tick did, for logs and tests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TickReport {
@@ -108,12 +123,17 @@ impl<C: Connector> Worker<C> {
         }
         let silent = self.store.interrupt_stale_runs(now - Duration::minutes(STALE_AFTER_MINUTES), now).await?;
         let mut report = TickReport { interrupted: silent + recovered.runs_interrupted, ..TickReport::default() };
-        for org in self.store.organizations().await? {
-            let Some(source) = self.connector.connect(&org).await else {
+        let orgs = self.store.organizations().await?;
+        let owed = self.owed(&orgs, now).await?;
+        for (org, work) in orgs.iter().zip(owed) {
+            if work.is_empty() {
+                continue;
+            }
+            let Some(source) = self.connector.connect(org).await else {
                 self.store.fail_queued_runs(org.id, "no Cal.com connection is configured", now).await?;
                 continue;
             };
-            if let Err(err) = self.tick_org(&org, &source, &mut report).await {
+            if let Err(err) = self.tick_org(org, &source, &work, &mut report).await {
                 // One organization's trouble must not stop the others.
                 tracing::error!(org = %org.slug, error = %err, "worker tick failed");
             }
@@ -121,27 +141,62 @@ impl<C: Connector> Worker<C> {
         Ok(report)
     }
 
+    /// What each organization (in `orgs`' order) is owed now, found with a
+    /// few statements for all of them.
+    async fn owed(&self, orgs: &[Organization], now: DateTime<Utc>) -> Result<Vec<Owed>, StoreError> {
+        let agenda = self.store.agenda(now).await?;
+        let slots: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = orgs
+            .iter()
+            .map(|org| (latest_slot(&org.comprehensive_cron, org, now), latest_slot(&org.cycle_cron, org, now)))
+            .collect();
+        let asked: Vec<_> = orgs
+            .iter()
+            .zip(&slots)
+            .flat_map(|(org, (full, cycle))| {
+                let full = full.map(|s| (org.id, RunKind::Comprehensive, s));
+                full.into_iter().chain(cycle.map(|s| (org.id, RunKind::Cycle, s)))
+            })
+            .collect();
+        let started = self.store.slots_started(&asked).await?;
+        let open = |org: OrgId, kind: RunKind, slot: Option<DateTime<Utc>>| {
+            slot.filter(|slot| !started.contains(&(org, kind, *slot)))
+        };
+        Ok(orgs
+            .iter()
+            .zip(slots)
+            .map(|(org, (full, cycle))| Owed {
+                queued: agenda.queued.contains(&org.id),
+                comprehensive: open(org.id, RunKind::Comprehensive, full),
+                cycle: open(org.id, RunKind::Cycle, cycle),
+                due: agenda.due.contains(&org.id),
+            })
+            .collect())
+    }
+
     async fn tick_org(
         &self,
         org: &Organization,
         source: &C::Source,
+        work: &Owed,
         report: &mut TickReport,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         // "Run now" from the UI first: someone is watching its progress.
-        while let Some(run) = self.store.claim_queued_run(org.id, &self.worker_id, now).await? {
+        while let (true, Some(run)) = (work.queued, self.store.claim_queued_run(org.id, &self.worker_id, now).await?) {
             let done = self.verifier.run_requested(org, source, &run).await?;
             report.runs_started += 1;
             report.verified += done.counts.processed;
         }
-        if let Some(slot) = latest_slot(&org.comprehensive_cron, org, now) {
+        // Another instance may take a slot between `owed` and here; the
+        // run's own insert decides (SlotTaken).
+        if let Some(slot) = work.comprehensive {
             let start = self.scheduled(RunKind::Comprehensive, slot);
             if let Ok(run) = self.verifier.run_comprehensive(org, source, &start).await? {
                 report.runs_started += 1;
                 report.verified += run.counts.processed;
             }
         }
-        if let Some(slot) = latest_slot(&org.cycle_cron, org, now) {
+        if let Some(slot) = work.cycle {
             let start = self.scheduled(RunKind::Cycle, slot);
             if let Ok(run) = self.verifier.run_cycle(org, source, &start).await? {
                 report.runs_started += 1;
@@ -151,6 +206,7 @@ impl<C: Connector> Worker<C> {
         }
         // Between slots: the retry ladder's +1 and +5 minute attempts, and
         // new appointments' first verification, without a run record each.
+        // (A run above may have left some due; the check is cheap.)
         let (counts, _restored) = self.verifier.verify_due(org, source, &self.worker_id, now, None).await?;
         report.verified += counts.processed;
         Ok(())

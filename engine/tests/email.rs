@@ -172,12 +172,29 @@ on_both_backends!(a_resend_after_a_crash_is_the_same_message, |db| async move {
     orphan(store, &org, &clock, &verifier, &a).await;
     let sink = SmtpSink::start().await;
     let mailer = SmtpMailer::new(&sink.url(), "calsync <noreply@salon.example>").unwrap();
+    // A crash after sending and before recording it: as if the record of
+    // the sends (status, and the bodies it drops) had never been written.
+    let bodies: Vec<(i64, String, String)> = sqlx::query_as("SELECT email_id, text_body, html_body FROM email_bodies")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(bodies.len(), 2);
     deliver_due(store, &mailer, clock.now()).await.unwrap();
-    // A crash after sending and before recording it: the rows are due again.
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_bodies").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(left, 0, "a sent email's bodies are not kept");
     sqlx::query("UPDATE email_outbox SET status = 'pending', sent_at = NULL, next_attempt_at = 0")
         .execute(store.pool())
         .await
         .unwrap();
+    for (id, text, html) in &bodies {
+        sqlx::query("INSERT INTO email_bodies (email_id, text_body, html_body) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(text)
+            .bind(html)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
     assert_eq!(deliver_due(store, &mailer, clock.now()).await.unwrap().sent, 2, "at least once");
     let ids: Vec<String> = sink.received().iter().map(|m| message_id(&m.data)).collect();
     assert_eq!(ids.len(), 4);

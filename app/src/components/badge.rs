@@ -3,6 +3,10 @@ use leptos::prelude::*;
 
 /// A sync state as the spec shows it (icon and words), with the error code
 /// and detail underneath when there is one.
+///
+/// Only phrasing content (spans), so the badge may sit inside a `<p>` or a
+/// `<td>`: a `<div>` inside a `<p>` is moved out by the browser's parser, the
+/// DOM then differs from the server's markup and hydration panics.
 #[component]
 pub fn SyncBadge(
     status: SyncStatus,
@@ -16,7 +20,7 @@ pub fn SyncBadge(
             {status.label()}
         </span>
         {review.then(|| view! { <span class="badge badge-review">"Review"</span> })}
-        {code.map(|code| view! { <div class="sync-code" title=code.label()><code>{code.as_str()}</code></div> })}
-        {detail.map(|detail| view! { <div class="sync-detail muted">{detail}</div> })}
+        {code.map(|code| view! { <span class="sync-code" title=code.label()><code>{code.as_str()}</code></span> })}
+        {detail.map(|detail| view! { <span class="sync-detail muted">{detail}</span> })}
     }
 }

@@ -14,11 +14,11 @@ pub fn AuditPage() -> impl IntoView {
                 match entries.await {
                     Ok(lines) => view! {
                         <table class="audit" data-testid="audit-log">
-                            <thead><tr><th>"When (UTC)"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th></tr></thead>
+                            <thead><tr><th>"When"</th><th>"Action"</th><th>"Target"</th><th>"Detail"</th></tr></thead>
                             <tbody>
                                 {lines.into_iter().map(|line| view! {
                                     <tr>
-                                        <td>{line.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                        <td class="nowrap">{line.at}</td>
                                         <td>{line.action}</td>
                                         <td>{line.target.unwrap_or_default()}</td>
                                         <td>{line.detail.unwrap_or_default()}</td>

@@ -97,9 +97,12 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
             </StatusTile>
             <StatusTile status=SyncStatus::OrphanedLocal count=counts.orphaned_local/>
             <StatusTile status=SyncStatus::OrphanedCalcom count=counts.orphaned_calcom/>
-            <InfoTile title="Needs review" class="tile-review" testid="tile-review">
-                <p class="count" data-testid="review-count">{counts.requires_review}</p>
-                <p class="note"><a href="/appointments?review=1" data-testid="review-link">"Open the filtered list"</a></p>
+            <InfoTile title="Open reviews" class="tile-review" testid="tile-review">
+                <p class="count" data-testid="review-count">{summary.open_reviews}</p>
+                <p class="note">
+                    "Appointments and Cal.com-only bookings waiting for a person. "
+                    <a href="/review" data-testid="review-link">"Open the review queue"</a>
+                </p>
             </InfoTile>
         </div>
         <div class="tiles tiles-info">
@@ -112,6 +115,9 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
             <InfoTile title="Cal.com" class=format!("health-{}", summary.health.key()) testid="tile-health">
                 <p class="value" data-testid="health" data-health=summary.health.key()>{summary.health.label()}</p>
                 <p class="note" data-testid="health-detail">{summary.health_detail.clone()}</p>
+                <p class="note" data-testid="webhook-health">
+                    {summary.webhooks.clone()}" · "<a href="/deliveries">"Deliveries"</a>
+                </p>
             </InfoTile>
         </div>
     }

@@ -63,7 +63,7 @@ fn Figures(m: SyncMetrics) -> impl IntoView {
             <div class="figure">
                 <dt>"Manual reviews"</dt>
                 <dd data-testid="manual-reviews">
-                    <a href="/review"><strong>{m.reviews_pending}</strong>" pending"</a>
+                    <a href="/review"><strong>{m.reviews_pending}</strong>" open reviews"</a>
                     " │ " <strong>{m.reviews_resolved}</strong>" resolved"
                 </dd>
             </div>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;
+pub mod deliveries;
 pub mod login;
 pub mod metrics;
 pub mod not_found;

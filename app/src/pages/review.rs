@@ -192,7 +192,15 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                 view! {
                     <ol class="history" data-testid="history">
                         {view.history.into_iter().map(|h| view! {
-                            <li><span class="nowrap">{h.at}</span>" – "{h.what}<span class="muted">{format!(" · {}", h.actor)}</span></li>
+                            <li>
+                                <span class="nowrap">{h.at}</span>" – "{h.what}<span class="muted">{format!(" · {}", h.actor)}</span>
+                                {h.technical.map(|raw| view! {
+                                    <details class="technical">
+                                        <summary>"Technical details"</summary>
+                                        <pre>{raw}</pre>
+                                    </details>
+                                })}
+                            </li>
                         }).collect_view()}
                     </ol>
                 }.into_any()

@@ -149,7 +149,7 @@ pub struct BulkOutcome {
 #[server(prefix = "/rpc", input = Json)]
 pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
     use crate::context::{require_user, server_context};
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
     use engine::store::PageCursor;
 
     let user = require_user()?;

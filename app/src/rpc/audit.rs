@@ -1,7 +1,6 @@
 //! The audit log (logins, settings, accounts): admins only, since it names
 //! who did what.
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +8,8 @@ use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditLine {
-    pub at: DateTime<Utc>,
+    /// In the organization's time zone and format, as on every page.
+    pub at: String,
     pub action: String,
     pub target: Option<String>,
     pub detail: Option<String>,
@@ -21,9 +21,12 @@ pub async fn get_audit_log() -> Result<Vec<AuditLine>, AppError> {
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
-    let entries = server_context()?.store.audit_log(user.org_id, 100).await?;
+    let store = &server_context()?.store;
+    let org = store.organization(user.org_id).await?;
+    let local = engine::format::LocalFormat::new(org.time_zone, &org.locale);
+    let entries = store.audit_log(org.id, 100).await?;
     Ok(entries
         .into_iter()
-        .map(|e| AuditLine { at: e.at, action: e.action, target: e.target, detail: e.detail })
+        .map(|e| AuditLine { at: local.date_time_seconds(e.at), action: e.action, target: e.target, detail: e.detail })
         .collect())
 }

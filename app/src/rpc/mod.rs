@@ -6,6 +6,7 @@ pub mod account;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;
+pub mod deliveries;
 pub mod metrics;
 pub mod notifications;
 pub mod resolve;

@@ -72,6 +72,8 @@ pub struct HistoryLine {
     pub at: String,
     pub what: String,
     pub actor: String,
+    /// Cal.com's raw answer or the wire values, behind a disclosure.
+    pub technical: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,7 +209,7 @@ mod server {
 
     use super::*;
     use crate::context::{CurrentUser, ServerContext};
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
     use crate::rpc::appointments::server::{actor, resolve_error, resolver};
 
     fn local(org: &Organization) -> LocalFormat {
@@ -254,7 +256,7 @@ mod server {
         if let Some(ms) = event.duration_ms {
             what.push_str(&format!(" [{ms} ms]"));
         }
-        HistoryLine { at: local.date_time_seconds(event.at), what, actor: event.actor }
+        HistoryLine { at: local.date_time_seconds(event.at), what, actor: event.actor, technical: event.technical }
     }
 
     /// Both versions of the mismatched fields, from the snapshot.

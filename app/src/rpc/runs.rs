@@ -64,7 +64,7 @@ impl RunList {
 #[server(prefix = "/rpc")]
 pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
     use chrono::Utc;
     use engine::schedule::LocalSchedule;
     use engine::verify::next_cycle::next_cycle;
@@ -135,7 +135,7 @@ mod server {
     use engine::store::{Run, RunKind, RunStatus, Trigger};
 
     use super::RunRow;
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
 
     pub fn row(run: &Run, requester: Option<&str>, local: LocalFormat, now: DateTime<Utc>) -> RunRow {
         let c = run.counts;

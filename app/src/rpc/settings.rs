@@ -209,7 +209,7 @@ mod server {
 
     use super::*;
     use crate::context::{require_admin, server_context, CurrentUser, ServerContext};
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
 
     /// The longest name or email we accept for an account.
     const MAX_TEXT: usize = 200;

@@ -3,6 +3,7 @@
 //! written once. Every function that reads or writes tenant data takes the
 //! organization it is scoped to.
 
+mod agenda;
 mod api_tokens;
 mod appointment_updates;
 mod appointments;
@@ -35,6 +36,7 @@ mod users;
 mod verification_stats;
 mod webhook_inbox;
 
+pub use agenda::Agenda;
 pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
 pub use appointment_updates::queued_for_verification;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::any::AnyRow;
 
 use super::row::get;
+use super::sql::Sql;
 use super::time::to_ms;
 use super::{Backend, Store, StoreError};
 use crate::domain::{NotificationId, OrgId, UserId};
@@ -41,14 +42,15 @@ pub struct Recipient {
     pub preference: String,
 }
 
+/// A claimed email without its bodies (`claim_emails` adds them).
 fn from_row(row: &AnyRow) -> Result<QueuedEmail, StoreError> {
     Ok(QueuedEmail {
         id: get(row, "id")?,
         org_id: OrgId(get(row, "org_id")?),
         to: get(row, "to_addr")?,
         subject: get(row, "subject")?,
-        text_body: get(row, "text_body")?,
-        html_body: get(row, "html_body")?,
+        text_body: String::new(),
+        html_body: String::new(),
         attempts: get(row, "attempts")?,
     })
 }
@@ -75,21 +77,31 @@ impl Store {
 
     /// Queues an email; false if this notification was already queued for this user.
     pub async fn enqueue_email(&self, org: OrgId, email: &NewEmail, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO email_outbox (org_id, notification_id, user_id, to_addr, subject, text_body, html_body, \
-             status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) ON CONFLICT DO NOTHING",
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO email_outbox (org_id, notification_id, user_id, to_addr, subject, \
+             status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) \
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(org.get())
         .bind(email.notification_id.map(NotificationId::get))
         .bind(email.user_id.map(UserId::get))
         .bind(&email.to)
         .bind(&email.subject)
-        .bind(&email.text_body)
-        .bind(&email.html_body)
         .bind(to_ms(now))
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        sqlx::query("INSERT INTO email_bodies (email_id, text_body, html_body) VALUES ($1, $2, $3)")
+            .bind(get::<i64>(&row, "id")?)
+            .bind(&email.text_body)
+            .bind(&email.html_body)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Claims emails due for sending (all organizations: delivery is one worker's job).
@@ -107,7 +119,7 @@ impl Store {
             "UPDATE email_outbox SET claimed_until = $1 WHERE id IN (\
                SELECT id FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
                AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{lock}) \
-             RETURNING id, org_id, to_addr, subject, text_body, html_body, attempts"
+             RETURNING id, org_id, to_addr, subject, attempts"
         );
         let rows = sqlx::query(&sql)
             .bind(to_ms(now + lease))
@@ -117,15 +129,42 @@ impl Store {
             .await?;
         let mut emails = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         emails.sort_by_key(|e| e.id);
+        self.add_bodies(&mut emails).await?;
         Ok(emails)
     }
 
+    async fn add_bodies(&self, emails: &mut [QueuedEmail]) -> Result<(), StoreError> {
+        if emails.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new("SELECT email_id, text_body, html_body FROM email_bodies WHERE email_id IN (");
+        sql.list(emails.iter().map(|e| e.id)).push(")");
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        for row in &rows {
+            let id: i64 = get(row, "email_id")?;
+            if let Some(email) = emails.iter_mut().find(|e| e.id == id) {
+                email.text_body = get(row, "text_body")?;
+                email.html_body = get(row, "html_body")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the email as sent. Its bodies go: nobody reads them again
+    /// (the row stays, with recipient, subject and time, until
+    /// `CALSYNC_KEEP_EMAILS` prunes it).
     pub async fn mark_email_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE email_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_until = NULL, last_error = NULL WHERE id = $2")
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE email_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_until = NULL, \
+             last_error = NULL WHERE id = $2",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM email_bodies WHERE email_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -137,6 +176,7 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let status = if retry_at.is_some() { "pending" } else { "failed" };
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE email_outbox SET status = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
              next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $4",
@@ -145,8 +185,13 @@ impl Store {
         .bind(error)
         .bind(retry_at.map(to_ms))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if retry_at.is_none() {
+            // Given up for good: never sent, so never needed again.
+            sqlx::query("DELETE FROM email_bodies WHERE email_id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -87,10 +87,12 @@ impl Store {
                 before(retention.deliveries),
             )
             .await?;
+        // Sent and given-up emails have no bodies left (see `mark_email_sent`).
         let emails = self
             .delete_in_chunks(
                 "DELETE FROM email_outbox WHERE id IN (SELECT id FROM email_outbox \
-                 WHERE status IN ('sent', 'failed') AND created_at < $1 LIMIT $2)",
+                 WHERE status IN ('sent', 'failed') AND created_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM email_bodies b WHERE b.email_id = email_outbox.id) LIMIT $2)",
                 before(retention.emails),
             )
             .await?;

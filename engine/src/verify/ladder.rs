@@ -26,7 +26,7 @@ pub enum NextStep {
 
 /// A retry ladder that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable retry delay {0:?}: write e.g. \"1m,5m\" or \"30s,2m\" (seconds s, minutes m, hours h, days d)")]
+#[error("unreadable retry delay {0:?}: write e.g. \"1m,5m\" or \"30s,2m\" (seconds s, minutes m, hours h)")]
 pub struct LadderError(String);
 
 impl RetryLadder {
@@ -57,7 +57,11 @@ impl RetryLadder {
 /// A duration as settings write it: a positive whole number and `s`, `m`,
 /// `h` or `d` ("90s", "5m", "24h", "30d").
 pub fn parse_duration(part: &str) -> Result<Duration, LadderError> {
-    parse_delay(part)
+    match part.strip_suffix('d') {
+        // Days only for settings (retention); a retry delay of days is a typo.
+        Some(days) => parse_delay(&format!("{days}h")).map(|hours| hours * 24),
+        None => parse_delay(part),
+    }
 }
 
 fn parse_delay(part: &str) -> Result<Duration, LadderError> {
@@ -69,7 +73,6 @@ fn parse_delay(part: &str) -> Result<Duration, LadderError> {
         "s" => Duration::seconds(n),
         "m" => Duration::minutes(n),
         "h" => Duration::hours(n),
-        "d" => Duration::days(n),
         _ => return Err(refuse()),
     };
     if n <= 0 || n > 24 * 3600 {
@@ -104,5 +107,8 @@ mod tests {
         for bad in ["", "5", "1m,", "0s", "-1m", "1d", "m", "1.5m"] {
             assert!(RetryLadder::parse(bad).is_err(), "{bad:?} accepted");
         }
+        assert_eq!(parse_duration("30d").unwrap(), Duration::days(30));
+        assert_eq!(parse_duration("90m").unwrap(), Duration::minutes(90));
+        assert!(parse_duration("d").is_err() && parse_duration("0d").is_err());
     }
 }

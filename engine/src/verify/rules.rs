@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::compare::{differences, Difference, RemoteBooking, RemoteStatus};
 use super::ladder::{NextStep, RetryLadder};
 use crate::domain::{ErrorCode, SyncStatus};
+use crate::format::{describe_differences, LocalFormat};
 use crate::store::{Appointment, SyncState};
 
 /// What one verification attempt found out.
@@ -102,6 +103,8 @@ pub struct Schedule<'a> {
     pub now: DateTime<Utc>,
     /// When the regular cycle will look again (after the ladder is used up).
     pub next_cycle: DateTime<Utc>,
+    /// How the organization reads times, for the findings' words.
+    pub local: LocalFormat,
 }
 
 fn confirming_not_found(state: &SyncState) -> bool {
@@ -149,7 +152,7 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
             state: SyncState {
                 status: SyncStatus::Failed,
                 error_code: Some(ErrorCode::DataMismatch),
-                error_detail: Some(describe_differences(diffs)),
+                error_detail: Some(describe_differences(diffs, schedule.local)),
                 attempts: previous.attempts + 1,
                 next_verification_at: None,
                 requires_manual_review: true,
@@ -258,12 +261,6 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
     }
 }
 
-fn describe_differences(diffs: &[Difference]) -> String {
-    let parts: Vec<String> =
-        diffs.iter().map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom)).collect();
-    format!("Differs from Cal.com: {}", parts.join("; "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +269,10 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 10, 11, 8, 0, 0).unwrap()
+    }
+
+    fn utc() -> LocalFormat {
+        LocalFormat::new(chrono_tz::UTC, "en")
     }
 
     fn pending() -> SyncState {
@@ -304,7 +305,7 @@ mod tests {
         let mut now = t0();
         let mut out = Vec::new();
         for e in evidence {
-            let d = decide(&state, e, &Schedule { ladder: &ladder, now, next_cycle: t0() + Duration::hours(6) });
+            let d = decide(&state, e, &Schedule { ladder: &ladder, now, next_cycle: t0() + Duration::hours(6), local: utc() });
             state = d.state.clone();
             now = state.next_verification_at.unwrap_or(now);
             out.push(d);
@@ -360,7 +361,7 @@ mod tests {
     #[test]
     fn an_open_circuit_consumes_no_attempt_and_changes_no_belief() {
         let ladder = RetryLadder::default();
-        let schedule = Schedule { ladder: &ladder, now: t0(), next_cycle: t0() + Duration::hours(6) };
+        let schedule = Schedule { ladder: &ladder, now: t0(), next_cycle: t0() + Duration::hours(6), local: utc() };
         let mut retrying = decide(&pending(), &timeout(), &schedule).state;
         retrying.attempts = 2;
         let retry_at = t0() + Duration::seconds(60);
@@ -391,7 +392,7 @@ mod tests {
         assert_eq!(d[0].state.error_code, Some(ErrorCode::DataMismatch));
         assert!(d[0].state.requires_manual_review);
         assert_eq!(d[0].issue, IssueAction::Open(ErrorCode::DataMismatch));
-        assert_eq!(d[0].state.error_detail.as_deref(), Some("Differs from Cal.com: start: ours 10:00 / Cal.com 11:00"));
+        assert_eq!(d[0].state.error_detail.as_deref(), Some("Differs from Cal.com: start: Cal.com has 11:00, we have 10:00"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::next_cycle::NextCycles;
 use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
+use crate::format::LocalFormat;
 use crate::domain::{IssueId, OrgId, SyncStatus};
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
@@ -174,14 +175,24 @@ impl Verifier {
         started: DateTime<Utc>,
     ) -> (Decision, NewSyncEvent) {
         let now = self.clock.now();
-        let schedule = Schedule { ladder: &self.ladder, now, next_cycle: self.next_cycles.after(org, now) };
+        let schedule = Schedule {
+            ladder: &self.ladder,
+            now,
+            next_cycle: self.next_cycles.after(org, now),
+            local: LocalFormat::new(org.time_zone, &org.locale),
+        };
         let decision = decide(&appointment.sync, evidence, &schedule);
         let detail = decision.state.error_detail.clone();
         let mut event =
             self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
-        if let Evidence::Transient { technical, .. } = evidence {
-            event.technical = technical.clone();
-        }
+        event.technical = match evidence {
+            Evidence::Transient { technical, .. } => technical.clone(),
+            // The words say it in local time; the wire values stay here.
+            Evidence::Differs(_, diffs) => Some(
+                diffs.iter().map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom)).collect::<Vec<_>>().join("\n"),
+            ),
+            _ => None,
+        };
         let elapsed = (now - started).num_milliseconds().max(0);
         event.duration_ms = Some(elapsed);
         metrics::counter!("calsync_verifications_total", "result" => decision.outcome.as_str()).increment(1);
@@ -393,14 +404,19 @@ impl Verifier {
     }
 }
 
-/// In sync before and after, nothing for anyone to look at: the history
-/// keeps changes of state, failed attempts and admin actions, not these.
+/// Cal.com's answer changed nothing anyone would look at: in sync before
+/// and after, or already flagged for review with the same finding. The
+/// history keeps changes of state, failed attempts (the retry ladder's too)
+/// and admin actions, not these re-confirmations.
 fn is_routine(appointment: &Appointment, decision: &Decision) -> bool {
-    let before = &appointment.sync;
-    decision.outcome == Outcome::Synced
-        && before.status == SyncStatus::Synced
-        && before.error_code.is_none()
-        && !before.requires_manual_review
+    let (before, after) = (&appointment.sync, &decision.state);
+    let answered = matches!(decision.outcome, Outcome::Synced | Outcome::Mismatch | Outcome::NotFound);
+    let unchanged = before.status == after.status
+        && before.error_code == after.error_code
+        && before.error_detail == after.error_detail
+        && before.requires_manual_review == after.requires_manual_review;
+    let settled = after.status == SyncStatus::Synced || after.requires_manual_review;
+    answered && unchanged && settled
 }
 
 /// `all` gets everything; `issues` everything but "sync restored"; `none` nothing.

@@ -32,6 +32,8 @@ pub enum DemoError {
     Secrets(#[from] SecretsError),
     #[error("hashing a demo password: {0}")]
     Password(#[from] crate::auth::password::PasswordError),
+    #[error("an admin's resolution in the demo's history: {0}")]
+    Resolve(#[from] engine::resolve::ResolveError),
     #[error("no Cal.com client for the demo organization (see the log)")]
     NoClient,
 }

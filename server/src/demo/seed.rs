@@ -3,16 +3,20 @@
 //! directly: a DATA_MISMATCH here is a booking really moved in Cal.com, an
 //! ORPHANED_LOCAL really answered 404 three times along the retry ladder.
 //!
-//! A manual clock starts a quarter of an hour in the past so the ladder's
-//! +1 and +5 minute attempts happen at their real spacing, and the history
-//! reads like something that happened this morning.
+//! First a month of use (`history`), then today: a manual clock starts a
+//! quarter of an hour in the past so the ladder's +1 and +5 minute attempts
+//! happen at their real spacing, and the history reads like something that
+//! happened this morning.
 
+mod history;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use engine::calcom::{BookingStatus, CalcomClient, NewAttendee};
 use engine::calcom_sim::{BookingEdit, Faults, SeedBooking, SimControl};
-use engine::clock::ManualClock;
+use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus};
 use engine::schedule::LocalSchedule;
 use engine::store::{NewAppointment, Organization, RunKind, RunStart, Store, Trigger};
@@ -37,7 +41,7 @@ struct Seeder<'a> {
     org: &'a Organization,
     sim: &'a SimControl,
     source: &'a CalcomClient,
-    clock: ManualClock,
+    clock: WorkingClock,
     verifier: Verifier,
     /// "Today" for the visits' days: the real now.
     today: DateTime<Utc>,
@@ -52,13 +56,15 @@ pub async fn seed(
     now: DateTime<Utc>,
 ) -> Result<SeedReport, DemoError> {
     let t0 = now - Duration::minutes(15);
-    let clock = ManualClock::at(t0);
+    let clock = WorkingClock::at(now - Duration::days(history::DAYS));
     // Its own breakers: the outage below opens this one, not the server's.
     let verifier =
         Verifier::new(store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), Arc::new(clock.clone()));
     let mut s = Seeder { store, org, sim, source, clock, verifier, today: now, appointments: 0 };
     // A database seeded afresh gets a Cal.com to match, not last run's leftovers.
     sim.clear_bookings();
+    history::month(&mut s).await?;
+    s.clock.set(t0);
 
     // Bookings taken in Cal.com, most of which calsync knows about.
     let synced = s.book(data::SYNCED)?;
@@ -214,7 +220,41 @@ impl Seeder<'_> {
     }
 
     fn clock_now(&self) -> DateTime<Utc> {
-        use engine::clock::Clock;
         self.clock.now()
+    }
+}
+
+/// The seed's clock: moved by the seeder like a manual clock, and a little
+/// further each time it is read, as real work takes time. The demo's runs
+/// and verifications then show durations like a real month's (tens to
+/// hundreds of milliseconds) instead of "0 ms". The steps follow a fixed
+/// sequence, so every demo is the same.
+#[derive(Debug, Clone)]
+struct WorkingClock {
+    manual: ManualClock,
+    reads: Arc<AtomicU64>,
+}
+
+impl WorkingClock {
+    fn at(start: DateTime<Utc>) -> WorkingClock {
+        WorkingClock { manual: ManualClock::at(start), reads: Arc::new(AtomicU64::new(0)) }
+    }
+
+    fn advance(&self, by: Duration) {
+        self.manual.advance(by);
+    }
+
+    fn set(&self, to: DateTime<Utc>) {
+        self.manual.set(to);
+    }
+}
+
+impl Clock for WorkingClock {
+    fn now(&self) -> DateTime<Utc> {
+        let read = self.reads.fetch_add(1, Ordering::Relaxed);
+        // 30 to 209 ms, scattered by a multiplicative hash of the read count.
+        let ms = 30 + (read.wrapping_mul(2_654_435_761) >> 8) % 180;
+        self.manual.advance(Duration::milliseconds(ms as i64));
+        self.manual.now()
     }
 }

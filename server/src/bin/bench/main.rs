@@ -7,10 +7,13 @@
 //! The render-throughput figure needs `wrk` (scripts/setup --bench).
 
 mod live;
+mod hammer;
 mod machine;
 mod report;
 mod sim_process;
+mod storage;
 mod web;
+mod worker_round;
 mod world;
 
 use std::time::Instant;
@@ -32,6 +35,13 @@ async fn main() -> Result<()> {
     let large = size("BENCH_LARGE", 100_000);
     let summary_rows = size("BENCH_SUMMARY_ROWS", 1_000_000);
     let mut report = Report::new(machine::describe(), cfg!(debug_assertions));
+    // BENCH_ONLY=month or =worker: just that part, printed, docs untouched.
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("month") => return month_figures(&mut report).await,
+        Ok("worker") => return worker_figures(&mut report).await,
+        Ok("hammer") => return hammer_figures(&mut report).await,
+        _ => {}
+    }
 
     // Calls for a comprehensive check, then for a cycle with nothing due.
     {
@@ -173,11 +183,84 @@ async fn main() -> Result<()> {
         Err(e) => report.note(format!("Webhook → feed latency: not measured ({e:#}).")),
     }
 
+    worker_figures(&mut report).await?;
+    hammer_figures(&mut report).await?;
+    month_figures(&mut report).await?;
+
     report.add_wasm(machine::wasm_gzip_bytes());
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().expect("docs dir"))?;
     std::fs::write(&path, report.markdown())?;
     println!("{}", report.markdown());
     println!("written to {}", path.display());
+    Ok(())
+}
+
+/// Storage over a simulated month, on each database.
+async fn month_figures(report: &mut Report) -> Result<()> {
+    let month_size = size("BENCH_MONTH_APPOINTMENTS", 10_000);
+    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+        let started = Instant::now();
+        let month = storage::month(backend, month_size, 30).await?;
+        let judged = backend == Backend::Sqlite && month_size == 10_000;
+        report.add(Figure::maybe(
+            format!("database size after 30 simulated days ÷ after 7, {month_size} appointments ({name})"),
+            month.ratio(),
+            judged.then_some(1.2),
+            "×",
+            format!(
+                "{:.1} MB after day 7, {:.1} MB after day 30: {:.0} bytes per appointment; {} bookings changed, {} history rows; simulated in {:.0} s",
+                month.bytes_day_7 as f64 / 1e6,
+                month.bytes_day_30 as f64 / 1e6,
+                month.bytes_day_30 as f64 / month.appointments.max(1) as f64,
+                month.changes,
+                month.history_rows,
+                started.elapsed().as_secs_f64()
+            ),
+        ));
+    }
+
+    Ok(())
+}
+
+/// A worker round over many idle organizations, on each database.
+/// Every page, many sessions at once, on each database: no render may stall.
+async fn hammer_figures(report: &mut Report) -> Result<()> {
+    let clients = size("BENCH_HAMMER_CLIENTS", 20);
+    let loads = size("BENCH_HAMMER_LOADS", 2_000);
+    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+        let w = World::new(backend).await?;
+        w.populate(500).await?;
+        let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
+        let first = w.store().list_appointments(w.org_id(), &Default::default(), None, 1).await?;
+        let one = first.first().map(|a| format!("/appointments/{}", a.id)).unwrap_or_else(|| "/appointments".into());
+        let paths = ["/", "/appointments", "/review", "/runs", "/sync-health", "/notifications", "/audit", "/settings", &one];
+        let h = hammer::hammer(&site, &paths, clients, loads).await?;
+        report.add(Figure::at_most(
+            format!("page renders that stalled, {clients} concurrent sessions × {} page loads ({name})", h.loads),
+            (h.stalls + h.not_ok) as f64,
+            0.0,
+            "stalled or failed",
+            format!(
+                "every page of the app in turn; {} stalled (no byte for 10 s), {} not 200; p50 {:.1} ms, p99 {:.1} ms per page",
+                h.stalls, h.not_ok, h.p50_ms, h.p99_ms
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn worker_figures(report: &mut Report) -> Result<()> {
+    let orgs = size("BENCH_IDLE_ORGS", 1_000);
+    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+        let (median, slowest) = worker_round::idle_round_ms(backend, orgs, 21).await?;
+        report.add(Figure::at_most(
+            format!("worker round over {orgs} organizations with nothing due ({name})"),
+            median,
+            100.0,
+            "ms",
+            format!("median of 21 rounds, slowest {slowest:.1} ms; all database time (no Cal.com call is needed)"),
+        ));
+    }
     Ok(())
 }

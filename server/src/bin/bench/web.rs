@@ -47,6 +47,15 @@ impl Site {
         Ok(Site { base, http, cookie })
     }
 
+    pub fn http(&self) -> &Client {
+        &self.http
+    }
+
+    /// The signed-in admin's `Cookie` header.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// Latency of a server-rendered page over `samples` sequential requests:
     /// (p50, p99) in ms.
     pub async fn page_latency_ms(&self, path: &str, samples: usize) -> Result<(f64, f64)> {

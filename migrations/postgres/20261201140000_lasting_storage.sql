@@ -38,6 +38,23 @@ SELECT org_id, (at / 300000) * 300000,
 FROM sync_events WHERE kind = 'verification'
 GROUP BY org_id, at / 300000;
 
+-- The history is only ever read per appointment; the organization-wide
+-- index served the metrics, which now read verification_stats.
+DROP INDEX sync_events_org_at;
+
 -- Pruning by age (CALSYNC_KEEP_*): finished runs and sent emails by time.
 CREATE INDEX job_runs_started ON job_runs (started_at);
 CREATE INDEX email_outbox_created ON email_outbox (created_at);
+
+-- An email's bodies live apart from its outbox row and go once it is sent
+-- (or given up on): they are most of its bytes, and dropping them from a
+-- row that stays would leave its pages mostly empty.
+CREATE TABLE email_bodies (
+    email_id   BIGINT PRIMARY KEY REFERENCES email_outbox(id),
+    text_body  TEXT NOT NULL,
+    html_body  TEXT NOT NULL
+);
+INSERT INTO email_bodies (email_id, text_body, html_body)
+SELECT id, text_body, html_body FROM email_outbox WHERE status = 'pending';
+ALTER TABLE email_outbox DROP COLUMN text_body;
+ALTER TABLE email_outbox DROP COLUMN html_body;

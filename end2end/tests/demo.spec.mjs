@@ -1,0 +1,161 @@
+// The demo as a new user meets it after `make run`: scripts/e2e starts
+// `calsync demo` on its own database (every sync state and error code, made
+// by the real verifier). Every page, as admin and viewer, at desktop and
+// phone width, must hydrate without a page or console error (the shared
+// `test` fails on those) and have no serious or critical axe-core finding;
+// then every resolution that applies is performed from the review page and
+// checked in the page and in the history. Screenshots of each page go to
+// end2end/screenshots/ for a person to look at.
+import { test, expect, hydrated } from './support.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const DEMO = process.env.CALSYNC_E2E_DEMO_URL;
+const ACCOUNTS = {
+  admin: ['admin@demo.calsync.test', process.env.CALSYNC_E2E_DEMO_ADMIN_PASSWORD],
+  viewer: ['viewer@demo.calsync.test', process.env.CALSYNC_E2E_DEMO_VIEWER_PASSWORD],
+};
+const VIEWPORTS = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
+const PAGES = ['/', '/appointments', '/review', '/runs', '/sync-health', '/notifications', '/audit', '/settings', '/account'];
+
+mkdirSync('screenshots', { recursive: true });
+test.use({ baseURL: DEMO });
+
+async function signIn(page, role) {
+  const [email, password] = ACCOUNTS[role];
+  if (!DEMO || !password) throw new Error('the demo instance is not running; run the browser tests through `make test`');
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId('login').click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+// Review pages of appointments in every state and with every error code
+// (two of each, from the list's filters), not all of the month's.
+async function appointmentPages(page) {
+  const filters = [
+    ...['synced', 'pending', 'verification_pending', 'failed', 'orphaned_local'].map((s) => `state=${s}`),
+    ...['ORPHANED_LOCAL', 'DATA_MISMATCH', 'VERIFICATION_ERROR', 'CIRCUIT_OPEN'].map((c) => `code=${c}`),
+  ];
+  const paths = new Set();
+  for (const filter of filters) {
+    await page.goto(`/appointments?${filter}`);
+    const hrefs = await page.locator('a[data-testid^="details-"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    hrefs.slice(0, 2).forEach((href) => paths.add(href));
+  }
+  return [...paths];
+}
+
+async function seriousAxeFindings(page) {
+  await page.addScriptTag({ content: AXE });
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) on ${v.nodes.length} element(s), e.g. ${v.nodes[0].target.join(' ')}: ${v.nodes[0].failureSummary}`);
+}
+
+const shotName = (path) => (path === '/' ? 'dashboard' : path.slice(1).replaceAll('/', '-'));
+
+for (const role of Object.keys(ACCOUNTS)) {
+  for (const [viewport, size] of Object.entries(VIEWPORTS)) {
+    test(`every page of the demo hydrates cleanly for the ${role} on a ${viewport}`, async ({ page }) => {
+      test.setTimeout(240_000);
+      await page.setViewportSize(size);
+      await signIn(page, role);
+      const appointments = await appointmentPages(page);
+      expect(appointments.length).toBeGreaterThan(8);
+      const findings = [];
+      for (const path of [...PAGES, ...appointments]) {
+        const response = await page.goto(path);
+        expect(response.status(), path).toBe(200);
+        await hydrated(page);
+        await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+        if (viewport === 'desktop') {
+          // The header's navigation stays on one line at desktop width.
+          const rows = await page.locator('header nav a').evaluateAll((links) => new Set(links.map((a) => Math.round(a.getBoundingClientRect().top))).size);
+          expect(rows, `the navigation wraps on ${path}`).toBeLessThanOrEqual(1);
+        }
+        for (const finding of await seriousAxeFindings(page)) findings.push(`${path}: ${finding}`);
+        await page.screenshot({ path: `screenshots/demo-${role}-${viewport}-${shotName(path)}.png`, fullPage: true });
+      }
+      expect(findings, 'serious or critical accessibility findings').toEqual([]);
+    });
+  }
+}
+
+// The appointments of the demo with `code`, as the list's filter finds them.
+async function withCode(page, code) {
+  await page.goto(`/appointments?code=${code}`);
+  return page.locator('a[data-testid^="details-"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+}
+
+// Performs `action` on the review page at `path` and checks the page and
+// the history say so.
+async function resolve(page, path, action, expectedStatus) {
+  await page.goto(path);
+  await hydrated(page);
+  const historyBefore = await page.getByTestId('history').locator('li').count();
+  if (action === 'mark-resolved') await page.getByTestId('resolve-note').fill('Checked with the customer by phone');
+  const button = page.getByTestId(`action-${action}`);
+  await expect(button).toBeEnabled();
+  await button.click();
+  await page.getByTestId(`action-${action}-confirm`).click();
+  await expect(page.getByTestId('action-error')).toHaveCount(0);
+  await expect(page.getByTestId('action-result')).toBeVisible();
+  if (expectedStatus) await expect(page.getByTestId('review-status')).toContainText(expectedStatus);
+  await page.reload();
+  await hydrated(page);
+  const history = page.getByTestId('history');
+  await expect.poll(() => history.locator('li').count()).toBeGreaterThan(historyBefore);
+  await expect(history).toContainText('Resolution');
+  await page.screenshot({ path: `screenshots/demo-resolved-${action}.png`, fullPage: true });
+}
+
+test('every resolution that applies works from the review page of the demo', async ({ page }) => {
+  test.setTimeout(180_000);
+  await signIn(page, 'admin');
+  const mismatches = await withCode(page, 'DATA_MISMATCH');
+  const orphans = await withCode(page, 'ORPHANED_LOCAL');
+  const errors = [...(await withCode(page, 'VERIFICATION_ERROR')), ...(await withCode(page, 'CIRCUIT_OPEN'))];
+  expect(mismatches.length, 'the demo has a DATA_MISMATCH').toBeGreaterThan(0);
+  expect(orphans.length, 'the demo has ORPHANED_LOCAL appointments').toBeGreaterThan(1);
+
+  // Each flagged page offers its case's actions, enabled once hydrated.
+  for (const path of [...mismatches, ...orphans, ...errors]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByTestId('resolutions').locator('button').first()).toBeEnabled();
+  }
+  // A booking cancelled in Cal.com is accepted (ours is cancelled too); one
+  // moved there is pushed back to our time. The demo has one of each.
+  const resolved = new Set();
+  for (const path of mismatches) {
+    await page.goto(path);
+    const differing = page.getByTestId('comparison').locator('[data-differs="true"]');
+    const cancelledThere = (await differing.filter({ hasText: 'status' }).count()) > 0;
+    const action = cancelledThere ? 'accept-calcom' : 'push-ours';
+    if (resolved.has(action)) continue;
+    await resolve(page, path, action, 'Synced');
+    resolved.add(action);
+  }
+  expect([...resolved].sort()).toEqual(['accept-calcom', 'push-ours']);
+  await resolve(page, orphans[0], 'create-in-calcom', 'Synced');
+  await resolve(page, orphans[1], 'cancel-both');
+  if (errors[0]) await resolve(page, errors[0], 'retry');
+  const remaining = [...orphans.slice(2), ...errors.slice(1)];
+  if (remaining[0]) await resolve(page, remaining[0], 'mark-resolved');
+
+  // The review queue's Cal.com-only bookings are taken into the database.
+  await page.goto('/review');
+  await hydrated(page);
+  const imports = page.locator('button[data-testid^="import-"]');
+  expect(await imports.count(), 'the demo has Cal.com-only bookings').toBeGreaterThan(0);
+  const testid = await imports.first().getAttribute('data-testid');
+  await imports.first().click();
+  await page.getByTestId(`${testid}-confirm`).click();
+  await expect(page.getByTestId(testid)).toHaveCount(0);
+});
