@@ -104,11 +104,11 @@ fn Line(line: DeliveryLine) -> impl IntoView {
             <td data-label="Trigger"><code>{line.trigger}</code></td>
             <td data-label="Bookings">
                 {line.bookings.into_iter().map(|uid| view! {
-                    <a href=format!("/deliveries?uid={}", encode(&uid))><code>{uid}</code></a>" "
+                    <a href=format!("/deliveries?uid={}", encode(&uid))><code>{uid.clone()}</code></a>" "
                 }).collect_view()}
             </td>
             <td data-label="Outcome">
-                <span class=format!("outcome outcome-{}", line.outcome)>{line.outcome}</span>
+                <span class=format!("outcome outcome-{}", line.outcome)>{line.outcome.clone()}</span>
                 {replays}
                 {line.detail.map(|d| view! { <span class="sync-detail muted">{d}</span> })}
             </td>

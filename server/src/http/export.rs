@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use app::format::LocalFormat;
+use engine::format::LocalFormat;
 use app::rpc::appointments::server::to_filter;
 use app::rpc::appointments::AppointmentQuery;
 use axum::extract::{Query, State};
