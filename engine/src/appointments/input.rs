@@ -2,7 +2,7 @@
 //! error for every bad field instead of stopping at the first, so a client
 //! can fix its request in one go.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -49,7 +49,8 @@ impl FieldErrors {
     }
 }
 
-const KNOWN_FIELDS: &[&str] = &[
+/// Every field a create request may carry (the OpenAPI document lists the same).
+pub const KNOWN_FIELDS: &[&str] = &[
     "customer_name",
     "customer_email",
     "customer_phone",
@@ -72,13 +73,15 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// An optional string; `null` and absent are the same. Empty after trim
-    /// counts as absent.
+    /// counts as absent. The length limit applies to the string as sent
+    /// (JSON Schema's `maxLength`), the other rules to the trimmed value.
     fn text(&mut self, field: &str, max: usize) -> Option<String> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
+                let long = s.chars().count() > max;
                 let s = s.trim();
-                if s.chars().count() > max {
+                if long {
                     self.errors.add(field, format!("must be at most {max} characters"));
                     None
                 } else if s.chars().any(char::is_control) {
@@ -114,12 +117,18 @@ impl<'a> Reader<'a> {
     where
         T: std::str::FromStr + std::fmt::Display,
     {
-        let text = self.text(field, 64)?;
+        let names = || allowed.iter().map(|v| v.to_string()).collect::<Vec<String>>().join(", ");
+        let Some(text) = self.text(field, 64) else {
+            // Present but null or blank: there is no default to fall back on.
+            if !self.has_error(field) {
+                self.errors.add(field, format!("must be one of {}", names()));
+            }
+            return None;
+        };
         match text.parse() {
             Ok(v) => Some(v),
             Err(_) => {
-                let names: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
-                self.errors.add(field, format!("unknown {what} {text:?}; expected one of {}", names.join(", ")));
+                self.errors.add(field, format!("unknown {what} {text:?}; expected one of {}", names()));
                 None
             }
         }
@@ -127,8 +136,10 @@ impl<'a> Reader<'a> {
 
     fn instant(&mut self, field: &str) -> Option<DateTime<Utc>> {
         let text = self.required_text(field, 64)?;
+        // Stored to the millisecond: finer digits are dropped before the
+        // rules (ends_at after starts_at) apply, so what passes is what is stored.
         match DateTime::parse_from_rfc3339(&text) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
+            Ok(t) => Some(t.with_timezone(&Utc).trunc_subsecs(3)),
             Err(_) => {
                 self.errors.add(field, "must be an RFC 3339 date-time with offset, e.g. 2025-10-13T10:00:00+02:00");
                 None
@@ -140,6 +151,12 @@ impl<'a> Reader<'a> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v > 0) => n.as_i64(),
+            // JSON Schema's `integer` includes `5.0` and `5e0`.
+            Some(Value::Number(n))
+                if n.as_f64().is_some_and(|f| f.fract() == 0.0 && (1.0..9_223_372_036_854_775_808.0).contains(&f)) =>
+            {
+                n.as_f64().map(|f| f as i64)
+            }
             Some(_) => {
                 self.errors.add(field, "must be a positive integer");
                 None
@@ -165,6 +182,51 @@ fn valid_phone(phone: &str) -> bool {
 
 fn valid_uid(uid: &str) -> bool {
     uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The character rules above as regular expressions, for the OpenAPI
+/// document: each matches exactly the strings its field accepts (as sent,
+/// before trimming), in both ECMA-262 (`u` flag) and Rust `regex` syntax.
+/// Lengths are left to `maxLength` (`LIMITS`).
+pub mod patterns {
+    /// `char::is_whitespace` (Unicode White_Space), which `str::trim` removes.
+    const WS: &str = r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    /// `char::is_control` (general category Cc).
+    const CC: &str = r"\u0000-\u001F\u007F-\u009F";
+
+    /// Free text that may be blank (= absent): no control characters once
+    /// surrounding whitespace is trimmed.
+    pub fn optional_text() -> String {
+        format!("^[{WS}]*[^{CC}]*[{WS}]*$")
+    }
+
+    /// Free text that must not be blank.
+    pub fn required_text() -> String {
+        format!("^[{WS}]*[^{CC}]*[^{CC}{WS}][^{CC}]*[{WS}]*$")
+    }
+
+    /// Nothing but whitespace: what an optional field treats as absent.
+    pub fn blank() -> String {
+        format!("^[{WS}]*$")
+    }
+
+    /// `valid_email`, or blank: one `@` with something before it, a domain
+    /// with a dot not at either end, no whitespace or control characters.
+    pub fn email() -> String {
+        let any = format!("[^@{WS}{CC}]");
+        let no_dot = format!("[^@.{WS}{CC}]");
+        format!("^[{WS}]*(?:{any}+@{no_dot}{any}*\\.{any}*{no_dot})?[{WS}]*$")
+    }
+
+    /// `valid_phone`, or blank: digits, spaces and `+ - ( ) . /`, at least three digits.
+    pub fn phone() -> String {
+        format!("^[{WS}]*(?:[ +()./-]*(?:[0-9][ +()./-]*){{3,}})?[{WS}]*$")
+    }
+
+    /// `valid_uid`, or blank: ASCII letters, digits, `-` and `_`.
+    pub fn booking_uid() -> String {
+        format!("^[{WS}]*[A-Za-z0-9_-]*[{WS}]*$")
+    }
 }
 
 /// Validates a create request. The defaults apply to fields the request
@@ -337,5 +399,119 @@ mod tests {
         }
         assert!(valid_phone("+49 (0) 123-456/78"));
         assert!(!valid_phone("call me"));
+    }
+
+    /// Whether `validate_new` accepts `value` in `field` of an otherwise valid request.
+    fn accepts(field: &str, value: &str) -> bool {
+        let mut body = valid();
+        body[field] = json!(value);
+        match validate_new(&body, chrono_tz::UTC, AppointmentSource::Api) {
+            Ok(_) => true,
+            Err(e) => {
+                assert!(e.errors.iter().all(|e| e.field == field), "{e}");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn the_documented_patterns_match_exactly_what_is_accepted() {
+        let cases: [(&str, String, &[&str]); 6] = [
+            ("customer_name", patterns::required_text(), &[]),
+            ("external_id", patterns::optional_text(), &[]),
+            (
+                "customer_email",
+                patterns::email(),
+                &[
+                    "a@b.de",
+                    " a@b.de\n",
+                    "a@b..c",
+                    "a.@b-.c",
+                    "a@.b",
+                    "a@b.",
+                    "a@b.c@d",
+                    "ä@ö.ü",
+                    "a@b c.d",
+                    "a\u{85}@b.c",
+                ],
+            ),
+            (
+                "customer_phone",
+                patterns::phone(),
+                &["123", "12", "+49 (0) 123-456/78", "\t1 2 3\u{3000}", "1 2 a 3", "1\u{a0}23", "1\n23"],
+            ),
+            ("calcom_booking_uid", patterns::booking_uid(), &["abc-_9", "a b", "ä", "\u{2028}xy\u{2028}", "x.y"]),
+            ("service", patterns::required_text(), &[]),
+        ];
+        let common = [
+            "",
+            " ",
+            "\n\t",
+            "Tom",
+            " Tom ",
+            "\tTom\r\n",
+            "To\nm",
+            "Tom\u{7f}",
+            "\u{85}Tom\u{85}",
+            "T\u{85}m",
+            "\u{feff}Tom",
+            "\u{1c}Tom",
+            "Tom\u{1c}",
+            "\u{3000}",
+            "\u{a0}x\u{a0}",
+            "1-2-3",
+            "\u{0}",
+            "x\u{9f}y",
+        ];
+        for (field, pattern, extra) in cases {
+            let re = regex::Regex::new(&pattern).unwrap();
+            for value in common.iter().chain(extra.iter()) {
+                assert_eq!(re.is_match(value), accepts(field, value), "{field} {value:?} against {pattern}");
+            }
+        }
+        let blank = regex::Regex::new(&patterns::blank()).unwrap();
+        assert!(blank.is_match(" \u{3000}\n") && !blank.is_match(" x") && !blank.is_match("\u{feff}"));
+    }
+
+    #[test]
+    fn lengths_count_the_string_as_sent_and_nulls_of_enums_name_their_field() {
+        let padded = format!(" {} ", "x".repeat(LIMITS.name - 2));
+        assert!(accepts("customer_name", &padded));
+        assert!(!accepts("customer_name", &format!(" {padded}")));
+        for field in ["status", "source"] {
+            for value in [json!(null), json!(""), json!(" ")] {
+                let mut body = valid();
+                body[field] = value;
+                assert_eq!(fields(validate_new(&body, chrono_tz::UTC, AppointmentSource::Api)), [field]);
+            }
+        }
+    }
+
+    #[test]
+    fn instants_are_kept_to_the_millisecond_before_they_are_compared() {
+        let mut body = valid();
+        body["starts_at"] = json!("2025-10-13T10:00:00.0001Z");
+        body["ends_at"] = json!("2025-10-13T10:00:00.0009Z");
+        assert_eq!(fields(validate_new(&body, chrono_tz::UTC, AppointmentSource::Api)), ["ends_at"]);
+        body["ends_at"] = json!("2025-10-13T10:00:00.0019Z");
+        let a = validate_new(&body, chrono_tz::UTC, AppointmentSource::Api).unwrap();
+        assert_eq!((a.ends_at - a.starts_at).num_milliseconds(), 1);
+    }
+
+    #[test]
+    fn integral_numbers_are_integers() {
+        for (value, ok) in [
+            (json!(5), true),
+            (json!(5.0), true),
+            (json!(5.5), false),
+            (json!(0), false),
+            (json!(-1.0), false),
+            (json!(9_223_372_036_854_775_808u64), false),
+            (json!(1e19), false),
+        ] {
+            let mut body = valid();
+            body["calcom_event_type_id"] = value.clone();
+            assert_eq!(validate_new(&body, chrono_tz::UTC, AppointmentSource::Api).is_ok(), ok, "{value}");
+        }
     }
 }

@@ -3,4 +3,4 @@
 
 mod input;
 
-pub use input::{validate_new, FieldError, FieldErrors, LIMITS};
+pub use input::{patterns, validate_new, FieldError, FieldErrors, KNOWN_FIELDS, LIMITS};

@@ -4,13 +4,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use engine::appointments::{validate_new, FieldError, FieldErrors};
 use engine::domain::{AppointmentId, AppointmentSource, SyncStatus};
 use engine::store::{queued_for_verification, Appointment, AppointmentFilter, EventKind, NewAppointment, NewSyncEvent};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::Required;
 use utoipa::IntoParams;
 
 use super::auth::ApiCaller;
@@ -45,7 +47,7 @@ fn event(caller: &ApiCaller, id: AppointmentId, kind: EventKind, detail: String,
 
 /// Create an appointment. It starts `pending`, due for its first verification at once.
 #[utoipa::path(
-    post, path = "/appointments", tag = "appointments",
+    post, path = "/appointments", tag = "appointments", operation_id = "createAppointment",
     request_body(content = CreateAppointment, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = AppointmentBody),
@@ -83,31 +85,106 @@ async fn existing(state: &AppState, caller: &ApiCaller, new: &NewAppointment) ->
     }
 }
 
-/// Filters and paging for the list. All optional.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+/// Filters and paging for the list. All optional; unknown or repeated
+/// parameters are refused. Documented by hand (`IntoParams` below) so each
+/// parameter states exactly what `parse_list` accepts.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only appointments in this sync state.
-    #[param(example = "failed")]
     sync_status: Option<String>,
-    /// `true`: only those flagged for manual review; `false`: only the others.
-    #[param(value_type = Option<bool>)]
     requires_review: Option<String>,
-    /// Starting at or after: a date (`2025-10-13`, midnight in the organization's
-    /// time zone) or an RFC 3339 instant.
-    #[param(example = "2025-10-13")]
     from: Option<String>,
-    /// Starting before: an RFC 3339 instant (exclusive), or a date (that whole day included).
-    #[param(example = "2025-10-19")]
     to: Option<String>,
-    /// Case-insensitive text in customer name, email, phone or service.
     q: Option<String>,
-    /// `next_cursor` from the previous page.
     cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, maximum = 200, minimum = 1)]
     limit: Option<String>,
+}
+
+/// A cursor as `encode_cursor` writes it, limited to what `decode_cursor`
+/// always reads back (15 digits of milliseconds stay within chrono's range).
+pub const CURSOR_PATTERN: &str = r"^-?[0-9]{1,15}\.-?[0-9]{1,18}$";
+
+/// The list's rule between parameters (`x-calsync-rules` on the operation).
+pub fn list_rules() -> Value {
+    json!([{"field": "to", "rule": "after", "other": "from"}])
+}
+
+impl IntoParams for ListQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let date_or_instant = || {
+            OneOfBuilder::new()
+                .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+                .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+                .build()
+        };
+        let param = |name: &str, description: String, schema: utoipa::openapi::Schema| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        };
+        let statuses = SyncStatus::ALL.iter().map(|s| s.as_str());
+        vec![
+            param(
+                "sync_status",
+                "Only appointments in this sync state.".into(),
+                string().enum_values(Some(statuses)).examples(["failed"]).build().into(),
+            ),
+            param(
+                "requires_review",
+                "`true`: only those flagged for manual review; `false`: only the others.".into(),
+                ObjectBuilder::new().schema_type(Type::Boolean).build().into(),
+            ),
+            param(
+                "from",
+                "Starting at or after: a date (`2025-10-13`, midnight in the organization's time zone) or an \
+                 RFC 3339 date-time with an offset."
+                    .into(),
+                date_or_instant().into(),
+            ),
+            param(
+                "to",
+                "Starting before: an RFC 3339 date-time with an offset (exclusive), or a date (that whole day \
+                 included). Must be after `from` (`x-calsync-rules`)."
+                    .into(),
+                date_or_instant().into(),
+            ),
+            param(
+                "q",
+                format!(
+                    "Case-insensitive text in customer name, email, phone or service (blank: no filter); at most \
+                     {MAX_SEARCH_LEN} characters, no control characters."
+                ),
+                string()
+                    .max_length(Some(MAX_SEARCH_LEN))
+                    .pattern(Some(format!("^[^{}]*$", r"\u0000-\u001F\u007F-\u009F")))
+                    .build()
+                    .into(),
+            ),
+            param(
+                "cursor",
+                "`next_cursor` from the previous page (opaque).".into(),
+                string().pattern(Some(CURSOR_PATTERN)).build().into(),
+            ),
+            param(
+                "limit",
+                format!("Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                    .minimum(Some(1))
+                    .maximum(Some(MAX_LIMIT))
+                    .default(Some(json!(DEFAULT_LIMIT)))
+                    .build()
+                    .into(),
+            ),
+        ]
+    }
 }
 
 /// Where a page starts: after the appointment `(starts_at, id)`. Opaque to clients.
@@ -213,7 +290,7 @@ fn parse_list(q: ListQuery, tz: Tz) -> Result<Page, FieldErrors> {
 
 /// List appointments in start order, filtered, a page at a time.
 #[utoipa::path(
-    get, path = "/appointments", tag = "appointments",
+    get, path = "/appointments", tag = "appointments", operation_id = "listAppointments",
     params(ListQuery),
     responses(
         (status = 200, description = "One page", body = AppointmentPage),
@@ -238,13 +315,13 @@ pub async fn list(
 
 /// Read one appointment.
 #[utoipa::path(
-    get, path = "/appointments/{id}", tag = "appointments",
-    params(("id" = i64, Path, description = "The appointment's id")),
+    get, path = "/appointments/{id}", tag = "appointments", operation_id = "getAppointment",
+    params(("id" = i64, Path, minimum = 1, description = "The appointment's id")),
     responses(
         (status = 200, body = AppointmentBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "No such appointment in your organization", body = ErrorBody),
-        (status = 422, description = "The id is not an integer", body = ErrorBody),
+        (status = 422, description = "The id is not a positive integer", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -264,8 +341,8 @@ fn as_input(a: &Appointment) -> Map<String, Value> {
         "customer_email": a.customer_email,
         "customer_phone": a.customer_phone,
         "service": a.service,
-        "starts_at": a.starts_at.to_rfc3339(),
-        "ends_at": a.ends_at.to_rfc3339(),
+        "starts_at": input_instant(a.starts_at),
+        "ends_at": input_instant(a.ends_at),
         "time_zone": a.time_zone.name(),
         "status": a.status.as_str(),
         "source": a.source.as_str(),
@@ -276,6 +353,21 @@ fn as_input(a: &Appointment) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
+    }
+}
+
+/// RFC 3339 for `validate_new`, which reads four-digit years only: an
+/// instant accepted with an offset can lie in year -1 or 10000 in UTC, so
+/// it is written back with the offset that brings it into range.
+fn input_instant(t: DateTime<Utc>) -> String {
+    let offset = match t.year() {
+        y if y > 9999 => FixedOffset::west_opt(86_340),
+        y if y < 0 => FixedOffset::east_opt(86_340),
+        _ => None,
+    };
+    match offset {
+        Some(offset) => t.with_timezone(&offset).to_rfc3339(),
+        None => t.to_rfc3339(),
     }
 }
 
@@ -332,8 +424,8 @@ fn changed_fields(a: &NewAppointment, b: &NewAppointment) -> Vec<String> {
 /// history and the appointment is queued for verification at once. A patch
 /// that changes nothing writes nothing.
 #[utoipa::path(
-    patch, path = "/appointments/{id}", tag = "appointments",
-    params(("id" = i64, Path, description = "The appointment's id")),
+    patch, path = "/appointments/{id}", tag = "appointments", operation_id = "updateAppointment",
+    params(("id" = i64, Path, minimum = 1, description = "The appointment's id")),
     request_body(content = PatchAppointment, content_type = "application/json"),
     responses(
         (status = 200, description = "The appointment after the change", body = AppointmentBody),
@@ -364,13 +456,13 @@ pub async fn update(
 
 /// Queue the appointment for verification now, with a fresh retry ladder.
 #[utoipa::path(
-    post, path = "/appointments/{id}/verify", tag = "appointments",
-    params(("id" = i64, Path, description = "The appointment's id")),
+    post, path = "/appointments/{id}/verify", tag = "appointments", operation_id = "verifyAppointment",
+    params(("id" = i64, Path, minimum = 1, description = "The appointment's id")),
     responses(
         (status = 202, description = "Queued; verification runs shortly", body = AppointmentBody),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "No such appointment in your organization", body = ErrorBody),
-        (status = 422, description = "The id is not an integer", body = ErrorBody),
+        (status = 422, description = "The id is not a positive integer", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -391,6 +483,14 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_beyond_four_digit_utc_years_are_written_back_readably() {
+        for text in ["9999-12-31T23:00:00-05:00", "0000-01-01T00:30:00+01:00", "2025-10-13T10:00:00+02:00"] {
+            let t = DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+            assert_eq!(DateTime::parse_from_rfc3339(&input_instant(t)).unwrap(), t, "{text}");
+        }
+    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {

@@ -45,8 +45,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// An appointment id from the path. Not a number is invalid input; a number
-/// that names nothing is left to the handler's 404.
+/// An appointment id from the path. Not a positive integer (ids start at 1)
+/// is invalid input; a number that names nothing is left to the handler's 404.
 pub struct IdPath(pub i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdPath {
@@ -56,7 +56,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_: PathRejection| ApiError::field("id", "must be an appointment id"))?;
-        raw.parse::<i64>().map(IdPath).map_err(|_| ApiError::field("id", "must be an integer appointment id"))
+        match raw.parse::<i64>() {
+            Ok(id) if id >= 1 => Ok(IdPath(id)),
+            _ => Err(ApiError::field("id", "must be a positive integer appointment id")),
+        }
     }
 }
 

@@ -23,9 +23,9 @@ use crate::commands::AppState;
 
 pub const PREFIX: &str = "/api/v1";
 
-/// The API's routes with their full paths, ready to merge into the app.
-pub fn router() -> Router<AppState> {
-    let (routes, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+/// The routes under /api/v1 and the OpenAPI document they make.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest(
             PREFIX,
             OpenApiRouter::new()
@@ -35,6 +35,18 @@ pub fn router() -> Router<AppState> {
                 .routes(routes!(sync::summary)),
         )
         .split_for_parts();
+    openapi::finish(&mut doc);
+    (routes, doc)
+}
+
+/// The OpenAPI document as served at /api/v1/openapi.json.
+pub fn document() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+/// The API's routes with their full paths, ready to merge into the app.
+pub fn router() -> Router<AppState> {
+    let (routes, doc) = documented_routes();
     let json: Arc<str> = openapi_json(&doc).into();
     routes
         .route(
@@ -54,5 +66,34 @@ pub fn router() -> Router<AppState> {
 /// The document as served. Serialising it cannot fail (it holds only
 /// strings, numbers and maps), but if it did, say so rather than panic.
 pub fn openapi_json(doc: &utoipa::openapi::OpenApi) -> String {
-    doc.to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"internal\",\"message\":\"{e}\"}}"))
+    let json = serde_json::to_value(doc).map(|mut value| {
+        camel_case_links(&mut value);
+        value
+    });
+    json.and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|e| format!("{{\"error\":\"internal\",\"message\":\"{e}\"}}"))
+}
+
+/// utoipa 5 writes a Link's fields in snake case (`operation_id`); OpenAPI
+/// spells them `operationId`, `operationRef` and `requestBody`.
+fn camel_case_links(doc: &mut serde_json::Value) {
+    let operations = doc["paths"].as_object_mut().into_iter().flat_map(|paths| paths.values_mut());
+    let operations = operations.filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(responses) = operation.get_mut("responses").and_then(|r| r.as_object_mut()) else { continue };
+        for response in responses.values_mut() {
+            let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut()) else { continue };
+            for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                for (snake, camel) in [
+                    ("operation_id", "operationId"),
+                    ("operation_ref", "operationRef"),
+                    ("request_body", "requestBody"),
+                ] {
+                    if let Some(value) = link.remove(snake) {
+                        link.insert(camel.to_owned(), value);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,16 +1,23 @@
 //! The JSON shapes the API sends, and the documented shapes it accepts.
 //! Requests are parsed by `engine::appointments` (which names every bad
-//! field); the request types here exist to document that format and must
-//! keep to `engine::appointments::input`'s field list.
+//! field); the request schemas here are built from its `LIMITS` and
+//! `patterns`, and must keep to `engine::appointments::input`'s field list.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use engine::appointments::{patterns, LIMITS};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
 use engine::store::Appointment;
 use serde::Serialize;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
-use utoipa::ToSchema;
+use serde_json::{json, Value};
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// A string schema listing the allowed spellings, taken from the domain
 /// enums themselves so documentation and validation cannot drift apart.
@@ -19,8 +26,8 @@ fn strings(values: impl Iterator<Item = &'static str>) -> Object {
 }
 fn nullable_strings(values: impl Iterator<Item = &'static str>) -> Object {
     ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(values))
+        .schema_type(nullable(Type::String))
+        .enum_values(Some(std::iter::once(Value::Null).chain(values.map(Value::from))))
         .build()
 }
 fn appointment_status() -> Object {
@@ -115,66 +122,238 @@ impl From<&Appointment> for AppointmentBody {
     }
 }
 
-/// A new appointment. Unknown fields are rejected; strings are trimmed.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documentation only: the engine parses requests
-pub struct CreateAppointment {
-    /// At most 200 characters.
-    #[schema(example = "Tom Klein")]
-    pub customer_name: String,
-    /// At most 254 characters.
-    #[schema(example = "tom.klein@example.com")]
-    pub customer_email: Option<String>,
-    /// Digits, spaces and + - ( ) . / ; at most 32 characters.
-    #[schema(example = "+49 123 456789")]
-    pub customer_phone: Option<String>,
-    /// At most 200 characters.
-    #[schema(example = "Hairstyling - Herrenschnitt")]
-    pub service: String,
-    /// RFC 3339 with an offset.
-    #[schema(example = "2025-10-13T10:00:00+02:00")]
-    pub starts_at: String,
-    /// RFC 3339 with an offset; after `starts_at`, at most 24 hours later.
-    #[schema(example = "2025-10-13T10:45:00+02:00")]
-    pub ends_at: String,
-    /// IANA name; defaults to the organization's time zone.
-    #[schema(example = "Europe/Berlin")]
-    pub time_zone: Option<String>,
-    /// Defaults to `scheduled`.
-    #[schema(schema_with = appointment_status)]
-    pub status: Option<String>,
-    /// Defaults to `api`.
-    #[schema(schema_with = appointment_source)]
-    pub source: Option<String>,
-    /// Letters, digits, - and _ ; at most 128 characters.
-    pub calcom_booking_uid: Option<String>,
-    /// A positive integer.
-    pub calcom_event_type_id: Option<i64>,
-    /// Your id for the appointment, unique per organization (at most 128
-    /// characters). Sending it again returns the existing appointment (200)
-    /// instead of creating a copy, so retries are safe.
-    #[schema(example = "crm-1236")]
-    pub external_id: Option<String>,
+/// The `x-calsync-rules` extension: rules between fields that JSON Schema
+/// cannot state, in a form a schema-driven client can act on. `after`:
+/// the field's instant is later than `other`'s; `within`: at most
+/// `seconds` later than `other`'s.
+pub fn appointment_rules() -> Value {
+    json!([
+        {"field": "ends_at", "rule": "after", "other": "starts_at"},
+        {"field": "ends_at", "rule": "within", "other": "starts_at", "seconds": LIMITS.max_duration_hours * 3600},
+    ])
 }
 
-/// A partial change: only the fields present change; `null` clears an
-/// optional field. `external_id` and `source` cannot change.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documentation only: the engine parses requests
-pub struct PatchAppointment {
-    pub customer_name: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_phone: Option<String>,
-    pub service: Option<String>,
-    #[schema(example = "2025-10-13T11:00:00+02:00")]
-    pub starts_at: Option<String>,
-    #[schema(example = "2025-10-13T11:45:00+02:00")]
-    pub ends_at: Option<String>,
-    pub time_zone: Option<String>,
-    #[schema(schema_with = appointment_status)]
-    pub status: Option<String>,
-    pub calcom_booking_uid: Option<String>,
-    pub calcom_event_type_id: Option<i64>,
+const TRIMMED: &str = "Surrounding whitespace is trimmed";
+const BLANK: &str = "blank or `null` means none";
+
+fn nullable(t: Type) -> SchemaType {
+    SchemaType::from_iter([t, Type::Null])
+}
+
+/// A string property: `max` characters as sent, matching `pattern`.
+fn text(description: &str, max: usize, pattern: String, nullable_: bool) -> ObjectBuilder {
+    let schema_type = if nullable_ { nullable(Type::String) } else { SchemaType::new(Type::String) };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .description(Some(description))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+}
+
+fn required_text(description: &str, max: usize, example: &str) -> Object {
+    text(&format!("{description} Not blank. {TRIMMED}."), max, patterns::required_text(), false)
+        .min_length(Some(1))
+        .examples([example])
+        .build()
+}
+
+fn instant(description: &str, example: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .description(Some(format!(
+            "RFC 3339 date-time with an offset ({description}). Kept to the millisecond: finer digits are \
+             dropped before the rules apply."
+        )))
+        .min_length(Some(1))
+        .max_length(Some(INSTANT_MAX))
+        .examples([example])
+        .build()
+}
+
+/// What `validate_new` reads an instant, a time zone or an enum from.
+const INSTANT_MAX: usize = 64;
+
+fn time_zone(description: &str) -> Object {
+    let names = std::iter::once(Value::Null)
+        .chain(std::iter::once(json!("")))
+        .chain(chrono_tz::TZ_VARIANTS.iter().map(|tz| json!(tz.name())));
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .description(Some(format!("An IANA time zone name; {description}")))
+        .enum_values(Some(names))
+        .examples(["Europe/Berlin"])
+        .build()
+}
+
+fn enum_of(description: &str, values: impl Iterator<Item = &'static str>) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!("{description} Not `null`.")))
+        .enum_values(Some(values))
+        .build()
+}
+
+fn event_type_id() -> Object {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Integer))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .description(Some("The Cal.com event type: a positive integer; `null` means none."))
+        .minimum(Some(1))
+        .maximum(Some(i64::MAX))
+        .build()
+}
+
+/// The fields both formats share, in the engine's order.
+fn common_fields(object: ObjectBuilder, patch: bool) -> ObjectBuilder {
+    let after = if patch { " the appointment after the change" } else { "" };
+    object
+        .property("customer_name", required_text("The customer's name.", LIMITS.name, "Tom Klein"))
+        .property(
+            "customer_email",
+            text(
+                &format!(
+                    "An email address: one `@` with text before it, a domain containing a dot not at \
+                    either end, no whitespace; {BLANK}. {TRIMMED}."
+                ),
+                LIMITS.email,
+                patterns::email(),
+                true,
+            )
+            .examples(["tom.klein@example.com"])
+            .build(),
+        )
+        .property(
+            "customer_phone",
+            text(
+                &format!("Digits, spaces and `+ - ( ) . /`, at least three digits; {BLANK}. {TRIMMED}."),
+                LIMITS.phone,
+                patterns::phone(),
+                true,
+            )
+            .examples(["+49 123 456789"])
+            .build(),
+        )
+        .property("service", required_text("What is booked.", LIMITS.service, "Hairstyling - Herrenschnitt"))
+        .property("starts_at", instant("the start", "2025-10-13T10:00:00+02:00"))
+        .property(
+            "ends_at",
+            instant(
+                &format!("the end: after `starts_at`, at most {} hours later{after}", LIMITS.max_duration_hours),
+                "2025-10-13T10:45:00+02:00",
+            ),
+        )
+        .property(
+            "time_zone",
+            time_zone(if patch {
+                "blank or `null` keeps the current one"
+            } else {
+                "blank or `null` means the organization's time zone"
+            }),
+        )
+        .property(
+            "status",
+            enum_of(
+                if patch { "The appointment's status." } else { "The appointment's status; absent means `scheduled`." },
+                AppointmentStatus::ALL.iter().map(|s| s.as_str()),
+            ),
+        )
+}
+
+fn booking_fields(object: ObjectBuilder) -> ObjectBuilder {
+    object
+        .property(
+            "calcom_booking_uid",
+            text(
+                &format!("The Cal.com booking's uid: ASCII letters, digits, `-` and `_`; {BLANK}. {TRIMMED}."),
+                LIMITS.booking_uid,
+                patterns::booking_uid(),
+                true,
+            )
+            .build(),
+        )
+        .property("calcom_event_type_id", event_type_id())
+}
+
+fn closed(object: ObjectBuilder, description: String) -> Object {
+    object
+        .description(Some(description))
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+        .extensions(Some(ExtensionsBuilder::new().add("x-calsync-rules", appointment_rules()).build()))
+        .build()
+}
+
+/// A new appointment, documented from `engine::appointments` (which parses
+/// requests): every constraint it enforces is stated here.
+pub struct CreateAppointment;
+
+impl PartialSchema for CreateAppointment {
+    fn schema() -> RefOr<Schema> {
+        let object = common_fields(ObjectBuilder::new().schema_type(Type::Object), false).property(
+            "source",
+            enum_of(
+                "The channel the appointment came through; absent means `api`.",
+                AppointmentSource::ALL.iter().map(|s| s.as_str()),
+            ),
+        );
+        let object = booking_fields(object)
+            .property(
+                "external_id",
+                text(
+                    &format!(
+                        "Your id for the appointment, unique per organization; {BLANK}. Sending it again \
+                        returns the existing appointment (200) instead of creating a copy, so retries are safe. \
+                        {TRIMMED}."
+                    ),
+                    LIMITS.external_id,
+                    patterns::optional_text(),
+                    true,
+                )
+                .examples(["crm-1236"])
+                .build(),
+            )
+            .required("customer_name")
+            .required("service")
+            .required("starts_at")
+            .required("ends_at");
+        let description = format!(
+            "A new appointment. Unknown fields are refused. Strings are trimmed of surrounding whitespace; \
+             lengths count the string as sent. `ends_at` must be after `starts_at` and at most {} hours \
+             later (`x-calsync-rules`).",
+            LIMITS.max_duration_hours
+        );
+        RefOr::T(Schema::Object(closed(object, description)))
+    }
+}
+
+impl ToSchema for CreateAppointment {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CreateAppointment")
+    }
+}
+
+/// A partial change, validated by the create rules after it is merged into
+/// the current appointment.
+pub struct PatchAppointment;
+
+impl PartialSchema for PatchAppointment {
+    fn schema() -> RefOr<Schema> {
+        let object = booking_fields(common_fields(ObjectBuilder::new().schema_type(Type::Object), true));
+        let description = format!(
+            "A partial change: only the fields present change; `null` or blank clears an optional field \
+             (`time_zone`: keeps it). `external_id` and `source` cannot change, other unknown fields are \
+             refused. The appointment after the change must keep the rules of a new one: `ends_at` after \
+             `starts_at` and at most {} hours later (`x-calsync-rules`).",
+            LIMITS.max_duration_hours
+        );
+        RefOr::T(Schema::Object(closed(object, description)))
+    }
+}
+
+impl ToSchema for PatchAppointment {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PatchAppointment")
+    }
 }
 
 /// One page of appointments.

@@ -13,7 +13,7 @@ use crate::commands::AppState;
 
 /// Appointments per sync state, and open review issues per error code.
 #[utoipa::path(
-    get, path = "/sync/summary", tag = "sync",
+    get, path = "/sync/summary", tag = "sync", operation_id = "syncSummary",
     responses(
         (status = 200, body = SyncSummary),
         (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
