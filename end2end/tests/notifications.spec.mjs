@@ -82,9 +82,17 @@ test('the bell counts a new issue live, and mark all read clears it', async ({ p
     await expect(bell).not.toHaveText('0', { timeout: 10_000 });
     expect(await page.evaluate(() => window.__calsyncMarker)).toBe('same-page');
 
-    await page.getByTestId('bell').click();
+    // The bell opens its list (no WASM needed): the new issue is in it, with
+    // a relative time and a link to the appointment's review page.
+    await page.getByTestId('bell').locator('summary').click();
+    const latest = page.getByTestId('bell-notification').first();
+    await expect(latest).toBeVisible();
+    await expect(latest.locator('time')).toHaveText(/just now|minutes? ago/);
+    await expect(latest.getByTestId('bell-notification-action')).toHaveAttribute('href', /^\/appointments\/\d+$/);
+    await page.getByTestId('bell-all').click();
     await expect(page).toHaveURL(/\/notifications$/);
     await expect(page.getByTestId('notification').first()).toBeVisible();
+    await expect(page.getByTestId('notification').first().getByTestId('notification-action')).toHaveText(/Review now|View details/);
     await page.getByTestId('mark-all-read').click();
     await expect(bell).toHaveText('0', { timeout: 10_000 });
     await page.getByTestId('show-unread').click();

@@ -4,6 +4,8 @@ pub mod badge;
 pub mod bell;
 pub mod confirm;
 pub mod hydrated;
+pub mod icon;
 pub mod layout;
+pub mod notification;
 pub mod status;
 pub mod ticker;
