@@ -517,4 +517,10 @@ on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async 
         assert_eq!(misnested(&html), Vec::<String>::new(), "{path}");
         assert!(html.contains("icon-bell"), "{path}: the bell is an SVG");
     }
+    // The header marks the section being shown.
+    let (_, runs) = w.page(&cookie, "/runs").await;
+    assert!(runs.contains(r#"<a href="/runs" aria-current="page">"#), "{runs}");
+    let (_, review) = w.page(&cookie, &format!("/appointments/{}", tom.id)).await;
+    assert!(review.contains(r#"<a href="/appointments" aria-current="page">"#), "{review}");
+    assert!(!review.contains(r#"<a href="/" aria-current="page">"#), "{review}");
 });

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::icon::{Icon, IconKind};
-use crate::components::notification::NotificationItem;
+use crate::components::notification::{use_now, NotificationItem};
 use crate::rpc::notifications::{BellFeed, NotificationFeed};
 
 /// The bell and its drop-down list of the latest notifications (a
@@ -33,6 +33,7 @@ pub fn Bell(initial: BellFeed) -> impl IntoView {
                 </p>
                 {move || {
                     let NotificationFeed { now, items } = feed.get();
+                    let now = use_now(now);
                     if items.is_empty() {
                         view! { <p class="muted" data-testid="bell-empty">"No notifications yet."</p> }.into_any()
                     } else {

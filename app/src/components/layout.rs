@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::components::bell::Bell;
 use crate::components::icon::{Icon, IconKind};
@@ -14,6 +15,14 @@ use crate::rpc::session::get_signed_in;
 pub fn Header() -> impl IntoView {
     let signed_in = Resource::new(|| (), |_| get_signed_in());
     let bell = Resource::new(|| (), |_| get_bell());
+    // The link of the section being shown is marked for people and screen
+    // readers alike (an appointment's page belongs to "Appointments").
+    let pathname = use_location().pathname;
+    let current = move |href: &str| {
+        let path = pathname.get();
+        let here = if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) };
+        here.then_some("page")
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/">"calsync"</a>
@@ -22,14 +31,14 @@ pub fn Header() -> impl IntoView {
                     let bell = bell.await.ok().flatten();
                     signed_in.await.ok().flatten().map(|user| view! {
                         <nav class="main-nav" aria-label="Main">
-                            <a href="/">"Dashboard"</a>
-                            <a href="/appointments">"Appointments"</a>
-                            <a href="/review">"Review queue"</a>
-                            <a href="/runs">"Runs"</a>
-                            <a href="/sync-health">"Metrics"</a>
+                            <a href="/" aria-current=move || current("/")>"Dashboard"</a>
+                            <a href="/appointments" aria-current=move || current("/appointments")>"Appointments"</a>
+                            <a href="/review" aria-current=move || current("/review")>"Review queue"</a>
+                            <a href="/runs" aria-current=move || current("/runs")>"Runs"</a>
+                            <a href="/sync-health" aria-current=move || current("/sync-health")>"Metrics"</a>
                             {user.role.is_admin().then(|| view! {
-                                <a href="/audit">"Audit log"</a>
-                                <a href="/settings" data-testid="nav-settings">"Settings"</a>
+                                <a href="/audit" aria-current=move || current("/audit")>"Audit log"</a>
+                                <a href="/settings" data-testid="nav-settings" aria-current=move || current("/settings")>"Settings"</a>
                             })}
                         </nav>
                         <div class="account">

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::components::icon::{Icon, IconKind};
+use crate::components::ticker::use_ticker;
 use crate::rpc::notifications::FeedItem;
 
 /// "just now", "5 minutes ago", "2 hours ago", "3 days ago", "2 months
@@ -28,13 +29,38 @@ pub fn relative_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{n} {unit}{plural} ago")
 }
 
+/// The server's `now`, moving on in the browser: exactly `server_now` at
+/// first (the server's HTML and the hydrated page agree), then, once a
+/// minute after hydration, `server_now` plus the time the page has been
+/// open, so "just now" becomes "5 minutes ago" without a reload. The
+/// browser's own clock is used only for that difference, never as the time.
+pub fn use_now(server_now: DateTime<Utc>) -> Signal<DateTime<Utc>> {
+    let ticks = use_ticker(std::time::Duration::from_secs(60));
+    #[cfg(feature = "hydrate")]
+    {
+        let opened = js_sys::Date::now();
+        Signal::derive(move || {
+            if ticks.get() == 0 {
+                return server_now;
+            }
+            let open_ms = (js_sys::Date::now() - opened).max(0.0) as i64;
+            server_now + chrono::Duration::milliseconds(open_ms)
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ticks;
+        Signal::stored(server_now)
+    }
+}
+
 /// `<time>` with the relative words, the instant in `datetime` and the
 /// organization's local time in `title` (shown on hover).
 #[component]
-pub fn RelativeTime(at: DateTime<Utc>, now: DateTime<Utc>, #[prop(into)] absolute: String) -> impl IntoView {
+pub fn RelativeTime(at: DateTime<Utc>, now: Signal<DateTime<Utc>>, #[prop(into)] absolute: String) -> impl IntoView {
     view! {
         <time class="when" datetime=at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) title=absolute>
-            {relative_time(at, now)}
+            {move || relative_time(at, now.get())}
         </time>
     }
 }
@@ -45,7 +71,8 @@ pub fn RelativeTime(at: DateTime<Utc>, now: DateTime<Utc>, #[prop(into)] absolut
 #[component]
 pub fn NotificationItem(
     item: FeedItem,
-    now: DateTime<Utc>,
+    /// From [`use_now`].
+    now: Signal<DateTime<Utc>>,
     #[prop(optional)] compact: bool,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {

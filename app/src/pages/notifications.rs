@@ -6,7 +6,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::notification::NotificationItem;
+use crate::components::notification::{use_now, NotificationItem};
 use crate::rpc::notifications::{get_notifications, MarkAllNotificationsRead, MarkNotificationRead};
 
 #[component]
@@ -48,7 +48,7 @@ pub fn NotificationsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(feed) => {
                         let unread = feed.items.iter().filter(|i| !i.read).count();
-                        let now = feed.now;
+                        let now = use_now(feed.now);
                         view! {
                             <p class="muted" data-testid="feed-count">
                                 {format!("{} shown, {unread} unread", feed.items.len())}
