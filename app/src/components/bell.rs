@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::icon::{Icon, IconKind};
+use crate::components::menu::{close_on_link, close_on_navigation};
 use crate::components::notification::{use_now, NotificationItem};
 use crate::rpc::notifications::{BellFeed, NotificationFeed};
 
@@ -17,15 +18,17 @@ pub fn Bell(initial: BellFeed) -> impl IntoView {
     // (browser tests wait for it; a stylesheet could show it).
     let live = RwSignal::new(false);
     follow_live_summary(unread, feed, live);
+    let menu = NodeRef::<leptos::html::Details>::new();
+    close_on_navigation(menu);
     view! {
-        <details class="menu bell" data-testid="bell" data-live=move || live.get().to_string()>
+        <details node_ref=menu class="menu bell" data-testid="bell" data-live=move || live.get().to_string()>
             <summary class="menu-button bell-button" aria-label=move || format!("Notifications, {} unread", unread.get())>
                 <Icon kind=IconKind::Bell/>
                 <span class="bell-count" class:zero=move || unread.get() == 0 data-testid="bell-count">
                     {move || unread.get()}
                 </span>
             </summary>
-            <div class="menu-panel bell-panel">
+            <div class="menu-panel bell-panel" on:click=close_on_link(menu)>
                 <p class="bell-head">
                     <strong>"Notifications"</strong>
                     " "

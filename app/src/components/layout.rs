@@ -3,6 +3,7 @@ use leptos_router::hooks::use_location;
 
 use crate::components::bell::Bell;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::menu::{close_on_link, close_on_navigation};
 use crate::rpc::notifications::get_bell;
 use crate::rpc::session::get_signed_in;
 
@@ -29,6 +30,8 @@ pub fn Header() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let bell = bell.await.ok().flatten();
+                    let user_menu = NodeRef::<leptos::html::Details>::new();
+                    close_on_navigation(user_menu);
                     signed_in.await.ok().flatten().map(|user| view! {
                         <nav class="main-nav" aria-label="Main">
                             <a href="/" aria-current=move || current("/")>"Dashboard"</a>
@@ -43,12 +46,12 @@ pub fn Header() -> impl IntoView {
                         </nav>
                         <div class="account">
                             {bell.map(|initial| view! { <Bell initial/> })}
-                            <details class="menu user-menu" data-testid="user-menu">
+                            <details node_ref=user_menu class="menu user-menu" data-testid="user-menu">
                                 <summary class="menu-button" title="Account and logout">
                                     <span class="user-name" data-testid="user-name">{user.name}</span>
                                     <Icon kind=IconKind::ChevronDown/>
                                 </summary>
-                                <div class="menu-panel">
+                                <div class="menu-panel" on:click=close_on_link(user_menu)>
                                     <p class="menu-who">
                                         <span data-testid="user-role">{user.role.label()}</span>
                                         " · "

@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod hydrated;
 pub mod icon;
 pub mod layout;
+pub mod menu;
 pub mod notification;
 pub mod status;
 pub mod ticker;
