@@ -517,6 +517,20 @@ on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async 
         assert_eq!(misnested(&html), Vec::<String>::new(), "{path}");
         assert!(html.contains("icon-bell"), "{path}: the bell is an SVG");
     }
+    // The header: the links, then the bell and the user menu (a <details>
+    // holding role, organization, account and logout); nothing signed out.
+    let (_, home) = w.page(&cookie, "/").await;
+    // (Streamed: the header's part may come in a later chunk than `<header>`.)
+    let header = home.split_once("class=\"main-nav\"").map(|(_, h)| h).unwrap_or_else(|| panic!("{home}"));
+    let order = ["href=\"/appointments\"", "href=\"/settings\"", "data-testid=\"bell\"", "data-testid=\"user-menu\""];
+    let at: Vec<usize> = order.iter().map(|s| header.find(s).unwrap_or_else(|| panic!("{s}: {header}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{header}");
+    let menu = header.split_once("data-testid=\"user-menu\"").unwrap().1;
+    assert!(menu.contains("<summary") && menu.contains("Jane Admin") && menu.contains("Salon Schmidt"), "{menu}");
+    assert!(menu.contains("action=\"/logout\"") && menu.contains("href=\"/account\""), "{menu}");
+    let (_, login) = w.page("", "/login").await;
+    assert!(!login.contains("data-testid=\"bell\"") && !login.contains("user-menu"), "{login}");
+
     // The header marks the section being shown.
     let (_, runs) = w.page(&cookie, "/runs").await;
     assert!(runs.contains(r#"<a href="/runs" aria-current="page">"#), "{runs}");
