@@ -155,7 +155,8 @@ fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
     }
 }
 
-/// The header's bell count. `None` without a session (the login page shows
+/// The unread count alone (the header's bell asks `get_bell` for it and
+/// its list). `None` without a session (the login page shows
 /// the header too, and must not turn into a 401).
 #[server(prefix = "/rpc")]
 pub async fn get_unread_count() -> Result<Option<i64>, AppError> {
