@@ -21,6 +21,8 @@ test('log in, see the dashboard, log out, and be back on the login page', async 
   await expect(page.getByTestId('user-name')).toHaveText('Vera Viewer');
   await expect(page.getByTestId('user-role')).toHaveText('Viewer');
 
+  // Logout is in the user menu (a <details>).
+  await page.getByTestId('user-menu').locator('summary').click();
   await page.getByTestId('logout').click();
   await expect(page).toHaveURL(/\/login\?logged_out=1$/);
   await expect(page.getByTestId('logged-out')).toBeVisible();

@@ -82,9 +82,19 @@ test('the bell counts a new issue live, and mark all read clears it', async ({ p
     await expect(bell).not.toHaveText('0', { timeout: 10_000 });
     expect(await page.evaluate(() => window.__calsyncMarker)).toBe('same-page');
 
-    await page.getByTestId('bell').click();
+    // The bell opens its list (no WASM needed): the new issue is in it, with
+    // a relative time and a link to the appointment's review page.
+    await page.getByTestId('bell').locator('summary').click();
+    const latest = page.getByTestId('bell-notification').first();
+    await expect(latest).toBeVisible();
+    await expect(latest.locator('time')).toHaveText(/just now|minutes? ago/);
+    await expect(page.getByTestId('bell-list').locator('a[href^="/appointments/"]').first()).toBeVisible();
+    await page.getByTestId('bell-all').click();
     await expect(page).toHaveURL(/\/notifications$/);
     await expect(page.getByTestId('notification').first()).toBeVisible();
+    await expect(page.getByTestId('notification-action').filter({ hasText: /Review now|View details/ }).first()).toBeVisible();
+    // Following a link closes the bell's list (it would cover the page).
+    await expect(page.getByTestId('bell-list')).toBeHidden();
     await page.getByTestId('mark-all-read').click();
     await expect(bell).toHaveText('0', { timeout: 10_000 });
     await page.getByTestId('show-unread').click();

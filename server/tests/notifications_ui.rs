@@ -216,16 +216,18 @@ on_both_backends!(marking_read_changes_the_counts, |db| async move {
     assert_eq!(marked.status(), StatusCode::OK);
     assert_eq!(unread(&base, &cookie).await, 2);
     let feed: serde_json::Value = rpc::<Feed>(&base, &cookie, "unread_only=true").await.json().await.unwrap();
-    let titles: Vec<&str> = feed.as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = feed["items"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Three", "Two"]);
 
     let all = rpc::<MarkAll>(&base, &cookie, "").await;
     assert_eq!(all.json::<u64>().await.unwrap(), 2);
     assert_eq!(unread(&base, &cookie).await, 0);
     let feed: serde_json::Value = rpc::<Feed>(&base, &cookie, "unread_only=false").await.json().await.unwrap();
-    assert_eq!(feed.as_array().unwrap().len(), 3);
-    assert!(feed.as_array().unwrap().iter().all(|n| n["read"] == true));
-    let at = feed[0]["at"].as_str().unwrap();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|n| n["read"] == true));
+    assert!(feed["now"].as_str().is_some(), "the server's clock travels with the feed: {feed}");
+    let at = items[0]["at"].as_str().unwrap();
     assert!(at.ends_with(" CET") || at.ends_with(" CEST"), "Berlin time: {at}");
 
     // Read state is per user.
@@ -313,4 +315,226 @@ on_both_backends!(the_email_preference_decides_who_gets_email, |db| async move {
     let page =
         client().get(format!("{base}/account")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("ann@alpha.example") && page.contains(r#"data-testid="email-preference""#), "{page}");
+});
+
+/// Emoji and their variation selector: whether they show depends on the
+/// viewer's fonts, so no page may use them (icons are inline SVG).
+fn emoji_in(html: &str) -> Vec<char> {
+    html.chars()
+        .filter(|c| {
+            matches!(*c as u32,
+                0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x231A..=0x23FF | 0xFE0F | 0x2139)
+        })
+        .collect()
+}
+
+/// Elements a browser would not keep where the server put them (a block
+/// inside `<p>` or `<span>`, `<a>` inside `<a>`): hydration then meets
+/// different markup than the server sent. A small scan of the tags, enough
+/// for the HTML our components write.
+fn misnested(html: &str) -> Vec<String> {
+    const VOID: &[&str] = &["meta", "link", "input", "br", "img", "hr", "path", "source", "col", "wbr", "area"];
+    const BLOCK: &[&str] =
+        &["div", "p", "ul", "ol", "li", "form", "details", "section", "table", "h1", "h2", "h3", "nav", "header", "dl"];
+    let body = html.split_once("<body").map_or(html, |(_, b)| b);
+    let mut stack: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if rest.starts_with("!--") {
+            rest = rest.split_once("-->").map_or("", |(_, r)| r);
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        rest = &rest[end.min(rest.len())..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || name == "script" || name == "template" {
+            if name == "script" && !closing {
+                rest = rest.split_once("</script>").map_or("", |(_, r)| r);
+            }
+            continue;
+        }
+        if closing {
+            if let Some(at) = stack.iter().rposition(|open| *open == name) {
+                stack.truncate(at);
+            }
+            continue;
+        }
+        if VOID.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        let inside_phrase = stack.iter().rev().find(|t| *t == "p" || *t == "span");
+        if BLOCK.contains(&name.as_str()) {
+            if let Some(outer) = inside_phrase {
+                problems.push(format!("<{name}> inside <{outer}>"));
+            }
+        }
+        if name == "a" && stack.iter().any(|t| t == "a") {
+            problems.push("<a> inside <a>".into());
+        }
+        stack.push(name);
+    }
+    problems
+}
+
+/// The page's text as a person reads it: tags become nothing, as in the
+/// browser's text (so labels that run together show here too).
+fn text_of(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async move {
+    use chrono::Duration as Span;
+
+    let w = support::world(db.store.clone()).await;
+    let tom = w.appointment(w.org.id, "Tom Klein", None, 2).await;
+    let lisa = w.appointment(w.org.id, "Lisa Braun", Some("uid-lisa"), 3).await;
+    let now = Utc::now();
+    let note = |kind, severity, title: &str, body: &str, appointment| NewNotification {
+        kind,
+        severity,
+        title: title.into(),
+        body: body.into(),
+        appointment_id: appointment,
+        issue_id: None,
+        dedupe_key: None,
+    };
+    let restored = note(
+        NotificationKind::SyncRestored,
+        Severity::Info,
+        "Sync Restored",
+        "5 appointments successfully verified",
+        None,
+    );
+    w.store.notify(w.org.id, &restored, now - Span::hours(26)).await.unwrap();
+    let failed = note(
+        NotificationKind::VerificationFailed,
+        Severity::Error,
+        "Sync Verification Failed",
+        &format!("Appointment #{} verification failed\nReason: API Timeout │ Retrying at the next cycle", lisa.id),
+        Some(lisa.id),
+    );
+    w.store.notify(w.org.id, &failed, now - Span::hours(5)).await.unwrap();
+    let issue = note(
+        NotificationKind::SyncIssue,
+        Severity::Warning,
+        "Cal.com Sync Issue",
+        &format!("Appointment #{} requires manual review\nCustomer: Tom Klein │ Time: 13.10 10:00", tom.id),
+        Some(tom.id),
+    );
+    w.store.notify(w.org.id, &issue, now - Span::hours(2)).await.unwrap();
+    let cookie = w.login(support::ADMIN).await;
+
+    let (status, html) = w.page(&cookie, "/notifications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches(r#"data-testid="notification""#).count(), 3, "{html}");
+    for ago in ["2 hours ago", "5 hours ago", "1 day ago"] {
+        assert!(html.contains(ago), "{ago}: {html}");
+    }
+    // The absolute time in the organization's zone on hover, the instant for machines.
+    assert!(html.contains("<time") && html.contains(" datetime=\"") && html.contains(" title=\""), "{html}");
+    assert!(html.contains(" CET\"") || html.contains(" CEST\""), "Berlin time in the title: {html}");
+    // Each kind has its icon, an inline SVG, hidden from screen readers next to words.
+    for icon in ["icon-warning", "icon-cross", "icon-check", "icon-bell", "icon-arrow-right"] {
+        assert!(html.contains(&format!("class=\"icon {icon}\"")), "{icon}: {html}");
+    }
+    assert!(html.contains(r#"aria-hidden="true" focusable="false""#), "{html}");
+    // "→ Review now" to the appointment, "→ View details" for a failed verification and a run.
+    assert!(
+        html.contains(&format!(
+            r#"href="/appointments/{}" data-testid="notification-action" class="notification-action">Review now"#,
+            tom.id
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"href="/appointments/{}" data-testid="notification-action" class="notification-action">View details"#,
+            lisa.id
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"href="/runs" data-testid="notification-action" class="notification-action">View details"#),
+        "{html}"
+    );
+    // Words do not run together, and every line of detail is its own.
+    let text = text_of(&html);
+    assert!(text.contains("Verification failed: Sync Verification Failed"), "{text}");
+    assert!(!text.contains("failederror") && !text.contains("FailedNew"), "{text}");
+    assert!(
+        html.contains(r#"<p class="notification-line">Reason: API Timeout │ Retrying at the next cycle<"#),
+        "{html}"
+    );
+    // Unread and read look different (and say so).
+    assert_eq!(html.matches(r#"class="unread-tag""#).count(), 3 * 2, "the page's three and the bell's three: {html}");
+
+    // The bell's list in the header: the same three, compact, with a link to all.
+    assert!(html.contains(r#"data-testid="bell-list""#) && html.contains(r#"data-testid="bell-all""#), "{html}");
+    assert_eq!(html.matches(r#"data-testid="bell-notification""#).count(), 3, "{html}");
+
+    // Once read: no "New" any more, on the page or in the bell.
+    assert_eq!(rpc::<MarkAll>(&w.base, &cookie, "").await.status(), StatusCode::OK);
+    let (_, html) = w.page(&cookie, "/notifications").await;
+    assert!(!html.contains(r#"class="unread-tag""#) && html.contains(r#"class="notification severity-warning read""#));
+
+    // No page uses emoji, and none has markup a browser would move.
+    assert_eq!(misnested("<p>a<div>b</div></p><a><span><a>c</a></span></a>"), ["<div> inside <p>", "<a> inside <a>"]);
+    let pages = [
+        "/".to_owned(),
+        "/appointments".into(),
+        format!("/appointments/{}", tom.id),
+        "/review".into(),
+        "/runs".into(),
+        "/sync-health".into(),
+        "/notifications".into(),
+        "/account".into(),
+        "/settings".into(),
+        "/audit".into(),
+    ];
+    for path in &pages {
+        let (status, html) = w.page(&cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(emoji_in(&html), Vec::<char>::new(), "{path}");
+        assert_eq!(misnested(&html), Vec::<String>::new(), "{path}");
+        assert!(html.contains("icon-bell"), "{path}: the bell is an SVG");
+    }
+    // The header: the links, then the bell and the user menu (a <details>
+    // holding role, organization, account and logout); nothing signed out.
+    let (_, home) = w.page(&cookie, "/").await;
+    // (Streamed: the header's part may come in a later chunk than `<header>`.)
+    let header = home.split_once("class=\"main-nav\"").map(|(_, h)| h).unwrap_or_else(|| panic!("{home}"));
+    let order = ["href=\"/appointments\"", "href=\"/settings\"", "data-testid=\"bell\"", "data-testid=\"user-menu\""];
+    let at: Vec<usize> = order.iter().map(|s| header.find(s).unwrap_or_else(|| panic!("{s}: {header}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{header}");
+    let menu = header.split_once("data-testid=\"user-menu\"").unwrap().1;
+    assert!(menu.contains("<summary") && menu.contains("Jane Admin") && menu.contains("Salon Schmidt"), "{menu}");
+    assert!(menu.contains("action=\"/logout\"") && menu.contains("href=\"/account\""), "{menu}");
+    let (_, login) = w.page("", "/login").await;
+    assert!(!login.contains("data-testid=\"bell\"") && !login.contains("user-menu"), "{login}");
+
+    // The header marks the section being shown.
+    let (_, runs) = w.page(&cookie, "/runs").await;
+    assert!(runs.contains(r#"<a href="/runs" aria-current="page">"#), "{runs}");
+    let (_, review) = w.page(&cookie, &format!("/appointments/{}", tom.id)).await;
+    assert!(review.contains(r#"<a href="/appointments" aria-current="page">"#), "{review}");
+    assert!(!review.contains(r#"<a href="/" aria-current="page">"#), "{review}");
 });

@@ -1,6 +1,8 @@
 use engine::domain::{ErrorCode, SyncStatus};
 use leptos::prelude::*;
 
+use super::icon::StatusIcon;
+
 /// A sync state as the spec shows it (icon and words), with the error code
 /// and detail underneath when there is one.
 ///
@@ -16,7 +18,7 @@ pub fn SyncBadge(
 ) -> impl IntoView {
     view! {
         <span class=format!("badge badge-{}", status.as_str()) data-status=status.as_str()>
-            <span aria-hidden="true">{status.icon()}" "</span>
+            <span aria-hidden="true"><StatusIcon status/>" "</span>
             {status.label()}
         </span>
         {review.then(|| view! { <span class="badge badge-review">"Review"</span> })}

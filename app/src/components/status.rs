@@ -1,6 +1,8 @@
 use engine::domain::SyncStatus;
 use leptos::prelude::*;
 
+use super::icon::StatusIcon;
+
 /// One tile of the dashboard: a state, its count and icon.
 #[component]
 pub fn StatusTile(
@@ -15,7 +17,7 @@ pub fn StatusTile(
         <section class=format!("tile tile-{}", status.as_str()) data-status=status.as_str()>
             <h2>{status.label()}</h2>
             <p class="count" data-testid=format!("count-{}", status.as_str())>{count}</p>
-            <p class="icon" aria-hidden="true">{status.icon()}</p>
+            <p class="icon" aria-hidden="true"><StatusIcon status/></p>
             {note.map(|n| view! { <p class="note">{n}</p> })}
             {children.map(|c| c())}
         </section>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
+use crate::components::icon::{Icon, IconKind};
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
 use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, DashboardSummary};
@@ -113,13 +114,26 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
             </InfoTile>
             <NextCheck at=summary.next_check.clone() in_secs=summary.next_check_in_secs/>
             <InfoTile title="Cal.com" class=format!("health-{}", summary.health.key()) testid="tile-health">
-                <p class="value" data-testid="health" data-health=summary.health.key()>{summary.health.label()}</p>
+                <p class="value" data-testid="health" data-health=summary.health.key()>
+                    <Icon kind=health_icon(summary.health.key())/>
+                    {summary.health.label()}
+                </p>
                 <p class="note" data-testid="health-detail">{summary.health_detail.clone()}</p>
                 <p class="note" data-testid="webhook-health">
                     {summary.webhooks.clone()}" · "<a href="/deliveries">"Deliveries"</a>
                 </p>
             </InfoTile>
         </div>
+    }
+}
+
+/// The icon before the Cal.com health (the seed's "Status: [check] Healthy").
+fn health_icon(key: &str) -> IconKind {
+    match key {
+        "healthy" => IconKind::Check,
+        "degraded" => IconKind::Warning,
+        "circuit_open" | "bad_api_key" => IconKind::Cross,
+        _ => IconKind::Plug,
     }
 }
 

@@ -1,13 +1,13 @@
-//! The notification feed (seed "Notification System"): unread or all, kept
-//! in the URL (`?show=unread`) so a reload or a shared link shows the same.
+//! The notification feed (seed "Notification System", "In-App
+//! Notification"): unread or all, kept in the URL (`?show=unread`) so a
+//! reload or a shared link shows the same.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::rpc::notifications::{
-    get_notifications, kind_icon, FeedItem, MarkAllNotificationsRead, MarkNotificationRead,
-};
+use crate::components::notification::{use_now, NotificationItem};
+use crate::rpc::notifications::{get_notifications, MarkAllNotificationsRead, MarkNotificationRead};
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
@@ -43,48 +43,39 @@ pub fn NotificationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match feed.await {
-                    Ok(items) if items.is_empty() => view! {
-                        <p class="muted" data-testid="feed-empty">"Nothing here."</p>
+                    Ok(feed) if feed.items.is_empty() => view! {
+                        <p class="muted empty" data-testid="feed-empty">"Nothing here."</p>
                     }.into_any(),
-                    Ok(items) => view! {
-                        <ul class="feed" data-testid="notifications">
-                            {items.into_iter().map(|item| view! { <Item item mark_one/> }).collect_view()}
-                        </ul>
-                    }.into_any(),
+                    Ok(feed) => {
+                        let unread = feed.items.iter().filter(|i| !i.read).count();
+                        let now = use_now(feed.now);
+                        view! {
+                            <p class="muted" data-testid="feed-count">
+                                {format!("{} shown, {unread} unread", feed.items.len())}
+                            </p>
+                            <ul class="notification-list" data-testid="notifications">
+                                {feed.items.into_iter().map(|item| {
+                                    let mark = (!item.read).then(|| {
+                                        let id = item.id.to_string();
+                                        view! {
+                                            <ActionForm action=mark_one>
+                                                <input type="hidden" name="id" value=id/>
+                                                <button type="submit" class="button link" data-testid="mark-read">"Mark read"</button>
+                                            </ActionForm>
+                                        }
+                                    });
+                                    view! {
+                                        <NotificationItem item now>
+                                            {mark}
+                                        </NotificationItem>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
                     Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn Item(item: FeedItem, mark_one: ServerAction<MarkNotificationRead>) -> impl IntoView {
-    let class = format!("notification severity-{}{}", item.severity, if item.read { " read" } else { " unread" });
-    let link = item.appointment_id.map(|id| view! {
-        <a href=format!("/appointments/{id}") data-testid="notification-appointment">{format!("Appointment #{id}")}</a>
-    });
-    let issue = item.issue_id.map(|id| view! { <span class="muted">{format!(" · Issue #{id}")}</span> });
-    let label = item.kind_label.clone();
-    view! {
-        <li class=class data-testid="notification" data-read=item.read.to_string()>
-            <span class="kind" title=label>
-                <span aria-hidden="true">{kind_icon(&item.kind)}</span>" "{item.kind_label}
-            </span>
-            <span class="severity">{item.severity}</span>
-            <strong class="title">{item.title}</strong>
-            <p class="body">{item.body}</p>
-            <p class="meta muted">
-                <time>{item.at}</time>
-                {link.map(|link| view! { " · " {link} })}
-                {issue}
-            </p>
-            {(!item.read).then(|| view! {
-                <ActionForm action=mark_one>
-                    <input type="hidden" name="id" value=item.id.to_string()/>
-                    <button type="submit" class="button link" data-testid="mark-read">"Mark read"</button>
-                </ActionForm>
-            })}
-        </li>
     }
 }

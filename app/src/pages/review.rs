@@ -77,8 +77,8 @@ fn field(label: &'static str, value: Option<String>) -> impl IntoView {
 fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>), Outcome>) -> impl IntoView {
     let id = view.id;
     let found = match view.found_in_calcom {
-        Some(true) => "✅ Found",
-        Some(false) => "❌ Not found",
+        Some(true) => "Found",
+        Some(false) => "Not found",
         None => "Unknown (not yet verified)",
     };
     let pending = resolve.pending();

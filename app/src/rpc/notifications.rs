@@ -2,6 +2,7 @@
 //! user's read state. Marking another organization's notification is a
 //! `NotFound`, exactly like marking one that does not exist.
 
+use chrono::{DateTime, Utc};
 use engine::domain::{AppointmentId, IssueId, NotificationId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,40 +18,130 @@ pub struct FeedItem {
     pub kind_label: String,
     pub severity: String,
     pub title: String,
+    /// Lines of detail, separated by `\n` (the first says what happened).
     pub body: String,
-    /// Already in the organization's time zone, e.g. "2026-11-25 14:03 CET".
+    /// Already in the organization's time zone, e.g. "25.11.2026 14:03 CET".
     pub at: String,
+    /// The same instant, for `<time datetime>` and "2 hours ago".
+    pub at_utc: DateTime<Utc>,
     pub appointment_id: Option<AppointmentId>,
     pub issue_id: Option<IssueId>,
     pub read: bool,
+    /// Where to go about it ("Review now" → the appointment), if anywhere.
+    pub action: Option<FeedAction>,
+}
+
+/// The link under a notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedAction {
+    pub label: String,
+    pub href: String,
+}
+
+/// A page of the feed with the server's clock at the time it was read:
+/// relative times ("2 hours ago") are computed from this `now`, never from
+/// the browser's clock, so the server's HTML and the hydrated page agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationFeed {
+    pub now: DateTime<Utc>,
+    pub items: Vec<FeedItem>,
+}
+
+/// What the header's bell shows: the unread count and the latest few.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BellFeed {
+    pub unread: i64,
+    pub feed: NotificationFeed,
 }
 
 /// The page shows at most this many; older ones stay in the database.
 pub const FEED_LIMIT: u32 = 200;
 
+/// How many the bell's list shows.
+pub const BELL_LIMIT: u32 = 5;
+
 #[server(prefix = "/rpc")]
-pub async fn get_notifications(unread_only: bool) -> Result<Vec<FeedItem>, AppError> {
-    use crate::context::{require_user, server_context};
+pub async fn get_notifications(unread_only: bool) -> Result<NotificationFeed, AppError> {
+    use crate::context::require_user;
 
     let user = require_user()?;
+    feed_for(&user, unread_only, FEED_LIMIT).await
+}
+
+/// The bell's count and list. `None` without a session (the login page
+/// shows the header too, and must not turn into a 401).
+#[server(prefix = "/rpc")]
+pub async fn get_bell() -> Result<Option<BellFeed>, AppError> {
+    use crate::context::{server_context, signed_in_user};
+
+    let Some(user) = signed_in_user() else {
+        return Ok(None);
+    };
+    let unread = server_context()?.store.unread_count(user.org_id, user.user_id).await?;
+    let feed = feed_for(&user, false, BELL_LIMIT).await?;
+    Ok(Some(BellFeed { unread, feed }))
+}
+
+#[cfg(feature = "ssr")]
+async fn feed_for(
+    user: &crate::context::CurrentUser,
+    unread_only: bool,
+    limit: u32,
+) -> Result<NotificationFeed, AppError> {
+    use crate::context::server_context;
+    use crate::format::LocalFormat;
+
     let store = server_context()?.store;
-    let zone = store.organization(user.org_id).await?.time_zone;
-    let feed = store.notifications_for(user.org_id, user.user_id, unread_only, FEED_LIMIT).await?;
-    Ok(feed
+    let org = store.organization(user.org_id).await?;
+    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let now = Utc::now();
+    let admin = user.role.is_admin();
+    let feed = store.notifications_for(user.org_id, user.user_id, unread_only, limit).await?;
+    let items = feed
         .into_iter()
         .map(|n| FeedItem {
             id: n.id,
             kind: n.kind.as_str().to_owned(),
             kind_label: kind_label(n.kind).to_owned(),
             severity: n.severity.as_str().to_owned(),
+            action: action_for(n.kind, n.appointment_id, n.issue_id, admin),
             title: n.title,
             body: n.body,
-            at: n.created_at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string(),
+            at: format!(
+                "{} {}",
+                local.date_time(n.created_at),
+                n.created_at.with_timezone(&org.time_zone).format("%Z")
+            ),
+            at_utc: n.created_at,
             appointment_id: n.appointment_id,
             issue_id: n.issue_id,
             read: n.read,
         })
-        .collect())
+        .collect();
+    Ok(NotificationFeed { now, items })
+}
+
+/// The seed's "→ Review Now" for an issue, "→ View Details" for the rest.
+#[cfg(feature = "ssr")]
+fn action_for(
+    kind: engine::store::NotificationKind,
+    appointment: Option<AppointmentId>,
+    issue: Option<IssueId>,
+    admin: bool,
+) -> Option<FeedAction> {
+    use engine::store::NotificationKind;
+
+    let (label, href) = match (kind, appointment, issue) {
+        (NotificationKind::SyncIssue, Some(id), _) => ("Review now", format!("/appointments/{id}")),
+        (_, Some(id), _) => ("View details", format!("/appointments/{id}")),
+        // A Cal.com booking without an appointment is resolved in the queue.
+        (_, None, Some(_)) => ("Review now", "/review".to_owned()),
+        (NotificationKind::SyncRestored, None, None) => ("View details", "/runs".to_owned()),
+        (NotificationKind::CalcomConnection, None, None) if admin => ("View details", "/settings#calcom".to_owned()),
+        (NotificationKind::CalcomConnection, None, None) => ("View details", "/".to_owned()),
+        _ => return None,
+    };
+    Some(FeedAction { label: label.to_owned(), href })
 }
 
 #[cfg(feature = "ssr")]
@@ -64,7 +155,8 @@ fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
     }
 }
 
-/// The header's bell count. `None` without a session (the login page shows
+/// The unread count alone (the header's bell asks `get_bell` for it and
+/// its list). `None` without a session (the login page shows
 /// the header too, and must not turn into a 401).
 #[server(prefix = "/rpc")]
 pub async fn get_unread_count() -> Result<Option<i64>, AppError> {
@@ -97,15 +189,4 @@ pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
 
     let user = require_user()?;
     Ok(server_context()?.store.mark_all_read(user.org_id, user.user_id, chrono::Utc::now()).await?)
-}
-
-/// The icon for a kind (shown next to the label, never alone).
-pub fn kind_icon(kind: &str) -> &'static str {
-    match kind {
-        "sync_issue" => "⚠️",
-        "verification_failed" => "❌",
-        "sync_restored" => "✅",
-        "calcom_connection" => "🔌",
-        _ => "🔔",
-    }
 }

@@ -45,17 +45,6 @@ impl SyncStatus {
             SyncStatus::VerificationPending => "Verifying",
         }
     }
-
-    pub const fn icon(self) -> &'static str {
-        match self {
-            SyncStatus::Synced => "✅",
-            SyncStatus::Pending => "⏳",
-            SyncStatus::Failed => "❌",
-            SyncStatus::OrphanedLocal => "⚠️",
-            SyncStatus::OrphanedCalcom => "🔄",
-            SyncStatus::VerificationPending => "🔍",
-        }
-    }
 }
 
 impl ErrorCode {
