@@ -17,8 +17,8 @@ const ACCOUNTS = {
   admin: ['admin@demo.calsync.test', process.env.CALSYNC_E2E_DEMO_ADMIN_PASSWORD],
   viewer: ['viewer@demo.calsync.test', process.env.CALSYNC_E2E_DEMO_VIEWER_PASSWORD],
 };
-const VIEWPORTS = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
-const PAGES = ['/', '/appointments', '/review', '/runs', '/sync-health', '/notifications', '/audit', '/settings', '/account'];
+const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+const PAGES = ['/', '/appointments', '/review', '/runs', '/deliveries', '/sync-health', '/notifications', '/audit', '/settings', '/account'];
 
 mkdirSync('screenshots', { recursive: true });
 test.use({ baseURL: DEMO });

@@ -48,6 +48,9 @@ impl WakeUp {
     }
 }
 
+/// An organization's latest comprehensive slot and latest cycle slot, if any.
+type LatestSlots = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// What an organization is owed in one tick.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Owed {
@@ -145,7 +148,7 @@ impl<C: Connector> Worker<C> {
     /// few statements for all of them.
     async fn owed(&self, orgs: &[Organization], now: DateTime<Utc>) -> Result<Vec<Owed>, StoreError> {
         let agenda = self.store.agenda(now).await?;
-        let slots: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = orgs
+        let slots: Vec<LatestSlots> = orgs
             .iter()
             .map(|org| (latest_slot(&org.comprehensive_cron, org, now), latest_slot(&org.cycle_cron, org, now)))
             .collect();

@@ -198,6 +198,7 @@ async fn every_page_with_the_demos_data_parses_as_written() {
                 "/appointments?status=failed",
                 "/review",
                 "/runs",
+                "/deliveries",
                 "/sync-health",
                 "/notifications",
                 "/audit",

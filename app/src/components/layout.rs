@@ -38,6 +38,7 @@ pub fn Header() -> impl IntoView {
                             <a href="/appointments" aria-current=move || current("/appointments")>"Appointments"</a>
                             <a href="/review" aria-current=move || current("/review")>"Review queue"</a>
                             <a href="/runs" aria-current=move || current("/runs")>"Runs"</a>
+                            <a href="/deliveries" aria-current=move || current("/deliveries")>"Webhooks"</a>
                             <a href="/sync-health" aria-current=move || current("/sync-health")>"Metrics"</a>
                             {user.role.is_admin().then(|| view! {
                                 <a href="/audit" aria-current=move || current("/audit")>"Audit log"</a>

@@ -89,7 +89,7 @@ async fn feed_for(
     limit: u32,
 ) -> Result<NotificationFeed, AppError> {
     use crate::context::server_context;
-    use crate::format::LocalFormat;
+    use engine::format::LocalFormat;
 
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;

@@ -66,7 +66,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("appointment"));
         }
-        events::insert(&mut *tx, org, event).await?;
+        events::insert(&mut tx, org, event).await?;
         tx.commit().await?;
         self.appointment(org, id).await
     }

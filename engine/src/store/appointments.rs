@@ -197,7 +197,7 @@ impl Store {
             actor_user_id: None,
             at: now,
         };
-        events::insert(&mut *tx, org, &event).await?;
+        events::insert(&mut tx, org, &event).await?;
         tx.commit().await?;
         self.appointment(org, id).await
     }
@@ -354,7 +354,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("appointment"));
         }
-        events::insert(&mut *tx, org, event).await?;
+        events::insert(&mut tx, org, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -80,7 +80,7 @@ impl Store {
             .rows_affected(),
             None => 0,
         };
-        events::insert(&mut *tx, org, &r.event).await?;
+        events::insert(&mut tx, org, &r.event).await?;
         tx.commit().await?;
         Ok(closed)
     }
@@ -153,7 +153,7 @@ impl Store {
             actor_user_id: Some(by),
             at: now,
         };
-        events::insert(&mut *tx, org, &event).await?;
+        events::insert(&mut tx, org, &event).await?;
         tx.commit().await?;
         self.appointment(org, id).await
     }

@@ -45,7 +45,7 @@ mod tests {
 
     fn app() -> Router {
         Router::new()
-            .route("/hangs", get(|| std::future::pending::<&'static str>()))
+            .route("/hangs", get(std::future::pending::<&'static str>))
             .route("/events", get(|| async { "open stream" }))
             .layer(axum::middleware::from_fn_with_state(Duration::from_millis(50), answer_in_time))
     }
