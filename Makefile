@@ -17,9 +17,12 @@ build:
 	scripts/setup
 	scripts/build --release
 
+# The same `--cfg erase_components` as the builds and tests, so clippy checks
+# the code they compile (and reuses their dependencies).
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p engine -p app -p server --all-targets -- -D warnings
+	RUSTFLAGS="--cfg erase_components" cargo clippy -p engine -p app -p server --all-targets -- -D warnings
+	RUSTFLAGS="--cfg erase_components" cargo clippy -p server --features bench --bin bench -- -D warnings
 
 # Measures calls, time, memory, page latency, render throughput (wrk) and
 # the release WASM size, and writes docs/benchmarks.md (needs PostgreSQL on

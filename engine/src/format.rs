@@ -77,12 +77,9 @@ fn describe_difference(d: &Difference, local: LocalFormat) -> String {
         other => other,
     };
     match (instant(&d.calcom), instant(&d.ours)) {
-        (Some(theirs), Some(ours)) if local.date(theirs) == local.date(ours) => format!(
-            "{field}: Cal.com has {}, we have {} ({})",
-            local.time(theirs),
-            local.time(ours),
-            local.date(ours)
-        ),
+        (Some(theirs), Some(ours)) if local.date(theirs) == local.date(ours) => {
+            format!("{field}: Cal.com has {}, we have {} ({})", local.time(theirs), local.time(ours), local.date(ours))
+        }
         (Some(theirs), Some(ours)) => {
             format!("{field}: Cal.com has {}, we have {}", local.date_time(theirs), local.date_time(ours))
         }

@@ -227,7 +227,8 @@ async fn every_page_with_the_demos_data_parses_as_written() {
                 document.select(&selector).map(|e| e.text().collect::<String>()).collect::<Vec<_>>()
             };
             let dashboard = text(&get("/".into(), Some(cookie.clone())).await.1, "[data-testid=review-count]");
-            let queue = text(&get("/review".into(), Some(cookie.clone())).await.1, "[data-testid=review-queue] tbody tr");
+            let queue =
+                text(&get("/review".into(), Some(cookie.clone())).await.1, "[data-testid=review-queue] tbody tr");
             let metrics =
                 text(&get("/sync-health".into(), Some(cookie.clone())).await.1, "[data-testid=manual-reviews] strong");
             assert!(queue.len() >= 5, "the demo has open reviews of every kind: {queue:?}");

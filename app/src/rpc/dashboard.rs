@@ -33,8 +33,8 @@ pub struct DashboardSummary {
 #[server(prefix = "/rpc")]
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::format::LocalFormat;
     use chrono::{Duration, Utc};
+    use engine::format::LocalFormat;
     use engine::verify::{health, next_cycle::next_cycle};
 
     let user = require_user()?;
@@ -88,7 +88,9 @@ fn webhook_sentence(
         return format!("{last} · no changes found in Cal.com in the last 30 days");
     }
     let share = announced.min(changes) * 100 / changes;
-    format!("{last} · webhooks announced {announced} of {changes} changes found in Cal.com in the last 30 days ({share} %)")
+    format!(
+        "{last} · webhooks announced {announced} of {changes} changes found in Cal.com in the last 30 days ({share} %)"
+    )
 }
 
 #[cfg(feature = "ssr")]

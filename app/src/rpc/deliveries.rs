@@ -60,12 +60,8 @@ pub async fn get_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppErr
         None => None,
     };
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let filter = DeliveryFilter {
-        outcome,
-        trigger: nonempty(query.trigger),
-        uid: nonempty(query.uid),
-        before_id: query.before,
-    };
+    let filter =
+        DeliveryFilter { outcome, trigger: nonempty(query.trigger), uid: nonempty(query.uid), before_id: query.before };
     let deliveries = store.deliveries(org.id, &filter, PAGE_SIZE).await?;
     let local = LocalFormat::new(org.time_zone, &org.locale);
     let older = (deliveries.len() == PAGE_SIZE as usize).then(|| deliveries.last().map(|d| d.id)).flatten();

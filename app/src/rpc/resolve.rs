@@ -209,8 +209,8 @@ mod server {
 
     use super::*;
     use crate::context::{CurrentUser, ServerContext};
-    use engine::format::LocalFormat;
     use crate::rpc::appointments::server::{actor, resolve_error, resolver};
+    use engine::format::LocalFormat;
 
     fn local(org: &Organization) -> LocalFormat {
         LocalFormat::new(org.time_zone, &org.locale)

@@ -64,8 +64,8 @@ impl RunList {
 #[server(prefix = "/rpc")]
 pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::format::LocalFormat;
     use chrono::Utc;
+    use engine::format::LocalFormat;
     use engine::schedule::LocalSchedule;
     use engine::verify::next_cycle::next_cycle;
     use std::collections::hash_map::Entry;

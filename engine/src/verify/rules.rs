@@ -305,7 +305,11 @@ mod tests {
         let mut now = t0();
         let mut out = Vec::new();
         for e in evidence {
-            let d = decide(&state, e, &Schedule { ladder: &ladder, now, next_cycle: t0() + Duration::hours(6), local: utc() });
+            let d = decide(
+                &state,
+                e,
+                &Schedule { ladder: &ladder, now, next_cycle: t0() + Duration::hours(6), local: utc() },
+            );
             state = d.state.clone();
             now = state.next_verification_at.unwrap_or(now);
             out.push(d);
@@ -392,7 +396,10 @@ mod tests {
         assert_eq!(d[0].state.error_code, Some(ErrorCode::DataMismatch));
         assert!(d[0].state.requires_manual_review);
         assert_eq!(d[0].issue, IssueAction::Open(ErrorCode::DataMismatch));
-        assert_eq!(d[0].state.error_detail.as_deref(), Some("Differs from Cal.com: start: Cal.com has 11:00, we have 10:00"));
+        assert_eq!(
+            d[0].state.error_detail.as_deref(),
+            Some("Differs from Cal.com: start: Cal.com has 11:00, we have 10:00")
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use super::next_cycle::NextCycles;
 use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
 use crate::clock::Clock;
-use crate::format::LocalFormat;
 use crate::domain::{IssueId, OrgId, SyncStatus};
+use crate::format::LocalFormat;
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
@@ -189,7 +189,11 @@ impl Verifier {
             Evidence::Transient { technical, .. } => technical.clone(),
             // The words say it in local time; the wire values stay here.
             Evidence::Differs(_, diffs) => Some(
-                diffs.iter().map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom)).collect::<Vec<_>>().join("\n"),
+                diffs
+                    .iter()
+                    .map(|d| format!("{}: ours {} / Cal.com {}", d.field, d.ours, d.calcom))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             ),
             _ => None,
         };

@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use engine::format::LocalFormat;
 use app::rpc::appointments::server::to_filter;
 use app::rpc::appointments::AppointmentQuery;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use engine::format::LocalFormat;
 use engine::store::{Appointment, PageCursor};
 use tower_sessions::Session;
 
