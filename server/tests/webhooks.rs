@@ -294,3 +294,79 @@ on_both_backends!(two_instances_act_on_each_delivery_once, |db| async move {
         .count();
     assert_eq!(verifications, 1);
 });
+
+on_both_backends!(the_deliveries_page_shows_each_delivery_and_filters_them, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (uid, a) = w.synced_booking().await;
+    w.sim
+        .control()
+        .edit(&uid, BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() })
+        .unwrap();
+    let body = cancelled_body(&uid);
+    let (status, _) = w.post(&body, Some(&sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes()))).await;
+    assert_eq!(status, 200);
+    // A delivery for a booking no appointment has: ignored.
+    let stranger = cancelled_body("booking-nobody-knows");
+    let (status, _) = w.post(&stranger, Some(&sign(WEBHOOK_SECRET.as_bytes(), stranger.as_bytes()))).await;
+    assert_eq!(status, 200);
+    w.drain().await;
+
+    // A viewer reads the log (it names bookings, no secrets).
+    let password_hash = engine::password::hash("viewer password 1".into()).await.unwrap();
+    let viewer = engine::store::NewUser {
+        email: "vic@salon.de".into(),
+        name: "Vic".into(),
+        role: engine::domain::Role::Viewer,
+        password_hash,
+    };
+    w.store.create_user(w.org.id, &viewer, Utc::now()).await.unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = http
+        .post(format!("{}/login", w.base))
+        .header("origin", &w.base)
+        .form(&[("email", "vic@salon.de"), ("password", "viewer password 1"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("calsync_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session")
+        .to_owned();
+    let page = |query: &'static str| {
+        let (http, base, cookie) = (http.clone(), w.base.clone(), cookie.clone());
+        async move {
+            let response = http.get(format!("{base}/deliveries{query}")).header("cookie", cookie).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (status, html) = page("").await;
+    assert_eq!(status, 200);
+    let deliveries = w.store.deliveries(w.org.id, &Default::default(), 10).await.unwrap();
+    let verified = deliveries.iter().find(|d| d.uid.as_deref() == Some(uid.as_str())).unwrap();
+    let ignored = deliveries.iter().find(|d| d.uid.as_deref() == Some("booking-nobody-knows")).unwrap();
+    assert!(html.contains(&format!(r#"data-testid="delivery-{}" data-outcome="verified""#, verified.id)), "{html}");
+    assert!(html.contains(&format!(r#"data-testid="delivery-{}" data-outcome="ignored""#, ignored.id)), "{html}");
+    assert!(html.contains("BOOKING_CANCELLED") && html.contains(&uid), "trigger and booking shown");
+    assert!(html.contains(&format!(r#"href="/appointments/{}""#, a.id)), "the appointment it touched is linked");
+
+    let (_, only_ignored) = page("?outcome=ignored").await;
+    assert!(only_ignored.contains(&format!("delivery-{}", ignored.id)));
+    assert!(!only_ignored.contains(&format!("delivery-{}\"", verified.id)), "filtered by outcome");
+    let (_, by_booking) = page("?uid=booking-nobody-knows").await;
+    assert!(by_booking.contains(&format!("delivery-{}", ignored.id)) && !by_booking.contains(&uid));
+    let (_, bad) = page("?outcome=maybe").await;
+    assert!(bad.contains(r#"role="alert""#), "an unknown outcome is refused in words: {bad}");
+
+    // The dashboard's Cal.com tile says when the last one came.
+    let (_, dashboard) = {
+        let response = http.get(format!("{}/", w.base)).header("cookie", cookie.clone()).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    assert!(dashboard.contains("Last webhook delivery"), "{dashboard}");
+});
