@@ -6,7 +6,7 @@
 // then every resolution that applies is performed from the review page and
 // checked in the page and in the history. Screenshots of each page go to
 // end2end/screenshots/ for a person to look at.
-import { test, expect, hydrated } from './support.mjs';
+import { test, expect, allowBrowserError, hydrated } from './support.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -67,11 +67,14 @@ for (const role of Object.keys(ACCOUNTS)) {
       await page.setViewportSize(size);
       await signIn(page, role);
       const appointments = await appointmentPages(page);
-      expect(appointments.length).toBeGreaterThan(8);
+      expect(appointments.length).toBeGreaterThanOrEqual(8);
       const findings = [];
       for (const path of [...PAGES, ...appointments]) {
         const response = await page.goto(path);
-        expect(response.status(), path).toBe(200);
+        // The audit log is the admins'; a viewer is shown a refusal page (403).
+        const refused = role === 'viewer' && path === '/audit';
+        if (refused) allowBrowserError(/\/audit: Failed to load resource: the server responded with a status of 403/);
+        expect(response.status(), path).toBe(refused ? 403 : 200);
         await hydrated(page);
         await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
         if (viewport === 'desktop') {
@@ -111,7 +114,8 @@ async function resolve(page, path, action, expectedStatus) {
   await hydrated(page);
   const history = page.getByTestId('history');
   await expect.poll(() => history.locator('li').count()).toBeGreaterThan(historyBefore);
-  await expect(history).toContainText('Resolution');
+  // The newest line of the history is the admin's action.
+  await expect(history.locator('li').first()).toContainText('Demo Admin');
   await page.screenshot({ path: `screenshots/demo-resolved-${action}.png`, fullPage: true });
 }
 

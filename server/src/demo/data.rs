@@ -70,14 +70,16 @@ pub const SYNCED: &[Visit] = &[
 
 /// Cal.com's copy will be moved an hour later behind our back.
 pub const MOVED_IN_CALCOM: Visit =
-    v("Claudia Neumann", "claudia.neumann@example.com", "+49 30 1234511", "Damenhaarschnitt", 45, 2, (11, 0));
+    v("Claudia Neumann", "claudia.neumann@example.com", "+49 30 1234511", "Damenhaarschnitt", 45, 2, (12, 0));
 /// Cal.com's copy will be cancelled behind our back.
 pub const CANCELLED_IN_CALCOM: Visit =
     v("Andreas Schwarz", "andreas.schwarz@example.com", "+49 30 1234512", "Bartpflege", 30, 3, (12, 0));
 
-/// Deleted from Cal.com: three 404s in a row make them ORPHANED_LOCAL.
+/// Deleted from Cal.com: three 404s in a row make them ORPHANED_LOCAL. Their
+/// times are free in Cal.com, so "Create in Cal.com" can book them again
+/// (as "push ours" can move the moved one back).
 pub const ORPHANED_LOCAL: &[Visit] = &[
-    v("Tom Klein", "tom.klein@example.com", "+49 123 456789", "Hairstyling - Herrenschnitt", 45, 1, (10, 0)),
+    v("Tom Klein", "tom.klein@example.com", "+49 123 456789", "Hairstyling - Herrenschnitt", 45, 1, (13, 0)),
     v(
         "Birgit Zimmermann",
         "birgit.zimmermann@example.com",

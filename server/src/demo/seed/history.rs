@@ -88,8 +88,9 @@ async fn book_and_record(s: &mut Seeder<'_>, back: i64, n: usize) -> Result<Stri
     let email = format!("{}@example.com", customer.to_lowercase().replace(' ', "."));
     let phone = format!("+49 30 55{:05}", i * 37 % 100_000);
     let (service, minutes) = SERVICES[i % SERVICES.len()];
-    // After the demo's own diary (today and tomorrow), 09:00 to 17:30.
-    let date = s.today.with_timezone(&Berlin).date_naive() + Duration::days(3 + (i % 12) as i64);
+    // After the demo's own diary (its next six days), 09:00 to 17:30, so
+    // these never take a slot a resolution in the demo wants to book.
+    let date = s.today.with_timezone(&Berlin).date_naive() + Duration::days(7 + (i % 12) as i64);
     let time =
         NaiveTime::from_hms_opt(9 + (i % 9) as u32, if n.is_multiple_of(2) { 0 } else { 30 }, 0).expect("valid time");
     let start = Berlin.from_local_datetime(&date.and_time(time)).earliest().expect("no DST gap then").to_utc();
