@@ -149,9 +149,14 @@ test('every resolution that applies works from the review page of the demo', asy
   expect([...resolved].sort()).toEqual(['accept-calcom', 'push-ours']);
   await resolve(page, orphans[0], 'create-in-calcom', 'Synced');
   await resolve(page, orphans[1], 'cancel-both');
-  if (errors[0]) await resolve(page, errors[0], 'retry');
-  const remaining = [...orphans.slice(2), ...errors.slice(1)];
-  if (remaining[0]) await resolve(page, remaining[0], 'mark-resolved');
+  // The outage's failure is closed by hand with a note; any appointment can
+  // be checked again on request.
+  expect(errors.length, 'the demo has a failed verification').toBeGreaterThan(0);
+  await resolve(page, errors[0], 'mark-resolved');
+  const [synced] = await page.goto('/appointments?state=synced').then(() =>
+    page.locator('a[data-testid^="details-"]').evaluateAll((as) => as.map((a) => a.getAttribute('href'))),
+  );
+  await resolve(page, synced, 'retry');
 
   // The review queue's Cal.com-only bookings are taken into the database.
   await page.goto('/review');
