@@ -127,7 +127,12 @@ const HOW: &str = "
   else runs: the worker's plain \"verify what is due\" (every 15 s)
   verifies them, choosing listings or per-uid requests by the planner.
   Calls are the simulator's from the start of the import; the time runs
-  from the import's end until no appointment is pending.
+  from the import's end until no appointment is pending. The worker
+  claims due appointments 1,000 at a time and plans each claimed batch on
+  its own (a sizing request, then the pages of that batch's window, which
+  is widened by the longest booking and so also holds bookings of the next
+  batch): about 6 calls per 1,000, where one plan over all 10,000 would
+  take about 41.
 - **Shared budget** (`BENCH_ONLY=budget`): on PostgreSQL, 15,000 new
   appointments over 120 days (more than a minute's 120 calls of work),
   then at once the serving instances and one `calsync verify --org acme
