@@ -16,7 +16,7 @@ use engine::testing::TestDb;
 
 use crate::web::{key, percentile, Site};
 
-const WEBHOOK_SECRET: &str = "bench webhook secret";
+pub const WEBHOOK_SECRET: &str = "bench webhook secret";
 
 /// (p50, max) in ms over `samples` moved bookings.
 pub async fn webhook_to_feed_ms(samples: usize) -> Result<(f64, f64)> {
@@ -58,7 +58,7 @@ pub async fn webhook_to_feed_ms(samples: usize) -> Result<(f64, f64)> {
     Ok((percentile(&mut times, 50), percentile(&mut times, 100)))
 }
 
-async fn connect(store: &Store, org: OrgId, sim: &SimHandle) -> Result<()> {
+pub async fn connect(store: &Store, org: OrgId, sim: &SimHandle) -> Result<()> {
     let update = CalcomConnectionUpdate {
         base_url: Some(sim.base_url.clone()),
         api_key_sealed: Some(seal(&key(), Purpose::CalcomApiKey(org), sim.api_key().expose())),

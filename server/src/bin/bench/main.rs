@@ -5,8 +5,15 @@
 //! Sizes can be scaled down for slow machines: BENCH_COMPREHENSIVE
 //! (default 10,000), BENCH_LARGE (100,000), BENCH_SUMMARY_ROWS (1,000,000).
 //! The render-throughput figure needs `wrk` (scripts/setup --bench).
+//! The parts against the simulator at its default rate limit scale with
+//! BENCH_IMPORT_APPOINTMENTS (10,000), BENCH_BUDGET_APPOINTMENTS (15,000)
+//! and BENCH_BURST_DELIVERIES (1,000), BENCH_BURST_SENDERS (50).
 
+mod budget;
+mod burst;
+mod fleet;
 mod hammer;
+mod import;
 mod live;
 mod machine;
 mod report;
@@ -35,11 +42,14 @@ async fn main() -> Result<()> {
     let large = size("BENCH_LARGE", 100_000);
     let summary_rows = size("BENCH_SUMMARY_ROWS", 1_000_000);
     let mut report = Report::new(machine::describe(), cfg!(debug_assertions));
-    // BENCH_ONLY=month or =worker: just that part, printed, docs untouched.
+    // BENCH_ONLY=month, =worker, …: just that part, printed, docs untouched.
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("month") => return month_figures(&mut report).await,
         Ok("worker") => return worker_figures(&mut report).await,
         Ok("hammer") => return hammer_figures(&mut report).await,
+        Ok("import") => return import_figures(&mut report).await,
+        Ok("budget") => return budget_figures(&mut report).await,
+        Ok("burst") => return burst_figures(&mut report).await,
         _ => {}
     }
 
@@ -186,6 +196,9 @@ async fn main() -> Result<()> {
     worker_figures(&mut report).await?;
     hammer_figures(&mut report).await?;
     month_figures(&mut report).await?;
+    import_figures(&mut report).await?;
+    budget_figures(&mut report).await?;
+    burst_figures(&mut report).await?;
 
     report.add_wasm(machine::wasm_gzip_bytes());
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
@@ -263,5 +276,119 @@ async fn worker_figures(report: &mut Report) -> Result<()> {
             format!("median of 21 rounds, slowest {slowest:.1} ms; all database time (no Cal.com call is needed)"),
         ));
     }
+    Ok(())
+}
+
+/// Issue 15: a first import verified in bulk by a serving instance.
+async fn import_figures(report: &mut Report) -> Result<()> {
+    let n = size("BENCH_IMPORT_APPOINTMENTS", 10_000);
+    let days = size("BENCH_IMPORT_DAYS", 60);
+    let i = import::import_verified(Backend::Sqlite, n, days).await?;
+    let full = n == 10_000;
+    let scale = if full { String::new() } else { "; scaled down from 10,000 (targets apply to 10,000)".into() };
+    report.add(Figure::at_most(
+        format!("Cal.com calls until {n} imported appointments are all verified (SQLite)"),
+        i.calls as f64,
+        50.0,
+        "calls",
+        format!(
+            "`calsync import` of {n} appointments with their booking uids over {days} days, one `calsync serve` verifying what is due, simulator at 120/min; {}; {} answered 429; a per-uid verifier: {n} calls{scale}",
+            i.by_endpoint, i.limited
+        ),
+    ));
+    report.add(Figure::at_most(
+        format!("wall time from the end of the import until all {n} are verified (SQLite)"),
+        i.seconds,
+        180.0,
+        "s",
+        format!(
+            "{} synced; the import itself took {:.0} s; the worker checks what is due every 15 s{scale}",
+            i.synced, i.import_seconds
+        ),
+    ));
+    Ok(())
+}
+
+/// Issue 15: two instances and two concurrent full checks on one key.
+async fn budget_figures(report: &mut Report) -> Result<()> {
+    let n = size("BENCH_BUDGET_APPOINTMENTS", 15_000);
+    let days = size("BENCH_BUDGET_DAYS", 120);
+    let one = match budget::scenario(1, n, days).await {
+        Ok(one) => one,
+        Err(e) => {
+            report.note(format!("Shared budget: not measured ({e:#})."));
+            return Ok(());
+        }
+    };
+    let two = budget::scenario(2, n, days).await?;
+    let setup = format!(
+        "{n} new appointments over {days} days left to the instances, plus `calsync verify --org acme --full` per instance started at once, one key, simulator at 120/min (PostgreSQL)"
+    );
+    report.add(Figure::at_most(
+        "Cal.com answers 429, two instances and two concurrent full checks sharing one key (PostgreSQL)",
+        two.limited as f64,
+        0.0,
+        "responses",
+        format!("{setup}; {} calls in {:.0} s", two.calls, two.seconds),
+    ));
+    report.add(Figure::at_most(
+        "full checks that ran of two started at once (PostgreSQL)",
+        two.ran as f64,
+        1.0,
+        "runs",
+        format!(
+            "the other answered: {}",
+            two.refused.first().map(String::as_str).unwrap_or("(none refused)").replace('|', "/")
+        ),
+    ));
+    let excess = (two.calls as f64 / one.calls.max(1) as f64 - 1.0) * 100.0;
+    report.add(Figure::at_most(
+        "total Cal.com calls, two instances + two full checks vs. one instance + one (PostgreSQL)",
+        excess.abs(),
+        10.0,
+        "% apart",
+        format!(
+            "{} calls vs. {} with one instance ({:.0} s, {} answered 429); {setup}",
+            two.calls, one.calls, one.seconds, one.limited
+        ),
+    ));
+    Ok(())
+}
+
+/// Issue 17: a burst of signed webhook deliveries.
+async fn burst_figures(report: &mut Report) -> Result<()> {
+    let deliveries = size("BENCH_BURST_DELIVERIES", 1_000);
+    let senders = size("BENCH_BURST_SENDERS", 50);
+    let b = burst::burst(Backend::Sqlite, deliveries, senders).await?;
+    let what = format!("{deliveries} signed webhook deliveries from {senders} concurrent senders (SQLite)");
+    report.add(Figure::at_most(
+        format!("answers other than 200, {what}"),
+        b.non_ok as f64,
+        0.0,
+        "answers",
+        format!("`POST /webhooks/calcom/acme` of a serving calsync; all sent in {:.1} s", b.sending_seconds),
+    ));
+    report.add(Figure::at_most(
+        format!("webhook answer p99, {what}"),
+        b.p99_ms,
+        50.0,
+        "ms",
+        format!("p50 {:.1} ms; the receiver checks the signature, stores the delivery and answers", b.p50_ms),
+    ));
+    report.add(Figure::at_most(
+        format!("first delivery sent → every change visible in its appointment, {what}"),
+        b.visible_seconds,
+        60.0,
+        "s",
+        "each delivery names a booking just cancelled in Cal.com; visible when every appointment is Failed (data mismatch)"
+            .into(),
+    ));
+    report.add(Figure::at_most(
+        format!("Cal.com calls for the burst, {what}"),
+        b.calls as f64,
+        20.0,
+        "calls",
+        format!("simulator at 120/min; {}; one GET per delivery would be {deliveries}", b.by_endpoint),
+    ));
     Ok(())
 }
