@@ -9,6 +9,8 @@
 //! twice, once as written (a plain tag stack) and once by html5ever, the
 //! HTML5 parsing algorithm browsers implement, and the two trees must agree.
 
+mod support;
+
 use std::net::SocketAddr;
 
 use engine::domain::Role;
@@ -183,15 +185,7 @@ async fn every_page_with_the_demos_data_parses_as_written() {
                 .send()
                 .await
                 .unwrap();
-            let cookie = response
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find(|v| v.starts_with("calsync_session="))
-                .and_then(|v| v.split(';').next())
-                .expect("a session")
-                .to_owned();
+            let cookie = support::session_cookie(&response).expect("a session");
             let mut paths: Vec<String> = [
                 "/",
                 "/appointments",

@@ -3,6 +3,8 @@
 //! and answers at once; the inbox worker re-verifies the bookings'
 //! appointments; forged deliveries store nothing; replays are ignored.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -328,15 +330,7 @@ on_both_backends!(the_deliveries_page_shows_each_delivery_and_filters_them, |db|
         .send()
         .await
         .unwrap();
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("calsync_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session")
-        .to_owned();
+    let cookie = support::session_cookie(&login).expect("a session");
     let page = |query: &'static str| {
         let (http, base, cookie) = (http.clone(), w.base.clone(), cookie.clone());
         async move {
