@@ -153,6 +153,23 @@ on_both_backends!(concurrent_claims_never_overlap, |db| async move {
     assert_eq!(seen, ids.into_iter().collect::<HashSet<_>>());
 });
 
+on_both_backends!(an_extended_claim_is_not_taken_over_while_its_worker_is_busy, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    appointments(store, org, 3).await;
+    let lease = Duration::minutes(10);
+    assert_eq!(store.claim_due(org, "busy", now(), lease, 10).await.unwrap().len(), 3);
+    // Still working through it eight minutes on: the lease is extended.
+    let extended = store.extend_claims(org, "busy", now() + Duration::minutes(18)).await.unwrap();
+    assert_eq!(extended, 3);
+    let after_first_lease = now() + Duration::minutes(12);
+    assert!(store.claim_due(org, "other", after_first_lease, lease, 10).await.unwrap().is_empty());
+    // Had the worker died, the extended lease lapses all the same.
+    let after_extension = now() + Duration::minutes(19);
+    assert_eq!(store.claim_due(org, "other", after_extension, lease, 10).await.unwrap().len(), 3);
+    assert_eq!(store.extend_claims(org, "busy", after_extension).await.unwrap(), 0, "nothing left to extend");
+});
+
 on_both_backends!(claims_expire_and_are_released_by_a_result, |db| async move {
     let store = &db.store;
     let org = org(store).await;

@@ -720,6 +720,29 @@ on_both_backends!(an_import_of_many_appointments_is_verified_from_listings, |db|
     }
 });
 
+on_both_backends!(two_workers_on_one_import_cost_what_one_does, |db| async move {
+    let w = world(db.store.clone()).await;
+    // More than one claim of 1,000 held: planned claim by claim, this cost
+    // two sizings and a page of the second claim's bookings twice.
+    for n in 0..1200 {
+        w.booked(n).await;
+    }
+    w.sim.control().reset_counters();
+    // Two instances' workers reach the same organization at once: one
+    // claims and plans the whole import, the other finds nothing left.
+    let now = w.clock.now();
+    let (a, b) = tokio::join!(
+        w.verifier.verify_due(&w.org, &w.client, "worker-a", now, None),
+        w.verifier.verify_due(&w.org, &w.client, "worker-b", now, None),
+    );
+    let (a, b) = (a.unwrap().0, b.unwrap().0);
+    assert_eq!(a.synced + b.synced, 1200, "each appointment verified once");
+    let counters = w.sim.control().counters();
+    assert_eq!(counters.calls(endpoint::GET_BOOKING), 0);
+    // One plan: a sizing request and the 1,200 bookings in five pages of 250.
+    assert_eq!(counters.total, 6, "one plan's worth, not one per worker or per claim");
+});
+
 on_both_backends!(appointments_far_apart_are_listed_in_windows_of_their_own, |db| async move {
     let w = world(db.store.clone()).await;
     // Three clusters of 20 due appointments, weeks apart, with 2,000

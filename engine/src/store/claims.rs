@@ -47,6 +47,19 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Extends the lease on whatever `worker` still holds in `org` to
+    /// `until`: a long claim being worked through is not handed to another
+    /// instance halfway (which would verify it twice on one key's budget).
+    pub async fn extend_claims(&self, org: OrgId, worker: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE appointments SET claim_expires_at = $3 WHERE org_id = $1 AND claimed_by = $2")
+            .bind(org.get())
+            .bind(worker)
+            .bind(to_ms(until))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many appointments are due now (claimed or not).
     pub async fn count_due(&self, org: OrgId, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let row =

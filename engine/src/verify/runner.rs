@@ -21,11 +21,21 @@ use crate::store::{
 
 /// Outcomes written per transaction.
 const BATCH: usize = 250;
-/// Appointments claimed (and planned) at a time, and how long a claim is
-/// held: even verified one by one at Cal.com's 120 a minute, a claim's
-/// work is done well within its lease.
-const CLAIM: u32 = 1000;
+/// Appointments claimed (and planned) at a time. Large, because the
+/// planner is only as good as what it sees at once: an import of 10,000
+/// claimed 1,000 at a time was planned ten times, each window widened by
+/// the longest booking and each sized on its own (about 60 calls instead
+/// of about 42), and two instances splitting it paid that again. One
+/// claim of everything due lets one instance plan it all; the other finds
+/// nothing to claim, and one key's budget gives a second instance nothing
+/// to add anyway.
+const CLAIM: u32 = 10_000;
+/// How long a claim is held before another instance may take it over (a
+/// crashed worker's claims lapse after this), and how often a worker
+/// still busy with its claim extends it: a claim verified one by one at
+/// Cal.com's 120 a minute takes longer than the lease.
 const LEASE_MINUTES: i64 = 10;
+const EXTEND_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
 /// How often a run reports progress while working through a batch.
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// How far each changes listing reaches back before the watermark, so a
@@ -383,6 +393,7 @@ impl Verifier {
         let mut restored = 0;
         // Progress for the runs page about once a second, not per appointment.
         let mut last_beat = std::time::Instant::now();
+        let mut last_extended = std::time::Instant::now();
         loop {
             // Only what was due when the run began: retries it schedules
             // (+1 min, +5 min) belong to later runs.
@@ -410,6 +421,11 @@ impl Verifier {
                 if let Some(run) = run.filter(|_| last_beat.elapsed() >= HEARTBEAT_EVERY) {
                     self.store().heartbeat_run(org.id, run, counts, self.now()).await?;
                     last_beat = std::time::Instant::now();
+                }
+                if last_extended.elapsed() >= EXTEND_EVERY {
+                    let until = self.now() + Duration::minutes(LEASE_MINUTES);
+                    self.store().extend_claims(org.id, worker, until).await?;
+                    last_extended = std::time::Instant::now();
                 }
             }
             restored += self.write_batch(org, &mut writes).await?;

@@ -115,3 +115,160 @@ pub async fn burst(backend: Backend, deliveries: usize, senders: usize) -> Resul
         by_endpoint,
     })
 }
+
+/// What a `kill -9` in the middle of a burst cost.
+pub struct Crash {
+    /// Deliveries answered 200 before the process died.
+    pub acknowledged: usize,
+    /// Acknowledged deliveries not acted on after the restart.
+    pub lost: usize,
+    /// Acknowledged deliveries whose appointment did not show the change.
+    pub unchanged: usize,
+    /// The restart until every acknowledged delivery was acted on.
+    pub recovered_seconds: f64,
+}
+
+/// Hex of the bench's secret key, for a `calsync serve` of its own.
+fn key_hex() -> String {
+    crate::web::key().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The release `calsync serve` as a process of its own on `addr`, so that
+/// it can be killed with SIGKILL (no shutdown code runs, as in a crash).
+fn serve(database_url: &str, addr: std::net::SocketAddr) -> Result<std::process::Child> {
+    let exe = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/calsync");
+    if !exe.exists() {
+        bail!("{} is not built (make bench builds it)", exe.display());
+    }
+    Ok(std::process::Command::new(exe)
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("CALSYNC_ADDR", addr.to_string())
+        .env("CALSYNC_SECRET_KEY", key_hex())
+        // The dead process's claims are taken over at once after the restart.
+        .env("CALSYNC_WORKER_STALE_SECS", "2")
+        .env("SMTP_URL", "smtp://127.0.0.1:9")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?)
+}
+
+async fn until_up(http: &reqwest::Client, base: &str) -> Result<()> {
+    for _ in 0..300 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("calsync did not come up at {base}")
+}
+
+/// Acknowledged deliveries (of `uids`) the inbox has acted on.
+async fn acted_on(store: &engine::store::Store, uids: &[String]) -> Result<usize> {
+    let mut done = 0;
+    for chunk in uids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT COUNT(DISTINCT booking_uid) AS n FROM webhook_deliveries WHERE status = 'done' AND booking_uid IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for uid in chunk {
+            query = query.bind(uid);
+        }
+        let row = query.fetch_one(store.pool()).await?;
+        done += sqlx::Row::get::<i64, _>(&row, "n") as usize;
+    }
+    Ok(done)
+}
+
+/// `deliveries` signed deliveries from `senders` senders to a real
+/// `calsync serve` process that is killed with SIGKILL when half have been
+/// answered, then started again: every delivery it answered 200 must be
+/// acted on after the restart.
+pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize) -> Result<Crash> {
+    let db = TestDb::new(backend).await;
+    let sim = spawn(SimConfig::default()).await?;
+    let org = fleet::organization(&db.store, "acme", &sim).await?;
+    let starts = fleet::business_hours(deliveries, 20);
+    let uids = fleet::seed_bookings(&sim, &starts)?;
+    fleet::import(&db.url, &org.slug, &starts, &uids).await?;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let mut calsync = serve(&db.url, addr)?;
+    until_up(&http, &base).await?;
+    let n = deliveries as i64;
+    fleet::until(&db.store, org.id, Duration::from_secs(600), "in sync before the burst", |c| c.synced == n).await?;
+    for uid in &uids {
+        let cancel = BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() };
+        sim.control().edit(uid, cancel)?;
+    }
+
+    let url = format!("{base}/webhooks/calcom/{}", org.slug);
+    let uids = Arc::new(uids);
+    let next = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..senders)
+        .map(|_| {
+            let (http, url, uids, next, answered) =
+                (http.clone(), url.clone(), uids.clone(), next.clone(), answered.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(uid) = uids.get(i) else { return acknowledged };
+                    let body = serde_json::json!({
+                        "triggerEvent": "BOOKING_CANCELLED",
+                        "createdAt": Utc::now().to_rfc3339(),
+                        "payload": { "uid": uid, "status": "CANCELLED" }
+                    })
+                    .to_string();
+                    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+                    let answer = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("X-Cal-Signature-256", signature)
+                        .body(body)
+                        .send()
+                        .await;
+                    // Only a 200 is an acknowledgement; a sender that saw none knows nothing was promised.
+                    if answer.is_ok_and(|r| r.status().as_u16() == 200) {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                        acknowledged.push(uid.clone());
+                    }
+                }
+            })
+        })
+        .collect();
+    while answered.load(Ordering::Relaxed) < deliveries / 2 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    calsync.kill()?;
+    calsync.wait()?;
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.extend(task.await?);
+    }
+
+    let restarted = Instant::now();
+    let mut calsync = serve(&db.url, addr)?;
+    until_up(&http, &base).await?;
+    let limit = Duration::from_secs(120);
+    let mut done = acted_on(&db.store, &acknowledged).await?;
+    while done < acknowledged.len() && restarted.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        done = acted_on(&db.store, &acknowledged).await?;
+    }
+    let recovered_seconds = restarted.elapsed().as_secs_f64();
+    let named: Vec<&str> = acknowledged.iter().map(String::as_str).collect();
+    let mut unchanged = 0;
+    for chunk in named.chunks(500) {
+        let linked = db.store.appointments_linked_to(org.id, chunk).await?;
+        unchanged += linked.iter().filter(|a| a.sync.status != engine::domain::SyncStatus::Failed).count();
+    }
+    calsync.kill()?;
+    calsync.wait()?;
+    Ok(Crash { acknowledged: acknowledged.len(), lost: acknowledged.len() - done, unchanged, recovered_seconds })
+}

@@ -390,5 +390,20 @@ async fn burst_figures(report: &mut Report) -> Result<()> {
         "calls",
         format!("simulator at 120/min; {}; one GET per delivery would be {deliveries}", b.by_endpoint),
     ));
+    let crash = burst::kill_mid_burst(Backend::Sqlite, deliveries, senders).await?;
+    report.add(Figure::at_most(
+        format!("acknowledged deliveries lost to a kill -9 in the middle of a burst of {deliveries} (SQLite)"),
+        crash.lost as f64,
+        0.0,
+        "deliveries",
+        format!(
+            "a real `calsync serve` process killed when half were answered: {} acknowledged, {} of them acted on \
+             {:.1} s after the restart, {} of their appointments without the change",
+            crash.acknowledged,
+            crash.acknowledged - crash.lost,
+            crash.recovered_seconds,
+            crash.unchanged
+        ),
+    ));
     Ok(())
 }

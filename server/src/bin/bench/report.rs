@@ -128,11 +128,11 @@ const HOW: &str = "
   verifies them, choosing listings or per-uid requests by the planner.
   Calls are the simulator's from the start of the import; the time runs
   from the import's end until no appointment is pending. The worker
-  claims due appointments 1,000 at a time and plans each claimed batch on
-  its own (a sizing request, then the pages of that batch's window, which
-  is widened by the longest booking and so also holds bookings of the next
-  batch): about 6 calls per 1,000, where one plan over all 10,000 would
-  take about 41.
+  claims up to 10,000 due appointments at once and plans them as one (a
+  sizing request, then the pages of the window, widened by the longest
+  booking). Claimed 1,000 at a time, each batch was planned on its own and
+  its widened window also paged through the next batch's bookings: 59
+  calls, where one plan takes about 42.
 - **Shared budget** (`BENCH_ONLY=budget`): on PostgreSQL, 15,000 new
   appointments over 120 days (more than a minute's 120 calls of work),
   then at once the serving instances and one `calsync verify --org acme
@@ -149,7 +149,11 @@ const HOW: &str = "
   senders to a serving calsync's `POST /webhooks/calcom/{org}` over
   loopback. Answer times are per request, at the sender; the change is
   visible when every appointment is Failed with a data mismatch; calls are
-  the simulator's from the first delivery on.
+  the simulator's from the first delivery on. The same burst is then sent
+  to the release `calsync serve` as a process of its own, killed with
+  SIGKILL once half the deliveries have been answered and started again:
+  a delivery is lost if it was answered 200 and the inbox has not acted on
+  it within 120 s of the restart.
 - **WASM**: the release bundle `make bench` builds (`wasm-release`
   profile: `opt-level = \"z\"`, LTO, one codegen unit, Leptos'
   `erase_components` for every build, then `wasm-opt`), gzipped at level 9.
