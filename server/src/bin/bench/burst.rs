@@ -124,6 +124,8 @@ pub struct Crash {
     pub lost: usize,
     /// Acknowledged deliveries whose appointment did not show the change.
     pub unchanged: usize,
+    /// Acknowledged deliveries not yet acted on when the process died.
+    pub pending_at_kill: usize,
     /// The restart until every acknowledged delivery was acted on.
     pub recovered_seconds: f64,
 }
@@ -252,6 +254,7 @@ pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize)
         acknowledged.extend(task.await?);
     }
 
+    let pending_at_kill = acknowledged.len() - acted_on(&db.store, &acknowledged).await?;
     let restarted = Instant::now();
     let mut calsync = serve(&db.url, addr)?;
     until_up(&http, &base).await?;
@@ -270,5 +273,11 @@ pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize)
     }
     calsync.kill()?;
     calsync.wait()?;
-    Ok(Crash { acknowledged: acknowledged.len(), lost: acknowledged.len() - done, unchanged, recovered_seconds })
+    Ok(Crash {
+        acknowledged: acknowledged.len(),
+        lost: acknowledged.len() - done,
+        unchanged,
+        pending_at_kill,
+        recovered_seconds,
+    })
 }

@@ -397,9 +397,11 @@ async fn burst_figures(report: &mut Report) -> Result<()> {
         0.0,
         "deliveries",
         format!(
-            "a real `calsync serve` process killed when half were answered: {} acknowledged, {} of them acted on \
-             {:.1} s after the restart, {} of their appointments without the change",
+            "a real `calsync serve` process killed when half were answered: {} acknowledged ({} not yet acted on \
+             when it died), {} of them acted on {:.1} s after the restart, {} of their appointments without the \
+             change",
             crash.acknowledged,
+            crash.pending_at_kill,
             crash.acknowledged - crash.lost,
             crash.recovered_seconds,
             crash.unchanged
