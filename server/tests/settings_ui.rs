@@ -478,3 +478,50 @@ on_both_backends!(another_organizations_admin_sees_and_changes_nothing_here, |db
     assert_eq!(w.store.organization(other.id).await.unwrap().time_zone, chrono_tz::Asia::Tokyo);
     assert_eq!(w.store.calcom_connection(other.id).await.unwrap().base_url, "https://evil.example");
 });
+
+/// `calsync ARGS` on this database, with `stdin` as its standard input;
+/// its error line (stderr, trimmed).
+fn cli_error(url: &str, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let hex: String = key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_calsync"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("CALSYNC_SECRET_KEY", hex)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "calsync {args:?} accepted it");
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+on_both_backends!(the_web_and_the_command_line_refuse_the_same_values_in_the_same_words, |db| async move {
+    let w = world(db.store.clone()).await;
+    let jane = w.login("jane@salon.de").await;
+    let before = snapshot(&w.store, w.org.id).await;
+    let slug = w.org.slug.clone();
+    let message = |reply: &Reply| reply.json()["Invalid"]["message"].as_str().unwrap_or_default().to_owned();
+
+    for email in ["not-an-email", "ann@localhost", "ann @salon.de", "@salon.de"] {
+        let web = w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", email), ("role", "viewer")]).await;
+        web.invalid("email");
+        let args = ["admin", "create", "--org", &slug, "--email", email, "--name", "Ann"];
+        let cli = cli_error(&db.url, &args, &format!("{PASSWORD}\n"));
+        assert_eq!(cli, format!("error: --email: {}", message(&web)), "{email:?}");
+    }
+    for url in ["api.cal.com", "ftp://api.cal.com", "https://", "https://exa mple.com", "https://cal.example/?x"] {
+        let form = [("base_url", url), ("api_key", "new"), ("webhook_secret", "new")];
+        let web = w.rpc::<rpc::SaveCalcomSettings>(&jane, &form).await;
+        web.invalid("base_url");
+        let args = ["org", "set-calcom", "--org", &slug, "--base-url", url];
+        let cli = cli_error(&db.url, &args, "cal_live_key\n");
+        assert_eq!(cli, format!("error: --base-url: {}", message(&web)), "{url:?}");
+    }
+    assert_eq!(snapshot(&w.store, w.org.id).await, before, "nothing was created or changed");
+});

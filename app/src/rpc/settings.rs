@@ -202,7 +202,7 @@ mod server {
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
     use engine::calcom::{CalcomClient, CalcomError, ClientConfig};
-    use engine::domain::{ApiTokenId, UserId};
+    use engine::domain::{ApiTokenId, BaseUrl, EmailAddress, UserId, MAX_TEXT};
     use engine::schedule::LocalSchedule;
     use engine::secrets::{open, seal, Purpose};
     use engine::store::{ApiToken, CalcomConnectionUpdate, NewAuditEntry, NewUser, Organization, ScheduleUpdate, User};
@@ -210,9 +210,6 @@ mod server {
     use super::*;
     use crate::context::{require_admin, server_context, CurrentUser, ServerContext};
     use engine::format::LocalFormat;
-
-    /// The longest name or email we accept for an account.
-    const MAX_TEXT: usize = 200;
 
     pub fn admin() -> Result<(ServerContext, CurrentUser), AppError> {
         let user = require_admin()?;
@@ -251,17 +248,9 @@ mod server {
         })
     }
 
-    /// An http(s) URL the Cal.com client can use, without a trailing slash.
+    /// The same rule as the command line's `--base-url` (`engine::domain::BaseUrl`).
     fn check_base_url(raw: &str) -> Result<String, AppError> {
-        let url = raw.trim().trim_end_matches('/').to_owned();
-        let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-        let usable = host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
-            && CalcomClient::new(ClientConfig::new(url.clone(), "probe")).is_ok();
-        if usable {
-            Ok(url)
-        } else {
-            Err(invalid("base_url", "must be an http(s) URL such as https://api.cal.com"))
-        }
+        BaseUrl::parse(raw).map(String::from).map_err(|e| invalid("base_url", e.rule))
     }
 
     /// A secret as typed: `None` when left empty (keep the stored one).
@@ -464,13 +453,9 @@ mod server {
         raw.trim().parse().map_err(|_| invalid("role", "must be admin or viewer"))
     }
 
+    /// The same rule as the command line's `--email` (`engine::domain::EmailAddress`).
     fn check_email(raw: &str) -> Result<String, AppError> {
-        let email = engine::store::normalize_email(raw);
-        let shaped = email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !shaped || email.len() > MAX_TEXT || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid("email", "must be an email address like name@example.com"));
-        }
-        Ok(email)
+        EmailAddress::parse(raw).map(String::from).map_err(|e| invalid("email", e.rule))
     }
 
     pub async fn invite(

@@ -1,6 +1,6 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
-use engine::domain::Role;
+use engine::domain::{EmailAddress, Role, MAX_TEXT};
 use engine::store::{NewAuditEntry, NewUser, Store};
 
 use crate::auth::password;
@@ -15,19 +15,16 @@ pub async fn run(store: &Store, cmd: AdminCommand) -> Result<()> {
 async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
     let org =
         store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
-    let email = args.email.trim();
-    if !looks_like_email(email) {
-        return Err(anyhow!("--email: {email:?} is not an email address"));
-    }
+    let email = EmailAddress::parse(&args.email).map_err(|e| anyhow!("--email: {e}"))?;
     let name = args.name.trim();
-    if name.is_empty() {
-        return Err(anyhow!("--name: must not be empty"));
+    if name.is_empty() || name.chars().count() > MAX_TEXT || name.chars().any(char::is_control) {
+        return Err(anyhow!("--name: must be 1-{MAX_TEXT} characters"));
     }
     let role: Role = args.role.parse().map_err(|_| anyhow!("--role: must be admin or viewer"))?;
     let password = super::stdin::read_secret("password")?;
     password::check_policy(&password).map_err(|e| anyhow!("password (standard input): {e}"))?;
     let password_hash = password::hash(password).await?;
-    let new = NewUser { email: email.to_owned(), name: name.to_owned(), role, password_hash };
+    let new = NewUser { email: email.into(), name: name.to_owned(), role, password_hash };
     let user = store.create_user(org.id, &new, Utc::now()).await?;
     store
         .audit(
@@ -43,15 +40,4 @@ async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
         .await?;
     println!("created {role} {} ({}) in {}, id {}", user.email, user.name, org.slug, user.id);
     Ok(())
-}
-
-/// Deliberately loose: one `@` with something on both sides and no spaces.
-/// The real check is whether the person can log in with it.
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    }
 }

@@ -1,5 +1,6 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
+use engine::domain::{BaseUrl, Slug};
 use engine::secrets::{seal, Purpose};
 use engine::store::{CalcomConnectionUpdate, NewAuditEntry, NewOrganization, Store};
 
@@ -10,7 +11,7 @@ pub async fn run(store: &Store, cmd: OrgCommand) -> Result<()> {
     match cmd {
         OrgCommand::Create { slug, name, time_zone } => {
             let new = NewOrganization {
-                slug: validate_slug(&slug)?,
+                slug: Slug::parse(&slug).map_err(|e| anyhow!("--slug: {e}"))?.into(),
                 name: name.trim().to_owned(),
                 time_zone: time_zone.parse().map_err(|_| {
                     anyhow!("--time-zone: unknown time zone {time_zone:?}; use an IANA name like Europe/Berlin")
@@ -32,27 +33,13 @@ pub async fn run(store: &Store, cmd: OrgCommand) -> Result<()> {
     Ok(())
 }
 
-/// Slugs appear in URLs (webhooks): lower-case letters, digits and dashes.
-fn validate_slug(slug: &str) -> Result<String> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 63
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !slug.starts_with('-');
-    ok.then(|| slug.to_owned())
-        .ok_or_else(|| anyhow!("--slug: {slug:?} must be 1-63 lower-case letters, digits or dashes"))
-}
-
 /// Stores the Cal.com connection with both secrets sealed. Nothing here
 /// prints or logs a secret; errors name the variable, never its value.
 async fn set_calcom(store: &Store, args: SetCalcomArgs) -> Result<()> {
     let key = config::parse_secret_key(args.secret_key.as_deref())?;
     let org =
         store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
-    let base_url = args.base_url.trim().trim_end_matches('/').to_owned();
-    let host = base_url.strip_prefix("https://").or_else(|| base_url.strip_prefix("http://"));
-    if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
-        return Err(anyhow!("--base-url: {base_url:?} is not an http(s) URL such as https://api.cal.com"));
-    }
+    let base_url: String = BaseUrl::parse(&args.base_url).map_err(|e| anyhow!("--base-url: {e}"))?.into();
     let webhook_secret = match &args.webhook_secret_env {
         Some(var) => Some(
             std::env::var(var)

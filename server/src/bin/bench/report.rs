@@ -52,6 +52,7 @@ impl Report {
     }
 
     pub fn note(&mut self, note: String) {
+        println!("{note}");
         self.notes.push(note);
     }
 

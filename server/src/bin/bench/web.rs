@@ -27,6 +27,8 @@ pub struct Site {
     pub base: String,
     http: Client,
     cookie: String,
+    /// Keeps the webhook inbox worker running while the site is.
+    _inbox: tokio::sync::watch::Sender<bool>,
 }
 
 impl Site {
@@ -38,13 +40,18 @@ impl Site {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let app = build_app(AppState::new(store, key(), &base, "target/site", addr));
+        let state = AppState::new(store, key(), &base, "target/site", addr);
+        let app = build_app(state.clone());
+        // Webhooks land in the inbox; as in `calsync serve`, a worker acts on them.
+        let (inbox, stopped) = tokio::sync::watch::channel(false);
+        let worker = std::sync::Arc::new(state.worker(std::time::Duration::from_secs(60)));
+        server::workers::spawn_inbox(worker, state.wake_inbox.clone(), state.live.clone(), stopped);
         tokio::spawn(async move {
             axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<SocketAddr>()).await
         });
         let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let cookie = sign_in(&http, &base).await?;
-        Ok(Site { base, http, cookie })
+        Ok(Site { base, http, cookie, _inbox: inbox })
     }
 
     pub fn http(&self) -> &Client {
