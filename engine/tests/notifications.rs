@@ -95,3 +95,34 @@ on_both_backends!(nobody_reads_or_marks_another_organizations_feed, |db| async m
     assert!(!store.mark_read(a, intruder, NotificationId(999_999), now()).await.unwrap());
     assert_eq!(store.mark_all_read(b, intruder, now()).await.unwrap(), 0);
 });
+
+on_both_backends!(a_notification_and_its_emails_are_written_together_or_not_at_all, |db| async move {
+    let store = &db.store;
+    let org = org(store, "a").await;
+    let ann = user(store, org, "ann@example.com").await;
+    let email = |to: &str| engine::store::NewEmail {
+        notification_id: None,
+        user_id: Some(ann),
+        to: to.into(),
+        subject: "Cal.com Sync Issue".into(),
+        text_body: "text".into(),
+        html_body: "<p>html</p>".into(),
+    };
+    let queued = "SELECT COUNT(*) AS n FROM email_outbox WHERE org_id = $1 AND notification_id = $2";
+    let count = |id: NotificationId| async move {
+        let row = sqlx::query(queued).bind(org.get()).bind(id.get()).fetch_one(store.pool()).await.unwrap();
+        sqlx::Row::get::<i64, _>(&row, "n")
+    };
+    let first = store.notify_with_emails(org, &issue_note("issue:7"), vec![email("ann@example.com")], now()).await;
+    let first = first.unwrap().expect("a new notification");
+    assert_eq!(count(first).await, 1, "its email is queued with it, tied to it");
+    // The same notification again (a retry after a crash): nothing more is queued.
+    let again = store.notify_with_emails(org, &issue_note("issue:7"), vec![email("ann@example.com")], now()).await;
+    assert_eq!(again.unwrap(), None);
+    let all = sqlx::query("SELECT COUNT(*) AS n FROM email_outbox WHERE org_id = $1")
+        .bind(org.get())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sqlx::Row::get::<i64, _>(&all, "n"), 1);
+});

@@ -79,6 +79,21 @@ impl Store {
         new: &NewNotification,
         now: DateTime<Utc>,
     ) -> Result<Option<NotificationId>, StoreError> {
+        self.notify_with_emails(org, new, Vec::new(), now).await
+    }
+
+    /// Records a notification and queues its emails (their
+    /// `notification_id` is set here) in one transaction: a crash leaves
+    /// both or neither, never a notification whose email is lost. `None`
+    /// (and nothing queued) when the notification's dedupe key was taken.
+    pub async fn notify_with_emails(
+        &self,
+        org: OrgId,
+        new: &NewNotification,
+        emails: Vec<super::NewEmail>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NotificationId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO notifications (org_id, kind, severity, title, body, appointment_id, issue_id, dedupe_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
@@ -92,9 +107,18 @@ impl Store {
         .bind(new.issue_id.map(IssueId::get))
         .bind(new.dedupe_key.as_deref())
         .bind(to_ms(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        row.map(|r| get(&r, "id").map(NotificationId)).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id = NotificationId(get(&row, "id")?);
+        for mut email in emails {
+            email.notification_id = Some(id);
+            super::outbox::insert_email(&mut tx, org, &email, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     /// The user's feed, newest first.

@@ -78,30 +78,9 @@ impl Store {
     /// Queues an email; false if this notification was already queued for this user.
     pub async fn enqueue_email(&self, org: OrgId, email: &NewEmail, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO email_outbox (org_id, notification_id, user_id, to_addr, subject, \
-             status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(org.get())
-        .bind(email.notification_id.map(NotificationId::get))
-        .bind(email.user_id.map(UserId::get))
-        .bind(&email.to)
-        .bind(&email.subject)
-        .bind(to_ms(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        sqlx::query("INSERT INTO email_bodies (email_id, text_body, html_body) VALUES ($1, $2, $3)")
-            .bind(get::<i64>(&row, "id")?)
-            .bind(&email.text_body)
-            .bind(&email.html_body)
-            .execute(&mut *tx)
-            .await?;
+        let queued = insert_email(&mut tx, org, email, now).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(queued)
     }
 
     /// Claims emails due for sending (all organizations: delivery is one worker's job).
@@ -213,4 +192,37 @@ impl Store {
         }
         Ok(counts)
     }
+}
+
+/// Queues one email and its bodies on `conn` (the caller's transaction);
+/// false if this notification was already queued for this user.
+pub(super) async fn insert_email(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    email: &NewEmail,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO email_outbox (org_id, notification_id, user_id, to_addr, subject, \
+         status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(org.get())
+    .bind(email.notification_id.map(NotificationId::get))
+    .bind(email.user_id.map(UserId::get))
+    .bind(&email.to)
+    .bind(&email.subject)
+    .bind(to_ms(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    sqlx::query("INSERT INTO email_bodies (email_id, text_body, html_body) VALUES ($1, $2, $3)")
+        .bind(get::<i64>(&row, "id")?)
+        .bind(&email.text_body)
+        .bind(&email.html_body)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }

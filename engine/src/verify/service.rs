@@ -267,26 +267,27 @@ impl Verifier {
                 return Ok(());
             }
         }
-        let Some(notification) = self.store.notify(org.id, note, now).await? else {
-            return Ok(());
-        };
-        let Some(base_url) = self.email_base_url.as_deref() else {
-            return Ok(());
-        };
-        let content = email(base_url);
-        for recipient in self.store.email_recipients(org.id).await? {
-            if wants_email(&recipient.preference, note.kind) {
-                let queued = NewEmail {
-                    notification_id: Some(notification),
-                    user_id: Some(recipient.user_id),
-                    to: recipient.email,
-                    subject: content.subject.clone(),
-                    text_body: content.text.clone(),
-                    html_body: content.html.clone(),
-                };
-                self.store.enqueue_email(org.id, &queued, now).await?;
+        // Emails are queued with their notification, in one transaction.
+        let emails = match self.email_base_url.as_deref() {
+            None => Vec::new(),
+            Some(base_url) => {
+                let content = email(base_url);
+                let recipients = self.store.email_recipients(org.id).await?;
+                recipients
+                    .into_iter()
+                    .filter(|recipient| wants_email(&recipient.preference, note.kind))
+                    .map(|recipient| NewEmail {
+                        notification_id: None,
+                        user_id: Some(recipient.user_id),
+                        to: recipient.email,
+                        subject: content.subject.clone(),
+                        text_body: content.text.clone(),
+                        html_body: content.html.clone(),
+                    })
+                    .collect()
             }
-        }
+        };
+        self.store.notify_with_emails(org.id, note, emails, now).await?;
         Ok(())
     }
 
