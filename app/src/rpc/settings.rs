@@ -202,7 +202,7 @@ mod server {
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
     use engine::calcom::{CalcomClient, CalcomError, ClientConfig};
-    use engine::domain::{ApiTokenId, BaseUrl, EmailAddress, UserId, MAX_TEXT};
+    use engine::domain::{AccountName, ApiTokenId, BaseUrl, EmailAddress, UserId};
     use engine::schedule::LocalSchedule;
     use engine::secrets::{open, seal, Purpose};
     use engine::store::{ApiToken, CalcomConnectionUpdate, NewAuditEntry, NewUser, Organization, ScheduleUpdate, User};
@@ -465,10 +465,7 @@ mod server {
         email: &str,
         role: &str,
     ) -> Result<Invited, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_TEXT || name.chars().any(char::is_control) {
-            return Err(invalid("name", format!("must be 1-{MAX_TEXT} characters")));
-        }
+        let name: String = AccountName::parse(name).map_err(|e| invalid("name", e.rule))?.into();
         let email = check_email(email)?;
         let role = check_role(role)?;
         let password = engine::password::generate();
@@ -476,7 +473,7 @@ mod server {
             tracing::error!(error = %e, "hashing an invited user's password failed");
             AppError::Internal.with_status()
         })?;
-        let new = NewUser { email: email.clone(), name: name.to_owned(), role, password_hash };
+        let new = NewUser { email: email.clone(), name, role, password_hash };
         let audit = entry(user, "user.invite", None, format!("{email} invited as {}", role.as_str()));
         let created = context.store.invite_user(user.org_id, &new, &audit).await?;
         let local = local(context, user).await?;

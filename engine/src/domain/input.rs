@@ -32,15 +32,7 @@ impl EmailAddress {
             !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.')
         });
         let clean = !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        if shaped && clean && email.len() <= MAX_TEXT {
-            Ok(EmailAddress(email))
-        } else {
-            Err(Invalid { rule: Self::RULE })
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        (shaped && clean && email.len() <= MAX_TEXT).then_some(EmailAddress(email)).ok_or(Invalid { rule: Self::RULE })
     }
 }
 
@@ -67,15 +59,7 @@ impl BaseUrl {
                 && authority.matches('[').count() == authority.matches(']').count()
                 && rest.chars().all(path_chars)
         });
-        if usable && url.len() <= 2000 {
-            Ok(BaseUrl(url.to_owned()))
-        } else {
-            Err(Invalid { rule: Self::RULE })
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        (usable && url.len() <= 2000).then(|| BaseUrl(url.to_owned())).ok_or(Invalid { rule: Self::RULE })
     }
 }
 
@@ -93,20 +77,34 @@ impl Slug {
             && raw.len() <= 63
             && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !raw.starts_with('-');
-        if ok {
-            Ok(Slug(raw.to_owned()))
-        } else {
-            Err(Invalid { rule: Self::RULE })
-        }
+        ok.then(|| Slug(raw.to_owned())).ok_or(Invalid { rule: Self::RULE })
     }
+}
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+/// A person's name on an account: trimmed, 1 to [`MAX_TEXT`] characters,
+/// no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountName(String);
+
+impl AccountName {
+    pub const RULE: &'static str = "must be 1-200 characters";
+
+    pub fn parse(raw: &str) -> Result<AccountName, Invalid> {
+        let name = raw.trim();
+        let ok = !name.is_empty() && name.chars().count() <= MAX_TEXT && !name.chars().any(char::is_control);
+        ok.then(|| AccountName(name.to_owned())).ok_or(Invalid { rule: Self::RULE })
     }
 }
 
 macro_rules! text_value {
     ($($name:ident),+) => {$(
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -134,7 +132,7 @@ macro_rules! text_value {
         }
     )+};
 }
-text_value!(EmailAddress, BaseUrl, Slug);
+text_value!(EmailAddress, BaseUrl, Slug, AccountName);
 
 #[cfg(test)]
 mod tests {
@@ -184,6 +182,16 @@ mod tests {
         for bad in ["", "Salon", "-salon", "sa lon", "salon_2", &"a".repeat(64)] {
             assert_eq!(Slug::parse(bad), Err(Invalid { rule: Slug::RULE }), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn account_names_are_trimmed_and_bounded() {
+        assert_eq!(AccountName::parse("  Ann Boss ").unwrap().as_str(), "Ann Boss");
+        assert_eq!(AccountName::RULE, format!("must be 1-{MAX_TEXT} characters"));
+        for bad in ["", "   ", "Ann\u{7}", &"a".repeat(MAX_TEXT + 1)] {
+            assert_eq!(AccountName::parse(bad), Err(Invalid { rule: AccountName::RULE }), "{bad:?}");
+        }
+        assert!(AccountName::parse(&"ä".repeat(MAX_TEXT)).is_ok(), "characters, not bytes");
     }
 
     #[test]

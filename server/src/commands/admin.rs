@@ -1,6 +1,6 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
-use engine::domain::{EmailAddress, Role, MAX_TEXT};
+use engine::domain::{AccountName, EmailAddress, Role};
 use engine::store::{NewAuditEntry, NewUser, Store};
 
 use crate::auth::password;
@@ -16,15 +16,12 @@ async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
     let org =
         store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
     let email = EmailAddress::parse(&args.email).map_err(|e| anyhow!("--email: {e}"))?;
-    let name = args.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TEXT || name.chars().any(char::is_control) {
-        return Err(anyhow!("--name: must be 1-{MAX_TEXT} characters"));
-    }
+    let name = AccountName::parse(&args.name).map_err(|e| anyhow!("--name: {e}"))?;
     let role: Role = args.role.parse().map_err(|_| anyhow!("--role: must be admin or viewer"))?;
     let password = super::stdin::read_secret("password")?;
     password::check_policy(&password).map_err(|e| anyhow!("password (standard input): {e}"))?;
     let password_hash = password::hash(password).await?;
-    let new = NewUser { email: email.into(), name: name.to_owned(), role, password_hash };
+    let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
     let user = store.create_user(org.id, &new, Utc::now()).await?;
     store
         .audit(
