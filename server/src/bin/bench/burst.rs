@@ -14,8 +14,8 @@ use anyhow::{bail, Result};
 use chrono::Utc;
 use engine::calcom::webhook::sign;
 use engine::calcom::BookingStatus;
-use engine::calcom_sim::{spawn, BookingEdit, SimConfig};
-use engine::store::Backend;
+use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
+use engine::store::{Backend, Organization};
 use engine::testing::TestDb;
 
 use crate::fleet::{self, Instance};
@@ -32,22 +32,59 @@ pub struct Burst {
     pub by_endpoint: String,
 }
 
-pub async fn burst(backend: Backend, deliveries: usize, senders: usize) -> Result<Burst> {
+/// Bookings in the simulator with their appointments imported into a
+/// fresh database, as a first import leaves them.
+struct Booked {
+    db: TestDb,
+    sim: SimHandle,
+    org: Organization,
+    uids: Vec<String>,
+}
+
+async fn booked(backend: Backend, n: usize) -> Result<Booked> {
     let db = TestDb::new(backend).await;
     let sim = spawn(SimConfig::default()).await?;
     let org = fleet::organization(&db.store, "acme", &sim).await?;
-    let starts = fleet::business_hours(deliveries, 20);
+    let starts = fleet::business_hours(n, 20);
     let uids = fleet::seed_bookings(&sim, &starts)?;
     fleet::import(&db.url, &org.slug, &starts, &uids).await?;
+    Ok(Booked { db, sim, org, uids })
+}
+
+/// A salon's day cancelled in bulk in Cal.com, without its webhooks: the
+/// senders below are the webhooks.
+fn cancel_silently(sim: &SimHandle, uids: &[String]) -> Result<()> {
+    for uid in uids {
+        let cancel = BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() };
+        sim.control().edit(uid, cancel)?;
+    }
+    Ok(())
+}
+
+/// One `BOOKING_CANCELLED` delivery for `uid`, signed as Cal.com signs.
+async fn deliver_cancellation(http: &reqwest::Client, url: &str, uid: &str) -> reqwest::Result<reqwest::Response> {
+    let body = serde_json::json!({
+        "triggerEvent": "BOOKING_CANCELLED",
+        "createdAt": Utc::now().to_rfc3339(),
+        "payload": { "uid": uid, "status": "CANCELLED" }
+    })
+    .to_string();
+    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+    http.post(url)
+        .header("content-type", "application/json")
+        .header("X-Cal-Signature-256", signature)
+        .body(body)
+        .send()
+        .await
+}
+
+pub async fn burst(backend: Backend, deliveries: usize, senders: usize) -> Result<Burst> {
+    let Booked { db, sim, org, uids } = booked(backend, deliveries).await?;
     let instance = Instance::start(db.store.clone()).await?;
     let n = deliveries as i64;
     fleet::until(&db.store, org.id, Duration::from_secs(600), "in sync before the burst", |c| c.synced == n).await?;
 
-    // A salon's day cancelled in bulk: Cal.com changes, then delivers.
-    for uid in &uids {
-        let cancel = BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() };
-        sim.control().edit(uid, cancel)?;
-    }
+    cancel_silently(&sim, &uids)?;
     sim.control().reset_counters();
     let url = format!("{}/webhooks/calcom/{}", instance.base, org.slug);
     let http = reqwest::Client::new();
@@ -62,21 +99,8 @@ pub async fn burst(backend: Backend, deliveries: usize, senders: usize) -> Resul
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(uid) = uids.get(i) else { return answers };
-                    let body = serde_json::json!({
-                        "triggerEvent": "BOOKING_CANCELLED",
-                        "createdAt": Utc::now().to_rfc3339(),
-                        "payload": { "uid": uid, "status": "CANCELLED" }
-                    })
-                    .to_string();
-                    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
                     let sent = Instant::now();
-                    let answer = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("X-Cal-Signature-256", signature)
-                        .body(body)
-                        .send()
-                        .await;
+                    let answer = deliver_cancellation(&http, &url, uid).await;
                     let status = match answer {
                         Ok(response) => {
                             let status = response.status().as_u16();
@@ -130,23 +154,14 @@ pub struct Crash {
     pub recovered_seconds: f64,
 }
 
-/// Hex of the bench's secret key, for a `calsync serve` of its own.
-fn key_hex() -> String {
-    crate::web::key().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The release `calsync serve` as a process of its own on `addr`, so that
 /// it can be killed with SIGKILL (no shutdown code runs, as in a crash).
 fn serve(database_url: &str, addr: std::net::SocketAddr) -> Result<std::process::Child> {
-    let exe = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/calsync");
-    if !exe.exists() {
-        bail!("{} is not built (make bench builds it)", exe.display());
-    }
-    Ok(std::process::Command::new(exe)
+    Ok(std::process::Command::new(crate::sim_process::release_calsync()?)
         .arg("serve")
         .env("DATABASE_URL", database_url)
         .env("CALSYNC_ADDR", addr.to_string())
-        .env("CALSYNC_SECRET_KEY", key_hex())
+        .env("CALSYNC_SECRET_KEY", crate::web::key_hex())
         // The dead process's claims are taken over at once after the restart.
         .env("CALSYNC_WORKER_STALE_SECS", "2")
         .env("SMTP_URL", "smtp://127.0.0.1:9")
@@ -190,12 +205,7 @@ async fn acted_on(store: &engine::store::Store, uids: &[String]) -> Result<usize
 /// answered, then started again: every delivery it answered 200 must be
 /// acted on after the restart.
 pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize) -> Result<Crash> {
-    let db = TestDb::new(backend).await;
-    let sim = spawn(SimConfig::default()).await?;
-    let org = fleet::organization(&db.store, "acme", &sim).await?;
-    let starts = fleet::business_hours(deliveries, 20);
-    let uids = fleet::seed_bookings(&sim, &starts)?;
-    fleet::import(&db.url, &org.slug, &starts, &uids).await?;
+    let Booked { db, sim, org, uids } = booked(backend, deliveries).await?;
     let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
@@ -203,10 +213,7 @@ pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize)
     until_up(&http, &base).await?;
     let n = deliveries as i64;
     fleet::until(&db.store, org.id, Duration::from_secs(600), "in sync before the burst", |c| c.synced == n).await?;
-    for uid in &uids {
-        let cancel = BookingEdit { status: Some(BookingStatus::Cancelled), ..BookingEdit::default() };
-        sim.control().edit(uid, cancel)?;
-    }
+    cancel_silently(&sim, &uids)?;
 
     let url = format!("{base}/webhooks/calcom/{}", org.slug);
     let uids = Arc::new(uids);
@@ -221,20 +228,7 @@ pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize)
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(uid) = uids.get(i) else { return acknowledged };
-                    let body = serde_json::json!({
-                        "triggerEvent": "BOOKING_CANCELLED",
-                        "createdAt": Utc::now().to_rfc3339(),
-                        "payload": { "uid": uid, "status": "CANCELLED" }
-                    })
-                    .to_string();
-                    let signature = sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes());
-                    let answer = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("X-Cal-Signature-256", signature)
-                        .body(body)
-                        .send()
-                        .await;
+                    let answer = deliver_cancellation(&http, &url, uid).await;
                     // Only a 200 is an acknowledgement; a sender that saw none knows nothing was promised.
                     if answer.is_ok_and(|r| r.status().as_u16() == 200) {
                         answered.fetch_add(1, Ordering::Relaxed);
@@ -266,11 +260,8 @@ pub async fn kill_mid_burst(backend: Backend, deliveries: usize, senders: usize)
     }
     let recovered_seconds = restarted.elapsed().as_secs_f64();
     let named: Vec<&str> = acknowledged.iter().map(String::as_str).collect();
-    let mut unchanged = 0;
-    for chunk in named.chunks(500) {
-        let linked = db.store.appointments_linked_to(org.id, chunk).await?;
-        unchanged += linked.iter().filter(|a| a.sync.status != engine::domain::SyncStatus::Failed).count();
-    }
+    let linked = db.store.appointments_linked_to(org.id, &named).await?;
+    let unchanged = linked.iter().filter(|a| a.sync.status != engine::domain::SyncStatus::Failed).count();
     calsync.kill()?;
     calsync.wait()?;
     Ok(Crash {

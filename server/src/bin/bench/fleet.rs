@@ -138,7 +138,7 @@ pub async fn verify_full(url: &str, slug: &str) -> Result<()> {
     let args = VerifyArgs {
         org: slug.into(),
         full: true,
-        secret_key: Some(key().as_bytes().iter().map(|b| format!("{b:02x}")).collect()),
+        secret_key: Some(crate::web::key_hex()),
         public_url: None,
         smtp_url: None,
         retry_delays: "1m,5m".into(),

@@ -28,13 +28,20 @@ struct Created {
     uids: Vec<String>,
 }
 
+/// The release `calsync` binary `make bench` built, for the parts that run
+/// it as a process of its own.
+pub fn release_calsync() -> Result<PathBuf> {
+    let exe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/calsync");
+    if !exe.exists() {
+        bail!("{} is not built (make bench builds it)", exe.display());
+    }
+    Ok(exe)
+}
+
 impl SimProcess {
     /// Starts the release binary `make bench` built, without a rate limit.
     pub async fn start() -> Result<SimProcess> {
-        let exe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/calsync");
-        if !exe.exists() {
-            bail!("{} is not built (make bench builds it)", exe.display());
-        }
+        let exe = release_calsync()?;
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let child = Command::new(&exe)
             .args(["calcom-sim", "--addr", &addr.to_string(), "--rate-limit", "0", "--api-key", API_KEY])

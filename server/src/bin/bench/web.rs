@@ -23,6 +23,12 @@ pub fn key() -> SecretKey {
     SecretKey::from_bytes([9; 32])
 }
 
+/// The same key as `CALSYNC_SECRET_KEY` spells it (hex), for what runs as
+/// a `calsync` command or process.
+pub fn key_hex() -> String {
+    key().as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub struct Site {
     pub base: String,
     http: Client,
