@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
                     <Route path=path!("/appointments") view=pages::appointments::AppointmentsPage/>
                     <Route path=path!("/appointments/:id") view=pages::review::AppointmentReviewPage/>
-                    <Route path=path!("/review") view=pages::review::ReviewQueuePage/>
+                    <Route path=path!("/review") view=pages::queue::ReviewQueuePage/>
                     <Route path=path!("/runs") view=pages::runs::RunsPage/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage/>
                     <Route path=path!("/sync-health") view=pages::metrics::MetricsPage/>

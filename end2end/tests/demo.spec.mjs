@@ -90,6 +90,69 @@ for (const role of Object.keys(ACCOUNTS)) {
   }
 }
 
+// The id of the first queue row offering the button `prefix-<id>`.
+async function firstWith(page, prefix) {
+  const buttons = page.locator(`[data-testid^="${prefix}-"]`);
+  await expect(buttons.first()).toBeVisible();
+  const testid = await buttons.first().getAttribute('data-testid');
+  return testid.slice(prefix.length + 1);
+}
+
+test('issues are acknowledged, assigned, ignored and brought back in the demo\'s review queue', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signIn(page, 'admin');
+  await page.goto('/review');
+  await hydrated(page);
+  // The seeded morning: the admin has already taken one deleted booking.
+  const taken = page.locator('tbody tr', { has: page.getByText('Demo Admin', { exact: true }) });
+  await expect(taken.first()).toBeVisible();
+  await expect(taken.first().locator('[data-testid^="state-"]')).toContainText('Acknowledged');
+
+  const id = await firstWith(page, 'ack');
+  await page.getByTestId(`ack-${id}`).click();
+  await expect(page.getByTestId('action-result')).toHaveText(`Issue #${id} acknowledged`);
+  await expect(page.getByTestId(`state-${id}`)).toContainText('Acknowledged');
+  await expect(page.getByTestId(`state-${id}`)).toContainText('by Demo Admin');
+  await expect(page.getByTestId(`ack-${id}`)).toHaveCount(0);
+
+  await page.getByTestId(`assign-${id}`).selectOption({ label: 'Demo Admin' });
+  await expect(page.getByTestId('action-result')).toHaveText(`Issue #${id} assigned to Demo Admin`);
+  await expect(page.getByTestId(`owner-${id}`)).toHaveText('Demo Admin');
+  await page.goto('/review?mine=1');
+  await hydrated(page);
+  await expect(page.getByTestId(`issue-${id}`)).toBeVisible();
+  await expect(page.getByTestId('filter-mine')).toBeChecked();
+  for (const owner of await page.locator('[data-testid^="owner-"]').allTextContents()) expect(owner).toBe('Demo Admin');
+  await page.screenshot({ path: 'screenshots/demo-queue-mine.png', fullPage: true });
+
+  // Ignored for two more occurrences, with a reason: out of the default view.
+  await page.getByTestId(`ignore-${id}`).locator('summary').click();
+  await page.getByTestId(`ignore-reason-${id}`).fill('The customer moved it by phone; Cal.com catches up tonight');
+  await page.getByTestId(`ignore-kind-${id}`).selectOption('times');
+  await page.getByTestId(`ignore-times-${id}`).fill('2');
+  await page.getByTestId(`ignore-submit-${id}`).click();
+  await expect(page.getByTestId('action-result')).toHaveText(`Issue #${id} ignored for 2 more occurrences`);
+  await expect(page.getByTestId(`issue-${id}`)).toHaveCount(0);
+  await page.goto('/review?show=ignored');
+  await hydrated(page);
+  await expect(page.getByTestId(`state-${id}`)).toContainText('Ignored');
+  await expect(page.getByTestId(`state-${id}`)).toContainText('for 2 more occurrences by Demo Admin: The customer moved it by phone');
+  await page.screenshot({ path: 'screenshots/demo-queue-ignored.png', fullPage: true });
+
+  await page.getByTestId(`unignore-${id}`).click();
+  await expect(page.getByTestId('action-result')).toHaveText(`Issue #${id} is back in the queue`);
+  await page.goto('/review');
+  await hydrated(page);
+  await expect(page.getByTestId(`state-${id}`)).toContainText('Acknowledged');
+  await page.screenshot({ path: 'screenshots/demo-queue-triaged.png', fullPage: true });
+
+  await page.goto('/audit');
+  await hydrated(page);
+  for (const action of ['issue.acknowledge', 'issue.assign', 'issue.ignore', 'issue.unignore']) {
+    await expect(page.getByText(action).first()).toBeVisible();
+  }
+});
+
 // The appointments of the demo with `code`, as the list's filter finds them.
 async function withCode(page, code) {
   await page.goto(`/appointments?code=${code}`);

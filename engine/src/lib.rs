@@ -47,6 +47,10 @@ pub mod resolve;
 #[cfg(feature = "runtime")]
 pub mod schedule;
 
+/// Acknowledge, assign and ignore review-queue issues.
+#[cfg(feature = "runtime")]
+pub mod triage;
+
 #[cfg(feature = "runtime")]
 pub mod verify;
 

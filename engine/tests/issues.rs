@@ -3,8 +3,14 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId};
+use engine::domain::{IssueId, Role, UserId};
 use engine::on_both_backends;
-use engine::store::{IssueSubject, NewAppointment, NewIssue, NewOrganization, Opened, Resolution, Store};
+use engine::resolve::Actor;
+use engine::store::{
+    IgnoreUntil, IssueState, IssueSubject, NewAppointment, NewIssue, NewOrganization, NewUser, Opened, QueueFilter,
+    QueueView, Regression, Resolution, Store,
+};
+use engine::triage::{triage, IgnoreFor, TriageError, TriageStep};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 10, 11, 14, 30, 0).unwrap()
@@ -104,7 +110,18 @@ on_both_backends!(auto_resolution_closes_and_a_new_problem_reopens, |db| async m
     assert_eq!(store.resolve_issues_for(org, &subject, Resolution::AutoResolved, None, None, now()).await.unwrap(), 0);
 
     let second = store.open_issue(org, &orphan(appt), now() + Duration::days(1)).await.unwrap();
-    assert!(matches!(second, Opened::New(id) if id != first), "the same problem later is a new issue");
+    assert!(matches!(second, Opened::Regressed(id) if id != first), "the same problem later comes back: {second:?}");
+    let back = store.issue(org, second.id()).await.unwrap();
+    assert_eq!(back.regression, Some(Regression { of: first, count: 1 }));
+    assert_eq!(store.issue(org, first).await.unwrap().resolution, Some(Resolution::AutoResolved), "history stays");
+
+    store
+        .resolve_issues_for(org, &subject, Resolution::AutoResolved, None, None, now() + Duration::days(2))
+        .await
+        .unwrap();
+    let third = store.open_issue(org, &orphan(appt), now() + Duration::days(3)).await.unwrap();
+    let third = store.issue(org, third.id()).await.unwrap();
+    assert_eq!(third.regression, Some(Regression { of: second.id(), count: 2 }), "every return is counted");
 });
 
 on_both_backends!(calcom_only_bookings_and_manual_resolution, |db| async move {
@@ -153,3 +170,213 @@ on_both_backends!(issues_are_invisible_to_other_organizations, |db| async move {
         0
     );
 });
+
+async fn user(store: &Store, org: OrgId, name: &str, role: Role) -> Actor {
+    let new = NewUser {
+        email: format!("{}@example.com", name.to_lowercase()),
+        name: name.into(),
+        role,
+        password_hash: "x".into(),
+    };
+    let user = store.create_user(org, &new, now()).await.unwrap();
+    Actor { user_id: user.id, name: user.name }
+}
+
+async fn step(store: &Store, org: OrgId, id: IssueId, step: TriageStep, by: &Actor) -> Result<String, TriageError> {
+    let org = store.organization(org).await.unwrap();
+    triage(store, &org, id, step, by, now()).await
+}
+
+fn refused(result: Result<String, TriageError>) -> String {
+    match result {
+        Err(TriageError::NotApplicable(words)) => words,
+        other => panic!("expected a refusal in words, got {other:?}"),
+    }
+}
+
+fn ignore(reason: &str, until: IgnoreUntil) -> TriageStep {
+    TriageStep::Ignore { reason: reason.into(), until }
+}
+
+on_both_backends!(triage_steps_move_an_issue_through_its_states_and_are_audited, |db| async move {
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let bob = user(store, org, "Bob", Role::Admin).await;
+    let vic = user(store, org, "Vic", Role::Viewer).await;
+    let id = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    assert_eq!(store.issue(org, id).await.unwrap().state(), IssueState::Open);
+
+    assert_eq!(step(store, org, id, TriageStep::Acknowledge, &ann).await.unwrap(), format!("Issue #{id} acknowledged"));
+    let issue = store.issue(org, id).await.unwrap();
+    assert_eq!(issue.state(), IssueState::Acknowledged);
+    assert_eq!(issue.acknowledged.map(|s| (s.by, s.at)), Some((ann.user_id, now())));
+    assert_eq!(
+        refused(step(store, org, id, TriageStep::Acknowledge, &bob).await),
+        format!("Issue #{id} is already acknowledged.")
+    );
+
+    let words = refused(step(store, org, id, TriageStep::Assign(Some(vic.user_id)), &ann).await);
+    assert_eq!(words, "Vic cannot take issues: only active admins can.");
+    step(store, org, id, TriageStep::Assign(Some(bob.user_id)), &ann).await.unwrap();
+    assert_eq!(store.issue(org, id).await.unwrap().assigned_to, Some(bob.user_id));
+    let mine = QueueFilter { view: QueueView::NeedsAttention, assigned_to: Some(bob.user_id) };
+    assert_eq!(store.queue_issues(org, mine, 10).await.unwrap().len(), 1);
+    let anns = QueueFilter { assigned_to: Some(ann.user_id), ..mine };
+    assert!(store.queue_issues(org, anns, 10).await.unwrap().is_empty());
+
+    step(store, org, id, ignore("known test booking", IgnoreUntil::FurtherNotice), &bob).await.unwrap();
+    let issue = store.issue(org, id).await.unwrap();
+    assert_eq!(issue.state(), IssueState::Ignored);
+    assert_eq!(issue.ignored.as_ref().map(|i| i.reason.as_str()), Some("known test booking"));
+    assert!(store.queue_issues(org, QueueFilter::default(), 10).await.unwrap().is_empty(), "ignored: out of the way");
+    let ignored = QueueFilter { view: QueueView::Ignored, assigned_to: None };
+    assert_eq!(store.queue_issues(org, ignored, 10).await.unwrap().len(), 1);
+    assert!(store.count_open_issues_by_code(org).await.unwrap().is_empty(), "the dashboard does not count it");
+    assert!(store.oldest_open_issue(org).await.unwrap().is_none());
+    let words = refused(step(store, org, id, TriageStep::Acknowledge, &ann).await);
+    assert_eq!(words, format!("Issue #{id} is ignored; stop ignoring it first."));
+
+    step(store, org, id, TriageStep::StopIgnoring, &ann).await.unwrap();
+    let issue = store.issue(org, id).await.unwrap();
+    assert_eq!(issue.state(), IssueState::Acknowledged, "back where it was before the ignore");
+    assert_eq!(store.oldest_open_issue(org).await.unwrap(), Some(now()));
+    assert_eq!(
+        refused(step(store, org, id, TriageStep::StopIgnoring, &ann).await),
+        format!("Issue #{id} is not ignored.")
+    );
+
+    let actions: Vec<(String, Option<UserId>)> =
+        store.audit_log(org, 20).await.unwrap().into_iter().rev().map(|e| (e.action, e.user_id)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("issue.acknowledge".to_owned(), Some(ann.user_id)),
+            ("issue.assign".to_owned(), Some(ann.user_id)),
+            ("issue.ignore".to_owned(), Some(bob.user_id)),
+            ("issue.unignore".to_owned(), Some(ann.user_id)),
+        ],
+        "every step, and only the ones that happened"
+    );
+
+    store
+        .resolve_issues_for(org, &IssueSubject::Appointment(appt), Resolution::AutoResolved, None, None, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(step(store, org, id, TriageStep::Acknowledge, &ann).await),
+        format!("Issue #{id} is already closed.")
+    );
+    assert_eq!(store.audit_log(org, 20).await.unwrap().len(), 4, "a refused step writes nothing");
+});
+
+on_both_backends!(an_issue_ignored_for_n_occurrences_comes_back_as_a_regression_after_them, |db| async move {
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let id = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    step(store, org, id, TriageStep::Assign(Some(ann.user_id)), &ann).await.unwrap();
+    step(store, org, id, ignore("Cal.com support is on it", IgnoreUntil::Occurrences(2)), &ann).await.unwrap();
+
+    for _ in 0..2 {
+        assert_eq!(store.open_issue(org, &orphan(appt), now()).await.unwrap(), Opened::Ignored(id));
+    }
+    let back = store.open_issue(org, &orphan(appt), now() + Duration::hours(1)).await.unwrap();
+    let Opened::Regressed(new) = back else { panic!("the third occurrence is news: {back:?}") };
+    assert_eq!(back.news(), Some(new));
+    let old = store.issue(org, id).await.unwrap();
+    assert_eq!(old.resolution, Some(Resolution::IgnoreLapsed));
+    let new = store.issue(org, new).await.unwrap();
+    assert_eq!(new.state(), IssueState::Open);
+    assert_eq!(new.regression, Some(Regression { of: id, count: 1 }));
+    assert_eq!(new.assigned_to, Some(ann.user_id), "the owner stays the owner");
+    assert_eq!(store.open_issue(org, &orphan(appt), now()).await.unwrap(), Opened::AlreadyOpen(new.id));
+});
+
+on_both_backends!(an_issue_ignored_until_a_date_stays_quiet_through_a_flap_and_returns_after_it, |db| async move {
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let subject = IssueSubject::Appointment(appt);
+    let id = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    let until = now() + Duration::days(7);
+    step(store, org, id, ignore("customer rebooks by phone", IgnoreUntil::Date(until)), &ann).await.unwrap();
+    assert_eq!(store.open_issue(org, &orphan(appt), now() + Duration::days(1)).await.unwrap(), Opened::Ignored(id));
+
+    // The problem goes away, then comes back while the rule holds: still ignored, but counted.
+    store
+        .resolve_issues_for(org, &subject, Resolution::AutoResolved, None, None, now() + Duration::days(2))
+        .await
+        .unwrap();
+    let flap = store.open_issue(org, &orphan(appt), now() + Duration::days(3)).await.unwrap();
+    let Opened::Ignored(flapped) = flap else { panic!("a flap within the rule stays quiet: {flap:?}") };
+    assert_ne!(flapped, id);
+    let issue = store.issue(org, flapped).await.unwrap();
+    assert_eq!(issue.state(), IssueState::Ignored);
+    assert_eq!(issue.ignored.map(|i| (i.until, i.stamp.by)), Some((IgnoreUntil::Date(until), ann.user_id)));
+    assert_eq!(issue.regression.map(|r| r.count), Some(1));
+
+    let after = store.open_issue(org, &orphan(appt), until + Duration::minutes(1)).await.unwrap();
+    assert!(matches!(after, Opened::Regressed(id) if id != flapped), "after the date it is news again: {after:?}");
+    assert_eq!(store.issue(org, after.id()).await.unwrap().regression.map(|r| r.count), Some(2));
+});
+
+on_both_backends!(concurrent_workers_lapse_an_ignore_into_one_regression, |db| async move {
+    let store = db.store.clone();
+    let (org, appt) = setup(&store).await;
+    let ann = user(&store, org, "Ann", Role::Admin).await;
+    let id = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    step(&store, org, id, ignore("one more", IgnoreUntil::Occurrences(1)), &ann).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.open_issue(org, &orphan(appt), now()).await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let news = outcomes.iter().filter(|o| o.news().is_some()).count();
+    let ignored = outcomes.iter().filter(|o| matches!(o, Opened::Ignored(_))).count();
+    assert_eq!((news, ignored), (1, 1), "one occurrence used the rule, one brought it back: {outcomes:?}");
+    assert_eq!(store.open_issues_for(org, &IssueSubject::Appointment(appt)).await.unwrap().len(), 1);
+});
+
+on_both_backends!(triage_of_another_organizations_issue_is_not_found, |db| async move {
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    let id = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    let other = store
+        .create_organization(&NewOrganization { slug: "b".into(), name: "B".into(), time_zone: chrono_tz::UTC }, now())
+        .await
+        .unwrap()
+        .id;
+    let mallory = user(store, other, "Mallory", Role::Admin).await;
+    let result = step(store, other, id, TriageStep::Acknowledge, &mallory).await;
+    assert!(matches!(result, Err(TriageError::Store(engine::store::StoreError::NotFound(_)))), "{result:?}");
+    // Nor can an admin hand an issue to someone of another organization.
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let result = step(store, org, id, TriageStep::Assign(Some(mallory.user_id)), &ann).await;
+    assert!(matches!(result, Err(TriageError::Store(engine::store::StoreError::NotFound(_)))), "{result:?}");
+    assert_eq!(store.issue(org, id).await.unwrap().state(), IssueState::Open);
+});
+
+#[test]
+fn an_ignore_request_needs_a_reason_and_a_limit_in_the_future() {
+    let tz = chrono_tz::Europe::Berlin;
+    let invalid = |result: Result<TriageStep, TriageError>| match result {
+        Err(TriageError::Invalid { field, .. }) => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    };
+    assert_eq!(invalid(TriageStep::ignore("  ", IgnoreFor::FurtherNotice, tz, now())), "reason");
+    assert_eq!(invalid(TriageStep::ignore(&"x".repeat(201), IgnoreFor::FurtherNotice, tz, now())), "reason");
+    assert_eq!(invalid(TriageStep::ignore("r", IgnoreFor::Occurrences(0), tz, now())), "times");
+    assert_eq!(invalid(TriageStep::ignore("r", IgnoreFor::Occurrences(1001), tz, now())), "times");
+    assert_eq!(invalid(TriageStep::ignore("r", IgnoreFor::UntilDate("2025-10-10".into()), tz, now())), "until");
+    assert_eq!(invalid(TriageStep::ignore("r", IgnoreFor::UntilDate("next week".into()), tz, now())), "until");
+    // Today counts through its last minute in the organization's zone (now is 16:30 in Berlin).
+    let today = TriageStep::ignore(" r ", IgnoreFor::UntilDate("2025-10-11".into()), tz, now()).unwrap();
+    let midnight = Utc.with_ymd_and_hms(2025, 10, 11, 22, 0, 0).unwrap();
+    assert_eq!(today, TriageStep::Ignore { reason: "r".into(), until: IgnoreUntil::Date(midnight) });
+}

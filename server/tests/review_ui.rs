@@ -24,6 +24,7 @@ type ResolveAppointment = app::rpc::resolve::ResolveAppointment;
 type GetReviewQueue = app::rpc::resolve::GetReviewQueue;
 type ResolveBooking = app::rpc::resolve::ResolveBooking;
 type GetDashboardSummary = app::rpc::dashboard::GetDashboardSummary;
+type TriageIssue = app::rpc::triage::TriageIssue;
 
 fn start() -> DateTime<Utc> {
     // Ahead of now, so the simulator accepts bookings at this time.
@@ -305,7 +306,7 @@ on_both_backends!(another_organizations_appointments_and_issues_are_not_found, |
     assert_eq!(outcome, json!({ "changed": 0, "skipped": 1 }));
     let (_, list) = w.rpc::<ListAppointments>(&bob, json!({ "query": {} })).await;
     assert_eq!(list["total"], 0);
-    let (_, queue) = w.rpc::<GetReviewQueue>(&bob, json!({})).await;
+    let (_, queue) = w.rpc::<GetReviewQueue>(&bob, json!({ "query": {} })).await;
     assert_eq!(queue["items"], json!([]));
     let (_, html) = w.page(&bob, &format!("/appointments/{}", a.id)).await;
     assert!(html.contains("Appointment not found.") && !html.contains("Tom Klein"), "{html}");
@@ -343,7 +344,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
         };
         issues.push((w.store.open_issue(w.org.id, &issue, Utc::now()).await.unwrap().id(), uid));
     }
-    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
+    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({ "query": {} })).await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 2, "{queue}");
     assert_eq!(orphaned_calcom_tile(&w, &admin).await, 2, "the dashboard tile counts Cal.com-only bookings");
     assert_eq!(queue["items"][0]["attendee"], "walk.in@example.com");
@@ -365,7 +366,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
-    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({})).await;
+    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({ "query": {} })).await;
     assert_eq!(queue["items"], json!([]));
     assert_eq!(orphaned_calcom_tile(&w, &admin).await, 0);
     let row = sqlx::query(
@@ -426,4 +427,128 @@ on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |d
 
     let anonymous = w.http.get(format!("{}/appointments.csv", w.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "no session, no data");
+});
+
+/// The audit log's triage entries, newest first (logins are audited too).
+async fn issue_audit(w: &World) -> Vec<String> {
+    let entries = w.store.audit_log(w.org.id, 50).await.unwrap();
+    entries.into_iter().map(|e| e.action).filter(|a| a.starts_with("issue.")).collect()
+}
+
+/// The queue's rows for `query`.
+async fn queue_rows(w: &World, cookie: &str, query: Value) -> Vec<Value> {
+    let (status, queue) = w.rpc::<GetReviewQueue>(cookie, json!({ "query": query })).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    queue["items"].as_array().unwrap().clone()
+}
+
+on_both_backends!(admins_acknowledge_assign_and_ignore_issues_in_the_queue, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    let issue = rows[0]["issue_id"].as_i64().unwrap();
+    assert_eq!((rows[0]["state"].as_str(), rows[0]["assignee"].is_null()), (Some("open"), true), "{rows:?}");
+    let (_, html) = w.page(&admin, "/review").await;
+    assert!(html.contains(&format!("ack-{issue}")) && html.contains(&format!("ignore-{issue}")), "{html}");
+
+    let (status, done) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": "acknowledge" })).await;
+    assert_eq!(
+        (status, done["message"].as_str()),
+        (StatusCode::OK, Some(format!("Issue #{issue} acknowledged").as_str()))
+    );
+    let (status, again) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert!(again.to_string().contains("already acknowledged"), "{again}");
+
+    let (_, queue) = w.rpc::<GetReviewQueue>(&admin, json!({ "query": {} })).await;
+    let me = queue["me"].as_i64().unwrap();
+    assert_eq!(queue["assignees"], json!([{ "id": me, "name": "Jane Admin" }]), "viewers cannot take issues");
+    assert!(queue_rows(&w, &admin, json!({ "mine": true })).await.is_empty());
+    let (status, _) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": { "assign": me } })).await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = queue_rows(&w, &admin, json!({ "mine": true })).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["state"], "acknowledged");
+    assert!(mine[0]["state_note"].as_str().unwrap().starts_with("by Jane Admin, "), "{mine:?}");
+    assert_eq!(mine[0]["assignee"]["name"], "Jane Admin");
+
+    // Bad input is refused with the field and the rule, and changes nothing.
+    for (limit, field) in [(json!({ "until": "2001-01-01" }), "until"), (json!({ "times": 0 }), "times")] {
+        let request = json!({ "ignore": { "reason": "known", "limit": limit } });
+        let (status, body) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": request })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains(field), "{body}");
+    }
+    let request = json!({ "ignore": { "reason": " ", "limit": "further_notice" } });
+    let (status, _) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": request })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(queue_rows(&w, &admin, json!({})).await.len(), 1);
+
+    let request = json!({ "ignore": { "reason": "customer moved it by phone", "limit": { "times": 2 } } });
+    let (status, done) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": request })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(queue_rows(&w, &admin, json!({})).await.is_empty(), "out of the default view");
+    let ignored = queue_rows(&w, &admin, json!({ "show": "ignored" })).await;
+    assert_eq!(ignored[0]["state"], "ignored");
+    assert_eq!(ignored[0]["state_note"], "for 2 more occurrences by Jane Admin: customer moved it by phone");
+    let (_, html) = w.page(&admin, "/review?show=ignored").await;
+    assert!(html.contains(&format!("unignore-{issue}")), "{html}");
+
+    let actions: Vec<String> = issue_audit(&w).await;
+    assert_eq!(actions, ["issue.ignore", "issue.assign", "issue.acknowledge"], "every step: audited");
+    let (_, audit) = w.page(&admin, "/audit").await;
+    assert!(audit.contains("issue.ignore") && audit.contains("customer moved it by phone"), "{audit}");
+});
+
+on_both_backends!(viewers_and_other_organizations_cannot_triage, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let viewer = w.login("vic@salon.de").await;
+    let rows = queue_rows(&w, &viewer, json!({})).await;
+    let issue = rows[0]["issue_id"].as_i64().unwrap();
+    let (status, _) = w.rpc::<TriageIssue>(&viewer, json!({ "issue_id": issue, "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, html) = w.page(&viewer, "/review").await;
+    assert!(!html.contains(&format!("ack-{issue}")), "no triage buttons for viewers");
+
+    let other = org(&w.store, "other", "Other").await;
+    user(&w.store, other.id, "bob@other.de", "Bob", Role::Admin).await;
+    let bob = w.login("bob@other.de").await;
+    let (status, _) = w.rpc::<TriageIssue>(&bob, json!({ "issue_id": issue, "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let admin = w.login("jane@salon.de").await;
+    let bob_id = w.store.user_by_email("bob@other.de").await.unwrap().unwrap().id.get();
+    let (status, _) = w.rpc::<TriageIssue>(&admin, json!({ "issue_id": issue, "request": { "assign": bob_id } })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an admin of another organization is nobody here");
+    assert_eq!(queue_rows(&w, &admin, json!({})).await[0]["state"], "open");
+    assert!(issue_audit(&w).await.is_empty(), "refused steps leave no trace");
+});
+
+on_both_backends!(a_problem_that_comes_back_is_shown_as_a_regression, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let subject = IssueSubject::Appointment(a.id);
+    for _ in 0..2 {
+        w.store
+            .resolve_issues_for(w.org.id, &subject, engine::store::Resolution::AutoResolved, None, None, Utc::now())
+            .await
+            .unwrap();
+        w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    }
+    let admin = w.login("jane@salon.de").await;
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    assert_eq!(rows.len(), 1, "one row, not three: {rows:?}");
+    assert_eq!(rows[0]["regressions"], 2);
+    let issue = rows[0]["issue_id"].as_i64().unwrap();
+    let (_, html) = w.page(&admin, "/review").await;
+    assert!(html.contains(&format!("regressed-{issue}")) && html.contains("Regressed ×2"), "{html}");
+    let (_, summary) = w.rpc::<GetDashboardSummary>(&admin, json!({})).await;
+    assert_eq!(
+        (summary["open_reviews"].as_i64(), summary["oldest_review"].as_str()),
+        (Some(1), Some("under a minute"))
+    );
 });

@@ -104,6 +104,9 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
                     "Appointments and Cal.com-only bookings waiting for a person. "
                     <a href="/review" data-testid="review-link">"Open the review queue"</a>
                 </p>
+                {summary.oldest_review.clone().map(|age| view! {
+                    <p class="note" data-testid="oldest-review">{format!("The oldest has waited {age}.")}</p>
+                })}
             </InfoTile>
         </div>
         <div class="tiles tiles-info">

@@ -9,6 +9,7 @@ pub mod login;
 pub mod metrics;
 pub mod not_found;
 pub mod notifications;
+pub mod queue;
 pub mod review;
 pub mod runs;
 pub mod settings;

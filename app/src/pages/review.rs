@@ -1,5 +1,4 @@
-//! The review page of one appointment (seed "Manual Review Interface") and
-//! the review queue of every open issue.
+//! The review page of one appointment (seed "Manual Review Interface").
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -7,10 +6,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
 use crate::error::AppError;
-use crate::rpc::resolve::{
-    get_review, get_review_queue, resolve_appointment, resolve_booking, BookingAction, QueueItem, ResolveAction,
-    ResolveOutcome, ReviewView,
-};
+use crate::rpc::resolve::{get_review, resolve_appointment, ResolveAction, ResolveOutcome, ReviewView};
 
 type Outcome = Result<ResolveOutcome, AppError>;
 
@@ -209,122 +205,4 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
     }
     .into_any();
     view! { {head} {cards} {comparison} {resolutions} {history} }
-}
-
-#[component]
-pub fn ReviewQueuePage() -> impl IntoView {
-    let resolve = Action::new(|(issue, action, note): &(i64, BookingAction, Option<String>)| {
-        let (issue, action, note) = (*issue, *action, note.clone());
-        async move { resolve_booking(issue, action, note).await }
-    });
-    let queue = Resource::new(move || resolve.version().get(), |_| get_review_queue());
-    view! {
-        <div class="review-queue">
-            <h1>"Review queue"</h1>
-            <p class="muted">"Every open sync issue, oldest first."</p>
-            <Outcome result=resolve.value().into()/>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(queue) if queue.items.is_empty() => view! {
-                            <p class="empty" data-testid="empty">"Nothing to review: every appointment is in sync."</p>
-                        }.into_any(),
-                        Ok(queue) => {
-                            let can_act = queue.can_act;
-                            view! {
-                                <div class="table-wrap">
-                                    <table data-testid="review-queue">
-                                        <thead><tr>
-                                            <th scope="col">"Issue"</th>
-                                            <th scope="col">"Subject"</th>
-                                            <th scope="col">"Time"</th>
-                                            <th scope="col">"Opened"</th>
-                                            <th scope="col">"Actions"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {queue.items.into_iter().map(|item| view! { <QueueRow item can_act resolve/> }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }.into_any()
-                        }
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </div>
-    }
-}
-
-#[component]
-fn QueueRow(
-    item: QueueItem,
-    can_act: bool,
-    resolve: Action<(i64, BookingAction, Option<String>), Outcome>,
-) -> impl IntoView {
-    let issue = item.issue_id;
-    let pending = resolve.pending();
-    let note = RwSignal::new(String::new());
-    // As on the review page: keep a note typed before the page hydrated.
-    let note_input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = note_input.get() {
-            note.set(input.value());
-        }
-    });
-    let subject = match (item.appointment_id, &item.booking_uid) {
-        (Some(id), _) => view! {
-            <a href=format!("/appointments/{id}")>{format!("#{id} {}", item.customer.clone().unwrap_or_default())}</a>
-        }
-        .into_any(),
-        (None, uid) => view! {
-            <span>"Cal.com booking "<code>{uid.clone().unwrap_or_default()}</code></span>
-            <div class="muted">{item.attendee.clone().unwrap_or_default()}</div>
-        }
-        .into_any(),
-    };
-    let booking_only = item.appointment_id.is_none() && item.booking_uid.is_some();
-    let note_id = format!("note-{issue}");
-    view! {
-        <tr data-testid=format!("issue-{issue}")>
-            <td data-label="Issue">
-                <code>{item.code.as_str()}</code>
-                <div class="muted">{item.detail.unwrap_or_else(|| item.code.label().to_owned())}</div>
-            </td>
-            <td data-label="Subject">{subject}</td>
-            <td data-label="Time" class="nowrap">{item.time.unwrap_or_default()}</td>
-            <td data-label="Opened" class="nowrap">{item.opened}</td>
-            <td data-label="Actions" class="actions">
-                {match (item.appointment_id, can_act && booking_only) {
-                    (Some(id), _) => view! { <a class="button small secondary" href=format!("/appointments/{id}")>"Review"</a> }.into_any(),
-                    (None, true) => view! {
-                        <ConfirmButton
-                            label="Create in DB"
-                            question="Create an appointment from this Cal.com booking?"
-                            testid=format!("import-{issue}")
-                            disabled=pending
-                            on_confirm=move || { resolve.dispatch((issue, BookingAction::Import, None)); }
-                        />
-                        <label for=note_id.clone() class="visually-hidden">"Note"</label>
-                        <input
-                            id=note_id.clone()
-                            type="text"
-                            placeholder="Note"
-                            data-testid=format!("note-{issue}")
-                            node_ref=note_input
-                            on:input=move |ev| note.set(event_target_value(&ev))
-                        />
-                        <ConfirmButton
-                            label="Mark as resolved"
-                            question="Close this issue without changing anything?"
-                            testid=format!("mark-resolved-{issue}")
-                            disabled=Signal::derive(move || pending.get() || note.with(|n| n.trim().is_empty()))
-                            on_confirm=move || { resolve.dispatch((issue, BookingAction::MarkResolved, Some(note.get_untracked()))); }
-                        />
-                    }.into_any(),
-                    (None, false) => ().into_any(),
-                }}
-            </td>
-        </tr>
-    }
 }

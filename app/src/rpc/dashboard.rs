@@ -15,6 +15,8 @@ pub struct DashboardSummary {
     /// Open issues: what the review queue lists (appointments and Cal.com-only
     /// bookings), the same figure the metrics page counts.
     pub open_reviews: i64,
+    /// How long the oldest of them has waited ("3 d"), if any.
+    pub oldest_review: Option<String>,
     /// The last verification, in the organization's time zone and format.
     pub last_verified: Option<String>,
     /// The next scheduled cycle, formatted, and how far away it is.
@@ -58,6 +60,7 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
         organization: user.org_name.clone(),
         counts,
         open_reviews,
+        oldest_review: store.oldest_open_issue(org.id).await?.map(|at| crate::rpc::triage::server::age(at, now)),
         last_verified: store.last_verification_at(org.id).await?.map(|at| local.date_time_seconds(at)),
         next_check: local.date_time(next),
         next_check_in_secs: (next - now).num_seconds().max(0),

@@ -13,3 +13,4 @@ pub mod resolve;
 pub mod runs;
 pub mod session;
 pub mod settings;
+pub mod triage;

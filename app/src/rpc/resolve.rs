@@ -9,6 +9,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::rpc::triage::{QueueQuery, TriageState};
 
 /// The resolutions the review page offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -135,12 +136,33 @@ pub struct QueueItem {
     /// For Cal.com-only bookings.
     pub booking_uid: Option<String>,
     pub attendee: Option<String>,
+    /// How long the issue has been waiting: "3 h".
+    pub age: String,
+    pub state: TriageState,
+    /// Who acknowledged or ignored it and when, why and until when.
+    pub state_note: Option<String>,
+    pub assignee: Option<Assignee>,
+    /// How many times this problem has come back after it was closed; 0 if never.
+    pub regressions: u32,
+}
+
+/// An admin an issue can be given to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewQueue {
     pub items: Vec<QueueItem>,
     pub can_act: bool,
+    /// The organization's active admins, for "assign to".
+    pub assignees: Vec<Assignee>,
+    /// The signed-in user, so "assign to me" needs no lookup.
+    pub me: i64,
+    /// Set when the list stopped at its limit.
+    pub truncated: bool,
 }
 
 /// What an admin may do with a Cal.com booking we have no appointment for.
@@ -175,12 +197,12 @@ pub async fn resolve_appointment(
 }
 
 #[server(prefix = "/rpc", input = Json)]
-pub async fn get_review_queue() -> Result<ReviewQueue, AppError> {
+pub async fn get_review_queue(query: QueueQuery) -> Result<ReviewQueue, AppError> {
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
     let store = server_context()?.store;
-    server::queue(&store, &user).await
+    server::queue(&store, &user, query).await
 }
 
 #[server(prefix = "/rpc", input = Json)]
@@ -392,10 +414,19 @@ mod server {
         Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
     }
 
-    pub async fn queue(store: &Store, user: &CurrentUser) -> Result<ReviewQueue, AppError> {
+    /// The most issues the queue lists at once.
+    const QUEUE_LIMIT: u32 = 500;
+
+    pub async fn queue(store: &Store, user: &CurrentUser, query: QueueQuery) -> Result<ReviewQueue, AppError> {
+        use crate::rpc::triage::server::{age, filter, state_of, user_name};
+
         let org = store.organization(user.org_id).await?;
         let local = local(&org);
-        let issues = store.open_issues(org.id, None, 500).await?;
+        let now = Utc::now();
+        let users = store.users(org.id).await?;
+        let mut issues = store.queue_issues(org.id, filter(query, user), QUEUE_LIMIT + 1).await?;
+        let truncated = issues.len() > QUEUE_LIMIT as usize;
+        issues.truncate(QUEUE_LIMIT as usize);
         let mut items = Vec::with_capacity(issues.len());
         for issue in issues {
             let snapshot: Option<RemoteBooking> =
@@ -408,7 +439,13 @@ mod server {
                 },
                 None => None,
             };
+            let (state, state_note) = state_of(&issue, &org, &users);
             items.push(QueueItem {
+                age: age(issue.opened_at, now),
+                state,
+                state_note,
+                assignee: issue.assigned_to.map(|id| Assignee { id: id.get(), name: user_name(&users, id).to_owned() }),
+                regressions: issue.regression.map_or(0, |r| r.count),
                 issue_id: issue.id.get(),
                 code: issue.code,
                 opened: local.date_time(issue.opened_at),
@@ -424,7 +461,12 @@ mod server {
                 attendee: snapshot.and_then(|b| b.attendee_emails.first().cloned()),
             });
         }
-        Ok(ReviewQueue { items, can_act: user.role.is_admin() })
+        let assignees = users
+            .iter()
+            .filter(|u| u.role.is_admin() && !u.disabled)
+            .map(|u| Assignee { id: u.id.get(), name: u.name.clone() })
+            .collect();
+        Ok(ReviewQueue { items, can_act: user.role.is_admin(), assignees, me: user.user_id.get(), truncated })
     }
 
     pub async fn resolve_booking(

@@ -23,7 +23,66 @@ string_enum! {
         PushedLocal = "pushed_local",
         Cancelled = "cancelled",
         MarkedResolved = "marked_resolved",
+        /// An ignored issue whose rule ran out when the problem came back; the
+        /// issue that came back is its regression.
+        IgnoreLapsed = "ignore_lapsed",
     }
+}
+
+/// Who did something to an issue, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+}
+
+/// How long an admin's "ignore" holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoreUntil {
+    /// Until someone stops ignoring it, or the problem goes away and comes back
+    /// is still ignored.
+    FurtherNotice,
+    /// Until this instant; an occurrence after it is a regression.
+    Date(DateTime<Utc>),
+    /// For this many more occurrences (verifications that find the problem);
+    /// the next one after them is a regression.
+    Occurrences(u32),
+}
+
+impl IgnoreUntil {
+    /// Whether one more occurrence at `now` is still covered, and what is
+    /// left of the rule after it.
+    pub fn after_occurrence(self, now: DateTime<Utc>) -> Option<IgnoreUntil> {
+        match self {
+            IgnoreUntil::FurtherNotice => Some(self),
+            IgnoreUntil::Date(until) => (now < until).then_some(self),
+            IgnoreUntil::Occurrences(left) => left.checked_sub(1).map(IgnoreUntil::Occurrences),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    pub stamp: Stamp,
+    pub reason: String,
+    pub until: IgnoreUntil,
+}
+
+/// The issue is the return of an earlier, closed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regression {
+    pub of: IssueId,
+    /// How many times the problem has come back, this time included.
+    pub count: u32,
+}
+
+/// Where an issue stands in the review workflow, derived from its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IssueState {
+    Open,
+    Acknowledged,
+    Ignored,
+    Resolved,
 }
 
 /// What an issue is about: one of our appointments, or a Cal.com booking we
@@ -60,27 +119,80 @@ pub struct Issue {
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<UserId>,
     pub resolution_note: Option<String>,
+    pub acknowledged: Option<Stamp>,
+    pub assigned_to: Option<UserId>,
+    pub ignored: Option<Ignored>,
+    pub regression: Option<Regression>,
 }
 
-/// Whether `open_issue` created the issue or found it already open.
+impl Issue {
+    pub fn state(&self) -> IssueState {
+        match (self.resolved_at, &self.ignored, self.acknowledged) {
+            (Some(_), _, _) => IssueState::Resolved,
+            (None, Some(_), _) => IssueState::Ignored,
+            (None, None, Some(_)) => IssueState::Acknowledged,
+            (None, None, None) => IssueState::Open,
+        }
+    }
+}
+
+/// What `open_issue` did with a problem a verification found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opened {
+    /// A problem never seen before: tell the admins.
     New(IssueId),
+    /// A problem that was resolved (or ignored until a limit now passed) is
+    /// back, as a new issue linked to the old one: tell the admins.
+    Regressed(IssueId),
+    /// The problem's issue is already open: nothing to tell.
     AlreadyOpen(IssueId),
+    /// An admin is ignoring this problem and the rule still covers it.
+    Ignored(IssueId),
 }
 
 impl Opened {
     pub fn id(self) -> IssueId {
         match self {
-            Opened::New(id) | Opened::AlreadyOpen(id) => id,
+            Opened::New(id) | Opened::Regressed(id) | Opened::AlreadyOpen(id) | Opened::Ignored(id) => id,
+        }
+    }
+
+    /// The issue admins must hear about, if this opening is news.
+    pub fn news(self) -> Option<IssueId> {
+        match self {
+            Opened::New(id) | Opened::Regressed(id) => Some(id),
+            Opened::AlreadyOpen(_) | Opened::Ignored(_) => None,
         }
     }
 }
 
-const COLUMNS: &str = "id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, \
-    opened_at, notified_at, resolved_at, resolution, resolved_by, resolution_note";
+pub(super) const COLUMNS: &str = "id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, \
+    opened_at, notified_at, resolved_at, resolution, resolved_by, resolution_note, acknowledged_at, acknowledged_by, \
+    assigned_to, ignored_at, ignored_by, ignore_reason, ignored_until, ignore_left, regressed_from, regressions";
 
-fn from_row(row: &AnyRow) -> Result<Issue, StoreError> {
+fn stamp(row: &AnyRow, by: &'static str, at: &'static str) -> Result<Option<Stamp>, StoreError> {
+    let by: Option<i64> = get(row, by)?;
+    let at: Option<i64> = get(row, at)?;
+    Ok(by.zip(at).map(|(by, at)| Stamp { by: UserId(by), at: from_ms(at) }))
+}
+
+fn ignored(row: &AnyRow) -> Result<Option<Ignored>, StoreError> {
+    let Some(stamp) = stamp(row, "ignored_by", "ignored_at")? else { return Ok(None) };
+    let until = match (get::<Option<i64>>(row, "ignored_until")?, get::<Option<i64>>(row, "ignore_left")?) {
+        (Some(until), _) => IgnoreUntil::Date(from_ms(until)),
+        (None, Some(left)) => IgnoreUntil::Occurrences(u32::try_from(left).unwrap_or(0)),
+        (None, None) => IgnoreUntil::FurtherNotice,
+    };
+    Ok(Some(Ignored { stamp, reason: get::<Option<String>>(row, "ignore_reason")?.unwrap_or_default(), until }))
+}
+
+fn regression(row: &AnyRow) -> Result<Option<Regression>, StoreError> {
+    let count: i64 = get(row, "regressions")?;
+    let of: Option<i64> = get(row, "regressed_from")?;
+    Ok(of.map(|of| Regression { of: IssueId(of), count: u32::try_from(count).unwrap_or(u32::MAX) }))
+}
+
+pub(super) fn from_row(row: &AnyRow) -> Result<Issue, StoreError> {
     Ok(Issue {
         id: IssueId(get(row, "id")?),
         code: parse(row, "code")?,
@@ -95,7 +207,67 @@ fn from_row(row: &AnyRow) -> Result<Issue, StoreError> {
         resolution: parse_opt(row, "resolution")?,
         resolved_by: get::<Option<i64>>(row, "resolved_by")?.map(UserId),
         resolution_note: get(row, "resolution_note")?,
+        acknowledged: stamp(row, "acknowledged_by", "acknowledged_at")?,
+        assigned_to: get::<Option<i64>>(row, "assigned_to")?.map(UserId),
+        ignored: ignored(row)?,
+        regression: regression(row)?,
     })
+}
+
+/// Inserts the issue for `new`, as the return of `previous` if there was
+/// one; `None` if the problem's issue is already open (the unique index
+/// refused the row). An ignore rule of `previous` that still covers this
+/// occurrence carries over, so a problem that flaps stays ignored.
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    new: &NewIssue,
+    previous: Option<&Issue>,
+    now: DateTime<Utc>,
+) -> Result<Option<Opened>, StoreError> {
+    let (appointment_id, uid) = match &new.subject {
+        IssueSubject::Appointment(id) => (Some(id.get()), None),
+        IssueSubject::CalcomBooking { uid } => (None, Some(uid.as_str())),
+    };
+    let carried = previous
+        .and_then(|p| p.ignored.as_ref())
+        .and_then(|ignored| ignored.until.after_occurrence(now).map(|until| Ignored { until, ..ignored.clone() }));
+    let (until, left) = match carried.as_ref().map(|i| i.until) {
+        Some(IgnoreUntil::Date(at)) => (Some(to_ms(at)), None),
+        Some(IgnoreUntil::Occurrences(left)) => (None, Some(i64::from(left))),
+        Some(IgnoreUntil::FurtherNotice) | None => (None, None),
+    };
+    let regressions = previous.map_or(0, |p| i64::from(p.regression.map_or(0, |r| r.count)) + 1);
+    let inserted = sqlx::query(
+        "INSERT INTO sync_issues (org_id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, \
+         opened_at, assigned_to, ignored_at, ignored_by, ignore_reason, ignored_until, ignore_left, regressed_from, regressions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(org.get())
+    .bind(new.code.as_str())
+    .bind(appointment_id)
+    .bind(uid)
+    .bind(new.calcom_snapshot.as_deref())
+    .bind(new.differences.as_deref())
+    .bind(new.detail.as_deref())
+    .bind(to_ms(now))
+    .bind(previous.and_then(|p| p.assigned_to).map(UserId::get))
+    .bind(carried.as_ref().map(|i| to_ms(i.stamp.at)))
+    .bind(carried.as_ref().map(|i| i.stamp.by.get()))
+    .bind(carried.as_ref().map(|i| i.reason.clone()))
+    .bind(until)
+    .bind(left)
+    .bind(previous.map(|p| p.id.get()))
+    .bind(regressions)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = inserted else { return Ok(None) };
+    let id = IssueId(get(&row, "id")?);
+    Ok(Some(match (previous, carried) {
+        (_, Some(_)) => Opened::Ignored(id),
+        (Some(_), None) => Opened::Regressed(id),
+        (None, None) => Opened::New(id),
+    }))
 }
 
 impl IssueSubject {
@@ -112,30 +284,102 @@ impl IssueSubject {
 }
 
 impl Store {
-    /// Opens the issue unless the same problem is already open. Safe against
-    /// concurrent workers: the unique index decides, not a prior read.
+    /// Records that a verification found `new`'s problem. It opens the
+    /// issue unless the problem's issue is already open; a problem whose
+    /// last issue was closed comes back as a regression of it, and one an
+    /// admin is ignoring counts as an occurrence under the ignore rule. Safe
+    /// against concurrent workers: the unique index decides, not a prior read.
     pub async fn open_issue(&self, org: OrgId, new: &NewIssue, now: DateTime<Utc>) -> Result<Opened, StoreError> {
-        let (appointment_id, uid) = match &new.subject {
-            IssueSubject::Appointment(id) => (Some(id.get()), None),
-            IssueSubject::CalcomBooking { uid } => (None, Some(uid.as_str())),
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO sync_issues (org_id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, opened_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(org.get())
-        .bind(new.code.as_str())
-        .bind(appointment_id)
-        .bind(uid)
-        .bind(new.calcom_snapshot.as_deref())
-        .bind(new.differences.as_deref())
-        .bind(new.detail.as_deref())
-        .bind(to_ms(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = inserted {
-            return Ok(Opened::New(IssueId(get(&row, "id")?)));
+        match self.latest_issue_for(org, &new.subject, new.code).await? {
+            Some(current) if current.resolved_at.is_none() => self.recur(org, new, &current, now).await,
+            previous => self.insert_issue(org, new, previous.as_ref(), now).await,
         }
+    }
+
+    /// The newest issue, open or closed, about this subject and code.
+    async fn latest_issue_for(
+        &self,
+        org: OrgId,
+        subject: &IssueSubject,
+        code: ErrorCode,
+    ) -> Result<Option<Issue>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sync_issues WHERE org_id = "));
+        sql.bind(org.get()).push(" AND code = ").bind(code.as_str());
+        subject.push_match(&mut sql);
+        sql.push(" ORDER BY id DESC LIMIT 1");
+        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_optional(&self.pool).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The problem was found again while its issue is open.
+    async fn recur(
+        &self,
+        org: OrgId,
+        new: &NewIssue,
+        current: &Issue,
+        now: DateTime<Utc>,
+    ) -> Result<Opened, StoreError> {
+        let Some(ignored) = &current.ignored else { return Ok(Opened::AlreadyOpen(current.id)) };
+        let covered = match ignored.until.after_occurrence(now) {
+            None => false,
+            Some(IgnoreUntil::Occurrences(_)) => {
+                // Counted down in the database, so two workers cannot both use the last one.
+                let done = sqlx::query(
+                    "UPDATE sync_issues SET ignore_left = ignore_left - 1 \
+                     WHERE org_id = $1 AND id = $2 AND resolved_at IS NULL AND ignore_left > 0",
+                )
+                .bind(org.get())
+                .bind(current.id.get())
+                .execute(&self.pool)
+                .await?;
+                done.rows_affected() == 1
+            }
+            Some(_) => true,
+        };
+        if covered {
+            return Ok(Opened::Ignored(current.id));
+        }
+        // The rule ran out: the ignored issue closes and the problem comes back as a regression.
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
+            "UPDATE sync_issues SET resolved_at = $1, resolution = $2 WHERE org_id = $3 AND id = $4 AND resolved_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(Resolution::IgnoreLapsed.as_str())
+        .bind(org.get())
+        .bind(current.id.get())
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() == 0 {
+            // Another worker closed it first and opened the regression.
+            drop(tx);
+            return self.already_open(org, new).await;
+        }
+        let lapsed = Issue { ignored: None, ..current.clone() };
+        let opened = insert(&mut tx, org, new, Some(&lapsed), now).await?;
+        tx.commit().await?;
+        match opened {
+            Some(opened) => Ok(opened),
+            None => self.already_open(org, new).await,
+        }
+    }
+
+    async fn insert_issue(
+        &self,
+        org: OrgId,
+        new: &NewIssue,
+        previous: Option<&Issue>,
+        now: DateTime<Utc>,
+    ) -> Result<Opened, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        match insert(&mut conn, org, new, previous, now).await? {
+            Some(opened) => Ok(opened),
+            None => self.already_open(org, new).await,
+        }
+    }
+
+    /// The issue a concurrent worker opened for the same problem.
+    async fn already_open(&self, org: OrgId, new: &NewIssue) -> Result<Opened, StoreError> {
         let open = self.open_issues_for(org, &new.subject).await?;
         open.into_iter()
             .find(|i| i.code == new.code)
@@ -210,9 +454,11 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Unresolved issues by code, leaving out those an admin is ignoring.
     pub async fn count_open_issues_by_code(&self, org: OrgId) -> Result<Vec<(ErrorCode, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT code, COUNT(*) AS n FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL GROUP BY code ORDER BY code",
+            "SELECT code, COUNT(*) AS n FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND ignored_at IS NULL \
+             GROUP BY code ORDER BY code",
         )
         .bind(org.get())
         .fetch_all(&self.pool)

@@ -32,6 +32,7 @@ mod sql;
 mod sync_cursor;
 mod sync_writes;
 pub mod time;
+mod triage;
 mod users;
 mod verification_stats;
 mod webhook_inbox;
@@ -44,7 +45,9 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use connect::{redact_url, sqlite_file, Backend};
 pub use error::StoreError;
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
-pub use issues::{Issue, IssueSubject, NewIssue, Opened, Resolution};
+pub use issues::{
+    IgnoreUntil, Ignored, Issue, IssueState, IssueSubject, NewIssue, Opened, Regression, Resolution, Stamp,
+};
 pub use login_failures::FailureCount;
 pub use metrics::{DurationStats, IssueTally, VerificationTally};
 pub use notifications::{FeedVersion, NewNotification, Notification, NotificationKind, Severity};
@@ -57,6 +60,7 @@ pub use retention::{Pruned, Retention};
 pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, Trigger};
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;
+pub use triage::{QueueFilter, QueueView, TriageChange};
 pub use users::{normalize_email, Credentials, NewUser, User};
 pub use webhook_inbox::{Delivery, DeliveryFilter, DeliveryOutcome, DeliveryStatus, Handled, NewDelivery, Stored};
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{ErrorCode, IssueId};
-use crate::store::{Appointment, NewNotification, NotificationKind, Severity};
+use crate::store::{Appointment, NewNotification, NotificationKind, Opened, Severity};
 
 /// "13.10 10:00": the seed's short day-month-time in the organization's zone.
 pub fn short_time(at: DateTime<Utc>, tz: Tz) -> String {
@@ -64,6 +64,15 @@ pub fn calcom_only_opened(issue: IssueId, uid: &str, start: DateTime<Utc>, tz: T
     }
 }
 
+/// A regression's notification says so: admins closed this problem before.
+pub fn came_back(mut note: NewNotification, opened: Opened) -> NewNotification {
+    if let Opened::Regressed(_) = opened {
+        note.title.push_str(" (came back)");
+        note.body.push_str("\nIt came back after it was closed: see the review queue's regressions.");
+    }
+    note
+}
+
 /// "5 appointments successfully verified", once per run.
 pub fn sync_restored(count: u64, dedupe_key: String) -> NewNotification {
     let noun = if count == 1 { "appointment" } else { "appointments" };
@@ -101,6 +110,16 @@ mod tests {
     fn times_are_local_to_the_organization() {
         let at = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
         assert_eq!(short_time(at, chrono_tz::Europe::Berlin), "13.10 10:00");
+    }
+
+    #[test]
+    fn a_regression_says_it_came_back_and_a_first_opening_does_not() {
+        let at = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+        let note = || calcom_only_opened(IssueId(7), "k2nY7qL0", at, chrono_tz::UTC);
+        let back = came_back(note(), Opened::Regressed(IssueId(7)));
+        assert_eq!(back.title, "Cal.com Sync Issue (came back)");
+        assert!(back.body.ends_with("It came back after it was closed: see the review queue's regressions."));
+        assert_eq!(came_back(note(), Opened::New(IssueId(7))), note());
     }
 
     #[test]

@@ -15,8 +15,8 @@ use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::mail::content;
 use crate::store::{
-    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Opened, Organization, Run, RunCounts, RunKind,
-    RunStart, RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
+    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Run, RunCounts, RunKind, RunStart,
+    RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
 };
 
 /// Outcomes written per transaction.
@@ -527,8 +527,12 @@ impl Verifier {
                 differences: None,
                 detail: Some(format!("Cal.com booking {} has no appointment in calsync", booking.uid)),
             };
-            if let Opened::New(issue) = self.store().open_issue(org.id, &new, self.now()).await? {
-                let note = alerts::calcom_only_opened(issue, &booking.uid, booking.start, org.time_zone);
+            let opened = self.store().open_issue(org.id, &new, self.now()).await?;
+            if let Some(issue) = opened.news() {
+                let note = alerts::came_back(
+                    alerts::calcom_only_opened(issue, &booking.uid, booking.start, org.time_zone),
+                    opened,
+                );
                 let when = alerts::short_time(booking.start, org.time_zone);
                 let email = |url: &str| content::calcom_only_issue(issue.get(), &booking.uid, &when, url);
                 self.announce(org, Some(issue), &note, email).await?;

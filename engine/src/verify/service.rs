@@ -240,8 +240,11 @@ impl Verifier {
                     detail: decision.state.error_detail.clone(),
                 };
                 let opened = self.store.open_issue(org.id, &new, now).await?;
-                if let Opened::New(id) = opened {
-                    let note = alerts::issue_opened(id, code, appointment, org.time_zone, new.detail.as_deref());
+                if let Some(id) = opened.news() {
+                    let note = alerts::came_back(
+                        alerts::issue_opened(id, code, appointment, org.time_zone, new.detail.as_deref()),
+                        opened,
+                    );
                     let email = |url: &str| content::appointment_issue(code, appointment, org.time_zone, url);
                     self.announce(org, Some(id), &note, email).await?;
                 }

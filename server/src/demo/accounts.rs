@@ -8,8 +8,11 @@ use engine::store::{NewAuditEntry, NewUser, Organization, Store};
 use super::DemoError;
 use crate::auth::password;
 
+/// The demo admin, who also acts in the seeded history.
+pub const ADMIN_EMAIL: &str = "admin@demo.calsync.test";
+
 const PEOPLE: [(&str, &str, Role); 2] =
-    [("admin@demo.calsync.test", "Demo Admin", Role::Admin), ("viewer@demo.calsync.test", "Demo Viewer", Role::Viewer)];
+    [(ADMIN_EMAIL, "Demo Admin", Role::Admin), ("viewer@demo.calsync.test", "Demo Viewer", Role::Viewer)];
 
 pub struct Account {
     pub email: String,

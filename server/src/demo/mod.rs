@@ -34,6 +34,8 @@ pub enum DemoError {
     Password(#[from] crate::auth::password::PasswordError),
     #[error("an admin's resolution in the demo's history: {0}")]
     Resolve(#[from] engine::resolve::ResolveError),
+    #[error("an admin's triage step in the demo: {0}")]
+    Triage(#[from] engine::triage::TriageError),
     #[error("no Cal.com client for the demo organization (see the log)")]
     NoClient,
 }

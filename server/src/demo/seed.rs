@@ -112,6 +112,10 @@ pub async fn seed(
     s.run(RunKind::Cycle).await?;
     sim.reset_faults();
 
+    // The admin has started on the queue: the oldest deleted booking is
+    // acknowledged and taken, so the queue shows work in hand beside new work.
+    triage_first_orphan(&s).await?;
+
     // Just now: a booking deleted in Cal.com gets its first 404
     // (verification pending, confirming) ...
     s.clock.set(now);
@@ -127,6 +131,25 @@ pub async fn seed(
     s.insert(data::PENDING, &fresh).await?;
 
     Ok(SeedReport { appointments: s.appointments, calcom_bookings: sim.booking_count() })
+}
+
+/// Acknowledges the first ORPHANED_LOCAL issue and assigns it to the demo
+/// admin, through the same operation the queue's buttons call.
+async fn triage_first_orphan(s: &Seeder<'_>) -> Result<(), DemoError> {
+    use engine::store::QueueFilter;
+    use engine::triage::{triage, TriageStep};
+
+    let Some(admin) = s.store.user_by_email(super::accounts::ADMIN_EMAIL).await? else { return Ok(()) };
+    let actor = engine::resolve::Actor { user_id: admin.id, name: admin.name.clone() };
+    let issues = s.store.queue_issues(s.org.id, QueueFilter::default(), 100).await?;
+    let Some(orphan) = issues.iter().find(|i| i.code == engine::domain::ErrorCode::OrphanedLocal) else {
+        return Ok(());
+    };
+    let now = s.clock_now();
+    for step in [TriageStep::Acknowledge, TriageStep::Assign(Some(admin.id))] {
+        triage(s.store, s.org, orphan.id, step, &actor, now).await?;
+    }
+    Ok(())
 }
 
 impl Seeder<'_> {

@@ -32,7 +32,7 @@ const SERVICES: [(&str, i64); 4] =
     [("Herrenschnitt", 30), ("Damenhaarschnitt & Föhnen", 60), ("Färben & Schnitt", 120), ("Bartpflege", 20)];
 
 pub async fn month(s: &mut Seeder<'_>) -> Result<(), DemoError> {
-    let admin = s.store.user_by_email("admin@demo.calsync.test").await?;
+    let admin = s.store.user_by_email(crate::demo::accounts::ADMIN_EMAIL).await?;
     let resolver = Resolver::new(s.store.clone(), std::sync::Arc::new(s.clock.clone()));
     let mut moved = Vec::new();
     for back in (1..=DAYS).rev() {

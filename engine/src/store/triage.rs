@@ -1,0 +1,136 @@
+//! Triage of the review queue: acknowledging, assigning and ignoring issues,
+//! each written with its audit entry in one transaction; and the queue's
+//! filtered listing.
+
+use chrono::{DateTime, Utc};
+
+use super::audit::{self, NewAuditEntry};
+use super::issues::{from_row, IgnoreUntil, Issue, COLUMNS};
+use super::sql::Sql;
+use super::time::to_ms;
+use super::{Store, StoreError};
+use crate::domain::{IssueId, OrgId, UserId};
+
+/// One triage step, as the store writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TriageChange {
+    Acknowledge,
+    /// `None` unassigns.
+    Assign(Option<UserId>),
+    Ignore {
+        reason: String,
+        until: IgnoreUntil,
+    },
+    StopIgnoring,
+}
+
+/// Which unresolved issues the queue lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueView {
+    /// Open and acknowledged issues: what someone has to look at.
+    #[default]
+    NeedsAttention,
+    Ignored,
+    /// Every unresolved issue, ignored ones included.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueFilter {
+    pub view: QueueView,
+    pub assigned_to: Option<UserId>,
+}
+
+impl TriageChange {
+    /// The SET clause and the state the issue must be in for it to apply.
+    fn push_update(&self, sql: &mut Sql, by: UserId, now: DateTime<Utc>) {
+        match self {
+            TriageChange::Acknowledge => {
+                sql.push("acknowledged_at = ").bind(to_ms(now)).push(", acknowledged_by = ").bind(by.get());
+            }
+            TriageChange::Assign(to) => {
+                sql.push("assigned_to = ").bind(to.map(UserId::get));
+            }
+            TriageChange::Ignore { reason, until } => {
+                let (date, left) = match until {
+                    IgnoreUntil::Date(at) => (Some(to_ms(*at)), None),
+                    IgnoreUntil::Occurrences(n) => (None, Some(i64::from(*n))),
+                    IgnoreUntil::FurtherNotice => (None, None),
+                };
+                sql.push("ignored_at = ").bind(to_ms(now)).push(", ignored_by = ").bind(by.get());
+                sql.push(", ignore_reason = ").bind(reason.as_str());
+                sql.push(", ignored_until = ").bind(date).push(", ignore_left = ").bind(left);
+            }
+            TriageChange::StopIgnoring => {
+                sql.push(
+                    "ignored_at = NULL, ignored_by = NULL, ignore_reason = NULL, ignored_until = NULL, ignore_left = NULL",
+                );
+            }
+        }
+    }
+
+    fn guard(&self) -> &'static str {
+        match self {
+            TriageChange::Acknowledge => " AND ignored_at IS NULL AND acknowledged_at IS NULL",
+            TriageChange::Assign(_) => "",
+            TriageChange::Ignore { .. } => " AND ignored_at IS NULL",
+            TriageChange::StopIgnoring => " AND ignored_at IS NOT NULL",
+        }
+    }
+}
+
+impl Store {
+    /// Applies `change` to an unresolved issue and records `entry`, together.
+    /// A change that no longer fits (another admin was quicker, the issue
+    /// closed meanwhile) is a conflict and writes nothing.
+    pub async fn triage_issue(
+        &self,
+        org: OrgId,
+        id: IssueId,
+        change: &TriageChange,
+        entry: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let by =
+            entry.user_id.ok_or_else(|| StoreError::Conflict("a triage step needs the admin who took it".into()))?;
+        let mut sql = Sql::new("UPDATE sync_issues SET ");
+        change.push_update(&mut sql, by, entry.at);
+        sql.push(" WHERE org_id = ").bind(org.get()).push(" AND id = ").bind(id.get());
+        sql.push(" AND resolved_at IS NULL").push(change.guard());
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("the issue changed meanwhile; reload to see where it stands".into()));
+        }
+        audit::insert(&mut *tx, org, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unresolved issues for the queue, oldest first.
+    pub async fn queue_issues(&self, org: OrgId, filter: QueueFilter, limit: u32) -> Result<Vec<Issue>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sync_issues WHERE org_id = "));
+        sql.bind(org.get()).push(" AND resolved_at IS NULL");
+        match filter.view {
+            QueueView::NeedsAttention => sql.push(" AND ignored_at IS NULL"),
+            QueueView::Ignored => sql.push(" AND ignored_at IS NOT NULL"),
+            QueueView::All => &mut sql,
+        };
+        if let Some(user) = filter.assigned_to {
+            sql.push(" AND assigned_to = ").bind(user.get());
+        }
+        sql.push(" ORDER BY opened_at, id LIMIT ").bind(i64::from(limit));
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// When the oldest issue that still needs attention was opened.
+    pub async fn oldest_open_issue(&self, org: OrgId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(opened_at) AS oldest FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND ignored_at IS NULL",
+        )
+        .bind(org.get())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(super::row::get::<Option<i64>>(&row, "oldest")?.map(super::time::from_ms))
+    }
+}
