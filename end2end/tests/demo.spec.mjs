@@ -104,9 +104,11 @@ test('issues are acknowledged, assigned, ignored and brought back in the demo\'s
   await page.goto('/review');
   await hydrated(page);
   // The seeded morning: the admin has already taken one deleted booking.
-  const taken = page.locator('tbody tr', { has: page.getByText('Demo Admin', { exact: true }) });
-  await expect(taken.first()).toBeVisible();
-  await expect(taken.first().locator('[data-testid^="state-"]')).toContainText('Acknowledged');
+  // (The owner cell, not the assign menus, whose options name every admin.)
+  const taken = page.locator('[data-testid^="owner-"]', { hasText: 'Demo Admin' }).first();
+  await expect(taken).toBeVisible();
+  const takenId = (await taken.getAttribute('data-testid')).slice('owner-'.length);
+  await expect(page.getByTestId(`state-${takenId}`)).toContainText('Acknowledged');
 
   const id = await firstWith(page, 'ack');
   await page.getByTestId(`ack-${id}`).click();
