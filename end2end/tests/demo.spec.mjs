@@ -155,6 +155,30 @@ test('issues are acknowledged, assigned, ignored and brought back in the demo\'s
   }
 });
 
+test('a Cal.com-only booking is linked to the appointment it probably is, in the demo\'s queue', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, 'admin');
+  await page.goto('/review');
+  await hydrated(page);
+  // Jens Vogel's booking was deleted in Cal.com and he booked again ten minutes later.
+  const suggestion = page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' });
+  await expect(suggestion).toHaveCount(1);
+  await expect(suggestion).toContainText("same attendee email, same phone number, Cal.com's starts 10 min later");
+  await page.screenshot({ path: 'screenshots/demo-queue-suggested-link.png', fullPage: true });
+  const link = suggestion.locator('button[data-testid^="link-"]');
+  const testid = await link.getAttribute('data-testid');
+  await link.click();
+  await page.getByTestId(`${testid}-confirm`).click();
+  await expect(page.getByTestId('action-result')).toContainText('linked to Cal.com booking');
+  await expect(page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' })).toHaveCount(0);
+
+  const appointment = testid.split('-')[2];
+  await page.goto(`/appointments/${appointment}`);
+  await hydrated(page);
+  await expect(page.getByTestId('history')).toContainText('Linked to Cal.com booking');
+  await expect(page.getByTestId('history')).toContainText('Demo Admin');
+});
+
 // The appointments of the demo with `code`, as the list's filter finds them.
 async function withCode(page, code) {
   await page.goto(`/appointments?code=${code}`);

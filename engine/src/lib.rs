@@ -47,6 +47,10 @@ pub mod resolve;
 #[cfg(feature = "runtime")]
 pub mod schedule;
 
+/// Suggested links between Cal.com-only bookings and our appointments.
+#[cfg(feature = "runtime")]
+pub mod links;
+
 /// Acknowledge, assign and ignore review-queue issues.
 #[cfg(feature = "runtime")]
 pub mod triage;

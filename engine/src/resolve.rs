@@ -53,12 +53,21 @@ struct Change {
     note: Option<String>,
     /// The history entry's words.
     detail: String,
+    /// A Cal.com-only booking's issue that closes with the appointment's (linking).
+    booking_issue: Option<IssueId>,
 }
 
 impl Change {
     /// The appointment is in sync after this change, closing its issues as `resolution`.
     fn synced(now: DateTime<Utc>, facts: FactsChange, resolution: Resolution, detail: String) -> Change {
-        Change { facts, state: synced_state(now), resolution: Some(resolution), note: None, detail }
+        Change {
+            facts,
+            state: synced_state(now),
+            resolution: Some(resolution),
+            note: None,
+            detail,
+            booking_issue: None,
+        }
     }
 }
 
@@ -113,7 +122,7 @@ impl Resolver {
         actor: &Actor,
         change: Change,
     ) -> Result<Resolved, ResolveError> {
-        let Change { facts, state, resolution, note, detail } = change;
+        let Change { facts, state, resolution, note, detail, booking_issue } = change;
         let kind = if resolution.is_some() { EventKind::Resolution } else { EventKind::VerificationQueued };
         let event = self.event(appointment.id, actor, kind, resolution, detail.clone());
         let closed = self
@@ -128,6 +137,7 @@ impl Resolver {
                     by: actor.user_id,
                     note,
                     event,
+                    booking_issue,
                 },
             )
             .await?;
@@ -154,6 +164,7 @@ impl Resolver {
             resolution: None,
             note: None,
             detail: "Verification requested".into(),
+            booking_issue: None,
         };
         self.record(org.id, appointment, actor, change).await
     }
@@ -177,6 +188,7 @@ impl Resolver {
             resolution: Some(Resolution::MarkedResolved),
             note: Some(note.into()),
             detail: format!("Marked as resolved: {note}"),
+            booking_issue: None,
         };
         self.record(org.id, appointment, actor, change).await
     }
@@ -344,6 +356,49 @@ impl Resolver {
             issues_closed: 1,
             message: format!("Created appointment #{} from Cal.com booking {}", created.id, booking.uid),
         })
+    }
+
+    /// A Cal.com-only booking is `appointment`'s: the appointment takes its
+    /// uid and is verified again at once, and the booking's issue and the
+    /// appointment's close as linked, in one transaction. Refused unless the
+    /// two still match as a suggested link does (`links::reasons`).
+    pub async fn link_booking(
+        &self,
+        org: &Organization,
+        issue: IssueId,
+        appointment: &Appointment,
+        booking: &RemoteBooking,
+        actor: &Actor,
+    ) -> Result<Resolved, ResolveError> {
+        let why = crate::links::reasons(booking, appointment).ok_or_else(|| {
+            ResolveError::NotApplicable(format!(
+                "Appointment #{} does not match Cal.com booking {} (same person, start within {} min, no live booking of its own).",
+                appointment.id,
+                booking.uid,
+                crate::links::WINDOW_MINUTES
+            ))
+        })?;
+        let now = self.clock.now();
+        let state = SyncState {
+            status: SyncStatus::VerificationPending,
+            error_code: None,
+            error_detail: None,
+            attempts: 0,
+            last_verified_at: appointment.sync.last_verified_at,
+            next_verification_at: Some(now),
+            requires_manual_review: false,
+        };
+        let change = Change {
+            facts: FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ..FactsChange::default() },
+            state,
+            resolution: Some(Resolution::Linked),
+            note: Some(why.clone()),
+            detail: format!("Linked to Cal.com booking {} ({why})", booking.uid),
+            booking_issue: Some(issue),
+        };
+        let mut done = self.record(org.id, appointment, actor, change).await?;
+        done.message = format!("Appointment #{} linked to Cal.com booking {}", appointment.id, booking.uid);
+        Ok(done)
     }
 
     async fn current_booking<S: BookingSource>(

@@ -11,6 +11,7 @@ use engine::store::{
     QueueView, Regression, Resolution, Store,
 };
 use engine::triage::{triage, IgnoreFor, TriageError, TriageStep};
+use engine::verify::compare::{RemoteBooking, RemoteStatus};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 10, 11, 14, 30, 0).unwrap()
@@ -380,3 +381,89 @@ fn an_ignore_request_needs_a_reason_and_a_limit_in_the_future() {
     let midnight = Utc.with_ymd_and_hms(2025, 10, 11, 22, 0, 0).unwrap();
     assert_eq!(today, TriageStep::Ignore { reason: "r".into(), until: IgnoreUntil::Date(midnight) });
 }
+
+/// A booking only Cal.com has, for Tom Klein (the setup's customer) at
+/// `minutes` after his appointment's start, with its open issue.
+async fn calcom_only(store: &Store, org: OrgId, uid: &str, minutes: i64, email: &str) -> (IssueId, RemoteBooking) {
+    let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap() + Duration::minutes(minutes);
+    let booking = RemoteBooking {
+        uid: uid.into(),
+        status: RemoteStatus::Accepted,
+        start,
+        end: start + Duration::minutes(45),
+        attendee_emails: vec![email.into()],
+        attendee_phones: vec![],
+        rescheduled_to_uid: None,
+    };
+    let new = NewIssue {
+        code: ErrorCode::OrphanedCalcom,
+        subject: IssueSubject::CalcomBooking { uid: uid.into() },
+        calcom_snapshot: Some(serde_json::to_string(&booking).unwrap()),
+        differences: None,
+        detail: None,
+    };
+    (store.open_issue(org, &new, now()).await.unwrap().id(), booking)
+}
+
+on_both_backends!(a_rebooked_booking_is_suggested_for_the_orphaned_appointment_and_linked, |db| async move {
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    // Tom's booking is gone from Cal.com (ORPHANED_LOCAL); he booked again, ten minutes later.
+    store.open_issue(org, &orphan(appt), now()).await.unwrap();
+    let mut state = store.appointment(org, appt).await.unwrap().sync;
+    state.status = engine::domain::SyncStatus::OrphanedLocal;
+    state.error_code = Some(ErrorCode::OrphanedLocal);
+    let event = engine::store::NewSyncEvent {
+        appointment_id: Some(appt),
+        kind: engine::store::EventKind::Verification,
+        result: Some("orphaned_local".into()),
+        attempt: Some(3),
+        duration_ms: None,
+        detail: None,
+        technical: None,
+        actor: "system".into(),
+        actor_user_id: None,
+        at: now(),
+    };
+    store.set_sync_state(org, appt, &state, &event).await.unwrap();
+    let (issue, booking) = calcom_only(store, org, "rebooked-1", 10, "Tom.Klein@example.com").await;
+    let (_, stranger) = calcom_only(store, org, "someone-else", 0, "anna@example.com").await;
+    let (_, far) = calcom_only(store, org, "next-day", 24 * 60, "tom.klein@example.com").await;
+
+    let found = engine::links::suggestions(store, org, &booking).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].appointment.id, appt);
+    assert_eq!(
+        found[0].reasons,
+        "same attendee email, Cal.com's starts 10 min later, its own booking is gone from Cal.com"
+    );
+    assert!(engine::links::suggestions(store, org, &stranger).await.unwrap().is_empty(), "another person");
+    assert!(engine::links::suggestions(store, org, &far).await.unwrap().is_empty(), "another day");
+
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let organization = store.organization(org).await.unwrap();
+    let clock = std::sync::Arc::new(engine::clock::ManualClock::at(now()));
+    let resolver = engine::resolve::Resolver::new(store.clone(), clock);
+    let appointment = store.appointment(org, appt).await.unwrap();
+    let refused = resolver.link_booking(&organization, issue, &appointment, &stranger, &ann).await;
+    assert!(matches!(refused, Err(engine::resolve::ResolveError::NotApplicable(_))), "the server re-checks the match");
+
+    let done = resolver.link_booking(&organization, issue, &appointment, &booking, &ann).await.unwrap();
+    assert_eq!(done.message, format!("Appointment #{appt} linked to Cal.com booking rebooked-1"));
+    assert_eq!(done.issues_closed, 2, "the booking's issue and the appointment's ORPHANED_LOCAL");
+    let linked = store.appointment(org, appt).await.unwrap();
+    assert_eq!(linked.calcom_booking_uid.as_deref(), Some("rebooked-1"));
+    assert_eq!(linked.sync.status, engine::domain::SyncStatus::VerificationPending, "verified again at once");
+    assert_eq!((linked.sync.error_code, linked.sync.next_verification_at), (None, Some(now())));
+    let closed = store.issue(org, issue).await.unwrap();
+    assert_eq!((closed.resolution, closed.appointment_id), (Some(Resolution::Linked), Some(appt)));
+    assert!(store.open_issues_for(org, &IssueSubject::Appointment(appt)).await.unwrap().is_empty());
+    let history = store.appointment_events(org, appt).await.unwrap();
+    assert!(
+        history.iter().any(|e| e.actor == "Ann"
+            && e.detail.as_deref().is_some_and(|d| d.starts_with("Linked to Cal.com booking rebooked-1"))),
+        "{history:?}"
+    );
+    let again = resolver.link_booking(&organization, issue, &linked, &booking, &ann).await;
+    assert!(again.is_err(), "linked once only: {again:?}");
+});

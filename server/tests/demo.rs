@@ -80,6 +80,17 @@ on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| asy
     {
         assert!(open.get(&code).copied().unwrap_or(0) > 0, "no open {code:?} issue: {open:?}");
     }
+    // The review queue's states and a suggested link are there to be seen.
+    let queue = store.queue_issues(org.id, engine::store::QueueFilter::default(), 500).await.unwrap();
+    assert!(queue.iter().any(|i| i.state() == engine::store::IssueState::Acknowledged && i.assigned_to.is_some()));
+    let mut suggested = Vec::new();
+    for issue in queue.iter().filter(|i| i.code == ErrorCode::OrphanedCalcom) {
+        let booking = serde_json::from_str(issue.calcom_snapshot.as_deref().unwrap()).unwrap();
+        for s in engine::links::suggestions(store, org.id, &booking).await.unwrap() {
+            suggested.push(s.appointment.customer_name);
+        }
+    }
+    assert_eq!(suggested, ["Jens Vogel"], "the rebooked customer, and nobody else");
     let appointments = count(store, &org, None, None).await;
     assert_eq!(appointments as usize, seeded.appointments);
     assert_eq!(first.sim.booking_count(), seeded.calcom_bookings);

@@ -552,3 +552,53 @@ on_both_backends!(a_problem_that_comes_back_is_shown_as_a_regression, |db| async
         (Some(1), Some("under a minute"))
     );
 });
+
+on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probably_is, |db| async move {
+    let w = world(db.store.clone()).await;
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some("gone"), 0).await;
+    w.flag(&a, ErrorCode::OrphanedLocal, None, vec![]).await;
+    // He booked again in Cal.com, five minutes later, with the same phone.
+    let at = a.starts_at + Duration::minutes(5);
+    let snapshot = RemoteBooking {
+        uid: "rebooked".into(),
+        status: RemoteStatus::Accepted,
+        start: at,
+        end: at + Duration::minutes(30),
+        attendee_emails: vec!["tk@example.org".into()],
+        attendee_phones: vec!["+49 (123) 456-789".into()],
+        rescheduled_to_uid: None,
+    };
+    let issue = NewIssue {
+        code: ErrorCode::OrphanedCalcom,
+        subject: IssueSubject::CalcomBooking { uid: "rebooked".into() },
+        calcom_snapshot: Some(serde_json::to_string(&snapshot).unwrap()),
+        differences: None,
+        detail: None,
+    };
+    let issue = w.store.open_issue(w.org.id, &issue, Utc::now()).await.unwrap().id().get();
+    let admin = w.login("jane@salon.de").await;
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    let row = rows.iter().find(|r| r["issue_id"] == issue).unwrap();
+    let suggestion = &row["suggestions"][0];
+    assert_eq!(suggestion["appointment_id"], a.id.get());
+    assert_eq!(
+        suggestion["reasons"],
+        "same phone number, Cal.com's starts 5 min later, its own booking is gone from Cal.com"
+    );
+    let (_, html) = w.page(&admin, "/review").await;
+    assert!(html.contains(&format!("link-{issue}-{}", a.id)), "{html}");
+
+    let viewer = w.login("vic@salon.de").await;
+    let link = json!({ "issue_id": issue, "action": { "link": a.id.get() } });
+    let (status, _) = w.rpc::<ResolveBooking>(&viewer, link.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, done) = w.rpc::<ResolveBooking>(&admin, link.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["message"], format!("Appointment #{} linked to Cal.com booking rebooked", a.id));
+    let linked = w.reload(&a).await;
+    assert_eq!(linked.calcom_booking_uid.as_deref(), Some("rebooked"));
+    assert_eq!(linked.sync.status, SyncStatus::VerificationPending);
+    assert!(queue_rows(&w, &admin, json!({})).await.is_empty(), "both issues closed");
+    let (status, again) = w.rpc::<ResolveBooking>(&admin, link).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+});

@@ -9,7 +9,9 @@ use leptos_router::hooks::use_query_map;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
-use crate::rpc::resolve::{get_review_queue, resolve_booking, Assignee, BookingAction, QueueItem, ResolveOutcome};
+use crate::rpc::resolve::{
+    get_review_queue, resolve_booking, Assignee, BookingAction, LinkSuggestion, QueueItem, ResolveOutcome,
+};
 use crate::rpc::triage::{triage_issue, IgnoreLimit, QueueQuery, QueueShow, TriageOutcome, TriageRequest, TriageState};
 
 type Said = Option<Result<String, AppError>>;
@@ -209,7 +211,10 @@ fn Actions(item: QueueItem, assignees: Vec<Assignee>, me: i64, actions: RowActio
     };
     let resolution = match (item.appointment_id, item.booking_uid.is_some()) {
         (Some(_), _) => item_link(&item),
-        (None, true) => Some(view! { <BookingResolutions issue actions/> }.into_any()),
+        (None, true) => {
+            let suggestions = item.suggestions.clone();
+            Some(view! { <BookingResolutions issue suggestions actions/> }.into_any())
+        }
         (None, false) => None,
     };
     let acknowledge = (item.state == TriageState::Open).then(|| {
@@ -316,10 +321,10 @@ fn IgnoreForm(
     }
 }
 
-/// A Cal.com booking with no appointment: create it here, or close the
-/// issue with a note.
+/// A Cal.com booking with no appointment: link it to the appointment it
+/// probably is, create it here, or close the issue with a note.
 #[component]
-fn BookingResolutions(issue: i64, actions: RowActions) -> impl IntoView {
+fn BookingResolutions(issue: i64, suggestions: Vec<LinkSuggestion>, actions: RowActions) -> impl IntoView {
     let resolve = actions.resolve;
     let pending = resolve.pending();
     let note = RwSignal::new(String::new());
@@ -331,7 +336,31 @@ fn BookingResolutions(issue: i64, actions: RowActions) -> impl IntoView {
         }
     });
     let note_id = format!("note-{issue}");
+    let links = suggestions
+        .into_iter()
+        .map(|s| {
+            let id = s.appointment_id;
+            view! {
+                <div class="suggestion" data-testid=format!("suggestion-{issue}-{id}")>
+                    <span>
+                        "Probably "<a href=format!("/appointments/{id}")>{format!("#{id} {}", s.customer)}</a>
+                        {format!(", {}", s.time)}
+                        <span class="muted small">{format!(" ({})", s.reasons)}</span>
+                    </span>
+                    " "
+                    <ConfirmButton
+                        label="Link"
+                        question=format!("Link this booking to appointment #{id}?")
+                        testid=format!("link-{issue}-{id}")
+                        disabled=pending
+                        on_confirm=move || { resolve.dispatch((issue, BookingAction::Link(id), None)); }
+                    />
+                </div>
+            }
+        })
+        .collect_view();
     view! {
+        {links}
         <ConfirmButton
             label="Create in DB"
             question="Create an appointment from this Cal.com booking?"

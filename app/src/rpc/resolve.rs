@@ -144,6 +144,8 @@ pub struct QueueItem {
     pub assignee: Option<Assignee>,
     /// How many times this problem has come back after it was closed; 0 if never.
     pub regressions: u32,
+    /// For a Cal.com-only booking: the appointments it probably is.
+    pub suggestions: Vec<LinkSuggestion>,
 }
 
 /// An admin an issue can be given to.
@@ -171,7 +173,18 @@ pub struct ReviewQueue {
 pub enum BookingAction {
     /// Create our appointment from it.
     Import,
+    /// It is this appointment's booking (a suggested link).
+    Link(i64),
     MarkResolved,
+}
+
+/// An appointment a Cal.com-only booking probably is, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSuggestion {
+    pub appointment_id: i64,
+    pub customer: String,
+    pub time: String,
+    pub reasons: String,
 }
 
 #[server(prefix = "/rpc", input = Json)]
@@ -440,12 +453,26 @@ mod server {
                 None => None,
             };
             let (state, state_note) = state_of(&issue, &org, &users);
+            let suggestions = match (&snapshot, issue.appointment_id) {
+                (Some(booking), None) => engine::links::suggestions(store, org.id, booking)
+                    .await?
+                    .into_iter()
+                    .map(|s| LinkSuggestion {
+                        appointment_id: s.appointment.id.get(),
+                        time: local.date_time(s.appointment.starts_at),
+                        customer: s.appointment.customer_name,
+                        reasons: s.reasons,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             items.push(QueueItem {
                 age: age(issue.opened_at, now),
                 state,
                 state_note,
                 assignee: issue.assigned_to.map(|id| Assignee { id: id.get(), name: user_name(&users, id).to_owned() }),
                 regressions: issue.regression.map_or(0, |r| r.count),
+                suggestions,
                 issue_id: issue.id.get(),
                 code: issue.code,
                 opened: local.date_time(issue.opened_at),
@@ -498,6 +525,18 @@ mod server {
                     .await
                     .map_err(resolve_error)?;
                 Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
+            }
+            BookingAction::Link(appointment_id) => {
+                let booking: RemoteBooking =
+                    issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok()).ok_or_else(|| {
+                        AppError::conflict("calsync has no copy of this booking to link; retry a full check.")
+                    })?;
+                let appointment = store.appointment(org.id, AppointmentId(appointment_id)).await?;
+                let done = resolver(store)
+                    .link_booking(&org, issue.id, &appointment, &booking, &actor(user))
+                    .await
+                    .map_err(resolve_error)?;
+                Ok(ResolveOutcome { message: done.message, appointment_id: Some(appointment_id) })
             }
             BookingAction::MarkResolved => {
                 let note = note.trim();

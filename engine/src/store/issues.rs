@@ -26,6 +26,8 @@ string_enum! {
         /// An ignored issue whose rule ran out when the problem came back; the
         /// issue that came back is its regression.
         IgnoreLapsed = "ignore_lapsed",
+        /// A Cal.com-only booking was linked to the appointment it belongs to.
+        Linked = "linked",
     }
 }
 

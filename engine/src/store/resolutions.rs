@@ -31,6 +31,36 @@ pub struct AppointmentResolution {
     pub by: UserId,
     pub note: Option<String>,
     pub event: NewSyncEvent,
+    /// A Cal.com-only booking's issue that this resolution also closes, as
+    /// the booking becomes the appointment's (linking): it must still be
+    /// open, or nothing is written.
+    pub booking_issue: Option<IssueId>,
+}
+
+/// Closes `r.booking_issue` (if any) and files it under the appointment.
+async fn close_booking_issue(
+    tx: &mut sqlx::AnyConnection,
+    org: OrgId,
+    r: &AppointmentResolution,
+) -> Result<u64, StoreError> {
+    let (Some(issue), Some(resolution)) = (r.booking_issue, r.resolution) else { return Ok(0) };
+    let done = sqlx::query(
+        "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4, \
+         appointment_id = $5 WHERE org_id = $6 AND id = $7 AND resolved_at IS NULL AND appointment_id IS NULL",
+    )
+    .bind(to_ms(r.event.at))
+    .bind(resolution.as_str())
+    .bind(r.by.get())
+    .bind(r.note.as_deref())
+    .bind(r.appointment.get())
+    .bind(org.get())
+    .bind(issue.get())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("the Cal.com-only booking's issue is no longer open".into()));
+    }
+    Ok(1)
 }
 
 impl Store {
@@ -80,6 +110,7 @@ impl Store {
             .rows_affected(),
             None => 0,
         };
+        let closed = closed + close_booking_issue(&mut tx, org, r).await?;
         events::insert(&mut tx, org, &r.event).await?;
         tx.commit().await?;
         Ok(closed)

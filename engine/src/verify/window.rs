@@ -52,22 +52,38 @@ fn normalized_phone(phone: &str) -> String {
     phone.chars().filter(|c| c.is_ascii_digit()).collect()
 }
 
+/// Which of the appointment's contact details the booking's attendees share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SamePerson {
+    /// An attendee email equal to the customer's, ignoring case.
+    pub email: bool,
+    /// An attendee phone with the customer's digits (at least five of them).
+    pub phone: bool,
+}
+
+impl SamePerson {
+    pub fn of(a: &Appointment, b: &RemoteBooking) -> SamePerson {
+        let email =
+            a.customer_email.as_deref().is_some_and(|e| b.attendee_emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        let phone = a
+            .customer_phone
+            .as_deref()
+            .map(normalized_phone)
+            .filter(|p| p.len() >= 5)
+            .is_some_and(|p| b.attendee_phones.iter().any(|x| normalized_phone(x) == p));
+        SamePerson { email, phone }
+    }
+
+    pub fn any(self) -> bool {
+        self.email || self.phone
+    }
+}
+
 /// An appointment without a uid matches a live booking that starts at the
 /// same instant with the same attendee email or phone.
 fn matches_unlinked(a: &Appointment, b: &RemoteBooking) -> bool {
     // A status calsync does not know may be live: matched, then judged as proving nothing.
-    if a.starts_at != b.start || !b.may_be_live() {
-        return false;
-    }
-    let email =
-        a.customer_email.as_deref().is_some_and(|e| b.attendee_emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
-    let phone = a
-        .customer_phone
-        .as_deref()
-        .map(normalized_phone)
-        .filter(|p| p.len() >= 5)
-        .is_some_and(|p| b.attendee_phones.iter().any(|x| normalized_phone(x) == p));
-    email || phone
+    a.starts_at == b.start && b.may_be_live() && SamePerson::of(a, b).any()
 }
 
 pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDiff {

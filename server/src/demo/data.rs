@@ -89,7 +89,14 @@ pub const ORPHANED_LOCAL: &[Visit] = &[
         5,
         (8, 30),
     ),
+    // Rebooked in Cal.com ten minutes later (`REBOOKED_IN_CALCOM`): the queue suggests the link.
+    v("Jens Vogel", "jens.vogel@example.com", "+49 30 1234519", "Herrenschnitt", 30, 6, (11, 0)),
 ];
+
+/// Jens Vogel's new booking, made in Cal.com after his first was deleted:
+/// only in Cal.com, and probably his ORPHANED_LOCAL appointment.
+pub const REBOOKED_IN_CALCOM: &[Visit] =
+    &[v("Jens Vogel", "jens.vogel@example.com", "+49 30 1234519", "Herrenschnitt", 30, 6, (11, 10))];
 
 /// Deleted from Cal.com just now: the first 404, being confirmed.
 pub const BEING_CONFIRMED: &[Visit] =

@@ -72,6 +72,7 @@ pub async fn seed(
     let cancelled = s.book(&[data::CANCELLED_IN_CALCOM])?;
     let orphans = s.book(data::ORPHANED_LOCAL)?;
     s.book(data::CALCOM_ONLY)?;
+    s.book(data::REBOOKED_IN_CALCOM)?;
     s.insert(data::SYNCED, &synced).await?;
     s.insert(&[data::MOVED_IN_CALCOM], &moved).await?;
     s.insert(&[data::CANCELLED_IN_CALCOM], &cancelled).await?;
