@@ -153,6 +153,30 @@ on_both_backends!(concurrent_claims_never_overlap, |db| async move {
     assert_eq!(seen, ids.into_iter().collect::<HashSet<_>>());
 });
 
+on_both_backends!(concurrent_claims_of_one_organization_do_not_split_its_due_work, |db| async move {
+    let store = db.store.clone();
+    let org = org(&store).await;
+    appointments(&store, org, 400).await;
+    // Each round after the last round's leases ran out, with everything due again.
+    for round in 0..10 {
+        let at = now() + Duration::minutes(10 * round);
+        let claims: Vec<_> = (0..3)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store.claim_due(org, &format!("w{w}"), at, Duration::minutes(5), 10_000).await.unwrap().len()
+                })
+            })
+            .collect();
+        let mut sizes = Vec::new();
+        for claim in claims {
+            sizes.push(claim.await.unwrap());
+        }
+        sizes.sort_unstable();
+        assert_eq!(sizes, [0, 0, 400], "round {round}: one claim takes all of it, to be planned once");
+    }
+});
+
 on_both_backends!(an_extended_claim_is_not_taken_over_while_its_worker_is_busy, |db| async move {
     let store = &db.store;
     let org = org(store).await;

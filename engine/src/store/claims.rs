@@ -10,11 +10,19 @@ use super::time::to_ms;
 use super::{Backend, Store, StoreError};
 use crate::domain::{AppointmentId, OrgId};
 
+/// The advisory-lock key space of claims ("clm" in the high bytes), one
+/// key per organization.
+const CLAIM_LOCK: i64 = 0x636c_6d00_0000_0000;
+
 impl Store {
     /// Claims up to `limit` appointments of `org` whose verification is due
     /// and that nobody holds, soonest due first. Two workers never get the
-    /// same appointment: PostgreSQL skips rows another transaction has
-    /// locked; SQLite runs one writer at a time anyway.
+    /// same appointment, nor split one organization's due work between
+    /// them (each would plan its share with its own sizing and listing,
+    /// costing the shared key a second plan): on PostgreSQL, claims of one
+    /// organization take turns on a transaction-level advisory lock (row
+    /// locks alone let a second claim skip the rows the first has locked so
+    /// far and take the rest); SQLite runs one writer at a time anyway.
     pub async fn claim_due(
         &self,
         org: OrgId,
@@ -34,14 +42,19 @@ impl Store {
                ORDER BY next_verification_at, id LIMIT $5{lock}) \
              RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CLAIM_LOCK + org.get()).execute(&mut *tx).await?;
+        }
         let rows = sqlx::query(&sql)
             .bind(worker)
             .bind(to_ms(now + lease))
             .bind(org.get())
             .bind(to_ms(now))
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
         let mut claimed = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         claimed.sort_by_key(|a| (a.sync.next_verification_at, a.id));
         Ok(claimed)
