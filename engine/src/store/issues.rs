@@ -52,6 +52,16 @@ pub enum IgnoreUntil {
 }
 
 impl IgnoreUntil {
+    /// The rule as its two columns, `(ignored_until, ignore_left)`: at most
+    /// one is set, and neither means "until further notice".
+    pub(super) fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            IgnoreUntil::Date(at) => (Some(to_ms(at)), None),
+            IgnoreUntil::Occurrences(left) => (None, Some(i64::from(left))),
+            IgnoreUntil::FurtherNotice => (None, None),
+        }
+    }
+
     /// Whether one more occurrence at `now` is still covered, and what is
     /// left of the rule after it.
     pub fn after_occurrence(self, now: DateTime<Utc>) -> Option<IgnoreUntil> {
@@ -234,11 +244,7 @@ async fn insert(
     let carried = previous
         .and_then(|p| p.ignored.as_ref())
         .and_then(|ignored| ignored.until.after_occurrence(now).map(|until| Ignored { until, ..ignored.clone() }));
-    let (until, left) = match carried.as_ref().map(|i| i.until) {
-        Some(IgnoreUntil::Date(at)) => (Some(to_ms(at)), None),
-        Some(IgnoreUntil::Occurrences(left)) => (None, Some(i64::from(left))),
-        Some(IgnoreUntil::FurtherNotice) | None => (None, None),
-    };
+    let (until, left) = carried.as_ref().map_or((None, None), |i| i.until.columns());
     let regressions = previous.map_or(0, |p| i64::from(p.regression.map_or(0, |r| r.count)) + 1);
     let inserted = sqlx::query(
         "INSERT INTO sync_issues (org_id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, \

@@ -52,11 +52,7 @@ impl TriageChange {
                 sql.push("assigned_to = ").bind(to.map(UserId::get));
             }
             TriageChange::Ignore { reason, until } => {
-                let (date, left) = match until {
-                    IgnoreUntil::Date(at) => (Some(to_ms(*at)), None),
-                    IgnoreUntil::Occurrences(n) => (None, Some(i64::from(*n))),
-                    IgnoreUntil::FurtherNotice => (None, None),
-                };
+                let (date, left) = until.columns();
                 sql.push("ignored_at = ").bind(to_ms(now)).push(", ignored_by = ").bind(by.get());
                 sql.push(", ignore_reason = ").bind(reason.as_str());
                 sql.push(", ignored_until = ").bind(date).push(", ignore_left = ").bind(left);
