@@ -155,28 +155,36 @@ test('issues are acknowledged, assigned, ignored and brought back in the demo\'s
   }
 });
 
-test('a Cal.com-only booking is linked to the appointment it probably is, in the demo\'s queue', async ({ page }) => {
+test('a Cal.com-only booking is linked to the appointment it probably is, offered on both sides in the demo', async ({ page }) => {
   test.setTimeout(60_000);
   await signIn(page, 'admin');
   await page.goto('/review');
   await hydrated(page);
   // Jens Vogel's booking was deleted in Cal.com and he booked again ten minutes later.
+  const reasons = "same attendee email, same phone number, Cal.com's starts 10 min later";
   const suggestion = page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' });
   await expect(suggestion).toHaveCount(1);
-  await expect(suggestion).toContainText("same attendee email, same phone number, Cal.com's starts 10 min later");
+  await expect(suggestion).toContainText(reasons);
   await page.screenshot({ path: 'screenshots/demo-queue-suggested-link.png', fullPage: true });
-  const link = suggestion.locator('button[data-testid^="link-"]');
-  const testid = await link.getAttribute('data-testid');
-  await link.click();
-  await page.getByTestId(`${testid}-confirm`).click();
-  await expect(page.getByTestId('action-result')).toContainText('linked to Cal.com booking');
-  await expect(page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' })).toHaveCount(0);
+  const [, issue, appointment] = (await suggestion.getAttribute('data-testid')).split('-');
 
-  const appointment = testid.split('-')[2];
-  await page.goto(`/appointments/${appointment}`);
+  // His appointment's review page offers the same booking the other way round.
+  await suggestion.getByRole('link').click();
+  await page.waitForURL(`**/appointments/${appointment}`);
   await hydrated(page);
+  const offered = page.getByTestId(`booking-link-${issue}`);
+  await expect(offered).toContainText(reasons);
+  await page.screenshot({ path: 'screenshots/demo-review-suggested-booking.png', fullPage: true });
+  await page.getByTestId(`link-booking-${issue}`).click();
+  await page.getByTestId(`link-booking-${issue}-confirm`).click();
+  await expect(page.getByTestId('action-result')).toContainText('linked to Cal.com booking');
+  await expect(page.getByTestId('booking-links')).toHaveCount(0);
   await expect(page.getByTestId('history')).toContainText('Linked to Cal.com booking');
   await expect(page.getByTestId('history')).toContainText('Demo Admin');
+
+  await page.goto('/review');
+  await hydrated(page);
+  await expect(page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' })).toHaveCount(0);
 });
 
 // The appointments of the demo with `code`, as the list's filter finds them.
@@ -256,4 +264,44 @@ test('every resolution that applies works from the review page of the demo', asy
   await imports.first().click();
   await page.getByTestId(`${testid}-confirm`).click();
   await expect(page.getByTestId(testid)).toHaveCount(0);
+});
+
+// After the resolutions above the demo still has Cal.com-only bookings;
+// grouped by cause they are one group, acknowledged and then closed as a
+// whole, each step asking with the exact count.
+test('a group of issues is acknowledged and resolved at once in the demo\'s queue', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, 'admin');
+  await page.goto('/review');
+  await hydrated(page);
+  const listed = await page.locator('tr[data-testid^="issue-"]', { hasText: 'ORPHANED_CALCOM' }).count();
+  expect(listed, 'the demo has Cal.com-only bookings left').toBeGreaterThan(0);
+
+  await page.getByTestId('filter-group').check();
+  await page.getByTestId('apply-filters').click();
+  await page.waitForURL((url) => url.searchParams.get('group') === 'cause');
+  await hydrated(page);
+  const group = page.locator('tr[data-code="ORPHANED_CALCOM"]');
+  await expect(group).toHaveCount(1);
+  await expect(group).toHaveAttribute('data-count', String(listed));
+  const n = (await group.getAttribute('data-testid')).split('-')[1];
+  const issues = listed === 1 ? 'the 1 issue' : `all ${listed} issues`;
+  await page.screenshot({ path: 'screenshots/demo-queue-grouped.png', fullPage: true });
+
+  await page.getByTestId(`group-${n}-ack`).click();
+  await expect(group).toContainText(`Acknowledge ${issues} of this group?`);
+  await page.getByTestId(`group-${n}-ack-confirm`).click();
+  await expect(page.getByTestId('action-result')).toContainText(`of ORPHANED_CALCOM acknowledged`);
+
+  const resolve = page.getByTestId(`group-${n}-resolve`);
+  await expect(resolve).toBeDisabled();
+  await page.getByTestId(`group-${n}-note`).fill('Test bookings made by the front desk');
+  await resolve.click();
+  await page.getByTestId(`group-${n}-resolve-confirm`).click();
+  await expect(page.getByTestId('action-result')).toContainText('marked as resolved: Test bookings made by the front desk');
+  await expect(page.locator('tr[data-code="ORPHANED_CALCOM"]')).toHaveCount(0);
+
+  await page.goto('/audit');
+  await hydrated(page);
+  await expect(page.getByText('issue.mark_resolved').first()).toBeVisible();
 });

@@ -55,6 +55,10 @@ pub mod links;
 #[cfg(feature = "runtime")]
 pub mod triage;
 
+/// Act on every issue of a group (one code and reason) at once.
+#[cfg(feature = "runtime")]
+pub mod groups;
+
 #[cfg(feature = "runtime")]
 pub mod verify;
 

@@ -3,11 +3,12 @@
 //! slightly different time (the verifier links an exact match by itself),
 //! or left pointing at a booking the customer replaced with a new one. For
 //! such a booking the queue proposes the appointment it probably is, with
-//! the reasons, beside "Create in DB"; linking re-checks the match.
+//! the reasons, beside "Create in DB", and the review page of such an
+//! appointment proposes the booking; linking re-checks the match.
 
 use chrono::Duration;
 
-use crate::domain::{AppointmentStatus, ErrorCode, OrgId, SyncStatus};
+use crate::domain::{AppointmentStatus, ErrorCode, IssueId, OrgId, SyncStatus};
 use crate::store::{Appointment, AppointmentFilter, Store, StoreError};
 use crate::verify::compare::RemoteBooking;
 use crate::verify::window::SamePerson;
@@ -31,9 +32,7 @@ pub struct Suggestion {
 /// appointment that is free to take the booking (none of its own, or one
 /// Cal.com no longer has) and not cancelled.
 pub fn reasons(booking: &RemoteBooking, appointment: &Appointment) -> Option<String> {
-    let free = appointment.calcom_booking_uid.is_none()
-        || appointment.sync.status == SyncStatus::OrphanedLocal
-        || appointment.sync.error_code == Some(ErrorCode::OrphanedLocal);
+    let free = is_free(appointment);
     let apart = booking.start - appointment.starts_at;
     let near = apart.abs() <= Duration::minutes(WINDOW_MINUTES);
     let same = SamePerson::of(appointment, booking);
@@ -58,6 +57,14 @@ pub fn reasons(booking: &RemoteBooking, appointment: &Appointment) -> Option<Str
     Some(why.join(", "))
 }
 
+/// Whether the appointment could take a booking: it has none, or Cal.com no
+/// longer has its own.
+fn is_free(appointment: &Appointment) -> bool {
+    appointment.calcom_booking_uid.is_none()
+        || appointment.sync.status == SyncStatus::OrphanedLocal
+        || appointment.sync.error_code == Some(ErrorCode::OrphanedLocal)
+}
+
 /// The organization's appointments `booking` probably is, closest start first.
 pub async fn suggestions(store: &Store, org: OrgId, booking: &RemoteBooking) -> Result<Vec<Suggestion>, StoreError> {
     let window = Duration::minutes(WINDOW_MINUTES);
@@ -73,5 +80,43 @@ pub async fn suggestions(store: &Store, org: OrgId, booking: &RemoteBooking) -> 
         .filter_map(|appointment| reasons(booking, &appointment).map(|reasons| Suggestion { appointment, reasons }))
         .collect();
     found.sort_by_key(|s| (s.appointment.starts_at - booking.start).abs());
+    Ok(found)
+}
+
+/// Most open Cal.com-only bookings an appointment is compared with.
+const BOOKINGS_SEARCHED: u32 = 500;
+
+/// A Cal.com-only booking an appointment without a live booking probably is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingSuggestion {
+    /// The booking's open issue, which linking closes.
+    pub issue: IssueId,
+    pub booking: RemoteBooking,
+    pub reasons: String,
+}
+
+/// The other way round, for the review page of an appointment that lost its
+/// booking (ORPHANED_LOCAL) or never had one: the open Cal.com-only bookings
+/// it probably is, closest start first. The same rule as [`suggestions`]
+/// ([`reasons`]), so a link offered on either page is accepted by both.
+pub async fn bookings_for(
+    store: &Store,
+    org: OrgId,
+    appointment: &Appointment,
+) -> Result<Vec<BookingSuggestion>, StoreError> {
+    if !is_free(appointment) || appointment.status == AppointmentStatus::Cancelled {
+        return Ok(Vec::new());
+    }
+    let open = store.open_issues(org, Some(ErrorCode::OrphanedCalcom), BOOKINGS_SEARCHED).await?;
+    let mut found: Vec<BookingSuggestion> = open
+        .into_iter()
+        .filter(|issue| issue.appointment_id.is_none())
+        .filter_map(|issue| {
+            let booking: RemoteBooking = serde_json::from_str(issue.calcom_snapshot.as_deref()?).ok()?;
+            let reasons = reasons(&booking, appointment)?;
+            Some(BookingSuggestion { issue: issue.id, booking, reasons })
+        })
+        .collect();
+    found.sort_by_key(|s| (s.booking.start - appointment.starts_at).abs());
     Ok(found)
 }

@@ -177,10 +177,7 @@ impl Resolver {
         actor: &Actor,
         note: &str,
     ) -> Result<Resolved, ResolveError> {
-        let note = note.trim();
-        if note.is_empty() {
-            return Err(ResolveError::NotApplicable("a note is required to mark an issue resolved".into()));
-        }
+        let note = required_note(note)?;
         let state = SyncState { requires_manual_review: false, ..appointment.sync.clone() };
         let change = Change {
             facts: FactsChange::default(),
@@ -326,6 +323,21 @@ impl Resolver {
         self.record(org.id, appointment, actor, change).await
     }
 
+    /// ORPHANED_CALCOM: close a Cal.com-only booking's issue by hand, with a
+    /// note, leaving the booking and our appointments as they are.
+    pub async fn mark_booking_resolved(
+        &self,
+        org: &Organization,
+        issue: IssueId,
+        actor: &Actor,
+        note: &str,
+    ) -> Result<Resolved, ResolveError> {
+        let note = required_note(note)?;
+        let uid =
+            self.store.mark_booking_resolved(org.id, issue, actor.user_id, &actor.name, note, self.clock.now()).await?;
+        Ok(Resolved { appointment: None, issues_closed: 1, message: format!("Booking {uid} marked as resolved") })
+    }
+
     /// ORPHANED_CALCOM: create our appointment from Cal.com's booking.
     pub async fn import_booking(
         &self,
@@ -411,6 +423,14 @@ impl Resolver {
             .as_deref()
             .ok_or_else(|| ResolveError::NotApplicable("the appointment has no Cal.com booking".into()))?;
         source.booking(uid).await?.ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
+    }
+}
+
+/// The note a hand-made resolution must carry, trimmed.
+fn required_note(note: &str) -> Result<&str, ResolveError> {
+    match note.trim() {
+        "" => Err(ResolveError::NotApplicable("a note is required to mark an issue resolved".into())),
+        note => Ok(note),
     }
 }
 

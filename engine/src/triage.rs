@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 use crate::domain::{IssueId, UserId, MAX_TEXT};
 use crate::format::LocalFormat;
 use crate::resolve::Actor;
-use crate::store::{IgnoreUntil, Issue, IssueState, NewAuditEntry, Organization, Store, StoreError, TriageChange};
+use crate::store::{
+    IgnoreUntil, Issue, IssueState, NewAuditEntry, Organization, Store, StoreError, TriageChange, User,
+};
 
 /// Most occurrences an "ignore for N more times" may cover.
 pub const MAX_IGNORED_OCCURRENCES: u32 = 1000;
@@ -142,14 +144,7 @@ async fn plan(
             )
         }
         TriageStep::Assign(Some(user)) => {
-            // Only a member of this organization who may act on the queue.
-            let assignee = store.user(org.id, user).await?;
-            if !assignee.role.is_admin() || assignee.disabled {
-                return Err(TriageError::NotApplicable(format!(
-                    "{} cannot take issues: only active admins can.",
-                    assignee.name
-                )));
-            }
+            let assignee = assignee(store, org, user).await?;
             (
                 TriageChange::Assign(Some(user)),
                 "issue.assign",
@@ -183,6 +178,19 @@ async fn plan(
             )
         }
     })
+}
+
+/// The admin an issue may be given to: a member of this organization who
+/// may act on the queue.
+pub(crate) async fn assignee(store: &Store, org: &Organization, user: UserId) -> Result<User, TriageError> {
+    let assignee = store.user(org.id, user).await?;
+    if !assignee.role.is_admin() || assignee.disabled {
+        return Err(TriageError::NotApplicable(format!(
+            "{} cannot take issues: only active admins can.",
+            assignee.name
+        )));
+    }
+    Ok(assignee)
 }
 
 /// How long an ignore holds, in words: "through 31.12.2026" (the last day

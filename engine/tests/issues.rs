@@ -448,6 +448,12 @@ on_both_backends!(a_rebooked_booking_is_suggested_for_the_orphaned_appointment_a
     let refused = resolver.link_booking(&organization, issue, &appointment, &stranger, &ann).await;
     assert!(matches!(refused, Err(engine::resolve::ResolveError::NotApplicable(_))), "the server re-checks the match");
 
+    // The appointment's own page is offered the same booking, by the same rule.
+    let offered = engine::links::bookings_for(store, org, &appointment).await.unwrap();
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert_eq!((offered[0].issue, offered[0].booking.uid.as_str()), (issue, "rebooked-1"));
+    assert_eq!(offered[0].reasons, found[0].reasons);
+
     let done = resolver.link_booking(&organization, issue, &appointment, &booking, &ann).await.unwrap();
     assert_eq!(done.message, format!("Appointment #{appt} linked to Cal.com booking rebooked-1"));
     assert_eq!(done.issues_closed, 2, "the booking's issue and the appointment's ORPHANED_LOCAL");
@@ -466,4 +472,152 @@ on_both_backends!(a_rebooked_booking_is_suggested_for_the_orphaned_appointment_a
     );
     let again = resolver.link_booking(&organization, issue, &linked, &booking, &ann).await;
     assert!(again.is_err(), "linked once only: {again:?}");
+    assert!(engine::links::bookings_for(store, org, &linked).await.unwrap().is_empty(), "it has its booking now");
+});
+
+/// Another appointment of the organization, `hours` after the first.
+async fn another(store: &Store, org: OrgId, hours: i64) -> AppointmentId {
+    let starts_at = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap() + Duration::hours(hours);
+    let new = NewAppointment {
+        external_id: None,
+        customer_name: format!("Customer {hours}"),
+        customer_email: Some(format!("c{hours}@example.com")),
+        customer_phone: None,
+        service: "Herrenschnitt".into(),
+        starts_at,
+        ends_at: starts_at + Duration::minutes(45),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Retell,
+        calcom_booking_uid: Some(format!("uid-{hours}")),
+        calcom_event_type_id: None,
+    };
+    store.insert_appointment(org, &new, "t", now()).await.unwrap().id
+}
+
+fn failed(id: AppointmentId, reason: &str) -> NewIssue {
+    NewIssue { code: ErrorCode::VerificationError, detail: Some(reason.into()), ..orphan(id) }
+}
+
+on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_rechecked, |db| async move {
+    use engine::groups::{act_on_group, GroupStep};
+    use engine::store::{GroupKey, GroupTarget, StoreError};
+    let store = &db.store;
+    let (org, first) = setup(store).await;
+    let outage = "Cal.com was unavailable (HTTP 503)";
+    let mut members = vec![first];
+    for hours in 1..3 {
+        members.push(another(store, org, hours).await);
+    }
+    for id in &members {
+        store.open_issue(org, &failed(*id, outage), now()).await.unwrap();
+    }
+    let odd = another(store, org, 5).await;
+    store.open_issue(org, &failed(odd, "Cal.com answered HTTP 500"), now() + Duration::minutes(1)).await.unwrap();
+    let orphaned = another(store, org, 6).await;
+    let orphan_issue = store.open_issue(org, &orphan(orphaned), now()).await.unwrap().id();
+    let second = another(store, org, 7).await;
+    let words = Some("Booking ID \"uid-7\" not found in Cal.com".into());
+    store.open_issue(org, &NewIssue { detail: words, ..orphan(second) }, now()).await.unwrap();
+
+    let groups = store.queue_groups(org, QueueFilter::default()).await.unwrap();
+    let seen: Vec<(ErrorCode, Option<&str>, u64)> =
+        groups.iter().map(|g| (g.key.code, g.key.detail.as_deref(), g.count)).collect();
+    assert_eq!(
+        seen,
+        [
+            (ErrorCode::VerificationError, Some(outage), 3),
+            (ErrorCode::OrphanedLocal, None, 2),
+            (ErrorCode::VerificationError, Some("Cal.com answered HTTP 500"), 1),
+        ],
+        "largest first, then oldest; an orphan's reason names its booking, so orphans group by code alone"
+    );
+    assert_eq!(groups[0].oldest, now());
+
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let organization = store.organization(org).await.unwrap();
+    let key = GroupKey { code: ErrorCode::VerificationError, detail: Some(outage.into()) };
+    let target = |expected| GroupTarget { key: key.clone(), filter: QueueFilter::default(), expected };
+    let act = |expected, step| {
+        let organization = organization.clone();
+        let ann = ann.clone();
+        async move { act_on_group(store, &organization, &target(expected), step, &ann, now()).await }
+    };
+
+    // The admin was shown 2; the group has 3 by now: nothing is written.
+    match act(2, GroupStep::Triage(TriageStep::Acknowledge)).await {
+        Err(TriageError::Store(StoreError::Conflict(words))) => {
+            assert_eq!(words, "The group now has 3 issues, not the 2 you confirmed; look at it again.")
+        }
+        other => panic!("expected the re-check to refuse, got {other:?}"),
+    }
+    assert!(store.audit_log(org, 10).await.unwrap().is_empty(), "a refused group action writes nothing");
+    let capped = refused(act(engine::store::MAX_GROUP_ACTION + 1, GroupStep::Triage(TriageStep::Acknowledge)).await);
+    assert!(capped.starts_with("A group action covers at most 1000 issues; this group has 1001."), "{capped}");
+
+    let done = act(3, GroupStep::Triage(TriageStep::Acknowledge)).await.unwrap();
+    assert_eq!(done, format!("3 issues of VERIFICATION_ERROR · {outage} acknowledged"));
+    let states: Vec<IssueState> = store
+        .queue_issues(org, QueueFilter::default(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.detail.as_deref() == Some(outage))
+        .map(|i| i.state())
+        .collect();
+    assert_eq!(states, [IssueState::Acknowledged; 3]);
+    match act(3, GroupStep::Triage(TriageStep::Acknowledge)).await {
+        Err(TriageError::Store(StoreError::Conflict(words))) => assert!(words.contains("taken already"), "{words}"),
+        other => panic!("acknowledging twice must be refused, got {other:?}"),
+    }
+
+    let invalid = act(3, GroupStep::MarkResolved { note: "  ".into() }).await;
+    assert!(matches!(invalid, Err(TriageError::Invalid { field: "note", .. })), "{invalid:?}");
+    let done = act(3, GroupStep::MarkResolved { note: "Cal.com outage, all checked".into() }).await.unwrap();
+    assert_eq!(
+        done,
+        format!("3 issues of VERIFICATION_ERROR · {outage} marked as resolved: Cal.com outage, all checked")
+    );
+    for id in &members {
+        assert!(store.open_issues_for(org, &IssueSubject::Appointment(*id)).await.unwrap().is_empty());
+        let history = store.appointment_events(org, *id).await.unwrap();
+        assert_eq!(
+            history[0].detail.as_deref(),
+            Some("Marked as resolved with its group: Cal.com outage, all checked")
+        );
+        assert_eq!(history[0].actor, "Ann");
+    }
+    let left: Vec<ErrorCode> =
+        store.queue_groups(org, QueueFilter::default()).await.unwrap().into_iter().map(|g| g.key.code).collect();
+    assert_eq!(left, [ErrorCode::OrphanedLocal, ErrorCode::VerificationError], "the other groups stay");
+
+    let audit: Vec<(String, Option<String>, Option<String>)> =
+        store.audit_log(org, 10).await.unwrap().into_iter().rev().map(|e| (e.action, e.target, e.detail)).collect();
+    let group = format!("group VERIFICATION_ERROR · {outage}");
+    assert_eq!(
+        audit,
+        [
+            ("issue.acknowledge".to_owned(), Some(group.clone()), Some("3 issues acknowledged".to_owned())),
+            (
+                "issue.mark_resolved".to_owned(),
+                Some(group.clone()),
+                Some("3 issues marked as resolved: Cal.com outage, all checked".to_owned())
+            ),
+        ]
+    );
+
+    // Another organization's admin names the same group and finds none of ours.
+    let other = store
+        .create_organization(&NewOrganization { slug: "b".into(), name: "B".into(), time_zone: chrono_tz::UTC }, now())
+        .await
+        .unwrap()
+        .id;
+    let stranger = user(store, other, "Mallory", Role::Admin).await;
+    let theirs = store.organization(other).await.unwrap();
+    let key = GroupKey { code: ErrorCode::OrphanedLocal, detail: None };
+    let target = GroupTarget { key, filter: QueueFilter::default(), expected: 1 };
+    let result =
+        act_on_group(store, &theirs, &target, GroupStep::Triage(TriageStep::Acknowledge), &stranger, now()).await;
+    assert!(matches!(result, Err(TriageError::Store(StoreError::Conflict(_)))), "{result:?}");
+    assert_eq!(store.issue(org, orphan_issue).await.unwrap().state(), IssueState::Open);
 });

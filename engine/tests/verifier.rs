@@ -194,6 +194,28 @@ on_both_backends!(a_silent_delete_is_flagged_after_three_attempts_with_one_issue
     assert_eq!(closed.resolution, Some(Resolution::AutoResolved));
 });
 
+on_both_backends!(a_failure_that_uses_up_its_retries_says_when_it_is_tried_again, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.calcom.put(booking("abc", "tom@example.com"));
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    w.calcom.fail_with(Some(SourceError::Transient("HTTP 503".into())));
+    for wait in [0, 1, 5] {
+        w.clock.advance(Duration::minutes(wait));
+        w.verify(&a).await;
+    }
+    let a = w.reload(&a).await;
+    assert_eq!(a.sync.error_code, Some(ErrorCode::VerificationError));
+    let next = a.sync.next_verification_at.expect("the regular cycle tries again");
+    let notes = w.notifications().await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let (kind, body) = &notes[0];
+    assert_eq!(kind, "verification_failed");
+    let hours = (next - w.clock.now() + Duration::minutes(30)).num_hours();
+    let when = engine::verify::alerts::short_time(next, chrono_tz::Europe::Berlin);
+    let line = body.lines().nth(1).unwrap();
+    assert_eq!(line, format!("Reason: HTTP 503 │ Retrying in {hours}h ({when})"), "{body}");
+});
+
 on_both_backends!(an_outage_flags_nothing_and_opens_the_circuit, |db| async move {
     let w = world(db.store.clone()).await;
     let mut appts = Vec::new();

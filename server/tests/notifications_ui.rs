@@ -429,7 +429,7 @@ on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async 
         NotificationKind::VerificationFailed,
         Severity::Error,
         "Sync Verification Failed",
-        &format!("Appointment #{} verification failed\nReason: API Timeout │ Retrying at the next cycle", lisa.id),
+        &format!("Appointment #{} verification failed\nReason: API Timeout │ Retrying in 3h (13.10 16:00)", lisa.id),
         Some(lisa.id),
     );
     w.store.notify(w.org.id, &failed, now - Span::hours(5)).await.unwrap();
@@ -481,7 +481,7 @@ on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async 
     assert!(text.contains("Verification failed: Sync Verification Failed"), "{text}");
     assert!(!text.contains("failederror") && !text.contains("FailedNew"), "{text}");
     assert!(
-        html.contains(r#"<p class="notification-line">Reason: API Timeout │ Retrying at the next cycle<"#),
+        html.contains(r#"<p class="notification-line">Reason: API Timeout │ Retrying in 3h (13.10 16:00)<"#),
         "{html}"
     );
     // Unread and read look different (and say so).

@@ -377,6 +377,10 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     .await
     .unwrap();
     assert_eq!(sqlx::Row::get::<String, _>(&row, "actor"), "Jane Admin");
+    let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
+    let entry = audit.iter().find(|e| e.action == "booking.mark_resolved").expect("the hand-made close is audited");
+    assert_eq!(entry.target.as_deref(), Some(issues[1].1.as_str()));
+    assert_eq!(entry.detail.as_deref(), Some("Test booking"));
     let (_, html) = w.page(&admin, "/review").await;
     assert!(html.contains("Nothing to review"), "{html}");
 });
@@ -588,7 +592,24 @@ on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probabl
     let (_, html) = w.page(&admin, "/review").await;
     assert!(html.contains(&format!("link-{issue}-{}", a.id)), "{html}");
 
+    // The appointment's review page offers the same booking, by the same rule.
+    let (status, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert_eq!(review["links"].as_array().unwrap().len(), 1, "{review}");
+    assert_eq!(review["links"][0]["issue_id"], issue);
+    assert_eq!(review["links"][0]["booking_uid"], "rebooked");
+    assert_eq!(review["links"][0]["reasons"], suggestion["reasons"]);
+    let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains(&format!("link-booking-{issue}")), "{html}");
     let viewer = w.login("vic@salon.de").await;
+    let (_, html) = w.page(&viewer, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains(&format!("booking-link-{issue}")), "viewers see the suggestion: {html}");
+    assert!(!html.contains(&format!("link-booking-{issue}")), "but get no button: {html}");
+    // Another appointment of his, with a live booking of its own, is not offered it.
+    let other = w.appointment_at(w.org.id, "Tom Klein", Some("kept"), 0).await;
+    let (_, review) = w.rpc::<GetReview>(&admin, json!({ "id": other.id.get() })).await;
+    assert_eq!(review["links"], json!([]), "{review}");
+
     let link = json!({ "issue_id": issue, "action": { "link": a.id.get() } });
     let (status, _) = w.rpc::<ResolveBooking>(&viewer, link.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -601,4 +622,80 @@ on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probabl
     assert!(queue_rows(&w, &admin, json!({})).await.is_empty(), "both issues closed");
     let (status, again) = w.rpc::<ResolveBooking>(&admin, link).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
+});
+
+type GetIssueGroups = app::rpc::triage::GetIssueGroups;
+type ActOnGroup = app::rpc::triage::ActOnGroup;
+
+on_both_backends!(a_group_of_issues_is_acknowledged_and_resolved_after_its_count_is_rechecked, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut members = Vec::new();
+    for (i, name) in ["Tom Klein", "Anna Schmidt", "Lisa Wagner"].into_iter().enumerate() {
+        let a = w.appointment_at(w.org.id, name, Some(&format!("u{i}")), i as i64).await;
+        w.flag(&a, ErrorCode::VerificationError, None, vec![]).await;
+        members.push(a);
+    }
+    let orphan = w.appointment_at(w.org.id, "Jens Vogel", Some("gone"), 5).await;
+    w.flag(&orphan, ErrorCode::OrphanedLocal, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (status, found) = w.rpc::<GetIssueGroups>(&admin, json!({ "query": { "group": true } })).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let groups: Vec<(Value, Value, Value)> = found["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["code"].clone(), g["reason"].clone(), g["count"].clone()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (json!("VERIFICATION_ERROR"), json!("VERIFICATION_ERROR detected"), json!(3)),
+            (json!("ORPHANED_LOCAL"), Value::Null, json!(1)),
+        ]
+    );
+    let (_, html) = w.page(&admin, "/review?group=cause").await;
+    assert!(html.contains("group-0-ack") && html.contains(">3 issues<"), "{html}");
+    assert!(!html.contains("data-testid=\"review-queue\""), "grouped, not one row per issue: {html}");
+
+    let group = |count: u64| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": {}, "count": count });
+    let (status, body) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(2), "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("The group now has 3 issues, not the 2 you confirmed"), "{body}");
+
+    let viewer = w.login("vic@salon.de").await;
+    let (status, _) = w.rpc::<ActOnGroup>(&viewer, json!({ "group": group(3), "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, html) = w.page(&viewer, "/review?group=cause").await;
+    assert!(html.contains("group-0") && !html.contains("group-0-ack"), "viewers see groups, no buttons: {html}");
+    let other = org(&w.store, "other", "Other Salon").await;
+    user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
+    let bob = w.login("bob@other.de").await;
+    let (status, body) = w.rpc::<ActOnGroup>(&bob, json!({ "group": group(3), "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "another organization has no such group: {body}");
+
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(3), "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["message"], "3 issues of VERIFICATION_ERROR · VERIFICATION_ERROR detected acknowledged");
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    let acknowledged = rows.iter().filter(|r| r["code"] == "VERIFICATION_ERROR" && r["state"] == "acknowledged");
+    assert_eq!(acknowledged.count(), 3, "{rows:?}");
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(3), "request": "assign_to_me" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(queue_rows(&w, &admin, json!({ "mine": true })).await.len(), 3);
+
+    let resolve = |note: &str| json!({ "group": group(3), "request": { "mark_resolved": { "note": note } } });
+    let (status, body) = w.rpc::<ActOnGroup>(&admin, resolve(" ")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, resolve("Cal.com outage, all rechecked")).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    assert_eq!(rows.len(), 1, "only the orphan is left: {rows:?}");
+    for a in &members {
+        let a = w.reload(a).await;
+        assert!(!a.sync.requires_manual_review, "{a:?}");
+    }
+    let audit = w.store.audit_log(w.org.id, 20).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("issue.")).collect();
+    assert_eq!(actions, ["issue.mark_resolved", "issue.assign", "issue.acknowledge"], "one entry per group step");
 });

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod not_found;
 pub mod notifications;
 pub mod queue;
+pub mod queue_groups;
 pub mod review;
 pub mod runs;
 pub mod settings;

@@ -2,6 +2,7 @@
 //! it stands (open, acknowledged, ignored; regressions marked), who owns it
 //! and how long it has waited. Admins triage here (acknowledge, assign,
 //! ignore with a reason and a limit) and resolve Cal.com-only bookings.
+//! "Group by cause" swaps the rows for `queue_groups`' one row per cause.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -9,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
+use crate::pages::queue_groups::IssueGroups;
 use crate::rpc::resolve::{
     get_review_queue, resolve_booking, Assignee, BookingAction, LinkSuggestion, QueueItem, ResolveOutcome,
 };
@@ -40,58 +42,71 @@ pub fn ReviewQueuePage() -> impl IntoView {
             said.set(Some(done.map(|d: TriageOutcome| d.message)));
         }
     });
-    let queue = Resource::new(
-        move || (query.get(), resolve.version().get(), triage.version().get()),
-        |(query, _, _)| get_review_queue(query),
-    );
     let actions = RowActions { resolve, triage };
     view! {
         <div class="review-queue">
             <h1>"Review queue"</h1>
             <p class="muted">
                 "Unresolved sync issues, oldest first. Acknowledge what you are looking into, assign it, "
-                "or ignore it for a while with a reason. A closed problem that comes back is marked as a regression."
+                "or ignore it for a while with a reason. A closed problem that comes back is marked as a regression. "
+                "Group by cause to act on an outage's or a batch's issues at once."
             </p>
             <Filters query/>
             <Message said=said.into()/>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(queue) if queue.items.is_empty() => view! {
-                            <p class="empty" data-testid="empty">{empty_words(query.get_untracked())}</p>
-                        }.into_any(),
-                        Ok(queue) => {
-                            let can_act = queue.can_act;
-                            let assignees = queue.assignees.clone();
-                            view! {
-                                {queue.truncated.then(|| view! {
-                                    <p class="notice" role="status">"Showing the 500 oldest; resolve some to see the rest."</p>
-                                })}
-                                <div class="table-wrap">
-                                    <table data-testid="review-queue">
-                                        <thead><tr>
-                                            <th scope="col">"Issue"</th>
-                                            <th scope="col">"Subject"</th>
-                                            <th scope="col">"Time"</th>
-                                            <th scope="col">"Age"</th>
-                                            <th scope="col">"State"</th>
-                                            <th scope="col">"Owner"</th>
-                                            <th scope="col">"Actions"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {queue.items.into_iter().map(|item| view! {
-                                                <QueueRow item can_act assignees=assignees.clone() me=queue.me actions/>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }.into_any()
-                        }
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || if query.with(|q| q.group) {
+                view! { <IssueGroups query said/> }.into_any()
+            } else {
+                view! { <IssueList query actions/> }.into_any()
+            }}
         </div>
+    }
+}
+
+/// One row per issue, with its own buttons.
+#[component]
+fn IssueList(query: Memo<QueueQuery>, actions: RowActions) -> impl IntoView {
+    let queue = Resource::new(
+        move || (query.get(), actions.resolve.version().get(), actions.triage.version().get()),
+        |(query, _, _)| get_review_queue(query),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Ok(queue) if queue.items.is_empty() => view! {
+                        <p class="empty" data-testid="empty">{empty_words(query.get_untracked())}</p>
+                    }.into_any(),
+                    Ok(queue) => {
+                        let can_act = queue.can_act;
+                        let assignees = queue.assignees.clone();
+                        view! {
+                            {queue.truncated.then(|| view! {
+                                <p class="notice" role="status">"Showing the 500 oldest; resolve some to see the rest."</p>
+                            })}
+                            <div class="table-wrap">
+                                <table data-testid="review-queue">
+                                    <thead><tr>
+                                        <th scope="col">"Issue"</th>
+                                        <th scope="col">"Subject"</th>
+                                        <th scope="col">"Time"</th>
+                                        <th scope="col">"Age"</th>
+                                        <th scope="col">"State"</th>
+                                        <th scope="col">"Owner"</th>
+                                        <th scope="col">"Actions"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {queue.items.into_iter().map(|item| view! {
+                                            <QueueRow item can_act assignees=assignees.clone() me=queue.me actions/>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -134,6 +149,10 @@ fn Filters(query: Memo<QueueQuery>) -> impl IntoView {
             <label class="inline">
                 <input type="checkbox" name="mine" value="1" checked=q.mine data-testid="filter-mine"/>
                 " Assigned to me"
+            </label>
+            <label class="inline">
+                <input type="checkbox" name="group" value="cause" checked=q.group data-testid="filter-group"/>
+                " Group by cause"
             </label>
             <button type="submit" class="button secondary" data-testid="apply-filters">"Apply"</button>
         </form>

@@ -6,17 +6,35 @@ use leptos_router::hooks::use_params_map;
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
 use crate::error::AppError;
-use crate::rpc::resolve::{get_review, resolve_appointment, ResolveAction, ResolveOutcome, ReviewView};
+use crate::rpc::resolve::{
+    get_review, resolve_appointment, resolve_booking, BookingAction, BookingLink, ResolveAction, ResolveOutcome,
+    ReviewView,
+};
 
 type Outcome = Result<ResolveOutcome, AppError>;
+
+/// What the page asks of the server: one of the appointment's resolutions
+/// (with its note), or taking a Cal.com-only booking's issue as its own.
+#[derive(Debug, Clone)]
+enum Request {
+    Resolve(ResolveAction, Option<String>),
+    Link { issue: i64 },
+}
+
+type Resolve = Action<(i64, Request), Outcome>;
 
 #[component]
 pub fn AppointmentReviewPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let resolve = Action::new(|(id, action, note): &(i64, ResolveAction, Option<String>)| {
-        let (id, action, note) = (*id, *action, note.clone());
-        async move { resolve_appointment(id, action, note).await }
+    let resolve: Resolve = Action::new(|(id, request): &(i64, Request)| {
+        let (id, request) = (*id, request.clone());
+        async move {
+            match request {
+                Request::Resolve(action, note) => resolve_appointment(id, action, note).await,
+                Request::Link { issue } => resolve_booking(issue, BookingAction::Link(id), None).await,
+            }
+        }
     });
     let review = Resource::new(
         move || (id.get(), resolve.version().get()),
@@ -70,7 +88,7 @@ fn field(label: &'static str, value: Option<String>) -> impl IntoView {
 }
 
 #[component]
-fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>), Outcome>) -> impl IntoView {
+fn Review(view: ReviewView, resolve: Resolve) -> impl IntoView {
     let id = view.id;
     let found = match view.found_in_calcom {
         Some(true) => "Found",
@@ -154,7 +172,7 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                             class=if action == ResolveAction::CancelBoth { "danger" } else { "" }
                             testid=format!("action-{}", action.slug())
                             disabled=pending
-                            on_confirm=move || { resolve.dispatch((id, action, None)); }
+                            on_confirm=move || { resolve.dispatch((id, Request::Resolve(action, None))); }
                         />
                     }.into_any()).collect_view()}
                 </div>
@@ -173,7 +191,9 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
                             question=ResolveAction::MarkResolved.question()
                             testid="action-mark-resolved"
                             disabled=Signal::derive(move || pending.get() || note.with(|n| n.trim().is_empty()))
-                            on_confirm=move || { resolve.dispatch((id, ResolveAction::MarkResolved, Some(note.get_untracked()))); }
+                            on_confirm=move || {
+                                resolve.dispatch((id, Request::Resolve(ResolveAction::MarkResolved, Some(note.get_untracked()))));
+                            }
                         />
                     </div>
                 }.into_any())}
@@ -204,5 +224,51 @@ fn Review(view: ReviewView, resolve: Action<(i64, ResolveAction, Option<String>)
         </section>
     }
     .into_any();
-    view! { {head} {cards} {comparison} {resolutions} {history} }
+    let links = (!view.links.is_empty()).then(|| {
+        let can_act = !actions.is_empty();
+        view! { <BookingLinks id links=view.links can_act resolve/> }.into_any()
+    });
+    view! { {head} {cards} {links} {comparison} {resolutions} {history} }
+}
+
+/// Cal.com-only bookings this appointment probably is, each with "Link"
+/// for admins (the queue offers the same link from the booking's side).
+#[component]
+fn BookingLinks(id: i64, links: Vec<BookingLink>, can_act: bool, resolve: Resolve) -> impl IntoView {
+    let pending = resolve.pending();
+    let rows = links
+        .into_iter()
+        .map(|link| {
+            let issue = link.issue_id;
+            let attendee = link.attendee.map(|a| format!(", {a}")).unwrap_or_default();
+            view! {
+                <div class="suggestion" data-testid=format!("booking-link-{issue}")>
+                    <span>
+                        {format!("Cal.com booking {}, {}{attendee}", link.booking_uid, link.time)}
+                        <span class="muted small">{format!(" ({})", link.reasons)}</span>
+                    </span>
+                    " "
+                    {can_act.then(|| view! {
+                        <ConfirmButton
+                            label="Link"
+                            question=format!("Give this appointment Cal.com booking {}?", link.booking_uid)
+                            testid=format!("link-booking-{issue}")
+                            disabled=pending
+                            on_confirm=move || { resolve.dispatch((id, Request::Link { issue })); }
+                        />
+                    })}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="booking-links" data-testid="booking-links">
+            <h2 id="booking-links">"Probably this Cal.com booking"</h2>
+            <p class="muted small">
+                "Cal.com has a booking calsync has no appointment for that looks like this one. "
+                "Linking gives this appointment the booking and checks it again."
+            </p>
+            {rows}
+        </section>
+    }
 }

@@ -112,6 +112,20 @@ pub struct ReviewView {
     pub open_issues: Vec<IssueLine>,
     /// The resolutions that fit this case; empty for viewers.
     pub actions: Vec<ResolveAction>,
+    /// Cal.com-only bookings this appointment probably is (it has lost its
+    /// own or never had one): "Link" gives it the booking.
+    pub links: Vec<BookingLink>,
+}
+
+/// A Cal.com-only booking an appointment probably is, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingLink {
+    /// The booking's open issue, which linking closes.
+    pub issue_id: i64,
+    pub booking_uid: String,
+    pub time: String,
+    pub attendee: Option<String>,
+    pub reasons: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,10 +249,7 @@ pub async fn resolve_booking(
 mod server {
     use chrono::Utc;
     use engine::domain::{AppointmentId, AppointmentStatus, ErrorCode, IssueId, SyncStatus};
-    use engine::store::{
-        Appointment, EventKind, Issue, IssueSubject, NewSyncEvent, Organization, Resolution, Store, StoreError,
-        SyncEvent,
-    };
+    use engine::store::{Appointment, EventKind, Issue, IssueSubject, Organization, Store, SyncEvent};
     use engine::verify::compare::{Difference, RemoteBooking};
     use engine::verify::source::BookingSource;
 
@@ -343,7 +354,19 @@ mod server {
             _ => None,
         };
         let actions = if user.role.is_admin() { actions_for(&a, issues.len()) } else { Vec::new() };
+        let links = engine::links::bookings_for(store, org.id, &a)
+            .await?
+            .into_iter()
+            .map(|s| BookingLink {
+                issue_id: s.issue.get(),
+                time: local.date_time(s.booking.start),
+                attendee: s.booking.attendee_emails.first().cloned(),
+                booking_uid: s.booking.uid,
+                reasons: s.reasons,
+            })
+            .collect();
         Ok(ReviewView {
+            links,
             id: a.id.get(),
             comparison: mismatch.map(|i| comparison(&a, i, local)).unwrap_or_default(),
             customer: a.customer_name,
@@ -440,18 +463,15 @@ mod server {
         let mut issues = store.queue_issues(org.id, filter(query, user), QUEUE_LIMIT + 1).await?;
         let truncated = issues.len() > QUEUE_LIMIT as usize;
         issues.truncate(QUEUE_LIMIT as usize);
+        // The rows' appointments in one query, not one per row.
+        let ids: Vec<AppointmentId> = issues.iter().filter_map(|i| i.appointment_id).collect();
+        let appointments: std::collections::HashMap<AppointmentId, Appointment> =
+            store.appointments_by_ids(org.id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
         let mut items = Vec::with_capacity(issues.len());
         for issue in issues {
             let snapshot: Option<RemoteBooking> =
                 issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok());
-            let appointment = match issue.appointment_id {
-                Some(id) => match store.appointment(org.id, id).await {
-                    Ok(a) => Some(a),
-                    Err(StoreError::NotFound(_)) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            };
+            let appointment = issue.appointment_id.and_then(|id| appointments.get(&id));
             let (state, state_note) = state_of(&issue, &org, &users);
             let suggestions = match (&snapshot, issue.appointment_id) {
                 (Some(booking), None) => engine::links::suggestions(store, org.id, booking)
@@ -477,10 +497,9 @@ mod server {
                 code: issue.code,
                 opened: local.date_time(issue.opened_at),
                 detail: issue.detail,
-                appointment_id: appointment.as_ref().map(|a| a.id.get()),
-                customer: appointment.as_ref().map(|a| a.customer_name.clone()),
+                appointment_id: appointment.map(|a| a.id.get()),
+                customer: appointment.map(|a| a.customer_name.clone()),
                 time: appointment
-                    .as_ref()
                     .map(|a| a.starts_at)
                     .or(snapshot.as_ref().map(|b| b.start))
                     .map(|t| local.date_time(t)),
@@ -539,37 +558,11 @@ mod server {
                 Ok(ResolveOutcome { message: done.message, appointment_id: Some(appointment_id) })
             }
             BookingAction::MarkResolved => {
-                let note = note.trim();
-                if note.is_empty() {
-                    return Err(AppError::invalid("note", "a note is required"));
-                }
-                let now = Utc::now();
-                let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
-                store
-                    .resolve_issues_for(
-                        org.id,
-                        &subject,
-                        Resolution::MarkedResolved,
-                        Some(user.user_id),
-                        Some(note),
-                        now,
-                    )
-                    .await?;
-                // No appointment to hang the history on: the event names the booking instead.
-                let event = NewSyncEvent {
-                    appointment_id: None,
-                    kind: EventKind::Resolution,
-                    result: Some(Resolution::MarkedResolved.as_str().into()),
-                    attempt: None,
-                    duration_ms: None,
-                    detail: Some(format!("Cal.com booking {uid} marked as resolved: {note}")),
-                    technical: None,
-                    actor: user.name.clone(),
-                    actor_user_id: Some(user.user_id),
-                    at: now,
-                };
-                store.record_event(org.id, &event).await?;
-                Ok(ResolveOutcome { message: format!("Booking {uid} marked as resolved"), appointment_id: None })
+                let done = resolver(store)
+                    .mark_booking_resolved(&org, issue.id, &actor(user), note)
+                    .await
+                    .map_err(resolve_error)?;
+                Ok(ResolveOutcome { message: done.message, appointment_id: None })
             }
         }
     }

@@ -1,8 +1,10 @@
 //! Triage in the review queue: which issues it lists (the filter in the
-//! URL), and the steps an admin takes on one issue (acknowledge, assign,
-//! ignore, stop ignoring). The rules live in `engine::triage`; this is its
-//! web edge.
+//! URL), the steps an admin takes on one issue (acknowledge, assign,
+//! ignore, stop ignoring), and the queue grouped by cause with steps on a
+//! whole group. The rules live in `engine::triage` and `engine::groups`;
+//! this is their web edge.
 
+use engine::domain::ErrorCode;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -40,13 +42,15 @@ impl QueueShow {
     }
 }
 
-/// The queue's filter, as it stands in the URL (`?show=ignored&mine=1`).
+/// The queue's filter, as it stands in the URL (`?show=ignored&mine=1&group=cause`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QueueQuery {
     pub show: QueueShow,
     /// Only the issues assigned to the signed-in admin.
     pub mine: bool,
+    /// Groups by cause (code and reason) instead of one row per issue.
+    pub group: bool,
 }
 
 impl QueueQuery {
@@ -57,7 +61,8 @@ impl QueueQuery {
             _ => QueueShow::Attention,
         };
         let mine = get("mine").is_some_and(|v| matches!(v.trim(), "1" | "true" | "on"));
-        QueueQuery { show, mine }
+        let group = get("group").is_some_and(|v| v.trim() == "cause");
+        QueueQuery { show, mine, group }
     }
 }
 
@@ -109,6 +114,62 @@ pub struct TriageOutcome {
     pub message: String,
 }
 
+/// Issues that share a cause: an error code and the words of its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupLine {
+    pub code: ErrorCode,
+    /// The reason as the issues state it; `None` for issues without one.
+    pub reason: Option<String>,
+    pub count: u64,
+    /// How long the oldest member has waited: "3 h".
+    pub age: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueGroups {
+    pub groups: Vec<GroupLine>,
+    pub can_act: bool,
+    /// The most issues one group action covers.
+    pub cap: u64,
+}
+
+/// What to do with every member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupRequest {
+    Acknowledge,
+    AssignToMe,
+    MarkResolved { note: String },
+}
+
+/// A group as the admin confirmed it: its cause, the filter it was listed
+/// under and the count they were shown, which the server re-checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupConfirmed {
+    pub code: ErrorCode,
+    pub reason: Option<String>,
+    pub query: QueueQuery,
+    pub count: u64,
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn get_issue_groups(query: QueueQuery) -> Result<IssueGroups, AppError> {
+    use crate::context::{require_user, server_context};
+
+    let user = require_user()?;
+    let store = server_context()?.store;
+    server::groups(&store, &user, query).await
+}
+
+#[server(prefix = "/rpc", input = Json)]
+pub async fn act_on_group(group: GroupConfirmed, request: GroupRequest) -> Result<TriageOutcome, AppError> {
+    use crate::context::{require_admin, server_context};
+
+    let user = require_admin()?;
+    let store = server_context()?.store;
+    server::act_on_group(&store, &user, group, request).await
+}
+
 #[server(prefix = "/rpc", input = Json)]
 pub async fn triage_issue(issue_id: i64, request: TriageRequest) -> Result<TriageOutcome, AppError> {
     use crate::context::{require_admin, server_context};
@@ -122,7 +183,8 @@ pub async fn triage_issue(issue_id: i64, request: TriageRequest) -> Result<Triag
 pub(crate) mod server {
     use chrono::Utc;
     use engine::domain::{IssueId, UserId};
-    use engine::store::{Issue, IssueState, Organization, QueueFilter, QueueView, Store, User};
+    use engine::groups::{self, GroupStep};
+    use engine::store::{GroupKey, GroupTarget, Issue, IssueState, Organization, QueueFilter, QueueView, Store, User};
     use engine::triage::{self, IgnoreFor, TriageError, TriageStep};
 
     use super::*;
@@ -162,6 +224,41 @@ pub(crate) mod server {
             TriageError::NotApplicable(message) => AppError::conflict(message),
             TriageError::Invalid { field, rule } => AppError::invalid(field, rule),
         }
+    }
+
+    pub async fn groups(store: &Store, user: &CurrentUser, query: QueueQuery) -> Result<IssueGroups, AppError> {
+        let now = Utc::now();
+        let groups = store.queue_groups(user.org_id, filter(query, user)).await?;
+        Ok(IssueGroups {
+            groups: groups
+                .into_iter()
+                .map(|g| GroupLine { code: g.key.code, reason: g.key.detail, count: g.count, age: age(g.oldest, now) })
+                .collect(),
+            can_act: user.role.is_admin(),
+            cap: engine::store::MAX_GROUP_ACTION,
+        })
+    }
+
+    pub async fn act_on_group(
+        store: &Store,
+        user: &CurrentUser,
+        group: GroupConfirmed,
+        request: GroupRequest,
+    ) -> Result<TriageOutcome, AppError> {
+        let org = store.organization(user.org_id).await?;
+        let step = match request {
+            GroupRequest::Acknowledge => GroupStep::Triage(TriageStep::Acknowledge),
+            GroupRequest::AssignToMe => GroupStep::Triage(TriageStep::Assign(Some(user.user_id))),
+            GroupRequest::MarkResolved { note } => GroupStep::MarkResolved { note },
+        };
+        let target = GroupTarget {
+            key: GroupKey { code: group.code, detail: group.reason },
+            filter: filter(group.query, user),
+            expected: group.count,
+        };
+        let message =
+            groups::act_on_group(store, &org, &target, step, &actor(user), Utc::now()).await.map_err(triage_error)?;
+        Ok(TriageOutcome { message })
     }
 
     pub fn filter(query: QueueQuery, user: &CurrentUser) -> QueueFilter {

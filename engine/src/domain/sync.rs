@@ -48,6 +48,15 @@ impl SyncStatus {
 }
 
 impl ErrorCode {
+    /// Whether issues of this code can share their reason: a failure's words
+    /// ("Cal.com was unavailable (HTTP 503)") are the same for every
+    /// appointment an outage hit, while the other codes' reasons name their
+    /// own appointment's booking or values. The queue groups by code and,
+    /// where it is shared, by reason.
+    pub const fn reason_is_shared(self) -> bool {
+        matches!(self, ErrorCode::VerificationError | ErrorCode::CircuitOpen)
+    }
+
     /// Whether retrying without a person can fix it (the spec's error matrix).
     pub const fn auto_recoverable(self) -> bool {
         matches!(self, ErrorCode::VerificationError | ErrorCode::CircuitOpen)

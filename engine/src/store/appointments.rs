@@ -208,6 +208,25 @@ impl Store {
         row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("appointment"))
     }
 
+    /// The organization's appointments among `ids`, in no particular order;
+    /// ids it does not have are left out. One query for a page's worth.
+    pub async fn appointments_by_ids(&self, org: OrgId, ids: &[AppointmentId]) -> Result<Vec<Appointment>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
+        sql.bind(org.get()).push(" AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(id.get());
+        }
+        sql.push(")");
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub async fn appointment_by_external_id(
         &self,
         org: OrgId,

@@ -14,6 +14,7 @@ mod connect;
 mod email_prefs;
 mod error;
 mod events;
+mod groups;
 mod issues;
 mod login_failures;
 mod metrics;
@@ -45,6 +46,7 @@ pub use audit::{AuditEntry, NewAuditEntry};
 pub use connect::{redact_url, sqlite_file, Backend};
 pub use error::StoreError;
 pub use events::{EventKind, NewSyncEvent, SyncEvent};
+pub use groups::{GroupChange, GroupKey, GroupTarget, IssueGroup, MAX_GROUP_ACTION};
 pub use issues::{
     IgnoreUntil, Ignored, Issue, IssueState, IssueSubject, NewIssue, Opened, Regression, Resolution, Stamp,
 };

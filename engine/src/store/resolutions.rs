@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::audit::{self, NewAuditEntry};
 use super::events::{self, NewSyncEvent};
 use super::issues::Resolution;
 use super::row::get;
@@ -187,5 +188,58 @@ impl Store {
         events::insert(&mut tx, org, &event).await?;
         tx.commit().await?;
         self.appointment(org, id).await
+    }
+
+    /// Closes a Cal.com-only booking's open issue by hand, with the history
+    /// entry (which names the booking: there is no appointment to hang it
+    /// on) and the audit entry, in one transaction.
+    pub async fn mark_booking_resolved(
+        &self,
+        org: OrgId,
+        issue: IssueId,
+        by: UserId,
+        actor: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
+             WHERE org_id = $5 AND id = $6 AND resolved_at IS NULL AND appointment_id IS NULL \
+             AND calcom_booking_uid IS NOT NULL RETURNING calcom_booking_uid",
+        )
+        .bind(to_ms(now))
+        .bind(Resolution::MarkedResolved.as_str())
+        .bind(by.get())
+        .bind(note)
+        .bind(org.get())
+        .bind(issue.get())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict("the issue is not an open Cal.com-only booking".into()))?;
+        let uid: String = get(&row, "calcom_booking_uid")?;
+        let event = NewSyncEvent {
+            appointment_id: None,
+            kind: events::EventKind::Resolution,
+            result: Some(Resolution::MarkedResolved.as_str().into()),
+            attempt: None,
+            duration_ms: None,
+            detail: Some(format!("Cal.com booking {uid} marked as resolved: {note}")),
+            technical: None,
+            actor: actor.to_owned(),
+            actor_user_id: Some(by),
+            at: now,
+        };
+        events::insert(&mut tx, org, &event).await?;
+        let entry = NewAuditEntry {
+            user_id: Some(by),
+            action: "booking.mark_resolved".into(),
+            target: Some(uid.clone()),
+            detail: Some(note.to_owned()),
+            at: now,
+        };
+        audit::insert(&mut *tx, org, &entry).await?;
+        tx.commit().await?;
+        Ok(uid)
     }
 }

@@ -41,9 +41,23 @@ pub struct QueueFilter {
     pub assigned_to: Option<UserId>,
 }
 
+impl QueueFilter {
+    /// The filter's conditions, each starting with " AND ".
+    pub(super) fn push_where(self, sql: &mut Sql) {
+        match self.view {
+            QueueView::NeedsAttention => sql.push(" AND ignored_at IS NULL"),
+            QueueView::Ignored => sql.push(" AND ignored_at IS NOT NULL"),
+            QueueView::All => &mut *sql,
+        };
+        if let Some(user) = self.assigned_to {
+            sql.push(" AND assigned_to = ").bind(user.get());
+        }
+    }
+}
+
 impl TriageChange {
     /// The SET clause and the state the issue must be in for it to apply.
-    fn push_update(&self, sql: &mut Sql, by: UserId, now: DateTime<Utc>) {
+    pub(super) fn push_update(&self, sql: &mut Sql, by: UserId, now: DateTime<Utc>) {
         match self {
             TriageChange::Acknowledge => {
                 sql.push("acknowledged_at = ").bind(to_ms(now)).push(", acknowledged_by = ").bind(by.get());
@@ -65,7 +79,7 @@ impl TriageChange {
         }
     }
 
-    fn guard(&self) -> &'static str {
+    pub(super) fn guard(&self) -> &'static str {
         match self {
             TriageChange::Acknowledge => " AND ignored_at IS NULL AND acknowledged_at IS NULL",
             TriageChange::Assign(_) => "",
@@ -106,14 +120,7 @@ impl Store {
     pub async fn queue_issues(&self, org: OrgId, filter: QueueFilter, limit: u32) -> Result<Vec<Issue>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sync_issues WHERE org_id = "));
         sql.bind(org.get()).push(" AND resolved_at IS NULL");
-        match filter.view {
-            QueueView::NeedsAttention => sql.push(" AND ignored_at IS NULL"),
-            QueueView::Ignored => sql.push(" AND ignored_at IS NOT NULL"),
-            QueueView::All => &mut sql,
-        };
-        if let Some(user) = filter.assigned_to {
-            sql.push(" AND assigned_to = ").bind(user.get());
-        }
+        filter.push_where(&mut sql);
         sql.push(" ORDER BY opened_at, id LIMIT ").bind(i64::from(limit));
         let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()

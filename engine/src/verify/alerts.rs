@@ -6,20 +6,36 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{ErrorCode, IssueId};
-use crate::store::{Appointment, NewNotification, NotificationKind, Opened, Severity};
+use crate::store::{Appointment, NewNotification, NotificationKind, Opened, Severity, SyncState};
 
 /// "13.10 10:00": the seed's short day-month-time in the organization's zone.
 pub fn short_time(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%d.%m %H:%M").to_string()
 }
 
-/// The notification for a newly opened issue about an appointment.
+/// "Retrying in 3h (13.10 14:00)", the seed's words for when the verifier
+/// tries again by itself, with the local time as the notification is read
+/// later; or that it will not.
+pub fn retry_words(next: Option<DateTime<Utc>>, now: DateTime<Utc>, tz: Tz) -> String {
+    let Some(at) = next else { return "No automatic retry".to_owned() };
+    let minutes = (at - now).num_minutes().max(1);
+    let wait = match minutes {
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{}h", (m + 30) / 60),
+        m => format!("{} days", (m + 12 * 60) / (24 * 60)),
+    };
+    format!("Retrying in {wait} ({})", short_time(at, tz))
+}
+
+/// The notification for a newly opened issue about an appointment, whose
+/// sync state the verification has just left as `state`.
 pub fn issue_opened(
     issue: IssueId,
     code: ErrorCode,
     appointment: &Appointment,
     tz: Tz,
-    detail: Option<&str>,
+    state: &SyncState,
+    now: DateTime<Utc>,
 ) -> NewNotification {
     let who = format!("Customer: {} │ Time: {}", appointment.customer_name, short_time(appointment.starts_at, tz));
     let (kind, severity, title, body) = match code {
@@ -28,9 +44,10 @@ pub fn issue_opened(
             Severity::Error,
             "Sync Verification Failed",
             format!(
-                "Appointment #{} verification failed\nReason: {} │ Retrying at the next cycle\n{who}",
+                "Appointment #{} verification failed\nReason: {} │ {}\n{who}",
                 appointment.id,
-                detail.unwrap_or("Cal.com API error")
+                state.error_detail.as_deref().unwrap_or("Cal.com API error"),
+                retry_words(state.next_verification_at, now, tz)
             ),
         ),
         _ => (
@@ -104,7 +121,7 @@ pub fn calcom_unauthorized(now: DateTime<Utc>) -> NewNotification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     #[test]
     fn times_are_local_to_the_organization() {
@@ -120,6 +137,19 @@ mod tests {
         assert_eq!(back.title, "Cal.com Sync Issue (came back)");
         assert!(back.body.ends_with("It came back after it was closed: see the review queue's regressions."));
         assert_eq!(came_back(note(), Opened::New(IssueId(7))), note());
+    }
+
+    #[test]
+    fn a_failure_says_when_it_is_tried_again_in_the_seeds_words() {
+        let now = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+        let tz = chrono_tz::Europe::Berlin;
+        let retry = |d: Duration| retry_words(Some(now + d), now, tz);
+        assert_eq!(retry(Duration::hours(3)), "Retrying in 3h (13.10 13:00)");
+        assert_eq!(retry(Duration::minutes(5)), "Retrying in 5 min (13.10 10:05)");
+        assert_eq!(retry(Duration::seconds(10)), "Retrying in 1 min (13.10 10:00)");
+        assert_eq!(retry(Duration::minutes(5 * 60 + 40)), "Retrying in 6h (13.10 15:40)");
+        assert_eq!(retry(Duration::days(3)), "Retrying in 3 days (16.10 10:00)");
+        assert_eq!(retry_words(None, now, tz), "No automatic retry");
     }
 
     #[test]

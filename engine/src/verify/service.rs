@@ -242,7 +242,7 @@ impl Verifier {
                 let opened = self.store.open_issue(org.id, &new, now).await?;
                 if let Some(id) = opened.news() {
                     let note = alerts::came_back(
-                        alerts::issue_opened(id, code, appointment, org.time_zone, new.detail.as_deref()),
+                        alerts::issue_opened(id, code, appointment, org.time_zone, &decision.state, now),
                         opened,
                     );
                     let email = |url: &str| content::appointment_issue(code, appointment, org.time_zone, url);

@@ -1,0 +1,153 @@
+//! The review queue grouped by cause (`/review?group=cause`): one row per
+//! error code and reason with how many issues share it and how long the
+//! oldest has waited, and for admins steps on the whole group. Every step
+//! names the count in its question; the server acts only if the group still
+//! has exactly that many members.
+
+use leptos::prelude::*;
+
+use crate::components::confirm::ConfirmButton;
+use crate::error::AppError;
+use crate::rpc::triage::{
+    act_on_group, get_issue_groups, GroupConfirmed, GroupLine, GroupRequest, QueueQuery, TriageOutcome,
+};
+
+type GroupAction = Action<(GroupConfirmed, GroupRequest), Result<TriageOutcome, AppError>>;
+
+#[component]
+pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<Option<Result<String, AppError>>>) -> impl IntoView {
+    let act = Action::new(|(group, request): &(GroupConfirmed, GroupRequest)| {
+        let (group, request) = (group.clone(), request.clone());
+        async move { act_on_group(group, request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(done) = act.value().get() {
+            said.set(Some(done.map(|d| d.message)));
+        }
+    });
+    let groups = Resource::new(move || (query.get(), act.version().get()), |(query, _)| get_issue_groups(query));
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match groups.await {
+                    Ok(found) if found.groups.is_empty() => view! {
+                        <p class="empty" data-testid="empty">"Nothing to review here."</p>
+                    }.into_any(),
+                    Ok(found) => {
+                        let (can_act, cap) = (found.can_act, found.cap);
+                        let q = query.get_untracked();
+                        view! {
+                            <div class="table-wrap">
+                                <table data-testid="issue-groups">
+                                    <thead><tr>
+                                        <th scope="col">"Cause"</th>
+                                        <th scope="col">"Issues"</th>
+                                        <th scope="col">"Oldest"</th>
+                                        <th scope="col">"Actions"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {found.groups.into_iter().enumerate().map(|(n, line)| view! {
+                                            <GroupRow n line query=q can_act cap act/>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u64, act: GroupAction) -> impl IntoView {
+    let count = line.count;
+    let group = GroupConfirmed { code: line.code, reason: line.reason.clone(), query, count };
+    let reason = line.reason.clone().unwrap_or_else(|| line.code.label().to_owned());
+    let issues = if count == 1 { "1 issue".to_owned() } else { format!("{count} issues") };
+    let actions = match (can_act, count > cap) {
+        (false, _) => None,
+        (true, true) => Some(
+            view! {
+                <span class="muted small">
+                    {format!("More than {cap}: narrow the filter (e.g. assigned to me) to act on the group.")}
+                </span>
+            }
+            .into_any(),
+        ),
+        (true, false) => Some(view! { <GroupActions n group act/> }.into_any()),
+    };
+    view! {
+        <tr data-testid=format!("group-{n}") data-code=line.code.as_str() data-count=count.to_string()>
+            <td data-label="Cause">
+                <code>{line.code.as_str()}</code>
+                <div class="muted">{reason}</div>
+            </td>
+            <td data-label="Issues" data-testid=format!("group-{n}-count")>{issues.clone()}</td>
+            <td data-label="Oldest" class="nowrap">{line.age}</td>
+            <td data-label="Actions" class="actions">{actions}</td>
+        </tr>
+    }
+}
+
+/// An admin's steps on a whole group, each asking with the exact count.
+#[component]
+fn GroupActions(n: usize, group: GroupConfirmed, act: GroupAction) -> impl IntoView {
+    let pending = act.pending();
+    let count = group.count;
+    let all = if count == 1 { "the 1 issue".to_owned() } else { format!("all {count} issues") };
+    let note = RwSignal::new(String::new());
+    // As elsewhere: keep a note typed before the page hydrated.
+    let note_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = note_input.get() {
+            note.set(input.value());
+        }
+    });
+    let note_id = format!("group-{n}-note");
+    let dispatch = move |request: GroupRequest| {
+        let group = group.clone();
+        move || {
+            act.dispatch((group.clone(), request.clone()));
+        }
+    };
+    let resolve = {
+        let dispatch = dispatch.clone();
+        move || dispatch(GroupRequest::MarkResolved { note: note.get_untracked() })()
+    };
+    view! {
+        <ConfirmButton
+            label="Acknowledge all"
+            question=format!("Acknowledge {all} of this group?")
+            testid=format!("group-{n}-ack")
+            disabled=pending
+            on_confirm=dispatch(GroupRequest::Acknowledge)
+        />
+        <ConfirmButton
+            label="Assign all to me"
+            question=format!("Take {all} of this group?")
+            class="secondary"
+            testid=format!("group-{n}-take")
+            disabled=pending
+            on_confirm=dispatch(GroupRequest::AssignToMe)
+        />
+        <label for=note_id.clone() class="visually-hidden">"Note for the whole group"</label>
+        <input
+            id=note_id.clone()
+            type="text"
+            placeholder="Note"
+            data-testid=note_id
+            node_ref=note_input
+            on:input=move |ev| note.set(event_target_value(&ev))
+        />
+        <ConfirmButton
+            label="Mark all resolved"
+            question=format!("Close {all} of this group with your note?")
+            testid=format!("group-{n}-resolve")
+            disabled=Signal::derive(move || pending.get() || note.with(|n| n.trim().is_empty()))
+            on_confirm=resolve
+        />
+    }
+}

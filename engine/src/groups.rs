@@ -1,0 +1,107 @@
+//! Acting on a group of the review queue's issues at once: every unresolved
+//! issue with one error code and reason (an outage's failures, a batch of
+//! bookings deleted in Cal.com). The admin confirms the count they were
+//! shown; the store re-counts in the same transaction and refuses if the
+//! group changed meanwhile. One audit entry records the whole step.
+
+use chrono::{DateTime, Utc};
+
+use crate::resolve::Actor;
+use crate::store::{GroupChange, GroupTarget, NewAuditEntry, Organization, Store, TriageChange, MAX_GROUP_ACTION};
+use crate::triage::{assignee, how_long, TriageError, TriageStep};
+
+/// What to do with every member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupStep {
+    Triage(TriageStep),
+    /// Close them all by hand; a note is required, as for one issue.
+    MarkResolved {
+        note: String,
+    },
+}
+
+/// Applies `step` to the group `target` names; returns what happened, for
+/// the admin.
+pub async fn act_on_group(
+    store: &Store,
+    org: &Organization,
+    target: &GroupTarget,
+    step: GroupStep,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<String, TriageError> {
+    let n = target.expected;
+    if n == 0 {
+        return Err(TriageError::NotApplicable("The group is empty: nothing to do.".into()));
+    }
+    if n > MAX_GROUP_ACTION {
+        return Err(TriageError::NotApplicable(format!(
+            "A group action covers at most {MAX_GROUP_ACTION} issues; this group has {n}. \
+             Narrow it (for example to the issues assigned to you) or act in parts."
+        )));
+    }
+    let (change, action, words) = plan(store, org, step, actor).await?;
+    let code = target.key.code.as_str();
+    let group = match &target.key.detail {
+        Some(reason) => format!("{code} · {reason}"),
+        None => code.to_owned(),
+    };
+    let entry = |changed: u64| NewAuditEntry {
+        user_id: Some(actor.user_id),
+        action: action.into(),
+        target: Some(format!("group {group}")),
+        detail: Some(format!("{changed} issue{} {words}", plural(changed))),
+        at: now,
+    };
+    let changed = store.change_group(org.id, target, &change, (actor.user_id, now), entry).await?;
+    let skipped = match n - changed.min(n) {
+        0 => String::new(),
+        left => format!("; {left} already were or did not fit"),
+    };
+    Ok(format!("{changed} issue{} of {group} {words}{skipped}", plural(changed)))
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The change, its audit action and the words for "N issues …".
+async fn plan(
+    store: &Store,
+    org: &Organization,
+    step: GroupStep,
+    actor: &Actor,
+) -> Result<(GroupChange, &'static str, String), TriageError> {
+    let triage = |change| GroupChange::Triage(change);
+    Ok(match step {
+        GroupStep::Triage(TriageStep::Acknowledge) => {
+            (triage(TriageChange::Acknowledge), "issue.acknowledge", "acknowledged".to_owned())
+        }
+        GroupStep::Triage(TriageStep::Assign(Some(user))) => {
+            let to = assignee(store, org, user).await?;
+            (triage(TriageChange::Assign(Some(user))), "issue.assign", format!("assigned to {}", to.name))
+        }
+        GroupStep::Triage(TriageStep::Assign(None)) => {
+            (triage(TriageChange::Assign(None)), "issue.assign", "unassigned".to_owned())
+        }
+        GroupStep::Triage(TriageStep::Ignore { reason, until }) => {
+            let words = format!("ignored {}: {reason}", how_long(org, until));
+            (triage(TriageChange::Ignore { reason, until }), "issue.ignore", words)
+        }
+        GroupStep::Triage(TriageStep::StopIgnoring) => {
+            (triage(TriageChange::StopIgnoring), "issue.unignore", "back in the queue".to_owned())
+        }
+        GroupStep::MarkResolved { note } => {
+            let note = note.trim();
+            if note.is_empty() {
+                return Err(TriageError::Invalid { field: "note", rule: "is required to mark issues resolved" });
+            }
+            let change = GroupChange::MarkResolved { note: note.to_owned(), actor: actor.name.clone() };
+            (change, "issue.mark_resolved", format!("marked as resolved: {note}"))
+        }
+    })
+}

@@ -1,0 +1,203 @@
+//! The review queue grouped by cause: unresolved issues that share an error
+//! code and, where the code's reasons can be shared
+//! (`ErrorCode::reason_is_shared`), the words of their reason
+//! ("VERIFICATION_ERROR · Cal.com was unavailable (HTTP 503)"), with counts; and a step taken on every member
+//! of a group at once. The admin confirms the count they saw; the write
+//! re-counts inside its transaction and refuses if the group changed, so a
+//! group action never touches issues nobody looked at.
+
+use chrono::{DateTime, Utc};
+
+use super::audit::{self, NewAuditEntry};
+use super::events::{self, EventKind, NewSyncEvent};
+use super::issues::Resolution;
+use super::row::{get, parse};
+use super::sql::Sql;
+use super::time::{from_ms, to_ms};
+use super::triage::{QueueFilter, TriageChange};
+use super::{Store, StoreError};
+use crate::domain::{AppointmentId, ErrorCode, OrgId, UserId};
+
+/// Most issues one group action covers; a larger group is narrowed first
+/// (by the "assigned to me" filter) or taken in parts.
+pub const MAX_GROUP_ACTION: u64 = 1000;
+
+/// What a group's members share.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupKey {
+    pub code: ErrorCode,
+    /// The issues' reason as stored, for a code whose reasons are shared;
+    /// `None` for issues without one, and ignored for the other codes.
+    pub detail: Option<String>,
+}
+
+/// The reason column as the groups use it: the stored reason for codes that
+/// share theirs, nothing for the others.
+fn reason_sql() -> String {
+    let shared: Vec<String> =
+        ErrorCode::ALL.iter().filter(|c| c.reason_is_shared()).map(|c| format!("'{}'", c.as_str())).collect();
+    format!("CASE WHEN code IN ({}) THEN detail ELSE NULL END", shared.join(", "))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueGroup {
+    pub key: GroupKey,
+    pub count: u64,
+    pub oldest: DateTime<Utc>,
+}
+
+/// What a group action does to each member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupChange {
+    Triage(TriageChange),
+    /// Close every member by hand with this note (each appointment's
+    /// history says so, naming `actor`; its other issues stay open).
+    MarkResolved {
+        note: String,
+        actor: String,
+    },
+}
+
+/// The group action as asked: the members as the admin saw them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTarget {
+    pub key: GroupKey,
+    pub filter: QueueFilter,
+    /// How many members the admin confirmed.
+    pub expected: u64,
+}
+
+fn push_members(sql: &mut Sql, org: OrgId, target_filter: QueueFilter, key: Option<&GroupKey>) {
+    sql.push(" WHERE org_id = ").bind(org.get()).push(" AND resolved_at IS NULL");
+    target_filter.push_where(sql);
+    let Some(key) = key else { return };
+    sql.push(" AND code = ").bind(key.code.as_str());
+    if key.code.reason_is_shared() {
+        match &key.detail {
+            Some(detail) => sql.push(" AND detail = ").bind(detail.as_str()),
+            None => sql.push(" AND detail IS NULL"),
+        };
+    }
+}
+
+impl Store {
+    /// The unresolved issues the filter lists, grouped by cause, largest first.
+    pub async fn queue_groups(&self, org: OrgId, filter: QueueFilter) -> Result<Vec<IssueGroup>, StoreError> {
+        let reason = reason_sql();
+        let mut sql = Sql::new(&format!(
+            "SELECT code, {reason} AS reason, COUNT(*) AS n, MIN(opened_at) AS oldest FROM sync_issues"
+        ));
+        push_members(&mut sql, org, filter, None);
+        sql.push(&format!(" GROUP BY code, {reason} ORDER BY n DESC, oldest, code"));
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(IssueGroup {
+                    key: GroupKey { code: parse(row, "code")?, detail: get(row, "reason")? },
+                    count: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
+                    oldest: from_ms(get(row, "oldest")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Applies `change` to every member of the group by `by` and records the
+    /// audit entry `entry` makes of the number changed, in one transaction,
+    /// after checking the group still has exactly the members the admin
+    /// confirmed. Members the step does not fit (already acknowledged, say)
+    /// are left alone; if none fits, nothing is written.
+    pub async fn change_group(
+        &self,
+        org: OrgId,
+        target: &GroupTarget,
+        change: &GroupChange,
+        (by, at): (UserId, DateTime<Utc>),
+        entry: impl FnOnce(u64) -> NewAuditEntry,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM sync_issues");
+        push_members(&mut count, org, target.filter, Some(&target.key));
+        let row = sqlx::query_with(count.text(), count.arguments()?).fetch_one(&mut *tx).await?;
+        let now_members = u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0);
+        if now_members != target.expected {
+            return Err(StoreError::Conflict(format!(
+                "The group now has {now_members} issues, not the {} you confirmed; look at it again.",
+                target.expected
+            )));
+        }
+        let changed = match change {
+            GroupChange::Triage(step) => {
+                let mut sql = Sql::new("UPDATE sync_issues SET ");
+                step.push_update(&mut sql, by, at);
+                push_members(&mut sql, org, target.filter, Some(&target.key));
+                sql.push(step.guard());
+                sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?.rows_affected()
+            }
+            GroupChange::MarkResolved { note, actor } => {
+                mark_resolved(&mut tx, org, target, (by, actor), note, at).await?
+            }
+        };
+        if changed == 0 {
+            return Err(StoreError::Conflict(
+                "None of the group's issues fits this step: it was taken already.".into(),
+            ));
+        }
+        audit::insert(&mut *tx, org, &entry(changed)).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
+
+/// Closes the group's members with `note`: each appointment gets its history
+/// line and leaves manual review once none of its issues is open.
+async fn mark_resolved(
+    tx: &mut sqlx::AnyConnection,
+    org: OrgId,
+    target: &GroupTarget,
+    (by, actor): (UserId, &str),
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut members = Sql::new("SELECT appointment_id FROM sync_issues");
+    push_members(&mut members, org, target.filter, Some(&target.key));
+    let rows = sqlx::query_with(members.text(), members.arguments()?).fetch_all(&mut *tx).await?;
+    let appointments: Vec<AppointmentId> = rows
+        .iter()
+        .map(|r| get::<Option<i64>>(r, "appointment_id"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .map(AppointmentId)
+        .collect();
+    let mut close = Sql::new("UPDATE sync_issues SET resolved_at = ");
+    close.bind(to_ms(at)).push(", resolution = ").bind(Resolution::MarkedResolved.as_str());
+    close.push(", resolved_by = ").bind(by.get()).push(", resolution_note = ").bind(note);
+    push_members(&mut close, org, target.filter, Some(&target.key));
+    let closed = sqlx::query_with(close.text(), close.arguments()?).execute(&mut *tx).await?.rows_affected();
+    for appointment in appointments {
+        sqlx::query(
+            "UPDATE appointments SET requires_manual_review = 0, updated_at = $1 WHERE org_id = $2 AND id = $3 \
+             AND NOT EXISTS (SELECT 1 FROM sync_issues s WHERE s.org_id = $2 AND s.appointment_id = $3 \
+             AND s.resolved_at IS NULL)",
+        )
+        .bind(to_ms(at))
+        .bind(org.get())
+        .bind(appointment.get())
+        .execute(&mut *tx)
+        .await?;
+        let event = NewSyncEvent {
+            appointment_id: Some(appointment),
+            kind: EventKind::Resolution,
+            result: Some(Resolution::MarkedResolved.as_str().into()),
+            attempt: None,
+            duration_ms: None,
+            detail: Some(format!("Marked as resolved with its group: {note}")),
+            technical: None,
+            actor: actor.to_owned(),
+            actor_user_id: Some(by),
+            at,
+        };
+        events::insert(&mut *tx, org, &event).await?;
+    }
+    Ok(closed)
+}
