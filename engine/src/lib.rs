@@ -59,6 +59,10 @@ pub mod triage;
 #[cfg(feature = "runtime")]
 pub mod groups;
 
+/// Bring acknowledged issues nobody resolved up again in the feed.
+#[cfg(feature = "runtime")]
+pub mod reminders;
+
 #[cfg(feature = "runtime")]
 pub mod verify;
 

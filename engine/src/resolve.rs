@@ -58,6 +58,23 @@ struct Change {
 }
 
 impl Change {
+    /// A fresh verification now, with a fresh retry ladder; issues stay open.
+    fn retry(appointment: &Appointment, now: DateTime<Utc>) -> Change {
+        Change {
+            facts: FactsChange::default(),
+            state: SyncState {
+                status: SyncStatus::VerificationPending,
+                attempts: 0,
+                next_verification_at: Some(now),
+                ..appointment.sync.clone()
+            },
+            resolution: None,
+            note: None,
+            detail: "Verification requested".into(),
+            booking_issue: None,
+        }
+    }
+
     /// The appointment is in sync after this change, closing its issues as `resolution`.
     fn synced(now: DateTime<Utc>, facts: FactsChange, resolution: Resolution, detail: String) -> Change {
         Change {
@@ -115,6 +132,22 @@ impl Resolver {
         }
     }
 
+    /// What the store writes for `change` to `appointment`.
+    fn resolution(&self, appointment: &Appointment, actor: &Actor, change: Change) -> AppointmentResolution {
+        let Change { facts, state, resolution, note, detail, booking_issue } = change;
+        let kind = if resolution.is_some() { EventKind::Resolution } else { EventKind::VerificationQueued };
+        AppointmentResolution {
+            appointment: appointment.id,
+            facts,
+            state,
+            resolution,
+            by: actor.user_id,
+            note,
+            event: self.event(appointment.id, actor, kind, resolution, detail),
+            booking_issue,
+        }
+    }
+
     async fn record(
         &self,
         org: OrgId,
@@ -122,25 +155,8 @@ impl Resolver {
         actor: &Actor,
         change: Change,
     ) -> Result<Resolved, ResolveError> {
-        let Change { facts, state, resolution, note, detail, booking_issue } = change;
-        let kind = if resolution.is_some() { EventKind::Resolution } else { EventKind::VerificationQueued };
-        let event = self.event(appointment.id, actor, kind, resolution, detail.clone());
-        let closed = self
-            .store
-            .record_resolution(
-                org,
-                &AppointmentResolution {
-                    appointment: appointment.id,
-                    facts,
-                    state,
-                    resolution,
-                    by: actor.user_id,
-                    note,
-                    event,
-                    booking_issue,
-                },
-            )
-            .await?;
+        let detail = change.detail.clone();
+        let closed = self.store.record_resolution(org, &self.resolution(appointment, actor, change)).await?;
         Ok(Resolved { appointment: Some(appointment.id), issues_closed: closed, message: detail })
     }
 
@@ -151,22 +167,23 @@ impl Resolver {
         appointment: &Appointment,
         actor: &Actor,
     ) -> Result<Resolved, ResolveError> {
-        let now = self.clock.now();
-        let state = SyncState {
-            status: SyncStatus::VerificationPending,
-            attempts: 0,
-            next_verification_at: Some(now),
-            ..appointment.sync.clone()
-        };
-        let change = Change {
-            facts: FactsChange::default(),
-            state,
-            resolution: None,
-            note: None,
-            detail: "Verification requested".into(),
-            booking_issue: None,
-        };
+        let change = Change::retry(appointment, self.clock.now());
         self.record(org.id, appointment, actor, change).await
+    }
+
+    /// "Retry now" for many appointments (a page of a bulk action), in one
+    /// transaction: all are queued or none. Returns how many.
+    pub async fn retry_many(
+        &self,
+        org: &Organization,
+        appointments: &[Appointment],
+        actor: &Actor,
+    ) -> Result<u64, ResolveError> {
+        let now = self.clock.now();
+        let batch: Vec<AppointmentResolution> =
+            appointments.iter().map(|a| self.resolution(a, actor, Change::retry(a, now))).collect();
+        self.store.record_resolutions(org.id, &batch).await?;
+        Ok(batch.len() as u64)
     }
 
     /// Close the appointment's issues without changing anything else.

@@ -621,3 +621,66 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
     assert!(matches!(result, Err(TriageError::Store(StoreError::Conflict(_)))), "{result:?}");
     assert_eq!(store.issue(org, orphan_issue).await.unwrap().state(), IssueState::Open);
 });
+
+on_both_backends!(an_acknowledged_issue_left_open_is_brought_up_again_once, |db| async move {
+    use engine::reminders::send_due;
+    let store = &db.store;
+    let (org, appt) = setup(store).await;
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let acknowledged = store.open_issue(org, &orphan(appt), now()).await.unwrap().id();
+    step(store, org, acknowledged, TriageStep::Acknowledge, &ann).await.unwrap();
+    step(store, org, acknowledged, TriageStep::Assign(Some(ann.user_id)), &ann).await.unwrap();
+    // Neither a fresh issue nobody acknowledged nor an ignored one is brought up.
+    let other = another(store, org, 1).await;
+    store.open_issue(org, &failed(other, "Cal.com was unavailable (HTTP 503)"), now()).await.unwrap();
+    let quiet = another(store, org, 2).await;
+    let ignored = store.open_issue(org, &orphan(quiet), now()).await.unwrap().id();
+    step(store, org, ignored, TriageStep::Acknowledge, &ann).await.unwrap();
+    step(store, org, ignored, ignore("test booking", IgnoreUntil::FurtherNotice), &ann).await.unwrap();
+    let reminders = || async {
+        let rows = sqlx::query("SELECT kind, title, body, issue_id FROM notifications WHERE org_id = $1 ORDER BY id")
+            .bind(org.get())
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| (sqlx::Row::get::<String, _>(r, "kind"), sqlx::Row::get::<String, _>(r, "body")))
+            .collect::<Vec<_>>()
+    };
+
+    assert_eq!(send_due(store, now() + Duration::hours(23)).await.unwrap(), 0, "the default is 24 hours");
+    assert_eq!(send_due(store, now() + Duration::hours(24)).await.unwrap(), 1);
+    assert_eq!(
+        reminders().await,
+        [(
+            "reminder".to_owned(),
+            format!(
+                "Issue #{acknowledged} (In our database, not in Cal.com) was acknowledged by Ann on 11.10 16:30 and is still open\n\
+                 Owner: Ann\nCustomer: Tom Klein │ Time: 13.10 10:00"
+            )
+        )]
+    );
+    assert_eq!(send_due(store, now() + Duration::hours(48)).await.unwrap(), 0, "once per issue");
+
+    // An organization that turned reminders off gets none; another's are its own.
+    let b = store
+        .create_organization(&NewOrganization { slug: "b".into(), name: "B".into(), time_zone: chrono_tz::UTC }, now())
+        .await
+        .unwrap()
+        .id;
+    let b_appt = another(store, b, 3).await;
+    let bea = user(store, b, "Bea", Role::Admin).await;
+    let b_issue = store.open_issue(b, &orphan(b_appt), now()).await.unwrap().id();
+    step(store, b, b_issue, TriageStep::Acknowledge, &bea).await.unwrap();
+    let entry = engine::store::NewAuditEntry {
+        user_id: Some(bea.user_id),
+        action: "settings.queue".into(),
+        target: None,
+        detail: Some("off".into()),
+        at: now(),
+    };
+    store.update_ack_reminder(b, 0, &entry).await.unwrap();
+    assert_eq!(store.organization(b).await.unwrap().ack_reminder_hours, 0);
+    assert_eq!(send_due(store, now() + Duration::days(30)).await.unwrap(), 0);
+    assert_eq!(reminders().await.len(), 1, "nothing new for either organization");
+});

@@ -242,3 +242,20 @@ on_both_backends!(a_calcom_only_booking_is_imported, |db| async move {
     let again = c.resolver.import_booking(&c.org, issue, &c.admin, &stranger, "Anna Schmidt").await;
     assert!(again.is_err(), "importing twice creates no copy");
 });
+
+on_both_backends!(retrying_many_queues_them_all_in_one_go_and_keeps_their_issues, |db| async move {
+    let c = case(db.store.clone()).await;
+    let a = c.flagged(&c.appointment(Some("gone-1")).await).await;
+    let b = c.flagged(&c.appointment(Some("gone-2")).await).await;
+    let queued = c.resolver.retry_many(&c.org, &[a.clone(), b.clone()], &c.admin).await.unwrap();
+    assert_eq!(queued, 2);
+    for x in [&a, &b] {
+        let now = c.reload(x).await;
+        assert_eq!(now.sync.status, SyncStatus::VerificationPending);
+        assert_eq!((now.sync.attempts, now.sync.next_verification_at), (0, Some(c.clock.now())));
+        assert_eq!(c.open_issues(x).await, 1, "a retry is not a resolution");
+        let event = c.last_event(x).await;
+        assert_eq!((event.detail.as_deref(), event.actor.as_str()), (Some("Verification requested"), "Jane Admin"));
+    }
+    assert_eq!(c.resolver.retry_many(&c.org, &[], &c.admin).await.unwrap(), 0, "an empty page writes nothing");
+});

@@ -65,6 +65,24 @@ pub fn spawn_housekeeping(
     })
 }
 
+/// How often due reminders of acknowledged issues are sent.
+const REMINDERS: Duration = Duration::from_secs(300);
+
+/// Sends the reminders of acknowledged issues still open (see
+/// `engine::reminders`), at start and then every five minutes.
+pub fn spawn_reminders(store: Store, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    every("reminders", REMINDERS, stop, None, move || {
+        let store = store.clone();
+        async move {
+            match engine::reminders::send_due(&store, SystemClock.now()).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "reminded admins of acknowledged issues still open"),
+                Err(e) => tracing::warn!(error = %e, "sending reminders failed; trying again in five minutes"),
+            }
+        }
+    })
+}
+
 /// Sends queued emails every 10 seconds.
 pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     every("mail", Duration::from_secs(10), stop, None, move || {

@@ -272,6 +272,26 @@ on_both_backends!(admin_changes_schedule_and_time_zone, |db| async move {
     assert!(w.audit_actions(w.org.id).await.contains(&"settings.schedule".to_owned()));
 });
 
+on_both_backends!(admin_sets_when_acknowledged_issues_are_brought_up_again, |db| async move {
+    let w = world(db.store.clone()).await;
+    let jane = w.login("jane@salon.de").await;
+    let read = w.rpc::<rpc::GetQueueSettings>(&jane, &[]).await.ok();
+    assert_eq!(read["ack_reminder_hours"], 24, "the documented default");
+    for bad in ["", "ten", "-1", "721", "2.5"] {
+        w.rpc::<rpc::SaveQueueSettings>(&jane, &[("ack_reminder_hours", bad)]).await.invalid("ack_reminder_hours");
+    }
+    assert_eq!(w.store.organization(w.org.id).await.unwrap().ack_reminder_hours, 24, "refused values change nothing");
+    let saved = w.rpc::<rpc::SaveQueueSettings>(&jane, &[("ack_reminder_hours", " 48 ")]).await.ok();
+    assert_eq!(saved["ack_reminder_hours"], 48);
+    assert_eq!(w.store.organization(w.org.id).await.unwrap().ack_reminder_hours, 48);
+    w.rpc::<rpc::SaveQueueSettings>(&jane, &[("ack_reminder_hours", "0")]).await.ok();
+    assert_eq!(w.store.organization(w.org.id).await.unwrap().ack_reminder_hours, 0, "0 turns reminders off");
+    assert_eq!(w.audit_actions(w.org.id).await.iter().filter(|a| *a == "settings.queue").count(), 2);
+    let html =
+        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &jane).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("queue-ack_reminder_hours") && html.contains("save-queue"), "{html}");
+});
+
 on_both_backends!(bad_input_is_a_field_error_and_changes_nothing, |db| async move {
     let w = world(db.store.clone()).await;
     let jane = w.login("jane@salon.de").await;
@@ -421,6 +441,8 @@ async fn call_every_function(w: &World, cookie: &str, user_id: &str, token_id: &
         ("test_calcom", w.rpc::<rpc::TestCalcomConnection>(cookie, &[("base_url", &url), ("api_key", "")]).await),
         ("get_schedule", w.rpc::<rpc::GetScheduleSettings>(cookie, &[]).await),
         ("save_schedule", w.rpc::<rpc::SaveScheduleSettings>(cookie, &schedule).await),
+        ("get_queue", w.rpc::<rpc::GetQueueSettings>(cookie, &[]).await),
+        ("save_queue", w.rpc::<rpc::SaveQueueSettings>(cookie, &[("ack_reminder_hours", "1")]).await),
         ("list_users", w.rpc::<rpc::ListUsers>(cookie, &[]).await),
         (
             "invite",

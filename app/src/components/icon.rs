@@ -65,6 +65,7 @@ impl IconKind {
             "verification_failed" => IconKind::Cross,
             "sync_restored" => IconKind::Check,
             "calcom_connection" => IconKind::Plug,
+            "reminder" => IconKind::Clock,
             _ => IconKind::Info,
         }
     }

@@ -12,9 +12,10 @@ use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
 use crate::rpc::session::get_signed_in;
 use crate::rpc::settings::{
-    get_calcom_settings, get_schedule_settings, list_api_tokens, list_users, CalcomSettings, ChangeUserRole,
-    CreateApiToken, CreatedToken, InviteUser, Invited, RevokeApiToken, SaveCalcomSettings, SaveScheduleSettings,
-    ScheduleSettings, SetUserEnabled, TestCalcomConnection, TokenLine, UserLine, DAYS_AHEAD, DAYS_BACK,
+    get_calcom_settings, get_queue_settings, get_schedule_settings, list_api_tokens, list_users, CalcomSettings,
+    ChangeUserRole, CreateApiToken, CreatedToken, InviteUser, Invited, QueueSettings, RevokeApiToken,
+    SaveCalcomSettings, SaveQueueSettings, SaveScheduleSettings, ScheduleSettings, SetUserEnabled,
+    TestCalcomConnection, TokenLine, UserLine, DAYS_AHEAD, DAYS_BACK, REMINDER_HOURS,
 };
 
 /// What a form's last submission left: nothing yet, a confirmation, or an error.
@@ -65,12 +66,14 @@ fn Sections() -> impl IntoView {
         <nav class="settings-nav" aria-label="Settings sections">
             <a href="#calcom">"Cal.com"</a>
             <a href="#schedule">"Schedules"</a>
+            <a href="#queue">"Review queue"</a>
             <a href="#users">"Users"</a>
             <a href="#tokens">"API tokens"</a>
             <a href="#email">"Email"</a>
         </nav>
         <CalcomSection/>
         <ScheduleSection/>
+        <QueueSection/>
         <UsersSection/>
         <TokensSection/>
         <section class="card" id="email" aria-labelledby="email-title">
@@ -277,6 +280,49 @@ fn ScheduleSection() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+#[component]
+fn QueueSection() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| get_queue_settings());
+    view! {
+        <section class="card" id="queue" aria-labelledby="queue-title">
+            <h2 id="queue-title">"Review queue"</h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    loaded(settings.await, |initial| view! { <QueueForm initial/> })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn QueueForm(initial: QueueSettings) -> impl IntoView {
+    let save = ServerAction::<SaveQueueSettings>::new();
+    let saved = outcome(save, |s: &QueueSettings| match s.ack_reminder_hours {
+        0 => "Saved: no reminders.".to_owned(),
+        h => format!("Saved: reminders after {h} h."),
+    });
+    let hours = RwSignal::new(initial.ack_reminder_hours.to_string());
+    let hint = format!(
+        "Hours an acknowledged issue may stay open before the feed brings it up again ({}–{}; 0 turns reminders off)",
+        REMINDER_HOURS.start(),
+        REMINDER_HOURS.end()
+    );
+    view! {
+        <ActionForm action=save>
+            <div class="settings-form">
+                <Field form="queue" label="Remind after (hours)" name="ack_reminder_hours" kind="number" value=hours outcome=saved hint/>
+                <div class="action-row">
+                    <button type="submit" class="button" data-testid="save-queue" disabled=move || save.pending().get()>
+                        "Save"
+                    </button>
+                </div>
+            </div>
+        </ActionForm>
+        <Status outcome=saved testid="queue-saved"/>
     }
 }
 

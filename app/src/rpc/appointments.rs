@@ -271,14 +271,12 @@ pub mod server {
             let page = store.list_appointments_sorted(org.id, &filter, false, after, 500).await?;
             let Some(last) = page.last() else { break };
             after = Some((last.starts_at, last.id));
-            for appointment in &page {
-                if appointment.sync.status == SyncStatus::VerificationPending {
-                    outcome.skipped += 1;
-                    continue;
-                }
-                resolver.retry_now(&org, appointment, &actor).await.map_err(resolve_error)?;
-                outcome.changed += 1;
-            }
+            // Already queued ones are left as they are; the rest of the
+            // page is queued in one transaction.
+            let (queued, due): (Vec<_>, Vec<_>) =
+                page.into_iter().partition(|a| a.sync.status == SyncStatus::VerificationPending);
+            outcome.skipped += queued.len() as u32;
+            outcome.changed += resolver.retry_many(&org, &due, &actor).await.map_err(resolve_error)? as u32;
         }
         Ok(outcome)
     }

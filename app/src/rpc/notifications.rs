@@ -132,7 +132,9 @@ fn action_for(
     use engine::store::NotificationKind;
 
     let (label, href) = match (kind, appointment, issue) {
-        (NotificationKind::SyncIssue, Some(id), _) => ("Review now", format!("/appointments/{id}")),
+        (NotificationKind::SyncIssue | NotificationKind::Reminder, Some(id), _) => {
+            ("Review now", format!("/appointments/{id}"))
+        }
         (_, Some(id), _) => ("View details", format!("/appointments/{id}")),
         // A Cal.com booking without an appointment is resolved in the queue.
         (_, None, Some(_)) => ("Review now", "/review".to_owned()),
@@ -152,6 +154,7 @@ fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
         NotificationKind::VerificationFailed => "Verification failed",
         NotificationKind::SyncRestored => "Sync restored",
         NotificationKind::CalcomConnection => "Cal.com connection",
+        NotificationKind::Reminder => "Reminder",
     }
 }
 

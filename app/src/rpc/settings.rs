@@ -16,6 +16,13 @@ use crate::error::AppError;
 /// How far back and ahead the comprehensive check may look, in days.
 pub const DAYS_BACK: std::ops::RangeInclusive<i64> = 1..=365;
 pub const DAYS_AHEAD: std::ops::RangeInclusive<i64> = 1..=730;
+pub use engine::domain::ACK_REMINDER_HOURS as REMINDER_HOURS;
+
+/// The review queue's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueSettings {
+    pub ack_reminder_hours: i64,
+}
 
 /// What the page shows about the Cal.com connection: never the secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +160,19 @@ pub async fn save_schedule_settings(
     let (context, user) = server::admin()?;
     let form = server::ScheduleForm { time_zone, cycle_cron, comprehensive_cron, window_days_back, window_days_ahead };
     server::save_schedule(&context, &user, &form).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn get_queue_settings() -> Result<QueueSettings, AppError> {
+    let (context, user) = server::admin()?;
+    let org = context.store.organization(user.org_id).await?;
+    Ok(QueueSettings { ack_reminder_hours: org.ack_reminder_hours })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn save_queue_settings(ack_reminder_hours: String) -> Result<QueueSettings, AppError> {
+    let (context, user) = server::admin()?;
+    server::save_queue(&context, &user, &ack_reminder_hours).await
 }
 
 #[server(prefix = "/rpc")]
@@ -388,10 +408,10 @@ mod server {
         Ok(cron)
     }
 
-    fn check_days(field: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, AppError> {
+    fn check_number(field: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, AppError> {
         let message = || format!("must be a whole number from {} to {}", range.start(), range.end());
-        let days: i64 = raw.trim().parse().map_err(|_| invalid(field, message()))?;
-        range.contains(&days).then_some(days).ok_or_else(|| invalid(field, message()))
+        let number: i64 = raw.trim().parse().map_err(|_| invalid(field, message()))?;
+        range.contains(&number).then_some(number).ok_or_else(|| invalid(field, message()))
     }
 
     fn check_schedule(form: &ScheduleForm) -> Result<ScheduleUpdate, AppError> {
@@ -403,8 +423,8 @@ mod server {
         Ok(ScheduleUpdate {
             cycle_cron: check_cron("cycle_cron", &form.cycle_cron, time_zone)?,
             comprehensive_cron: check_cron("comprehensive_cron", &form.comprehensive_cron, time_zone)?,
-            window_days_back: check_days("window_days_back", &form.window_days_back, DAYS_BACK)?,
-            window_days_ahead: check_days("window_days_ahead", &form.window_days_ahead, DAYS_AHEAD)?,
+            window_days_back: check_number("window_days_back", &form.window_days_back, DAYS_BACK)?,
+            window_days_ahead: check_number("window_days_ahead", &form.window_days_ahead, DAYS_AHEAD)?,
             time_zone,
         })
     }
@@ -427,6 +447,19 @@ mod server {
         context.store.update_schedule(user.org_id, &update, &audit).await?;
         let org = context.store.organization(user.org_id).await?;
         Ok(schedule_settings(&org))
+    }
+
+    // --- Review queue ---
+
+    pub async fn save_queue(context: &ServerContext, user: &CurrentUser, raw: &str) -> Result<QueueSettings, AppError> {
+        let hours = check_number("ack_reminder_hours", raw, REMINDER_HOURS)?;
+        let detail = match hours {
+            0 => "reminders of acknowledged issues off".to_owned(),
+            h => format!("remind of acknowledged issues still open after {h} h"),
+        };
+        let audit = entry(user, "settings.queue", None, detail);
+        context.store.update_ack_reminder(user.org_id, hours, &audit).await?;
+        Ok(QueueSettings { ack_reminder_hours: hours })
     }
 
     // --- Users ---

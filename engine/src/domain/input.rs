@@ -15,6 +15,10 @@ pub struct Invalid {
 /// Longest text kept for a name or an email address.
 pub const MAX_TEXT: usize = 200;
 
+/// The hours an organization may wait before an acknowledged issue still
+/// open is brought up again: 0 turns reminders off; at most 30 days.
+pub const ACK_REMINDER_HOURS: std::ops::RangeInclusive<i64> = 0..=720;
+
 /// An account's email address: trimmed, lower-case (one account per
 /// address, however it is typed), `local@domain` with a dot in the domain.
 /// Deliberately no fuller check: whether the person can log in with it is

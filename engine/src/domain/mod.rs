@@ -13,7 +13,7 @@ mod user;
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use health::CalcomHealth;
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
-pub use input::{AccountName, BaseUrl, EmailAddress, Invalid, Slug, MAX_TEXT};
+pub use input::{AccountName, BaseUrl, EmailAddress, Invalid, Slug, ACK_REMINDER_HOURS, MAX_TEXT};
 pub use sort::SortKey;
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 pub use user::{EmailPreference, Role};

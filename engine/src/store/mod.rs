@@ -24,6 +24,7 @@ mod orgs;
 mod outbox;
 mod presence;
 mod rate_budget;
+mod reminders;
 mod resolutions;
 mod retention;
 mod row;

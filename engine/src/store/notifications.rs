@@ -20,6 +20,8 @@ string_enum! {
         SyncRestored = "sync_restored",
         /// The organization's Cal.com key or connection is broken.
         CalcomConnection = "calcom_connection",
+        /// An acknowledged issue is still open after the organization's reminder time.
+        Reminder = "reminder",
     }
 }
 
@@ -71,6 +73,32 @@ fn from_row(row: &AnyRow) -> Result<Notification, StoreError> {
     })
 }
 
+/// Adds a notification within the caller's transaction; `None` if one with
+/// the same dedupe key exists.
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    new: &NewNotification,
+    now: DateTime<Utc>,
+) -> Result<Option<NotificationId>, StoreError> {
+    let row = sqlx::query(
+            "INSERT INTO notifications (org_id, kind, severity, title, body, appointment_id, issue_id, dedupe_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(org.get())
+        .bind(new.kind.as_str())
+        .bind(new.severity.as_str())
+        .bind(&new.title)
+        .bind(&new.body)
+        .bind(new.appointment_id.map(AppointmentId::get))
+        .bind(new.issue_id.map(IssueId::get))
+        .bind(new.dedupe_key.as_deref())
+        .bind(to_ms(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| get(&row, "id").map(NotificationId)).transpose()
+}
+
 impl Store {
     /// Adds a notification; `None` if one with the same dedupe key exists.
     pub async fn notify(
@@ -94,25 +122,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<NotificationId>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO notifications (org_id, kind, severity, title, body, appointment_id, issue_id, dedupe_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(org.get())
-        .bind(new.kind.as_str())
-        .bind(new.severity.as_str())
-        .bind(&new.title)
-        .bind(&new.body)
-        .bind(new.appointment_id.map(AppointmentId::get))
-        .bind(new.issue_id.map(IssueId::get))
-        .bind(new.dedupe_key.as_deref())
-        .bind(to_ms(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
+        let Some(id) = insert(&mut tx, org, new, now).await? else {
             return Ok(None);
         };
-        let id = NotificationId(get(&row, "id")?);
         for mut email in emails {
             email.notification_id = Some(id);
             super::outbox::insert_email(&mut tx, org, &email, now).await?;

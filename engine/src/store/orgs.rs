@@ -33,12 +33,15 @@ pub struct Organization {
     pub comprehensive_cron: String,
     pub window_days_back: i64,
     pub window_days_ahead: i64,
+    /// Hours after which an acknowledged issue still open is brought up
+    /// again in the feed; 0 turns the reminder off.
+    pub ack_reminder_hours: i64,
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, slug, name, time_zone, locale, calcom_base_url, \
     calcom_api_key_enc IS NOT NULL AS has_key, cycle_cron, comprehensive_cron, \
-    window_days_back, window_days_ahead, created_at";
+    window_days_back, window_days_ahead, ack_reminder_hours, created_at";
 
 fn from_row(row: &AnyRow) -> Result<Organization, StoreError> {
     // `IS NOT NULL` is a boolean on PostgreSQL and an integer on SQLite.
@@ -55,6 +58,7 @@ fn from_row(row: &AnyRow) -> Result<Organization, StoreError> {
         comprehensive_cron: get(row, "comprehensive_cron")?,
         window_days_back: get(row, "window_days_back")?,
         window_days_ahead: get(row, "window_days_ahead")?,
+        ack_reminder_hours: get(row, "ack_reminder_hours")?,
         created_at: from_ms(get(row, "created_at")?),
     })
 }
@@ -199,6 +203,26 @@ impl Store {
         .bind(to_ms(entry.at))
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("organization"));
+        }
+        audit::insert(&mut *tx, org, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Sets the hours after which acknowledged issues are brought up again,
+    /// with its audit entry.
+    pub async fn update_ack_reminder(&self, org: OrgId, hours: i64, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE organizations SET ack_reminder_hours = $2, updated_at = $3 WHERE id = $1")
+            .bind(org.get())
+            .bind(hours)
+            .bind(to_ms(entry.at))
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("organization"));
         }

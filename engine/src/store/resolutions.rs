@@ -64,55 +64,74 @@ async fn close_booking_issue(
     Ok(1)
 }
 
-impl Store {
-    /// Returns how many issues were closed.
-    pub async fn record_resolution(&self, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
-        let at = to_ms(r.event.at);
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE appointments SET calcom_booking_uid = COALESCE($1, calcom_booking_uid), \
+/// Writes one resolution within the caller's transaction; returns how many
+/// issues it closed.
+async fn apply(tx: &mut sqlx::AnyConnection, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
+    let at = to_ms(r.event.at);
+    let done = sqlx::query(
+        "UPDATE appointments SET calcom_booking_uid = COALESCE($1, calcom_booking_uid), \
              starts_at = COALESCE($2, starts_at), ends_at = COALESCE($3, ends_at), status = COALESCE($4, status), \
              sync_status = $5, sync_error_code = $6, sync_error_detail = $7, sync_attempts = $8, \
              last_verified_at = $9, next_verification_at = $10, requires_manual_review = $11, \
              claimed_by = NULL, claim_expires_at = NULL, updated_at = $12 WHERE org_id = $13 AND id = $14",
+    )
+    .bind(r.facts.calcom_booking_uid.as_deref())
+    .bind(r.facts.starts_at.map(to_ms))
+    .bind(r.facts.ends_at.map(to_ms))
+    .bind(r.facts.status.map(AppointmentStatus::as_str))
+    .bind(r.state.status.as_str())
+    .bind(r.state.error_code.map(crate::domain::ErrorCode::as_str))
+    .bind(r.state.error_detail.as_deref())
+    .bind(r.state.attempts)
+    .bind(r.state.last_verified_at.map(to_ms))
+    .bind(r.state.next_verification_at.map(to_ms))
+    .bind(i64::from(r.state.requires_manual_review))
+    .bind(at)
+    .bind(org.get())
+    .bind(r.appointment.get())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("appointment"));
+    }
+    let closed = match r.resolution {
+        Some(resolution) => sqlx::query(
+            "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
+                     WHERE org_id = $5 AND appointment_id = $6 AND resolved_at IS NULL",
         )
-        .bind(r.facts.calcom_booking_uid.as_deref())
-        .bind(r.facts.starts_at.map(to_ms))
-        .bind(r.facts.ends_at.map(to_ms))
-        .bind(r.facts.status.map(AppointmentStatus::as_str))
-        .bind(r.state.status.as_str())
-        .bind(r.state.error_code.map(crate::domain::ErrorCode::as_str))
-        .bind(r.state.error_detail.as_deref())
-        .bind(r.state.attempts)
-        .bind(r.state.last_verified_at.map(to_ms))
-        .bind(r.state.next_verification_at.map(to_ms))
-        .bind(i64::from(r.state.requires_manual_review))
         .bind(at)
+        .bind(resolution.as_str())
+        .bind(r.by.get())
+        .bind(r.note.as_deref())
         .bind(org.get())
         .bind(r.appointment.get())
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("appointment"));
+        .await?
+        .rows_affected(),
+        None => 0,
+    };
+    let closed = closed + close_booking_issue(&mut *tx, org, r).await?;
+    events::insert(&mut *tx, org, &r.event).await?;
+    Ok(closed)
+}
+
+impl Store {
+    /// Returns how many issues were closed.
+    pub async fn record_resolution(&self, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let closed = apply(&mut tx, org, r).await?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+
+    /// Several resolutions (a bulk action's page) in one transaction: all
+    /// are written or none. Returns how many issues they closed.
+    pub async fn record_resolutions(&self, org: OrgId, batch: &[AppointmentResolution]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut closed = 0;
+        for r in batch {
+            closed += apply(&mut tx, org, r).await?;
         }
-        let closed = match r.resolution {
-            Some(resolution) => sqlx::query(
-                "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
-                     WHERE org_id = $5 AND appointment_id = $6 AND resolved_at IS NULL",
-            )
-            .bind(at)
-            .bind(resolution.as_str())
-            .bind(r.by.get())
-            .bind(r.note.as_deref())
-            .bind(org.get())
-            .bind(r.appointment.get())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
-            None => 0,
-        };
-        let closed = closed + close_booking_issue(&mut tx, org, r).await?;
-        events::insert(&mut tx, org, &r.event).await?;
         tx.commit().await?;
         Ok(closed)
     }

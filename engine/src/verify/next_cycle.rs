@@ -76,6 +76,7 @@ mod tests {
             comprehensive_cron: "0 3 * * *".into(),
             window_days_back: 7,
             window_days_ahead: 180,
+            ack_reminder_hours: 24,
             created_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
         }
     }

@@ -196,6 +196,7 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         crate::workers::spawn_verification(worker.clone(), state.wake_worker.clone(), stopped.clone()),
         crate::workers::spawn_inbox(worker.clone(), state.wake_inbox.clone(), state.live.clone(), stopped.clone()),
         crate::workers::spawn_housekeeping(state.store.clone(), retention, stopped.clone()),
+        crate::workers::spawn_reminders(state.store.clone(), stopped.clone()),
     ];
     workers.push(auth::session_store::spawn_cleanup(
         auth::DbSessionStore::new(state.store.clone()),
