@@ -310,3 +310,21 @@ on_both_backends!(the_shared_calcom_budget_spaces_every_process_and_holds_them_a
     let held = two.reserve_calcom_call("key-b", second / 1000, Std::ZERO).await.unwrap().expect("held");
     assert!(held > Std::from_secs(55), "{held:?}");
 });
+
+on_both_backends!(calls_to_calcom_are_counted_per_organization_and_minute_and_kept_a_day, |db| async move {
+    let store = &db.store;
+    let (a, b) = (org(store, "a").await, org(store, "b").await);
+    for seconds in [0, 10, 59] {
+        store.count_calcom_call(a, now() + Duration::seconds(seconds)).await.unwrap();
+    }
+    store.count_calcom_call(a, now() + Duration::minutes(1)).await.unwrap();
+    store.count_calcom_call(b, now()).await.unwrap();
+    let minutes: Vec<(DateTime<Utc>, i64)> =
+        store.calcom_calls_since(a, now()).await.unwrap().into_iter().map(|m| (m.minute, m.calls)).collect();
+    assert_eq!(minutes, [(now(), 3), (now() + Duration::minutes(1), 1)], "per minute, the other organization apart");
+    assert!(store.calcom_calls_since(a, now() + Duration::minutes(2)).await.unwrap().is_empty());
+
+    let pruned = store.prune(&engine::store::Retention::default(), now() + Duration::hours(25)).await.unwrap();
+    assert_eq!(pruned.call_minutes, 3, "{pruned:?}");
+    assert!(store.calcom_calls_since(a, now() - Duration::days(1)).await.unwrap().is_empty());
+});

@@ -194,6 +194,17 @@ on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
 
     let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
     assert!(html.contains("Jane Admin") && html.contains("Created in Cal.com"), "history on the page: {html}");
+
+    // The calls the resolution made are on the dashboard's API budget.
+    let (_, summary) = w.rpc::<GetDashboardSummary>(&admin, json!({})).await;
+    let budget = &summary["api_budget"];
+    let total = budget["total"].as_u64().unwrap_or_else(|| panic!("{summary}"));
+    assert!(total >= 2, "a listing of the minute and the booking itself: {budget}");
+    let bars: u64 = budget["per_minute"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(bars, total, "{budget}");
+    assert_eq!(budget["limit"], 120);
+    let (_, html) = w.page(&admin, "/").await;
+    assert!(html.contains("tile-api-budget") && html.contains(&format!("{total} calls to Cal.com")), "{html}");
 });
 
 on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| async move {

@@ -12,7 +12,7 @@ use crate::components::hydrated::use_hydrated;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
-use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, DashboardSummary};
+use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, ApiBudget, DashboardSummary};
 
 /// How often the figures are re-read while the page is open.
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
@@ -126,7 +126,39 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
                     {summary.webhooks.clone()}" · "<a href="/deliveries">"Deliveries"</a>
                 </p>
             </InfoTile>
+            <ApiBudgetTile budget=summary.api_budget.clone()/>
         </div>
+    }
+}
+
+/// Calls to Cal.com per minute over the last hour, as bars against the
+/// key's limit (the top of the chart), with the figures in words.
+#[component]
+fn ApiBudgetTile(budget: ApiBudget) -> impl IntoView {
+    let limit = f64::from(budget.limit.max(1));
+    let bars = budget
+        .per_minute
+        .iter()
+        .enumerate()
+        .filter(|(_, calls)| **calls > 0)
+        .map(|(i, calls)| {
+            let height = (f64::from(*calls) / limit).min(1.0) * 20.0;
+            view! {
+                <rect x=i.to_string() y=format!("{:.2}", 20.0 - height) width="0.8" height=format!("{height:.2}")/>
+            }
+        })
+        .collect_view();
+    view! {
+        <InfoTile title="Cal.com API budget" testid="tile-api-budget">
+            <p class="value" data-testid="api-budget-peak">{format!("{} / {}", budget.peak, budget.limit)}</p>
+            <p class="note">"Calls in the busiest minute of the last hour, against the key's limit per minute."</p>
+            <svg class="budget-chart" viewBox="0 0 60 20" preserveAspectRatio="none" role="img"
+                aria-label=budget.summary.clone() data-testid="api-budget-chart">
+                <line x1="0" y1="0.2" x2="60" y2="0.2" class="budget-limit"/>
+                {bars}
+            </svg>
+            <p class="note" data-testid="api-budget-summary">{budget.summary.clone()}</p>
+        </InfoTile>
     }
 }
 

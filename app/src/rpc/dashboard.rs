@@ -28,8 +28,53 @@ pub struct DashboardSummary {
     /// Webhook health in a sentence: the last delivery received, and what
     /// share of the changes calsync found in Cal.com a webhook announced.
     pub webhooks: String,
+    /// Calls to Cal.com over the last hour against the key's limit.
+    pub api_budget: ApiBudget,
     /// Whether the user may act (retry): admins.
     pub can_act: bool,
+}
+
+/// The organization's calls to Cal.com per minute over the last hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiBudget {
+    /// Sixty minutes, oldest first; the last is the current minute so far.
+    pub per_minute: Vec<u32>,
+    /// Cal.com's limit for an API key, per minute.
+    pub limit: u32,
+    pub peak: u32,
+    pub total: u32,
+    /// The figures in a sentence.
+    pub summary: String,
+}
+
+impl ApiBudget {
+    /// Sixty minutes ending with `now`'s from the counted minutes (oldest
+    /// first; minutes without calls are missing).
+    pub fn from_minutes(
+        counted: &[(chrono::DateTime<chrono::Utc>, i64)],
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> ApiBudget {
+        let minute = |t: chrono::DateTime<chrono::Utc>| t.timestamp().div_euclid(60);
+        let current = minute(now);
+        let mut per_minute = vec![0u32; 60];
+        for (at, calls) in counted {
+            let back = current - minute(*at);
+            if (0..60).contains(&back) {
+                per_minute[59 - back as usize] += u32::try_from(*calls).unwrap_or(u32::MAX);
+            }
+        }
+        let peak = per_minute.iter().copied().max().unwrap_or(0);
+        let total = per_minute.iter().sum();
+        let summary = match total {
+            0 => "No calls to Cal.com in the last hour.".to_owned(),
+            _ => format!(
+                "{total} calls to Cal.com in the last hour; the busiest minute used {peak} of the key's {limit} ({} %).",
+                u64::from(peak) * 100 / u64::from(limit.max(1))
+            ),
+        };
+        ApiBudget { per_minute, limit, peak, total, summary }
+    }
 }
 
 #[server(prefix = "/rpc")]
@@ -71,6 +116,11 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
             local,
         ),
         health,
+        api_budget: {
+            let minutes = store.calcom_calls_since(org.id, now - Duration::minutes(59)).await?;
+            let counted: Vec<_> = minutes.iter().map(|m| (m.minute, m.calls)).collect();
+            ApiBudget::from_minutes(&counted, now, engine::calcom::RateBudget::default().limit)
+        },
         can_act: user.role.is_admin(),
     })
 }
@@ -123,4 +173,26 @@ pub async fn retry_all_failed() -> Result<crate::rpc::appointments::BulkOutcome,
 
     let query = AppointmentQuery { state: Some(SyncStatus::Failed), ..AppointmentQuery::default() };
     crate::rpc::appointments::server::retry_matching(&query).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiBudget;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn the_api_budget_places_each_minute_and_reads_naturally() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 14, 30, 20).unwrap();
+        let ago = |minutes: i64| now - Duration::minutes(minutes);
+        let counted = [(ago(75), 500), (ago(59), 3), (ago(1), 90), (ago(0), 6)];
+        let budget = ApiBudget::from_minutes(&counted, now, 120);
+        assert_eq!(budget.per_minute.len(), 60);
+        assert_eq!((budget.per_minute[0], budget.per_minute[58], budget.per_minute[59]), (3, 90, 6));
+        assert_eq!((budget.peak, budget.total), (90, 99), "the minute of an hour and a quarter ago is left out");
+        assert_eq!(
+            budget.summary,
+            "99 calls to Cal.com in the last hour; the busiest minute used 90 of the key's 120 (75 %)."
+        );
+        assert_eq!(ApiBudget::from_minutes(&[], now, 120).summary, "No calls to Cal.com in the last hour.");
+    }
 }

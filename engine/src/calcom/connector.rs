@@ -104,6 +104,7 @@ impl CalcomConnector {
         let mut config = ClientConfig::new(connection.base_url.clone(), api_key);
         config.shared_budget = Some(SharedBudgetHandle(Arc::new(StoreBudget::new(
             self.store.clone(),
+            org,
             &connection.base_url,
             &config.api_key,
         ))));
@@ -128,28 +129,38 @@ impl Connector for CalcomConnector {
 
 /// The key's budget in the database, shared by every process using it
 /// (see `Store::reserve_calcom_call`). The row is named by a hash of the
-/// base URL and key: the key itself is never stored in the clear.
+/// base URL and key: the key itself is never stored in the clear. Each call
+/// that takes its place is also counted for the organization's dashboard.
 struct StoreBudget {
     store: Store,
+    org: OrgId,
     bucket: String,
 }
 
 impl StoreBudget {
-    fn new(store: Store, base_url: &str, key: &ApiKey) -> StoreBudget {
+    fn new(store: Store, org: OrgId, base_url: &str, key: &ApiKey) -> StoreBudget {
         use sha2::{Digest, Sha256};
         let digest =
             Sha256::new().chain_update(base_url.trim_end_matches('/')).chain_update("\n").chain_update(key.expose());
-        StoreBudget { store, bucket: hex::encode(digest.finalize()) }
+        StoreBudget { store, org, bucket: hex::encode(digest.finalize()) }
     }
 }
 
 impl SharedBudget for StoreBudget {
     fn reserve(&self, spacing: Spacing) -> BoxFuture<'_, Result<Option<std::time::Duration>, String>> {
         Box::pin(async move {
-            self.store
+            let wait = self
+                .store
                 .reserve_calcom_call(&self.bucket, spacing.interval, spacing.tolerance)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            if wait.is_none() {
+                // Only a figure for the dashboard: the call goes out regardless.
+                if let Err(err) = self.store.count_calcom_call(self.org, chrono::Utc::now()).await {
+                    tracing::warn!(org = self.org.get(), error = %err, "a Cal.com call could not be counted");
+                }
+            }
+            Ok(wait)
         })
     }
 

@@ -53,11 +53,19 @@ pub struct Pruned {
     pub emails: u64,
     pub notifications: u64,
     pub figures: u64,
+    /// Per-minute counts of calls to Cal.com, kept a day.
+    pub call_minutes: u64,
 }
 
 impl Pruned {
     pub fn total(&self) -> u64 {
-        self.runs + self.deliveries + self.coverage + self.emails + self.notifications + self.figures
+        self.runs
+            + self.deliveries
+            + self.coverage
+            + self.emails
+            + self.notifications
+            + self.figures
+            + self.call_minutes
     }
 }
 
@@ -104,7 +112,14 @@ impl Store {
                 before(retention.figures),
             )
             .await?;
-        Ok(Pruned { runs, deliveries, coverage, emails, notifications, figures })
+        let call_minutes = self
+            .delete_in_chunks(
+                "DELETE FROM calcom_call_minutes WHERE (org_id, minute_ms) IN (SELECT org_id, minute_ms \
+                 FROM calcom_call_minutes WHERE minute_ms < $1 LIMIT $2)",
+                before(Duration::days(1)),
+            )
+            .await?;
+        Ok(Pruned { runs, deliveries, coverage, emails, notifications, figures, call_minutes })
     }
 
     /// Read notifications older than `before`, with their read marks; one
