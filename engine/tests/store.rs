@@ -217,7 +217,7 @@ on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write,
                 routine: false,
             })
             .collect();
-    store.write_sync_states(salon, &writes, now()).await.unwrap();
+    store.write_sync_states(salon, &writes, now(), "Resolved itself").await.unwrap();
     assert_eq!(kept(store, salon).await, (6, 2, 3, 1, 0));
     assert_eq!(kept(store, salon).await, counted(store, salon).await);
 

@@ -192,6 +192,12 @@ on_both_backends!(a_silent_delete_is_flagged_after_three_attempts_with_one_issue
     assert!(issues.is_empty());
     let closed = w.store.issue(w.org.id, opened[0].id()).await.unwrap();
     assert_eq!(closed.resolution, Some(Resolution::AutoResolved));
+    let when = engine::verify::alerts::short_time(w.clock.now(), chrono_tz::Europe::Berlin);
+    assert_eq!(
+        closed.resolution_note.as_deref(),
+        Some(format!("Resolved itself: Cal.com's booking matched ours when checked on {when}").as_str()),
+        "it closed itself with the evidence that contradicted the finding"
+    );
 });
 
 on_both_backends!(a_failure_that_uses_up_its_retries_says_when_it_is_tried_again, |db| async move {

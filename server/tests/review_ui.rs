@@ -270,6 +270,12 @@ on_both_backends!(mark_resolved_needs_a_note_and_names_the_admin, |db| async mov
     assert!(sqlx::Row::get::<String, _>(&row, "detail").contains("Customer cancelled by phone"));
     assert_eq!(sqlx::Row::get::<String, _>(&row, "result"), "marked_resolved");
     assert!(!w.reload(&a).await.sync.requires_manual_review);
+    // The page keeps the closed issue with how, by whom and why.
+    let (_, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    assert_eq!(review["closed_issues"][0]["code"], "ORPHANED_LOCAL", "{review}");
+    assert_eq!(review["closed_issues"][0]["how"], "Marked as resolved by Jane Admin: Customer cancelled by phone");
+    let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains("closed-issues") && html.contains("Customer cancelled by phone"), "{html}");
 });
 
 on_both_backends!(viewers_see_without_buttons_and_are_refused, |db| async move {

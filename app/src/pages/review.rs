@@ -228,7 +228,24 @@ fn Review(view: ReviewView, resolve: Resolve) -> impl IntoView {
         let can_act = !actions.is_empty();
         view! { <BookingLinks id links=view.links can_act resolve/> }.into_any()
     });
-    view! { {head} {cards} {links} {comparison} {resolutions} {history} }
+    let closed = (!view.closed_issues.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-labelledby="closed-issues">
+                <h2 id="closed-issues">"Closed issues"</h2>
+                <ul class="closed-issues" data-testid="closed-issues">
+                    {view.closed_issues.into_iter().map(|c| view! {
+                        <li>
+                            <code>{c.code.as_str()}</code>
+                            <span class="muted">{format!(" opened {}, closed {} – ", c.opened, c.closed)}</span>
+                            {c.how}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+        .into_any()
+    });
+    view! { {head} {cards} {links} {comparison} {resolutions} {history} {closed} }
 }
 
 /// Cal.com-only bookings this appointment probably is, each with "Link"

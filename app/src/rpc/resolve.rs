@@ -85,6 +85,17 @@ pub struct IssueLine {
     pub detail: Option<String>,
 }
 
+/// An issue of the appointment that was closed, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosedIssueLine {
+    pub code: ErrorCode,
+    pub opened: String,
+    pub closed: String,
+    /// "Resolved itself: Cal.com's booking matched ours when checked on …",
+    /// "Marked as resolved by Jane Admin: …".
+    pub how: String,
+}
+
 /// Everything the review page shows about one appointment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewView {
@@ -110,6 +121,8 @@ pub struct ReviewView {
     pub comparison: Vec<FieldComparison>,
     pub history: Vec<HistoryLine>,
     pub open_issues: Vec<IssueLine>,
+    /// The last few closed issues, most recent first.
+    pub closed_issues: Vec<ClosedIssueLine>,
     /// The resolutions that fit this case; empty for viewers.
     pub actions: Vec<ResolveAction>,
     /// Cal.com-only bookings this appointment probably is (it has lost its
@@ -354,6 +367,18 @@ mod server {
             _ => None,
         };
         let actions = if user.role.is_admin() { actions_for(&a, issues.len()) } else { Vec::new() };
+        let users = store.users(org.id).await?;
+        let closed_issues = store
+            .closed_issues_for(org.id, a.id, 5)
+            .await?
+            .into_iter()
+            .map(|i| ClosedIssueLine {
+                code: i.code,
+                opened: local.date_time(i.opened_at),
+                closed: i.resolved_at.map(|t| local.date_time(t)).unwrap_or_default(),
+                how: how_closed(&i, &users),
+            })
+            .collect();
         let links = engine::links::bookings_for(store, org.id, &a)
             .await?
             .into_iter()
@@ -367,6 +392,7 @@ mod server {
             .collect();
         Ok(ReviewView {
             links,
+            closed_issues,
             id: a.id.get(),
             comparison: mismatch.map(|i| comparison(&a, i, local)).unwrap_or_default(),
             customer: a.customer_name,
@@ -397,6 +423,29 @@ mod server {
                 .collect(),
             actions,
         })
+    }
+
+    /// How a closed issue was closed, in words, naming the admin.
+    fn how_closed(issue: &Issue, users: &[engine::store::User]) -> String {
+        use engine::store::Resolution as R;
+        let by = issue.resolved_by.map(|id| crate::rpc::triage::server::user_name(users, id).to_owned());
+        let by = by.map(|name| format!(" by {name}")).unwrap_or_default();
+        let how = match issue.resolution {
+            Some(R::AutoResolved) => return issue.resolution_note.clone().unwrap_or_else(|| "Resolved itself".into()),
+            Some(R::CreatedInCalcom) => "Created in Cal.com",
+            Some(R::ImportedFromCalcom) => "Created here from Cal.com's booking",
+            Some(R::AcceptedCalcom) => "Cal.com's version accepted",
+            Some(R::PushedLocal) => "Our version pushed to Cal.com",
+            Some(R::Cancelled) => "Cancelled on both sides",
+            Some(R::MarkedResolved) => "Marked as resolved",
+            Some(R::IgnoreLapsed) => "Closed when its ignore rule ran out",
+            Some(R::Linked) => "Linked to a Cal.com booking",
+            None => "Closed",
+        };
+        match issue.resolution_note.as_deref() {
+            Some(note) if !note.is_empty() => format!("{how}{by}: {note}"),
+            _ => format!("{how}{by}"),
+        }
     }
 
     fn not_connected() -> AppError {

@@ -410,6 +410,26 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// The appointment's closed issues, most recently closed first.
+    pub async fn closed_issues_for(
+        &self,
+        org: OrgId,
+        appointment: AppointmentId,
+        limit: u32,
+    ) -> Result<Vec<Issue>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sync_issues WHERE org_id = $1 AND appointment_id = $2 AND resolved_at IS NOT NULL \
+             ORDER BY resolved_at DESC, id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org.get())
+            .bind(appointment.get())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Open issues, oldest first, optionally of one code.
     pub async fn open_issues(&self, org: OrgId, code: Option<ErrorCode>, limit: u32) -> Result<Vec<Issue>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM sync_issues WHERE org_id = "));

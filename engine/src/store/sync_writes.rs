@@ -84,18 +84,20 @@ async fn insert_events(conn: &mut AnyConnection, org: OrgId, events: &[&NewSyncE
     Ok(())
 }
 
-/// Closes the open issues of these appointments as auto-resolved.
+/// Closes the open issues of these appointments as auto-resolved, with the
+/// evidence in words as the note.
 async fn resolve_issues(
     conn: &mut AnyConnection,
     org: OrgId,
     ids: &[AppointmentId],
     now: DateTime<Utc>,
+    evidence: &str,
 ) -> Result<u64, StoreError> {
     let mut closed = 0;
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
         sql.bind(to_ms(now)).push(", resolution = ").bind(Resolution::AutoResolved.as_str());
-        sql.push(", resolved_by = NULL, resolution_note = NULL WHERE org_id = ").bind(org.get());
+        sql.push(", resolved_by = NULL, resolution_note = ").bind(evidence).push(" WHERE org_id = ").bind(org.get());
         sql.push(" AND resolved_at IS NULL AND appointment_id IN (").list(chunk.iter().map(|id| id.get())).push(")");
         closed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
     }
@@ -116,7 +118,8 @@ impl Store {
             super::events::insert(&mut tx, org, &write.event).await?;
         }
         if write.resolve_issues {
-            resolve_issues(&mut tx, org, &[write.id], write.event.at).await?;
+            let evidence = write.event.detail.as_deref().unwrap_or("A later verification found it in order");
+            resolve_issues(&mut tx, org, &[write.id], write.event.at, evidence).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -124,13 +127,15 @@ impl Store {
 
     /// Writes every outcome and its history entry (none for a routine one),
     /// counts them in the figures, and closes the issues of those that are
-    /// fine again, in one transaction. An appointment deleted meanwhile is
-    /// skipped (its entry too). Returns how many issues closed.
+    /// fine again (with `evidence`, the words of why, as their note), in one
+    /// transaction. An appointment deleted meanwhile is skipped (its entry
+    /// too). Returns how many issues closed.
     pub async fn write_sync_states(
         &self,
         org: OrgId,
         writes: &[StateWrite],
         now: DateTime<Utc>,
+        evidence: &str,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut events = Vec::with_capacity(writes.len());
@@ -150,7 +155,7 @@ impl Store {
         }
         insert_events(&mut tx, org, &events).await?;
         verification_stats::count(&mut tx, org, counted).await?;
-        let closed = resolve_issues(&mut tx, org, &fine, now).await?;
+        let closed = resolve_issues(&mut tx, org, &fine, now, evidence).await?;
         tx.commit().await?;
         Ok(closed)
     }

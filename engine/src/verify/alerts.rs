@@ -68,6 +68,12 @@ pub fn issue_opened(
     }
 }
 
+/// The note of an issue that closed itself: what the verification that
+/// contradicted the finding saw, and when (in the organization's zone).
+pub fn resolved_itself(at: DateTime<Utc>, tz: Tz) -> String {
+    format!("Resolved itself: Cal.com's booking matched ours when checked on {}", short_time(at, tz))
+}
+
 /// The notification for a Cal.com booking that has no appointment.
 pub fn calcom_only_opened(issue: IssueId, uid: &str, start: DateTime<Utc>, tz: Tz) -> NewNotification {
     NewNotification {

@@ -161,7 +161,9 @@ impl Verifier {
         if batch.is_empty() {
             return Ok(0);
         }
-        let restored = self.store.write_sync_states(org.id, batch, self.clock.now()).await?;
+        let now = self.clock.now();
+        let evidence = alerts::resolved_itself(now, org.time_zone);
+        let restored = self.store.write_sync_states(org.id, batch, now, &evidence).await?;
         batch.clear();
         Ok(restored)
     }
@@ -223,8 +225,11 @@ impl Verifier {
         let issue = match decision.issue {
             IssueAction::None => None,
             IssueAction::ResolveAll => {
-                restored =
-                    self.store.resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, None, now).await?;
+                let evidence = alerts::resolved_itself(now, org.time_zone);
+                restored = self
+                    .store
+                    .resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, Some(&evidence), now)
+                    .await?;
                 None
             }
             IssueAction::Open(code) => {
