@@ -6,7 +6,7 @@
 //! `send_due` every few minutes; several instances may, the store's mark
 //! makes it once.
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -25,10 +25,10 @@ pub async fn send_due(store: &Store, now: DateTime<Utc>) -> Result<u64, StoreErr
     let mut orgs: HashMap<OrgId, (Organization, Vec<User>)> = HashMap::new();
     let mut sent = 0;
     for (org_id, issue) in due {
-        if !orgs.contains_key(&org_id) {
-            orgs.insert(org_id, (store.organization(org_id).await?, store.users(org_id).await?));
-        }
-        let (org, users) = &orgs[&org_id];
+        let (org, users) = match orgs.entry(org_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(first) => first.insert((store.organization(org_id).await?, store.users(org_id).await?)),
+        };
         let appointment = match issue.appointment_id {
             Some(id) => Some(store.appointment(org_id, id).await?),
             None => None,
