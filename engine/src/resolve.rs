@@ -253,8 +253,9 @@ impl Resolver {
                 Err(other) => return Err(other.into()),
             },
         };
-        let facts = FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ..FactsChange::default() };
-        let detail = format!("{how} as booking {}", booking.uid);
+        let (ends_at, end_words) = end_from(org, appointment, &booking);
+        let facts = FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ends_at, ..FactsChange::default() };
+        let detail = format!("{how} as booking {}{end_words}", booking.uid);
         let change = Change::synced(self.clock.now(), facts, Resolution::CreatedInCalcom, detail);
         self.record(org.id, appointment, actor, change).await
     }
@@ -314,8 +315,9 @@ impl Resolver {
             },
             Err(other) => return Err(other.into()),
         };
-        let facts = FactsChange { calcom_booking_uid: Some(moved.uid.clone()), ..FactsChange::default() };
-        let detail = format!("Rescheduled in Cal.com to our time (new booking {})", moved.uid);
+        let (ends_at, end_words) = end_from(org, appointment, &moved);
+        let facts = FactsChange { calcom_booking_uid: Some(moved.uid.clone()), ends_at, ..FactsChange::default() };
+        let detail = format!("Rescheduled in Cal.com to our time (new booking {}){end_words}", moved.uid);
         let change = Change::synced(self.clock.now(), facts, Resolution::PushedLocal, detail);
         self.record(org.id, appointment, actor, change).await
     }
@@ -441,6 +443,23 @@ impl Resolver {
             .ok_or_else(|| ResolveError::NotApplicable("the appointment has no Cal.com booking".into()))?;
         source.booking(uid).await?.ok_or_else(|| ResolveError::NotApplicable(format!("Cal.com has no booking {uid}")))
     }
+}
+
+/// The end ours takes from a booking calsync just made or moved in Cal.com,
+/// and the words for the history. Cal.com ends a booking at start + its
+/// event type's length, whatever ours said; keeping our end would make the
+/// next verification report a difference nobody made.
+fn end_from(org: &Organization, ours: &Appointment, booking: &RemoteBooking) -> (Option<DateTime<Utc>>, String) {
+    if booking.end == ours.ends_at {
+        return (None, String::new());
+    }
+    let local = crate::format::LocalFormat::new(org.time_zone, &org.locale);
+    let words = format!(
+        "; Cal.com's event type ends it at {} (ours said {}), so ours does too",
+        local.time(booking.end),
+        local.time(ours.ends_at)
+    );
+    (Some(booking.end), words)
 }
 
 /// The note a hand-made resolution must carry, trimmed.

@@ -137,6 +137,15 @@ on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
     assert_eq!((event.kind, event.actor.as_str()), (EventKind::Resolution, "Jane Admin"));
     assert_eq!(event.result.as_deref(), Some("created_in_calcom"));
     assert_eq!(c.open_issues(&a).await, 0);
+    // Cal.com ended it after its event type's 30 minutes, not our 45: ours
+    // follows, says so, and the next verification finds nothing to report.
+    assert_eq!(a.ends_at, a.starts_at + Duration::minutes(30));
+    assert!(
+        event.detail.as_deref().is_some_and(|d| d.ends_with("; Cal.com's event type ends it at 10:30 (ours said 10:45), so ours does too")),
+        "{event:?}"
+    );
+    let v = c.verifier.verify_one(&c.org, &c.calcom, &a).await.unwrap();
+    assert_eq!(v.decision.state.status, SyncStatus::Synced, "no phantom difference: {:?}", v.decision.state);
 });
 
 on_both_backends!(a_failed_calcom_call_records_nothing, |db| async move {
@@ -175,6 +184,9 @@ on_both_backends!(a_mismatch_pushing_ours_reschedules_in_calcom, |db| async move
     assert_eq!(c.calcom.booking(&new_uid).await.unwrap().unwrap().start, start());
     assert_eq!(a.starts_at, start(), "ours unchanged");
     assert_eq!(c.last_event(&a).await.result.as_deref(), Some("pushed_local"));
+    assert_eq!(a.ends_at, start() + Duration::minutes(30), "the moved booking's end, from its event type");
+    let v = c.verifier.verify_one(&c.org, &c.calcom, &a).await.unwrap();
+    assert_eq!(v.decision.state.status, SyncStatus::Synced, "no phantom difference: {:?}", v.decision.state);
 });
 
 on_both_backends!(mark_resolved_needs_a_note_and_keeps_it, |db| async move {

@@ -188,6 +188,10 @@ on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
     assert_ne!(uid, "deleted-in-calcom");
     let booking = w.sim.control().booking(&uid).expect("the simulator has the booking");
     assert_eq!(booking.start, a.starts_at);
+    assert_eq!(
+        booking.end, a.ends_at,
+        "ours ends when the booking Cal.com made does, so no phantom difference follows"
+    );
     assert_eq!((a.sync.status, a.sync.requires_manual_review), (SyncStatus::Synced, false));
     let last = w.store.appointment_events(w.org.id, a.id).await.unwrap().remove(0);
     assert_eq!((last.kind, last.actor.as_str()), (EventKind::Resolution, "Jane Admin"));

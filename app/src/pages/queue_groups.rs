@@ -85,7 +85,7 @@ fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u6
                 <code>{line.code.as_str()}</code>
                 <div class="muted">{reason}</div>
             </td>
-            <td data-label="Issues" data-testid=format!("group-{n}-count")>{issues.clone()}</td>
+            <td data-label="Issues" class="nowrap" data-testid=format!("group-{n}-count")>{issues.clone()}</td>
             <td data-label="Oldest" class="nowrap">{line.age}</td>
             <td data-label="Actions" class="actions">{actions}</td>
         </tr>

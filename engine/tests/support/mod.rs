@@ -42,6 +42,10 @@ impl BookingSource for FakeCalcom {
     }
 }
 
+/// As in real Cal.com, a booking made or moved ends at start + its event
+/// type's length, whatever the booking before it lasted.
+pub const EVENT_LENGTH: chrono::Duration = chrono::Duration::minutes(30);
+
 impl BookingWriter for FakeCalcom {
     async fn create(&self, new: &NewBooking) -> Result<RemoteBooking, SourceError> {
         self.check()?;
@@ -50,7 +54,7 @@ impl BookingWriter for FakeCalcom {
             uid,
             status: RemoteStatus::Accepted,
             start: new.start,
-            end: new.start + chrono::Duration::minutes(45),
+            end: new.start + EVENT_LENGTH,
             attendee_emails: vec![new.attendee_email.clone()],
             attendee_phones: new.attendee_phone.iter().cloned().collect(),
             rescheduled_to_uid: None,
@@ -71,7 +75,6 @@ impl BookingWriter for FakeCalcom {
         self.check()?;
         let mut bookings = self.bookings.lock().unwrap();
         let old = bookings.get_mut(uid).ok_or_else(|| SourceError::Rejected(format!("no booking {uid}")))?;
-        let duration = old.end - old.start;
         let new_uid = format!("{uid}-r");
         old.status = RemoteStatus::Cancelled;
         old.rescheduled_to_uid = Some(new_uid.clone());
@@ -79,7 +82,7 @@ impl BookingWriter for FakeCalcom {
             uid: new_uid,
             status: RemoteStatus::Accepted,
             start,
-            end: start + duration,
+            end: start + EVENT_LENGTH,
             rescheduled_to_uid: None,
             ..old.clone()
         };
