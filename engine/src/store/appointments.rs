@@ -215,14 +215,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
-        sql.bind(org.get()).push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(id.get());
-        }
-        sql.push(")");
+        sql.bind(org.get()).push(" AND id IN (").list(ids.iter().map(|id| id.get())).push(")");
         let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }

@@ -1,18 +1,19 @@
 //! The review queue grouped by cause: unresolved issues that share an error
 //! code and, where the code's reasons can be shared
 //! (`ErrorCode::reason_is_shared`), the words of their reason
-//! ("VERIFICATION_ERROR · Cal.com was unavailable (HTTP 503)"), with counts; and a step taken on every member
-//! of a group at once. The admin confirms the count they saw; the write
+//! ("VERIFICATION_ERROR · Cal.com was unavailable (HTTP 503)"), with
+//! counts; and a step taken on every member of a group at once. The admin confirms the count they saw; the write
 //! re-counts inside its transaction and refuses if the group changed, so a
 //! group action never touches issues nobody looked at.
 
 use chrono::{DateTime, Utc};
 
 use super::audit::{self, NewAuditEntry};
-use super::events::{self, EventKind, NewSyncEvent};
+use super::events::{EventKind, NewSyncEvent};
 use super::issues::Resolution;
 use super::row::{get, parse};
 use super::sql::Sql;
+use super::sync_writes::{insert_events, IDS_PER_STATEMENT};
 use super::time::{from_ms, to_ms};
 use super::triage::{QueueFilter, TriageChange};
 use super::{Store, StoreError};
@@ -174,19 +175,20 @@ async fn mark_resolved(
     close.push(", resolved_by = ").bind(by.get()).push(", resolution_note = ").bind(note);
     push_members(&mut close, org, target.filter, Some(&target.key));
     let closed = sqlx::query_with(close.text(), close.arguments()?).execute(&mut *tx).await?.rows_affected();
-    for appointment in appointments {
-        sqlx::query(
-            "UPDATE appointments SET requires_manual_review = 0, updated_at = $1 WHERE org_id = $2 AND id = $3 \
-             AND NOT EXISTS (SELECT 1 FROM sync_issues s WHERE s.org_id = $2 AND s.appointment_id = $3 \
-             AND s.resolved_at IS NULL)",
-        )
-        .bind(to_ms(at))
-        .bind(org.get())
-        .bind(appointment.get())
-        .execute(&mut *tx)
-        .await?;
-        let event = NewSyncEvent {
-            appointment_id: Some(appointment),
+    for chunk in appointments.chunks(IDS_PER_STATEMENT) {
+        let mut review = Sql::new("UPDATE appointments SET requires_manual_review = 0, updated_at = ");
+        review.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
+        review.push(" AND id IN (").list(chunk.iter().map(|id| id.get())).push(")");
+        review.push(
+            " AND NOT EXISTS (SELECT 1 FROM sync_issues s WHERE s.org_id = appointments.org_id \
+             AND s.appointment_id = appointments.id AND s.resolved_at IS NULL)",
+        );
+        sqlx::query_with(review.text(), review.arguments()?).execute(&mut *tx).await?;
+    }
+    let events: Vec<NewSyncEvent> = appointments
+        .iter()
+        .map(|appointment| NewSyncEvent {
+            appointment_id: Some(*appointment),
             kind: EventKind::Resolution,
             result: Some(Resolution::MarkedResolved.as_str().into()),
             attempt: None,
@@ -196,8 +198,8 @@ async fn mark_resolved(
             actor: actor.to_owned(),
             actor_user_id: Some(by),
             at,
-        };
-        events::insert(&mut *tx, org, &event).await?;
-    }
+        })
+        .collect();
+    insert_events(&mut *tx, org, &events.iter().collect::<Vec<_>>()).await?;
     Ok(closed)
 }

@@ -82,20 +82,20 @@ pub(crate) async fn insert(
     now: DateTime<Utc>,
 ) -> Result<Option<NotificationId>, StoreError> {
     let row = sqlx::query(
-            "INSERT INTO notifications (org_id, kind, severity, title, body, appointment_id, issue_id, dedupe_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(org.get())
-        .bind(new.kind.as_str())
-        .bind(new.severity.as_str())
-        .bind(&new.title)
-        .bind(&new.body)
-        .bind(new.appointment_id.map(AppointmentId::get))
-        .bind(new.issue_id.map(IssueId::get))
-        .bind(new.dedupe_key.as_deref())
-        .bind(to_ms(now))
-        .fetch_optional(&mut *conn)
-        .await?;
+        "INSERT INTO notifications (org_id, kind, severity, title, body, appointment_id, issue_id, dedupe_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(org.get())
+    .bind(new.kind.as_str())
+    .bind(new.severity.as_str())
+    .bind(&new.title)
+    .bind(&new.body)
+    .bind(new.appointment_id.map(AppointmentId::get))
+    .bind(new.issue_id.map(IssueId::get))
+    .bind(new.dedupe_key.as_deref())
+    .bind(to_ms(now))
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(|row| get(&row, "id").map(NotificationId)).transpose()
 }
 

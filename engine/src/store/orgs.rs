@@ -210,9 +210,7 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
 
-impl Store {
     /// Sets the hours after which acknowledged issues are brought up again,
     /// with its audit entry.
     pub async fn update_ack_reminder(&self, org: OrgId, hours: i64, entry: &NewAuditEntry) -> Result<(), StoreError> {

@@ -18,7 +18,7 @@ use crate::domain::{AppointmentId, ErrorCode, OrgId, UserId};
 /// under both databases' placeholder limits.
 const EVENTS_PER_INSERT: usize = 100;
 /// Appointments per `IN (…)` list.
-const IDS_PER_STATEMENT: usize = 500;
+pub(super) const IDS_PER_STATEMENT: usize = 500;
 
 /// One verification's outcome: the appointment's new state, its history
 /// entry, and whether its open issues close because it is fine again.
@@ -63,7 +63,12 @@ pub(crate) async fn update_state(
     Ok(done.rows_affected() == 1)
 }
 
-async fn insert_events(conn: &mut AnyConnection, org: OrgId, events: &[&NewSyncEvent]) -> Result<(), StoreError> {
+/// History entries in multi-row INSERTs, within the caller's transaction.
+pub(super) async fn insert_events(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    events: &[&NewSyncEvent],
+) -> Result<(), StoreError> {
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let mut sql = Sql::new(
             "INSERT INTO sync_events \
