@@ -5,6 +5,7 @@
 mod export;
 mod health;
 pub mod metrics;
+pub mod render_threads;
 mod request_id;
 pub mod stall_guard;
 pub mod timeout;

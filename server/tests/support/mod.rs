@@ -136,11 +136,21 @@ impl World {
     /// test (a hung render is a defect, never retried around; the server's
     /// own stall guard would cut it after 30 s).
     pub async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        let mut response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
         let status = response.status();
-        match tokio::time::timeout(std::time::Duration::from_secs(15), response.text()).await {
-            Ok(body) => (status, body.unwrap()),
-            Err(_) => panic!("the server-rendered {path} stalled mid-body"),
+        // Read chunk by chunk so that a stalled stream shows how far it got.
+        let mut got = Vec::new();
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(15), response.chunk()).await {
+                Ok(Ok(Some(c))) => got.extend_from_slice(&c),
+                Ok(Ok(None)) => return (status, String::from_utf8(got).unwrap()),
+                Ok(Err(e)) => panic!("reading {path}: {e}"),
+                Err(_) => panic!(
+                    "the server-rendered {path} stalled mid-body after {} bytes:\n{}",
+                    got.len(),
+                    String::from_utf8_lossy(&got)
+                ),
+            }
         }
     }
 
