@@ -81,6 +81,12 @@ for (const role of Object.keys(ACCOUNTS)) {
           // The header's navigation stays on one line at desktop width.
           const rows = await page.locator('header nav a').evaluateAll((links) => new Set(links.map((a) => Math.round(a.getBoundingClientRect().top))).size);
           expect(rows, `the navigation wraps on ${path}`).toBeLessThanOrEqual(1);
+          // Every table fits the page: nothing (the queue's action buttons
+          // were) is cut off behind a horizontal scroll at desktop width.
+          const overflowing = await page.locator('.table-wrap').evaluateAll((wraps) =>
+            wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => `${w.scrollWidth} > ${w.clientWidth}`),
+          );
+          expect(overflowing, `a table wider than the page on ${path}`).toEqual([]);
         }
         for (const finding of await seriousAxeFindings(page)) findings.push(`${path}: ${finding}`);
         await page.screenshot({ path: `screenshots/demo-${role}-${viewport}-${shotName(path)}.png`, fullPage: true });

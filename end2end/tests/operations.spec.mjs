@@ -5,7 +5,18 @@
 // no buttons. Each screen is saved under end2end/screenshots/ for review.
 
 import { mkdirSync } from 'node:fs';
-import { test, expect, calsync, createUser, login, connectCalcom, sim, importAppointments } from './support.mjs';
+import {
+  test,
+  expect,
+  allowBrowserError,
+  hydrated,
+  calsync,
+  createUser,
+  login,
+  connectCalcom,
+  sim,
+  importAppointments,
+} from './support.mjs';
 
 mkdirSync('screenshots', { recursive: true });
 const shot = (page, name) => page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
@@ -195,6 +206,31 @@ test.describe.serial('operating calsync', () => {
     await expect(page.getByTestId('issues-resolved')).toContainText('/');
     await expect(page.getByTestId('trend-day')).toHaveCount(7);
     await shot(page, 'metrics');
+  });
+
+  test('retry all matching re-checks the confirmed count, then queues the whole filter', async ({ page }) => {
+    await login(page, ADMIN);
+    await page.goto('/appointments?q=Kunde');
+    await hydrated(page);
+    await expect(page.getByTestId('total')).toHaveText(/^10 appointments/);
+    // Someone adds a matching appointment while the admin looks at the list.
+    importAppointments('ops', [ours('Kunde 10', at(6, 8), 'missing-10')]);
+    await page.getByTestId('retry-matching').click();
+    await expect(page.getByText('That is about 10 calls to Cal.com')).toBeVisible();
+    allowBrowserError(/status of 409 \(Conflict\)/);
+    await page.getByTestId('retry-matching-confirm').click();
+    await expect(
+      page.getByRole('alert').filter({ hasText: '11 appointments match this filter now, not the 10 you confirmed' }),
+    ).toContainText('nothing was queued');
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId('total')).toHaveText(/^11 appointments/);
+    await page.getByTestId('retry-matching').click();
+    await page.getByTestId('retry-matching-confirm').click();
+    const result = page.getByTestId('retry-result');
+    await expect(result).toHaveText(/^Retry queued for \d+; \d+ skipped/);
+    const [, queued, skipped] = (await result.textContent()).match(/for (\d+); (\d+) skipped/);
+    expect(Number(queued) + Number(skipped), 'every matching appointment, not only the page').toBe(11);
   });
 
   test('a viewer sees everything but no action buttons', async ({ page }) => {

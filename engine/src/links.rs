@@ -9,15 +9,12 @@
 use chrono::Duration;
 
 use crate::domain::{AppointmentStatus, ErrorCode, IssueId, OrgId, SyncStatus};
-use crate::store::{Appointment, AppointmentFilter, Store, StoreError};
+use crate::store::{Appointment, Store, StoreError};
 use crate::verify::compare::RemoteBooking;
 use crate::verify::window::SamePerson;
 
 /// How far apart the two starts may be.
 pub const WINDOW_MINUTES: i64 = 15;
-
-/// Most appointments a booking's window is searched through.
-const SEARCHED: u32 = 50;
 
 /// An appointment a Cal.com-only booking probably belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,20 +64,34 @@ fn is_free(appointment: &Appointment) -> bool {
 
 /// The organization's appointments `booking` probably is, closest start first.
 pub async fn suggestions(store: &Store, org: OrgId, booking: &RemoteBooking) -> Result<Vec<Suggestion>, StoreError> {
+    Ok(suggestions_for_each(store, org, &[booking]).await?.pop().unwrap_or_default())
+}
+
+/// [`suggestions`] for each of `bookings` (in their order), read with one
+/// statement for all of them: the review queue lists up to 500 Cal.com-only
+/// bookings.
+pub async fn suggestions_for_each(
+    store: &Store,
+    org: OrgId,
+    bookings: &[&RemoteBooking],
+) -> Result<Vec<Vec<Suggestion>>, StoreError> {
     let window = Duration::minutes(WINDOW_MINUTES);
-    let filter = AppointmentFilter {
-        starts_from: Some(booking.start - window),
-        starts_before: Some(booking.start + window + Duration::seconds(1)),
-        ..AppointmentFilter::default()
-    };
-    let nearby = store.list_appointments(org, &filter, None, SEARCHED).await?;
-    let mut found: Vec<Suggestion> = nearby
-        .into_iter()
+    // `[from, until)`: a start exactly WINDOW_MINUTES away still counts.
+    let windows: Vec<_> =
+        bookings.iter().map(|b| (b.start - window, b.start + window + Duration::milliseconds(1))).collect();
+    let free = if windows.is_empty() { Vec::new() } else { store.free_appointments_within(org, &windows).await? };
+    Ok(bookings.iter().map(|booking| matches(booking, &free)).collect())
+}
+
+/// Which of `free` `booking` probably is, closest start first.
+fn matches(booking: &RemoteBooking, free: &[Appointment]) -> Vec<Suggestion> {
+    let mut found: Vec<Suggestion> = free
+        .iter()
         .filter(|a| a.calcom_booking_uid.as_deref() != Some(booking.uid.as_str()))
-        .filter_map(|appointment| reasons(booking, &appointment).map(|reasons| Suggestion { appointment, reasons }))
+        .filter_map(|a| reasons(booking, a).map(|reasons| Suggestion { appointment: a.clone(), reasons }))
         .collect();
-    found.sort_by_key(|s| (s.appointment.starts_at - booking.start).abs());
-    Ok(found)
+    found.sort_by_key(|s| ((s.appointment.starts_at - booking.start).abs(), s.appointment.id));
+    found
 }
 
 /// Most open Cal.com-only bookings an appointment is compared with.

@@ -439,6 +439,11 @@ on_both_backends!(a_rebooked_booking_is_suggested_for_the_orphaned_appointment_a
     );
     assert!(engine::links::suggestions(store, org, &stranger).await.unwrap().is_empty(), "another person");
     assert!(engine::links::suggestions(store, org, &far).await.unwrap().is_empty(), "another day");
+    // The queue asks for all its rows at once and gets the same answers, in order.
+    let each = engine::links::suggestions_for_each(store, org, &[&stranger, &booking, &far]).await.unwrap();
+    let ids: Vec<Vec<_>> = each.iter().map(|found| found.iter().map(|s| s.appointment.id).collect()).collect();
+    assert_eq!(ids, [vec![], vec![appt], vec![]]);
+    assert!(engine::links::suggestions_for_each(store, org, &[]).await.unwrap().is_empty());
 
     let ann = user(store, org, "Ann", Role::Admin).await;
     let organization = store.organization(org).await.unwrap();
@@ -683,4 +688,45 @@ on_both_backends!(an_acknowledged_issue_left_open_is_brought_up_again_once, |db|
     assert_eq!(store.organization(b).await.unwrap().ack_reminder_hours, 0);
     assert_eq!(send_due(store, now() + Duration::days(30)).await.unwrap(), 0);
     assert_eq!(reminders().await.len(), 1, "nothing new for either organization");
+});
+
+on_both_backends!(only_free_appointments_inside_the_windows_are_read_for_suggestions, |db| async move {
+    let store = &db.store;
+    let (org, linked) = setup(store).await; // 08:00, with a booking Cal.com has: not free
+    let base = NewAppointment {
+        external_id: None,
+        customer_name: "Anna Schmidt".into(),
+        customer_email: Some("anna@example.com".into()),
+        customer_phone: None,
+        service: "Schnitt".into(),
+        starts_at: Utc.with_ymd_and_hms(2025, 10, 13, 8, 5, 0).unwrap(),
+        ends_at: Utc.with_ymd_and_hms(2025, 10, 13, 8, 50, 0).unwrap(),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Api,
+        calcom_booking_uid: None,
+        calcom_event_type_id: None,
+    };
+    let free = store.insert_appointment(org, &base, "t", now()).await.unwrap().id;
+    let cancelled = NewAppointment { status: AppointmentStatus::Cancelled, ..base.clone() };
+    store.insert_appointment(org, &cancelled, "t", now()).await.unwrap();
+    let later = NewAppointment {
+        starts_at: base.starts_at + Duration::hours(3),
+        ends_at: base.ends_at + Duration::hours(3),
+        ..base.clone()
+    };
+    let outside = store.insert_appointment(org, &later, "t", now()).await.unwrap().id;
+
+    let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2025, 10, 13, h, m, 0).unwrap();
+    // Many overlapping windows (more than one statement holds) around 08:00 and none at 11:05.
+    let mut windows: Vec<_> = (0..1500).map(|i| (at(7, 45) + Duration::seconds(i), at(8, 15))).collect();
+    let found: Vec<_> =
+        store.free_appointments_within(org, &windows).await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(found, [free], "not the linked one ({linked:?}), not the cancelled one, each once");
+    windows.push((at(11, 0), at(11, 10)));
+    let found: Vec<_> =
+        store.free_appointments_within(org, &windows).await.unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(found, [free, outside]);
+    let other = OrgId(org.get() + 1);
+    assert!(store.free_appointments_within(other, &windows).await.unwrap().is_empty(), "one organization's only");
 });

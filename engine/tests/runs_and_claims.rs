@@ -276,3 +276,26 @@ on_both_backends!(a_dead_workers_runs_and_claims_are_taken_back_but_never_a_live
     // Nothing more to recover: the dead worker is forgotten.
     assert_eq!(store.recover_dead_workers(later - Duration::seconds(60), later).await.unwrap(), Default::default());
 });
+
+on_both_backends!(slots_started_answers_for_more_slots_than_one_statement_holds, |db| async move {
+    let store = &db.store;
+    let org = org(store).await;
+    // Two started slots of this organization; the rest of the asked slots
+    // (another kind, other hours, another organization) have no run.
+    for (kind, hours) in [(RunKind::Cycle, 0), (RunKind::Comprehensive, 6)] {
+        let id = store.start_run(org, &scheduled(kind, now() + Duration::hours(hours), "w"), now()).await.unwrap();
+        store.finish_run(org, id.id().unwrap(), RunStatus::Succeeded, RunCounts::default(), None, now()).await.unwrap();
+    }
+    let mut asked = Vec::new();
+    for hours in 0..1300 {
+        for kind in [RunKind::Cycle, RunKind::Comprehensive] {
+            asked.push((org, kind, now() + Duration::hours(hours)));
+        }
+    }
+    asked.push((OrgId(org.get() + 1), RunKind::Cycle, now()));
+    let started = store.slots_started(&asked).await.unwrap();
+    let expected: HashSet<_> =
+        [(org, RunKind::Cycle, now()), (org, RunKind::Comprehensive, now() + Duration::hours(6))].into();
+    assert_eq!(started, expected);
+    assert!(store.slots_started(&[]).await.unwrap().is_empty());
+});

@@ -328,3 +328,26 @@ on_both_backends!(calls_to_calcom_are_counted_per_organization_and_minute_and_ke
     assert_eq!(pruned.call_minutes, 3, "{pruned:?}");
     assert!(store.calcom_calls_since(a, now() - Duration::days(1)).await.unwrap().is_empty());
 });
+
+on_both_backends!(the_keys_stated_limit_is_kept_until_the_connection_changes, |db| async move {
+    use engine::store::CalcomConnectionUpdate;
+    let store = &db.store;
+    let (a, b) = (org(store, "a").await, org(store, "b").await);
+    assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, None, "nothing stated yet");
+    store.record_calcom_rate_limit(a, 30).await.unwrap();
+    assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, Some(30));
+    assert_eq!(store.organization(b).await.unwrap().calcom_rate_limit, None, "the other organization apart");
+
+    let event_type_only = CalcomConnectionUpdate { event_type_id: Some(7), ..CalcomConnectionUpdate::default() };
+    store.update_calcom_connection(a, &event_type_only, now()).await.unwrap();
+    assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, Some(30), "the same key keeps its limit");
+
+    let new_key = CalcomConnectionUpdate { api_key_sealed: Some("sealed".into()), ..CalcomConnectionUpdate::default() };
+    store.update_calcom_connection(a, &new_key, now()).await.unwrap();
+    assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, None, "a new key's limit is not known yet");
+    store.record_calcom_rate_limit(a, 120).await.unwrap();
+    let new_url =
+        CalcomConnectionUpdate { base_url: Some("http://127.0.0.1:9/v2".into()), ..CalcomConnectionUpdate::default() };
+    store.update_calcom_connection(a, &new_url, now()).await.unwrap();
+    assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, None, "nor another server's");
+});

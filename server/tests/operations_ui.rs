@@ -132,7 +132,7 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     set_status(&w, &fine, SyncStatus::Synced, None).await;
     let (admin, viewer) = (w.login(ADMIN).await, w.login(VIEWER).await);
 
-    let (status, _) = w.rpc::<RetryAllFailed>(&viewer, json!({})).await;
+    let (status, _) = w.rpc::<RetryAllFailed>(&viewer, json!({ "expected": 2 })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let reload = |a: &Appointment| {
         let (store, a) = (w.store.clone(), a.clone());
@@ -140,7 +140,16 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     };
     assert_eq!(reload(&failed[0]).await.sync.status, SyncStatus::Failed, "the viewer changed nothing");
 
-    let (status, outcome) = w.rpc::<RetryAllFailed>(&admin, json!({})).await;
+    // The count the admin confirmed is checked again: a stale one queues nothing.
+    let (status, stale) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 3 })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+    assert_eq!(
+        stale["Conflict"],
+        "2 appointments match this filter now, not the 3 you confirmed; nothing was queued. \
+         Check the list and confirm again."
+    );
+    assert_eq!(reload(&failed[0]).await.sync.status, SyncStatus::Failed, "nothing queued on a stale count");
+    let (status, outcome) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 2 })).await;
     assert_eq!((status, outcome.clone()), (StatusCode::OK, json!({ "changed": 2, "skipped": 0 })), "{outcome}");
     for a in &failed {
         let now = reload(a).await;
@@ -149,11 +158,12 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
         assert_eq!(last.actor, "Jane Admin", "audited with the admin's name");
     }
     assert_eq!(reload(&fine).await.sync.status, SyncStatus::Synced, "synced appointments are left alone");
-    let (_, again) = w.rpc::<RetryAllFailed>(&admin, json!({})).await;
+    let (_, again) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 0 })).await;
     assert_eq!(again, json!({ "changed": 0, "skipped": 0 }), "nothing failed any more");
 
     // "Retry all matching" takes the list's filter, not only the page.
-    let (status, outcome) = w.rpc::<RetryAllMatching>(&admin, json!({ "query": { "q": "müller" } })).await;
+    let (status, outcome) =
+        w.rpc::<RetryAllMatching>(&admin, json!({ "query": { "q": "müller" }, "expected": 1 })).await;
     assert_eq!((status, outcome), (StatusCode::OK, json!({ "changed": 1, "skipped": 0 })));
     assert_eq!(reload(&fine).await.sync.status, SyncStatus::VerificationPending);
 });

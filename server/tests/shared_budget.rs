@@ -52,3 +52,16 @@ on_both_backends!(two_instances_and_the_cli_sharing_a_key_never_meet_a_429, |db|
     assert!(counters.total > 120, "more than one window's worth: {}", counters.total);
     assert_eq!(counters.answered(429), 0, "no process drove the key into its limit");
 });
+
+on_both_backends!(a_keys_custom_limit_is_learned_from_calcoms_headers_and_kept_for_the_dashboard, |db| async move {
+    use engine::calcom_sim::RateLimit;
+    engine::calcom::ensure_crypto_provider();
+    let sim = spawn(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(30)))).await.unwrap();
+    let org = support::org(&db.store, "salon", "Salon Schmidt").await;
+    support::connect(&db.store, org.id, &sim).await;
+    assert_eq!(db.store.organization(org.id).await.unwrap().calcom_rate_limit, None);
+
+    let client = CalcomConnector::new(db.store.clone(), support::key()).client(org.id).await.expect("connected");
+    client.event_types().await.unwrap();
+    assert_eq!(db.store.organization(org.id).await.unwrap().calcom_rate_limit, Some(30), "not the default 120");
+});

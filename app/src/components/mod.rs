@@ -8,5 +8,6 @@ pub mod icon;
 pub mod layout;
 pub mod menu;
 pub mod notification;
+pub mod outcome;
 pub mod status;
 pub mod ticker;

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
+use crate::components::outcome::{said_by, Outcome};
 use crate::error::AppError;
 use crate::rpc::appointments::{
     list_appointments, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome,
@@ -23,7 +24,8 @@ pub fn AppointmentsPage() -> impl IntoView {
         let ids = ids.clone();
         async move { retry_appointments(ids).await }
     });
-    let retry_all = Action::new(|query: &AppointmentQuery| retry_all_matching(query.clone()));
+    let retry_all =
+        Action::new(|(query, expected): &(AppointmentQuery, i64)| retry_all_matching(query.clone(), *expected));
     // Re-read the page after every retry, so the badges show the new state.
     let page = Resource::new(
         move || (query.get(), retry.version().get(), retry_all.version().get()),
@@ -132,17 +134,10 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
 
 /// What the last retry (of a selection or of the whole filter) did.
 fn retry_result<I: Send + Sync + 'static>(retry: Action<I, Result<BulkOutcome, AppError>>) -> impl IntoView {
-    move || {
-        retry.value().get().map(|outcome| match outcome {
-            Ok(BulkOutcome { changed, skipped }) => view! {
-                <p class="notice" role="status" data-testid="retry-result">
-                    {format!("Retry queued for {changed}; {skipped} skipped (already queued or not found).")}
-                </p>
-            }
-            .into_any(),
-            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-        })
-    }
+    let said = said_by(retry, |BulkOutcome { changed, skipped }| {
+        format!("Retry queued for {changed}; {skipped} skipped (already queued or not found).")
+    });
+    view! { <Outcome said testid="retry-result" error_testid="retry-error"/> }
 }
 
 #[component]
@@ -151,7 +146,7 @@ fn Table(
     query: Memo<AppointmentQuery>,
     selected: RwSignal<BTreeSet<i64>>,
     retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>,
-    retry_all: Action<AppointmentQuery, Result<BulkOutcome, AppError>>,
+    retry_all: Action<(AppointmentQuery, i64), Result<BulkOutcome, AppError>>,
 ) -> impl IntoView {
     let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
     if rows.is_empty() {
@@ -187,11 +182,14 @@ fn Table(
                 </button>
                 <ConfirmButton
                     label=format!("Retry all {total} matching")
-                    question=format!("Verify all {total} appointments matching this filter again now?")
+                    question=format!(
+                        "Verify all {total} appointments matching this filter again now? That is about {total} \
+                         calls to Cal.com, paced inside the key's limit."
+                    )
                     class="secondary"
                     testid="retry-matching"
                     disabled=Signal::derive(move || retry_all.pending().get())
-                    on_confirm=move || { retry_all.dispatch(query.get_untracked()); }
+                    on_confirm=move || { retry_all.dispatch((query.get_untracked(), total)); }
                 />
             </div>
         }.into_any())}

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::outcome::{said_by, Outcome};
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
 use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, ApiBudget, DashboardSummary};
@@ -19,7 +20,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let retry = Action::new(|_: &()| retry_all_failed());
+    let retry = Action::new(|expected: &i64| retry_all_failed(*expected));
     let poll = use_ticker(REFRESH_EVERY);
     let refreshes = RwSignal::new(0u32);
     let summary =
@@ -55,21 +56,13 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-type RetryAction = Action<(), Result<crate::rpc::appointments::BulkOutcome, crate::error::AppError>>;
+/// Takes the count of failed appointments the admin confirmed.
+type RetryAction = Action<i64, Result<crate::rpc::appointments::BulkOutcome, crate::error::AppError>>;
 
 #[component]
 fn RetryOutcome(retry: RetryAction) -> impl IntoView {
-    move || {
-        retry.value().get().map(|outcome| match outcome {
-            Ok(o) => view! {
-                <p class="notice" role="status" data-testid="retry-all-result">
-                    {format!("{} failed appointment(s) queued for verification.", o.changed)}
-                </p>
-            }
-            .into_any(),
-            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-        })
-    }
+    let said = said_by(retry, |done| format!("{} failed appointment(s) queued for verification.", done.changed));
+    view! { <Outcome said testid="retry-all-result" error_testid="retry-all-error"/> }
 }
 
 #[component]
@@ -88,11 +81,15 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
                 {can_retry.then(|| view! {
                     <ConfirmButton
                         label="Retry all"
-                        question=format!("Verify all {} failed appointments again now?", counts.failed)
+                        question=format!(
+                            "Verify all {} failed appointments again now? That is about {} calls to Cal.com, \
+                             paced inside the key's limit.",
+                            counts.failed, counts.failed
+                        )
                         testid="retry-all-failed"
                         asking
                         disabled=Signal::derive(move || retry.pending().get())
-                        on_confirm=move || { retry.dispatch(()); }
+                        on_confirm=move || { retry.dispatch(counts.failed); }
                     />
                 }.into_any())}
             </StatusTile>

@@ -9,14 +9,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
+use crate::components::outcome::{Outcome, Said};
 use crate::error::AppError;
 use crate::pages::queue_groups::IssueGroups;
 use crate::rpc::resolve::{
     get_review_queue, resolve_booking, Assignee, BookingAction, LinkSuggestion, QueueItem, ResolveOutcome,
 };
 use crate::rpc::triage::{triage_issue, IgnoreLimit, QueueQuery, QueueShow, TriageOutcome, TriageRequest, TriageState};
-
-type Said = Option<Result<String, AppError>>;
 
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
@@ -31,7 +30,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
         async move { triage_issue(issue, request).await }
     });
     // One message line for whichever action answered last.
-    let said = RwSignal::new(None::<Result<String, AppError>>);
+    let said: RwSignal<Said> = RwSignal::new(None);
     Effect::new(move |_| {
         if let Some(done) = resolve.value().get() {
             said.set(Some(done.map(|d: ResolveOutcome| d.message)));
@@ -52,7 +51,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                 "Group by cause to act on an outage's or a batch's issues at once."
             </p>
             <Filters query/>
-            <Message said=said.into()/>
+            <Outcome said/>
             {move || if query.with(|q| q.group) {
                 view! { <IssueGroups query said/> }.into_any()
             } else {
@@ -115,20 +114,6 @@ fn empty_words(query: QueueQuery) -> &'static str {
         (_, true) => "No issues are assigned to you here.",
         (QueueShow::Ignored, false) => "No issue is being ignored.",
         (QueueShow::Attention | QueueShow::All, false) => "Nothing to review: every appointment is in sync.",
-    }
-}
-
-#[component]
-fn Message(said: Signal<Said>) -> impl IntoView {
-    move || {
-        said.get().map(|said| match said {
-            Ok(message) => {
-                view! { <p class="notice" role="status" data-testid="action-result">{message}</p> }.into_any()
-            }
-            Err(err) => {
-                view! { <p class="error" role="alert" data-testid="action-error">{err.to_string()}</p> }.into_any()
-            }
-        })
     }
 }
 

@@ -15,7 +15,7 @@ use crate::rpc::triage::{
 type GroupAction = Action<(GroupConfirmed, GroupRequest), Result<TriageOutcome, AppError>>;
 
 #[component]
-pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<Option<Result<String, AppError>>>) -> impl IntoView {
+pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<crate::components::outcome::Said>) -> impl IntoView {
     let act = Action::new(|(group, request): &(GroupConfirmed, GroupRequest)| {
         let (group, request) = (group.clone(), request.clone());
         async move { act_on_group(group, request).await }

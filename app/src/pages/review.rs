@@ -5,13 +5,14 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
+use crate::components::outcome::{said_by, Outcome};
 use crate::error::AppError;
 use crate::rpc::resolve::{
     get_review, resolve_appointment, resolve_booking, BookingAction, BookingLink, ResolveAction, ResolveOutcome,
     ReviewView,
 };
 
-type Outcome = Result<ResolveOutcome, AppError>;
+type Answer = Result<ResolveOutcome, AppError>;
 
 /// What the page asks of the server: one of the appointment's resolutions
 /// (with its note), or taking a Cal.com-only booking's issue as its own.
@@ -21,7 +22,7 @@ enum Request {
     Link { issue: i64 },
 }
 
-type Resolve = Action<(i64, Request), Outcome>;
+type Resolve = Action<(i64, Request), Answer>;
 
 #[component]
 pub fn AppointmentReviewPage() -> impl IntoView {
@@ -49,7 +50,7 @@ pub fn AppointmentReviewPage() -> impl IntoView {
     view! {
         <div class="review">
             <p><a href="/appointments">"← Appointments"</a></p>
-            <Outcome result=resolve.value().into()/>
+            <Outcome said=said_by(resolve, |done| done.message)/>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match review.await {
@@ -62,21 +63,6 @@ pub fn AppointmentReviewPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
-    }
-}
-
-/// The last action's result (or why it failed), announced to screen readers.
-#[component]
-fn Outcome(result: Signal<Option<Outcome>>) -> impl IntoView {
-    move || {
-        result.get().map(|outcome| match outcome {
-            Ok(done) => {
-                view! { <p class="notice" role="status" data-testid="action-result">{done.message}</p> }.into_any()
-            }
-            Err(err) => {
-                view! { <p class="error" role="alert" data-testid="action-error">{err.to_string()}</p> }.into_any()
-            }
-        })
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::components::confirm::ConfirmButton;
+use crate::components::outcome::{said_by, Outcome};
 use crate::components::ticker::use_ticker;
 use crate::error::AppError;
 use crate::rpc::runs::{list_runs, run_now, RunChoice, RunList, RunRow};
@@ -43,17 +44,8 @@ pub fn RunsPage() -> impl IntoView {
 
 #[component]
 fn StartOutcome(start: RunNow) -> impl IntoView {
-    move || {
-        start.value().get().map(|outcome| match outcome {
-            Ok(id) => view! {
-                <p class="notice" role="status" data-testid="run-requested">
-                    {format!("Run {id} queued; it starts within a few seconds.")}
-                </p>
-            }
-            .into_any(),
-            Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-        })
-    }
+    let said = said_by(start, |id| format!("Run {id} queued; it starts within a few seconds."));
+    view! { <Outcome said testid="run-requested" error_testid="run-error"/> }
 }
 
 #[component]

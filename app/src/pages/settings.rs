@@ -144,15 +144,7 @@ fn Field(
 /// are shown at their field; this repeats them so a screen reader hears them.
 #[component]
 fn Status(outcome: Outcome, testid: &'static str) -> impl IntoView {
-    move || {
-        outcome.get().map(|result| match result {
-            Ok(message) => view! { <p class="notice" role="status" data-testid=testid>{message}</p> }.into_any(),
-            Err(err) => {
-                view! { <p class="error" role="alert" data-testid=format!("{testid}-error")>{err.to_string()}</p> }
-                    .into_any()
-            }
-        })
-    }
+    view! { <crate::components::outcome::Outcome said=outcome testid error_testid=format!("{testid}-error")/> }
 }
 
 /// Shows a section's data once loaded, or why it could not be.

@@ -222,12 +222,14 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
 }
 
 /// Queues a fresh verification for every appointment matching the filter
-/// (admins), not only the ones on screen. At most `MAX_RETRY_MATCHING` at
-/// a time: a larger set is refused, so nobody queues the whole table by
+/// (admins), not only the ones on screen. `expected` is the count the
+/// admin confirmed: if the filter matches another number by now, nothing
+/// is queued and the answer says so. At most `MAX_RETRY_MATCHING` at a
+/// time: a larger set is refused, so nobody queues the whole table by
 /// accident.
 #[server(prefix = "/rpc", input = Json)]
-pub async fn retry_all_matching(query: AppointmentQuery) -> Result<BulkOutcome, AppError> {
-    server::retry_matching(&query).await
+pub async fn retry_all_matching(query: AppointmentQuery, expected: i64) -> Result<BulkOutcome, AppError> {
+    server::retry_matching(&query, expected).await
 }
 
 /// The most appointments one "retry all" may queue.
@@ -249,8 +251,9 @@ pub mod server {
     use crate::error::AppError;
     use engine::domain::SyncStatus;
 
-    /// Retries every appointment matching `query` for the signed-in admin.
-    pub async fn retry_matching(query: &AppointmentQuery) -> Result<BulkOutcome, AppError> {
+    /// Retries every appointment matching `query` for the signed-in admin,
+    /// if it still matches the `expected` count they confirmed.
+    pub async fn retry_matching(query: &AppointmentQuery, expected: i64) -> Result<BulkOutcome, AppError> {
         use crate::context::{require_admin, server_context};
 
         let user = require_admin()?;
@@ -263,6 +266,12 @@ pub mod server {
                 "filter",
                 format!("{total} appointments match; narrow the filter to at most {MAX_RETRY_MATCHING}"),
             ));
+        }
+        if total != expected {
+            return Err(AppError::conflict(format!(
+                "{total} appointments match this filter now, not the {expected} you confirmed; \
+                 nothing was queued. Check the list and confirm again."
+            )));
         }
         let (resolver, actor) = (resolver(&store), actor(&user));
         let mut outcome = BulkOutcome { changed: 0, skipped: 0 };

@@ -3,6 +3,7 @@
 
 use engine::domain::{CalcomHealth, SyncCounts};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -39,12 +40,22 @@ pub struct DashboardSummary {
 pub struct ApiBudget {
     /// Sixty minutes, oldest first; the last is the current minute so far.
     pub per_minute: Vec<u32>,
-    /// Cal.com's limit for an API key, per minute.
+    /// The key's limit per minute: as Cal.com's answers stated it, or
+    /// Cal.com's default before any answer did.
     pub limit: u32,
     pub peak: u32,
     pub total: u32,
     /// The figures in a sentence.
     pub summary: String,
+}
+
+/// Where the dashboard's figure for the key's limit comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLimit {
+    /// Cal.com's `X-RateLimit-Limit` headers stated it (per minute).
+    Stated(u32),
+    /// No answer has stated it yet: Cal.com's default.
+    Default(u32),
 }
 
 impl ApiBudget {
@@ -53,8 +64,12 @@ impl ApiBudget {
     pub fn from_minutes(
         counted: &[(chrono::DateTime<chrono::Utc>, i64)],
         now: chrono::DateTime<chrono::Utc>,
-        limit: u32,
+        limit: KeyLimit,
     ) -> ApiBudget {
+        let (limit, source) = match limit {
+            KeyLimit::Stated(limit) => (limit, "as Cal.com states it"),
+            KeyLimit::Default(limit) => (limit, "Cal.com's default; no answer has stated this key's limit yet"),
+        };
         let minute = |t: chrono::DateTime<chrono::Utc>| t.timestamp().div_euclid(60);
         let current = minute(now);
         let mut per_minute = vec![0u32; 60];
@@ -67,9 +82,9 @@ impl ApiBudget {
         let peak = per_minute.iter().copied().max().unwrap_or(0);
         let total = per_minute.iter().sum();
         let summary = match total {
-            0 => "No calls to Cal.com in the last hour.".to_owned(),
+            0 => format!("No calls to Cal.com in the last hour; the key may make {limit} a minute ({source})."),
             _ => format!(
-                "{total} calls to Cal.com in the last hour; the busiest minute used {peak} of the key's {limit} ({} %).",
+                "{total} calls to Cal.com in the last hour; the busiest minute used {peak} of the key's {limit} ({} %; {source}).",
                 u64::from(peak) * 100 / u64::from(limit.max(1))
             ),
         };
@@ -119,7 +134,11 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
         api_budget: {
             let minutes = store.calcom_calls_since(org.id, now - Duration::minutes(59)).await?;
             let counted: Vec<_> = minutes.iter().map(|m| (m.minute, m.calls)).collect();
-            ApiBudget::from_minutes(&counted, now, engine::calcom::RateBudget::default().limit)
+            let limit = match org.calcom_rate_limit {
+                Some(stated) => KeyLimit::Stated(stated),
+                None => KeyLimit::Default(engine::calcom::RateBudget::default().limit),
+            };
+            ApiBudget::from_minutes(&counted, now, limit)
         },
         can_act: user.role.is_admin(),
     })
@@ -165,19 +184,20 @@ fn describe(health: CalcomHealth, local: engine::format::LocalFormat) -> String 
 }
 
 /// Queues a fresh verification for every appointment whose verification
-/// failed (admins). Each one is audited in its history like a single retry.
-#[server(prefix = "/rpc")]
-pub async fn retry_all_failed() -> Result<crate::rpc::appointments::BulkOutcome, AppError> {
+/// failed (admins), if they are still the `expected` number the admin
+/// confirmed. Each one is audited in its history like a single retry.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn retry_all_failed(expected: i64) -> Result<crate::rpc::appointments::BulkOutcome, AppError> {
     use crate::rpc::appointments::AppointmentQuery;
     use engine::domain::SyncStatus;
 
     let query = AppointmentQuery { state: Some(SyncStatus::Failed), ..AppointmentQuery::default() };
-    crate::rpc::appointments::server::retry_matching(&query).await
+    crate::rpc::appointments::server::retry_matching(&query, expected).await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ApiBudget;
+    use super::{ApiBudget, KeyLimit};
     use chrono::{Duration, TimeZone, Utc};
 
     #[test]
@@ -185,14 +205,20 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 2, 14, 30, 20).unwrap();
         let ago = |minutes: i64| now - Duration::minutes(minutes);
         let counted = [(ago(75), 500), (ago(59), 3), (ago(1), 90), (ago(0), 6)];
-        let budget = ApiBudget::from_minutes(&counted, now, 120);
+        let budget = ApiBudget::from_minutes(&counted, now, KeyLimit::Stated(120));
         assert_eq!(budget.per_minute.len(), 60);
         assert_eq!((budget.per_minute[0], budget.per_minute[58], budget.per_minute[59]), (3, 90, 6));
         assert_eq!((budget.peak, budget.total), (90, 99), "the minute of an hour and a quarter ago is left out");
         assert_eq!(
             budget.summary,
-            "99 calls to Cal.com in the last hour; the busiest minute used 90 of the key's 120 (75 %)."
+            "99 calls to Cal.com in the last hour; the busiest minute used 90 of the key's 120 (75 %; as Cal.com states it)."
         );
-        assert_eq!(ApiBudget::from_minutes(&[], now, 120).summary, "No calls to Cal.com in the last hour.");
+        assert_eq!(
+            ApiBudget::from_minutes(&[], now, KeyLimit::Default(120)).summary,
+            "No calls to Cal.com in the last hour; the key may make 120 a minute \
+             (Cal.com's default; no answer has stated this key's limit yet)."
+        );
+        let custom = ApiBudget::from_minutes(&counted, now, KeyLimit::Stated(30));
+        assert_eq!((custom.limit, custom.peak), (30, 90), "a custom limit is the chart's top, not 120");
     }
 }

@@ -516,15 +516,25 @@ mod server {
         let ids: Vec<AppointmentId> = issues.iter().filter_map(|i| i.appointment_id).collect();
         let appointments: std::collections::HashMap<AppointmentId, Appointment> =
             store.appointments_by_ids(org.id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
+        let snapshots: Vec<Option<RemoteBooking>> = issues
+            .iter()
+            .map(|issue| issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok()))
+            .collect();
+        // Suggested links for every Cal.com-only row in one query.
+        let unlinked: Vec<&RemoteBooking> = issues
+            .iter()
+            .zip(&snapshots)
+            .filter_map(|(issue, snapshot)| snapshot.as_ref().filter(|_| issue.appointment_id.is_none()))
+            .collect();
+        let mut suggested = engine::links::suggestions_for_each(store, org.id, &unlinked).await?.into_iter();
         let mut items = Vec::with_capacity(issues.len());
-        for issue in issues {
-            let snapshot: Option<RemoteBooking> =
-                issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok());
+        for (issue, snapshot) in issues.into_iter().zip(snapshots) {
             let appointment = issue.appointment_id.and_then(|id| appointments.get(&id));
             let (state, state_note) = state_of(&issue, &org, &users);
             let suggestions = match (&snapshot, issue.appointment_id) {
-                (Some(booking), None) => engine::links::suggestions(store, org.id, booking)
-                    .await?
+                (Some(_), None) => suggested
+                    .next()
+                    .unwrap_or_default()
                     .into_iter()
                     .map(|s| LinkSuggestion {
                         appointment_id: s.appointment.id.get(),

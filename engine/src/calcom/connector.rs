@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::api_key::ApiKey;
 use super::client::{CalcomClient, ClientConfig, SharedBudgetHandle};
-use super::pacing::{BoxFuture, SharedBudget, Spacing};
+use super::pacing::{BoxFuture, RateBudget, SharedBudget, Spacing};
 use crate::domain::OrgId;
 use crate::secret_key::SecretKey;
 use crate::secrets::{open, Purpose};
@@ -166,5 +166,11 @@ impl SharedBudget for StoreBudget {
 
     fn hold(&self, wait: std::time::Duration) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move { self.store.hold_calcom_calls(&self.bucket, wait).await.map_err(|e| e.to_string()) })
+    }
+
+    fn learned(&self, budget: RateBudget) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.store.record_calcom_rate_limit(self.org, budget.per_minute()).await.map_err(|e| e.to_string())
+        })
     }
 }

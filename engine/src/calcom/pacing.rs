@@ -57,6 +57,13 @@ impl RateBudget {
         RateBudget { limit: limit.max(1), window: window.max(Duration::from_millis(1)) }
     }
 
+    /// The limit as calls per minute (a key's custom window may be
+    /// longer or shorter than Cal.com's 60 s), rounded down, at least 1.
+    pub fn per_minute(self) -> u32 {
+        let per_minute = u128::from(self.limit) * 60_000 / self.window.as_millis().max(1);
+        u32::try_from(per_minute).unwrap_or(u32::MAX).max(1)
+    }
+
     /// The shared GCRA's spacing: bursts of `b` (a tenth of the limit) and
     /// `window / (limit - b)` between requests on average, so that any
     /// stretch of one window holds at most `b + (limit - b) = limit`.
@@ -170,6 +177,13 @@ pub trait SharedBudget: Send + Sync {
 
     /// No process sends anything for `wait`.
     fn hold(&self, wait: Duration) -> BoxFuture<'_, Result<(), String>>;
+
+    /// The server's headers stated a budget other than the one assumed so
+    /// far (a key with a custom limit): kept for people to see.
+    fn learned(&self, budget: RateBudget) -> BoxFuture<'_, Result<(), String>> {
+        let _ = budget;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 pub(crate) struct Pacer {
@@ -189,6 +203,9 @@ struct State {
     /// Requests sent whose answer has not been seen: the server may not
     /// have counted them in the `Remaining` it last reported.
     in_flight: u32,
+    /// Whether the budget the server stated has been passed on to the
+    /// shared budget (see `SharedBudget::learned`).
+    limit_reported: bool,
 }
 
 impl Pacer {
@@ -200,6 +217,7 @@ impl Pacer {
             reset_at: None,
             blocked_until: None,
             in_flight: 0,
+            limit_reported: false,
         };
         Pacer { state: Mutex::new(state), shared }
     }
@@ -278,9 +296,22 @@ impl Permit<'_> {
     /// holds the other processes too, until it ends.
     pub async fn observe(mut self, headers: &RateHeaders) {
         self.settled = true;
-        let spent = self.pacer.lock().observe(headers, Instant::now());
+        let (spent, learned) = {
+            let mut state = self.pacer.lock();
+            let before = state.budget;
+            let spent = state.observe(headers, Instant::now());
+            // The first stated limit is news even when it is the default.
+            let news = headers.limit.is_some() && (!state.limit_reported || state.budget != before);
+            state.limit_reported |= news;
+            (spent, news.then_some(state.budget))
+        };
         if let Some(wait) = spent {
             self.pacer.hold_shared(wait).await;
+        }
+        if let (Some(budget), Some(shared)) = (learned, &self.pacer.shared) {
+            if let Err(error) = shared.learned(budget).await {
+                tracing::warn!(%error, "could not keep the Cal.com key's limit");
+            }
         }
     }
 }
@@ -488,6 +519,45 @@ mod tests {
         state.observe(&RateHeaders { remaining: Some(10), reset: Some(30), ..RateHeaders::default() }, now);
         assert_eq!(state.remaining, Some(8));
         assert_eq!(state.in_flight, 2);
+    }
+
+    /// A shared budget that only remembers what it was told.
+    #[derive(Default)]
+    struct Told(Mutex<Vec<RateBudget>>);
+
+    impl SharedBudget for Told {
+        fn reserve(&self, _: Spacing) -> BoxFuture<'_, Result<Option<Duration>, String>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn hold(&self, _: Duration) -> BoxFuture<'_, Result<(), String>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn learned(&self, budget: RateBudget) -> BoxFuture<'_, Result<(), String>> {
+            self.0.lock().unwrap().push(budget);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stated_limit_is_passed_on_once_and_again_when_it_changes() {
+        let told = Arc::new(Told::default());
+        let pacer = Pacer::new(RateBudget::default(), Some(told.clone()));
+        let answer = |limit, remaining| RateHeaders {
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset: Some(30),
+            ..RateHeaders::default()
+        };
+        pacer.acquire().await.observe(&RateHeaders::default()).await;
+        assert!(told.0.lock().unwrap().is_empty(), "an answer without headers states nothing");
+        pacer.acquire().await.observe(&answer(120, 100)).await;
+        pacer.acquire().await.observe(&answer(120, 99)).await;
+        pacer.acquire().await.observe(&answer(500, 400)).await;
+        let told = told.0.lock().unwrap().clone();
+        assert_eq!(told, [RateBudget::default(), RateBudget::new(500, Duration::from_secs(60))]);
+        assert_eq!(told.iter().map(|b| b.per_minute()).collect::<Vec<_>>(), [120, 500]);
+        assert_eq!(RateBudget::new(30, Duration::from_secs(10)).per_minute(), 180);
+        assert_eq!(RateBudget::new(5, Duration::from_secs(3600)).per_minute(), 1, "never 0");
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod groups;
 mod issues;
+mod links;
 mod login_failures;
 mod metrics;
 mod notifications;

@@ -36,12 +36,15 @@ pub struct Organization {
     /// Hours after which an acknowledged issue still open is brought up
     /// again in the feed; 0 turns the reminder off.
     pub ack_reminder_hours: i64,
+    /// Calls per minute the Cal.com key may make, as Cal.com's answers
+    /// stated it; `None` before the first answer with the current key.
+    pub calcom_rate_limit: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, slug, name, time_zone, locale, calcom_base_url, \
     calcom_api_key_enc IS NOT NULL AS has_key, cycle_cron, comprehensive_cron, \
-    window_days_back, window_days_ahead, ack_reminder_hours, created_at";
+    window_days_back, window_days_ahead, ack_reminder_hours, calcom_rate_limit, created_at";
 
 fn from_row(row: &AnyRow) -> Result<Organization, StoreError> {
     // `IS NOT NULL` is a boolean on PostgreSQL and an integer on SQLite.
@@ -59,6 +62,7 @@ fn from_row(row: &AnyRow) -> Result<Organization, StoreError> {
         window_days_back: get(row, "window_days_back")?,
         window_days_ahead: get(row, "window_days_ahead")?,
         ack_reminder_hours: get(row, "ack_reminder_hours")?,
+        calcom_rate_limit: get::<Option<i64>>(row, "calcom_rate_limit")?.and_then(|v| u32::try_from(v).ok()),
         created_at: from_ms(get(row, "created_at")?),
     })
 }
@@ -211,6 +215,17 @@ impl Store {
         Ok(())
     }
 
+    /// Remembers the calls per minute Cal.com says the organization's key
+    /// may make. Not an admin action: no audit entry, `updated_at` kept.
+    pub async fn record_calcom_rate_limit(&self, org: OrgId, per_minute: u32) -> Result<(), StoreError> {
+        sqlx::query("UPDATE organizations SET calcom_rate_limit = $2 WHERE id = $1")
+            .bind(org.get())
+            .bind(i64::from(per_minute))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Sets the hours after which acknowledged issues are brought up again,
     /// with its audit entry.
     pub async fn update_ack_reminder(&self, org: OrgId, hours: i64, entry: &NewAuditEntry) -> Result<(), StoreError> {
@@ -255,6 +270,7 @@ where
            calcom_api_key_enc = COALESCE($3, calcom_api_key_enc), \
            calcom_webhook_secret_enc = COALESCE($4, calcom_webhook_secret_enc), \
            calcom_event_type_id = COALESCE($5, calcom_event_type_id), \
+           calcom_rate_limit = CASE WHEN $2 IS NULL AND $3 IS NULL THEN calcom_rate_limit ELSE NULL END, \
            updated_at = $6 \
          WHERE id = $1",
     )

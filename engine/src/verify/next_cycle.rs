@@ -72,6 +72,7 @@ mod tests {
             locale: "de".into(),
             calcom_base_url: String::new(),
             has_calcom_api_key: false,
+            calcom_rate_limit: None,
             cycle_cron: cron.into(),
             comprehensive_cron: "0 3 * * *".into(),
             window_days_back: 7,

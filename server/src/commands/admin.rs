@@ -22,19 +22,16 @@ async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
     password::check_policy(&password).map_err(|e| anyhow!("password (standard input): {e}"))?;
     let password_hash = password::hash(password).await?;
     let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
-    let user = store.create_user(org.id, &new, Utc::now()).await?;
-    store
-        .audit(
-            org.id,
-            &NewAuditEntry {
-                user_id: None,
-                action: "user.create".into(),
-                target: Some(user.email.clone()),
-                detail: Some(format!("role {role}, by the command line")),
-                at: Utc::now(),
-            },
-        )
-        .await?;
+    // The same store call and audit action as the settings page's "Invite":
+    // the account and its audit entry in one transaction.
+    let entry = NewAuditEntry {
+        user_id: None,
+        action: "user.invite".into(),
+        target: None,
+        detail: Some(format!("{} created as {} by the command line", new.email, role.as_str())),
+        at: Utc::now(),
+    };
+    let user = store.invite_user(org.id, &new, &entry).await?;
     println!("created {role} {} ({}) in {}, id {}", user.email, user.name, org.slug, user.id);
     Ok(())
 }

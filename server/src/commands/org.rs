@@ -56,20 +56,16 @@ async fn set_calcom(store: &Store, args: SetCalcomArgs) -> Result<()> {
         webhook_secret_sealed: webhook_secret.as_deref().map(|s| seal(&key, Purpose::WebhookSecret(org.id), s)),
         event_type_id: None,
     };
-    store.update_calcom_connection(org.id, &update, Utc::now()).await?;
     let changed = if webhook_secret.is_some() { "base URL, API key, webhook secret" } else { "base URL, API key" };
-    store
-        .audit(
-            org.id,
-            &NewAuditEntry {
-                user_id: None,
-                action: "settings.calcom".into(),
-                target: Some(base_url.clone()),
-                detail: Some(format!("{changed} set by the command line")),
-                at: Utc::now(),
-            },
-        )
-        .await?;
+    let entry = NewAuditEntry {
+        user_id: None,
+        action: "settings.calcom".into(),
+        target: Some(base_url.clone()),
+        detail: Some(format!("{changed} set by the command line")),
+        at: Utc::now(),
+    };
+    // As the settings page does: the connection and its audit entry in one transaction.
+    store.update_calcom_connection_audited(org.id, &update, &entry).await?;
     println!("Cal.com connection of {} set to {base_url}; {changed} stored (secrets encrypted)", org.slug);
     Ok(())
 }

@@ -38,15 +38,14 @@ pub async fn ensure(store: &Store, org: &Organization) -> Result<Vec<Account>, D
         let plain = uuid::Uuid::new_v4().simple().to_string();
         let password_hash = password::hash(plain.clone()).await?;
         let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
-        let user = store.create_user(org.id, &new, Utc::now()).await?;
         let entry = NewAuditEntry {
             user_id: None,
-            action: "user.create".into(),
-            target: Some(user.email.clone()),
-            detail: Some(format!("role {role}, by calsync demo")),
+            action: "user.invite".into(),
+            target: None,
+            detail: Some(format!("{email} created as {} by calsync demo", role.as_str())),
             at: Utc::now(),
         };
-        store.audit(org.id, &entry).await?;
+        store.invite_user(org.id, &new, &entry).await?;
         accounts.push(Account { email: email.into(), role, password: Some(plain) });
     }
     Ok(accounts)
