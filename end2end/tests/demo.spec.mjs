@@ -290,7 +290,7 @@ test('a group of issues is acknowledged and resolved at once in the demo\'s queu
   const group = page.locator('tr[data-code="ORPHANED_CALCOM"]');
   await expect(group).toHaveCount(1);
   await expect(group).toHaveAttribute('data-count', String(listed));
-  const n = (await group.getAttribute('data-testid')).split('-')[1];
+  let n = (await group.getAttribute('data-testid')).split('-')[1];
   const issues = listed === 1 ? 'the 1 issue' : `all ${listed} issues`;
   await page.screenshot({ path: 'screenshots/demo-queue-grouped.png', fullPage: true });
 
@@ -298,6 +298,27 @@ test('a group of issues is acknowledged and resolved at once in the demo\'s queu
   await expect(group).toContainText(`Acknowledge ${issues} of this group?`);
   await page.getByTestId(`group-${n}-ack-confirm`).click();
   await expect(page.getByTestId('action-result')).toContainText(`of ORPHANED_CALCOM acknowledged`);
+
+  // Ignore the whole group with one reason, find it among the ignored, and bring it back.
+  await page.getByTestId(`group-ignore-${n}`).locator('summary').click();
+  await page.getByTestId(`group-ignore-reason-${n}`).fill('Front desk test bookings');
+  await page.getByTestId(`group-ignore-submit-${n}`).click();
+  await expect(page.getByTestId('action-result')).toContainText(
+    'of ORPHANED_CALCOM ignored until further notice: Front desk test bookings',
+  );
+  await expect(page.locator('tr[data-code="ORPHANED_CALCOM"]')).toHaveCount(0);
+  await page.goto('/review?group=cause&show=ignored');
+  await hydrated(page);
+  const ignored = page.locator('tr[data-code="ORPHANED_CALCOM"]');
+  await expect(ignored).toHaveAttribute('data-count', String(listed));
+  const m = (await ignored.getAttribute('data-testid')).split('-')[1];
+  await page.getByTestId(`group-${m}-unignore`).click();
+  await page.getByTestId(`group-${m}-unignore-confirm`).click();
+  await expect(page.getByTestId('action-result')).toContainText('of ORPHANED_CALCOM back in the queue');
+  await page.goto('/review?group=cause');
+  await hydrated(page);
+  await expect(group).toHaveAttribute('data-count', String(listed));
+  n = (await group.getAttribute('data-testid')).split('-')[1];
 
   const resolve = page.getByTestId(`group-${n}-resolve`);
   await expect(resolve).toBeDisabled();

@@ -421,14 +421,34 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     let base = serve(db.store.clone()).await;
     let viewer = login(&base, "ann@example.com").await;
     let admin = login(&base, "admin@example.com").await;
+    // Every page and answer that could show the connection, each checked to
+    // have answered as it should: a refusal or a redirect would be scanned
+    // for nothing.
     let mut bodies = Vec::new();
-    for cookie in [&viewer, &admin] {
-        for path in ["/", "/audit", "/login", "/metrics", "/readyz"] {
-            bodies.push(get(&base, path, Some(cookie)).await.text().await.unwrap());
+    for (cookie, admin) in [(&viewer, false), (&admin, true)] {
+        let audit = if admin { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        let pages = [
+            ("/", StatusCode::OK),
+            ("/settings", StatusCode::OK),
+            ("/audit", audit),
+            ("/metrics", StatusCode::OK),
+            ("/readyz", StatusCode::OK),
+        ];
+        for (path, expected) in pages {
+            let response = get(&base, path, Some(cookie)).await;
+            assert_eq!(response.status(), expected, "{path} (admin: {admin})");
+            bodies.push(response.text().await.unwrap());
         }
-        bodies.push(rpc::<Dashboard>(&base, Some(cookie)).await.text().await.unwrap());
-        bodies.push(rpc::<AuditLog>(&base, Some(cookie)).await.text().await.unwrap());
+        for (response, expected) in [
+            (rpc::<Dashboard>(&base, Some(cookie)).await, StatusCode::OK),
+            (rpc::<AuditLog>(&base, Some(cookie)).await, audit),
+        ] {
+            assert_eq!(response.status(), expected, "{} (admin: {admin})", response.url());
+            bodies.push(response.text().await.unwrap());
+        }
     }
+    let settings = &bodies[5 + 2 + 1];
+    assert!(settings.contains("https://api.cal.example"), "the admin's settings page shows the connection: {settings}");
     for body in &bodies {
         assert!(!body.contains("SEEKRIT"), "a secret in a response: {body}");
         assert!(!body.contains("argon2"), "a password hash in a response: {body}");

@@ -720,3 +720,54 @@ on_both_backends!(a_group_of_issues_is_acknowledged_and_resolved_after_its_count
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("issue.")).collect();
     assert_eq!(actions, ["issue.mark_resolved", "issue.assign", "issue.acknowledge"], "one entry per group step");
 });
+
+on_both_backends!(a_group_is_ignored_with_one_reason_and_brought_back, |db| async move {
+    let w = world(db.store.clone()).await;
+    for (i, name) in ["Tom Klein", "Anna Schmidt"].into_iter().enumerate() {
+        let a = w.appointment_at(w.org.id, name, Some(&format!("u{i}")), i as i64).await;
+        w.flag(&a, ErrorCode::VerificationError, None, vec![]).await;
+    }
+    let admin = w.login("jane@salon.de").await;
+    let group = |show: &str| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": { "show": show }, "count": 2 });
+    let ignore = |reason: &str, limit: Value| json!({ "ignore": { "reason": reason, "limit": limit } });
+
+    // The same rules as for one issue: a reason is required, a count must be at least 1.
+    let (status, body) = w
+        .rpc::<ActOnGroup>(
+            &admin,
+            json!({ "group": group("attention"), "request": ignore(" ", json!("further_notice")) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = w
+        .rpc::<ActOnGroup>(
+            &admin,
+            json!({ "group": group("attention"), "request": ignore("flaky", json!({ "times": 0 })) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(queue_rows(&w, &admin, json!({})).await.len(), 2, "nothing ignored by a refused step");
+
+    let request = ignore("Cal.com maintenance window", json!({ "times": 2 }));
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group("attention"), "request": request })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let said = done["message"].as_str().unwrap();
+    assert!(said.starts_with("2 issues of VERIFICATION_ERROR · VERIFICATION_ERROR detected ignored "), "{said}");
+    assert!(said.ends_with(": Cal.com maintenance window"), "{said}");
+    assert!(queue_rows(&w, &admin, json!({})).await.is_empty(), "out of the queue");
+    let ignored = queue_rows(&w, &admin, json!({ "show": "ignored" })).await;
+    assert_eq!(ignored.iter().filter(|r| r["state"] == "ignored").count(), 2, "{ignored:?}");
+    let (_, html) = w.page(&admin, "/review?group=cause&show=ignored").await;
+    assert!(html.contains("group-0-unignore") && !html.contains("group-0-ack"), "{html}");
+    let (_, html) = w.page(&admin, "/review?group=cause").await;
+    assert!(!html.contains("group-0-unignore"), "{html}");
+
+    let (status, done) =
+        w.rpc::<ActOnGroup>(&admin, json!({ "group": group("ignored"), "request": "stop_ignoring" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["message"], "2 issues of VERIFICATION_ERROR · VERIFICATION_ERROR detected back in the queue");
+    assert_eq!(queue_rows(&w, &admin, json!({})).await.len(), 2);
+    let audit = w.store.audit_log(w.org.id, 20).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("issue.")).collect();
+    assert_eq!(actions, ["issue.unignore", "issue.ignore"], "one entry per group step, none for the refusals");
+});

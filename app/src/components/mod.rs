@@ -5,6 +5,7 @@ pub mod bell;
 pub mod confirm;
 pub mod hydrated;
 pub mod icon;
+pub mod ignore_form;
 pub mod layout;
 pub mod menu;
 pub mod notification;

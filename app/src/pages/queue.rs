@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
+use crate::components::ignore_form::IgnoreForm;
 use crate::components::outcome::{Outcome, Said};
 use crate::error::AppError;
 use crate::pages::queue_groups::IssueGroups;
@@ -267,61 +268,12 @@ fn Actions(item: QueueItem, assignees: Vec<Assignee>, me: i64, actions: RowActio
             }).collect_view()}
         </select>
         {stop_ignoring}
-        {(item.state != TriageState::Ignored).then(|| view! { <IgnoreForm issue busy triage=actions.triage/> })}
-    }
-}
-
-/// "Ignore…": a reason and how long, behind a disclosure.
-#[component]
-fn IgnoreForm(
-    issue: i64,
-    busy: Signal<bool>,
-    triage: Action<(i64, TriageRequest), Result<TriageOutcome, AppError>>,
-) -> impl IntoView {
-    let reason = RwSignal::new(String::new());
-    let kind = RwSignal::new("further".to_owned());
-    let until = RwSignal::new(String::new());
-    let times = RwSignal::new("3".to_owned());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let limit = match kind.get_untracked().as_str() {
-            "until" => IgnoreLimit::Until(until.get_untracked()),
-            // An unreadable number goes to the server as 0, which refuses it in words.
-            "times" => IgnoreLimit::Times(times.get_untracked().trim().parse().unwrap_or(0)),
-            _ => IgnoreLimit::FurtherNotice,
-        };
-        triage.dispatch((issue, TriageRequest::Ignore { reason: reason.get_untracked(), limit }));
-    };
-    let id = move |what: &str| format!("ignore-{what}-{issue}");
-    view! {
-        <details class="ignore" data-testid=format!("ignore-{issue}")>
-            <summary>"Ignore…"</summary>
-            <form on:submit=submit class="ignore-form">
-                <label for=id("reason")>"Reason"</label>
-                <input id=id("reason") type="text" required maxlength="200" data-testid=id("reason")
-                    on:input=move |ev| reason.set(event_target_value(&ev))/>
-                <label for=id("kind")>"For how long"</label>
-                <select id=id("kind") data-testid=id("kind") on:change=move |ev| kind.set(event_target_value(&ev))>
-                    <option value="further" selected>"Until further notice"</option>
-                    <option value="until">"Through a date"</option>
-                    <option value="times">"For a number of occurrences"</option>
-                </select>
-                <Show when=move || kind.get() == "until">
-                    <label for=id("until")>"Through"</label>
-                    <input id=id("until") type="date" data-testid=id("until")
-                        on:input=move |ev| until.set(event_target_value(&ev))/>
-                </Show>
-                <Show when=move || kind.get() == "times">
-                    <label for=id("times")>"Occurrences"</label>
-                    <input id=id("times") type="number" min="1" max="1000" prop:value=move || times.get()
-                        data-testid=id("times") on:input=move |ev| times.set(event_target_value(&ev))/>
-                </Show>
-                <button type="submit" class="button small" data-testid=id("submit")
-                    disabled=move || busy.get() || reason.with(|r| r.trim().is_empty())>
-                    "Ignore"
-                </button>
-            </form>
-        </details>
+        {(item.state != TriageState::Ignored).then(|| {
+            let on_ignore = Callback::new(move |(reason, limit): (String, IgnoreLimit)| {
+                actions.triage.dispatch((issue, TriageRequest::Ignore { reason, limit }));
+            });
+            view! { <IgnoreForm prefix="ignore" key=issue label="Ignore" busy on_ignore/> }
+        })}
     }
 }
 

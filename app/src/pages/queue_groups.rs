@@ -7,9 +7,12 @@
 use leptos::prelude::*;
 
 use crate::components::confirm::ConfirmButton;
+use crate::components::hydrated::use_hydrated;
+use crate::components::ignore_form::IgnoreForm;
 use crate::error::AppError;
 use crate::rpc::triage::{
-    act_on_group, get_issue_groups, GroupConfirmed, GroupLine, GroupRequest, QueueQuery, TriageOutcome,
+    act_on_group, get_issue_groups, GroupConfirmed, GroupLine, GroupRequest, IgnoreLimit, QueueQuery, QueueShow,
+    TriageOutcome,
 };
 
 type GroupAction = Action<(GroupConfirmed, GroupRequest), Result<TriageOutcome, AppError>>;
@@ -107,6 +110,10 @@ fn GroupActions(n: usize, group: GroupConfirmed, act: GroupAction) -> impl IntoV
         }
     });
     let note_id = format!("group-{n}-note");
+    // Ignored issues are neither acknowledged nor ignored again: in that view
+    // the group can only be brought back (or closed).
+    let ignored_view = group.query.show == QueueShow::Ignored;
+    let ignored_group = group.clone();
     let dispatch = move |request: GroupRequest| {
         let group = group.clone();
         move || {
@@ -117,22 +124,37 @@ fn GroupActions(n: usize, group: GroupConfirmed, act: GroupAction) -> impl IntoV
         let dispatch = dispatch.clone();
         move || dispatch(GroupRequest::MarkResolved { note: note.get_untracked() })()
     };
+    // One confirmed step on the whole group: its label, question, class and testid suffix.
+    let step = {
+        let dispatch = dispatch.clone();
+        move |label: &'static str, question: String, class: &'static str, name: &'static str, request| {
+            view! {
+                <ConfirmButton label question class testid=format!("group-{n}-{name}") disabled=pending
+                    on_confirm=dispatch(request)/>
+            }
+        }
+    };
+    let acknowledge = (!ignored_view).then(|| {
+        step("Acknowledge all", format!("Acknowledge {all} of this group?"), "", "ack", GroupRequest::Acknowledge)
+    });
+    let take =
+        step("Assign all to me", format!("Take {all} of this group?"), "secondary", "take", GroupRequest::AssignToMe);
+    let ignore = if ignored_view {
+        let question = format!("Bring {all} of this group back into the queue?");
+        step("Stop ignoring all", question, "secondary", "unignore", GroupRequest::StopIgnoring).into_any()
+    } else {
+        let on_ignore = Callback::new(move |(reason, limit): (String, IgnoreLimit)| {
+            act.dispatch((ignored_group.clone(), GroupRequest::Ignore { reason, limit }));
+        });
+        // Until hydrated the form would submit as a plain GET: keep it shut.
+        let hydrated = use_hydrated();
+        let busy = Signal::derive(move || !hydrated.get() || pending.get());
+        view! { <IgnoreForm prefix="group-ignore" key=n as i64 label="Ignore all" busy on_ignore/> }.into_any()
+    };
     view! {
-        <ConfirmButton
-            label="Acknowledge all"
-            question=format!("Acknowledge {all} of this group?")
-            testid=format!("group-{n}-ack")
-            disabled=pending
-            on_confirm=dispatch(GroupRequest::Acknowledge)
-        />
-        <ConfirmButton
-            label="Assign all to me"
-            question=format!("Take {all} of this group?")
-            class="secondary"
-            testid=format!("group-{n}-take")
-            disabled=pending
-            on_confirm=dispatch(GroupRequest::AssignToMe)
-        />
+        {acknowledge}
+        {take}
+        {ignore}
         <label for=note_id.clone() class="visually-hidden">"Note for the whole group"</label>
         <input
             id=note_id.clone()

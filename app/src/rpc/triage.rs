@@ -139,6 +139,8 @@ pub struct IssueGroups {
 pub enum GroupRequest {
     Acknowledge,
     AssignToMe,
+    Ignore { reason: String, limit: IgnoreLimit },
+    StopIgnoring,
     MarkResolved { note: String },
 }
 
@@ -203,18 +205,27 @@ pub(crate) mod server {
             TriageRequest::Acknowledge => TriageStep::Acknowledge,
             TriageRequest::Assign(to) => TriageStep::Assign(to.map(UserId)),
             TriageRequest::StopIgnoring => TriageStep::StopIgnoring,
-            TriageRequest::Ignore { reason, limit } => {
-                let until = match limit {
-                    IgnoreLimit::FurtherNotice => IgnoreFor::FurtherNotice,
-                    IgnoreLimit::Until(day) => IgnoreFor::UntilDate(day),
-                    IgnoreLimit::Times(n) => IgnoreFor::Occurrences(n),
-                };
-                TriageStep::ignore(&reason, until, org.time_zone, now).map_err(triage_error)?
-            }
+            TriageRequest::Ignore { reason, limit } => ignore_step(&org, &reason, limit, now)?,
         };
         let message =
             triage::triage(store, &org, IssueId(issue_id), step, &actor(user), now).await.map_err(triage_error)?;
         Ok(TriageOutcome { message })
+    }
+
+    /// "Ignore" as the form sent it, checked by the engine's one rule for a
+    /// single issue and a group alike.
+    fn ignore_step(
+        org: &Organization,
+        reason: &str,
+        limit: IgnoreLimit,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<TriageStep, AppError> {
+        let until = match limit {
+            IgnoreLimit::FurtherNotice => IgnoreFor::FurtherNotice,
+            IgnoreLimit::Until(day) => IgnoreFor::UntilDate(day),
+            IgnoreLimit::Times(n) => IgnoreFor::Occurrences(n),
+        };
+        TriageStep::ignore(reason, until, org.time_zone, now).map_err(triage_error)
     }
 
     /// The engine's refusals in words, with the status that goes with each.
@@ -249,6 +260,8 @@ pub(crate) mod server {
         let step = match request {
             GroupRequest::Acknowledge => GroupStep::Triage(TriageStep::Acknowledge),
             GroupRequest::AssignToMe => GroupStep::Triage(TriageStep::Assign(Some(user.user_id))),
+            GroupRequest::Ignore { reason, limit } => GroupStep::Triage(ignore_step(&org, &reason, limit, Utc::now())?),
+            GroupRequest::StopIgnoring => GroupStep::Triage(TriageStep::StopIgnoring),
             GroupRequest::MarkResolved { note } => GroupStep::MarkResolved { note },
         };
         let target = GroupTarget {
