@@ -26,16 +26,18 @@ impl Store {
         let mut found: Vec<Appointment> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for chunk in windows.chunks(WINDOWS_PER_STATEMENT) {
-            let columns = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
-            let mut sql = Sql::new(&format!("SELECT DISTINCT {columns} FROM appointments a JOIN (VALUES "));
+            let mut sql = Sql::new(&format!(
+                "SELECT {COLUMNS} FROM appointments WHERE id IN (SELECT a.id FROM appointments a JOIN (VALUES "
+            ));
             for (i, (from, until)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind(to_ms(*from)).push(", ").bind(to_ms(*until)).push(")");
             }
+            // VALUES names its columns column1, column2 in both dialects.
             sql.push(") AS w ON a.starts_at >= w.column1 AND a.starts_at < w.column2 WHERE a.org_id = ");
             sql.bind(org.get()).push(" AND a.status <> ").bind(AppointmentStatus::Cancelled.as_str());
             sql.push(" AND (a.calcom_booking_uid IS NULL OR a.sync_status = ").bind(SyncStatus::OrphanedLocal.as_str());
-            sql.push(" OR a.sync_error_code = ").bind(ErrorCode::OrphanedLocal.as_str()).push(")");
+            sql.push(" OR a.sync_error_code = ").bind(ErrorCode::OrphanedLocal.as_str()).push("))");
             let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 let appointment = from_row(row)?;

@@ -24,6 +24,17 @@ impl Figure {
         Figure { what: what.into(), value, target, unit, note, floor: false }
     }
 
+    /// Like `maybe`, with the target (when there is one) a minimum.
+    pub fn maybe_at_least(
+        what: impl Into<String>,
+        value: f64,
+        target: Option<f64>,
+        unit: &'static str,
+        note: String,
+    ) -> Figure {
+        Figure { what: what.into(), value, target, unit, note, floor: true }
+    }
+
     fn verdict(&self) -> &'static str {
         match self.target {
             Some(t) if (self.floor && self.value >= t) || (!self.floor && self.value <= t) => "met",

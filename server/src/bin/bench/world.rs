@@ -174,6 +174,64 @@ impl World {
         Ok(())
     }
 
+    /// The floor of a comprehensive check on this machine, in seconds: the
+    /// same window listed from the same simulator (every page, as the
+    /// verifier lists it) and every appointment's outcome written in one
+    /// transaction; no comparing, no history, no run record. Run after a
+    /// real check, so it writes the same outcomes (synced stays synced).
+    pub async fn floor_seconds(&self) -> Result<f64> {
+        use engine::verify::source::BookingSource;
+        let started = Instant::now();
+        let now = Utc::now();
+        let window =
+            (now - Duration::days(self.org.window_days_back), now + Duration::days(self.org.window_days_ahead));
+        let listing = self.source.list_window(window.0, window.1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut tx = self.db.store.pool().begin().await?;
+        let written = sqlx::query(
+            "UPDATE appointments SET sync_status = 'synced', sync_error_code = NULL, sync_attempts = 0, \
+             last_verified_at = $1, next_verification_at = NULL, updated_at = $1 WHERE org_id = $2",
+        )
+        .bind(now.timestamp_millis())
+        .bind(self.org.id.get())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        let seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(listing.bookings.len() as u64 >= written, "the floor listed fewer bookings than it wrote");
+        Ok(seconds)
+    }
+
+    /// A naive verifier's cost per appointment, in seconds: one GET of the
+    /// booking by uid and one write of its outcome, for `sample`
+    /// appointments in turn (the whole table would take as long as the
+    /// figure says it would).
+    pub async fn naive_seconds_each(&self, sample: usize) -> Result<f64> {
+        use engine::verify::source::BookingSource;
+        let uids: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, calcom_booking_uid FROM appointments WHERE org_id = $1 AND calcom_booking_uid IS NOT NULL \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(self.org.id.get())
+        .bind(sample as i64)
+        .fetch_all(self.db.store.pool())
+        .await?;
+        anyhow::ensure!(!uids.is_empty(), "no linked appointments to ask about");
+        let started = Instant::now();
+        for (id, uid) in &uids {
+            let found = BookingSource::booking(&self.source, uid).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            anyhow::ensure!(found.is_some(), "the simulator has booking {uid}");
+            sqlx::query(
+                "UPDATE appointments SET sync_status = 'synced', last_verified_at = $1, updated_at = $1 WHERE id = $2",
+            )
+            .bind(Utc::now().timestamp_millis())
+            .bind(id)
+            .execute(self.db.store.pool())
+            .await?;
+        }
+        Ok(started.elapsed().as_secs_f64() / uids.len() as f64)
+    }
+
     /// The 99th percentile of the dashboard's summary query, in ms.
     pub async fn summary_p99_ms(&self, samples: usize) -> Result<f64> {
         let mut times = Vec::with_capacity(samples);
