@@ -71,6 +71,24 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   await expect(page.getByTestId('schedule-saved')).toHaveText('Schedule saved.');
   await expect(page.getByTestId('next-cycle').locator('li')).toHaveCount(3);
 
+  // Alert rules: too many open issues, pushed at most every 30 minutes,
+  // also to a signed webhook; a threshold of 0 is refused in words.
+  const openOver = page.getByTestId('alert-open_over');
+  await openOver.getByTestId('alert-open_over-enabled').check();
+  await openOver.getByTestId('alert-open_over-threshold').fill('0');
+  await openOver.getByTestId('alert-open_over-save').click();
+  await expect(page.getByTestId('alert-open_over-threshold-error')).toContainText('whole number from 1');
+  await openOver.getByTestId('alert-open_over-threshold').fill('10');
+  await openOver.getByTestId('alert-open_over-throttle_minutes').fill('30');
+  await openOver.getByTestId('alert-open_over-by_webhook').check();
+  await openOver.getByTestId('alert-open_over-save').click();
+  await expect(page.getByTestId('alert-open_over-saved')).toHaveText('Saved: Open issues exceed a threshold.');
+  await page.getByTestId('alert-webhook-url').fill('https://hooks.example/calsync');
+  await page.getByTestId('alert-webhook-secret').fill('whsec_e2e_alerts_0123');
+  await page.getByTestId('save-alert-webhook').click();
+  await expect(page.getByTestId('alert-webhook-saved')).toHaveText('Saved: alerts are posted there.');
+  await expect(page.getByTestId('alert-webhook-secret')).toHaveValue('');
+
   await page.screenshot({ path: 'screenshots/settings.png', fullPage: true });
 
   // The invited viewer logs in with the shown password and gets no forms.

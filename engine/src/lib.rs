@@ -59,6 +59,11 @@ pub mod triage;
 #[cfg(feature = "runtime")]
 pub mod groups;
 
+/// Alert rules: throttled pushes by email and signed webhook, digests and
+/// recovery notices.
+#[cfg(feature = "runtime")]
+pub mod alerting;
+
 /// Bring acknowledged issues nobody resolved up again in the feed.
 #[cfg(feature = "runtime")]
 pub mod reminders;

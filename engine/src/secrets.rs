@@ -19,6 +19,8 @@ const NONCE_LEN: usize = 12;
 pub enum Purpose {
     CalcomApiKey(OrgId),
     WebhookSecret(OrgId),
+    /// The secret outgoing alert webhooks are signed with.
+    AlertWebhookSecret(OrgId),
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
         match self {
             Purpose::CalcomApiKey(org) => format!("calcom_api_key/{}", org.get()),
             Purpose::WebhookSecret(org) => format!("calcom_webhook_secret/{}", org.get()),
+            Purpose::AlertWebhookSecret(org) => format!("alert_webhook_secret/{}", org.get()),
         }
     }
 }

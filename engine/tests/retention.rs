@@ -138,8 +138,19 @@ on_both_backends!(pruning_keeps_what_is_recent_unread_or_in_flight, |db| async m
         store.record_event(org, &event).await.unwrap();
     }
 
+    // Alert webhooks: an old delivered one goes; an old one still being
+    // retried and a recent delivered one stay.
+    for (at, deliver) in [(old, true), (old, false), (recent, true)] {
+        let id = store.enqueue_alert_webhook(org, "{}", at).await.unwrap();
+        if deliver {
+            store.finish_alert_webhook(id, Ok(()), None, at).await.unwrap();
+        }
+    }
+
     let pruned = store.prune(&Retention::default(), now()).await.unwrap();
     assert_eq!(pruned.figures, 1);
+    assert_eq!(pruned.alert_webhooks, 1);
+    assert_eq!(count(&store, "alert_webhooks").await, 2);
     assert_eq!(store.verification_tally(org, old - Duration::days(400), now()).await.unwrap().total, 1);
     assert_eq!((pruned.runs, pruned.deliveries, pruned.coverage), (1, 1, 1));
     assert_eq!((pruned.emails, pruned.notifications), (1, 1), "{pruned:?}");

@@ -83,6 +83,37 @@ pub fn spawn_reminders(store: Store, stop: watch::Receiver<bool>) -> JoinHandle<
     })
 }
 
+/// How often alert rules are evaluated and their webhooks posted.
+const ALERTS: Duration = Duration::from_secs(60);
+
+/// Alert rules' digests, threshold alerts and recovery notices (see
+/// `engine::alerting`), then the outgoing alert webhooks, every minute.
+/// `public_url` is set when emails are sent (their links need it).
+pub fn spawn_alerts(
+    store: Store,
+    key: Arc<engine::secret_key::SecretKey>,
+    public_url: Option<String>,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let http = engine::alerting::webhook::client();
+    every("alerts", ALERTS, stop, None, move || {
+        let (store, key, public_url, http) = (store.clone(), key.clone(), public_url.clone(), http.clone());
+        async move {
+            let now = SystemClock.now();
+            match engine::alerting::round(&store, public_url.as_deref(), now).await {
+                Ok(report) if report != Default::default() => tracing::info!(?report, "alert round"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "alert round failed; trying again in a minute"),
+            }
+            match engine::alerting::webhook::deliver_due(&store, &key, &http, now).await {
+                Ok(report) if report != Default::default() => tracing::info!(?report, "alert webhooks"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "posting alert webhooks failed; trying again in a minute"),
+            }
+        }
+    })
+}
+
 /// Sends queued emails every 10 seconds.
 pub fn spawn_mail(store: Store, mailer: SmtpMailer, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     every("mail", Duration::from_secs(10), stop, None, move || {

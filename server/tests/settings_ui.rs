@@ -22,6 +22,7 @@ use serde_json::Value;
 use server::commands::{build_app, AppState};
 use support::session_cookie;
 
+use app::rpc::alerts;
 use app::rpc::settings as rpc;
 
 const PASSWORD: &str = "correct horse battery";
@@ -292,6 +293,72 @@ on_both_backends!(admin_sets_when_acknowledged_issues_are_brought_up_again, |db|
     assert!(html.contains("queue-ack_reminder_hours") && html.contains("save-queue"), "{html}");
 });
 
+on_both_backends!(admin_sets_alert_rules_and_the_signed_webhook_without_seeing_its_secret, |db| async move {
+    let w = world(db.store.clone()).await;
+    let jane = w.login("jane@salon.de").await;
+    let read = w.rpc::<alerts::GetAlertSettings>(&jane, &[]).await.ok();
+    let rules: Vec<&str> = read["rules"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["first_failure", "retries_used_up", "open_over"]);
+    assert_eq!(read["rules"][1]["enabled"], true, "one email per issue by default");
+    assert_eq!(read["rules"][2]["enabled"], false);
+
+    let rule = |threshold: &'static str, throttle: &'static str| {
+        [
+            ("rule", "open_over"),
+            ("enabled", "on"),
+            ("threshold", threshold),
+            ("throttle_minutes", throttle),
+            ("by_webhook", "on"),
+        ]
+    };
+    w.rpc::<alerts::SaveAlertRule>(&jane, &rule("0", "30")).await.invalid("threshold");
+    w.rpc::<alerts::SaveAlertRule>(&jane, &rule("5", "1441")).await.invalid("throttle_minutes");
+    w.rpc::<alerts::SaveAlertRule>(&jane, &[("rule", "everything"), ("throttle_minutes", "5")]).await.invalid("rule");
+    let saved = w.rpc::<alerts::SaveAlertRule>(&jane, &rule(" 10 ", "30")).await.ok();
+    assert_eq!(
+        (saved["enabled"].clone(), saved["threshold"].clone(), saved["by_email"].clone()),
+        (true.into(), 10.into(), false.into()),
+        "{saved}"
+    );
+    // A rule without a threshold field keeps its threshold; an unchecked box is off.
+    let off =
+        w.rpc::<alerts::SaveAlertRule>(&jane, &[("rule", "first_failure"), ("throttle_minutes", "60")]).await.ok();
+    assert_eq!(off["enabled"], false);
+
+    w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "ftp://x"), ("secret", "0123456789abcdef")])
+        .await
+        .invalid("url");
+    w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "https://hooks.example/a")]).await.invalid("secret");
+    w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "https://hooks.example/a"), ("secret", "short")])
+        .await
+        .invalid("secret");
+    let secret = "whsec_alerts_do_not_leak";
+    let reply =
+        w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "https://hooks.example/a"), ("secret", secret)]).await;
+    assert!(!reply.body.contains(secret), "{}", reply.body);
+    let shown = reply.ok();
+    assert_eq!(
+        (shown["webhook_url"].clone(), shown["has_webhook_secret"].clone()),
+        ("https://hooks.example/a".into(), true.into())
+    );
+    let (_, sealed) = w.store.alert_webhook(w.org.id).await.unwrap();
+    assert_eq!(open(&key(), Purpose::AlertWebhookSecret(w.org.id), &sealed.unwrap()).unwrap(), secret);
+    // Changing the URL keeps the secret; an empty URL removes the webhook.
+    w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "https://hooks.example/b")]).await.ok();
+    let removed = w.rpc::<alerts::SaveAlertWebhook>(&jane, &[("url", "")]).await.ok();
+    assert_eq!(removed["webhook_url"], "");
+
+    let actions = w.audit_actions(w.org.id).await;
+    assert_eq!(actions.iter().filter(|a| *a == "settings.alerts").count(), 2, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| *a == "settings.alert_webhook").count(), 3, "{actions:?}");
+    let html =
+        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &jane).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("alert-open_over-save") && html.contains("save-alert-webhook") && !html.contains(secret),
+        "{html}"
+    );
+});
+
 on_both_backends!(bad_input_is_a_field_error_and_changes_nothing, |db| async move {
     let w = world(db.store.clone()).await;
     let jane = w.login("jane@salon.de").await;
@@ -454,6 +521,23 @@ async fn call_every_function(w: &World, cookie: &str, user_id: &str, token_id: &
         ("list_tokens", w.rpc::<rpc::ListApiTokens>(cookie, &[]).await),
         ("create_token", w.rpc::<rpc::CreateApiToken>(cookie, &[("name", "evil")]).await),
         ("revoke_token", w.rpc::<rpc::RevokeApiToken>(cookie, &[("id", token_id)]).await),
+        ("get_alerts", w.rpc::<alerts::GetAlertSettings>(cookie, &[]).await),
+        (
+            "save_alert_rule",
+            w.rpc::<alerts::SaveAlertRule>(
+                cookie,
+                &[("rule", "open_over"), ("enabled", "on"), ("threshold", "1"), ("throttle_minutes", "0")],
+            )
+            .await,
+        ),
+        (
+            "save_alert_webhook",
+            w.rpc::<alerts::SaveAlertWebhook>(
+                cookie,
+                &[("url", "https://evil.example/hook"), ("secret", "0123456789abcdef")],
+            )
+            .await,
+        ),
     ]
 }
 

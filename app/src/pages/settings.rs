@@ -7,6 +7,8 @@ use engine::domain::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+mod alerts;
+
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::error::AppError;
@@ -67,6 +69,7 @@ fn Sections() -> impl IntoView {
             <a href="#calcom">"Cal.com"</a>
             <a href="#schedule">"Schedules"</a>
             <a href="#queue">"Review queue"</a>
+            <a href="#alerts">"Alerts"</a>
             <a href="#users">"Users"</a>
             <a href="#tokens">"API tokens"</a>
             <a href="#email">"Email"</a>
@@ -74,6 +77,7 @@ fn Sections() -> impl IntoView {
         <CalcomSection/>
         <ScheduleSection/>
         <QueueSection/>
+        <alerts::AlertsSection/>
         <UsersSection/>
         <TokensSection/>
         <section class="card" id="email" aria-labelledby="email-title">

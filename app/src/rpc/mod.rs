@@ -3,6 +3,7 @@
 //! and reads only that user's organization.
 
 pub mod account;
+pub mod alerts;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;

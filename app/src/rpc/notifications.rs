@@ -141,6 +141,9 @@ fn action_for(
         (NotificationKind::SyncRestored, None, None) => ("View details", "/runs".to_owned()),
         (NotificationKind::CalcomConnection, None, None) if admin => ("View details", "/settings#calcom".to_owned()),
         (NotificationKind::CalcomConnection, None, None) => ("View details", "/".to_owned()),
+        (NotificationKind::Alert | NotificationKind::AlertRecovered, None, None) => {
+            ("Open the queue", "/review".to_owned())
+        }
         _ => return None,
     };
     Some(FeedAction { label: label.to_owned(), href })
@@ -155,6 +158,8 @@ fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
         NotificationKind::SyncRestored => "Sync restored",
         NotificationKind::CalcomConnection => "Cal.com connection",
         NotificationKind::Reminder => "Reminder",
+        NotificationKind::Alert => "Alert",
+        NotificationKind::AlertRecovered => "Recovered",
     }
 }
 

@@ -140,6 +140,19 @@ pub fn notice(note: &crate::store::NewNotification, public_url: &str) -> EmailCo
     render(format!("Cal.com: {}", note.title), &note.body, &[], "Open calsync", &format!("{public_url}/"), "")
 }
 
+/// An alert rule's push (alert, digest, recovery), with the notification's
+/// own words and a link to the review queue.
+pub fn alert(note: &crate::store::NewNotification, public_url: &str) -> EmailContent {
+    render(
+        format!("calsync: {}", note.title),
+        &note.body,
+        &[],
+        "Open the review queue",
+        &format!("{public_url}/review"),
+        "",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! organization it is scoped to.
 
 mod agenda;
+mod alert_rules;
 mod api_tokens;
 mod appointment_updates;
 mod appointments;
@@ -42,6 +43,7 @@ mod verification_stats;
 mod webhook_inbox;
 
 pub use agenda::Agenda;
+pub use alert_rules::{AlertRule, AlertWebhookUpdate, OutgoingWebhook, Push};
 pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
 pub use appointment_updates::queued_for_verification;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};

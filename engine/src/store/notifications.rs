@@ -22,6 +22,11 @@ string_enum! {
         CalcomConnection = "calcom_connection",
         /// An acknowledged issue is still open after the organization's reminder time.
         Reminder = "reminder",
+        /// An alert rule fired (a first failure, too many open issues) or
+        /// its digest of what the throttle held back.
+        Alert = "alert",
+        /// An alert rule's condition cleared.
+        AlertRecovered = "alert_recovered",
     }
 }
 

@@ -22,7 +22,7 @@ pub struct Retention {
     /// Webhook deliveries once handled, and the webhook coverage figures.
     /// `CALSYNC_KEEP_DELIVERIES`.
     pub deliveries: Duration,
-    /// Emails sent or given up on. `CALSYNC_KEEP_EMAILS`.
+    /// Emails and alert webhooks sent or given up on. `CALSYNC_KEEP_EMAILS`.
     pub emails: Duration,
     /// Notifications someone has read (unread ones stay).
     /// `CALSYNC_KEEP_NOTIFICATIONS`.
@@ -55,6 +55,8 @@ pub struct Pruned {
     pub figures: u64,
     /// Per-minute counts of calls to Cal.com, kept a day.
     pub call_minutes: u64,
+    /// Alert webhooks sent or given up on (kept as long as emails).
+    pub alert_webhooks: u64,
 }
 
 impl Pruned {
@@ -66,6 +68,7 @@ impl Pruned {
             + self.notifications
             + self.figures
             + self.call_minutes
+            + self.alert_webhooks
     }
 }
 
@@ -119,7 +122,14 @@ impl Store {
                 before(Duration::days(1)),
             )
             .await?;
-        Ok(Pruned { runs, deliveries, coverage, emails, notifications, figures, call_minutes })
+        let alert_webhooks = self
+            .delete_in_chunks(
+                "DELETE FROM alert_webhooks WHERE id IN (SELECT id FROM alert_webhooks \
+                 WHERE status IN ('sent', 'failed') AND created_at < $1 LIMIT $2)",
+                before(retention.emails),
+            )
+            .await?;
+        Ok(Pruned { runs, deliveries, coverage, emails, notifications, figures, call_minutes, alert_webhooks })
     }
 
     /// Read notifications older than `before`, with their read marks; one

@@ -96,6 +96,14 @@ pub struct Decision {
     pub attempt: Option<i64>,
 }
 
+impl Decision {
+    /// The first failed attempt of a run of transient failures: what the
+    /// "first failure" alert rule is about.
+    pub fn is_first_failure(&self) -> bool {
+        self.outcome == Outcome::Error && self.attempt == Some(1)
+    }
+}
+
 /// The schedule's context for one decision.
 #[derive(Debug, Clone)]
 pub struct Schedule<'a> {

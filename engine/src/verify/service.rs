@@ -13,12 +13,13 @@ use super::ladder::RetryLadder;
 use super::next_cycle::NextCycles;
 use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, Schedule};
 use super::source::{BookingSource, SourceError};
+use crate::alerting::{self, RuleKind};
 use crate::clock::Clock;
 use crate::domain::{IssueId, OrgId, SyncStatus};
 use crate::format::LocalFormat;
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
-    Appointment, EventKind, IssueSubject, NewEmail, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
+    Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
     Organization, Resolution, StateWrite, Store, StoreError,
 };
 
@@ -140,6 +141,8 @@ impl Verifier {
         let (decision, event) = self.judge(org, appointment, evidence, started);
         let resolve_issues = match decision.issue {
             _ if decision.outcome == Outcome::Unauthorized => None,
+            // An alert rule may want to hear of it.
+            _ if decision.is_first_failure() => None,
             IssueAction::None => Some(false),
             IssueAction::ResolveAll => Some(true),
             IssueAction::Open(_) => None,
@@ -215,6 +218,9 @@ impl Verifier {
         decision: Decision,
     ) -> Result<Verified, StoreError> {
         let now = self.clock.now();
+        if decision.is_first_failure() {
+            self.first_failure(org, appointment, &decision).await?;
+        }
         if decision.outcome == Outcome::Unauthorized {
             let note = alerts::calcom_unauthorized(now);
             self.announce(org, None, &note, content::calcom_unauthorized).await?;
@@ -262,6 +268,9 @@ impl Verifier {
     /// Tells admins, exactly once: in the feed, and by email to those who
     /// want it. For an issue, its notified mark and the notification's dedupe
     /// key both guard against repeats; the outbox queues one email per user.
+    /// An issue's email and webhook follow the organization's "retries used
+    /// up" alert rule (off, throttled into a digest, or every time); the
+    /// feed always has it.
     pub(crate) async fn announce(
         &self,
         org: &Organization,
@@ -270,32 +279,56 @@ impl Verifier {
         email: impl FnOnce(&str) -> EmailContent,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        if let Some(issue) = issue {
-            if !self.store.mark_issue_notified(org.id, issue, now).await? {
-                return Ok(());
+        let channels = match issue {
+            Some(issue) => {
+                if !self.store.mark_issue_notified(org.id, issue, now).await? {
+                    return Ok(());
+                }
+                let line = format!("{}: {}", note.title, note.body.lines().next().unwrap_or_default());
+                alerting::decide(&self.store, org.id, RuleKind::RetriesUsedUp, &line, now).await?
             }
-        }
+            None => alerting::Channels { email: true, webhook: false },
+        };
         // Emails are queued with their notification, in one transaction.
         let emails = match self.email_base_url.as_deref() {
-            None => Vec::new(),
-            Some(base_url) => {
-                let content = email(base_url);
-                let recipients = self.store.email_recipients(org.id).await?;
-                recipients
-                    .into_iter()
-                    .filter(|recipient| wants_email(&recipient.preference, note.kind))
-                    .map(|recipient| NewEmail {
-                        notification_id: None,
-                        user_id: Some(recipient.user_id),
-                        to: recipient.email,
-                        subject: content.subject.clone(),
-                        text_body: content.text.clone(),
-                        html_body: content.html.clone(),
-                    })
-                    .collect()
+            Some(base_url) if channels.email => {
+                alerting::dispatch::emails_for(&self.store, org.id, note, email(base_url)).await?
             }
+            _ => Vec::new(),
         };
         self.store.notify_with_emails(org.id, note, emails, now).await?;
+        if channels.webhook {
+            alerting::dispatch::post(&self.store, org, RuleKind::RetriesUsedUp, "issue.opened", note, now).await?;
+        }
+        Ok(())
+    }
+
+    /// A verification failed for the first time (retries ahead): the
+    /// "first failure" alert rule's event, if the organization turned it on.
+    async fn first_failure(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        decision: &Decision,
+    ) -> Result<(), StoreError> {
+        let tz = org.time_zone;
+        let line = format!(
+            "Appointment #{} ({}, {}): {}. {}",
+            appointment.id,
+            appointment.customer_name,
+            alerts::short_time(appointment.starts_at, tz),
+            decision.state.error_detail.as_deref().unwrap_or("Cal.com did not answer"),
+            alerts::retry_words(decision.state.next_verification_at, self.clock.now(), tz)
+        );
+        alerting::raise(
+            &self.store,
+            org,
+            RuleKind::FirstFailure,
+            &line,
+            self.email_base_url.as_deref(),
+            self.clock.now(),
+        )
+        .await?;
         Ok(())
     }
 

@@ -42,6 +42,19 @@ impl BookingSource for FakeCalcom {
     }
 }
 
+/// An accepted 30-minute booking with one attendee.
+pub fn booking(uid: &str, start: DateTime<Utc>, email: &str) -> RemoteBooking {
+    RemoteBooking {
+        uid: uid.into(),
+        status: RemoteStatus::Accepted,
+        start,
+        end: start + EVENT_LENGTH,
+        attendee_emails: vec![email.into()],
+        attendee_phones: vec![],
+        rescheduled_to_uid: None,
+    }
+}
+
 /// As in real Cal.com, a booking made or moved ends at start + its event
 /// type's length, whatever the booking before it lasted.
 pub const EVENT_LENGTH: chrono::Duration = chrono::Duration::minutes(30);

@@ -203,6 +203,13 @@ pub(crate) async fn serve(database_url: &str, store: Store, args: ServeArgs, set
         std::time::Duration::from_secs(600),
         stopped.clone(),
     ));
+    let email_links = mailer.is_some().then(|| state.public_url.to_string());
+    workers.push(crate::workers::spawn_alerts(
+        state.store.clone(),
+        state.secret_key.clone(),
+        email_links,
+        stopped.clone(),
+    ));
     match mailer {
         Some(mailer) => workers.push(crate::workers::spawn_mail(state.store.clone(), mailer, stopped.clone())),
         None => tracing::warn!("SMTP_URL is not set: notifications stay in the app, no emails are sent"),

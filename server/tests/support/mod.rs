@@ -146,14 +146,34 @@ impl World {
                 Ok(Ok(None)) => return (status, String::from_utf8(got).unwrap()),
                 Ok(Err(e)) => panic!("reading {path}: {e}"),
                 Err(_) => panic!(
-                    "the server-rendered {path} stalled mid-body after {} bytes:\n{}",
+                    "the server-rendered {path} stalled mid-body after {} bytes{}:\n{}",
                     got.len(),
+                    stall_dump(),
                     String::from_utf8_lossy(&got)
                 ),
             }
         }
     }
+}
+/// When a page stalls: every thread's stack of this process (the server
+/// runs in it), written by gdb if the machine has it, so a stall seen once
+/// in CI can be told apart as a blocked thread or a lost wake-up. Returns
+/// where the stacks went, for the failure message.
+fn stall_dump() -> String {
+    let pid = std::process::id();
+    let file = std::env::temp_dir().join(format!("calsync-stall-{pid}.txt"));
+    let stacks = std::process::Command::new("gdb")
+        .args(["-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt"])
+        .output();
+    match stacks {
+        Ok(out) if std::fs::write(&file, [out.stdout, out.stderr].concat()).is_ok() => {
+            format!(" (thread stacks in {})", file.display())
+        }
+        _ => String::new(),
+    }
+}
 
+impl World {
     /// An appointment `days` ahead at 08:00 UTC, linked to `uid` if given.
     pub async fn appointment(&self, org: OrgId, name: &str, uid: Option<&str>, days: i64) -> Appointment {
         let starts_at = (Utc::now() + Duration::days(days)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc();
