@@ -462,23 +462,36 @@ on_both_backends!(a_login_slides_with_activity_and_ends_at_its_limits, |db| asyn
     use std::time::Duration as Std;
     let org_id = org(&db.store, "salon", "Salon Schmidt").await;
     user(&db.store, org_id, "ann@example.com", Role::Admin).await;
-    let policy = server::auth::SessionPolicy { idle: Std::from_millis(1600), max: Std::from_millis(4000) };
+    // Limits far apart from the test's own steps, and every step timed from
+    // the login, so that a slow machine (a page taking a second) cannot turn
+    // "active" into "idle": the loop only ends later, which proves more.
+    let (idle, max) = (Std::from_millis(3000), Std::from_millis(7000));
+    let policy = server::auth::SessionPolicy { idle, max };
     let base = serve_with(db.store.clone(), policy).await;
     let signed_in = |response: &Response| response.status() == StatusCode::OK;
 
-    // Active every half second: still signed in after the idle limit has passed twice.
+    // Active every half second: still signed in well after the idle limit.
     let cookie = login(&base, "ann@example.com").await;
-    for _ in 0..6 {
-        assert!(signed_in(&get(&base, "/account", Some(&cookie)).await), "activity keeps the login");
+    let logged_in = std::time::Instant::now();
+    let mut last_ok = Std::ZERO;
+    while logged_in.elapsed() < Std::from_millis(4500) {
+        let at = logged_in.elapsed();
+        assert!(signed_in(&get(&base, "/account", Some(&cookie)).await), "activity keeps the login ({at:?} after it)");
+        last_ok = at;
         tokio::time::sleep(Std::from_millis(500)).await;
     }
+    assert!(last_ok > idle, "the login outlived its idle limit by being used: last check {last_ok:?} after login");
     // Past the absolute limit, however active.
-    tokio::time::sleep(Std::from_millis(1200)).await;
-    assert_eq!(get(&base, "/account", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "four seconds after login");
+    tokio::time::sleep((max + Std::from_millis(300)).saturating_sub(logged_in.elapsed())).await;
+    assert_eq!(
+        get(&base, "/account", Some(&cookie)).await.status(),
+        StatusCode::SEE_OTHER,
+        "seven seconds after login"
+    );
 
     // Idle for longer than the idle limit.
     let cookie = login(&base, "ann@example.com").await;
     assert!(signed_in(&get(&base, "/account", Some(&cookie)).await));
-    tokio::time::sleep(Std::from_millis(1800)).await;
+    tokio::time::sleep(idle + Std::from_millis(400)).await;
     assert_eq!(get(&base, "/account", Some(&cookie)).await.status(), StatusCode::SEE_OTHER, "idle too long");
 });
