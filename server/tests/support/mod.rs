@@ -166,7 +166,7 @@ fn stall_dump() -> String {
         .args(["-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt"])
         .output();
     match stacks {
-        Ok(out) if std::fs::write(&file, [out.stdout, out.stderr].concat()).is_ok() => {
+        Ok(out) if std::fs::write(&file, [&out.stdout[..], &out.stderr[..]].concat()).is_ok() => {
             format!(" (thread stacks in {})", file.display())
         }
         _ => String::new(),
