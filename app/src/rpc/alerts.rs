@@ -66,31 +66,17 @@ pub async fn save_alert_webhook(url: String, #[server(default)] secret: String) 
 
 #[cfg(feature = "ssr")]
 mod server {
-    use chrono::Utc;
-    use engine::alerting::rules::THRESHOLD;
     use engine::alerting::{RuleForm, RuleKind, RuleSettings};
     use engine::domain::BaseUrl;
     use engine::secrets::{seal, Purpose};
-    use engine::store::{AlertRule, AlertWebhookUpdate, NewAuditEntry};
+    use engine::store::{AlertRule, AlertWebhookUpdate};
     use engine::verify::alerts::short_time;
 
     use super::*;
-    use crate::context::{require_admin, server_context, CurrentUser, ServerContext};
-
-    pub fn admin() -> Result<(ServerContext, CurrentUser), AppError> {
-        let user = require_admin()?;
-        Ok((server_context()?, user))
-    }
-
-    fn entry(user: &CurrentUser, action: &str, detail: String) -> NewAuditEntry {
-        NewAuditEntry {
-            user_id: Some(user.user_id),
-            action: action.into(),
-            target: None,
-            detail: Some(detail),
-            at: Utc::now(),
-        }
-    }
+    use crate::context::{CurrentUser, ServerContext};
+    // One admin check and one audit entry shape for every settings section.
+    pub use crate::rpc::settings::server::admin;
+    use crate::rpc::settings::server::entry;
 
     fn line(rule: &AlertRule, tz: chrono_tz::Tz) -> RuleLine {
         let s = rule.settings;
@@ -139,8 +125,7 @@ mod server {
             form.threshold = context.store.alert_rule(user.org_id, kind).await?.settings.threshold.to_string();
         }
         let settings = RuleSettings::parse(kind, &form).map_err(|(field, why)| AppError::invalid(field, why.rule))?;
-        debug_assert!(THRESHOLD.contains(&settings.threshold));
-        let audit = entry(user, "settings.alerts", settings.describe());
+        let audit = entry(user, "settings.alerts", None, settings.describe());
         let unchanged = AlertWebhookUpdate { url: None, secret_sealed: None };
         context.store.save_alert_rules(user.org_id, &[settings], &unchanged, &audit).await?;
         let org = context.store.organization(user.org_id).await?;
@@ -180,7 +165,7 @@ mod server {
             Some(Some(url)) => format!("alert webhook {url}"),
             _ => "alert webhook removed".to_owned(),
         };
-        context.store.save_alert_rules(org, &[], &update, &entry(user, "settings.alert_webhook", detail)).await?;
+        context.store.save_alert_rules(org, &[], &update, &entry(user, "settings.alert_webhook", None, detail)).await?;
         settings(context, user).await
     }
 }

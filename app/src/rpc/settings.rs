@@ -218,7 +218,7 @@ pub async fn revoke_api_token(id: i64) -> Result<TokenLine, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
     use engine::calcom::{CalcomClient, CalcomError, ClientConfig};
@@ -240,7 +240,7 @@ mod server {
         AppError::invalid(field, message)
     }
 
-    fn entry(user: &CurrentUser, action: &str, target: Option<String>, detail: String) -> NewAuditEntry {
+    pub(crate) fn entry(user: &CurrentUser, action: &str, target: Option<String>, detail: String) -> NewAuditEntry {
         NewAuditEntry {
             user_id: Some(user.user_id),
             action: action.into(),

@@ -34,14 +34,26 @@ pub async fn decide(
     line: &str,
     now: DateTime<Utc>,
 ) -> Result<Channels, StoreError> {
+    Ok(decide_under_rule(store, org, kind, line, now).await?.1)
+}
+
+/// `decide`, with the rule it read.
+async fn decide_under_rule(
+    store: &Store,
+    org: OrgId,
+    kind: RuleKind,
+    line: &str,
+    now: DateTime<Utc>,
+) -> Result<(RuleSettings, Channels), StoreError> {
     let rule = store.alert_rule(org, kind).await?.settings;
     if !rule.enabled {
-        return Ok(Channels::default());
+        return Ok((rule, Channels::default()));
     }
-    Ok(match store.alert_event(org, &rule, line, now).await? {
+    let channels = match store.alert_event(org, &rule, line, now).await? {
         Push::Now => Channels { email: rule.by_email, webhook: rule.by_webhook },
         Push::Held => Channels::default(),
-    })
+    };
+    Ok((rule, channels))
 }
 
 /// An event of a rule that has no feed notification of its own (a first
@@ -55,11 +67,10 @@ pub async fn raise(
     public_url: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let channels = decide(store, org.id, kind, line, now).await?;
-    if channels == Channels::default() {
+    let (rule, channels) = decide_under_rule(store, org.id, kind, line, now).await?;
+    if !channels.any() {
         return Ok(false);
     }
-    let rule = store.alert_rule(org.id, kind).await?.settings;
     send(store, org, &rule, "alert.fired", &notices::fired(&rule, line), channels, public_url, now).await?;
     Ok(true)
 }
@@ -181,7 +192,7 @@ pub async fn round(store: &Store, public_url: Option<&str>, now: DateTime<Utc>) 
                 }
                 continue;
             }
-            if let Some((count, lines)) = store.alert_take_digest(org_id, settings.kind, now).await? {
+            if let Some((count, lines)) = store.alert_take_digest(org_id, &rule, now).await? {
                 let note = notices::digest(&settings, count, &lines, rule.last_pushed_at, &org);
                 send(store, &org, &settings, "alert.digest", &note, channels, public_url, now).await?;
                 report.digests += 1;

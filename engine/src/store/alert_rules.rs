@@ -128,21 +128,15 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for rule in rules {
-            sqlx::query(
-                "INSERT INTO alert_rules (org_id, rule, enabled, threshold, throttle_minutes, by_email, by_webhook, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, rule) DO UPDATE SET \
-                 enabled = excluded.enabled, threshold = excluded.threshold, throttle_minutes = excluded.throttle_minutes, \
-                 by_email = excluded.by_email, by_webhook = excluded.by_webhook, updated_at = excluded.updated_at",
+            insert_rule(
+                &mut tx,
+                org,
+                rule,
+                entry.at,
+                "DO UPDATE SET enabled = excluded.enabled, threshold = excluded.threshold, \
+                 throttle_minutes = excluded.throttle_minutes, by_email = excluded.by_email, \
+                 by_webhook = excluded.by_webhook, updated_at = excluded.updated_at",
             )
-            .bind(org.get())
-            .bind(rule.kind.as_str())
-            .bind(i64::from(rule.enabled))
-            .bind(i64::from(rule.threshold))
-            .bind(i64::from(rule.throttle_minutes))
-            .bind(i64::from(rule.by_email))
-            .bind(i64::from(rule.by_webhook))
-            .bind(to_ms(entry.at))
-            .execute(&mut *tx)
             .await?;
         }
         if let Some(url) = &webhook.url {
@@ -243,13 +237,14 @@ impl Store {
     /// now: their count and lines, the push time recorded. `None` if
     /// nothing is held or the period is not over (or another instance took
     /// them first).
+    /// `rule` is the rule as the caller just read it: the guard on `held`
+    /// refuses the take if an event came in since.
     pub async fn alert_take_digest(
         &self,
         org: OrgId,
-        kind: RuleKind,
+        rule: &AlertRule,
         now: DateTime<Utc>,
     ) -> Result<Option<(i64, Vec<String>)>, StoreError> {
-        let rule = self.alert_rule(org, kind).await?;
         if rule.held == 0 {
             return Ok(None);
         }
@@ -258,12 +253,12 @@ impl Store {
              WHERE org_id = $1 AND rule = $2 AND held = $4 AND {MAY_PUSH}"
         ))
         .bind(org.get())
-        .bind(kind.as_str())
+        .bind(rule.settings.kind.as_str())
         .bind(to_ms(now))
         .bind(rule.held)
         .execute(&self.pool)
         .await?;
-        Ok((taken.rows_affected() == 1).then_some((rule.held, rule.held_lines)))
+        Ok((taken.rows_affected() == 1).then(|| (rule.held, rule.held_lines.clone())))
     }
 
     /// Clears a firing rule; true only for the call that cleared it (which
@@ -394,19 +389,31 @@ async fn ensure_row(
     rule: &RuleSettings,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    insert_rule(conn, org, rule, now, "DO NOTHING").await
+}
+
+/// Writes `rule`'s settings; `on_conflict` says what an existing row does.
+async fn insert_rule(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    rule: &RuleSettings,
+    at: DateTime<Utc>,
+    on_conflict: &str,
+) -> Result<(), StoreError> {
+    let sql = format!(
         "INSERT INTO alert_rules (org_id, rule, enabled, threshold, throttle_minutes, by_email, by_webhook, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, rule) DO NOTHING",
-    )
-    .bind(org.get())
-    .bind(rule.kind.as_str())
-    .bind(i64::from(rule.enabled))
-    .bind(i64::from(rule.threshold))
-    .bind(i64::from(rule.throttle_minutes))
-    .bind(i64::from(rule.by_email))
-    .bind(i64::from(rule.by_webhook))
-    .bind(to_ms(now))
-    .execute(&mut *conn)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, rule) {on_conflict}"
+    );
+    sqlx::query(&sql)
+        .bind(org.get())
+        .bind(rule.kind.as_str())
+        .bind(i64::from(rule.enabled))
+        .bind(i64::from(rule.threshold))
+        .bind(i64::from(rule.throttle_minutes))
+        .bind(i64::from(rule.by_email))
+        .bind(i64::from(rule.by_webhook))
+        .bind(to_ms(at))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
