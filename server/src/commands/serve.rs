@@ -1,7 +1,7 @@
 //! `calsync serve`: the web application.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 use app::context::ServerContext;
@@ -15,7 +15,7 @@ use engine::verify::ladder::RetryLadder;
 use engine::verify::service::Verifier;
 use engine::worker::{WakeUp, Worker};
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 
 use crate::auth;
 use crate::cli::ServeArgs;
@@ -298,10 +298,26 @@ fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
     }
 }
 
+/// The app's pages, found once per process, before the first server exists.
+///
+/// Leptos finds them by rendering the app while a process-wide flag
+/// (`SuppressResourceLoad`, set by leptos_router's `generate_route_list`)
+/// turns every resource that starts loading into one that never finishes.
+/// A page being rendered anywhere in the process at that instant keeps a
+/// `<Suspense>` pending for good and its body stops after the chunks before
+/// it. One server per process never meets this, but the tests and the bench
+/// run many servers side by side in one process, each built while others
+/// serve: that was the rare stalled page of issue 18. Found once, no page
+/// can be rendering while it happens.
+pub fn page_routes() -> &'static [AxumRouteListing] {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App))
+}
+
 /// The whole HTTP application: pages, server functions, health. Separate
 /// from `run` so tests can drive it without a socket.
 pub fn build_app(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = page_routes().to_vec();
     let context = ServerContext {
         store: state.store.clone(),
         connector: state.connector.clone(),

@@ -3,20 +3,18 @@
 //! Why: on tokio's multi-threaded runtime a Leptos 0.8 page's resources
 //! resolve on one worker while its `<Suspense>` boundaries wait on another,
 //! and the handshake between them (a task set, an effect that re-subscribes
-//! on every run, wakers) still loses a wake-up now and then: one boundary
-//! never resolves and the body stops after the chunks before it. Seen here
-//! in about one in fifteen runs of `server/tests/review_ui.rs` beside another
-//! test binary (the queue's boundary after the header's had been streamed),
-//! and upstream as leptos-rs/leptos#4851, #4673 and #4647; the fixes of
-//! leptos#4853 (in 0.8.23, which we use) closed two such windows, not all.
-//! Every one of these races needs two threads touching the same reactive
-//! node at the same instant. Here a page's render, the resources and effects
-//! it spawns (`tokio::spawn` lands on the current runtime) and the polling
-//! of its body all run on one current-thread runtime, so between two
-//! `.await`s nothing else touches them and there is no window to lose a
+//! on every run, wakers) has lost wake-ups upstream (leptos-rs/leptos#4851,
+//! #4673, #4647; leptos#4853 in 0.8.23, which we use, closed two such
+//! windows). Every one of these races needs two threads touching the same
+//! reactive node at the same instant. Here a page's render, the resources
+//! and effects it spawns (`tokio::spawn` lands on the current runtime) and
+//! the polling of its body all run on one current-thread runtime, so between
+//! two `.await`s nothing else touches them and there is no window to lose a
 //! wake-up in. The server functions' database and Cal.com calls still await
-//! I/O as before. `stall_guard` stays outside as the net that, with this,
-//! should never catch anything.
+//! I/O as before. (The stalled pages our own tests saw had another cause,
+//! route discovery in a process that serves several apps: see
+//! `commands::serve::page_routes`.) `stall_guard` stays outside as the net
+//! that, with both, should never catch anything.
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,50 @@
+//! Many servers in one process, as the tests and the bench's fleet run them:
+//! building one never stalls a page another is rendering (issue 18).
+
+mod support;
+
+use std::net::SocketAddr;
+
+use engine::testing::TestDb;
+use server::commands::{build_app, page_routes, AppState};
+use support::{key, world};
+
+/// Each build used to find the app's routes again, with a process-wide
+/// "resources never load" flag set meanwhile; a page another server was
+/// rendering then kept a `<Suspense>` pending for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_servers_while_another_renders_pages_never_stalls_a_page() {
+    let db = TestDb::new(engine::store::Backend::Sqlite).await;
+    let w = world(db.store.clone()).await;
+    let admin = w.login(support::ADMIN).await;
+
+    let builds = tokio::task::spawn_blocking({
+        let store = db.store.clone();
+        move || {
+            for _ in 0..60 {
+                let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+                drop(build_app(AppState::new(store.clone(), key(), "http://127.0.0.1:9", "target/site", addr)));
+            }
+        }
+    });
+    // The settings page has nine boundaries, each with its own resources:
+    // the page most likely to be loading one when a build starts.
+    let mut pages = 0;
+    while !builds.is_finished() || pages < 20 {
+        // `page` fails the test on a body that stops for 15 s.
+        let (status, body) = w.page(&admin, "/settings").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("data-testid=\"alert-rules\""), "the whole page, its last section included");
+        pages += 1;
+    }
+    builds.await.unwrap();
+    assert!(pages >= 20);
+}
+
+// Finding them renders the app, which spawns on the current runtime.
+#[tokio::test]
+async fn the_routes_are_found_once_per_process() {
+    let first = page_routes();
+    assert!(first.iter().any(|route| route.path() == "/settings"), "the settings page is routed");
+    assert!(std::ptr::eq(first, page_routes()), "a second server reuses the routes found for the first");
+}
