@@ -3,29 +3,15 @@
 //! paging, the OpenAPI document, and a property test that random input
 //! never causes a 5xx or a write.
 
-use std::net::SocketAddr;
+mod support;
 
 use chrono::Utc;
 use engine::domain::OrgId;
 use engine::on_both_backends;
-use engine::secret_key::SecretKey;
 use engine::store::{NewOrganization, Store};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use server::commands::{build_app, AppState};
-
-/// Serves the app on a free loopback port and returns its base URL.
-async fn serve(store: Store) -> String {
-    engine::calcom::ensure_crypto_provider();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(store, SecretKey::from_bytes([7; 32]), &format!("http://{addr}"), "target/site", addr);
-    let app = build_app(state);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
-}
+use support::spawn_app as serve;
 
 struct Tenant {
     id: OrgId,

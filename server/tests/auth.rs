@@ -2,8 +2,9 @@
 //! logout, sessions, throttling, roles, tenant isolation, CSRF, and secrets
 //! that never leak.
 
+mod support;
+
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -14,8 +15,8 @@ use engine::secret_key::SecretKey;
 use engine::store::{NewAppointment, NewOrganization, NewUser, Store};
 use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode};
-use server::commands::{build_app, AppState};
+use reqwest::{Response, StatusCode};
+use support::client;
 
 const KEY: [u8; 32] = [7; 32];
 const PASSWORD: &str = "correct horse battery";
@@ -53,22 +54,8 @@ async fn serve(store: Store) -> String {
 }
 
 async fn serve_with(store: Store, sessions: server::auth::SessionPolicy) -> String {
-    engine::calcom::ensure_crypto_provider();
     captured_logs();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let mut state = AppState::new(store, SecretKey::from_bytes(KEY), &format!("http://{addr}"), "target/site", addr);
-    state.sessions = sessions;
-    let app = build_app(state);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
-}
-
-/// A client that shows redirects instead of following them.
-fn client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    support::spawn_app_with(store, SecretKey::from_bytes(KEY), |state| state.sessions = sessions).await.1
 }
 
 async fn org(store: &Store, slug: &str, name: &str) -> OrgId {

@@ -2,13 +2,12 @@
 //! code of the spec shows up (made by the verifier, not written), a second
 //! start creates nothing, and the printed credentials log in.
 
-use std::net::SocketAddr;
+mod support;
 
 use engine::domain::{ErrorCode, Role, SyncStatus};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
 use engine::store::{AppointmentFilter, Organization, Store};
-use server::commands::{build_app, AppState};
 use server::demo::{prepare, DemoOptions};
 
 fn key() -> SecretKey {
@@ -18,16 +17,6 @@ fn key() -> SecretKey {
 async fn count(store: &Store, org: &Organization, status: Option<SyncStatus>, code: Option<ErrorCode>) -> i64 {
     let filter = AppointmentFilter { sync_status: status, error_code: code, ..AppointmentFilter::default() };
     store.count_appointments(org.id, &filter).await.unwrap()
-}
-
-async fn serve(store: Store) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = build_app(AppState::new(store, key(), &format!("http://{addr}"), "target/site", addr));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
 }
 
 /// POST /login as the browser's form does; true when a session was issued.
@@ -49,7 +38,7 @@ async fn logs_in(base: &str, email: &str, password: &str) -> bool {
 }
 
 on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| async move {
-    let base = serve(db.store.clone()).await;
+    let (_, base) = support::spawn_app_with(db.store.clone(), key(), |_| {}).await;
     let state = std::env::temp_dir().join(format!("calsync-demo-test-{}.json", uuid::Uuid::new_v4().simple()));
     let options = DemoOptions { calsync_url: base.clone(), sim_state: Some(state.clone()) };
     let store = &db.store;

@@ -11,15 +11,12 @@
 
 mod support;
 
-use std::net::SocketAddr;
-
 use engine::domain::Role;
 use engine::secret_key::SecretKey;
-use engine::store::{AppointmentFilter, Backend, Store};
+use engine::store::{AppointmentFilter, Backend};
 use engine::testing::{within_limit, TestDb};
 use reqwest::header::{COOKIE, ORIGIN};
 use scraper::{ElementRef, Html, Node};
-use server::commands::{build_app, AppState};
 use server::demo::{prepare, DemoOptions};
 
 /// Elements without an end tag.
@@ -156,7 +153,7 @@ async fn every_page_with_the_demos_data_parses_as_written() {
     within_limit(async {
         let db = TestDb::new(Backend::Sqlite).await;
         let key = SecretKey::from_bytes([5; 32]);
-        let base = serve(db.store.clone(), key.clone()).await;
+        let (_, base) = support::spawn_app_with(db.store.clone(), key.clone(), |_| {}).await;
         let demo = prepare(&db.store, &key, &DemoOptions { calsync_url: base.clone(), sim_state: None }).await.unwrap();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
@@ -232,14 +229,4 @@ async fn every_page_with_the_demos_data_parses_as_written() {
         demo.sim.shutdown().await;
     })
     .await
-}
-
-async fn serve(store: Store, key: SecretKey) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = build_app(AppState::new(store, key, &format!("http://{addr}"), "target/site", addr));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
 }

@@ -4,21 +4,18 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
 use engine::domain::{EmailPreference, NotificationId, OrgId, Role, UserId};
 use engine::on_both_backends;
-use engine::secret_key::SecretKey;
 use engine::store::{NewNotification, NewOrganization, NewUser, NotificationKind, Severity, Store};
 use engine::verify::service::wants_email;
 use leptos::server_fn::ServerFn;
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN};
-use reqwest::{Client, Response, StatusCode};
-use server::commands::{build_app, AppState};
+use reqwest::{Response, StatusCode};
 use server::live::Summary;
-use support::session_cookie;
+use support::{client, session_cookie, spawn_app as serve};
 use tokio::time::Instant;
 
 const PASSWORD: &str = "correct horse battery";
@@ -29,22 +26,6 @@ type MarkRead = app::rpc::notifications::MarkNotificationRead;
 type MarkAll = app::rpc::notifications::MarkAllNotificationsRead;
 type Account = app::rpc::account::GetAccount;
 type SetPreference = app::rpc::account::SetEmailPreference;
-
-async fn serve(store: Store) -> String {
-    engine::calcom::ensure_crypto_provider();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(store, SecretKey::from_bytes([9; 32]), &format!("http://{addr}"), "target/site", addr);
-    let app = build_app(state);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
-}
-
-fn client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 async fn org(store: &Store, slug: &str) -> OrgId {
     let new = NewOrganization { slug: slug.into(), name: format!("Org {slug}"), time_zone: chrono_tz::Europe::Berlin };

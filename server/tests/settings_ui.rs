@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
-
 use chrono::Utc;
 use engine::calcom_sim::{spawn, SimConfig, SimHandle};
 use engine::domain::{OrgId, Role, UserId};
@@ -19,7 +17,6 @@ use leptos::server_fn::ServerFn;
 use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE, ORIGIN};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use server::commands::{build_app, AppState};
 use support::session_cookie;
 
 use app::rpc::alerts;
@@ -66,14 +63,8 @@ async fn world(store: Store) -> World {
     };
     store.update_calcom_connection(org.id, &update, Utc::now()).await.unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = build_app(AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    World { store, org, jane, sim, base: format!("http://{addr}"), http }
+    let (_, base) = support::spawn_app_with(store.clone(), key(), |_| {}).await;
+    World { store, org, jane, sim, base, http: support::client() }
 }
 
 /// A server function's answer: status and raw body (to search for secrets).

@@ -1,6 +1,8 @@
 //! The walking skeleton end to end over real HTTP: health checks, request
 //! ids, the server-rendered dashboard, and start-up errors of the binary.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::process::Command;
 
@@ -10,19 +12,7 @@ use engine::on_both_backends;
 use engine::secret_key::SecretKey;
 use engine::store::{NewAppointment, NewOrganization, Store};
 use server::commands::{build_app, AppState};
-
-/// Serves the app on a free loopback port and returns its base URL.
-async fn serve(store: Store) -> String {
-    engine::calcom::ensure_crypto_provider();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(store, SecretKey::from_bytes([7; 32]), &format!("http://{addr}"), "target/site", addr);
-    let app = build_app(state);
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
-}
+use support::spawn_app as serve;
 
 on_both_backends!(health_and_readiness_answer_with_request_ids, |db| async move {
     let base = serve(db.store.clone()).await;

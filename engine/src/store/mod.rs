@@ -60,6 +60,8 @@ pub use login_failures::FailureCount;
 pub use metrics::{DurationStats, IssueTally, VerificationTally};
 pub use notifications::{FeedVersion, NewNotification, Notification, NotificationKind, Severity};
 pub use order::{AppointmentOrder, PageCursor, SortValue};
+#[cfg(test)]
+pub(crate) use orgs::sample as sample_organization;
 pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization, ScheduleUpdate};
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use presence::Recovered;

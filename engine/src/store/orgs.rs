@@ -42,6 +42,29 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
+/// "Salon" in Berlin on the default schedules, for unit tests that need an
+/// organization but no database.
+#[cfg(test)]
+pub(crate) fn sample() -> Organization {
+    use chrono::TimeZone;
+    Organization {
+        id: OrgId(1),
+        slug: "salon".into(),
+        name: "Salon".into(),
+        time_zone: chrono_tz::Europe::Berlin,
+        locale: "de".into(),
+        calcom_base_url: String::new(),
+        has_calcom_api_key: false,
+        calcom_rate_limit: None,
+        cycle_cron: "0 */6 * * *".into(),
+        comprehensive_cron: "0 3 * * *".into(),
+        window_days_back: 7,
+        window_days_ahead: 180,
+        ack_reminder_hours: 24,
+        created_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+    }
+}
+
 const COLUMNS: &str = "id, slug, name, time_zone, locale, calcom_base_url, \
     calcom_api_key_enc IS NOT NULL AS has_key, cycle_cron, comprehensive_cron, \
     window_days_back, window_days_ahead, ack_reminder_hours, calcom_rate_limit, created_at";

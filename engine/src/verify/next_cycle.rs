@@ -64,22 +64,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn org(cron: &str) -> Organization {
-        Organization {
-            id: OrgId(1),
-            slug: "salon".into(),
-            name: "Salon".into(),
-            time_zone: chrono_tz::Europe::Berlin,
-            locale: "de".into(),
-            calcom_base_url: String::new(),
-            has_calcom_api_key: false,
-            calcom_rate_limit: None,
-            cycle_cron: cron.into(),
-            comprehensive_cron: "0 3 * * *".into(),
-            window_days_back: 7,
-            window_days_ahead: 180,
-            ack_reminder_hours: 24,
-            created_at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
-        }
+        Organization { cycle_cron: cron.into(), ..crate::store::sample_organization() }
     }
 
     #[test]

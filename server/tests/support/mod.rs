@@ -71,21 +71,40 @@ pub async fn world(store: Store) -> World {
     connect(&store, org.id, &sim).await;
     let org = store.organization(org.id).await.unwrap();
 
+    let (state, base) = spawn_app_with(store.clone(), key(), |_| {}).await;
+    World { store, org, sim, state, base, http: client() }
+}
+
+/// The app as `calsync serve` builds it, served on a free loopback port
+/// from a task of the test's runtime; returns its base URL.
+pub async fn spawn_app(store: Store) -> String {
+    spawn_app_with(store, key(), |_| {}).await.1
+}
+
+/// `spawn_app` with another secret key and the state adjusted first (a
+/// session policy, say); returns the state it serves too.
+pub async fn spawn_app_with(store: Store, key: SecretKey, adjust: impl FnOnce(&mut AppState)) -> (AppState, String) {
+    engine::calcom::ensure_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState::new(store.clone(), key(), &format!("http://{addr}"), "target/site", addr);
+    let mut state = AppState::new(store, key, &format!("http://{addr}"), "target/site", addr);
+    adjust(&mut state);
     let app = build_app(state.clone());
     tokio::spawn(async move {
         axum::serve(without_nagle(listener), app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    // A bound on every request, so a server that never answers fails the
-    // request that waited instead of hanging the test binary.
-    let http = Client::builder()
+    (state, format!("http://{addr}"))
+}
+
+/// A client as a test wants it: redirects shown, not followed, and a bound
+/// on every request, so a server that never answers fails the request that
+/// waited instead of hanging the test binary.
+pub fn client() -> Client {
+    Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(60))
         .build()
-        .unwrap();
-    World { store, org, sim, state, base: format!("http://{addr}"), http }
+        .unwrap()
 }
 
 /// What to send back as `Cookie` after a login response: its
