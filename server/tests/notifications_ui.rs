@@ -15,7 +15,7 @@ use leptos::server_fn::ServerFn;
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN};
 use reqwest::{Response, StatusCode};
 use server::live::Summary;
-use support::{client, session_cookie, spawn_app as serve};
+use support::{client, spawn_app as serve};
 use tokio::time::Instant;
 
 const PASSWORD: &str = "correct horse battery";
@@ -39,15 +39,7 @@ async fn user(store: &Store, org: OrgId, email: &str) -> UserId {
 }
 
 async fn login(base: &str, email: &str) -> String {
-    let response = client()
-        .post(format!("{base}/login"))
-        .header(ORIGIN, base)
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    session_cookie(&response).expect("a session cookie")
+    support::login(base, email, PASSWORD).await
 }
 
 async fn notify(store: &Store, org: OrgId, title: &str) -> NotificationId {

@@ -43,17 +43,7 @@ async fn signed_in(store: &Store, org: engine::domain::OrgId, base: &str) -> Str
         password_hash,
     };
     store.create_user(org, &new, Utc::now()).await.unwrap();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
-        .post(format!("{base}/login"))
-        .header("origin", base)
-        .form(&[("email", "admin@example.com"), ("password", "long enough password")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+    support::login(base, "admin@example.com", "long enough password").await
 }
 
 on_both_backends!(unknown_paths_are_404_pages, |db| async move {

@@ -107,6 +107,20 @@ pub fn client() -> Client {
         .unwrap()
 }
 
+/// Signs in through the login form as a browser does; returns the session
+/// cookie to send back.
+pub async fn login(base: &str, email: &str, password: &str) -> String {
+    let response = client()
+        .post(format!("{base}/login"))
+        .header(ORIGIN, base)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "logging in as {email}");
+    session_cookie(&response).expect("a session cookie")
+}
+
 /// What to send back as `Cookie` after a login response: its
 /// `calsync_session=…` pair without the attributes, if it set one.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -122,16 +136,7 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
 impl World {
     /// Signs in through the login form; returns the session cookie.
     pub async fn login(&self, email: &str) -> String {
-        let response = self
-            .http
-            .post(format!("{}/login", self.base))
-            .header(ORIGIN, &self.base)
-            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        session_cookie(&response).expect("a session cookie")
+        login(&self.base, email, PASSWORD).await
     }
 
     /// Calls a server function with JSON arguments, as the browser does.
