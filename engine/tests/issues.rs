@@ -394,6 +394,7 @@ async fn calcom_only(store: &Store, org: OrgId, uid: &str, minutes: i64, email: 
         attendee_emails: vec![email.into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: None,
     };
     let new = NewIssue {
         code: ErrorCode::OrphanedCalcom,

@@ -118,6 +118,7 @@ fn booking(uid: &str, hours_later: i64) -> RemoteBooking {
         attendee_emails: vec!["tom@example.com".into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: None,
     }
 }
 

@@ -99,6 +99,7 @@ fn booking(uid: &str, email: &str) -> RemoteBooking {
         attendee_emails: vec![email.into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: None,
     }
 }
 

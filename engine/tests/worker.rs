@@ -81,6 +81,7 @@ fn booking_a() -> RemoteBooking {
         attendee_emails: vec!["k@example.com".into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: None,
     }
 }
 

@@ -224,6 +224,7 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
         attendee_emails: vec!["tom.klein@example.com".into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: Some(moved - Duration::days(1)),
     };
     let diffs = vec![Difference { field: "start".into(), ours: "ours".into(), calcom: "theirs".into() }];
     w.flag(&a, ErrorCode::DataMismatch, Some(&theirs), diffs).await;
@@ -234,8 +235,16 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
     assert_eq!(start_row["differs"], true, "{review}");
     let status_row = review["comparison"].as_array().unwrap().iter().find(|c| c["field"] == "status").unwrap().clone();
     assert_eq!(status_row["differs"], false, "{review}");
+    // When each side last changed, in words and the organization's format.
+    let changed =
+        review["comparison"].as_array().unwrap().iter().find(|c| c["field"] == "last_changed").unwrap().clone();
+    assert_eq!(changed["label"], "Last changed", "{review}");
+    let local = engine::format::LocalFormat::new(w.org.time_zone, &w.org.locale);
+    assert_eq!(changed["calcom"], local.date_time(moved - Duration::days(1)), "{review}");
+    assert_eq!(changed["ours"], local.date_time(w.reload(&a).await.updated_at), "{review}");
     let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
     assert!(html.contains(r#"data-testid="comparison""#) && html.contains(r#"data-differs="true""#), "{html}");
+    assert!(html.contains("Last changed") && html.contains("Attendee email"), "fields named for people: {html}");
 
     let (status, done) =
         w.rpc::<ResolveAppointment>(&admin, json!({ "id": a.id.get(), "action": "accept_calcom" })).await;
@@ -355,6 +364,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
             attendee_emails: vec![email.into()],
             attendee_phones: vec![],
             rescheduled_to_uid: None,
+            changed_at: None,
         };
         let issue = NewIssue {
             code: ErrorCode::OrphanedCalcom,
@@ -592,6 +602,7 @@ on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probabl
         attendee_emails: vec!["tk@example.org".into()],
         attendee_phones: vec!["+49 (123) 456-789".into()],
         rescheduled_to_uid: None,
+        changed_at: None,
     };
     let issue = NewIssue {
         code: ErrorCode::OrphanedCalcom,

@@ -137,7 +137,7 @@ fn Review(view: ReviewView, resolve: Resolve) -> impl IntoView {
                         <tbody>
                             {view.comparison.into_iter().map(|c| view! {
                                 <tr class:differs=c.differs data-differs=c.differs.to_string()>
-                                    <th scope="row">{c.field}{c.differs.then_some(" ≠")}</th>
+                                    <th scope="row">{c.label}{c.differs.then_some(" ≠")}</th>
                                     <td>{c.ours}</td>
                                     <td>{c.calcom}</td>
                                 </tr>

@@ -62,7 +62,10 @@ impl ResolveAction {
 /// One compared field, ours against Cal.com's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldComparison {
+    /// The compared field's key (`start`, `attendee_email`, …).
     pub field: String,
+    /// What a person reads: "Start", "Attendee email", …
+    pub label: String,
     pub ours: String,
     pub calcom: String,
     pub differs: bool,
@@ -327,7 +330,13 @@ mod server {
             // Without a snapshot the stored differences are all we have.
             return differing
                 .into_iter()
-                .map(|d| FieldComparison { field: d.field, ours: d.ours, calcom: d.calcom, differs: true })
+                .map(|d| FieldComparison {
+                    label: label(&d.field),
+                    field: d.field,
+                    ours: d.ours,
+                    calcom: d.calcom,
+                    differs: true,
+                })
                 .collect();
         };
         let named = |field: &str| differing.iter().any(|d| d.field == field);
@@ -343,15 +352,37 @@ mod server {
                 named("attendee_email"),
             ),
             ("booking", a.calcom_booking_uid.clone().unwrap_or_default(), theirs.uid.clone(), false),
+            // Which side moved last is the admin's best clue to which is right.
+            (
+                "last_changed",
+                local.date_time(a.updated_at),
+                theirs.changed_at.map_or_else(|| "not recorded at the check".to_owned(), |at| local.date_time(at)),
+                false,
+            ),
         ];
         rows.into_iter()
             .map(|(field, ours, calcom, differs)| FieldComparison {
                 differs: differs || named(field),
+                label: label(field),
                 field: field.to_owned(),
                 ours,
                 calcom,
             })
             .collect()
+    }
+
+    /// A compared field's name for people.
+    fn label(field: &str) -> String {
+        match field {
+            "start" => "Start",
+            "end" => "End",
+            "status" => "Status",
+            "attendee_email" => "Attendee email",
+            "booking" => "Booking uid",
+            "last_changed" => "Last changed",
+            other => return other.replace('_', " "),
+        }
+        .to_owned()
     }
 
     pub async fn review(store: &Store, user: &CurrentUser, id: i64) -> Result<ReviewView, AppError> {

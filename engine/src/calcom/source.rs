@@ -42,6 +42,7 @@ impl From<&Booking> for RemoteBooking {
             attendee_emails: b.attendees.iter().map(|a| a.email.clone()).filter(|e| !e.is_empty()).collect(),
             attendee_phones: b.attendees.iter().filter_map(|a| a.phone_number.clone()).collect(),
             rescheduled_to_uid: b.rescheduled_to_uid.clone(),
+            changed_at: Some(b.last_change()),
         }
     }
 }

@@ -35,6 +35,10 @@ pub struct RemoteBooking {
     pub attendee_emails: Vec<String>,
     pub attendee_phones: Vec<String>,
     pub rescheduled_to_uid: Option<String>,
+    /// When Cal.com last changed it (`updatedAt`, else `createdAt`), for
+    /// the review page's evidence; `None` in snapshots taken before it was kept.
+    #[serde(default)]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 impl RemoteStatus {
@@ -158,6 +162,7 @@ mod tests {
             attendee_emails: vec!["Tom.Klein@example.com".into()],
             attendee_phones: vec![],
             rescheduled_to_uid: None,
+            changed_at: None,
         }
     }
 

@@ -304,6 +304,7 @@ mod tests {
             attendee_emails: vec![],
             attendee_phones: vec![],
             rescheduled_to_uid: None,
+            changed_at: None,
         }
     }
 

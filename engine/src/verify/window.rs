@@ -227,6 +227,7 @@ mod tests {
             attendee_emails: vec![email.into()],
             attendee_phones: vec![],
             rescheduled_to_uid: None,
+            changed_at: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub fn booking(uid: &str, start: DateTime<Utc>, email: &str) -> RemoteBooking {
         attendee_emails: vec![email.into()],
         attendee_phones: vec![],
         rescheduled_to_uid: None,
+        changed_at: None,
     }
 }
 
@@ -71,6 +72,7 @@ impl BookingWriter for FakeCalcom {
             attendee_emails: vec![new.attendee_email.clone()],
             attendee_phones: new.attendee_phone.iter().cloned().collect(),
             rescheduled_to_uid: None,
+            changed_at: None,
         };
         self.put(booking.clone());
         Ok(booking)
@@ -97,6 +99,7 @@ impl BookingWriter for FakeCalcom {
             start,
             end: start + EVENT_LENGTH,
             rescheduled_to_uid: None,
+            changed_at: None,
             ..old.clone()
         };
         bookings.insert(new.uid.clone(), new.clone());
