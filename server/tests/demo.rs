@@ -21,20 +21,14 @@ async fn count(store: &Store, org: &Organization, status: Option<SyncStatus>, co
 
 /// POST /login as the browser's form does; true when a session was issued.
 async fn logs_in(base: &str, email: &str, password: &str) -> bool {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
+    let response = support::client()
         .post(format!("{base}/login"))
         .header("origin", base)
         .form(&[("email", email), ("password", password), ("next", "/")])
         .send()
         .await
         .unwrap();
-    response.status().as_u16() == 303
-        && response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .any(|v| v.to_str().unwrap_or("").starts_with("calsync_session="))
+    response.status().as_u16() == 303 && support::session_cookie(&response).is_some()
 }
 
 on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| async move {

@@ -155,7 +155,7 @@ async fn every_page_with_the_demos_data_parses_as_written() {
         let key = SecretKey::from_bytes([5; 32]);
         let (_, base) = support::spawn_app_with(db.store.clone(), key.clone(), |_| {}).await;
         let demo = prepare(&db.store, &key, &DemoOptions { calsync_url: base.clone(), sim_state: None }).await.unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = support::client();
 
         let get = |path: String, cookie: Option<String>| {
             let (http, base) = (http.clone(), base.clone());

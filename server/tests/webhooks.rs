@@ -322,7 +322,7 @@ on_both_backends!(the_deliveries_page_shows_each_delivery_and_filters_them, |db|
         password_hash,
     };
     w.store.create_user(w.org.id, &viewer, Utc::now()).await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = support::client();
     let login = http
         .post(format!("{}/login", w.base))
         .header("origin", &w.base)
