@@ -7,12 +7,14 @@ pub mod components;
 pub mod context;
 pub mod error;
 pub mod pages;
+pub mod routes;
 pub mod rpc;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::Lazy;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,18 +52,22 @@ pub fn App() -> impl IntoView {
             <components::layout::Header/>
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/") view=pages::dashboard::DashboardPage/>
-                    <Route path=path!("/login") view=pages::login::LoginPage/>
-                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
-                    <Route path=path!("/appointments") view=pages::appointments::AppointmentsPage/>
-                    <Route path=path!("/appointments/:id") view=pages::review::AppointmentReviewPage/>
-                    <Route path=path!("/review") view=pages::queue::ReviewQueuePage/>
-                    <Route path=path!("/runs") view=pages::runs::RunsPage/>
-                    <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage/>
-                    <Route path=path!("/sync-health") view=pages::metrics::MetricsPage/>
-                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage/>
-                    <Route path=path!("/account") view=pages::account::AccountPage/>
-                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("/") view={Lazy::<routes::Dashboard>::new()}/>
+                    <Route path=path!("/login") view={Lazy::<routes::Login>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<routes::Audit>::new()}/>
+                    <Route path=path!("/appointments") view={Lazy::<routes::Appointments>::new()}/>
+                    <Route path=path!("/appointments/:id") view={Lazy::<routes::AppointmentReview>::new()}/>
+                    <Route path=path!("/review") view={Lazy::<routes::ReviewQueue>::new()}/>
+                    <Route path=path!("/runs") view={Lazy::<routes::Runs>::new()}/>
+                    <Route path=path!("/deliveries") view={Lazy::<routes::Deliveries>::new()}/>
+                    <Route path=path!("/sync-health") view={Lazy::<routes::Metrics>::new()}/>
+                    <Route path=path!("/notifications") view={Lazy::<routes::Notifications>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<routes::Account>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<routes::Settings>::new()}/>
+                    <Route path=path!("/settings/schedule") view={Lazy::<routes::ScheduleSettings>::new()}/>
+                    <Route path=path!("/settings/alerts") view={Lazy::<routes::AlertSettings>::new()}/>
+                    <Route path=path!("/settings/users") view={Lazy::<routes::UserSettings>::new()}/>
+                    <Route path=path!("/settings/tokens") view={Lazy::<routes::TokenSettings>::new()}/>
                 </Routes>
             </main>
         </Router>

@@ -18,7 +18,8 @@ const ACCOUNTS = {
   viewer: ['viewer@demo.calsync.test', process.env.CALSYNC_E2E_DEMO_VIEWER_PASSWORD],
 };
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-const PAGES = ['/', '/appointments', '/review', '/runs', '/deliveries', '/sync-health', '/notifications', '/audit', '/settings', '/account'];
+const SETTINGS = ['/settings', '/settings/schedule', '/settings/alerts', '/settings/users', '/settings/tokens'];
+const PAGES = ['/', '/appointments', '/review', '/runs', '/deliveries', '/sync-health', '/notifications', '/audit', ...SETTINGS, '/account'];
 
 mkdirSync('screenshots', { recursive: true });
 test.use({ baseURL: DEMO });

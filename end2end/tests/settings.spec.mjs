@@ -1,9 +1,11 @@
 
 import { test, expect, allowBrowserError, calsync, createUser, login, CALCOM_URL, CALCOM_KEY } from './support.mjs';
 
-// The admin's settings page end to end: Cal.com connection against the
-// simulator, an API token shown once and revoked, an invited viewer who logs
-// in with the shown password, a saved schedule; a viewer gets no forms.
+// The admin's settings pages end to end, moving between them by their tabs
+// (each a lazy route whose code loads on the way): Cal.com connection
+// against the simulator, an API token shown once and revoked, an invited
+// viewer who logs in with the shown password, a saved schedule, alert
+// rules; a viewer gets no forms.
 test('an admin configures the organization; a viewer is refused', async ({ page, browser }) => {
   calsync(['org', 'create', '--slug', 'settings', '--name', 'Settings Salon']);
   createUser('settings', 'admin@settings.example', 'Sam Settings');
@@ -11,6 +13,7 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   await login(page, 'admin@settings.example');
   await page.getByTestId('nav-settings').click();
   await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByTestId('settings-tab-calcom')).toHaveAttribute('aria-current', 'page');
   // Forms act only once the page is hydrated; its WASM-only buttons are enabled then.
   await expect(page.getByTestId('test-calcom')).toBeEnabled();
   await expect(page.getByTestId('api-key-state')).toHaveText('not set');
@@ -36,6 +39,7 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   await page.getByTestId('calcom-base_url').fill(CALCOM_URL);
 
   // API token: shown once, works, then revoked.
+  await openTab(page, 'tokens');
   await page.getByTestId('token-name').fill('e2e token');
   await page.getByTestId('create-token').click();
   const secret = (await page.getByTestId('token-secret').textContent()).trim();
@@ -52,6 +56,7 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   expect(refused.status).toBe(401);
 
   // Invite a viewer; the generated password is shown once.
+  await openTab(page, 'users');
   await page.getByTestId('invite-name').fill('Vera Viewer');
   await page.getByTestId('invite-email').fill('vera@settings.example');
   await page.getByTestId('invite-role').selectOption('viewer');
@@ -62,6 +67,7 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   await expect(page.getByTestId('user-vera@settings.example')).toContainText('Viewer');
 
   // Schedule: a bad cron is refused, a good one saved with its next runs.
+  await openTab(page, 'schedule');
   const cycle = page.getByTestId('schedule-cycle_cron');
   await cycle.fill('every three hours');
   await page.getByTestId('save-schedule').click();
@@ -73,6 +79,7 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
 
   // Alert rules: too many open issues, pushed at most every 30 minutes,
   // also to a signed webhook; a threshold of 0 is refused in words.
+  await openTab(page, 'alerts');
   const openOver = page.getByTestId('alert-open_over');
   await openOver.getByTestId('alert-open_over-enabled').check();
   await openOver.getByTestId('alert-open_over-threshold').fill('0');
@@ -96,8 +103,18 @@ test('an admin configures the organization; a viewer is refused', async ({ page,
   await login(viewer, 'vera@settings.example', password);
   await expect(viewer.getByTestId('user-role')).toHaveText('Viewer');
   await expect(viewer.getByTestId('nav-settings')).toHaveCount(0);
-  await viewer.goto('/settings');
-  await expect(viewer.getByTestId('settings-forbidden')).toBeVisible();
-  await expect(viewer.locator('form')).toHaveCount(1); // the logout button's form only
+  for (const path of ['/settings', '/settings/tokens']) {
+    await viewer.goto(path);
+    await expect(viewer.getByTestId('settings-forbidden')).toBeVisible();
+    await expect(viewer.locator('form')).toHaveCount(1); // the logout button's form only
+  }
   await viewer.close();
 });
+
+// Moves to a settings tab the way an admin does, and waits until it is the
+// one shown (its code may still be loading when the URL changes).
+async function openTab(page, tab) {
+  await page.getByTestId(`settings-tab-${tab}`).click();
+  await expect(page).toHaveURL(new RegExp(`/settings/${tab}$`));
+  await expect(page.getByTestId(`settings-tab-${tab}`)).toHaveAttribute('aria-current', 'page');
+}

@@ -195,6 +195,10 @@ async fn every_page_with_the_demos_data_parses_as_written() {
                 "/audit",
                 "/account",
                 "/settings",
+                "/settings/schedule",
+                "/settings/alerts",
+                "/settings/users",
+                "/settings/tokens",
                 "/no-such-page",
             ]
             .map(String::from)

@@ -481,6 +481,7 @@ on_both_backends!(the_feed_reads_like_the_seeds_in_app_notification, |db| async 
         "/notifications".into(),
         "/account".into(),
         "/settings".into(),
+        "/settings/alerts".into(),
         "/audit".into(),
     ];
     for path in &pages {

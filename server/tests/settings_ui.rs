@@ -279,8 +279,16 @@ on_both_backends!(admin_sets_when_acknowledged_issues_are_brought_up_again, |db|
     w.rpc::<rpc::SaveQueueSettings>(&jane, &[("ack_reminder_hours", "0")]).await.ok();
     assert_eq!(w.store.organization(w.org.id).await.unwrap().ack_reminder_hours, 0, "0 turns reminders off");
     assert_eq!(w.audit_actions(w.org.id).await.iter().filter(|a| *a == "settings.queue").count(), 2);
-    let html =
-        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &jane).send().await.unwrap().text().await.unwrap();
+    let html = w
+        .http
+        .get(format!("{}/settings/schedule", w.base))
+        .header(COOKIE, &jane)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("queue-ack_reminder_hours") && html.contains("save-queue"), "{html}");
 });
 
@@ -342,8 +350,16 @@ on_both_backends!(admin_sets_alert_rules_and_the_signed_webhook_without_seeing_i
     let actions = w.audit_actions(w.org.id).await;
     assert_eq!(actions.iter().filter(|a| *a == "settings.alerts").count(), 2, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| *a == "settings.alert_webhook").count(), 3, "{actions:?}");
-    let html =
-        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &jane).send().await.unwrap().text().await.unwrap();
+    let html = w
+        .http
+        .get(format!("{}/settings/alerts", w.base))
+        .header(COOKIE, &jane)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         html.contains("alert-open_over-save") && html.contains("save-alert-webhook") && !html.contains(secret),
         "{html}"

@@ -1,7 +1,7 @@
 //! Settings for admins: the Cal.com connection, schedules and time zone,
-//! accounts, API tokens, and a link to the email preference. One section
-//! per concern, each loading and saving on its own, so a mistake in one
-//! form never costs what was typed in another.
+//! alert rules, accounts, API tokens, and a link to the email preference.
+//! One page (tab) per concern; each form loads and saves on its own, so a
+//! mistake in one form never costs what was typed in another.
 
 use engine::domain::Role;
 use leptos::form::ActionForm;
@@ -40,15 +40,90 @@ fn field_message(outcome: Outcome, field: &'static str) -> Option<String> {
     }
 }
 
+/// The settings are one page per concern, each its own route (and lazy
+/// route: a visit loads the code of the one section it shows, not all
+/// seven forms). The tabs link them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Calcom,
+    Schedule,
+    Alerts,
+    Users,
+    Tokens,
+}
+
+impl Tab {
+    const ALL: [Tab; 5] = [Tab::Calcom, Tab::Schedule, Tab::Alerts, Tab::Users, Tab::Tokens];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Calcom => "calcom",
+            Tab::Schedule => "schedule",
+            Tab::Alerts => "alerts",
+            Tab::Users => "users",
+            Tab::Tokens => "tokens",
+        }
+    }
+
+    /// The Cal.com connection, the first thing to set up, is `/settings` itself.
+    fn href(self) -> String {
+        match self {
+            Tab::Calcom => "/settings".into(),
+            tab => format!("/settings/{}", tab.slug()),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Calcom => "Cal.com",
+            Tab::Schedule => "Schedules and queue",
+            Tab::Alerts => "Alerts",
+            Tab::Users => "Users",
+            Tab::Tokens => "API tokens",
+        }
+    }
+}
+
+/// `/settings`: the Cal.com connection.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! { <Settings tab=Tab::Calcom section=|| view! { <CalcomSection/> }.into_any()/> }
+}
+
+/// `/settings/schedule`: the verification schedules and the review queue's reminder.
+#[component]
+pub fn ScheduleSettingsPage() -> impl IntoView {
+    view! { <Settings tab=Tab::Schedule section=|| view! { <ScheduleSection/> <QueueSection/> }.into_any()/> }
+}
+
+/// `/settings/alerts`: what is pushed by email and webhook.
+#[component]
+pub fn AlertSettingsPage() -> impl IntoView {
+    view! { <Settings tab=Tab::Alerts section=|| view! { <alerts::AlertsSection/> }.into_any()/> }
+}
+
+/// `/settings/users`: accounts, and where each person's email preference lives.
+#[component]
+pub fn UserSettingsPage() -> impl IntoView {
+    view! { <Settings tab=Tab::Users section=|| view! { <UsersSection/> <EmailNote/> }.into_any()/> }
+}
+
+/// `/settings/tokens`: REST API tokens.
+#[component]
+pub fn TokenSettingsPage() -> impl IntoView {
+    view! { <Settings tab=Tab::Tokens section=|| view! { <TokensSection/> }.into_any()/> }
+}
+
+/// Every settings page: admins only, the tabs, then the page's `section`.
+#[component]
+fn Settings(tab: Tab, section: fn() -> AnyView) -> impl IntoView {
     let me = Resource::new(|| (), |_| get_signed_in());
     view! {
         <h1>"Settings"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(user)) if user.role == Role::Admin => view! { <Sections/> }.into_any(),
+                    Ok(Some(user)) if user.role == Role::Admin => view! { <Tabs current=tab/> {section()} }.into_any(),
                     Ok(Some(_)) => view! {
                         <p class="error" role="alert" data-testid="settings-forbidden">
                             "Only admins can see and change settings."
@@ -63,23 +138,25 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Sections() -> impl IntoView {
+fn Tabs(current: Tab) -> impl IntoView {
     view! {
         <nav class="settings-nav" aria-label="Settings sections">
-            <a href="#calcom">"Cal.com"</a>
-            <a href="#schedule">"Schedules"</a>
-            <a href="#queue">"Review queue"</a>
-            <a href="#alerts">"Alerts"</a>
-            <a href="#users">"Users"</a>
-            <a href="#tokens">"API tokens"</a>
-            <a href="#email">"Email"</a>
+            {Tab::ALL.map(|tab| view! {
+                <a
+                    href=tab.href()
+                    aria-current=(tab == current).then_some("page")
+                    data-testid=format!("settings-tab-{}", tab.slug())
+                >
+                    {tab.label()}
+                </a>
+            })}
         </nav>
-        <CalcomSection/>
-        <ScheduleSection/>
-        <QueueSection/>
-        <alerts::AlertsSection/>
-        <UsersSection/>
-        <TokensSection/>
+    }
+}
+
+#[component]
+fn EmailNote() -> impl IntoView {
+    view! {
         <section class="card" id="email" aria-labelledby="email-title">
             <h2 id="email-title">"Email preferences"</h2>
             <p>

@@ -1,7 +1,5 @@
 //! What the numbers were measured on, and the process's memory.
 
-use std::process::Command;
-
 pub fn describe() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -31,20 +29,4 @@ pub fn peak_rss_mb() -> f64 {
 /// starts from the current size instead of the previous one's peak.
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// The release WASM bundle's size after gzip -9, if it was built.
-pub fn wasm_gzip_bytes() -> Option<(String, u64, u64)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
-    let wasm = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "wasm"))?;
-    let raw = std::fs::metadata(&wasm).ok()?.len();
-    // gzip reads the file itself: feeding it through a pipe while its output
-    // pipe fills up unread would deadlock on a bundle of any real size.
-    let out = Command::new("gzip").arg("-9c").arg(&wasm).output().ok()?;
-    let name = wasm.file_name()?.to_string_lossy().into_owned();
-    out.status.success().then(|| (format!("target/site/pkg/{name}"), raw, out.stdout.len() as u64))
 }

@@ -19,6 +19,7 @@ mod machine;
 mod report;
 mod sim_process;
 mod storage;
+mod wasm;
 mod web;
 mod worker_round;
 mod world;
@@ -156,7 +157,7 @@ async fn main() -> Result<()> {
     budget_figures(&mut report).await?;
     burst_figures(&mut report).await?;
 
-    report.add_wasm(machine::wasm_gzip_bytes());
+    report.add_wasm(wasm::measure());
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().expect("docs dir"))?;
     std::fs::write(&path, report.markdown())?;
