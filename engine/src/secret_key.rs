@@ -1,5 +1,7 @@
-//! The installation's master key (`CALSYNC_SECRET_KEY`): signs sessions and
-//! encrypts Cal.com credentials at rest. It never appears in Debug output.
+//! The installation's master key (`CALSYNC_SECRET_KEY`): seals the secrets
+//! calsync keeps (Cal.com credentials, the alert webhook's signing secret)
+//! at rest. Sessions do not need it: their cookie is only a random id. It
+//! never appears in Debug output.
 
 /// 32 random bytes, given as 64 hex characters.
 #[derive(Clone, PartialEq, Eq)]

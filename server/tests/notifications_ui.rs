@@ -7,10 +7,10 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
+use engine::alerting::dispatch::wants_email;
 use engine::domain::{EmailPreference, NotificationId, OrgId, Role, UserId};
 use engine::on_both_backends;
 use engine::store::{NewNotification, NewOrganization, NewUser, NotificationKind, Severity, Store};
-use engine::verify::service::wants_email;
 use leptos::server_fn::ServerFn;
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN};
 use reqwest::{Response, StatusCode};
@@ -256,16 +256,16 @@ on_both_backends!(the_email_preference_decides_who_gets_email, |db| async move {
     let account: serde_json::Value = rpc::<Account>(&base, &cookie, "").await.json().await.unwrap();
     assert_eq!(account["email"], "ann@alpha.example");
     assert_eq!(account["email_preference"], "all");
-    assert!(wants_email(&preference(db.store.clone()).await, NotificationKind::SyncRestored));
+    assert!(wants_email(preference(db.store.clone()).await, NotificationKind::SyncRestored));
 
     let saved = rpc::<SetPreference>(&base, &cookie, "preference=issues").await;
     assert_eq!(saved.status(), StatusCode::OK);
     let pref = preference(db.store.clone()).await;
-    assert!(!wants_email(&pref, NotificationKind::SyncRestored) && wants_email(&pref, NotificationKind::SyncIssue));
+    assert!(!wants_email(pref, NotificationKind::SyncRestored) && wants_email(pref, NotificationKind::SyncIssue));
 
     rpc::<SetPreference>(&base, &cookie, "preference=none").await;
     let pref = preference(db.store.clone()).await;
-    assert!(!wants_email(&pref, NotificationKind::SyncIssue));
+    assert!(!wants_email(pref, NotificationKind::SyncIssue));
     assert_eq!(db.store.email_preference(a, ann).await.unwrap(), EmailPreference::None);
 
     let bogus = rpc::<SetPreference>(&base, &cookie, "preference=sometimes").await;

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 
 use super::notices::{self, WebhookPayload};
 use super::rules::{RuleKind, RuleSettings};
+use crate::domain::EmailPreference;
 use crate::domain::OrgId;
 use crate::mail::content;
+use crate::store::NotificationKind;
 use crate::store::{NewEmail, NewNotification, Organization, Push, Store, StoreError};
-use crate::verify::service::wants_email;
 
 /// Where one event goes besides the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -116,6 +117,17 @@ pub async fn post(
     Ok(())
 }
 
+/// Whether a person with `preference` is emailed a notification of `kind`:
+/// `all` everything, `issues` everything but the "sync restored" all-clear,
+/// `none` nothing (the feed still shows it).
+pub fn wants_email(preference: EmailPreference, kind: NotificationKind) -> bool {
+    match preference {
+        EmailPreference::All => true,
+        EmailPreference::Issues => kind != NotificationKind::SyncRestored,
+        EmailPreference::None => false,
+    }
+}
+
 /// One email per person who wants this kind of notification.
 pub async fn emails_for(
     store: &Store,
@@ -126,7 +138,7 @@ pub async fn emails_for(
     let recipients = store.email_recipients(org).await?;
     Ok(recipients
         .into_iter()
-        .filter(|r| wants_email(&r.preference, note.kind))
+        .filter(|r| wants_email(r.preference, note.kind))
         .map(|r| NewEmail {
             notification_id: None,
             user_id: Some(r.user_id),

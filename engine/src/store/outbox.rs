@@ -6,11 +6,11 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::any::AnyRow;
 
-use super::row::get;
+use super::row::{get, parse};
 use super::sql::Sql;
 use super::time::to_ms;
 use super::{Backend, Store, StoreError};
-use crate::domain::{NotificationId, OrgId, UserId};
+use crate::domain::{EmailPreference, NotificationId, OrgId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEmail {
@@ -38,8 +38,7 @@ pub struct QueuedEmail {
 pub struct Recipient {
     pub user_id: UserId,
     pub email: String,
-    /// `all`, `issues` or `none`.
-    pub preference: String,
+    pub preference: EmailPreference,
 }
 
 /// A claimed email without its bodies (`claim_emails` adds them).
@@ -69,7 +68,7 @@ impl Store {
                 Ok(Recipient {
                     user_id: UserId(get(r, "id")?),
                     email: get(r, "email")?,
-                    preference: get(r, "email_pref")?,
+                    preference: parse(r, "email_pref")?,
                 })
             })
             .collect()

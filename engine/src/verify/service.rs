@@ -19,8 +19,8 @@ use crate::domain::{IssueId, OrgId, SyncStatus};
 use crate::format::LocalFormat;
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
-    Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, NotificationKind, Opened,
-    Organization, Resolution, StateWrite, Store, StoreError,
+    Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, Opened, Organization, Resolution,
+    StateWrite, Store, StoreError,
 };
 
 /// How far around an appointment's start to look for a uid-less match.
@@ -463,15 +463,6 @@ fn is_routine(appointment: &Appointment, decision: &Decision) -> bool {
         && before.requires_manual_review == after.requires_manual_review;
     let settled = after.status == SyncStatus::Synced || after.requires_manual_review;
     answered && unchanged && settled
-}
-
-/// `all` gets everything; `issues` everything but "sync restored"; `none` nothing.
-pub fn wants_email(preference: &str, kind: NotificationKind) -> bool {
-    match preference {
-        "all" => true,
-        "issues" => kind != NotificationKind::SyncRestored,
-        _ => false,
-    }
 }
 
 fn to_json(booking: &RemoteBooking) -> Option<String> {

@@ -53,12 +53,3 @@ fn gzip_len(file: &PathBuf) -> Option<u64> {
     let out = Command::new("gzip").arg("-9c").arg(file).output().ok()?;
     out.status.success().then_some(out.stdout.len() as u64)
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_split_is_named_by_its_page() {
-        assert_eq!(super::page_name("__review_queue_view_4457065805857072765"), "review_queue");
-        assert_eq!(super::page_name("__login_view_1"), "login");
-    }
-}
