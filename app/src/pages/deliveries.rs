@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::rpc::appointments::url_encode as encode;
 use crate::rpc::deliveries::{get_deliveries, DeliveryLine, DeliveryPage, DeliveryQuery};
+use engine::domain::url::query_value as encode;
 
 #[component]
 pub fn DeliveriesPage() -> impl IntoView {

@@ -2,6 +2,7 @@
 //! can be shared), one page of rows, and "retry" for one or many.
 
 use chrono::NaiveDate;
+use engine::domain::url::query_value;
 use engine::domain::{ErrorCode, SortKey, SyncStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -92,21 +93,9 @@ impl AppointmentQuery {
         if params.is_empty() {
             return String::new();
         }
-        let pairs: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
+        let pairs: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={}", query_value(&v))).collect();
         format!("?{}", pairs.join("&"))
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-pub fn url_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 /// The row id a cursor string ends with (its sort value comes first).

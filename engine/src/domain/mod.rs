@@ -8,6 +8,7 @@ mod ids;
 mod input;
 mod sort;
 mod sync;
+pub mod url;
 mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};

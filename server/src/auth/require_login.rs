@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use engine::store::{Store, StoreError};
 use tower_sessions::Session;
 
-use super::login::{percent_encode, SessionUser};
+use engine::domain::url::path_in_query;
+
+use super::login::SessionUser;
 use super::session_policy::{SessionPolicy, Verdict};
 use super::USER_KEY;
 use crate::commands::AppState;
@@ -32,7 +34,7 @@ pub async fn require_login(
         }
         Ok(None) if needs_login(&path) => {
             let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            return Redirect::to(&format!("/login?next={}", percent_encode(target))).into_response();
+            return Redirect::to(&format!("/login?next={}", path_in_query(target))).into_response();
         }
         Ok(None) => {}
         Err(e) => {
