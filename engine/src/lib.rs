@@ -3,6 +3,7 @@
 //! `domain` (always built, also for the browser) holds the shared types.
 //! With the `runtime` feature: `store` is the database.
 
+pub mod calendar;
 pub mod domain;
 pub mod secret_key;
 

@@ -4,7 +4,7 @@
 //! why in words, and writes the change with its audit entry in one
 //! transaction. The web calls these; so would any other front end.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{IssueId, UserId, MAX_TEXT};
@@ -72,16 +72,9 @@ fn end_of_day(day: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, Tr
     const RULE: &str = "must be a date (YYYY-MM-DD) from today on";
     let invalid = TriageError::Invalid { field: "until", rule: RULE };
     let date = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| invalid)?;
-    let next = date
+    let end = date
         .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or(TriageError::Invalid { field: "until", rule: RULE })?;
-    // A midnight that a DST change skips is taken at its earliest valid reading.
-    let end = tz
-        .from_local_datetime(&next)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(next + chrono::Duration::hours(1))).earliest())
-        .map(|t| t.with_timezone(&Utc))
+        .and_then(|next| crate::calendar::start_of_day(next, tz))
         .ok_or(TriageError::Invalid { field: "until", rule: RULE })?;
     if end <= now {
         return Err(TriageError::Invalid { field: "until", rule: RULE });

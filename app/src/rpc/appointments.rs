@@ -229,7 +229,6 @@ pub const MAX_RETRY_MATCHING: i64 = 5_000;
 pub mod server {
     use std::sync::Arc;
 
-    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
     use chrono_tz::Tz;
     use engine::clock::SystemClock;
     use engine::resolve::{Actor, ResolveError, Resolver};
@@ -279,23 +278,13 @@ pub mod server {
         Ok(outcome)
     }
 
-    /// Midnight at the start of `day` in `tz`, as an instant. On a DST gap
-    /// at midnight the earliest valid local time is meant.
-    fn start_of(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
-        let midnight = day.and_hms_opt(0, 0, 0)?;
-        tz.from_local_datetime(&midnight)
-            .earliest()
-            .or_else(|| tz.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
-            .map(|t| t.with_timezone(&Utc))
-    }
-
     pub fn to_filter(query: &AppointmentQuery, tz: Tz) -> AppointmentFilter {
         AppointmentFilter {
             sync_status: query.state,
             error_code: query.code,
             requires_review: query.review.then_some(true),
-            starts_from: query.from.and_then(|d| start_of(d, tz)),
-            starts_before: query.to.and_then(|d| d.succ_opt()).and_then(|d| start_of(d, tz)),
+            starts_from: query.from.and_then(|d| engine::calendar::start_of_day(d, tz)),
+            starts_before: query.to.and_then(|d| d.succ_opt()).and_then(|d| engine::calendar::start_of_day(d, tz)),
             search: query.q.clone(),
         }
     }

@@ -104,8 +104,9 @@ pub async fn get_sync_metrics() -> Result<SyncMetrics, AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+    use chrono::{DateTime, Duration, NaiveDate, Utc};
     use chrono_tz::Tz;
+    use engine::calendar::start_of_day;
 
     /// The last `n` calendar days in `tz` ending with today, oldest first,
     /// each with its start and end as instants (DST days are 23 or 25 h).
@@ -115,22 +116,15 @@ pub mod server {
             .rev()
             .filter_map(|back| {
                 let day = today - Duration::days(back);
-                Some((day, midnight(tz, day)?, midnight(tz, day.succ_opt()?)?))
+                Some((day, start_of_day(day, tz)?, start_of_day(day.succ_opt()?, tz)?))
             })
             .collect()
-    }
-
-    fn midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
-        let local = day.and_hms_opt(0, 0, 0)?;
-        tz.from_local_datetime(&local)
-            .earliest()
-            .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())
-            .map(|t| t.with_timezone(&Utc))
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
+        use chrono::TimeZone;
 
         #[test]
         fn days_follow_the_time_zone_including_dst() {

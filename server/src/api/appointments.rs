@@ -206,12 +206,7 @@ fn bound(text: &str, tz: Tz, end: bool) -> Option<DateTime<Utc>> {
     }
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
     let date = if end { date.succ_opt()? } else { date };
-    let midnight = date.and_hms_opt(0, 0, 0)?;
-    // A DST gap at midnight: the day then starts at the first valid instant.
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(midnight + chrono::Duration::hours(1))).earliest())
-        .map(|t| t.with_timezone(&Utc))
+    engine::calendar::start_of_day(date, tz)
 }
 
 struct Page {
