@@ -92,6 +92,12 @@ impl Reply {
 }
 
 impl World {
+    /// The page at `path` as `cookie`'s session sees it.
+    async fn html(&self, cookie: &str, path: &str) -> String {
+        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     async fn try_login(&self, email: &str, password: &str) -> Option<String> {
         let response = self
             .http
@@ -279,16 +285,7 @@ on_both_backends!(admin_sets_when_acknowledged_issues_are_brought_up_again, |db|
     w.rpc::<rpc::SaveQueueSettings>(&jane, &[("ack_reminder_hours", "0")]).await.ok();
     assert_eq!(w.store.organization(w.org.id).await.unwrap().ack_reminder_hours, 0, "0 turns reminders off");
     assert_eq!(w.audit_actions(w.org.id).await.iter().filter(|a| *a == "settings.queue").count(), 2);
-    let html = w
-        .http
-        .get(format!("{}/settings/schedule", w.base))
-        .header(COOKIE, &jane)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = w.html(&jane, "/settings/schedule").await;
     assert!(html.contains("queue-ack_reminder_hours") && html.contains("save-queue"), "{html}");
 });
 
@@ -350,16 +347,7 @@ on_both_backends!(admin_sets_alert_rules_and_the_signed_webhook_without_seeing_i
     let actions = w.audit_actions(w.org.id).await;
     assert_eq!(actions.iter().filter(|a| *a == "settings.alerts").count(), 2, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| *a == "settings.alert_webhook").count(), 3, "{actions:?}");
-    let html = w
-        .http
-        .get(format!("{}/settings/alerts", w.base))
-        .header(COOKIE, &jane)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = w.html(&jane, "/settings/alerts").await;
     assert!(
         html.contains("alert-open_over-save") && html.contains("save-alert-webhook") && !html.contains(secret),
         "{html}"
@@ -562,9 +550,13 @@ on_both_backends!(viewers_are_refused_and_nothing_changes, |db| async move {
     assert_eq!(snapshot(&w.store, w.org.id).await, before);
 
     // The page itself says so instead of showing forms.
-    let html =
-        w.http.get(format!("{}/settings", w.base)).header(COOKIE, &viewer).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("settings-forbidden") && !html.contains("save-calcom"), "{html}");
+    for tab in ["/settings", "/settings/tokens"] {
+        let html = w.html(&viewer, tab).await;
+        assert!(
+            html.contains("settings-forbidden") && !html.contains("save-calcom") && !html.contains("create-token"),
+            "{tab}: {html}"
+        );
+    }
 });
 
 on_both_backends!(another_organizations_admin_sees_and_changes_nothing_here, |db| async move {
