@@ -27,15 +27,27 @@ async fn building_servers_while_another_renders_pages_never_stalls_a_page() {
             }
         }
     });
-    // The settings page has nine boundaries, each with its own resources:
-    // the page most likely to be loading one when a build starts.
+    // The settings tabs, each with boundaries of its own resources (and the
+    // header's), and what each shows only once its last one has loaded.
+    let tabs = [
+        ("/settings", "save-calcom"),
+        ("/settings/schedule", "save-queue"),
+        ("/settings/alerts", "alert-rules"),
+        ("/settings/users", "users"),
+        ("/settings/tokens", "no-tokens"),
+    ];
     let mut pages = 0;
     while !builds.is_finished() || pages < 20 {
-        // `page` fails the test on a body that stops for 15 s.
-        let (status, body) = w.page(&admin, "/settings").await;
-        assert_eq!(status, 200);
-        assert!(body.contains("data-testid=\"alert-rules\""), "the whole page, its last section included");
-        pages += 1;
+        for (path, last) in tabs {
+            // `page` fails the test on a body that stops for 15 s.
+            let (status, body) = w.page(&admin, path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                body.contains(&format!("data-testid=\"{last}\"")),
+                "{path}: the whole page, its last section included"
+            );
+            pages += 1;
+        }
     }
     builds.await.unwrap();
 }

@@ -293,8 +293,23 @@ async fn hammer_figures(report: &mut Report) -> Result<()> {
         let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
         let first = w.store().list_appointments(w.org_id(), &Default::default(), None, 1).await?;
         let one = first.first().map(|a| format!("/appointments/{}", a.id)).unwrap_or_else(|| "/appointments".into());
-        let paths =
-            ["/", "/appointments", "/review", "/runs", "/sync-health", "/notifications", "/audit", "/settings", &one];
+        let paths = [
+            "/",
+            "/appointments",
+            "/review",
+            "/runs",
+            "/deliveries",
+            "/sync-health",
+            "/notifications",
+            "/audit",
+            "/settings",
+            "/settings/schedule",
+            "/settings/alerts",
+            "/settings/users",
+            "/settings/tokens",
+            "/account",
+            &one,
+        ];
         let h = hammer::hammer(&site, &paths, clients, loads).await?;
         report.add(Figure::at_most(
             format!("page renders that stalled, {clients} concurrent sessions × {} page loads ({name})", h.loads),
