@@ -210,7 +210,7 @@ async fn list_bookings(
         Paging::Offset => {
             let selected = select(&bookings, &query, now, faults.ignore_window);
             let (range, pagination) = offset_page(selected.len(), &query, faults.totals);
-            let page = selected[range].iter().map(|b| sim.catalog.render(b)).collect();
+            let page = selected.page(range).map(|b| sim.catalog.render(b)).collect();
             Ok(paged(page, pagination))
         }
         Paging::Cursor => {
@@ -219,7 +219,7 @@ async fn list_bookings(
             let selected = select(&bookings, &query, now, faults.ignore_window);
             let (range, pagination) =
                 cursor_page(&selected, &query).map_err(|e| ApiFailure::bad_request(e.to_string()))?;
-            let page = selected[range].iter().map(|b| sim.catalog.render(b)).collect();
+            let page = selected.page(range).map(|b| sim.catalog.render(b)).collect();
             Ok(paged(page, pagination))
         }
     }

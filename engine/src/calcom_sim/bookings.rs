@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::listing::KeptSelections;
 use crate::calcom::model::{Attendee, Booking, BookingStatus, EventType, EventTypeRef, Host, HostId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +175,9 @@ pub(crate) struct Bookings {
     by_start: BTreeSet<(DateTime<Utc>, i64)>,
     by_series: HashMap<String, BTreeSet<i64>>,
     last_id: i64,
+    /// The listings' last sorted selections (see `listing`): every change
+    /// below forgets them.
+    selections: KeptSelections,
 }
 
 impl Bookings {
@@ -198,6 +202,7 @@ impl Bookings {
         if self.by_uid.contains_key(&booking.uid) {
             return Err(DuplicateUid(booking.uid));
         }
+        self.selections.forget();
         // Ids of loaded or seeded bookings must never be handed out again.
         self.last_id = self.last_id.max(booking.id);
         self.by_uid.insert(booking.uid.clone(), booking.id);
@@ -213,6 +218,14 @@ impl Bookings {
         self.by_uid.get(uid).and_then(|id| self.by_id.get(id))
     }
 
+    pub fn by_id(&self, id: i64) -> Option<&SimBooking> {
+        self.by_id.get(&id)
+    }
+
+    pub fn selections(&self) -> &KeptSelections {
+        &self.selections
+    }
+
     /// The occurrences of the recurring series `uid`, by start.
     pub fn series(&self, uid: &str) -> Vec<&SimBooking> {
         let mut occurrences: Vec<&SimBooking> =
@@ -225,6 +238,7 @@ impl Bookings {
     /// as it is afterwards.
     pub fn update(&mut self, uid: &str, change: impl FnOnce(&mut SimBooking)) -> Option<&SimBooking> {
         let id = *self.by_uid.get(uid)?;
+        self.selections.forget();
         let booking = self.by_id.get_mut(&id)?;
         let old_start = booking.start;
         change(booking);
@@ -240,6 +254,7 @@ impl Bookings {
 
     pub fn remove(&mut self, uid: &str) -> Option<SimBooking> {
         let id = self.by_uid.remove(uid)?;
+        self.selections.forget();
         let booking = self.by_id.remove(&id)?;
         self.by_start.remove(&(booking.start, id));
         if let Some(series) = &booking.recurring_booking_uid {

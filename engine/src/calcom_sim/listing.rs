@@ -8,8 +8,18 @@
 //! The start-time index bounds the scan: `afterStart` is a lower bound on
 //! start, and `beforeEnd` an upper one (a booking ends after it starts), so
 //! a window listing only looks at the bookings in its window.
+//!
+//! A selection, once sorted, is kept (the last few, as booking ids) and
+//! every page of the same listing is cut from it: paging through N bookings
+//! filters and sorts them once, not once a page. What a selection depends
+//! on is its key (the query without `take`/`skip`/`cursor`, the window as
+//! served, the one sort order, and the simulator's now when a status filter
+//! judges by it); every change to the bookings forgets them all.
 
 use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -23,28 +33,127 @@ use crate::calcom::query::{BookingQuery, QueryError, SortField, SortOrder, Statu
 /// this long ago.
 const RECENT_START: Duration = Duration::hours(1);
 
+/// Sorted selections kept, most recently used first: a listing being paged
+/// through, and room for a few others interleaved with it.
+const SELECTIONS_KEPT: usize = 4;
+
 /// The bookings `query` selects (paging aside), in the order Cal.com uses
 /// (see [`order`]). With `ignore_window`, `afterStart`/`beforeEnd` are
-/// ignored, as some Cal.com versions did.
+/// ignored, as some Cal.com versions did. Served from the bookings' kept
+/// selections when the same listing was selected since their last change.
 pub(crate) fn select<'a>(
     bookings: &'a Bookings,
     query: &BookingQuery,
     now: DateTime<Utc>,
     ignore_window: bool,
-) -> Vec<&'a SimBooking> {
-    let mut query = query.clone();
-    if ignore_window {
-        query.after_start = None;
-        query.before_end = None;
+) -> Selection<'a> {
+    let key = SelectionKey::new(query, now, ignore_window);
+    // A uid picks one booking at most: cheaper to find than to keep.
+    if key.query.booking_uid.is_some() {
+        return Selection { bookings, ids: sorted_ids(bookings, &key.query, now) };
     }
+    let kept = bookings.selections();
+    let ids = match kept.get(&key) {
+        Some(ids) => ids,
+        None => {
+            let ids = sorted_ids(bookings, &key.query, now);
+            kept.put(key, ids.clone());
+            ids
+        }
+    };
+    Selection { bookings, ids }
+}
+
+/// Filters and sorts: the bookings `query` (its window already as served)
+/// selects, by id, in [`order`].
+fn sorted_ids(bookings: &Bookings, query: &BookingQuery, now: DateTime<Utc>) -> Arc<[i64]> {
     let candidates: Box<dyn Iterator<Item = &SimBooking>> = match &query.booking_uid {
         Some(uid) => Box::new(bookings.get(uid).into_iter()),
         None => Box::new(bookings.starting_between(query.after_start, query.before_end)),
     };
-    let mut selected: Vec<&SimBooking> = candidates.filter(|b| matches(b, &query, now)).collect();
-    let (field, direction) = order(&query);
+    let mut selected: Vec<&SimBooking> = candidates.filter(|b| matches(b, query, now)).collect();
+    let (field, direction) = order(query);
     selected.sort_by(|a, b| compare(a, b, field, direction));
-    selected
+    selected.into_iter().map(|b| b.id).collect()
+}
+
+/// A listing's bookings in order, paging aside.
+pub(crate) struct Selection<'a> {
+    bookings: &'a Bookings,
+    ids: Arc<[i64]>,
+}
+
+impl<'a> Selection<'a> {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The bookings of one page.
+    pub fn page(&self, range: Range<usize>) -> impl Iterator<Item = &'a SimBooking> + '_ {
+        self.ids[range].iter().map(|&id| self.booking(id))
+    }
+
+    fn at(&self, index: usize) -> &'a SimBooking {
+        self.booking(self.ids[index])
+    }
+
+    fn booking(&self, id: i64) -> &'a SimBooking {
+        // Kept selections are forgotten by every change: their ids are all there.
+        self.bookings.by_id(id).expect("a selection names only current bookings")
+    }
+}
+
+/// Everything a selection depends on: the query without its paging, its
+/// window as served (none under `ignoreWindow`), its one sort order (so
+/// that equivalent `sort…` parameters share a selection), and `now` only
+/// when a status filter judges by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SelectionKey {
+    query: BookingQuery,
+    now: Option<DateTime<Utc>>,
+}
+
+impl SelectionKey {
+    fn new(query: &BookingQuery, now: DateTime<Utc>, ignore_window: bool) -> SelectionKey {
+        let mut query = query.clone();
+        if ignore_window {
+            query.after_start = None;
+            query.before_end = None;
+        }
+        query.take = None;
+        query.skip = None;
+        query.cursor = None;
+        query.sort = vec![order(&query)];
+        let now = (!query.status.is_empty()).then_some(now);
+        SelectionKey { query, now }
+    }
+}
+
+/// The last few sorted selections (see the module's documentation); held
+/// by [`Bookings`], which forgets them on every change.
+#[derive(Debug, Default)]
+pub(crate) struct KeptSelections(Mutex<VecDeque<(SelectionKey, Arc<[i64]>)>>);
+
+impl KeptSelections {
+    fn get(&self, key: &SelectionKey) -> Option<Arc<[i64]>> {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = kept.iter().position(|(k, _)| k == key)?;
+        let entry = kept.remove(at)?;
+        let ids = entry.1.clone();
+        kept.push_front(entry);
+        Some(ids)
+    }
+
+    fn put(&self, key: SelectionKey, ids: Arc<[i64]>) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.truncate(SELECTIONS_KEPT - 1);
+        kept.push_front((key, ids));
+    }
+
+    /// After any change to the bookings.
+    pub fn forget(&mut self) {
+        self.0.get_mut().unwrap_or_else(PoisonError::into_inner).clear();
+    }
 }
 
 fn matches(b: &SimBooking, q: &BookingQuery, now: DateTime<Utc>) -> bool {
@@ -127,7 +236,7 @@ fn compare(a: &SimBooking, b: &SimBooking, field: SortField, order: SortOrder) -
 
 /// `skip`/`take` over the selection, and the `pagination` object (as JSON,
 /// since estimated and absent totals change its shape).
-pub(crate) fn offset_page(total: usize, query: &BookingQuery, totals: Totals) -> (std::ops::Range<usize>, Value) {
+pub(crate) fn offset_page(total: usize, query: &BookingQuery, totals: Totals) -> (Range<usize>, Value) {
     let take = query.take.unwrap_or(DEFAULT_TAKE) as u64;
     let skip = query.skip.unwrap_or(0);
     let exact = total as u64;
@@ -182,28 +291,34 @@ pub(crate) fn check_cursor_query(query: &BookingQuery) -> Result<(), QueryError>
 
 /// The page after `query.cursor` of `selected` (sorted by `cursor_order`).
 pub(crate) fn cursor_page(
-    selected: &[&SimBooking],
+    selected: &Selection,
     query: &BookingQuery,
-) -> Result<(std::ops::Range<usize>, CursorPagination), QueryError> {
+) -> Result<(Range<usize>, CursorPagination), QueryError> {
     let (field, order) = cursor_order(query);
     let start = match &query.cursor {
         None => 0,
         Some(cursor) => {
             let (at, id) = decode_cursor(cursor)
                 .ok_or_else(|| QueryError { param: "cursor".into(), problem: "not a cursor this API issued".into() })?;
-            let after = |b: &&SimBooking| {
+            let after = |b: &SimBooking| {
                 let by_key = key(b, field).unwrap_or(at).cmp(&at);
                 let directed = if order == SortOrder::Desc { by_key.reverse() } else { by_key };
                 directed.then(b.id.cmp(&id)).is_gt()
             };
-            selected.partition_point(|b| !after(b))
+            // The slice's own binary search, probe for probe: where NULL
+            // `updatedAt`s make `after` not partition the rows, the cursor
+            // lands where it always did.
+            selected.ids.partition_point(|&b| !after(selected.booking(b)))
         }
     };
     let take = query.take.unwrap_or(DEFAULT_TAKE) as usize;
     let end = (start + take).min(selected.len());
     let has_more = end < selected.len();
     let last = |b: &SimBooking| key(b, field).unwrap_or(b.created_at);
-    let next_cursor = (has_more && end > start).then(|| encode_cursor(last(selected[end - 1]), selected[end - 1].id));
+    let next_cursor = (has_more && end > start).then(|| {
+        let last_returned = selected.at(end - 1);
+        encode_cursor(last(last_returned), last_returned.id)
+    });
     Ok((start..end, CursorPagination { next_cursor, has_more }))
 }
 
@@ -220,6 +335,8 @@ fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use std::collections::BTreeMap;
 
     #[test]
     fn offset_pagination_fields_follow_cal_com() {
@@ -261,5 +378,224 @@ mod tests {
         let at = DateTime::from_timestamp_millis(1_760_342_400_123).unwrap();
         assert_eq!(decode_cursor(&encode_cursor(at, 42)), Some((at, 42)));
         assert_eq!(decode_cursor("zz"), None);
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap()
+    }
+
+    /// Booking `id`: starts shared by several (the id breaks ties), every
+    /// seventh never updated, every eleventh cancelled.
+    fn booking(id: i64) -> SimBooking {
+        let start = t0() + Duration::minutes(30 * (id * 37 % 101));
+        SimBooking {
+            id,
+            uid: format!("uid{id}"),
+            title: "t".into(),
+            description: None,
+            status: if id % 11 == 0 { BookingStatus::Cancelled } else { BookingStatus::Accepted },
+            start,
+            end: start + Duration::minutes(30 + id % 3 * 15),
+            event_type_id: 1 + id % 2,
+            attendees: vec![],
+            guests: vec![],
+            location: None,
+            metadata: BTreeMap::new(),
+            booking_fields_responses: serde_json::Map::new(),
+            cancellation_reason: None,
+            cancelled_by_email: None,
+            rescheduling_reason: None,
+            rescheduled_from_uid: None,
+            rescheduled_to_uid: None,
+            recurring_booking_uid: None,
+            created_at: t0() - Duration::minutes(id * 13 % 61),
+            updated_at: (id % 7 != 0).then(|| t0() - Duration::minutes(id * 5 % 23)),
+            host_missing: false,
+        }
+    }
+
+    fn fixture(n: i64) -> Bookings {
+        let mut all = Bookings::default();
+        for id in 1..=n {
+            all.insert(booking(id)).unwrap();
+        }
+        all
+    }
+
+    /// `select` as it was before selections were kept: filter and sort
+    /// everything, every time.
+    fn uncached<'a>(
+        bookings: &'a Bookings,
+        query: &BookingQuery,
+        now: DateTime<Utc>,
+        ignore_window: bool,
+    ) -> Selection<'a> {
+        let mut query = query.clone();
+        if ignore_window {
+            query.after_start = None;
+            query.before_end = None;
+        }
+        let mut selected: Vec<&SimBooking> = bookings.all().filter(|b| matches(b, &query, now)).collect();
+        let (field, direction) = order(&query);
+        selected.sort_by(|a, b| compare(a, b, field, direction));
+        Selection { bookings, ids: selected.into_iter().map(|b| b.id).collect() }
+    }
+
+    fn ids<'a>(page: impl Iterator<Item = &'a SimBooking>) -> Vec<i64> {
+        page.map(|b| b.id).collect()
+    }
+
+    /// One offset page: its ids and its pagination.
+    fn offset(bookings: &Bookings, q: &BookingQuery, now: DateTime<Utc>, cached: bool) -> (Vec<i64>, Value) {
+        let selected = if cached { select(bookings, q, now, false) } else { uncached(bookings, q, now, false) };
+        let (range, pagination) = offset_page(selected.len(), q, Totals::Exact);
+        (ids(selected.page(range)), pagination)
+    }
+
+    fn queries() -> Vec<BookingQuery> {
+        let window = BookingQuery::window(t0() + Duration::hours(5), t0() + Duration::hours(30));
+        vec![
+            BookingQuery::default(),
+            window.clone(),
+            window.clone().sort(SortField::End, SortOrder::Desc),
+            BookingQuery::changed_since(t0() - Duration::minutes(15)),
+            // NULL `updatedAt`s first, as PostgreSQL sorts them descending.
+            BookingQuery::default().only_sort(SortField::UpdatedAt, SortOrder::Desc),
+            BookingQuery::default().only_sort(SortField::UpdatedAt, SortOrder::Asc),
+            BookingQuery { event_type_id: Some(2), ..window }.status(StatusFilter::Upcoming),
+            BookingQuery::default().status(StatusFilter::Cancelled),
+        ]
+    }
+
+    #[test]
+    fn pages_cut_from_a_kept_selection_are_those_a_fresh_one_gives() {
+        let all = fixture(300);
+        let now = t0() + Duration::hours(10);
+        for query in queries() {
+            // Offset paging, to the end and one page past it.
+            let mut skip = 0;
+            loop {
+                let q = query.clone().take(7).skip(skip);
+                let warm = offset(&all, &q, now, true);
+                assert_eq!(warm, offset(&all, &q, now, false), "{q:?}");
+                if warm.0.is_empty() {
+                    break;
+                }
+                skip += 7;
+            }
+            // Cursor paging, with the cursor query's one sort.
+            let mut q = query.clone().take(9);
+            q.sort = vec![cursor_order(&q)];
+            let mut seen = Vec::new();
+            for _ in 0..100 {
+                let warm = select(&all, &q, now, false);
+                let (range, pagination) = cursor_page(&warm, &q).unwrap();
+                let cold = uncached(&all, &q, now, false);
+                let (cold_range, cold_pagination) = cursor_page(&cold, &q).unwrap();
+                assert_eq!(
+                    (ids(warm.page(range.clone())), &pagination),
+                    (ids(cold.page(cold_range)), &cold_pagination)
+                );
+                seen.extend(ids(warm.page(range)));
+                match pagination.next_cursor {
+                    Some(next) if pagination.has_more => q.cursor = Some(next),
+                    _ => break,
+                }
+            }
+            assert!(!seen.is_empty(), "{query:?} selects something");
+        }
+        // The window listing was kept: its pages share one selection.
+        let q = queries()[1].clone().take(7);
+        let first = select(&all, &q, now, false);
+        let later = select(&all, &q.clone().skip(14), now, false);
+        assert!(Arc::ptr_eq(&first.ids, &later.ids));
+    }
+
+    #[test]
+    fn ignoring_the_window_is_part_of_what_a_selection_depends_on() {
+        let all = fixture(200);
+        let now = t0();
+        let q = BookingQuery::window(t0() + Duration::hours(5), t0() + Duration::hours(10)).take(250);
+        let windowed = select(&all, &q, now, false).len();
+        let ignored = select(&all, &q, now, true).len();
+        assert_eq!(ignored, 200);
+        assert!(windowed < ignored);
+        assert_eq!(select(&all, &q, now, false).len(), windowed);
+        assert_eq!(uncached(&all, &q, now, true).len(), ignored);
+    }
+
+    #[test]
+    fn a_change_between_two_pages_shows_on_the_next() {
+        let mut all = fixture(100);
+        let now = t0();
+        let q = BookingQuery::default().take(10);
+        let next = q.clone().skip(10);
+        let (first, _) = offset(&all, &q, now, true);
+        assert_eq!(offset(&all, &next, now, true), offset(&all, &next, now, false));
+
+        // A booking that sorts before everything: every page moves by one.
+        let mut early = booking(1000);
+        early.start = t0() - Duration::days(1);
+        early.end = early.start + Duration::minutes(30);
+        all.insert(early).unwrap();
+        let (page, pagination) = offset(&all, &next, now, true);
+        assert_eq!(page[0], first[9], "the first page's last booking moved to the second");
+        assert_eq!(pagination["totalItems"], 101);
+        assert_eq!((page, pagination), offset(&all, &next, now, false));
+
+        // Moved from the second page to the very end.
+        let moved = offset(&all, &next, now, true).0[3];
+        all.update(&format!("uid{moved}"), |b| b.start += Duration::days(30));
+        let (page, _) = offset(&all, &next, now, true);
+        assert!(!page.contains(&moved));
+        assert_eq!(offset(&all, &BookingQuery::default().take(1).skip(100), now, true).0, [moved]);
+        assert_eq!(page, offset(&all, &next, now, false).0);
+
+        // Removed.
+        let gone = page[0];
+        all.remove(&format!("uid{gone}"));
+        let (page, pagination) = offset(&all, &next, now, true);
+        assert!(!page.contains(&gone));
+        assert_eq!(pagination["totalItems"], 100);
+        assert_eq!((page, pagination), offset(&all, &next, now, false));
+
+        all.clear();
+        assert_eq!(offset(&all, &next, now, true).1["totalItems"], 0);
+    }
+
+    #[test]
+    fn a_status_filter_is_judged_at_each_requests_now() {
+        let all = fixture(100);
+        let q = BookingQuery::default().status(StatusFilter::Upcoming).take(250);
+        let before = t0() - Duration::hours(2);
+        let (upcoming, _) = offset(&all, &q, before, true);
+        assert_eq!(upcoming, offset(&all, &q, before, false).0);
+        // Later the same day: the morning's bookings are past, on the same query.
+        let later = t0() + Duration::hours(20);
+        let (still, _) = offset(&all, &q, later, true);
+        assert!(still.len() < upcoming.len(), "{} of {}", still.len(), upcoming.len());
+        assert_eq!(still, offset(&all, &q, later, false).0);
+        // Without a status filter the clock does not matter, and the selection is kept.
+        let plain = BookingQuery::default();
+        assert!(Arc::ptr_eq(&select(&all, &plain, before, false).ids, &select(&all, &plain, later, false).ids));
+    }
+
+    #[test]
+    fn only_the_last_few_selections_are_kept() {
+        let all = fixture(50);
+        let kept = |q: &BookingQuery| select(&all, q, t0(), false).ids;
+        let by_type = |id| BookingQuery { event_type_id: Some(id), ..BookingQuery::default() };
+        let first = kept(&by_type(1));
+        for id in 2..=SELECTIONS_KEPT as i64 {
+            kept(&by_type(id));
+        }
+        assert!(Arc::ptr_eq(&first, &kept(&by_type(1))), "still kept, and now the most recent");
+        kept(&by_type(10));
+        kept(&by_type(11));
+        assert!(Arc::ptr_eq(&first, &kept(&by_type(1))));
+        for id in 20..20 + SELECTIONS_KEPT as i64 {
+            kept(&by_type(id));
+        }
+        assert!(!Arc::ptr_eq(&first, &kept(&by_type(1))), "the oldest was forgotten");
     }
 }

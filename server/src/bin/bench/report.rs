@@ -137,7 +137,16 @@ const HOW: &str = "
   release build), so the peak RSS (`VmHWM`, reset just before the run) is
   calsync's own, as it would be against the real Cal.com. Listing pages
   are reduced to the compared fields as they arrive, and outcomes are
-  written 250 per transaction.
+  written 250 per transaction. The simulator keeps a listing's sorted
+  selection between its pages (until a booking changes), as a database
+  walks an index: it used to filter and sort the whole window for every
+  page, so the floor was mostly its own sorting (8.2 s then, 1.4 s now)
+  and 1,000,000 appointments were out of reach. `BENCH_LARGE=1000000`
+  runs the same check on 1,000,000: it holds the whole window at once
+  (the listing, the appointments and the findings, about 1 KB per
+  appointment), so its peak grows with the window. About 120 MB of the
+  peak at 100,000 (270 MB at 1,000,000, SQLite) is sqlx's statement
+  cache holding the bench's own 1,000-row INSERTs that fill the table.
 - **1,000,000 appointments**: the dashboard's counts come from
   `appointment_state_counts`, kept by triggers on SQLite, so the summary
   does not scan the table. Pages are fetched over HTTP by a signed-in
