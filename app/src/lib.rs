@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/appointments/:id") view={Lazy::<routes::AppointmentReview>::new()}/>
                     <Route path=path!("/review") view={Lazy::<routes::ReviewQueue>::new()}/>
                     <Route path=path!("/runs") view={Lazy::<routes::Runs>::new()}/>
+                    <Route path=path!("/runs/:id") view={Lazy::<routes::Run>::new()}/>
                     <Route path=path!("/deliveries") view={Lazy::<routes::Deliveries>::new()}/>
                     <Route path=path!("/sync-health") view={Lazy::<routes::Metrics>::new()}/>
                     <Route path=path!("/notifications") view={Lazy::<routes::Notifications>::new()}/>

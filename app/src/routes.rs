@@ -43,6 +43,7 @@ lazy_page!(Appointments, pages::appointments::AppointmentsPage);
 lazy_page!(AppointmentReview, pages::review::AppointmentReviewPage);
 lazy_page!(ReviewQueue, pages::queue::ReviewQueuePage);
 lazy_page!(Runs, pages::runs::RunsPage);
+lazy_page!(Run, pages::run::RunPage);
 lazy_page!(Deliveries, pages::deliveries::DeliveriesPage);
 lazy_page!(Metrics, pages::metrics::MetricsPage);
 lazy_page!(Notifications, pages::notifications::NotificationsPage);

@@ -42,3 +42,12 @@ test('health endpoints answer', async ({ request }) => {
   expect((await ready.json()).database).toBe('ok');
   expect(ready.headers()['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
 });
+
+test('the build files are revalidated, so an upgrade never mixes two builds', async ({ request }) => {
+  // The split page files only work with their own build's main bundle.
+  for (const path of ['/pkg/calsync.wasm', '/pkg/calsync.js', '/pkg/calsync.css']) {
+    const response = await request.get(path);
+    expect(response.status(), path).toBe(200);
+    expect(response.headers()['cache-control'], path).toBe('no-cache');
+  }
+});

@@ -51,6 +51,15 @@ async function appointmentPages(page) {
   return [...paths];
 }
 
+// A run's own page: the demo's bulk retry (results per appointment) and
+// the newest verification run.
+async function runPages(page) {
+  await page.goto('/runs');
+  const bulk = page.getByTestId('run-link').filter({ hasText: 'Retry of matching appointments' }).first();
+  const verification = page.getByTestId('run-link').filter({ hasNotText: 'Retry of matching appointments' }).first();
+  return [await bulk.getAttribute('href'), await verification.getAttribute('href')];
+}
+
 async function seriousAxeFindings(page) {
   await page.addScriptTag({ content: AXE });
   const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
@@ -69,8 +78,9 @@ for (const role of Object.keys(ACCOUNTS)) {
       await signIn(page, role);
       const appointments = await appointmentPages(page);
       expect(appointments.length).toBeGreaterThanOrEqual(8);
+      const runs = await runPages(page);
       const findings = [];
-      for (const path of [...PAGES, ...appointments]) {
+      for (const path of [...PAGES, ...runs, ...appointments]) {
         const response = await page.goto(path);
         // The audit log is the admins'; a viewer is shown a refusal page (403).
         const refused = role === 'viewer' && path === '/audit';

@@ -226,11 +226,27 @@ test.describe.serial('operating calsync', () => {
     await hydrated(page);
     await expect(page.getByTestId('total')).toHaveText(/^11 appointments/);
     await page.getByTestId('retry-matching').click();
+    await expect(page.getByText('matching search “Kunde” again now?')).toBeVisible();
     await page.getByTestId('retry-matching-confirm').click();
-    const result = page.getByTestId('retry-result');
-    await expect(result).toHaveText(/^Retry queued for \d+; \d+ skipped/);
-    const [, queued, skipped] = (await result.textContent()).match(/for (\d+); (\d+) skipped/);
-    expect(Number(queued) + Number(skipped), 'every matching appointment, not only the page').toBe(11);
+    const result = page.getByTestId('retry-matching-result');
+    await expect(result).toHaveText(/^Retry of 11 appointments started in the background as run #\d+\./);
+    // The run's page: progress until the worker is done, then a result per
+    // appointment, every matching one and not only the list's page.
+    await result.getByTestId('bulk-run-link').click();
+    await expect(page).toHaveURL(/\/runs\/\d+$/);
+    await hydrated(page);
+    await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 30_000 });
+    await expect(page.getByTestId('tally-all')).toHaveAttribute('data-count', '11');
+    await expect(page.getByTestId('tally-pending')).toHaveAttribute('data-count', '0');
+    await expect(page.getByTestId('run-item')).toHaveCount(11);
+    const queued = Number(await page.getByTestId('tally-queued').getAttribute('data-count'));
+    const left = Number(await page.getByTestId('tally-already_queued').getAttribute('data-count'));
+    expect(queued + left).toBe(11);
+    await page.getByTestId('tally-queued').click();
+    await expect(page).toHaveURL(/\?show=queued$/);
+    await expect(page.getByTestId('run-item')).toHaveCount(queued);
+    for (const row of await page.getByTestId('run-item').all()) await expect(row).toHaveAttribute('data-result', 'queued');
+    await shot(page, 'bulk-run');
   });
 
   test('a viewer sees everything but no action buttons', async ({ page }) => {

@@ -56,6 +56,10 @@ pub mod links;
 #[cfg(feature = "runtime")]
 pub mod triage;
 
+/// "Retry all matching" as a background run with per-appointment results.
+#[cfg(feature = "runtime")]
+pub mod bulk;
+
 /// Act on every issue of a group (one code and reason) at once.
 #[cfg(feature = "runtime")]
 pub mod groups;

@@ -179,11 +179,16 @@ impl Resolver {
         appointments: &[Appointment],
         actor: &Actor,
     ) -> Result<u64, ResolveError> {
-        let now = self.clock.now();
-        let batch: Vec<AppointmentResolution> =
-            appointments.iter().map(|a| self.resolution(a, actor, Change::retry(a, now))).collect();
+        let batch = self.retries(appointments, actor);
         self.store.record_resolutions(org.id, &batch).await?;
         Ok(batch.len() as u64)
+    }
+
+    /// What "retry now" writes for each of `appointments`, for a caller
+    /// that records them together with its own rows (a bulk run's batch).
+    pub fn retries(&self, appointments: &[Appointment], actor: &Actor) -> Vec<AppointmentResolution> {
+        let now = self.clock.now();
+        appointments.iter().map(|a| self.resolution(a, actor, Change::retry(a, now))).collect()
     }
 
     /// Close the appointment's issues without changing anything else.

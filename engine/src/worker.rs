@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::bulk;
 use crate::clock::Clock;
 use crate::domain::OrgId;
+use crate::resolve::Resolver;
 use crate::schedule::LocalSchedule;
 use crate::store::{Organization, RunKind, RunStart, Store, StoreError, Trigger};
 use crate::verify::service::Verifier;
@@ -186,8 +188,15 @@ impl<C: Connector> Worker<C> {
         let now = self.clock.now();
         // "Run now" from the UI first: someone is watching its progress.
         while let (true, Some(run)) = (work.queued, self.store.claim_queued_run(org.id, &self.worker_id, now).await?) {
-            let done = self.verifier.run_requested(org, source, &run).await?;
             report.runs_started += 1;
+            if run.kind == RunKind::BulkRetry {
+                // Only queues verifications; the ones it queues are
+                // verified below, on the usual paced path.
+                let resolver = Resolver::new(self.store.clone(), self.clock.clone());
+                bulk::run_retry(&self.store, &resolver, &*self.clock, org, &run).await?;
+                continue;
+            }
+            let done = self.verifier.run_requested(org, source, &run).await?;
             report.verified += done.counts.processed;
         }
         // Another instance may take a slot between `owed` and here; the

@@ -101,8 +101,8 @@ impl World {
         let start =
             RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "test".into(), requested_by: None };
         let report = match kind {
-            RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await,
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await,
+            _ => self.verifier.run_cycle(&self.org, &self.client, &start).await,
         };
         report.unwrap().expect("no other run in progress")
     }

@@ -75,8 +75,8 @@ impl Soak {
         let start =
             RunStart { kind, trigger: Trigger::Manual, slot_at: None, worker_id: "soak".into(), requested_by: None };
         match kind {
-            RunKind::Cycle => self.verifier.run_cycle(&self.org, &self.client, &start).await.unwrap(),
             RunKind::Comprehensive => self.verifier.run_comprehensive(&self.org, &self.client, &start).await.unwrap(),
+            _ => self.verifier.run_cycle(&self.org, &self.client, &start).await.unwrap(),
         }
         .expect("no other run of the kind is under way");
     }

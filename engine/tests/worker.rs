@@ -15,16 +15,7 @@ use engine::verify::service::Verifier;
 use engine::worker::{Connector, Worker};
 
 mod support;
-use support::FakeCalcom;
-
-struct Fixed(Arc<FakeCalcom>);
-
-impl Connector for Fixed {
-    type Source = Arc<FakeCalcom>;
-    async fn connect(&self, _org: &Organization) -> Option<Arc<FakeCalcom>> {
-        Some(self.0.clone())
-    }
-}
+use support::{FakeCalcom, Fixed};
 
 /// 05:59:30 Berlin: just before the 06:00 slot.
 fn before_six() -> DateTime<Utc> {

@@ -74,6 +74,12 @@ on_both_backends!(the_demo_covers_every_state_once_and_its_logins_work, |db| asy
         }
     }
     assert_eq!(suggested, ["Jens Vogel"], "the rebooked customer, and nobody else");
+    // The runs page has a bulk retry with its results, by the demo admin.
+    let runs = store.recent_runs(org.id, 500).await.unwrap();
+    let bulk = runs.iter().find(|r| r.kind == engine::store::RunKind::BulkRetry).expect("a bulk retry run");
+    assert_eq!(bulk.status, engine::store::RunStatus::Succeeded);
+    let tally = store.bulk_tally(org.id, bulk.id).await.unwrap();
+    assert!(tally.queued > 0 && tally.pending == 0, "{tally:?}");
     let appointments = count(store, &org, None, None).await;
     assert_eq!(appointments as usize, seeded.appointments);
     assert_eq!(first.sim.booking_count(), seeded.calcom_bookings);

@@ -173,6 +173,15 @@ async fn every_page_with_the_demos_data_parses_as_written() {
         let appointments =
             db.store.list_appointments(demo.org.id, &AppointmentFilter::default(), None, 500).await.unwrap();
         assert!(appointments.len() > 10, "the demo has appointments in every state");
+        // A run's own page: the demo's bulk retry (with a result filter) and a verification run.
+        let runs = db.store.recent_runs(demo.org.id, 500).await.unwrap();
+        let bulk = runs.iter().find(|r| r.kind == engine::store::RunKind::BulkRetry).expect("the demo's bulk retry");
+        let verification = runs.iter().find(|r| r.kind != engine::store::RunKind::BulkRetry).expect("a run");
+        let run_pages = [
+            format!("/runs/{}", bulk.id),
+            format!("/runs/{}?show=queued", bulk.id),
+            format!("/runs/{}", verification.id),
+        ];
         for account in &demo.accounts {
             let password = account.password.clone().unwrap();
             let response = http
@@ -203,6 +212,7 @@ async fn every_page_with_the_demos_data_parses_as_written() {
             ]
             .map(String::from)
             .to_vec();
+            paths.extend(run_pages.iter().cloned());
             paths.extend(appointments.iter().map(|a| format!("/appointments/{}", a.id)));
             for path in paths {
                 let (status, html) = get(path.clone(), Some(cookie.clone())).await;

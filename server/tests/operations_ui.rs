@@ -19,6 +19,7 @@ type GetDashboardSummary = app::rpc::dashboard::GetDashboardSummary;
 type RetryAllFailed = app::rpc::dashboard::RetryAllFailed;
 type RetryAllMatching = app::rpc::appointments::RetryAllMatching;
 type ListRuns = app::rpc::runs::ListRuns;
+type GetRun = app::rpc::runs::GetRun;
 type RunNow = app::rpc::runs::RunNow;
 type GetSyncMetrics = app::rpc::metrics::GetSyncMetrics;
 
@@ -149,23 +150,60 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
          Check the list and confirm again."
     );
     assert_eq!(reload(&failed[0]).await.sync.status, SyncStatus::Failed, "nothing queued on a stale count");
-    let (status, outcome) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 2 })).await;
-    assert_eq!((status, outcome.clone()), (StatusCode::OK, json!({ "changed": 2, "skipped": 0 })), "{outcome}");
+    let (status, started) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 2 })).await;
+    assert_eq!((status, started["count"].clone()), (StatusCode::OK, json!(2)), "{started}");
+    let run = started["run_id"].as_i64().expect("the run to follow");
+    assert_eq!(
+        reload(&failed[0]).await.sync.status,
+        SyncStatus::Failed,
+        "queued for the worker, not done in the request"
+    );
+    let (_, runs) = w.rpc::<ListRuns>(&viewer, json!({})).await;
+    assert_eq!(runs["runs"][0]["kind"], "Retry of matching appointments", "{runs}");
+    assert_eq!(runs["runs"][0]["status"], "queued", "{runs}");
+
+    w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
+    let (status, detail) = w.rpc::<GetRun>(&viewer, json!({ "id": run, "show": "all", "after": null })).await;
+    assert_eq!(status, StatusCode::OK, "a viewer may follow it: {detail}");
+    assert_eq!(detail["run"]["status"], "succeeded", "{detail}");
+    assert_eq!(detail["run"]["trigger"], "Asked for by Jane Admin", "{detail}");
+    assert_eq!(
+        detail["bulk"]["tally"],
+        json!([["all", 2], ["queued", 2], ["already_queued", 0], ["gone", 0], ["pending", 0]])
+    );
+    let items = detail["bulk"]["items"].as_array().unwrap();
+    let named: Vec<_> =
+        items.iter().map(|i| (i["customer"].as_str().unwrap(), i["result"].as_str().unwrap())).collect();
+    assert_eq!(named, vec![("Tom Klein", "queued"), ("Anna Schmidt", "queued")]);
     for a in &failed {
-        let now = reload(a).await;
-        assert_eq!(now.sync.status, SyncStatus::VerificationPending);
-        let last = w.store.appointment_events(w.org.id, a.id).await.unwrap().remove(0);
-        assert_eq!(last.actor, "Jane Admin", "audited with the admin's name");
+        let history = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+        let queued = history.iter().find(|e| e.kind == EventKind::VerificationQueued).expect("queued by the run");
+        assert_eq!(queued.actor, "Jane Admin", "audited with the admin's name");
     }
-    assert_eq!(reload(&fine).await.sync.status, SyncStatus::Synced, "synced appointments are left alone");
-    let (_, again) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 0 })).await;
-    assert_eq!(again, json!({ "changed": 0, "skipped": 0 }), "nothing failed any more");
+    let events = w.store.appointment_events(w.org.id, fine.id).await.unwrap();
+    assert!(events.iter().all(|e| e.kind != EventKind::VerificationQueued), "synced appointments are left alone");
+
+    // Another organization cannot read the run, nor its page.
+    let other = support::org(&w.store, "other", "Other Salon").await;
+    support::user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
+    let bob = w.login("bob@other.de").await;
+    let (status, _) = w.rpc::<GetRun>(&bob, json!({ "id": run, "show": "all", "after": null })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, html) = w.page(&bob, &format!("/runs/{run}")).await;
+    assert!(html.contains("Run not found") && !html.contains("Tom Klein"), "{html}");
+    let (_, html) = w.page(&viewer, &format!("/runs/{run}")).await;
+    assert!(html.contains("Result for each appointment") && html.contains("Tom Klein"), "{html}");
 
     // "Retry all matching" takes the list's filter, not only the page.
-    let (status, outcome) =
+    let (status, started) =
         w.rpc::<RetryAllMatching>(&admin, json!({ "query": { "q": "müller" }, "expected": 1 })).await;
-    assert_eq!((status, outcome), (StatusCode::OK, json!({ "changed": 1, "skipped": 0 })));
-    assert_eq!(reload(&fine).await.sync.status, SyncStatus::VerificationPending);
+    assert_eq!((status, started["count"].clone()), (StatusCode::OK, json!(1)), "{started}");
+    w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
+    let run = started["run_id"].clone();
+    let (_, detail) = w.rpc::<GetRun>(&admin, json!({ "id": run, "show": "queued", "after": null })).await;
+    assert_eq!(detail["bulk"]["items"][0]["customer"], "Max Müller", "{detail}");
+    let audit = w.store.audit_log(w.org.id, 1).await.unwrap().remove(0);
+    assert_eq!(audit.detail.as_deref(), Some("retry of 1 appointment matching search “müller”"));
 });
 
 on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| async move {

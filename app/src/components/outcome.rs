@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::rpc::appointments::BulkStarted;
 
 /// `None` before the first action; then its words or its error.
 pub type Said = Option<Result<String, AppError>>;
@@ -36,4 +37,32 @@ where
     O: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().map(|result| result.map(&words)))
+}
+
+/// A bulk retry's answer: the run it started, with a link to follow it, or
+/// why nothing was queued.
+#[component]
+pub fn BulkRunStarted(
+    #[prop(into)] started: Signal<Option<Result<BulkStarted, AppError>>>,
+    #[prop(into)] testid: String,
+    #[prop(into)] error_testid: String,
+) -> impl IntoView {
+    move || {
+        started.get().map(|started| match started {
+            Ok(run) => view! {
+                <p class="notice" role="status" data-testid=testid.clone()>
+                    {format!(
+                        "Retry of {} appointment{} started in the background as run #{}. ",
+                        run.count,
+                        if run.count == 1 { "" } else { "s" },
+                        run.run_id,
+                    )}
+                    <a href=run.href() data-testid="bulk-run-link">"Follow its progress and results"</a>
+                </p>
+            }
+            .into_any(),
+            Err(err) => view! { <p class="error" role="alert" data-testid=error_testid.clone()>{err.to_string()}</p> }
+                .into_any(),
+        })
+    }
 }

@@ -10,10 +10,11 @@ use leptos_router::hooks::use_query_map;
 use crate::components::badge::SyncBadge;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
-use crate::components::outcome::{said_by, Outcome};
+use crate::components::outcome::{said_by, BulkRunStarted, Outcome};
 use crate::error::AppError;
 use crate::rpc::appointments::{
     list_appointments, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome,
+    BulkStarted,
 };
 
 #[component]
@@ -49,7 +50,11 @@ pub fn AppointmentsPage() -> impl IntoView {
             </div>
             <Filters query=query/>
             {retry_result(retry)}
-            {retry_result(retry_all)}
+            <BulkRunStarted
+                started=Signal::derive(move || retry_all.value().get())
+                testid="retry-matching-result"
+                error_testid="retry-matching-error"
+            />
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
@@ -133,7 +138,7 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
 }
 
 /// What the last retry (of a selection or of the whole filter) did.
-fn retry_result<I: Send + Sync + 'static>(retry: Action<I, Result<BulkOutcome, AppError>>) -> impl IntoView {
+fn retry_result(retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>) -> impl IntoView {
     let said = said_by(retry, |BulkOutcome { changed, skipped }| {
         format!("Retry queued for {changed}; {skipped} skipped (already queued or not found).")
     });
@@ -146,7 +151,7 @@ fn Table(
     query: Memo<AppointmentQuery>,
     selected: RwSignal<BTreeSet<i64>>,
     retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>,
-    retry_all: Action<(AppointmentQuery, i64), Result<BulkOutcome, AppError>>,
+    retry_all: Action<(AppointmentQuery, i64), Result<BulkStarted, AppError>>,
 ) -> impl IntoView {
     let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
     if rows.is_empty() {
@@ -183,8 +188,9 @@ fn Table(
                 <ConfirmButton
                     label=format!("Retry all {total} matching")
                     question=format!(
-                        "Verify all {total} appointments matching this filter again now? That is about {total} \
-                         calls to Cal.com, paced inside the key's limit."
+                        "Verify all {total} appointments matching {} again now? That is about {total} \
+                         calls to Cal.com, paced inside the key's limit; it runs in the background.",
+                        query.get_untracked().describe(),
                     )
                     class="secondary"
                     testid="retry-matching"

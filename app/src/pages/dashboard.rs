@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::components::icon::{Icon, IconKind};
-use crate::components::outcome::{said_by, Outcome};
+use crate::components::outcome::BulkRunStarted;
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
 use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, ApiBudget, DashboardSummary};
@@ -57,12 +57,12 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 /// Takes the count of failed appointments the admin confirmed.
-type RetryAction = Action<i64, Result<crate::rpc::appointments::BulkOutcome, crate::error::AppError>>;
+type RetryAction = Action<i64, Result<crate::rpc::appointments::BulkStarted, crate::error::AppError>>;
 
 #[component]
 fn RetryOutcome(retry: RetryAction) -> impl IntoView {
-    let said = said_by(retry, |done| format!("{} failed appointment(s) queued for verification.", done.changed));
-    view! { <Outcome said testid="retry-all-result" error_testid="retry-all-error"/> }
+    let started = Signal::derive(move || retry.value().get());
+    view! { <BulkRunStarted started testid="retry-all-result" error_testid="retry-all-error"/> }
 }
 
 #[component]
@@ -83,7 +83,7 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
                         label="Retry all"
                         question=format!(
                             "Verify all {} failed appointments again now? That is about {} calls to Cal.com, \
-                             paced inside the key's limit.",
+                             paced inside the key's limit; it runs in the background.",
                             counts.failed, counts.failed
                         )
                         testid="retry-all-failed"

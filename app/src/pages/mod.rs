@@ -12,5 +12,6 @@ pub mod notifications;
 pub mod queue;
 pub mod queue_groups;
 pub mod review;
+pub mod run;
 pub mod runs;
 pub mod settings;

@@ -1,5 +1,5 @@
-//! The runs page: every scheduled and manual verification run with its
-//! counts and duration, a progress bar for the one running, and buttons to
+//! The runs page: every scheduled and manual verification run (and bulk
+//! retry) with its counts and duration, each linked to its own page, a progress bar for the one running, and buttons to
 //! run the cycle or the comprehensive check now (admins).
 
 use std::time::Duration;
@@ -131,7 +131,7 @@ fn RunLine(run: RunRow) -> impl IntoView {
     view! {
         <tr data-testid="run" data-run-id=run.id data-status=run.status.clone()>
             <td>
-                <strong>{run.kind.clone()}</strong>
+                <strong><a href=format!("/runs/{}", run.id) data-testid="run-link">{run.kind.clone()}</a></strong>
                 <div class="muted">{format!("#{} · {}", run.id, run.trigger)}</div>
             </td>
             <td>{run.started.clone()}</td>
@@ -142,16 +142,23 @@ fn RunLine(run: RunRow) -> impl IntoView {
             </td>
             <td>{run.duration.clone()}</td>
             <td class="num" data-testid="run-checked">{checked}</td>
-            <td class="num">{run.synced}</td>
-            <td class="num">{run.flagged}</td>
-            <td class="num">{run.errors}</td>
-            <td class="num">{run.api_calls}</td>
+            {if run.bulk {
+                // It queues verifications and calls nothing itself.
+                view! { <td colspan="4"><a href=format!("/runs/{}", run.id)>"Results per appointment"</a></td> }.into_any()
+            } else {
+                view! {
+                    <td class="num">{run.synced}</td>
+                    <td class="num">{run.flagged}</td>
+                    <td class="num">{run.errors}</td>
+                    <td class="num">{run.api_calls}</td>
+                }.into_any()
+            }}
         </tr>
     }
 }
 
 #[component]
-fn Progress(percent: u8) -> impl IntoView {
+pub fn Progress(percent: u8) -> impl IntoView {
     view! {
         <div
             class="progress"

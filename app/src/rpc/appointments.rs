@@ -84,6 +84,35 @@ impl AppointmentQuery {
         params
     }
 
+    /// The filter in words, for the bulk retry's confirmation and audit
+    /// entry: "state Failed, search “Kunde”" or "no filter".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(state) = self.state {
+            parts.push(format!("state {}", state.label()));
+        }
+        if let Some(code) = self.code {
+            parts.push(format!("code {}", code.as_str()));
+        }
+        match (self.from, self.to) {
+            (Some(from), Some(to)) => parts.push(format!("starting {from} to {to}")),
+            (Some(from), None) => parts.push(format!("starting from {from}")),
+            (None, Some(to)) => parts.push(format!("starting up to {to}")),
+            (None, None) => {}
+        }
+        if let Some(q) = &self.q {
+            parts.push(format!("search “{q}”"));
+        }
+        if self.review {
+            parts.push("needing review".to_owned());
+        }
+        if parts.is_empty() {
+            "no filter (every appointment)".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// `?state=…&…` for links, with an optional cursor.
     pub fn to_url_query(&self, after: Option<&str>) -> String {
         let mut params = self.filter_params();
@@ -211,18 +240,29 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
 }
 
 /// Queues a fresh verification for every appointment matching the filter
-/// (admins), not only the ones on screen. `expected` is the count the
-/// admin confirmed: if the filter matches another number by now, nothing
-/// is queued and the answer says so. At most `MAX_RETRY_MATCHING` at a
-/// time: a larger set is refused, so nobody queues the whole table by
-/// accident.
+/// (admins), not only the ones on screen, as a background run the admin
+/// can follow. `expected` is the count the admin confirmed: if the filter
+/// matches another number by now, nothing is queued and the answer says
+/// so. At most `engine::bulk::MAX_BULK_RETRY` at a time.
 #[server(prefix = "/rpc", input = Json)]
-pub async fn retry_all_matching(query: AppointmentQuery, expected: i64) -> Result<BulkOutcome, AppError> {
+pub async fn retry_all_matching(query: AppointmentQuery, expected: i64) -> Result<BulkStarted, AppError> {
     server::retry_matching(&query, expected).await
 }
 
-/// The most appointments one "retry all" may queue.
-pub const MAX_RETRY_MATCHING: i64 = 5_000;
+/// A bulk retry queued as a run: where to follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkStarted {
+    pub run_id: i64,
+    /// How many appointments it covers.
+    pub count: i64,
+}
+
+impl BulkStarted {
+    /// The run's page, with every appointment's result.
+    pub fn href(&self) -> String {
+        format!("/runs/{}", self.run_id)
+    }
+}
 
 /// Server-side helpers shared by the list, the review page and the CSV export.
 #[cfg(feature = "ssr")]
@@ -234,48 +274,34 @@ pub mod server {
     use engine::resolve::{Actor, ResolveError, Resolver};
     use engine::store::{AppointmentFilter, AppointmentOrder, Store};
 
-    use super::{AppointmentQuery, BulkOutcome, MAX_RETRY_MATCHING};
+    use super::{AppointmentQuery, BulkStarted};
     use crate::context::CurrentUser;
     use crate::error::AppError;
-    use engine::domain::SyncStatus;
 
-    /// Retries every appointment matching `query` for the signed-in admin,
-    /// if it still matches the `expected` count they confirmed.
-    pub async fn retry_matching(query: &AppointmentQuery, expected: i64) -> Result<BulkOutcome, AppError> {
+    /// Queues a bulk retry of every appointment matching `query` for the
+    /// signed-in admin, if it still matches the `expected` count they
+    /// confirmed, and wakes the worker to run it.
+    pub async fn retry_matching(query: &AppointmentQuery, expected: i64) -> Result<BulkStarted, AppError> {
         use crate::context::{require_admin, server_context};
+        use engine::bulk::{self, BulkError};
 
         let user = require_admin()?;
-        let store = server_context()?.store;
-        let org = store.organization(user.org_id).await?;
+        let context = server_context()?;
+        let org = context.store.organization(user.org_id).await?;
         let filter = to_filter(query, org.time_zone);
-        let total = store.count_appointments(org.id, &filter).await?;
-        if total > MAX_RETRY_MATCHING {
-            return Err(AppError::invalid(
-                "filter",
-                format!("{total} appointments match; narrow the filter to at most {MAX_RETRY_MATCHING}"),
-            ));
-        }
-        if total != expected {
-            return Err(AppError::conflict(format!(
-                "{total} appointments match this filter now, not the {expected} you confirmed; \
-                 nothing was queued. Check the list and confirm again."
-            )));
-        }
-        let (resolver, actor) = (resolver(&store), actor(&user));
-        let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
-        let mut after = None;
-        loop {
-            let page = store.list_appointments_sorted(org.id, &filter, false, after, 500).await?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.starts_at, last.id));
-            // Already queued ones are left as they are; the rest of the
-            // page is queued in one transaction.
-            let (queued, due): (Vec<_>, Vec<_>) =
-                page.into_iter().partition(|a| a.sync.status == SyncStatus::VerificationPending);
-            outcome.skipped += queued.len() as u32;
-            outcome.changed += resolver.retry_many(&org, &due, &actor).await.map_err(resolve_error)? as u32;
-        }
-        Ok(outcome)
+        let described = query.describe();
+        let now = chrono::Utc::now();
+        let run = bulk::request_retry(&context.store, &org, &filter, expected, user.user_id, &described, now)
+            .await
+            .map_err(|err| match err {
+                BulkError::Store(e) => e.into(),
+                BulkError::TooMany { .. } => AppError::invalid("filter", err.to_string()),
+                BulkError::Changed { .. } | BulkError::Empty | BulkError::Busy(_) => {
+                    AppError::conflict(err.to_string())
+                }
+            })?;
+        context.wake_worker.wake();
+        Ok(BulkStarted { run_id: run.get(), count: expected })
     }
 
     pub fn to_filter(query: &AppointmentQuery, tz: Tz) -> AppointmentFilter {
@@ -309,5 +335,31 @@ pub mod server {
             ResolveError::Calcom(e) => AppError::conflict(format!("Cal.com: {e}")),
             ResolveError::NotApplicable(message) => AppError::conflict(message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppointmentQuery;
+    use engine::domain::{ErrorCode, SyncStatus};
+
+    #[test]
+    fn a_filter_reads_as_words_for_the_confirmation_and_the_audit_log() {
+        assert_eq!(AppointmentQuery::default().describe(), "no filter (every appointment)");
+        let query = AppointmentQuery {
+            state: Some(SyncStatus::Failed),
+            code: Some(ErrorCode::DataMismatch),
+            from: "2026-12-01".parse().ok(),
+            q: Some("Kunde".into()),
+            review: true,
+            ..AppointmentQuery::default()
+        };
+        assert_eq!(
+            query.describe(),
+            format!(
+                "state {}, code DATA_MISMATCH, starting from 2026-12-01, search “Kunde”, needing review",
+                SyncStatus::Failed.label()
+            )
+        );
     }
 }

@@ -185,9 +185,10 @@ fn describe(health: CalcomHealth, local: engine::format::LocalFormat) -> String 
 
 /// Queues a fresh verification for every appointment whose verification
 /// failed (admins), if they are still the `expected` number the admin
-/// confirmed. Each one is audited in its history like a single retry.
+/// confirmed, as a background run (see `retry_all_matching`). Each one is
+/// audited in its history like a single retry.
 #[server(prefix = "/rpc", input = Json)]
-pub async fn retry_all_failed(expected: i64) -> Result<crate::rpc::appointments::BulkOutcome, AppError> {
+pub async fn retry_all_failed(expected: i64) -> Result<crate::rpc::appointments::BulkStarted, AppError> {
     use crate::rpc::appointments::AppointmentQuery;
     use engine::domain::SyncStatus;
 

@@ -1,5 +1,6 @@
-//! The runs page: scheduled and manual verification runs with their counts
-//! and progress, and "run now" for admins.
+//! The runs page: scheduled and manual verification runs and bulk retries
+//! with their counts and progress, "run now" for admins, and one run's page
+//! with every appointment's result of a bulk retry.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -38,6 +39,9 @@ pub struct RunRow {
     /// For a running run that knows its total.
     pub progress_percent: Option<u8>,
     pub error_detail: Option<String>,
+    /// A bulk retry: it verifies nothing itself, so the verification
+    /// columns do not apply; its results are on its own page.
+    pub bulk: bool,
 }
 
 impl RunRow {
@@ -129,13 +133,158 @@ pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
     }
 }
 
+/// Which of a bulk retry's appointments its page lists (`?show=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemShow {
+    #[default]
+    All,
+    Queued,
+    AlreadyQueued,
+    Gone,
+    /// Not reached (yet, or ever: an interrupted run).
+    Pending,
+}
+
+impl ItemShow {
+    pub const ALL: [ItemShow; 5] =
+        [ItemShow::All, ItemShow::Queued, ItemShow::AlreadyQueued, ItemShow::Gone, ItemShow::Pending];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ItemShow::All => "all",
+            ItemShow::Queued => "queued",
+            ItemShow::AlreadyQueued => "already_queued",
+            ItemShow::Gone => "gone",
+            ItemShow::Pending => "pending",
+        }
+    }
+
+    pub fn parse(text: &str) -> ItemShow {
+        ItemShow::ALL.into_iter().find(|show| show.as_str() == text.trim()).unwrap_or_default()
+    }
+
+    /// The result in words, as a filter and as a row's result.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ItemShow::All => "All",
+            ItemShow::Queued => "Queued for verification",
+            ItemShow::AlreadyQueued => "Already waiting, left alone",
+            ItemShow::Gone => "Deleted meanwhile",
+            ItemShow::Pending => "Not reached",
+        }
+    }
+}
+
+/// One appointment of a bulk retry and what the run did with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRow {
+    pub appointment_id: i64,
+    /// `None` when the appointment has been deleted.
+    pub customer: Option<String>,
+    pub start: Option<String>,
+    pub result: ItemShow,
+}
+
+/// A bulk retry's results: counts per result, and one page of its items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResults {
+    /// Each result with its count, `All` first.
+    pub tally: Vec<(ItemShow, i64)>,
+    pub show: ItemShow,
+    pub items: Vec<ItemRow>,
+    /// The `after` of the next page, if there is one.
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub run: RunRow,
+    pub bulk: Option<BulkResults>,
+}
+
+/// How many of a bulk retry's appointments its page lists at once.
+pub const ITEMS_SHOWN: u32 = 100;
+
+/// One run: its counts, and for a bulk retry the result for each of its
+/// appointments (`show` filters them, `after` pages on).
+#[server(prefix = "/rpc", input = Json)]
+pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunDetail, AppError> {
+    use crate::context::{require_user, server_context};
+    use engine::domain::RunId;
+    use engine::format::LocalFormat;
+
+    let user = require_user()?;
+    let store = server_context()?.store;
+    let org = store.organization(user.org_id).await?;
+    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let run = store.run(org.id, RunId(id)).await?;
+    let requester = match run.requested_by {
+        Some(by) => Some(store.user(org.id, by).await.map(|u| u.name).unwrap_or_else(|_| "a former user".into())),
+        None => None,
+    };
+    let row = server::row(&run, requester.as_deref(), local, chrono::Utc::now());
+    let bulk = match run.kind {
+        engine::store::RunKind::BulkRetry => Some(server::bulk_results(&store, &org, run.id, show, after).await?),
+        _ => None,
+    };
+    Ok(RunDetail { run: row, bulk })
+}
+
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use chrono::{DateTime, Utc};
     use engine::store::{Run, RunKind, RunStatus, Trigger};
 
-    use super::RunRow;
+    use super::{BulkResults, ItemRow, ItemShow, RunRow, ITEMS_SHOWN};
+    use crate::error::AppError;
+    use engine::domain::{AppointmentId, RunId};
     use engine::format::LocalFormat;
+    use engine::store::{BulkItemFilter, BulkOutcome, Organization, Store};
+
+    pub async fn bulk_results(
+        store: &Store,
+        org: &Organization,
+        run: RunId,
+        show: ItemShow,
+        after: Option<i64>,
+    ) -> Result<BulkResults, AppError> {
+        let t = store.bulk_tally(org.id, run).await?;
+        let tally = vec![
+            (ItemShow::All, t.total()),
+            (ItemShow::Queued, t.queued),
+            (ItemShow::AlreadyQueued, t.already_queued),
+            (ItemShow::Gone, t.gone),
+            (ItemShow::Pending, t.pending),
+        ];
+        let filter = match show {
+            ItemShow::All => BulkItemFilter::All,
+            ItemShow::Queued => BulkItemFilter::Outcome(BulkOutcome::Queued),
+            ItemShow::AlreadyQueued => BulkItemFilter::Outcome(BulkOutcome::AlreadyQueued),
+            ItemShow::Gone => BulkItemFilter::Outcome(BulkOutcome::Gone),
+            ItemShow::Pending => BulkItemFilter::Pending,
+        };
+        let mut items = store.bulk_items(org.id, run, filter, after.map(AppointmentId), ITEMS_SHOWN + 1).await?;
+        let more = items.len() > ITEMS_SHOWN as usize;
+        items.truncate(ITEMS_SHOWN as usize);
+        let local = LocalFormat::new(org.time_zone, &org.locale);
+        let next_after = more.then(|| items.last().map(|i| i.appointment.get())).flatten();
+        let items = items
+            .into_iter()
+            .map(|item| ItemRow {
+                appointment_id: item.appointment.get(),
+                customer: item.customer,
+                start: item.starts_at.map(|at| local.date_time(at)),
+                result: match item.outcome {
+                    None => ItemShow::Pending,
+                    Some(BulkOutcome::Queued) => ItemShow::Queued,
+                    Some(BulkOutcome::AlreadyQueued) => ItemShow::AlreadyQueued,
+                    Some(BulkOutcome::Gone) => ItemShow::Gone,
+                },
+            })
+            .collect();
+        Ok(BulkResults { tally, show, items, next_after })
+    }
 
     pub fn row(run: &Run, requester: Option<&str>, local: LocalFormat, now: DateTime<Utc>) -> RunRow {
         let c = run.counts;
@@ -145,10 +294,12 @@ mod server {
             kind: match run.kind {
                 RunKind::Cycle => "Verification cycle",
                 RunKind::Comprehensive => "Comprehensive check",
+                RunKind::BulkRetry => "Retry of matching appointments",
             }
             .to_owned(),
             trigger: match (run.trigger, requester) {
                 (Trigger::Schedule, _) => "Scheduled".to_owned(),
+                (Trigger::Manual, Some(name)) if run.kind == RunKind::BulkRetry => format!("Asked for by {name}"),
                 (Trigger::Manual, Some(name)) => format!("Run now by {name}"),
                 (Trigger::Manual, None) => "Run now".to_owned(),
                 (Trigger::Cli, _) => "Command line".to_owned(),
@@ -168,6 +319,7 @@ mod server {
             api_calls: c.api_calls,
             progress_percent: (running && c.total > 0).then(|| (c.processed * 100 / c.total).clamp(0, 100) as u8),
             error_detail: run.error_detail.clone(),
+            bulk: run.kind == RunKind::BulkRetry,
         }
     }
 
@@ -185,6 +337,15 @@ mod server {
     mod tests {
         use super::human_duration;
         use chrono::Duration;
+
+        #[test]
+        fn a_result_filter_parses_its_own_spelling_and_defaults_to_all() {
+            use crate::rpc::runs::ItemShow;
+            for show in ItemShow::ALL {
+                assert_eq!(ItemShow::parse(show.as_str()), show);
+            }
+            assert_eq!(ItemShow::parse("nonsense"), ItemShow::All);
+        }
 
         #[test]
         fn durations_read_naturally() {

@@ -111,7 +111,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
 }
 
 impl AppointmentFilter {
-    fn push_where(&self, org: OrgId, sql: &mut Sql) {
+    pub(super) fn push_where(&self, org: OrgId, sql: &mut Sql) {
         sql.push(" WHERE org_id = ").bind(org.get());
         if let Some(status) = self.sync_status {
             sql.push(" AND sync_status = ").bind(status.as_str());

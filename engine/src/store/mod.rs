@@ -10,6 +10,7 @@ mod appointment_updates;
 mod appointments;
 mod audit;
 mod backup;
+mod bulk;
 mod call_minutes;
 mod claims;
 mod connect;
@@ -48,6 +49,7 @@ pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_L
 pub use appointment_updates::queued_for_verification;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
 pub use audit::{AuditEntry, NewAuditEntry};
+pub use bulk::{BulkItem, BulkItemFilter, BulkOutcome, BulkRequest, BulkRequested, BulkTally};
 pub use call_minutes::CallMinute;
 pub use connect::{redact_url, sqlite_file, Backend};
 pub use error::StoreError;

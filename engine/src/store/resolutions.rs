@@ -66,7 +66,11 @@ async fn close_booking_issue(
 
 /// Writes one resolution within the caller's transaction; returns how many
 /// issues it closed.
-async fn apply(tx: &mut sqlx::AnyConnection, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
+pub(super) async fn apply(
+    tx: &mut sqlx::AnyConnection,
+    org: OrgId,
+    r: &AppointmentResolution,
+) -> Result<u64, StoreError> {
     let at = to_ms(r.event.at);
     let done = sqlx::query(
         "UPDATE appointments SET calcom_booking_uid = COALESCE($1, calcom_booking_uid), \

@@ -16,6 +16,9 @@ string_enum! {
         Cycle = "cycle",
         /// The daily check of the whole Cal.com window.
         Comprehensive = "comprehensive",
+        /// "Retry all matching": a fresh verification queued for every
+        /// appointment a filter matched (see `store::bulk`).
+        BulkRetry = "bulk_retry",
     }
 }
 

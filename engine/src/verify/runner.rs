@@ -130,6 +130,7 @@ pub fn busy_message(active: &ActiveRun, time_zone: chrono_tz::Tz) -> String {
     let what = match run.kind {
         RunKind::Comprehensive => "a comprehensive check",
         RunKind::Cycle => "a verification cycle",
+        RunKind::BulkRetry => "a retry of matching appointments",
     };
     let (state, since) = if run.status == RunStatus::Queued { ("queued", "asked for") } else { ("running", "started") };
     let at = run.started_at.with_timezone(&time_zone).format("%H:%M");
@@ -171,6 +172,10 @@ impl Verifier {
         match run.kind {
             RunKind::Cycle => self.cycle(org, source, run.id, worker).await,
             RunKind::Comprehensive => self.comprehensive(org, source, run.id).await,
+            // The worker runs these itself (`bulk::run_retry`): no Cal.com call.
+            RunKind::BulkRetry => {
+                Err(StoreError::Conflict(format!("run {} is a bulk retry, not a verification", run.id)))
+            }
         }
     }
 

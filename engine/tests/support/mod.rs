@@ -2,11 +2,23 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use engine::store::Organization;
 use engine::verify::compare::{RemoteBooking, RemoteStatus};
 use engine::verify::source::{BookingSource, BookingWriter, Listing, NewBooking, SourceError};
+use engine::worker::Connector;
+
+/// A worker's Cal.com connection that always hands out the same fake.
+pub struct Fixed(pub Arc<FakeCalcom>);
+
+impl Connector for Fixed {
+    type Source = Arc<FakeCalcom>;
+    async fn connect(&self, _org: &Organization) -> Option<Arc<FakeCalcom>> {
+        Some(self.0.clone())
+    }
+}
 
 /// An in-memory Cal.com: bookings by uid, and an optional fault that every
 /// call returns instead of answering.

@@ -331,6 +331,7 @@ pub fn build_app(state: AppState) -> Router {
             move || app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(http::static_files::revalidate_build_files))
         .layer(axum::middleware::from_fn(http::render_threads::render_on_one_thread))
         .layer(axum::middleware::from_fn_with_state(
             http::stall_guard::PAGE_STALL_LIMIT,

@@ -35,9 +35,10 @@ pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
         worker_id: format!("cli-{}", std::process::id()),
         requested_by: None,
     };
-    let report = match kind {
-        RunKind::Comprehensive => verifier.run_comprehensive(&org, &client, &start).await?,
-        RunKind::Cycle => verifier.run_cycle(&org, &client, &start).await?,
+    let report = if args.full {
+        verifier.run_comprehensive(&org, &client, &start).await?
+    } else {
+        verifier.run_cycle(&org, &client, &start).await?
     };
     let report = report.map_err(|busy| anyhow!("{} for {}", busy.message(org.time_zone), org.slug))?;
     println!("{}", summary(&org.slug, kind, &report));

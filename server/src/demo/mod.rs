@@ -36,6 +36,8 @@ pub enum DemoError {
     Resolve(#[from] engine::resolve::ResolveError),
     #[error("an admin's triage step in the demo: {0}")]
     Triage(#[from] engine::triage::TriageError),
+    #[error("an admin's bulk retry in the demo: {0}")]
+    Bulk(#[from] engine::bulk::BulkError),
     #[error("no Cal.com client for the demo organization (see the log)")]
     NoClient,
 }

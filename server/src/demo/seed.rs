@@ -98,6 +98,14 @@ pub async fn seed(
     s.clock.advance(Duration::minutes(5));
     s.run(RunKind::Cycle).await?;
 
+    // Had a colleague fixed the moved booking meanwhile? The admin retries
+    // every DATA_MISMATCH at once (a bulk run, on the runs page with its
+    // results); the next cycle finds them still different. (No time passes:
+    // the outage below must open the breaker at the minutes it does, so
+    // that it has closed again by "now".)
+    retry_mismatches(&s).await?;
+    s.run(RunKind::Cycle).await?;
+
     // New appointments arrive while Cal.com is down. The first reaches the
     // end of its ladder (failed, VERIFICATION_ERROR, for review); by then
     // the breaker has seen five failures and spares Cal.com the second
@@ -150,6 +158,29 @@ async fn triage_first_orphan(s: &Seeder<'_>) -> Result<(), DemoError> {
     for step in [TriageStep::Acknowledge, TriageStep::Assign(Some(admin.id))] {
         triage(s.store, s.org, orphan.id, step, &actor, now).await?;
     }
+    Ok(())
+}
+
+/// "Retry all matching" on code DATA_MISMATCH by the demo admin, through
+/// the same operation the appointments page calls, run to its end as the
+/// worker would.
+async fn retry_mismatches(s: &Seeder<'_>) -> Result<(), DemoError> {
+    use engine::bulk::{request_retry, run_retry};
+    use engine::domain::ErrorCode;
+    use engine::store::AppointmentFilter;
+
+    let Some(admin) = s.store.user_by_email(super::accounts::ADMIN_EMAIL).await? else { return Ok(()) };
+    let filter = AppointmentFilter { error_code: Some(ErrorCode::DataMismatch), ..AppointmentFilter::default() };
+    let matching = s.store.count_appointments(s.org.id, &filter).await?;
+    if matching == 0 {
+        return Ok(());
+    }
+    let now = s.clock_now();
+    request_retry(s.store, s.org, &filter, matching, admin.id, "code DATA_MISMATCH", now).await?;
+    let Some(run) = s.store.claim_queued_run(s.org.id, WORKER, s.clock_now()).await? else { return Ok(()) };
+    let clock: Arc<dyn Clock> = Arc::new(s.clock.clone());
+    let resolver = engine::resolve::Resolver::new(s.store.clone(), clock.clone());
+    run_retry(s.store, &resolver, &*clock, s.org, &run).await?;
     Ok(())
 }
 

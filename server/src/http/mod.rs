@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod render_threads;
 mod request_id;
 pub mod stall_guard;
+pub mod static_files;
 pub mod timeout;
 mod webhooks;
 

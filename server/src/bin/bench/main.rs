@@ -293,6 +293,8 @@ async fn hammer_figures(report: &mut Report) -> Result<()> {
         let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
         let first = w.store().list_appointments(w.org_id(), &Default::default(), None, 1).await?;
         let one = first.first().map(|a| format!("/appointments/{}", a.id)).unwrap_or_else(|| "/appointments".into());
+        let run = w.store().recent_runs(w.org_id(), 1).await?;
+        let run = run.first().map(|r| format!("/runs/{}", r.id)).unwrap_or_else(|| "/runs".into());
         let paths = [
             "/",
             "/appointments",
@@ -309,6 +311,7 @@ async fn hammer_figures(report: &mut Report) -> Result<()> {
             "/settings/tokens",
             "/account",
             &one,
+            &run,
         ];
         let h = hammer::hammer(&site, &paths, clients, loads).await?;
         report.add(Figure::at_most(

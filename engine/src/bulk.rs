@@ -1,0 +1,182 @@
+//! "Retry all matching" as a background run. The admin confirms a filter
+//! and the count they were shown; [`request_retry`] re-checks both and fixes
+//! the set in one transaction (at most [`MAX_BULK_RETRY`]); the worker then
+//! works through it with [`run_retry`], a batch per transaction, recording
+//! what it did with each appointment, so the runs page shows progress and
+//! the run's page every appointment's result. Queued appointments are then
+//! verified by the worker's usual paced path, inside the key's budget.
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::domain::{AppointmentId, RunId, SyncStatus, UserId};
+use crate::resolve::{Actor, Resolver};
+use crate::store::{
+    AppointmentFilter, BulkOutcome, BulkRequest, BulkRequested, Organization, Run, RunCounts, RunKind, RunStatus,
+    Store, StoreError,
+};
+use crate::verify::runner::busy_message;
+
+/// The most appointments one "retry all matching" covers: a larger set is
+/// refused, so nobody queues the whole table by accident.
+pub const MAX_BULK_RETRY: i64 = 5_000;
+
+/// Appointments per transaction while the run works.
+const BATCH: u32 = 250;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BulkError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{matching} appointments match; narrow the filter to at most {MAX_BULK_RETRY}")]
+    TooMany { matching: i64 },
+    #[error(
+        "{matching} appointments match this filter now, not the {expected} you confirmed; nothing was queued. \
+         Check the list and confirm again."
+    )]
+    Changed { matching: i64, expected: i64 },
+    #[error("No appointment matches this filter: nothing was queued.")]
+    Empty,
+    /// Another bulk retry of the organization is queued or running.
+    #[error("{0}; wait for it to finish")]
+    Busy(String),
+}
+
+/// Queues a retry of every appointment `filter` matches, if they are still
+/// the `expected` number the admin confirmed. `described` names the filter
+/// for the audit log ("state Failed"). Returns the run to follow.
+pub async fn request_retry(
+    store: &Store,
+    org: &Organization,
+    filter: &AppointmentFilter,
+    expected: i64,
+    by: UserId,
+    described: &str,
+    now: DateTime<Utc>,
+) -> Result<RunId, BulkError> {
+    if expected <= 0 {
+        return Err(BulkError::Empty);
+    }
+    let request = BulkRequest {
+        kind: RunKind::BulkRetry,
+        filter,
+        expected,
+        cap: MAX_BULK_RETRY,
+        by,
+        audit_action: "appointments.retry_matching",
+        audit_detail: format!("retry of {expected} appointment{} matching {described}", plural(expected)),
+    };
+    match store.request_bulk(org.id, &request, now).await? {
+        BulkRequested::Queued(run) => Ok(run),
+        BulkRequested::TooMany { matching } => Err(BulkError::TooMany { matching }),
+        BulkRequested::Changed { matching } => Err(BulkError::Changed { matching, expected }),
+        BulkRequested::Busy(active) => Err(BulkError::Busy(busy_message(&active, org.time_zone))),
+    }
+}
+
+/// Works through a claimed bulk retry run to its end: each batch's retries
+/// and outcomes in one transaction, progress after each. Appointments
+/// already waiting for verification are left alone; deleted ones are
+/// recorded as gone.
+pub async fn run_retry(
+    store: &Store,
+    resolver: &Resolver,
+    clock: &dyn Clock,
+    org: &Organization,
+    run: &Run,
+) -> Result<RunCounts, StoreError> {
+    let actor = actor(store, org, run.requested_by).await?;
+    let mut counts = RunCounts { total: run.counts.total, ..RunCounts::default() };
+    match work(store, resolver, clock, org, run.id, &actor, &mut counts).await {
+        Ok(()) => {
+            store.finish_run(org.id, run.id, RunStatus::Succeeded, counts, None, clock.now()).await?;
+            Ok(counts)
+        }
+        Err(err) => {
+            let detail = format!("stopped after {} of {}: {err}", counts.processed, counts.total);
+            // The run is failed even if recording that fails too; the
+            // first error is the one worth reporting.
+            let _ = store.finish_run(org.id, run.id, RunStatus::Failed, counts, Some(&detail), clock.now()).await;
+            Err(err)
+        }
+    }
+}
+
+async fn work(
+    store: &Store,
+    resolver: &Resolver,
+    clock: &dyn Clock,
+    org: &Organization,
+    run: RunId,
+    actor: &Actor,
+    counts: &mut RunCounts,
+) -> Result<(), StoreError> {
+    loop {
+        let ids = store.bulk_pending(org.id, run, BATCH).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = store.appointments_by_ids(org.id, &ids).await?;
+        let (waiting, due): (Vec<_>, Vec<_>) =
+            found.into_iter().partition(|a| a.sync.status == SyncStatus::VerificationPending);
+        let id_of = |list: &[crate::store::Appointment]| list.iter().map(|a| a.id).collect::<Vec<_>>();
+        let outcomes = outcomes(&ids, &id_of(&waiting), &id_of(&due));
+        store.record_bulk_batch(org.id, run, &resolver.retries(&due, actor), &outcomes).await?;
+        counts.processed += ids.len() as i64;
+        store.heartbeat_run(org.id, run, *counts, clock.now()).await?;
+    }
+}
+
+/// Every id of the batch with what became of it.
+fn outcomes(
+    ids: &[AppointmentId],
+    waiting: &[AppointmentId],
+    due: &[AppointmentId],
+) -> Vec<(AppointmentId, BulkOutcome)> {
+    ids.iter()
+        .map(|id| {
+            let outcome = if due.contains(id) {
+                BulkOutcome::Queued
+            } else if waiting.contains(id) {
+                BulkOutcome::AlreadyQueued
+            } else {
+                BulkOutcome::Gone
+            };
+            (*id, outcome)
+        })
+        .collect()
+}
+
+/// The admin who asked, as each appointment's history names them.
+async fn actor(store: &Store, org: &Organization, by: Option<UserId>) -> Result<Actor, StoreError> {
+    let Some(user_id) = by else {
+        return Err(StoreError::Conflict("a bulk retry run without the admin who asked for it".into()));
+    };
+    let name = match store.user(org.id, user_id).await {
+        Ok(user) => user.name,
+        Err(StoreError::NotFound(_)) => "a former admin".into(),
+        Err(err) => return Err(err),
+    };
+    Ok(Actor { user_id, name })
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_id_gets_the_outcome_its_appointment_earned() {
+        let id = AppointmentId;
+        let got = outcomes(&[id(1), id(2), id(3)], &[id(3)], &[id(2)]);
+        let want = [(id(1), BulkOutcome::Gone), (id(2), BulkOutcome::Queued), (id(3), BulkOutcome::AlreadyQueued)];
+        assert_eq!(got, want, "an id neither found waiting nor due was deleted meanwhile");
+    }
+}
