@@ -5,6 +5,7 @@
 //! what it did with each appointment, so the runs page shows progress and
 //! the run's page every appointment's result. Queued appointments are then
 //! verified by the worker's usual paced path, inside the key's budget.
+//! "Retry selected" (a page's rows) is [`retry_selected`], one transaction.
 
 use chrono::{DateTime, Utc};
 
@@ -102,6 +103,43 @@ pub async fn run_retry(
     }
 }
 
+/// What retrying a selection did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selected {
+    pub queued: u64,
+    /// Already waiting for verification, or not the organization's.
+    pub skipped: u64,
+}
+
+/// The most appointments one "retry selected" covers (a page of the list).
+pub const MAX_SELECTED: usize = 500;
+
+/// "Retry selected": a fresh verification for each of `ids` the
+/// organization has and that is not already waiting, in one transaction.
+pub async fn retry_selected(
+    store: &Store,
+    resolver: &Resolver,
+    org: &Organization,
+    ids: &[AppointmentId],
+    actor: &Actor,
+) -> Result<Selected, StoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let found = store.appointments_by_ids(org.id, &ids).await?;
+    let (_, due) = waiting_and_due(found);
+    store.record_resolutions(org.id, &resolver.retries(&due, actor)).await?;
+    Ok(Selected { queued: due.len() as u64, skipped: (ids.len() - due.len()) as u64 })
+}
+
+/// Appointments already waiting for verification (a retry leaves them
+/// alone), and the ones a retry queues.
+fn waiting_and_due(found: Vec<crate::store::Appointment>) -> (Vec<AppointmentId>, Vec<crate::store::Appointment>) {
+    let (waiting, due): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(|a| a.sync.status == SyncStatus::VerificationPending);
+    (waiting.into_iter().map(|a| a.id).collect(), due)
+}
+
 async fn work(
     store: &Store,
     resolver: &Resolver,
@@ -116,11 +154,9 @@ async fn work(
         if ids.is_empty() {
             return Ok(());
         }
-        let found = store.appointments_by_ids(org.id, &ids).await?;
-        let (waiting, due): (Vec<_>, Vec<_>) =
-            found.into_iter().partition(|a| a.sync.status == SyncStatus::VerificationPending);
-        let id_of = |list: &[crate::store::Appointment]| list.iter().map(|a| a.id).collect::<Vec<_>>();
-        let outcomes = outcomes(&ids, &id_of(&waiting), &id_of(&due));
+        let (waiting, due) = waiting_and_due(store.appointments_by_ids(org.id, &ids).await?);
+        let due_ids: Vec<AppointmentId> = due.iter().map(|a| a.id).collect();
+        let outcomes = outcomes(&ids, &waiting, &due_ids);
         store.record_bulk_batch(org.id, run, &resolver.retries(&due, actor), &outcomes).await?;
         counts.processed += ids.len() as i64;
         store.heartbeat_run(org.id, run, *counts, clock.now()).await?;

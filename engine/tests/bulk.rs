@@ -201,3 +201,21 @@ on_both_backends!(an_appointment_gone_before_the_run_reaches_it_is_recorded_as_g
     let queued = w.store.bulk_items(w.org.id, run, BulkItemFilter::Outcome(BulkOutcome::Queued), None, 10).await;
     assert_eq!(queued.unwrap().iter().map(|i| i.appointment).collect::<Vec<_>>(), vec![tom], "the rest went on");
 });
+
+on_both_backends!(retry_selected_queues_the_organizations_own_in_one_step, |db| async move {
+    let w = World::new(&db.store).await;
+    let tom = w.appointment("Tom", SyncStatus::Failed).await;
+    let anna = w.appointment("Anna", SyncStatus::VerificationPending).await;
+    let other = NewOrganization { slug: "other".into(), name: "Other".into(), time_zone: chrono_tz::UTC };
+    let other = w.store.create_organization(&other, now()).await.unwrap();
+    let stranger = World { store: w.store.clone(), org: other, admin: w.admin.clone(), clock: w.clock.clone() };
+    let theirs = stranger.appointment("Bob", SyncStatus::Failed).await;
+
+    let actor = engine::resolve::Actor { user_id: w.admin.id, name: w.admin.name.clone() };
+    let resolver = engine::resolve::Resolver::new(w.store.clone(), Arc::new(w.clock.clone()));
+    let done = engine::bulk::retry_selected(&w.store, &resolver, &w.org, &[tom, anna, theirs, tom], &actor).await;
+    let done = done.unwrap();
+    assert_eq!((done.queued, done.skipped), (1, 2), "Tom once; Anna already waits; Bob is not ours");
+    assert_eq!(w.status(tom).await, SyncStatus::VerificationPending);
+    assert_eq!(stranger.status(theirs).await, SyncStatus::Failed, "another organization's appointment is untouched");
+});

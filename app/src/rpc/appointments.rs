@@ -203,40 +203,24 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
     })
 }
 
-/// Queues a fresh verification for each appointment (admins). Unknown ids
-/// (including other organizations') and ones already queued are skipped.
+/// Queues a fresh verification for each appointment (admins), in one
+/// transaction. Unknown ids (including other organizations') and ones
+/// already queued are skipped.
 #[server(prefix = "/rpc", input = Json)]
 pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> {
     use crate::context::{require_admin, server_context};
+    use engine::bulk::{retry_selected, MAX_SELECTED};
     use engine::domain::AppointmentId;
-    use engine::store::StoreError;
 
     let user = require_admin()?;
-    if ids.len() > 500 {
-        return Err(AppError::invalid("ids", "at most 500 at a time"));
+    if ids.len() > MAX_SELECTED {
+        return Err(AppError::invalid("ids", format!("at most {MAX_SELECTED} at a time")));
     }
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
-    let resolver = server::resolver(&store);
-    let actor = server::actor(&user);
-    let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
-    for id in ids {
-        let appointment = match store.appointment(user.org_id, AppointmentId(id)).await {
-            Ok(a) => a,
-            Err(StoreError::NotFound(_)) => {
-                outcome.skipped += 1;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if appointment.sync.status == SyncStatus::VerificationPending {
-            outcome.skipped += 1;
-            continue;
-        }
-        resolver.retry_now(&org, &appointment, &actor).await.map_err(server::resolve_error)?;
-        outcome.changed += 1;
-    }
-    Ok(outcome)
+    let ids: Vec<AppointmentId> = ids.into_iter().map(AppointmentId).collect();
+    let done = retry_selected(&store, &server::resolver(&store), &org, &ids, &server::actor(&user)).await?;
+    Ok(BulkOutcome { changed: done.queued as u32, skipped: done.skipped as u32 })
 }
 
 /// Queues a fresh verification for every appointment matching the filter
