@@ -248,6 +248,13 @@ test('every resolution that applies works from the review page of the demo', asy
     await hydrated(page);
     await expect(page.getByTestId('resolutions').locator('button').first()).toBeEnabled();
   }
+  // Each orphan says why: how Cal.com was asked, and the last webhook.
+  for (const path of orphans) {
+    await page.goto(path);
+    const evidence = page.getByTestId('orphan-evidence');
+    await expect(evidence).toContainText(/it answered 404 Not Found|none is live with this customer/);
+    await expect(evidence.getByTestId('last-webhook')).toContainText(/webhook/i);
+  }
   // A booking cancelled in Cal.com is accepted (ours is cancelled too); one
   // moved there is pushed back to our time. The demo has one of each.
   const resolved = new Set();

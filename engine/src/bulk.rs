@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::domain::{AppointmentId, RunId, SyncStatus, UserId};
-use crate::resolve::{Actor, Resolver};
+use crate::format::plural;
+use crate::resolve::{Actor, ResolveError, Resolver};
 use crate::store::{
     AppointmentFilter, BulkOutcome, BulkRequest, BulkRequested, Organization, Run, RunCounts, RunKind, RunStatus,
     Store, StoreError,
@@ -64,8 +65,12 @@ pub async fn request_retry(
         expected,
         cap: MAX_BULK_RETRY,
         by,
+        scope: described,
         audit_action: "appointments.retry_matching",
-        audit_detail: format!("retry of {expected} appointment{} matching {described}", plural(expected)),
+        audit_detail: format!(
+            "retry of {expected} appointment{} matching {described}",
+            plural(expected.unsigned_abs())
+        ),
     };
     match store.request_bulk(org.id, &request, now).await? {
         BulkRequested::Queued(run) => Ok(run),
@@ -122,14 +127,14 @@ pub async fn retry_selected(
     org: &Organization,
     ids: &[AppointmentId],
     actor: &Actor,
-) -> Result<Selected, StoreError> {
+) -> Result<Selected, ResolveError> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     let found = store.appointments_by_ids(org.id, &ids).await?;
     let (_, due) = waiting_and_due(found);
-    store.record_resolutions(org.id, &resolver.retries(&due, actor)).await?;
-    Ok(Selected { queued: due.len() as u64, skipped: (ids.len() - due.len()) as u64 })
+    let queued = resolver.retry_many(org, &due, actor).await?;
+    Ok(Selected { queued, skipped: ids.len() as u64 - queued })
 }
 
 /// Appointments already waiting for verification (a retry leaves them
@@ -188,20 +193,7 @@ async fn actor(store: &Store, org: &Organization, by: Option<UserId>) -> Result<
     let Some(user_id) = by else {
         return Err(StoreError::Conflict("a bulk retry run without the admin who asked for it".into()));
     };
-    let name = match store.user(org.id, user_id).await {
-        Ok(user) => user.name,
-        Err(StoreError::NotFound(_)) => "a former admin".into(),
-        Err(err) => return Err(err),
-    };
-    Ok(Actor { user_id, name })
-}
-
-fn plural(n: i64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+    Ok(Actor { user_id, name: store.user_name(org.id, user_id).await? })
 }
 
 #[cfg(test)]

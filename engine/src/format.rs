@@ -61,6 +61,15 @@ impl LocalFormat {
     }
 }
 
+/// The "s" of "3 appointments", empty for one.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// A verification's differences as one sentence for the review page, the
 /// notification and the email: "Differs from Cal.com: start: Cal.com has
 /// 12:00, we have 11:00 (03.12.2026)". The differences keep their wire

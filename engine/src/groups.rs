@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::format::plural;
 use crate::resolve::Actor;
 use crate::store::{GroupChange, GroupTarget, NewAuditEntry, Organization, Store, TriageChange, MAX_GROUP_ACTION};
 use crate::triage::{assignee, how_long, TriageError, TriageStep};
@@ -59,14 +60,6 @@ pub async fn act_on_group(
         left => format!("; {left} already were or did not fit"),
     };
     Ok(format!("{changed} issue{} of {group} {words}{skipped}", plural(changed)))
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// The change, its audit action and the words for "N issues …".

@@ -49,7 +49,7 @@ pub fn reminder(
     users: &[User],
     appointment: Option<&Appointment>,
 ) -> NewNotification {
-    let name = |id: UserId| users.iter().find(|u| u.id == id).map_or("a former admin", |u| u.name.as_str());
+    let name = |id: UserId| crate::store::name_among(users, id);
     let tz = org.time_zone;
     let mut lines = Vec::new();
     if let Some(ack) = issue.acknowledged {

@@ -209,6 +209,30 @@ on_both_backends!(a_silent_delete_is_orphaned_after_three_attempts_with_one_noti
     assert_eq!(w.notification_count().await, 1);
 });
 
+on_both_backends!(a_miss_keeps_its_evidence_the_listing_and_the_single_lookup, |db| async move {
+    let w = world(db.store.clone()).await;
+    let (gone, a) = w.booked(1).await;
+    let (_kept, b) = w.booked(2).await;
+    w.run(RunKind::Cycle).await;
+    assert!(w.sim.control().delete(&gone));
+
+    w.run(RunKind::Comprehensive).await;
+    assert_eq!(w.status(&b).await, SyncStatus::Synced);
+    let events = w.store.appointment_events(w.org.id, a.id).await.unwrap();
+    let miss = events.first().expect("the check is in the history");
+    assert_eq!(miss.result.as_deref(), Some("not_found"));
+    let how = miss.technical.as_deref().expect("how it was found missing");
+    let lines: Vec<&str> = how.lines().collect();
+    assert_eq!(lines.len(), 2, "the listing, then the single lookup: {how}");
+    // Times in the organization's zone (Berlin, UTC+1 in March).
+    assert!(lines[0].starts_with("02.03.2026 08:00:00: listed Cal.com's bookings starting "), "{how}");
+    assert!(
+        lines[0].ends_with(&format!(": 1 booking on 1 page, every page answered; booking {gone} was not among them")),
+        "{how}"
+    );
+    assert!(lines[1].ends_with(&format!("asked Cal.com for booking {gone} alone; it answered 404 Not Found")), "{how}");
+});
+
 on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| async move {
     let w = world(db.store.clone()).await;
     let (uid, a) = w.booked(2).await;

@@ -167,6 +167,7 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     assert_eq!(status, StatusCode::OK, "a viewer may follow it: {detail}");
     assert_eq!(detail["run"]["status"], "succeeded", "{detail}");
     assert_eq!(detail["run"]["trigger"], "Asked for by Jane Admin", "{detail}");
+    assert_eq!(detail["run"]["scope"], "state Failed", "the filter it ran on: {detail}");
     assert_eq!(
         detail["bulk"]["tally"],
         json!([["all", 2], ["queued", 2], ["already_queued", 0], ["gone", 0], ["pending", 0]])
@@ -193,6 +194,7 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     assert!(html.contains("Run not found") && !html.contains("Tom Klein"), "{html}");
     let (_, html) = w.page(&viewer, &format!("/runs/{run}")).await;
     assert!(html.contains("Result for each appointment") && html.contains("Tom Klein"), "{html}");
+    assert!(html.contains(r#"data-testid="run-scope">state Failed<"#), "the page names the filter: {html}");
 
     // "Retry all matching" takes the list's filter, not only the page.
     let (status, started) =

@@ -168,6 +168,46 @@ on_both_backends!(the_list_filters_by_state_code_search_and_date_and_pages, |db|
     assert!(second["next_after"].is_null());
 });
 
+on_both_backends!(an_orphans_review_shows_the_evidence_that_cal_com_has_no_booking, |db| async move {
+    let w = world(db.store.clone()).await;
+    let uid = w.seed(start(), "tom.klein@example.com");
+    let a = w.appointment_at(w.org.id, "Tom Klein", Some(&uid), 0).await;
+    let delivery = engine::store::NewDelivery {
+        body_sha256: "0".repeat(64),
+        trigger: "BOOKING_CREATED".into(),
+        uid: Some(uid.clone()),
+        previous_uid: None,
+        sent_at: None,
+    };
+    w.store.store_delivery(w.org.id, &delivery, Utc::now()).await.unwrap();
+    let client = w.state.connector.client(w.org.id).await.expect("connected to the simulator");
+    w.state.verifier.verify_one(&w.org, &client, &a).await.unwrap();
+    let admin = w.login("jane@salon.de").await;
+    let (_, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    assert_eq!(review["orphan_evidence"], Value::Null, "no evidence while Cal.com has it: {review}");
+
+    assert!(w.sim.control().delete(&uid));
+    for _ in 0..3 {
+        w.state.verifier.verify_one(&w.org, &client, &w.reload(&a).await).await.unwrap();
+    }
+    assert_eq!(w.reload(&a).await.sync.status, SyncStatus::OrphanedLocal);
+    let (status, review) = w.rpc::<GetReview>(&admin, json!({ "id": a.id.get() })).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    let evidence = &review["orphan_evidence"];
+    let checks = evidence["checks"].as_array().unwrap_or_else(|| panic!("evidence for an orphan: {review}"));
+    assert_eq!(checks.len(), 3, "the three misses since it was last found, not the check that found it: {evidence}");
+    assert_eq!(checks[0]["attempt"], 3, "newest first");
+    let asked = format!("asked Cal.com for booking {uid} alone; it answered 404 Not Found");
+    assert!(checks.iter().all(|c| c["how"][0].as_str().unwrap().ends_with(&asked)), "{evidence}");
+    let webhook = evidence["last_webhook"].as_str().unwrap();
+    assert!(webhook.starts_with("BOOKING_CREATED received "), "{webhook}");
+    assert!(webhook.ends_with(": not yet processed"), "{webhook}");
+
+    let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;
+    assert!(html.contains(r#"data-testid="orphan-evidence""#) && html.contains(&asked), "{html}");
+    assert!(html.contains(&format!("/deliveries?uid={uid}")), "a link to the booking's deliveries");
+});
+
 on_both_backends!(an_orphan_is_created_in_calcom_and_synced, |db| async move {
     let w = world(db.store.clone()).await;
     let a = w.appointment_at(w.org.id, "Tom Klein", Some("deleted-in-calcom"), 0).await;

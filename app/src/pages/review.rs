@@ -8,8 +8,8 @@ use crate::components::confirm::ConfirmButton;
 use crate::components::outcome::{said_by, Outcome};
 use crate::error::AppError;
 use crate::rpc::resolve::{
-    get_review, resolve_appointment, resolve_booking, BookingAction, BookingLink, ResolveAction, ResolveOutcome,
-    ReviewView,
+    get_review, resolve_appointment, resolve_booking, BookingAction, BookingLink, OrphanEvidence, ResolveAction,
+    ResolveOutcome, ReviewView,
 };
 
 type Answer = Result<ResolveOutcome, AppError>;
@@ -231,7 +231,33 @@ fn Review(view: ReviewView, resolve: Resolve) -> impl IntoView {
         }
         .into_any()
     });
-    view! { {head} {cards} {links} {comparison} {resolutions} {history} {closed} }
+    let evidence = view.orphan_evidence.map(|evidence| view! { <OrphanEvidenceCard evidence/> }.into_any());
+    view! { {head} {cards} {links} {comparison} {evidence} {resolutions} {history} {closed} }
+}
+
+/// Why calsync says Cal.com has no booking for this appointment: each check
+/// that missed it (the listing with its pages, the single-booking request)
+/// and the last webhook that named it.
+#[component]
+fn OrphanEvidenceCard(evidence: OrphanEvidence) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="evidence" data-testid="orphan-evidence">
+            <h2 id="evidence">"Evidence: not in Cal.com"</h2>
+            <ol class="history">
+                {evidence.checks.into_iter().map(|check| view! {
+                    <li>
+                        <span class="nowrap">{check.at}</span>
+                        {check.attempt.map(|n| format!(" (attempt {n})"))}
+                        <ul>{check.how.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                    </li>
+                }).collect_view()}
+            </ol>
+            <p data-testid="last-webhook">
+                "Last webhook: "{evidence.last_webhook}
+                {evidence.webhooks_href.map(|href| view! { " " <a href=href>"Deliveries for this booking"</a> })}
+            </p>
+        </section>
+    }
 }
 
 /// Cal.com-only bookings this appointment probably is, each with "Link"

@@ -71,6 +71,10 @@ fn Summary(run: RunRow) -> impl IntoView {
         <dl class="run-facts" data-testid="run-summary" data-status=run.status.clone()>
             <dt>"Origin"</dt>
             <dd>{run.trigger.clone()}</dd>
+            {run.scope.clone().map(|scope| view! {
+                <dt>"Appointments matching"</dt>
+                <dd data-testid="run-scope">{scope}</dd>
+            })}
             <dt>"Started"</dt>
             <dd>{run.started.clone()}</dd>
             <dt>"Status"</dt>

@@ -133,6 +133,7 @@ fn RunLine(run: RunRow) -> impl IntoView {
             <td>
                 <strong><a href=format!("/runs/{}", run.id) data-testid="run-link">{run.kind.clone()}</a></strong>
                 <div class="muted">{format!("#{} · {}", run.id, run.trigger)}</div>
+                {run.scope.clone().map(|scope| view! { <div class="muted">{format!("Matching {scope}")}</div> })}
             </td>
             <td>{run.started.clone()}</td>
             <td>

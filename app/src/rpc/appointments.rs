@@ -219,7 +219,9 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
     let ids: Vec<AppointmentId> = ids.into_iter().map(AppointmentId).collect();
-    let done = retry_selected(&store, &server::resolver(&store), &org, &ids, &server::actor(&user)).await?;
+    let done = retry_selected(&store, &server::resolver(&store), &org, &ids, &server::actor(&user))
+        .await
+        .map_err(server::resolve_error)?;
     Ok(BulkOutcome { changed: done.queued as u32, skipped: done.skipped as u32 })
 }
 

@@ -131,6 +131,29 @@ pub struct ReviewView {
     /// Cal.com-only bookings this appointment probably is (it has lost its
     /// own or never had one): "Link" gives it the booking.
     pub links: Vec<BookingLink>,
+    /// For an appointment Cal.com did not have at its last check: what
+    /// shows that.
+    pub orphan_evidence: Option<OrphanEvidence>,
+}
+
+/// Why calsync believes Cal.com has no booking for an appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrphanEvidence {
+    /// Each check since it was last found that did not find it, newest
+    /// first: when, and how it was asked (the listing and its pages, the
+    /// single-booking request).
+    pub checks: Vec<EvidenceCheck>,
+    /// The last webhook that named its booking, in words.
+    pub last_webhook: String,
+    /// The deliveries log filtered to its booking, when it has one.
+    pub webhooks_href: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceCheck {
+    pub at: String,
+    pub attempt: Option<i64>,
+    pub how: Vec<String>,
 }
 
 /// A Cal.com-only booking an appointment probably is, and why.
@@ -265,7 +288,7 @@ pub async fn resolve_booking(
 mod server {
     use chrono::Utc;
     use engine::domain::{AppointmentId, AppointmentStatus, ErrorCode, IssueId, SyncStatus};
-    use engine::store::{Appointment, EventKind, Issue, IssueSubject, Organization, Store, SyncEvent};
+    use engine::store::{Appointment, DeliveryFilter, EventKind, Issue, IssueSubject, Organization, Store, SyncEvent};
     use engine::verify::compare::{Difference, RemoteBooking};
     use engine::verify::source::BookingSource;
 
@@ -421,7 +444,12 @@ mod server {
                 reasons: s.reasons,
             })
             .collect();
+        let orphan_evidence = match found_in_calcom {
+            Some(true) => None,
+            _ => orphan_evidence(store, &org, &a, &history).await?,
+        };
         Ok(ReviewView {
+            orphan_evidence,
             links,
             closed_issues,
             id: a.id.get(),
@@ -454,6 +482,58 @@ mod server {
                 .collect(),
             actions,
         })
+    }
+
+    /// How many "not found" checks the evidence lists.
+    const EVIDENCE_CHECKS: usize = 5;
+
+    /// The checks since the booking was last seen that did not find it, and
+    /// the last webhook about it; `None` when no check missed it.
+    async fn orphan_evidence(
+        store: &Store,
+        org: &Organization,
+        a: &Appointment,
+        history: &[SyncEvent],
+    ) -> Result<Option<OrphanEvidence>, AppError> {
+        let local = local(org);
+        // The history is newest first.
+        let verifications = history.iter().filter(|e| e.kind == EventKind::Verification);
+        let checks: Vec<EvidenceCheck> = verifications
+            .take_while(|e| e.result.as_deref() != Some("synced") && e.result.as_deref() != Some("mismatch"))
+            .filter(|e| e.result.as_deref() == Some("not_found"))
+            .take(EVIDENCE_CHECKS)
+            .map(|e| EvidenceCheck {
+                at: local.date_time_seconds(e.at),
+                attempt: e.attempt,
+                how: match (&e.technical, &e.detail) {
+                    (Some(how), _) => how.lines().map(str::to_owned).collect(),
+                    (None, Some(detail)) => vec![detail.clone()],
+                    (None, None) => Vec::new(),
+                },
+            })
+            .collect();
+        if checks.is_empty() {
+            return Ok(None);
+        }
+        let Some(uid) = a.calcom_booking_uid.as_deref() else {
+            return Ok(Some(OrphanEvidence {
+                checks,
+                last_webhook: "It never had a Cal.com booking, so no webhook can name it.".into(),
+                webhooks_href: None,
+            }));
+        };
+        let filter = DeliveryFilter { uid: Some(uid.to_owned()), ..DeliveryFilter::default() };
+        let last = store.deliveries(org.id, &filter, 1).await?.into_iter().next();
+        let last_webhook = match last {
+            Some(d) => {
+                let outcome = d.outcome.map(|o| format!(": {o}")).unwrap_or_else(|| ": not yet processed".into());
+                let detail = d.detail.map(|words| format!(" ({words})")).unwrap_or_default();
+                format!("{} received {}{outcome}{detail}", d.trigger, local.date_time_seconds(d.received_at))
+            }
+            None => format!("No webhook naming booking {uid} is in the deliveries log."),
+        };
+        let href = format!("/deliveries?uid={}", engine::domain::url::query_value(uid));
+        Ok(Some(OrphanEvidence { checks, last_webhook, webhooks_href: Some(href) }))
     }
 
     /// How a closed issue was closed, in words, naming the admin.

@@ -42,6 +42,8 @@ pub struct RunRow {
     /// A bulk retry: it verifies nothing itself, so the verification
     /// columns do not apply; its results are on its own page.
     pub bulk: bool,
+    /// What a bulk run covers: "state Failed".
+    pub scope: Option<String>,
 }
 
 impl RunRow {
@@ -88,7 +90,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
             Some(id) => match names.entry(id) {
                 Entry::Occupied(known) => Some(known.get().clone()),
                 Entry::Vacant(slot) => {
-                    let name = store.user(org.id, id).await.map(|u| u.name).unwrap_or_else(|_| "a former user".into());
+                    let name = store.user_name(org.id, id).await?;
                     Some(slot.insert(name).clone())
                 }
             },
@@ -220,7 +222,7 @@ pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunD
     let local = LocalFormat::new(org.time_zone, &org.locale);
     let run = store.run(org.id, RunId(id)).await?;
     let requester = match run.requested_by {
-        Some(by) => Some(store.user(org.id, by).await.map(|u| u.name).unwrap_or_else(|_| "a former user".into())),
+        Some(by) => Some(store.user_name(org.id, by).await?),
         None => None,
     };
     let row = server::row(&run, requester.as_deref(), local, chrono::Utc::now());
@@ -242,6 +244,14 @@ pub(crate) mod server {
     use engine::format::LocalFormat;
     use engine::store::{BulkItemFilter, BulkOutcome, Organization, Store};
 
+    /// Each stored outcome and how the page shows it: the one mapping
+    /// both ways (the page also has "all" and "not reached").
+    const OUTCOMES: [(ItemShow, BulkOutcome); 3] = [
+        (ItemShow::Queued, BulkOutcome::Queued),
+        (ItemShow::AlreadyQueued, BulkOutcome::AlreadyQueued),
+        (ItemShow::Gone, BulkOutcome::Gone),
+    ];
+
     pub async fn bulk_results(
         store: &Store,
         org: &Organization,
@@ -259,10 +269,11 @@ pub(crate) mod server {
         ];
         let filter = match show {
             ItemShow::All => BulkItemFilter::All,
-            ItemShow::Queued => BulkItemFilter::Outcome(BulkOutcome::Queued),
-            ItemShow::AlreadyQueued => BulkItemFilter::Outcome(BulkOutcome::AlreadyQueued),
-            ItemShow::Gone => BulkItemFilter::Outcome(BulkOutcome::Gone),
             ItemShow::Pending => BulkItemFilter::Pending,
+            outcome => OUTCOMES
+                .iter()
+                .find(|(shown, _)| *shown == outcome)
+                .map_or(BulkItemFilter::All, |(_, stored)| BulkItemFilter::Outcome(*stored)),
         };
         let mut items = store.bulk_items(org.id, run, filter, after.map(AppointmentId), ITEMS_SHOWN + 1).await?;
         let more = items.len() > ITEMS_SHOWN as usize;
@@ -275,12 +286,10 @@ pub(crate) mod server {
                 appointment_id: item.appointment.get(),
                 customer: item.customer,
                 start: item.starts_at.map(|at| local.date_time(at)),
-                result: match item.outcome {
-                    None => ItemShow::Pending,
-                    Some(BulkOutcome::Queued) => ItemShow::Queued,
-                    Some(BulkOutcome::AlreadyQueued) => ItemShow::AlreadyQueued,
-                    Some(BulkOutcome::Gone) => ItemShow::Gone,
-                },
+                result: item
+                    .outcome
+                    .and_then(|stored| OUTCOMES.iter().find(|(_, known)| *known == stored))
+                    .map_or(ItemShow::Pending, |(shown, _)| *shown),
             })
             .collect();
         Ok(BulkResults { tally, show, items, next_after })
@@ -320,6 +329,7 @@ pub(crate) mod server {
             progress_percent: (running && c.total > 0).then(|| (c.processed * 100 / c.total).clamp(0, 100) as u8),
             error_detail: run.error_detail.clone(),
             bulk: run.kind == RunKind::BulkRetry,
+            scope: run.scope.clone(),
         }
     }
 

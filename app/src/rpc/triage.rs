@@ -303,7 +303,7 @@ pub(crate) mod server {
     /// A user's name as the queue shows it; users are never deleted, but
     /// a stale id must not break the page.
     pub fn user_name(users: &[User], id: UserId) -> &str {
-        users.iter().find(|u| u.id == id).map_or("a former admin", |u| u.name.as_str())
+        engine::store::name_among(users, id)
     }
 
     /// "5 min", "3 h", "2 d": how long an issue has been waiting.

@@ -37,6 +37,8 @@ pub struct BulkRequest<'a> {
     /// The most appointments one action may cover.
     pub cap: i64,
     pub by: UserId,
+    /// The filter in words, kept with the run ("state Failed").
+    pub scope: &'a str,
     /// The audit entry's action and its words ("retry of 12 appointments matching …").
     pub audit_action: &'static str,
     pub audit_detail: String,
@@ -52,7 +54,7 @@ pub enum BulkRequested {
     /// Another number matches by now; nothing was queued.
     Changed { matching: i64 },
     /// A bulk action of this kind is already queued or running.
-    Busy(ActiveRun),
+    Busy(Box<ActiveRun>),
 }
 
 /// How far a bulk run has come, per outcome.
@@ -131,8 +133,8 @@ impl Store {
     ) -> Result<Option<BulkRequested>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query(
-            "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at, scope) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(org.get())
         .bind(request.kind.as_str())
@@ -140,11 +142,12 @@ impl Store {
         .bind(RunStatus::Queued.as_str())
         .bind(request.by.get())
         .bind(to_ms(now))
+        .bind(request.scope)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(run) = run else {
             drop(tx);
-            return Ok(self.active_run(org, request.kind).await?.map(BulkRequested::Busy));
+            return Ok(self.active_run(org, request.kind).await?.map(|active| BulkRequested::Busy(Box::new(active))));
         };
         let id = RunId(get(&run, "id")?);
         // The set itself, counted as it is written: this is the re-check.

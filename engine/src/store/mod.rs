@@ -73,7 +73,7 @@ pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, T
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;
 pub use triage::{QueueFilter, QueueView, TriageChange};
-pub use users::{normalize_email, Credentials, NewUser, User};
+pub use users::{name_among, normalize_email, Credentials, NewUser, User, FORMER_USER};
 pub use webhook_inbox::{Delivery, DeliveryFilter, DeliveryOutcome, DeliveryStatus, Handled, NewDelivery, Stored};
 
 use sqlx::AnyPool;

@@ -68,10 +68,13 @@ pub struct Run {
     pub finished_at: Option<DateTime<Utc>>,
     pub counts: RunCounts,
     pub error_detail: Option<String>,
+    /// What a bulk run covers, in words ("state Failed"); `None` for
+    /// verification runs.
+    pub scope: Option<String>,
 }
 
 const COLUMNS: &str = "id, org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, \
-    heartbeat_at, finished_at, total, processed, synced, flagged, errors, api_calls, error_detail";
+    heartbeat_at, finished_at, total, processed, synced, flagged, errors, api_calls, error_detail, scope";
 
 fn from_row(row: &AnyRow) -> Result<Run, StoreError> {
     Ok(Run {
@@ -95,6 +98,7 @@ fn from_row(row: &AnyRow) -> Result<Run, StoreError> {
             api_calls: get(row, "api_calls")?,
         },
         error_detail: get(row, "error_detail")?,
+        scope: get(row, "scope")?,
     })
 }
 
@@ -117,7 +121,7 @@ pub enum Start {
     SlotTaken,
     /// A run of this kind is already queued or running for the
     /// organization (at most one may be: one listing of Cal.com at a time).
-    Busy(ActiveRun),
+    Busy(Box<ActiveRun>),
 }
 
 impl Start {
@@ -160,7 +164,7 @@ impl Store {
             return Ok(Start::Started(RunId(get(&row, "id")?)));
         }
         Ok(match self.active_run(org, start.kind).await? {
-            Some(active) => Start::Busy(active),
+            Some(active) => Start::Busy(Box::new(active)),
             None => Start::SlotTaken,
         })
     }
@@ -287,7 +291,7 @@ impl Store {
             drop(tx);
             let active = self.active_run(org, kind).await?;
             // The active run may have just finished: then asking again works.
-            return Ok(active.map_or(Start::SlotTaken, Start::Busy));
+            return Ok(active.map_or(Start::SlotTaken, |active| Start::Busy(Box::new(active))));
         };
         let id = get(&row, "id").map(RunId)?;
         let entry = NewAuditEntry {

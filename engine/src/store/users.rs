@@ -54,6 +54,15 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// How a page names an account whose id no longer resolves.
+pub const FORMER_USER: &str = "a former user";
+
+/// The name of account `id` among `users` (already loaded for the page),
+/// or [`FORMER_USER`].
+pub fn name_among(users: &[User], id: UserId) -> &str {
+    users.iter().find(|u| u.id == id).map_or(FORMER_USER, |u| u.name.as_str())
+}
+
 const COLUMNS: &str = "id, org_id, email, name, role, disabled_at, last_login_at, created_at";
 
 /// Emails are compared case-insensitively: stored and looked up lower-cased.
@@ -88,6 +97,17 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("user"))
+    }
+
+    /// The name history and run pages show for an account. Accounts are
+    /// not deleted today, but a stale id must not break a page, so an
+    /// unknown one reads [`FORMER_USER`].
+    pub async fn user_name(&self, org: OrgId, id: UserId) -> Result<String, StoreError> {
+        match self.user(org, id).await {
+            Ok(user) => Ok(user.name),
+            Err(StoreError::NotFound(_)) => Ok(FORMER_USER.into()),
+            Err(err) => Err(err),
+        }
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {

@@ -24,8 +24,10 @@ pub enum Evidence {
     Matches(RemoteBooking),
     /// Cal.com has the booking but it differs.
     Differs(RemoteBooking, Vec<Difference>),
-    /// Cal.com answered 404 for the uid (or no booking matched).
-    NotFound { detail: String },
+    /// Cal.com answered 404 for the uid (or no booking matched). `detail`
+    /// is for people; `how` says how it was established (which listing,
+    /// which request), the review page's evidence for an orphan.
+    NotFound { detail: String, how: Option<String> },
     /// No answer (timeout, 5xx, 429, network), or one that proves nothing
     /// (an unreadable booking, a status calsync does not know). Says
     /// nothing about the booking. `detail` is for people, `technical` for
@@ -170,7 +172,7 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
             issue: IssueAction::Open(ErrorCode::DataMismatch),
             attempt: Some(previous.attempts + 1),
         },
-        Evidence::NotFound { detail } if previous.status == SyncStatus::OrphanedLocal => Decision {
+        Evidence::NotFound { detail, .. } if previous.status == SyncStatus::OrphanedLocal => Decision {
             // Already confirmed: it stays an orphan (and its issue stays open).
             state: SyncState { attempts: previous.attempts + 1, error_detail: Some(detail.clone()), ..base },
             outcome: Outcome::NotFound,
@@ -184,7 +186,7 @@ pub fn decide(previous: &SyncState, evidence: &Evidence, schedule: &Schedule<'_>
             issue: IssueAction::None,
             attempt: None,
         },
-        Evidence::NotFound { detail } => {
+        Evidence::NotFound { detail, .. } => {
             let attempt = attempt_number(previous, confirming_not_found(previous));
             match schedule.ladder.after(attempt, now) {
                 NextStep::RetryAt(at) => Decision {
@@ -327,7 +329,7 @@ mod tests {
     }
 
     fn not_found() -> Evidence {
-        Evidence::NotFound { detail: "Booking ID \"abc\" not found in Cal.com".into() }
+        Evidence::NotFound { detail: "Booking ID \"abc\" not found in Cal.com".into(), how: None }
     }
 
     fn timeout() -> Evidence {

@@ -13,6 +13,7 @@ use super::source::{BookingSource, Listing, SourceError};
 use super::webhook_health;
 use super::window::{diff_window, Finding, WindowIndex};
 use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
+use crate::format::{plural, LocalFormat};
 use crate::mail::content;
 use crate::store::{
     ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Run, RunCounts, RunKind, RunStart,
@@ -75,6 +76,8 @@ struct Bulk {
     index: WindowIndex,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    /// How it was listed, for an orphan's evidence.
+    listed: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,7 +158,7 @@ impl Verifier {
         let run_id = match self.store().start_run(org.id, start, self.now()).await? {
             Start::Started(id) => id,
             Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
-            Start::Busy(active) => return Ok(Err(NotStarted::Busy(Box::new(active)))),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
         };
         self.cycle(org, source, run_id, &start.worker_id).await.map(Ok)
     }
@@ -253,6 +256,7 @@ impl Verifier {
         let calls = listing.api_calls as i64;
         let note = unreadable_note(&listing);
         let full = watermark.is_none();
+        let listed = listing_words(&listing, window, LocalFormat::new(org.time_zone, &org.locale), now);
         let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
         let next =
             SyncCursor { updated_after: advanced_watermark(watermark, &listing, now), last_full_listing_at: last_full };
@@ -263,7 +267,7 @@ impl Verifier {
         }
         self.store().save_sync_cursor(org.id, &next, now).await?;
         let listings = if full {
-            Listings { changed: None, windows: vec![Bulk { index, from: window.0, to: window.1 }] }
+            Listings { changed: None, windows: vec![Bulk { index, from: window.0, to: window.1, listed }] }
         } else {
             Listings { changed: Some(index), windows: Vec::new() }
         };
@@ -371,8 +375,10 @@ impl Verifier {
             match source.list_window(span.from, span.to).await {
                 Ok(listing) => {
                     calls += listing.api_calls as i64;
+                    let local = LocalFormat::new(org.time_zone, &org.locale);
+                    let listed = listing_words(&listing, (span.from, span.to), local, self.now());
                     let index = WindowIndex::new(listing.bookings);
-                    listings.windows.push(Bulk { index, from: span.from, to: span.to });
+                    listings.windows.push(Bulk { index, from: span.from, to: span.to, listed });
                 }
                 Err(err) => {
                     calls += 1;
@@ -410,8 +416,9 @@ impl Verifier {
             let mut writes = Vec::with_capacity(BATCH);
             for appointment in &batch {
                 let verified = match listings.finding(appointment) {
-                    Some(finding) => {
-                        self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?
+                    Some((finding, listed)) => {
+                        self.verify_from_listing(org, source, (appointment, listed), finding, &mut counts, &mut writes)
+                            .await?
                     }
                     None => {
                         counts.api_calls += 1;
@@ -453,7 +460,7 @@ impl Verifier {
         let run_id = match self.store().start_run(org.id, start, self.now()).await? {
             Start::Started(id) => id,
             Start::SlotTaken => return Ok(Err(NotStarted::SlotTaken)),
-            Start::Busy(active) => return Ok(Err(NotStarted::Busy(Box::new(active)))),
+            Start::Busy(active) => return Ok(Err(NotStarted::Busy(active))),
         };
         self.comprehensive(org, source, run_id).await.map(Ok)
     }
@@ -496,6 +503,7 @@ impl Verifier {
         counts.total = local.len() as i64;
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
         let diff = diff_window(&local, &listing.bookings);
+        let listed = listing_words(&listing, (from, to), LocalFormat::new(org.time_zone, &org.locale), now);
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
         let mut restored = 0;
         let mut last_beat = std::time::Instant::now();
@@ -510,8 +518,9 @@ impl Verifier {
                 Finding::NoMatch if listing.may_hide_booking_at(appointment.starts_at, slack) => Finding::AskDirectly,
                 other => other,
             };
-            let verified =
-                self.verify_from_listing(org, source, appointment, finding, &mut counts, &mut writes).await?;
+            let verified = self
+                .verify_from_listing(org, source, (appointment, &listed), finding, &mut counts, &mut writes)
+                .await?;
             counts.count(&verified);
             restored += verified.restored;
             if writes.len() >= BATCH {
@@ -556,7 +565,7 @@ impl Verifier {
         &self,
         org: &Organization,
         source: &S,
-        appointment: &Appointment,
+        (appointment, listed): (&Appointment, &str),
         finding: Finding,
         counts: &mut RunCounts,
         writes: &mut Vec<StateWrite>,
@@ -572,13 +581,22 @@ impl Verifier {
             }
             // The uid may have moved out of the window (rescheduled) or be
             // filtered out of listings: only a direct answer decides.
-            Finding::AskByUid(_) | Finding::AskDirectly => {
+            Finding::AskByUid(uid) => {
+                counts.api_calls += 1;
+                let listed = format!("{listed}; booking {uid} was not among them");
+                self.verify_one_after(org, source, appointment, Some(listed)).await
+            }
+            Finding::AskDirectly => {
                 counts.api_calls += 1;
                 self.verify_one(org, source, appointment).await
             }
             Finding::NoMatch => {
-                let evidence =
-                    Evidence::NotFound { detail: "No Cal.com booking at this time for this customer".into() };
+                let evidence = Evidence::NotFound {
+                    detail: "No Cal.com booking at this time for this customer".into(),
+                    how: Some(format!(
+                        "{listed}; none starting at this appointment's time has this customer's email or phone"
+                    )),
+                };
                 self.apply_batched(org, appointment, &evidence, started, writes).await
             }
         }
@@ -655,11 +673,12 @@ impl Verifier {
 }
 
 impl Bulk {
-    /// What the listing says, for linked appointments it covers.
-    fn finding(&self, appointment: &Appointment) -> Option<Finding> {
+    /// What the listing says, for linked appointments it covers, and how
+    /// it was listed.
+    fn finding(&self, appointment: &Appointment) -> Option<(Finding, &str)> {
         let covered = appointment.starts_at >= self.from && appointment.starts_at < self.to;
         if covered {
-            self.index.finding(appointment)
+            self.index.finding(appointment).map(|finding| (finding, self.listed.as_str()))
         } else {
             None
         }
@@ -668,12 +687,14 @@ impl Bulk {
 
 impl Listings {
     /// The freshest answer the listings hold: the changes listing for its
-    /// bookings (whatever their start), else a window listing covering it.
-    fn finding(&self, appointment: &Appointment) -> Option<Finding> {
+    /// bookings (whatever their start), else a window listing covering it,
+    /// with how that listing was made (empty for a booking found, where
+    /// nobody asks).
+    fn finding(&self, appointment: &Appointment) -> Option<(Finding, &str)> {
         let uid = appointment.calcom_booking_uid.as_deref();
         let changed = self.changed.as_ref().filter(|index| uid.is_some_and(|uid| index.contains(uid)));
         match changed.and_then(|index| index.finding(appointment)) {
-            Some(found @ Finding::Found { .. }) => Some(found),
+            Some(found @ Finding::Found { .. }) => Some((found, "")),
             _ => self.windows.iter().find_map(|bulk| bulk.finding(appointment)),
         }
     }
@@ -698,6 +719,27 @@ fn needs_check(appointment: &Appointment, index: &WindowIndex) -> bool {
 /// the next pass sees them.
 fn advanced_watermark(previous: Option<DateTime<Utc>>, listing: &Listing, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     previous.max(listing.newest_update).or(listing.server_time).or(Some(now))
+}
+
+/// How a complete listing was made, as an orphan's evidence: "05.12.2026
+/// 02:00:00: listed Cal.com's bookings starting 05.11.2026 02:00 –
+/// 04.02.2027 02:00: 1134 bookings on 12 pages, every page answered".
+fn listing_words(
+    listing: &Listing,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    local: LocalFormat,
+    at: DateTime<Utc>,
+) -> String {
+    let n = listing.bookings.len() as u64;
+    format!(
+        "{}: listed Cal.com's bookings starting {} – {}: {n} booking{} on {} page{}, every page answered",
+        local.date_time_seconds(at),
+        local.date_time(from),
+        local.date_time(to),
+        plural(n),
+        listing.api_calls,
+        plural(listing.api_calls),
+    )
 }
 
 /// What the run record says about rows Cal.com sent that could not be read.

@@ -15,7 +15,7 @@ use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, S
 use super::source::{BookingSource, SourceError};
 use crate::alerting::{self, RuleKind};
 use crate::clock::Clock;
-use crate::domain::{IssueId, OrgId, SyncStatus};
+use crate::domain::{IssueId, SyncStatus};
 use crate::format::LocalFormat;
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
@@ -102,8 +102,27 @@ impl Verifier {
         source: &S,
         appointment: &Appointment,
     ) -> Result<Verified, StoreError> {
+        self.verify_one_after(org, source, appointment, None).await
+    }
+
+    /// [`Verifier::verify_one`] for an appointment a complete listing did
+    /// not account for: `listed` says which listing, and is kept with a
+    /// "not found" as part of the evidence.
+    pub async fn verify_one_after<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        appointment: &Appointment,
+        listed: Option<String>,
+    ) -> Result<Verified, StoreError> {
         let started = self.clock.now();
-        let (evidence, relink) = self.gather(org.id, source, appointment, started).await;
+        let (mut evidence, relink) = self.gather(org, source, appointment, started).await;
+        if let (Evidence::NotFound { how, .. }, Some(listed)) = (&mut evidence, listed) {
+            *how = Some(match how.take() {
+                Some(asked) => format!("{listed}\n{asked}"),
+                None => listed,
+            });
+        }
         if let Some(uid) = relink {
             self.relink(org, appointment, &uid).await?;
         }
@@ -192,6 +211,7 @@ impl Verifier {
             self.event(appointment, EventKind::Verification, Some(decision.outcome.as_str()), decision.attempt, detail);
         event.technical = match evidence {
             Evidence::Transient { technical, .. } => technical.clone(),
+            Evidence::NotFound { how, .. } => how.clone(),
             // The words say it in local time; the wire values stay here.
             Evidence::Differs(_, diffs) => Some(
                 diffs
@@ -336,11 +356,13 @@ impl Verifier {
     /// point at another booking, its uid.
     async fn gather<S: BookingSource>(
         &self,
-        org: OrgId,
+        org: &Organization,
         source: &S,
         appointment: &Appointment,
         now: DateTime<Utc>,
     ) -> (Evidence, Option<String>) {
+        let local = LocalFormat::new(org.time_zone, &org.locale);
+        let org = org.id;
         if let Admission::Rejected { retry_at } = self.circuits.admit(org, now) {
             return (Evidence::CircuitOpen { retry_at }, None);
         }
@@ -355,11 +377,22 @@ impl Verifier {
             }
             Ok(None) => {
                 self.circuits.record_success(org);
-                let detail = match appointment.calcom_booking_uid.as_deref() {
-                    Some(uid) => format!("Booking ID \"{uid}\" not found in Cal.com"),
-                    None => "No Cal.com booking at this time for this customer".to_owned(),
+                let checked = local.date_time_seconds(self.clock.now());
+                let (detail, how) = match appointment.calcom_booking_uid.as_deref() {
+                    Some(uid) => (
+                        format!("Booking ID \"{uid}\" not found in Cal.com"),
+                        format!("{checked}: asked Cal.com for booking {uid} alone; it answered 404 Not Found"),
+                    ),
+                    None => (
+                        "No Cal.com booking at this time for this customer".to_owned(),
+                        format!(
+                            "{checked}: listed Cal.com's bookings starting within {MATCH_SLACK} minute of {}; \
+                             none is live with this customer's email or phone",
+                            local.date_time(appointment.starts_at)
+                        ),
+                    ),
                 };
-                (Evidence::NotFound { detail }, None)
+                (Evidence::NotFound { detail, how: Some(how) }, None)
             }
             Err(SourceError::Unauthorized) => {
                 // Cal.com answered; the key is the problem, not Cal.com's health.
