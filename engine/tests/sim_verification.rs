@@ -26,6 +26,20 @@ fn slot(slot: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 4, 9, 0, 0).unwrap() + Duration::minutes(30 * slot)
 }
 
+/// Customer `n`'s booking at `at`.
+fn seed(n: i64, at: DateTime<Utc>) -> SeedBooking {
+    SeedBooking {
+        attendee: Some(NewAttendee {
+            name: format!("Kunde {n}"),
+            email: format!("kunde{n}@example.com"),
+            time_zone: "Europe/Berlin".into(),
+            phone_number: None,
+            language: None,
+        }),
+        ..SeedBooking::at(at)
+    }
+}
+
 struct World {
     store: Store,
     org: Organization,
@@ -63,31 +77,31 @@ impl World {
 
     /// Like `booked`, with the booking seeded as `shape` makes it.
     async fn booked_as(&self, n: i64, shape: impl FnOnce(SeedBooking) -> SeedBooking) -> (String, Appointment) {
-        let email = format!("kunde{n}@example.com");
-        let seed = SeedBooking {
-            attendee: Some(NewAttendee {
-                name: format!("Kunde {n}"),
-                email: email.clone(),
-                time_zone: "Europe/Berlin".into(),
-                phone_number: None,
-                language: None,
-            }),
-            ..SeedBooking::at(slot(n))
-        };
-        let uid = self.sim.control().seed(vec![shape(seed)]).unwrap().remove(0);
-        let appointment = self.appointment(n, Some(&uid), &email).await;
+        let uid = self.sim.control().seed(vec![shape(seed(n, slot(n)))]).unwrap().remove(0);
+        let appointment = self.appointment(n, Some(&uid), &format!("kunde{n}@example.com")).await;
+        (uid, appointment)
+    }
+
+    /// Like `booked`, at `at`.
+    async fn booked_at(&self, n: i64, at: DateTime<Utc>) -> (String, Appointment) {
+        let uid = self.sim.control().seed(vec![seed(n, at)]).unwrap().remove(0);
+        let appointment = self.appointment_at(n, at, Some(&uid), &format!("kunde{n}@example.com")).await;
         (uid, appointment)
     }
 
     async fn appointment(&self, n: i64, uid: Option<&str>, email: &str) -> Appointment {
+        self.appointment_at(n, slot(n), uid, email).await
+    }
+
+    async fn appointment_at(&self, n: i64, at: DateTime<Utc>, uid: Option<&str>, email: &str) -> Appointment {
         let new = NewAppointment {
             external_id: None,
             customer_name: format!("Kunde {n}"),
             customer_email: Some(email.into()),
             customer_phone: None,
             service: "Beratung".into(),
-            starts_at: slot(n),
-            ends_at: slot(n) + Duration::minutes(30),
+            starts_at: at,
+            ends_at: at + Duration::minutes(30),
             time_zone: chrono_tz::Europe::Berlin,
             status: AppointmentStatus::Scheduled,
             source: AppointmentSource::Api,
@@ -231,6 +245,78 @@ on_both_backends!(a_miss_keeps_its_evidence_the_listing_and_the_single_lookup, |
         "{how}"
     );
     assert!(lines[1].ends_with(&format!("asked Cal.com for booking {gone} alone; it answered 404 Not Found")), "{how}");
+});
+
+/// What a comprehensive check concluded, in a form two checks can be compared by.
+#[derive(Debug, PartialEq)]
+struct Concluded {
+    states: Vec<(SyncStatus, Option<ErrorCode>)>,
+    relinked: bool,
+    issues: Vec<ErrorCode>,
+    calcom_only: usize,
+}
+
+/// Six months of bookings changed behind calsync's back in the ways real
+/// accounts change (moved far, rescheduled to another month, deleted, one
+/// made only in Cal.com), then one comprehensive check with at most
+/// `part_size` appointments per part of its window.
+async fn changed_window_checked_in_parts(store: Store, part_size: i64) -> Concluded {
+    let mut w = world(store).await;
+    w.verifier = w.verifier.clone().with_part_size(part_size);
+    let day = |d: i64| slot(0) + Duration::days(d);
+    let (_, kept) = w.booked_at(1, day(0)).await;
+    let (moved, far) = w.booked_at(2, day(18)).await;
+    let (rescheduled, earlier) = w.booked_at(3, day(68)).await;
+    let (deleted, gone) = w.booked_at(4, day(118)).await;
+    let (_, late) = w.booked_at(5, day(128)).await;
+    w.run(RunKind::Cycle).await;
+
+    let edit =
+        BookingEdit { start: Some(day(58)), end: Some(day(58) + Duration::minutes(30)), ..BookingEdit::default() };
+    w.sim.control().edit(&moved, edit).unwrap().expect("booking exists");
+    let new = w.client.reschedule_booking(&rescheduled, day(3), Some("earlier")).await.unwrap();
+    assert!(w.sim.control().delete(&deleted));
+    w.sim.control().seed(vec![seed(9, day(98))]).unwrap();
+
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.status, engine::store::RunStatus::Succeeded, "{report:?}");
+    let mut states = Vec::new();
+    for a in [&kept, &far, &earlier, &gone, &late] {
+        let a = w.reload(a).await;
+        states.push((a.sync.status, a.sync.error_code));
+    }
+    let relinked = w.reload(&earlier).await.calcom_booking_uid.as_deref() == Some(new.uid.as_str());
+    let mut issues = w.open_issue_codes().await;
+    issues.sort_by_key(|c| c.as_str());
+    Concluded { states, relinked, issues, calcom_only: report.calcom_only }
+}
+
+/// What both checks must conclude, in one listing or in parts.
+fn what_changed() -> Concluded {
+    Concluded {
+        states: vec![
+            (SyncStatus::Synced, None),
+            (SyncStatus::Failed, Some(ErrorCode::DataMismatch)),
+            (SyncStatus::Failed, Some(ErrorCode::DataMismatch)),
+            (SyncStatus::VerificationPending, None),
+            (SyncStatus::Synced, None),
+        ],
+        relinked: true,
+        // The moved and the rescheduled booking are their appointments',
+        // never "only in Cal.com": only the booking made there is.
+        issues: vec![ErrorCode::DataMismatch, ErrorCode::DataMismatch, ErrorCode::OrphanedCalcom],
+        calcom_only: 1,
+    }
+}
+
+on_both_backends!(a_changed_window_checked_in_one_listing_finds_each_change, |db| async move {
+    assert_eq!(changed_window_checked_in_parts(db.store.clone(), 1_000).await, what_changed());
+});
+
+on_both_backends!(a_changed_window_checked_in_parts_finds_the_same_and_no_phantom, |db| async move {
+    // Five appointments, two per part: three parts of 70 days, so each
+    // change crosses from one part into another.
+    assert_eq!(changed_window_checked_in_parts(db.store.clone(), 2).await, what_changed());
 });
 
 on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| async move {

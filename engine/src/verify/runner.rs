@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
-use super::compare::differences;
+use super::compare::{differences, RemoteBooking};
 use super::plan::{self, Span};
 use super::rules::{evidence, Evidence, Outcome};
 use super::service::{Verified, Verifier};
@@ -472,68 +472,39 @@ impl Verifier {
         run_id: RunId,
     ) -> Result<RunReport, StoreError> {
         let now = self.now();
-        let from = now - Duration::days(org.window_days_back);
-        let to = now + Duration::days(org.window_days_ahead);
+        let window = (now - Duration::days(org.window_days_back), now + Duration::days(org.window_days_ahead));
         let mut counts = RunCounts::default();
-        let listing = match source.list_window(from, to).await {
-            Ok(listing) => listing,
-            Err(err) => {
-                // A failed listing proves nothing: flag nothing, say why.
-                let detail = match err {
+        let in_window = AppointmentFilter {
+            starts_from: Some(window.0),
+            starts_before: Some(window.1),
+            ..AppointmentFilter::default()
+        };
+        counts.total = self.store().count_appointments(org.id, &in_window).await?;
+        self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
+        let mut check = Check { run_id, restored: 0, candidates: Vec::new(), seen: Listing::default() };
+        let parts = parts(window, counts.total, self.part_size());
+        for (done, part) in parts.iter().enumerate() {
+            if let Err(err) = self.check_part(org, source, *part, &mut counts, &mut check).await? {
+                // A failed listing proves nothing: flag nothing more, say why.
+                let mut detail = match err {
                     SourceError::Unauthorized => "Cal.com refused the organization's API key".to_owned(),
                     SourceError::Transient(failure) => format!("Listing Cal.com's bookings failed: {failure}"),
                     SourceError::Rejected(words) => format!("Listing Cal.com's bookings failed: {words}"),
                 };
-                let report = RunReport {
-                    run_id,
-                    status: RunStatus::Failed,
-                    counts,
-                    calcom_only: 0,
-                    restored: 0,
-                    detail: Some(detail.clone()),
-                };
-                self.store().finish_run(org.id, run_id, RunStatus::Failed, counts, Some(&detail), self.now()).await?;
-                return Ok(report);
-            }
-        };
-        counts.api_calls += listing.api_calls as i64;
-        // A complete listing of the window: the cycle's watermark can start here.
-        self.save_full_listing(org, &listing, now).await?;
-        let local = self.appointments_between(org, from, to).await?;
-        counts.total = local.len() as i64;
-        self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
-        let diff = diff_window(&local, &listing.bookings);
-        let listed = listing_words(&listing, (from, to), LocalFormat::new(org.time_zone, &org.locale), now);
-        let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
-        let mut restored = 0;
-        let mut last_beat = std::time::Instant::now();
-        let mut writes = Vec::with_capacity(BATCH);
-        let slack = Duration::minutes(1);
-        for (id, finding) in diff.findings {
-            let Some(appointment) = by_id.get(&id) else { continue };
-            let finding = match finding {
-                // Absence proves nothing from a listing that does not filter as asked.
-                Finding::NoMatch if !listing.proves_absence() => continue,
-                // A row that could not be read may be this appointment's booking: ask directly.
-                Finding::NoMatch if listing.may_hide_booking_at(appointment.starts_at, slack) => Finding::AskDirectly,
-                other => other,
-            };
-            let verified = self
-                .verify_from_listing(org, source, (appointment, &listed), finding, &mut counts, &mut writes)
-                .await?;
-            counts.count(&verified);
-            restored += verified.restored;
-            if writes.len() >= BATCH {
-                restored += self.write_batch(org, &mut writes).await?;
-            }
-            if last_beat.elapsed() >= HEARTBEAT_EVERY {
-                self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
-                last_beat = std::time::Instant::now();
+                if done > 0 {
+                    detail.push_str(&format!(
+                        " (after {done} of {} parts of the window; what they found stands)",
+                        parts.len()
+                    ));
+                }
+                return self.finish_checked(org, run_id, counts, (0, check.restored), Err(detail)).await;
             }
         }
-        restored += self.write_batch(org, &mut writes).await?;
-        let calcom_only = if listing.proves_absence() { diff.calcom_only.as_slice() } else { &[] };
-        for booking in calcom_only {
+        // A complete listing of the window: the cycle's watermark can start here.
+        self.save_full_listing(org, &check.seen, now).await?;
+        let calcom_only =
+            if check.seen.proves_absence() { self.unaccounted(org, check.candidates).await? } else { Vec::new() };
+        for booking in &calcom_only {
             let new = NewIssue {
                 code: ErrorCode::OrphanedCalcom,
                 subject: IssueSubject::CalcomBooking { uid: booking.uid.clone() },
@@ -553,12 +524,89 @@ impl Verifier {
             }
         }
         counts.flagged += calcom_only.len() as i64;
-        let ending = match &listing.untrusted {
+        let ending = match &check.seen.untrusted {
             // Positive findings stand; the check's job (finding what is missing) was not done.
             Some(why) => Err(format!("{why}. Appointments it found were verified; nothing was called missing.")),
-            None => Ok(unreadable_note(&listing)),
+            None => Ok(unreadable_note(&check.seen)),
         };
-        self.finish_checked(org, run_id, counts, (calcom_only.len(), restored), ending).await
+        self.finish_checked(org, run_id, counts, (calcom_only.len(), check.restored), ending).await
+    }
+
+    /// Lists one part of the window and verifies every appointment starting
+    /// in it from that listing; keeps the live bookings nobody in the part
+    /// accounts for as candidates, and what the listing says about itself.
+    /// `Err` is the listing's failure (nothing of the part was verified).
+    async fn check_part<S: BookingSource>(
+        &self,
+        org: &Organization,
+        source: &S,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        counts: &mut RunCounts,
+        check: &mut Check,
+    ) -> Result<Result<(), SourceError>, StoreError> {
+        let listing = match source.list_window(from, to).await {
+            Ok(listing) => listing,
+            Err(err) => return Ok(Err(err)),
+        };
+        counts.api_calls += listing.api_calls as i64;
+        let local = self.appointments_between(org, from, to).await?;
+        let diff = diff_window(&local, &listing.bookings);
+        let listed = listing_words(&listing, (from, to), LocalFormat::new(org.time_zone, &org.locale), self.now());
+        let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
+        let mut last_beat = std::time::Instant::now();
+        let mut writes = Vec::with_capacity(BATCH);
+        let slack = Duration::minutes(1);
+        for (id, finding) in diff.findings {
+            let Some(appointment) = by_id.get(&id) else { continue };
+            let finding = match finding {
+                // Absence proves nothing from a listing that does not filter as asked.
+                Finding::NoMatch if !listing.proves_absence() => continue,
+                // A row that could not be read may be this appointment's booking: ask directly.
+                Finding::NoMatch if listing.may_hide_booking_at(appointment.starts_at, slack) => Finding::AskDirectly,
+                other => other,
+            };
+            let verified =
+                self.verify_from_listing(org, source, (appointment, &listed), finding, counts, &mut writes).await?;
+            counts.count(&verified);
+            check.restored += verified.restored;
+            if writes.len() >= BATCH {
+                check.restored += self.write_batch(org, &mut writes).await?;
+            }
+            if last_beat.elapsed() >= HEARTBEAT_EVERY {
+                self.store().heartbeat_run(org.id, check.run_id, *counts, self.now()).await?;
+                last_beat = std::time::Instant::now();
+            }
+        }
+        check.restored += self.write_batch(org, &mut writes).await?;
+        if listing.proves_absence() {
+            check.candidates.extend(diff.calcom_only);
+        }
+        check.seen.absorb(listing);
+        Ok(Ok(()))
+    }
+
+    /// Of the live bookings no appointment of their part accounted for,
+    /// those no appointment anywhere points at: an appointment whose
+    /// booking moved into another part of the window (or into the window
+    /// from outside it), or was relinked to its rescheduled booking while
+    /// another part was checked, has it.
+    async fn unaccounted(
+        &self,
+        org: &Organization,
+        candidates: Vec<RemoteBooking>,
+    ) -> Result<Vec<RemoteBooking>, StoreError> {
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let uids: Vec<&str> = candidates.iter().map(|b| b.uid.as_str()).collect();
+        let linked: std::collections::HashSet<String> = self
+            .store()
+            .appointments_linked_to(org.id, &uids)
+            .await?
+            .into_iter()
+            .filter_map(|a| a.calcom_booking_uid)
+            .collect();
+        Ok(candidates.into_iter().filter(|b| !linked.contains(&b.uid)).collect())
     }
 
     async fn verify_from_listing<S: BookingSource>(
@@ -672,6 +720,28 @@ impl Verifier {
     }
 }
 
+/// What a comprehensive check gathers across the parts of its window.
+struct Check {
+    run_id: RunId,
+    restored: u64,
+    /// Live bookings no appointment of their part accounts for.
+    candidates: Vec<RemoteBooking>,
+    /// What the parts' listings say about themselves (their bookings are
+    /// not kept).
+    seen: Listing,
+}
+
+/// `window` cut into equal consecutive time spans, enough that each holds
+/// about `per_part` of its `total` appointments if they are spread evenly;
+/// one span for a window of at most `per_part`.
+fn parts((from, to): (DateTime<Utc>, DateTime<Utc>), total: i64, per_part: i64) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let n = (total.max(1) + per_part.max(1) - 1) / per_part.max(1);
+    // Not thinner than an hour: a part is at least one listing request.
+    let n = n.clamp(1, (to - from).num_hours().max(1)) as i32;
+    let step = (to - from) / n;
+    (0..n).map(|i| (from + step * i, if i + 1 == n { to } else { from + step * (i + 1) })).collect()
+}
+
 impl Bulk {
     /// What the listing says, for linked appointments it covers, and how
     /// it was listed.
@@ -761,4 +831,23 @@ fn unreadable_note(listing: &Listing) -> Option<String> {
         listing.unreadable.len(),
         rows.join("; ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_window_is_cut_into_equal_spans_that_cover_it_without_gaps() {
+        let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let to = from + Duration::days(210);
+        assert_eq!(parts((from, to), 20_000, 20_000), [(from, to)], "at most one part's worth: one span");
+        assert_eq!(parts((from, to), 0, 20_000), [(from, to)]);
+        let spans = parts((from, to), 1_000_000, 20_000);
+        assert_eq!(spans.len(), 50);
+        assert_eq!((spans[0].0, spans[49].1), (from, to));
+        assert!(spans.windows(2).all(|w| w[0].1 == w[1].0), "each span starts where the last ended");
+        assert_eq!(parts((from, from + Duration::hours(3)), 1_000_000, 1).len(), 3, "not thinner than an hour");
+    }
 }

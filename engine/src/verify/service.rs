@@ -47,12 +47,40 @@ pub struct Verifier {
     next_cycles: Arc<NextCycles>,
     /// No webhook for this long while bookings changed: webhooks look broken.
     webhook_silence: Duration,
+    /// Appointments per part of a comprehensive check's window.
+    part_size: i64,
 }
+
+/// Appointments per part of a comprehensive check (unless set otherwise): a
+/// window holding more is listed and checked in consecutive time spans of
+/// about this many, so the check's memory stays flat however large the
+/// window grows (about 1 KB per appointment of a part is held at once).
+pub const PART_SIZE: i64 = 20_000;
 
 impl Verifier {
     pub fn new(store: Store, circuits: Arc<Circuits>, ladder: RetryLadder, clock: Arc<dyn Clock>) -> Verifier {
         let webhook_silence = Duration::from_std(super::webhook_health::DEFAULT_SILENCE).unwrap_or(Duration::days(1));
-        Verifier { store, circuits, ladder, clock, email_base_url: None, next_cycles: Arc::default(), webhook_silence }
+        Verifier {
+            store,
+            circuits,
+            ladder,
+            clock,
+            email_base_url: None,
+            next_cycles: Arc::default(),
+            webhook_silence,
+            part_size: PART_SIZE,
+        }
+    }
+
+    /// Appointments per part of a comprehensive check's window (default
+    /// [`PART_SIZE`]); tests set a small one to check a window in parts.
+    pub fn with_part_size(mut self, appointments: i64) -> Verifier {
+        self.part_size = appointments.max(1);
+        self
+    }
+
+    pub(crate) fn part_size(&self) -> i64 {
+        self.part_size
     }
 
     /// How long no webhook may arrive while bookings change before the

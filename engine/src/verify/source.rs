@@ -89,6 +89,17 @@ impl Listing {
         Listing { bookings, api_calls, ..Listing::default() }
     }
 
+    /// Takes in what the listing of the next part of the same window says
+    /// about itself; its bookings are not kept. The whole listing started
+    /// with its first part, and cannot be trusted if any part cannot.
+    pub fn absorb(&mut self, part: Listing) {
+        self.server_time = self.server_time.or(part.server_time);
+        self.newest_update = self.newest_update.max(part.newest_update);
+        self.unreadable.extend(part.unreadable);
+        self.untrusted = self.untrusted.take().or(part.untrusted);
+        self.api_calls += part.api_calls;
+    }
+
     /// Whether absence from this listing is evidence.
     pub fn proves_absence(&self) -> bool {
         self.untrusted.is_none()

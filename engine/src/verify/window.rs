@@ -97,6 +97,11 @@ pub fn diff_window(local: &[Appointment], listing: &[RemoteBooking]) -> WindowDi
     for a in linked {
         let uid = a.calcom_booking_uid.as_deref().unwrap_or_default();
         let finding = match follow(|u| by_uid.get(u).copied(), uid) {
+            // Rescheduled to a booking this listing does not hold (another
+            // part of the window, or outside it): asking by uid follows it.
+            Some(b) if b.rescheduled_to_uid.as_deref().is_some_and(|next| !by_uid.contains_key(next)) => {
+                Finding::AskByUid(uid.to_owned())
+            }
             Some(b) => {
                 accounted.insert(uid);
                 accounted.insert(b.uid.as_str());
@@ -249,6 +254,18 @@ mod tests {
         let diff = diff_window(&[appt(1, Some("old"), 9, None)], &[old, new.clone()]);
         assert_eq!(diff.findings[0].1, Finding::Found { booking: new, relink: Some("new".into()) });
         assert!(diff.calcom_only.is_empty(), "the new booking belongs to the appointment");
+    }
+
+    #[test]
+    fn a_reschedule_to_a_booking_the_listing_lacks_is_asked_for_by_uid() {
+        let mut old = booking("old", 9, RemoteStatus::Cancelled, "x@y.de");
+        old.rescheduled_to_uid = Some("elsewhere".into());
+        let diff = diff_window(&[appt(1, Some("old"), 9, None)], &[old]);
+        assert_eq!(
+            diff.findings[0].1,
+            Finding::AskByUid("old".into()),
+            "the cancelled original is not the answer: its replacement, outside this listing, is"
+        );
     }
 
     #[test]

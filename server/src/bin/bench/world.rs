@@ -141,7 +141,9 @@ impl World {
                  calcom_booking_uid, calcom_event_type_id, sync_status, next_verification_at, created_at, updated_at) VALUES {}",
                 values.join(", ")
             );
-            sqlx::query(&sql).execute(self.db.store.pool()).await?;
+            // Not kept as a prepared statement: each text is unique and
+            // about 200 KB, and a cache of them is not calsync's memory.
+            sqlx::query(&sql).persistent(false).execute(self.db.store.pool()).await?;
         }
         Ok(())
     }
