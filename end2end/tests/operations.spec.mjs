@@ -216,7 +216,11 @@ test.describe.serial('operating calsync', () => {
     // Someone adds a matching appointment while the admin looks at the list.
     importAppointments('ops', [ours('Kunde 10', at(6, 8), 'missing-10')]);
     await page.getByTestId('retry-matching').click();
-    await expect(page.getByText('That is about 10 calls to Cal.com')).toBeVisible();
+    // What it will ask of Cal.com, planned on the server as the worker will
+    // verify them: the eleven in one window, sized and listed in one page.
+    await expect(page.getByTestId('retry-matching-detail')).toHaveText(
+      /^About 2 calls to Cal\.com \(1 window listed in 1 page, 1 request sizing them\), under a minute at the key's \d+ a minute\./,
+    );
     allowBrowserError(/status of 409 \(Conflict\)/);
     await page.getByTestId('retry-matching-confirm').click();
     await expect(

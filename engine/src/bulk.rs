@@ -6,9 +6,12 @@
 //! the run's page every appointment's result. Queued appointments are then
 //! verified by the worker's usual paced path, inside the key's budget.
 //! "Retry selected" (a page's rows) is [`retry_selected`], one transaction.
+//! Before the admin confirms, [`plan_retry`] says what the run will cost
+//! in calls to Cal.com, with the runner's own planning rules.
 
 use chrono::{DateTime, Utc};
 
+use crate::calcom::RateBudget;
 use crate::clock::Clock;
 use crate::domain::{AppointmentId, RunId, SyncStatus, UserId};
 use crate::format::plural;
@@ -17,6 +20,7 @@ use crate::store::{
     AppointmentFilter, BulkOutcome, BulkRequest, BulkRequested, Organization, Run, RunCounts, RunKind, RunStatus,
     Store, StoreError,
 };
+use crate::verify::plan::{self, Cost};
 use crate::verify::runner::busy_message;
 
 /// The most appointments one "retry all matching" covers: a larger set is
@@ -78,6 +82,88 @@ pub async fn request_retry(
         BulkRequested::Changed { matching } => Err(BulkError::Changed { matching, expected }),
         BulkRequested::Busy(active) => Err(BulkError::Busy(busy_message(&active, org.time_zone))),
     }
+}
+
+/// What a bulk retry will ask of Cal.com, shown before the admin confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    pub appointments: i64,
+    pub cost: Cost,
+    /// Appointments without a booking uid, each looked for by its time and
+    /// customer (one listing of a few minutes each).
+    pub unlinked: u64,
+    /// The key's calls per minute, as Cal.com stated it or its default.
+    pub per_minute: u32,
+}
+
+impl RetryPlan {
+    pub fn calls(&self) -> u64 {
+        self.cost.calls() + self.unlinked
+    }
+
+    /// "About 23 calls to Cal.com (2 windows listed in 5 pages with 2
+    /// requests sizing them, 16 bookings asked for one by one), under a
+    /// minute at the key's 120 a minute. …"
+    pub fn words(&self) -> String {
+        let Cost { sizings, listings, pages, single } = self.cost;
+        let mut parts = Vec::new();
+        if listings > 0 {
+            parts.push(format!("{listings} window{} listed in {pages} page{}", plural(listings), plural(pages)));
+        }
+        if sizings > 0 {
+            parts.push(format!("{sizings} request{} sizing them", plural(sizings)));
+        }
+        let one_by_one = single + self.unlinked;
+        if one_by_one > 0 {
+            parts.push(format!("{one_by_one} booking{} asked for one by one", plural(one_by_one)));
+        }
+        let calls = self.calls();
+        let per_minute = u64::from(self.per_minute.max(1));
+        let time = match calls.div_ceil(per_minute) {
+            0 | 1 => "under a minute".to_owned(),
+            minutes => format!("about {minutes} minutes"),
+        };
+        format!(
+            "About {calls} call{} to Cal.com ({}), {time} at the key's {per_minute} a minute. It runs in the \
+             background inside that limit, and a scheduled verification that falls due meanwhile starts on time.",
+            plural(calls),
+            parts.join(", ")
+        )
+    }
+}
+
+/// Plans the calls that verifying every appointment `filter` matches will
+/// cost, with the runner's own rules (see `verify::plan`): the matching
+/// appointments' starts grouped into spans, each span's bookings in
+/// Cal.com estimated by our own appointments there. Refused, like the
+/// request itself, when nothing or too much matches.
+pub async fn plan_retry(store: &Store, org: &Organization, filter: &AppointmentFilter) -> Result<RetryPlan, BulkError> {
+    let matching = store.count_appointments(org.id, filter).await?;
+    if matching == 0 {
+        return Err(BulkError::Empty);
+    }
+    if matching > MAX_BULK_RETRY {
+        return Err(BulkError::TooMany { matching });
+    }
+    let starts = store.appointment_starts(org.id, filter, MAX_BULK_RETRY).await?;
+    let (linked, unlinked): (Vec<_>, Vec<_>) = starts.into_iter().partition(|(_, linked)| *linked);
+    let mut cost = Cost::default();
+    for span in plan::spans(linked.into_iter().map(|(start, _)| start).collect()) {
+        let size = if span.worth_sizing() {
+            let there =
+                AppointmentFilter { starts_from: Some(span.from), starts_before: Some(span.to), ..Default::default() };
+            store.count_appointments(org.id, &there).await?.unsigned_abs()
+        } else {
+            0
+        };
+        cost.add(span.cost(size));
+    }
+    Ok(RetryPlan {
+        appointments: matching,
+        cost,
+        unlinked: unlinked.len() as u64,
+        per_minute: org.calcom_rate_limit.unwrap_or(RateBudget::default().limit),
+    })
 }
 
 /// Works through a claimed bulk retry run to its end: each batch's retries
@@ -199,6 +285,24 @@ async fn actor(store: &Store, org: &Organization, by: Option<UserId>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_reads_as_what_the_run_will_ask_of_calcom() {
+        let cost = Cost { sizings: 2, listings: 2, pages: 5, single: 14 };
+        let plan = RetryPlan { appointments: 300, cost, unlinked: 2, per_minute: 120 };
+        assert_eq!(plan.calls(), 23);
+        assert_eq!(
+            plan.words(),
+            "About 23 calls to Cal.com (2 windows listed in 5 pages, 2 requests sizing them, 16 bookings asked \
+             for one by one), under a minute at the key's 120 a minute. It runs in the background inside that \
+             limit, and a scheduled verification that falls due meanwhile starts on time."
+        );
+        let slow = RetryPlan { per_minute: 10, ..plan };
+        assert!(slow.words().contains("about 3 minutes at the key's 10 a minute"), "{}", slow.words());
+        let one =
+            RetryPlan { appointments: 1, cost: Cost { single: 1, ..Cost::default() }, unlinked: 0, per_minute: 120 };
+        assert!(one.words().starts_with("About 1 call to Cal.com (1 booking asked for one by one)"));
+    }
 
     #[test]
     fn each_id_gets_the_outcome_its_appointment_earned() {

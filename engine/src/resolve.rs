@@ -458,7 +458,7 @@ fn end_from(org: &Organization, ours: &Appointment, booking: &RemoteBooking) -> 
     if booking.end == ours.ends_at {
         return (None, String::new());
     }
-    let local = crate::format::LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let words = format!(
         "; Cal.com's event type ends it at {} (ours said {}), so ours does too",
         local.time(booking.end),

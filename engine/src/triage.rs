@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{IssueId, UserId, MAX_TEXT};
-use crate::format::LocalFormat;
 use crate::resolve::Actor;
 use crate::store::{
     IgnoreUntil, Issue, IssueState, NewAuditEntry, Organization, Store, StoreError, TriageChange, User,
@@ -193,7 +192,7 @@ pub fn how_long(org: &Organization, until: IgnoreUntil) -> String {
     match until {
         IgnoreUntil::FurtherNotice => "until further notice".to_owned(),
         IgnoreUntil::Date(at) => {
-            format!("through {}", LocalFormat::new(org.time_zone, &org.locale).date(at - chrono::Duration::minutes(1)))
+            format!("through {}", org.local_format().date(at - chrono::Duration::minutes(1)))
         }
         IgnoreUntil::Occurrences(n) => format!("for {n} more occurrence{}", if n == 1 { "" } else { "s" }),
     }

@@ -164,6 +164,58 @@ on_both_backends!(a_bulk_retry_rechecks_the_count_then_runs_in_the_background, |
     assert_eq!(w.store.bulk_tally(other.id, run).await.unwrap().total(), 0);
 });
 
+// Cal.com's key allows so many calls a minute: a bulk retry of thousands
+// takes a while, and a scheduled cycle must not wait behind it.
+on_both_backends!(a_bulk_retrys_verifications_never_hold_back_a_scheduled_cycle, |db| async move {
+    let w = World::new(&db.store).await;
+    let calcom = Arc::new(FakeCalcom::default());
+    let clock: Arc<dyn Clock> = Arc::new(w.clock.clone());
+    let verifier = Verifier::new(w.store.clone(), Arc::new(Circuits::default()), RetryLadder::default(), clock.clone());
+    let worker = Worker::new(w.store.clone(), verifier, Fixed(calcom.clone()), clock, "w1".into());
+    // The slots already owed at 16:30 Berlin (12:00's cycle, 03:00's check) run first.
+    worker.tick().await.unwrap();
+    let cycles = |runs: &[engine::store::Run]| runs.iter().filter(|r| r.kind == RunKind::Cycle).count();
+    let before = cycles(&w.store.recent_runs(w.org.id, 10).await.unwrap());
+
+    // 150 failed appointments; each verification takes a minute of the
+    // key's budget. The next cycle is due at 18:00 Berlin, 90 minutes on.
+    let mut failed_ones = Vec::new();
+    for n in 0..150 {
+        let id = w.appointment(&format!("Kunde {n}"), SyncStatus::Failed).await;
+        let a = w.store.appointment(w.org.id, id).await.unwrap();
+        calcom.put(support::booking(a.calcom_booking_uid.as_deref().unwrap(), a.starts_at, "x@example.com"));
+        failed_ones.push(id);
+    }
+    calcom.take_time(&w.clock, Duration::minutes(1));
+    let run = w.request(&failed(), 150).await.unwrap();
+    let slot = Utc.with_ymd_and_hms(2025, 10, 11, 16, 0, 0).unwrap();
+
+    // The tick queues all 150 and verifies until the slot, then stops.
+    worker.tick().await.unwrap();
+    assert_eq!(w.store.run(w.org.id, run).await.unwrap().status, RunStatus::Succeeded);
+    assert_eq!(w.clock.now(), slot, "the backlog yields exactly at the cycle's slot");
+    let mut waiting = 0;
+    for id in &failed_ones {
+        let a = w.store.appointment(w.org.id, *id).await.unwrap();
+        if a.sync.status == SyncStatus::VerificationPending {
+            waiting += 1;
+        }
+    }
+    assert_eq!(waiting, 60, "90 verified in the 90 minutes before the slot");
+
+    // The next tick starts the cycle on its slot; the cycle takes the rest
+    // at once (the claims were given back, not left to lapse).
+    worker.tick().await.unwrap();
+    let runs = w.store.recent_runs(w.org.id, 10).await.unwrap();
+    assert_eq!(cycles(&runs), before + 1);
+    let cycle = runs.iter().find(|r| r.kind == RunKind::Cycle).unwrap();
+    assert_eq!((cycle.slot_at, cycle.started_at), (Some(slot), slot), "the cycle started on time: {cycle:?}");
+    assert_eq!(cycle.status, RunStatus::Succeeded);
+    for id in &failed_ones {
+        assert_ne!(w.status(*id).await, SyncStatus::VerificationPending, "appointment {id:?} left waiting");
+    }
+});
+
 on_both_backends!(a_bulk_retry_over_the_cap_is_refused_with_the_count, |db| async move {
     let w = World::new(&db.store).await;
     w.appointment("Tom", SyncStatus::Failed).await;

@@ -11,7 +11,9 @@ use engine::calcom_sim::{endpoint, spawn, BookingEdit, Faults, SeedBooking, SimC
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
 use engine::on_both_backends;
-use engine::store::{Appointment, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger};
+use engine::store::{
+    Appointment, AppointmentFilter, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger,
+};
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::ladder::RetryLadder;
 use engine::verify::runner::RunReport;
@@ -809,6 +811,33 @@ on_both_backends!(pushing_ours_survives_a_lost_answer_without_moving_twice, |db|
 });
 
 // ---- All due work in bulk (the planner) -------------------------------------
+
+on_both_backends!(a_bulk_retrys_planned_calls_are_the_calls_its_verification_makes, |db| async move {
+    let w = world(db.store.clone()).await;
+    // What a real account holds: a busy fortnight back to back, a few lone
+    // appointments weeks apart, and one booked by phone without a uid.
+    for n in 0..600 {
+        w.booked(n).await;
+    }
+    for (n, weeks) in [(900, 5), (901, 9), (902, 14)] {
+        w.booked_at(n, slot(0) + Duration::weeks(weeks)).await;
+    }
+    let uid = w.sim.control().seed(vec![seed(903, slot(0) + Duration::weeks(20))]).unwrap().remove(0);
+    w.appointment_at(903, slot(0) + Duration::weeks(20), None, "kunde903@example.com").await;
+    assert!(!uid.is_empty());
+
+    let everything = AppointmentFilter::default();
+    let plan = engine::bulk::plan_retry(&w.store, &w.org, &everything).await.unwrap();
+    assert_eq!(plan.appointments, 604);
+    assert_eq!((plan.cost.listings, plan.cost.pages), (1, 3), "the fortnight in three pages of 250: {plan:?}");
+    assert_eq!(plan.cost.single + plan.unlinked, 4, "the lone ones and the unlinked one, one by one: {plan:?}");
+    assert!(plan.words().starts_with(&format!("About {} calls to Cal.com", plan.calls())), "{}", plan.words());
+
+    w.sim.control().reset_counters();
+    let (counts, _) = w.verifier.verify_due(&w.org, &w.client, "worker", w.clock.now(), None).await.unwrap();
+    assert_eq!(counts.processed, 604);
+    assert_eq!(w.sim.control().counters().total, plan.calls(), "the plan shown is what Cal.com was asked");
+});
 
 on_both_backends!(an_import_of_many_appointments_is_verified_from_listings, |db| async move {
     let w = world(db.store.clone()).await;

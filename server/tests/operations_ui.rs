@@ -18,6 +18,8 @@ use support::{world, World, ADMIN, VIEWER};
 type GetDashboardSummary = app::rpc::dashboard::GetDashboardSummary;
 type RetryAllFailed = app::rpc::dashboard::RetryAllFailed;
 type RetryAllMatching = app::rpc::appointments::RetryAllMatching;
+type PlanRetryFailed = app::rpc::dashboard::PlanRetryFailed;
+type PlanRetryMatching = app::rpc::appointments::PlanRetryMatching;
 type ListRuns = app::rpc::runs::ListRuns;
 type GetRun = app::rpc::runs::GetRun;
 type RunNow = app::rpc::runs::RunNow;
@@ -132,6 +134,22 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     }
     set_status(&w, &fine, SyncStatus::Synced, None).await;
     let (admin, viewer) = (w.login(ADMIN).await, w.login(VIEWER).await);
+
+    // Before confirming, the admin is told what it will ask of Cal.com:
+    // two appointments days apart are asked for one by one.
+    let (status, _) = w.rpc::<PlanRetryFailed>(&viewer, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, plan) = w.rpc::<PlanRetryFailed>(&admin, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(
+        plan,
+        "About 2 calls to Cal.com (2 bookings asked for one by one), under a minute at the key's 120 a minute. \
+         It runs in the background inside that limit, and a scheduled verification that falls due meanwhile \
+         starts on time."
+    );
+    let (status, plan) = w.rpc::<PlanRetryMatching>(&admin, json!({ "query": { "q": "Tom" } })).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert!(plan.as_str().unwrap().starts_with("About 1 call to Cal.com (1 booking asked for one by one)"), "{plan}");
 
     let (status, _) = w.rpc::<RetryAllFailed>(&viewer, json!({ "expected": 2 })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

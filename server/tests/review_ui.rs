@@ -279,7 +279,7 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
     let changed =
         review["comparison"].as_array().unwrap().iter().find(|c| c["field"] == "last_changed").unwrap().clone();
     assert_eq!(changed["label"], "Last changed", "{review}");
-    let local = engine::format::LocalFormat::new(w.org.time_zone, &w.org.locale);
+    let local = w.org.local_format();
     assert_eq!(changed["calcom"], local.date_time(moved - Duration::days(1)), "{review}");
     assert_eq!(changed["ours"], local.date_time(w.reload(&a).await.updated_at), "{review}");
     let (_, html) = w.page(&admin, &format!("/appointments/{}", a.id)).await;

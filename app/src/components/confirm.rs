@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::hydrated::use_hydrated;
+use crate::error::AppError;
 
 /// A button that asks before it acts: the first press shows the question
 /// with "Yes" and "Cancel" buttons in the page (not a browser dialog, so it
@@ -22,11 +23,21 @@ pub fn ConfirmButton(
     /// question survives the refresh.
     #[prop(optional)]
     asking: Option<RwSignal<bool>>,
+    /// Called when the question is shown: to fetch what `detail` shows.
+    #[prop(optional)]
+    on_ask: Option<Callback<()>>,
+    /// A line under the question (`data-testid` `{testid}-detail`) that
+    /// the answer depends on, such as the calls a bulk action will make;
+    /// "Yes" waits while it is `None` (still being worked out).
+    #[prop(optional, into)]
+    detail: Option<Signal<Option<String>>>,
     on_confirm: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let asking = asking.unwrap_or_else(|| RwSignal::new(false));
     let hydrated = use_hydrated();
     let disabled = Signal::derive(move || !hydrated.get() || disabled.get());
+    let waiting = Signal::derive(move || detail.is_some_and(|d| d.with(Option::is_none)));
+    let detail_id = format!("{testid}-detail");
     let on_confirm = Callback::new(move |()| on_confirm());
     let confirm_id = format!("{testid}-confirm");
     let yes_label = format!("Yes, {}", label.to_lowercase());
@@ -45,7 +56,12 @@ pub fn ConfirmButton(
                             class=first_class.clone()
                             data-testid=testid.clone()
                             disabled=move || disabled.get()
-                            on:click=move |_| asking.set(true)
+                            on:click=move |_| {
+                                asking.set(true);
+                                if let Some(on_ask) = on_ask {
+                                    on_ask.run(());
+                                }
+                            }
                         >
                             {label.clone()}
                         </button>
@@ -54,12 +70,20 @@ pub fn ConfirmButton(
             >
                 <span role="group" aria-label="Confirm" class="confirm-ask">
                     <span>{question.clone()}</span>
+                    {detail.map(|detail| {
+                        let detail_id = detail_id.clone();
+                        view! {
+                            <span class="confirm-detail" data-testid=detail_id aria-live="polite">
+                                {move || detail.get().unwrap_or_else(|| "Working out what this involves…".to_owned())}
+                            </span>
+                        }
+                    })}
                     " "
                     <button
                         type="button"
                         class="button"
                         data-testid=confirm_id.clone()
-                        disabled=move || disabled.get()
+                        disabled=move || disabled.get() || waiting.get()
                         on:click=move |_| {
                             asking.set(false);
                             on_confirm.run(());
@@ -73,4 +97,16 @@ pub fn ConfirmButton(
             </Show>
         </span>
     }
+}
+
+/// A [`ConfirmButton`]'s `detail` worked out by a server call: `None`
+/// while it runs, then its answer, or its refusal in words.
+pub fn planned<I>(plan: Action<I, Result<String, AppError>>) -> Signal<Option<String>>
+where
+    I: Send + Sync + 'static,
+{
+    Signal::derive(move || match plan.pending().get() {
+        true => None,
+        false => plan.value().get().map(|answer| answer.unwrap_or_else(|err| err.to_string())),
+    })
 }

@@ -8,13 +8,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::badge::SyncBadge;
-use crate::components::confirm::ConfirmButton;
+use crate::components::confirm::{planned, ConfirmButton};
 use crate::components::hydrated::use_hydrated;
 use crate::components::outcome::{said_by, BulkRunStarted, Outcome};
 use crate::error::AppError;
 use crate::rpc::appointments::{
-    list_appointments, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery, BulkOutcome,
-    BulkStarted,
+    list_appointments, plan_retry_matching, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery,
+    BulkOutcome, BulkStarted,
 };
 
 #[component]
@@ -27,6 +27,7 @@ pub fn AppointmentsPage() -> impl IntoView {
     });
     let retry_all =
         Action::new(|(query, expected): &(AppointmentQuery, i64)| retry_all_matching(query.clone(), *expected));
+    let plan = Action::new(|query: &AppointmentQuery| plan_retry_matching(query.clone()));
     // Re-read the page after every retry, so the badges show the new state.
     let page = Resource::new(
         move || (query.get(), retry.version().get(), retry_all.version().get()),
@@ -58,7 +59,7 @@ pub fn AppointmentsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <Table page query selected retry retry_all/> }.into_any(),
+                        Ok(page) => view! { <Table page query selected retry retry_all plan/> }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -152,6 +153,8 @@ fn Table(
     selected: RwSignal<BTreeSet<i64>>,
     retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>,
     retry_all: Action<(AppointmentQuery, i64), Result<BulkStarted, AppError>>,
+    /// Works out the calls "retry all matching" will make, for its question.
+    plan: Action<AppointmentQuery, Result<String, AppError>>,
 ) -> impl IntoView {
     let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
     if rows.is_empty() {
@@ -188,12 +191,13 @@ fn Table(
                 <ConfirmButton
                     label=format!("Retry all {total} matching")
                     question=format!(
-                        "Verify all {total} appointments matching {} again now? That is about {total} \
-                         calls to Cal.com, paced inside the key's limit; it runs in the background.",
+                        "Verify all {total} appointments matching {} again now?",
                         query.get_untracked().describe(),
                     )
                     class="secondary"
                     testid="retry-matching"
+                    on_ask=Callback::new(move |()| { plan.dispatch(query.get_untracked()); })
+                    detail=planned(plan)
                     disabled=Signal::derive(move || retry_all.pending().get())
                     on_confirm=move || { retry_all.dispatch((query.get_untracked(), total)); }
                 />

@@ -7,13 +7,14 @@ use std::time::Duration;
 use engine::domain::SyncStatus;
 use leptos::prelude::*;
 
+use crate::components::confirm::planned;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::outcome::BulkRunStarted;
 use crate::components::status::{InfoTile, StatusTile};
 use crate::components::ticker::use_ticker;
-use crate::rpc::dashboard::{get_dashboard_summary, retry_all_failed, ApiBudget, DashboardSummary};
+use crate::rpc::dashboard::{get_dashboard_summary, plan_retry_failed, retry_all_failed, ApiBudget, DashboardSummary};
 
 /// How often the figures are re-read while the page is open.
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
@@ -21,6 +22,8 @@ const REFRESH_EVERY: Duration = Duration::from_secs(10);
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let retry = Action::new(|expected: &i64| retry_all_failed(*expected));
+    // Owned by the page, like `asking`: the summary re-renders on polling.
+    let plan: PlanAction = Action::new(|_: &()| plan_retry_failed());
     let poll = use_ticker(REFRESH_EVERY);
     let refreshes = RwSignal::new(0u32);
     let summary =
@@ -47,7 +50,7 @@ pub fn DashboardPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match summary.await {
-                        Ok(summary) => view! { <Summary summary retry asking/> }.into_any(),
+                        Ok(summary) => view! { <Summary summary retry plan asking/> }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -58,6 +61,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// Takes the count of failed appointments the admin confirmed.
 type RetryAction = Action<i64, Result<crate::rpc::appointments::BulkStarted, crate::error::AppError>>;
+type PlanAction = Action<(), Result<String, crate::error::AppError>>;
 
 #[component]
 fn RetryOutcome(retry: RetryAction) -> impl IntoView {
@@ -66,7 +70,7 @@ fn RetryOutcome(retry: RetryAction) -> impl IntoView {
 }
 
 #[component]
-fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>) -> impl IntoView {
+fn Summary(summary: DashboardSummary, retry: RetryAction, plan: PlanAction, asking: RwSignal<bool>) -> impl IntoView {
     let counts = summary.counts;
     let percent =
         counts.synced_percent().map(|p| format!("{p:.1}% sync")).unwrap_or_else(|| "No appointments yet".to_owned());
@@ -81,13 +85,11 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, asking: RwSignal<bool>
                 {can_retry.then(|| view! {
                     <ConfirmButton
                         label="Retry all"
-                        question=format!(
-                            "Verify all {} failed appointments again now? That is about {} calls to Cal.com, \
-                             paced inside the key's limit; it runs in the background.",
-                            counts.failed, counts.failed
-                        )
+                        question=format!("Verify all {} failed appointments again now?", counts.failed)
                         testid="retry-all-failed"
                         asking
+                        on_ask=Callback::new(move |()| { plan.dispatch(()); })
+                        detail=planned(plan)
                         disabled=Signal::derive(move || retry.pending().get())
                         on_confirm=move || { retry.dispatch(counts.failed); }
                     />

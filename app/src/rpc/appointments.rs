@@ -167,7 +167,6 @@ pub struct BulkOutcome {
 #[server(prefix = "/rpc", input = Json)]
 pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::format::LocalFormat;
     use engine::store::PageCursor;
 
     let user = require_user()?;
@@ -181,7 +180,7 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
     rows.truncate(PAGE_SIZE as usize);
     let next_after = more.then(|| rows.last().map(|a| PageCursor::after(a, order.key).encode())).flatten();
     let total = store.count_appointments(user.org_id, &filter).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     Ok(AppointmentPage {
         rows: rows
             .into_iter()
@@ -235,6 +234,14 @@ pub async fn retry_all_matching(query: AppointmentQuery, expected: i64) -> Resul
     server::retry_matching(&query, expected).await
 }
 
+/// What "retry all matching" will ask of Cal.com, in words, for the
+/// confirm step (admins). Refused, like the retry itself, when nothing or
+/// too much matches.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn plan_retry_matching(query: AppointmentQuery) -> Result<String, AppError> {
+    server::plan_matching(&query).await
+}
+
 /// A bulk retry queued as a run: where to follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkStarted {
@@ -269,7 +276,7 @@ pub mod server {
     /// confirmed, and wakes the worker to run it.
     pub async fn retry_matching(query: &AppointmentQuery, expected: i64) -> Result<BulkStarted, AppError> {
         use crate::context::{require_admin, server_context};
-        use engine::bulk::{self, BulkError};
+        use engine::bulk;
 
         let user = require_admin()?;
         let context = server_context()?;
@@ -279,15 +286,32 @@ pub mod server {
         let now = chrono::Utc::now();
         let run = bulk::request_retry(&context.store, &org, &filter, expected, user.user_id, &described, now)
             .await
-            .map_err(|err| match err {
-                BulkError::Store(e) => e.into(),
-                BulkError::TooMany { .. } => AppError::invalid("filter", err.to_string()),
-                BulkError::Changed { .. } | BulkError::Empty | BulkError::Busy(_) => {
-                    AppError::conflict(err.to_string())
-                }
-            })?;
+            .map_err(bulk_error)?;
         context.wake_worker.wake();
         Ok(BulkStarted { run_id: run.get(), count: expected })
+    }
+
+    /// The planned calls of a bulk retry of `query`, in words.
+    pub async fn plan_matching(query: &AppointmentQuery) -> Result<String, AppError> {
+        use crate::context::{require_admin, server_context};
+
+        let user = require_admin()?;
+        let store = server_context()?.store;
+        let org = store.organization(user.org_id).await?;
+        let plan =
+            engine::bulk::plan_retry(&store, &org, &to_filter(query, org.time_zone)).await.map_err(bulk_error)?;
+        Ok(plan.words())
+    }
+
+    /// A bulk action's refusals: over the cap is the filter's fault; a
+    /// changed count, nothing matching or another run is a conflict.
+    fn bulk_error(err: engine::bulk::BulkError) -> AppError {
+        use engine::bulk::BulkError;
+        match err {
+            BulkError::Store(e) => e.into(),
+            BulkError::TooMany { .. } => AppError::invalid("filter", err.to_string()),
+            BulkError::Changed { .. } | BulkError::Empty | BulkError::Busy(_) => AppError::conflict(err.to_string()),
+        }
     }
 
     pub fn to_filter(query: &AppointmentQuery, tz: Tz) -> AppointmentFilter {

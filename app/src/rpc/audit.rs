@@ -23,7 +23,7 @@ pub async fn get_audit_log() -> Result<Vec<AuditLine>, AppError> {
     let user = require_admin()?;
     let store = &server_context()?.store;
     let org = store.organization(user.org_id).await?;
-    let local = engine::format::LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let entries = store.audit_log(org.id, 100).await?;
     Ok(entries
         .into_iter()

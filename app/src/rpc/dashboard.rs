@@ -96,7 +96,6 @@ impl ApiBudget {
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     use crate::context::{require_user, server_context};
     use chrono::{Duration, Utc};
-    use engine::format::LocalFormat;
     use engine::verify::{health, next_cycle::next_cycle};
 
     let user = require_user()?;
@@ -114,7 +113,7 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     let recent = store.verification_tally(org.id, now - Duration::hours(1), now + Duration::seconds(1)).await?;
     let connected = !org.calcom_base_url.is_empty() && org.has_calcom_api_key;
     let health = health::assess(connected, context.circuits.state(org.id), &recent);
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let next = next_cycle(&org, now);
     Ok(DashboardSummary {
         organization: user.org_name.clone(),
@@ -189,11 +188,21 @@ fn describe(health: CalcomHealth, local: engine::format::LocalFormat) -> String 
 /// audited in its history like a single retry.
 #[server(prefix = "/rpc", input = Json)]
 pub async fn retry_all_failed(expected: i64) -> Result<crate::rpc::appointments::BulkStarted, AppError> {
-    use crate::rpc::appointments::AppointmentQuery;
-    use engine::domain::SyncStatus;
+    crate::rpc::appointments::server::retry_matching(&failed(), expected).await
+}
 
-    let query = AppointmentQuery { state: Some(SyncStatus::Failed), ..AppointmentQuery::default() };
-    crate::rpc::appointments::server::retry_matching(&query, expected).await
+/// What "Retry all" of the failed appointments will ask of Cal.com, in
+/// words, for its confirm step.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn plan_retry_failed() -> Result<String, AppError> {
+    crate::rpc::appointments::server::plan_matching(&failed()).await
+}
+
+/// The failed appointments, the filter of the dashboard's "Retry all".
+#[cfg(feature = "ssr")]
+fn failed() -> crate::rpc::appointments::AppointmentQuery {
+    let state = Some(engine::domain::SyncStatus::Failed);
+    crate::rpc::appointments::AppointmentQuery { state, ..Default::default() }
 }
 
 #[cfg(test)]

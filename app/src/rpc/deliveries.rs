@@ -49,7 +49,6 @@ pub struct DeliveryPage {
 #[server(prefix = "/rpc")]
 pub async fn get_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::format::LocalFormat;
     use engine::store::{DeliveryFilter, DeliveryOutcome, DeliveryStatus};
 
     let user = require_user()?;
@@ -63,7 +62,7 @@ pub async fn get_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppErr
     let filter =
         DeliveryFilter { outcome, trigger: nonempty(query.trigger), uid: nonempty(query.uid), before_id: query.before };
     let deliveries = store.deliveries(org.id, &filter, PAGE_SIZE).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let older = (deliveries.len() == PAGE_SIZE as usize).then(|| deliveries.last().map(|d| d.id)).flatten();
     let lines = deliveries
         .into_iter()

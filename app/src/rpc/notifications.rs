@@ -89,11 +89,10 @@ async fn feed_for(
     limit: u32,
 ) -> Result<NotificationFeed, AppError> {
     use crate::context::server_context;
-    use engine::format::LocalFormat;
 
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let now = Utc::now();
     let admin = user.role.is_admin();
     let feed = store.notifications_for(user.org_id, user.user_id, unread_only, limit).await?;

@@ -297,10 +297,6 @@ mod server {
     use crate::rpc::appointments::server::{actor, resolve_error, resolver};
     use engine::format::LocalFormat;
 
-    fn local(org: &Organization) -> LocalFormat {
-        LocalFormat::new(org.time_zone, &org.locale)
-    }
-
     /// The actions that fit the appointment's case, most specific first.
     fn actions_for(a: &Appointment, open_issues: usize) -> Vec<ResolveAction> {
         let mut actions = Vec::new();
@@ -411,7 +407,7 @@ mod server {
     pub async fn review(store: &Store, user: &CurrentUser, id: i64) -> Result<ReviewView, AppError> {
         let org = store.organization(user.org_id).await?;
         let a = store.appointment(org.id, AppointmentId(id)).await?;
-        let local = local(&org);
+        let local = org.local_format();
         let issues = store.open_issues_for(org.id, &IssueSubject::Appointment(a.id)).await?;
         let history = store.appointment_events(org.id, a.id).await?;
         let mismatch = issues.iter().find(|i| i.code == ErrorCode::DataMismatch);
@@ -495,12 +491,9 @@ mod server {
         a: &Appointment,
         history: &[SyncEvent],
     ) -> Result<Option<OrphanEvidence>, AppError> {
-        let local = local(org);
+        let local = org.local_format();
         // The history is newest first.
-        let verifications = history.iter().filter(|e| e.kind == EventKind::Verification);
-        let checks: Vec<EvidenceCheck> = verifications
-            .take_while(|e| e.result.as_deref() != Some("synced") && e.result.as_deref() != Some("mismatch"))
-            .filter(|e| e.result.as_deref() == Some("not_found"))
+        let checks: Vec<EvidenceCheck> = engine::verify::rules::misses_since_found(history)
             .take(EVIDENCE_CHECKS)
             .map(|e| EvidenceCheck {
                 at: local.date_time_seconds(e.at),
@@ -617,7 +610,7 @@ mod server {
         use crate::rpc::triage::server::{age, filter, state_of, user_name};
 
         let org = store.organization(user.org_id).await?;
-        let local = local(&org);
+        let local = org.local_format();
         let now = Utc::now();
         let users = store.users(org.id).await?;
         let mut issues = store.queue_issues(org.id, filter(query, user), QUEUE_LIMIT + 1).await?;

@@ -71,7 +71,6 @@ impl RunList {
 pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
     use chrono::Utc;
-    use engine::format::LocalFormat;
     use engine::schedule::LocalSchedule;
     use engine::verify::next_cycle::next_cycle;
     use std::collections::hash_map::Entry;
@@ -79,7 +78,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
     let user = require_user()?;
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let runs = store.recent_runs(org.id, RUNS_SHOWN).await?;
     let now = Utc::now();
     // Few people ask for runs: look each one up once.
@@ -214,12 +213,11 @@ pub const ITEMS_SHOWN: u32 = 100;
 pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunDetail, AppError> {
     use crate::context::{require_user, server_context};
     use engine::domain::RunId;
-    use engine::format::LocalFormat;
 
     let user = require_user()?;
     let store = server_context()?.store;
     let org = store.organization(user.org_id).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let run = store.run(org.id, RunId(id)).await?;
     let requester = match run.requested_by {
         Some(by) => Some(store.user_name(org.id, by).await?),
@@ -278,7 +276,7 @@ pub(crate) mod server {
         let mut items = store.bulk_items(org.id, run, filter, after.map(AppointmentId), ITEMS_SHOWN + 1).await?;
         let more = items.len() > ITEMS_SHOWN as usize;
         items.truncate(ITEMS_SHOWN as usize);
-        let local = LocalFormat::new(org.time_zone, &org.locale);
+        let local = org.local_format();
         let next_after = more.then(|| items.last().map(|i| i.appointment.get())).flatten();
         let items = items
             .into_iter()

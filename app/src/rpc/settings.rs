@@ -252,7 +252,7 @@ pub(crate) mod server {
 
     async fn local(context: &ServerContext, user: &CurrentUser) -> Result<LocalFormat, AppError> {
         let org = context.store.organization(user.org_id).await?;
-        Ok(LocalFormat::new(org.time_zone, &org.locale))
+        Ok(org.local_format())
     }
 
     // --- Cal.com connection ---
@@ -379,7 +379,7 @@ pub(crate) mod server {
     }
 
     pub fn schedule_settings(org: &Organization) -> ScheduleSettings {
-        let local = LocalFormat::new(org.time_zone, &org.locale);
+        let local = org.local_format();
         let now = Utc::now();
         ScheduleSettings {
             time_zone: org.time_zone.name().to_owned(),

@@ -286,7 +286,7 @@ pub(crate) mod server {
     /// The issue's state and who put it there, in words.
     pub fn state_of(issue: &Issue, org: &Organization, users: &[User]) -> (TriageState, Option<String>) {
         let name = |id: UserId| user_name(users, id);
-        let local = engine::format::LocalFormat::new(org.time_zone, &org.locale);
+        let local = org.local_format();
         match (issue.state(), &issue.ignored, issue.acknowledged) {
             (IssueState::Ignored, Some(ignored), _) => {
                 let limit = triage::how_long(org, ignored.until);

@@ -297,6 +297,24 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// When each appointment `filter` matches starts, and whether it is
+    /// linked to a Cal.com booking (at most `limit` of them): what planning
+    /// the calls that verify them needs, without loading whole rows.
+    pub async fn appointment_starts(
+        &self,
+        org: OrgId,
+        filter: &AppointmentFilter,
+        limit: i64,
+    ) -> Result<Vec<(DateTime<Utc>, bool)>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT starts_at, CASE WHEN calcom_booking_uid IS NULL THEN 0 ELSE 1 END AS linked FROM appointments",
+        );
+        filter.push_where(org, &mut sql);
+        sql.push(" LIMIT ").bind(limit);
+        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((from_ms(get(row, "starts_at")?), flag(row, "linked")?))).collect()
+    }
+
     pub async fn count_appointments(&self, org: OrgId, filter: &AppointmentFilter) -> Result<i64, StoreError> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n FROM appointments");
         filter.push_where(org, &mut sql);

@@ -73,6 +73,20 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Gives back `worker`'s claims on `ids` unworked, so the next run can
+    /// take them at once rather than after the lease.
+    pub async fn release_claims(&self, org: OrgId, worker: &str, ids: &[AppointmentId]) -> Result<u64, StoreError> {
+        let mut released = 0;
+        for chunk in ids.chunks(500) {
+            let mut sql =
+                Sql::new("UPDATE appointments SET claimed_by = NULL, claim_expires_at = NULL WHERE org_id = ");
+            sql.bind(org.get()).push(" AND claimed_by = ").bind(worker.to_owned());
+            sql.push(" AND id IN (").list(chunk.iter().map(|id| id.get())).push(")");
+            released += sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(released)
+    }
+
     /// How many appointments are due now (claimed or not).
     pub async fn count_due(&self, org: OrgId, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let row =

@@ -42,6 +42,14 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
+impl Organization {
+    /// Instants in the organization's time zone, dates in its locale's
+    /// order: how every message to its people writes them.
+    pub fn local_format(&self) -> crate::format::LocalFormat {
+        crate::format::LocalFormat::new(self.time_zone, &self.locale)
+    }
+}
+
 /// "Salon" in Berlin on the default schedules, for unit tests that need an
 /// organization but no database.
 #[cfg(test)]

@@ -58,6 +58,15 @@ fn first_slot_after(org: &Organization, now: DateTime<Utc>) -> Option<DateTime<U
     LocalSchedule::parse(&org.cycle_cron, org.time_zone).ok()?.next_slot(now)
 }
 
+/// When the organization's next scheduled run (cycle or comprehensive
+/// check) falls due after `now`: work done outside a run (a bulk retry's
+/// backlog, the retry ladder) stops there, so that run starts on time.
+pub fn next_scheduled_run(org: &Organization, now: DateTime<Utc>) -> DateTime<Utc> {
+    let full = LocalSchedule::parse(&org.comprehensive_cron, org.time_zone).ok().and_then(|s| s.next_slot(now));
+    let cycle = next_cycle(org, now);
+    full.map_or(cycle, |full| full.min(cycle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,48 @@ impl Span {
     }
 }
 
+/// What verifying due appointments costs in calls to Cal.com, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Requests that size a span (one per span worth sizing).
+    pub sizings: u64,
+    /// Windows listed, and their pages (one request each).
+    pub listings: u64,
+    pub pages: u64,
+    /// Bookings asked for one by one.
+    pub single: u64,
+}
+
+impl Cost {
+    pub fn calls(&self) -> u64 {
+        self.sizings + self.pages + self.single
+    }
+
+    pub fn add(&mut self, other: Cost) {
+        self.sizings += other.sizings;
+        self.listings += other.listings;
+        self.pages += other.pages;
+        self.single += other.single;
+    }
+}
+
+impl Span {
+    /// What the runner spends on this span when Cal.com holds about `size`
+    /// bookings in it: the same choices it makes (size, then list or ask
+    /// one by one), so a plan shown before a bulk action matches the run.
+    pub fn cost(&self, size: u64) -> Cost {
+        let due = self.due as u64;
+        if !self.worth_sizing() {
+            return Cost { single: due, ..Cost::default() };
+        }
+        if self.worth_listing(size) {
+            Cost { sizings: 1, listings: 1, pages: size.div_ceil(PAGE).max(1), single: 0 }
+        } else {
+            Cost { sizings: 1, single: due, ..Cost::default() }
+        }
+    }
+}
+
 /// Groups the starts of due appointments into spans: apart where the gap
 /// exceeds [`GAP`], then merged, closest first, down to [`MAX_SPANS`].
 pub fn spans(mut starts: Vec<DateTime<Utc>>) -> Vec<Span> {
@@ -99,6 +141,16 @@ mod tests {
         assert_eq!(spans.len(), MAX_SPANS);
         assert_eq!(spans.iter().map(|s| s.due).sum::<usize>(), 12);
         assert!(spans.windows(2).all(|w| w[0].to <= w[1].from), "still in order, not overlapping");
+    }
+
+    #[test]
+    fn a_spans_cost_follows_the_runners_choice() {
+        let span = |due| Span { from: day(2, 9), to: day(3, 9), due };
+        assert_eq!(span(2).cost(10), Cost { single: 2, ..Cost::default() }, "too few to size: one by one");
+        let listed = span(40).cost(600);
+        assert_eq!(listed, Cost { sizings: 1, listings: 1, pages: 3, single: 0 });
+        assert_eq!(listed.calls(), 4, "the sizing and three pages of 250");
+        assert_eq!(span(5).cost(5_000).calls(), 6, "sized, then cheaper one by one");
     }
 
     #[test]

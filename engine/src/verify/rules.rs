@@ -15,7 +15,7 @@ use super::compare::{differences, Difference, RemoteBooking, RemoteStatus};
 use super::ladder::{NextStep, RetryLadder};
 use crate::domain::{ErrorCode, SyncStatus};
 use crate::format::{describe_differences, LocalFormat};
-use crate::store::{Appointment, SyncState};
+use crate::store::{Appointment, EventKind, SyncEvent, SyncState};
 
 /// What one verification attempt found out.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +87,36 @@ impl Outcome {
             Outcome::Unauthorized => "unauthorized",
         }
     }
+
+    /// The outcome a history row records as `word`, if it is one.
+    pub fn parse(word: &str) -> Option<Outcome> {
+        const ALL: [Outcome; 6] = [
+            Outcome::Synced,
+            Outcome::Mismatch,
+            Outcome::NotFound,
+            Outcome::Error,
+            Outcome::CircuitOpen,
+            Outcome::Unauthorized,
+        ];
+        ALL.into_iter().find(|o| o.as_str() == word)
+    }
+
+    /// Whether Cal.com had the booking at this verification, in sync or not.
+    pub fn found_booking(self) -> bool {
+        matches!(self, Outcome::Synced | Outcome::Mismatch)
+    }
+}
+
+/// An orphan's evidence: the verifications in `history` (newest first)
+/// since Cal.com last had the booking that did not find it (its 404s;
+/// failed attempts are evidence of nothing and are passed over).
+pub fn misses_since_found(history: &[SyncEvent]) -> impl Iterator<Item = &SyncEvent> {
+    let outcome = |e: &SyncEvent| e.result.as_deref().and_then(Outcome::parse);
+    history
+        .iter()
+        .filter(|e| e.kind == EventKind::Verification)
+        .take_while(move |e| !outcome(e).is_some_and(Outcome::found_booking))
+        .filter(move |e| outcome(e) == Some(Outcome::NotFound))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -420,6 +450,36 @@ mod tests {
         assert_eq!(d[3].issue, IssueAction::Open(ErrorCode::OrphanedLocal), "finds the open issue, opens no second");
         assert_eq!(d[4].state, d[3].state, "a timeout changes no belief");
         assert_eq!(d[4].issue, IssueAction::None);
+    }
+
+    #[test]
+    fn an_orphans_evidence_is_its_404s_since_cal_com_last_had_it() {
+        let event = |id: i64, kind: crate::store::EventKind, result: &str| SyncEvent {
+            id,
+            appointment_id: None,
+            kind,
+            result: Some(result.into()),
+            attempt: None,
+            duration_ms: None,
+            detail: None,
+            technical: None,
+            actor: "system".into(),
+            at: Utc::now(),
+        };
+        use crate::store::EventKind::{Resolution, Verification};
+        // Newest first: two 404s around a timeout, then the booking was found.
+        let history = [
+            event(6, Verification, "not_found"),
+            event(5, Resolution, "not_found"),
+            event(4, Verification, "error"),
+            event(3, Verification, "not_found"),
+            event(2, Verification, "mismatch"),
+            event(1, Verification, "not_found"),
+        ];
+        let ids: Vec<i64> = misses_since_found(&history).map(|e| e.id).collect();
+        assert_eq!(ids, [6, 3], "only verifications, only 404s, only since the booking was last found");
+        assert_eq!(Outcome::parse("circuit_open"), Some(Outcome::CircuitOpen));
+        assert_eq!(Outcome::parse("resolved"), None);
     }
 
     #[test]

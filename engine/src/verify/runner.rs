@@ -256,7 +256,7 @@ impl Verifier {
         let calls = listing.api_calls as i64;
         let note = unreadable_note(&listing);
         let full = watermark.is_none();
-        let listed = listing_words(&listing, window, LocalFormat::new(org.time_zone, &org.locale), now);
+        let listed = listing_words(&listing, window, org.local_format(), now);
         let last_full = if full { Some(now) } else { cursor.and_then(|c| c.last_full_listing_at) };
         let next =
             SyncCursor { updated_after: advanced_watermark(watermark, &listing, now), last_full_listing_at: last_full };
@@ -375,7 +375,7 @@ impl Verifier {
             match source.list_window(span.from, span.to).await {
                 Ok(listing) => {
                     calls += listing.api_calls as i64;
-                    let local = LocalFormat::new(org.time_zone, &org.locale);
+                    let local = org.local_format();
                     let listed = listing_words(&listing, (span.from, span.to), local, self.now());
                     let index = WindowIndex::new(listing.bookings);
                     listings.windows.push(Bulk { index, from: span.from, to: span.to, listed });
@@ -401,6 +401,11 @@ impl Verifier {
     ) -> Result<(RunCounts, u64), StoreError> {
         let mut counts = run.map(|(_, initial)| initial).unwrap_or_default();
         let run = run.map(|(id, _)| id);
+        // Work outside a run (a bulk retry's backlog, the retry ladder, a
+        // webhook's hints) yields at the next scheduled run, which then
+        // starts on time and takes what is left: however much a bulk
+        // action queued, it never holds a cycle back.
+        let until = run.is_none().then(|| super::next_cycle::next_scheduled_run(org, due_by));
         let mut restored = 0;
         // Progress for the runs page about once a second, not per appointment.
         let mut last_beat = std::time::Instant::now();
@@ -414,7 +419,13 @@ impl Verifier {
             }
             counts.api_calls += self.plan_listings(org, source, &batch, listings).await;
             let mut writes = Vec::with_capacity(BATCH);
-            for appointment in &batch {
+            for (i, appointment) in batch.iter().enumerate() {
+                if until.is_some_and(|until| self.now() >= until) {
+                    restored += self.write_batch(org, &mut writes).await?;
+                    let unworked: Vec<AppointmentId> = batch[i..].iter().map(|a| a.id).collect();
+                    self.store().release_claims(org.id, worker, &unworked).await?;
+                    return Ok((counts, restored));
+                }
                 let verified = match listings.finding(appointment) {
                     Some((finding, listed)) => {
                         self.verify_from_listing(org, source, (appointment, listed), finding, &mut counts, &mut writes)
@@ -481,10 +492,10 @@ impl Verifier {
         };
         counts.total = self.store().count_appointments(org.id, &in_window).await?;
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
-        let mut check = Check { run_id, restored: 0, candidates: Vec::new(), seen: Listing::default() };
+        let mut check = Check { restored: 0, candidates: Vec::new(), seen: Listing::default() };
         let parts = parts(window, counts.total, self.part_size());
         for (done, part) in parts.iter().enumerate() {
-            if let Err(err) = self.check_part(org, source, *part, &mut counts, &mut check).await? {
+            if let Err(err) = self.check_part(org, source, *part, run_id, &mut counts, &mut check).await? {
                 // A failed listing proves nothing: flag nothing more, say why.
                 let mut detail = match err {
                     SourceError::Unauthorized => "Cal.com refused the organization's API key".to_owned(),
@@ -541,6 +552,7 @@ impl Verifier {
         org: &Organization,
         source: &S,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
+        run_id: RunId,
         counts: &mut RunCounts,
         check: &mut Check,
     ) -> Result<Result<(), SourceError>, StoreError> {
@@ -551,7 +563,7 @@ impl Verifier {
         counts.api_calls += listing.api_calls as i64;
         let local = self.appointments_between(org, from, to).await?;
         let diff = diff_window(&local, &listing.bookings);
-        let listed = listing_words(&listing, (from, to), LocalFormat::new(org.time_zone, &org.locale), self.now());
+        let listed = listing_words(&listing, (from, to), org.local_format(), self.now());
         let by_id: std::collections::HashMap<AppointmentId, &Appointment> = local.iter().map(|a| (a.id, a)).collect();
         let mut last_beat = std::time::Instant::now();
         let mut writes = Vec::with_capacity(BATCH);
@@ -573,7 +585,7 @@ impl Verifier {
                 check.restored += self.write_batch(org, &mut writes).await?;
             }
             if last_beat.elapsed() >= HEARTBEAT_EVERY {
-                self.store().heartbeat_run(org.id, check.run_id, *counts, self.now()).await?;
+                self.store().heartbeat_run(org.id, run_id, *counts, self.now()).await?;
                 last_beat = std::time::Instant::now();
             }
         }
@@ -722,7 +734,6 @@ impl Verifier {
 
 /// What a comprehensive check gathers across the parts of its window.
 struct Check {
-    run_id: RunId,
     restored: u64,
     /// Live bookings no appointment of their part accounts for.
     candidates: Vec<RemoteBooking>,

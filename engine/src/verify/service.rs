@@ -16,7 +16,6 @@ use super::source::{BookingSource, SourceError};
 use crate::alerting::{self, RuleKind};
 use crate::clock::Clock;
 use crate::domain::{IssueId, SyncStatus};
-use crate::format::LocalFormat;
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, Opened, Organization, Resolution,
@@ -231,7 +230,7 @@ impl Verifier {
             ladder: &self.ladder,
             now,
             next_cycle: self.next_cycles.after(org, now),
-            local: LocalFormat::new(org.time_zone, &org.locale),
+            local: org.local_format(),
         };
         let decision = decide(&appointment.sync, evidence, &schedule);
         let detail = decision.state.error_detail.clone();
@@ -389,7 +388,7 @@ impl Verifier {
         appointment: &Appointment,
         now: DateTime<Utc>,
     ) -> (Evidence, Option<String>) {
-        let local = LocalFormat::new(org.time_zone, &org.locale);
+        let local = org.local_format();
         let org = org.id;
         if let Admission::Rejected { retry_at } = self.circuits.admit(org, now) {
             return (Evidence::CircuitOpen { retry_at }, None);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use engine::clock::ManualClock;
 use engine::store::Organization;
 use engine::verify::compare::{RemoteBooking, RemoteStatus};
 use engine::verify::source::{BookingSource, BookingWriter, Listing, NewBooking, SourceError};
@@ -26,6 +27,8 @@ impl Connector for Fixed {
 pub struct FakeCalcom {
     bookings: Mutex<HashMap<String, RemoteBooking>>,
     fault: Mutex<Option<SourceError>>,
+    /// A clock each call moves on, as a key paced at its limit would.
+    per_call: Mutex<Option<(ManualClock, chrono::Duration)>>,
 }
 
 impl FakeCalcom {
@@ -35,7 +38,14 @@ impl FakeCalcom {
     pub fn fail_with(&self, fault: Option<SourceError>) {
         *self.fault.lock().unwrap() = fault;
     }
+    /// Makes every call take `per_call` on `clock`.
+    pub fn take_time(&self, clock: &ManualClock, per_call: chrono::Duration) {
+        *self.per_call.lock().unwrap() = Some((clock.clone(), per_call));
+    }
     fn check(&self) -> Result<(), SourceError> {
+        if let Some((clock, per_call)) = &*self.per_call.lock().unwrap() {
+            clock.advance(*per_call);
+        }
         self.fault.lock().unwrap().clone().map_or(Ok(()), Err)
     }
 }

@@ -81,7 +81,7 @@ async fn render(
     query: &AppointmentQuery,
 ) -> Result<String, engine::store::StoreError> {
     let org = state.store.organization(org_id).await?;
-    let local = LocalFormat::new(org.time_zone, &org.locale);
+    let local = org.local_format();
     let filter = to_filter(query, org.time_zone);
     let mut out = String::new();
     push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
