@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::compare::{differences, Difference, RemoteBooking, RemoteStatus};
 use super::ladder::{NextStep, RetryLadder};
-use crate::domain::{ErrorCode, SyncStatus};
+use crate::domain::{string_enum, ErrorCode, SyncStatus};
 use crate::format::{describe_differences, LocalFormat};
 use crate::store::{Appointment, EventKind, SyncEvent, SyncState};
 
@@ -65,42 +65,19 @@ pub enum IssueAction {
     ResolveAll,
 }
 
-/// The short outcome word stored in the sync history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Synced,
-    Mismatch,
-    NotFound,
-    Error,
-    CircuitOpen,
-    Unauthorized,
+string_enum! {
+    /// The short outcome word stored in the sync history.
+    pub enum Outcome : "verification outcome" {
+        Synced = "synced",
+        Mismatch = "mismatch",
+        NotFound = "not_found",
+        Error = "error",
+        CircuitOpen = "circuit_open",
+        Unauthorized = "unauthorized",
+    }
 }
 
 impl Outcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Synced => "synced",
-            Outcome::Mismatch => "mismatch",
-            Outcome::NotFound => "not_found",
-            Outcome::Error => "error",
-            Outcome::CircuitOpen => "circuit_open",
-            Outcome::Unauthorized => "unauthorized",
-        }
-    }
-
-    /// The outcome a history row records as `word`, if it is one.
-    pub fn parse(word: &str) -> Option<Outcome> {
-        const ALL: [Outcome; 6] = [
-            Outcome::Synced,
-            Outcome::Mismatch,
-            Outcome::NotFound,
-            Outcome::Error,
-            Outcome::CircuitOpen,
-            Outcome::Unauthorized,
-        ];
-        ALL.into_iter().find(|o| o.as_str() == word)
-    }
-
     /// Whether Cal.com had the booking at this verification, in sync or not.
     pub fn found_booking(self) -> bool {
         matches!(self, Outcome::Synced | Outcome::Mismatch)
@@ -111,7 +88,7 @@ impl Outcome {
 /// since Cal.com last had the booking that did not find it (its 404s;
 /// failed attempts are evidence of nothing and are passed over).
 pub fn misses_since_found(history: &[SyncEvent]) -> impl Iterator<Item = &SyncEvent> {
-    let outcome = |e: &SyncEvent| e.result.as_deref().and_then(Outcome::parse);
+    let outcome = |e: &SyncEvent| e.result.as_deref().and_then(|word| word.parse::<Outcome>().ok());
     history
         .iter()
         .filter(|e| e.kind == EventKind::Verification)
@@ -478,8 +455,8 @@ mod tests {
         ];
         let ids: Vec<i64> = misses_since_found(&history).map(|e| e.id).collect();
         assert_eq!(ids, [6, 3], "only verifications, only 404s, only since the booking was last found");
-        assert_eq!(Outcome::parse("circuit_open"), Some(Outcome::CircuitOpen));
-        assert_eq!(Outcome::parse("resolved"), None);
+        assert_eq!("circuit_open".parse::<Outcome>().ok(), Some(Outcome::CircuitOpen));
+        assert_eq!("resolved".parse::<Outcome>().ok(), None);
     }
 
     #[test]
