@@ -10,7 +10,7 @@ use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus
 use engine::on_both_backends;
 use engine::store::DeliveryOutcome;
 use engine::store::{
-    Appointment, IssueSubject, NewAppointment, NewOrganization, Opened, Organization, Resolution, Store,
+    Appointment, IssueSubject, NewAppointment, NewIssue, NewOrganization, Opened, Organization, Resolution, Store,
 };
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::compare::{RemoteBooking, RemoteStatus};
@@ -272,6 +272,33 @@ on_both_backends!(a_silent_time_change_is_a_mismatch_with_both_values, |db| asyn
     assert_eq!(diffs[0]["ours"], "2025-10-13T08:00:00+00:00");
     assert_eq!(diffs[0]["calcom"], "2025-10-13T10:00:00+00:00");
     assert!(issue.calcom_snapshot.unwrap().contains("\"uid\":\"abc\""));
+});
+
+on_both_backends!(an_issue_a_crash_left_untold_is_told_by_the_next_verification, |db| async move {
+    let w = world(db.store.clone()).await;
+    let mut moved = booking("abc", "tom@example.com");
+    moved.start += Duration::hours(2);
+    moved.end += Duration::hours(2);
+    w.calcom.put(moved);
+    let a = w.appointment(Some("abc"), "tom@example.com").await;
+    // A process opened the issue and was killed before it told anyone.
+    let new = NewIssue {
+        code: ErrorCode::DataMismatch,
+        subject: IssueSubject::Appointment(a.id),
+        calcom_snapshot: None,
+        differences: None,
+        detail: None,
+    };
+    let opened = w.store.open_issue(w.org.id, &new, t0()).await.unwrap();
+    assert!(w.notifications().await.is_empty());
+
+    let v = w.verify(&a).await;
+    assert_eq!(v.issue, Some(Opened::Untold(opened.id())), "the same issue, not a second one");
+    let told = w.notifications().await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, "sync_issue");
+    w.verify(&a).await;
+    assert_eq!(w.notifications().await.len(), 1, "told once only");
 });
 
 on_both_backends!(a_reschedule_is_followed_and_relinked, |db| async move {

@@ -156,8 +156,11 @@ pub enum Opened {
     /// A problem that was resolved (or ignored until a limit now passed) is
     /// back, as a new issue linked to the old one: tell the admins.
     Regressed(IssueId),
-    /// The problem's issue is already open: nothing to tell.
+    /// The problem's issue is already open and admins were told: nothing to tell.
     AlreadyOpen(IssueId),
+    /// The problem's issue is open but admins were never told: the process
+    /// that opened it stopped before telling them. Tell them now.
+    Untold(IssueId),
     /// An admin is ignoring this problem and the rule still covers it.
     Ignored(IssueId),
 }
@@ -165,14 +168,18 @@ pub enum Opened {
 impl Opened {
     pub fn id(self) -> IssueId {
         match self {
-            Opened::New(id) | Opened::Regressed(id) | Opened::AlreadyOpen(id) | Opened::Ignored(id) => id,
+            Opened::New(id)
+            | Opened::Regressed(id)
+            | Opened::AlreadyOpen(id)
+            | Opened::Untold(id)
+            | Opened::Ignored(id) => id,
         }
     }
 
     /// The issue admins must hear about, if this opening is news.
     pub fn news(self) -> Option<IssueId> {
         match self {
-            Opened::New(id) | Opened::Regressed(id) => Some(id),
+            Opened::New(id) | Opened::Regressed(id) | Opened::Untold(id) => Some(id),
             Opened::AlreadyOpen(_) | Opened::Ignored(_) => None,
         }
     }
@@ -278,6 +285,25 @@ async fn insert(
     }))
 }
 
+/// Records that admins were told about the issue, within the caller's
+/// transaction. False if it was already marked, so exactly one caller
+/// sends the notification.
+pub(super) async fn mark_notified(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    id: IssueId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("UPDATE sync_issues SET notified_at = $1 WHERE org_id = $2 AND id = $3 AND notified_at IS NULL")
+            .bind(to_ms(now))
+            .bind(org.get())
+            .bind(id.get())
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 impl IssueSubject {
     fn push_match(&self, sql: &mut Sql) {
         match self {
@@ -327,7 +353,12 @@ impl Store {
         current: &Issue,
         now: DateTime<Utc>,
     ) -> Result<Opened, StoreError> {
-        let Some(ignored) = &current.ignored else { return Ok(Opened::AlreadyOpen(current.id)) };
+        let Some(ignored) = &current.ignored else {
+            return Ok(match current.notified_at {
+                Some(_) => Opened::AlreadyOpen(current.id),
+                None => Opened::Untold(current.id),
+            });
+        };
         let covered = match ignored.until.after_occurrence(now) {
             None => false,
             Some(IgnoreUntil::Occurrences(_)) => {
@@ -466,20 +497,6 @@ impl Store {
         subject.push_match(&mut sql);
         let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?;
         Ok(done.rows_affected())
-    }
-
-    /// Records that admins were told about the issue. Returns false if it
-    /// was already marked, so exactly one caller sends the notification.
-    pub async fn mark_issue_notified(&self, org: OrgId, id: IssueId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE sync_issues SET notified_at = $1 WHERE org_id = $2 AND id = $3 AND notified_at IS NULL",
-        )
-        .bind(to_ms(now))
-        .bind(org.get())
-        .bind(id.get())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Unresolved issues by code, leaving out those an admin is ignoring.

@@ -104,6 +104,24 @@ pub(crate) async fn insert(
     row.map(|row| get(&row, "id").map(NotificationId)).transpose()
 }
 
+/// The notification and its emails, within the caller's transaction.
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    new: &NewNotification,
+    emails: Vec<super::NewEmail>,
+    now: DateTime<Utc>,
+) -> Result<Option<NotificationId>, StoreError> {
+    let Some(id) = insert(&mut *conn, org, new, now).await? else {
+        return Ok(None);
+    };
+    for mut email in emails {
+        email.notification_id = Some(id);
+        super::outbox::insert_email(&mut *conn, org, &email, now).await?;
+    }
+    Ok(Some(id))
+}
+
 impl Store {
     /// Adds a notification; `None` if one with the same dedupe key exists.
     pub async fn notify(
@@ -127,15 +145,31 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<NotificationId>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Some(id) = insert(&mut tx, org, new, now).await? else {
-            return Ok(None);
-        };
-        for mut email in emails {
-            email.notification_id = Some(id);
-            super::outbox::insert_email(&mut tx, org, &email, now).await?;
-        }
+        let id = record(&mut tx, org, new, emails, now).await?;
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(id)
+    }
+
+    /// Tells admins about an issue: its notified mark, the notification and
+    /// its emails in one transaction. A crash therefore leaves the issue
+    /// either told or untold (and the next verification tells it, see
+    /// `Opened::Untold`), never marked without the notice. `None` when the
+    /// issue was already told.
+    pub async fn notify_issue(
+        &self,
+        org: OrgId,
+        issue: IssueId,
+        new: &NewNotification,
+        emails: Vec<super::NewEmail>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NotificationId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !super::issues::mark_notified(&mut tx, org, issue, now).await? {
+            return Ok(None);
+        }
+        let id = record(&mut tx, org, new, emails, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The user's feed, newest first.

@@ -104,6 +104,9 @@ impl Store {
             entry.user_id.ok_or_else(|| StoreError::Conflict("a triage step needs the admin who took it".into()))?;
         let mut sql = Sql::new("UPDATE sync_issues SET ");
         change.push_update(&mut sql, by, entry.at);
+        // An admin acting on an issue has seen it: an issue a crash left
+        // untold is not announced after that.
+        sql.push(", notified_at = COALESCE(notified_at, ").bind(to_ms(entry.at)).push(")");
         sql.push(" WHERE org_id = ").bind(org.get()).push(" AND id = ").bind(id.get());
         sql.push(" AND resolved_at IS NULL").push(change.guard());
         let mut tx = self.pool.begin().await?;

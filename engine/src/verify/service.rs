@@ -168,8 +168,26 @@ impl Verifier {
         let routine = is_routine(appointment, &decision);
         let write =
             StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues: false, routine };
-        self.store.write_sync_state(org.id, &write).await?;
-        self.follow_up(org, appointment, evidence, decision).await
+        self.follow_up_then_write(org, appointment, evidence, decision, &write).await
+    }
+
+    /// The issue, the alerts, and then the state. The state write releases
+    /// the appointment's claim, so it comes last: a process killed before it
+    /// leaves the appointment claimed, whoever takes the claim over verifies
+    /// it again, and what was opened but not yet told is told then
+    /// (`Opened::Untold`). Written first, a crash in between would leave an
+    /// issue nobody hears of, or none at all, on an appointment no longer due.
+    async fn follow_up_then_write(
+        &self,
+        org: &Organization,
+        appointment: &Appointment,
+        evidence: &Evidence,
+        decision: Decision,
+        write: &StateWrite,
+    ) -> Result<Verified, StoreError> {
+        let verified = self.follow_up(org, appointment, evidence, decision).await?;
+        self.store.write_sync_state(org.id, write).await?;
+        Ok(verified)
     }
 
     /// Like [`Verifier::apply`], but an outcome that needs nothing beyond
@@ -197,8 +215,7 @@ impl Verifier {
         let Some(resolve_issues) = resolve_issues else {
             let write =
                 StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues: false, routine };
-            self.store.write_sync_state(org.id, &write).await?;
-            return self.follow_up(org, appointment, evidence, decision).await;
+            return self.follow_up_then_write(org, appointment, evidence, decision, &write).await;
         };
         batch.push(StateWrite { id: appointment.id, state: decision.state.clone(), event, resolve_issues, routine });
         Ok(Verified { decision, issue: None, restored: 0 })
@@ -256,7 +273,8 @@ impl Verifier {
         (decision, event)
     }
 
-    /// After the state is written: the alert, and the review-queue change.
+    /// What the decision means beyond the appointment's own state: the
+    /// alert, and the review-queue change.
     async fn follow_up(
         &self,
         org: &Organization,
@@ -313,11 +331,13 @@ impl Verifier {
     }
 
     /// Tells admins, exactly once: in the feed, and by email to those who
-    /// want it. For an issue, its notified mark and the notification's dedupe
-    /// key both guard against repeats; the outbox queues one email per user.
-    /// An issue's email and webhook follow the organization's "retries used
-    /// up" alert rule (off, throttled into a digest, or every time); the
-    /// feed always has it.
+    /// want it. For an issue, its notified mark is written with the
+    /// notification (`Store::notify_issue`), so a crash in between leaves it
+    /// untold for the next verification rather than marked and never told;
+    /// the notification's dedupe key guards the rest. The outbox queues one
+    /// email per user. An issue's email and webhook follow the
+    /// organization's "retries used up" alert rule (off, throttled into a
+    /// digest, or every time); the feed always has it.
     pub(crate) async fn announce(
         &self,
         org: &Organization,
@@ -327,10 +347,7 @@ impl Verifier {
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let channels = match issue {
-            Some(issue) => {
-                if !self.store.mark_issue_notified(org.id, issue, now).await? {
-                    return Ok(());
-                }
+            Some(_) => {
                 let line = format!("{}: {}", note.title, note.body.lines().next().unwrap_or_default());
                 alerting::decide(&self.store, org.id, RuleKind::RetriesUsedUp, &line, now).await?
             }
@@ -343,8 +360,11 @@ impl Verifier {
             }
             _ => Vec::new(),
         };
-        self.store.notify_with_emails(org.id, note, emails, now).await?;
-        if channels.webhook {
+        let told = match issue {
+            Some(issue) => self.store.notify_issue(org.id, issue, note, emails, now).await?,
+            None => self.store.notify_with_emails(org.id, note, emails, now).await?,
+        };
+        if channels.webhook && told.is_some() {
             alerting::dispatch::post(&self.store, org, RuleKind::RetriesUsedUp, "issue.opened", note, now).await?;
         }
         Ok(())
