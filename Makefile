@@ -21,7 +21,7 @@ build:
 # the code they compile (and reuses their dependencies).
 lint:
 	cargo fmt --all -- --check
-	RUSTFLAGS="--cfg erase_components" cargo clippy -p engine -p app -p server --all-targets -- -D warnings
+	RUSTFLAGS="--cfg erase_components" cargo clippy -p engine -p calcom-sim -p app -p server --all-targets -- -D warnings
 	RUSTFLAGS="--cfg erase_components" cargo clippy -p server --features bench --bin bench -- -D warnings
 
 # Measures calls, time, memory, page latency, render throughput (wrk) and

@@ -16,6 +16,10 @@ use leptos_router::{lazy_route, LazyRoute};
 
 use crate::pages;
 
+/// The pages anyone may open. The server puts every other page in its
+/// signed-in area, which sends a visitor without a session to `/login`.
+pub const OPEN_PAGES: &[&str] = &["/login"];
+
 /// `lazy_page!(Route, path::to::PageComponent)`: a lazy route that renders
 /// the page component.
 macro_rules! lazy_page {

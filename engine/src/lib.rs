@@ -18,10 +18,6 @@ pub mod appointments;
 #[cfg(feature = "runtime")]
 pub mod calcom;
 
-/// A local Cal.com API v2 simulator for tests and demos.
-#[cfg(feature = "calcom-sim")]
-pub mod calcom_sim;
-
 #[cfg(feature = "runtime")]
 pub mod secrets;
 

@@ -6,13 +6,13 @@ mod calcom_support;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use calcom_sim::{endpoint, BookingEdit, Faults, GenerateSpec, RateLimit, SeedBooking, SimConfig};
 use calcom_support::{client, client_with, later, sim, sim_with};
 use chrono::Utc;
 use engine::calcom::{
     BookingQuery, BookingStatus, CalcomClient, CalcomError, ClientConfig, CreateBooking, NewAttendee, SortField,
     SortOrder, StatusFilter,
 };
-use engine::calcom_sim::{endpoint, BookingEdit, Faults, GenerateSpec, RateLimit, SeedBooking, SimConfig};
 use engine::verify::compare::RemoteStatus;
 use engine::verify::source::{BookingSource, BookingWriter, NewBooking, SourceError};
 
@@ -481,7 +481,7 @@ async fn a_429_without_retry_after_is_waited_out_by_its_reset() {
     for _ in 0..6 {
         let answer = raw
             .get(format!("{}/v2/event-types", sim.base_url))
-            .bearer_auth(engine::calcom_sim::DEFAULT_API_KEY)
+            .bearer_auth(calcom_sim::DEFAULT_API_KEY)
             .send()
             .await
             .unwrap();
@@ -510,7 +510,7 @@ async fn estimated_or_missing_totals_still_page_through_everything() {
         .into_iter()
         .collect();
     let client = client(&sim);
-    for totals in [engine::calcom_sim::Totals::Estimated, engine::calcom_sim::Totals::Absent] {
+    for totals in [calcom_sim::Totals::Estimated, calcom_sim::Totals::Absent] {
         sim.set_faults(Faults { totals, ..Faults::default() });
         let listing = client.list_all_bookings(&BookingQuery::window(from, to)).await.unwrap();
         let listed: HashSet<String> = listing.bookings.iter().map(|b| b.uid.clone()).collect();

@@ -5,9 +5,9 @@
 
 mod calcom_support;
 
+use calcom_sim::{RateLimit, SeedBooking, SimConfig, SimHandle};
 use calcom_support::{json, later, sim, sim_with, Raw, WebhookSink, KEY, VERSION};
 use engine::calcom::webhook;
-use engine::calcom_sim::{RateLimit, SeedBooking, SimConfig, SimHandle};
 use reqwest::Method;
 use serde_json::{json, Value};
 

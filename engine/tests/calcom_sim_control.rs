@@ -5,9 +5,9 @@ mod calcom_support;
 
 use std::time::{Duration, Instant};
 
+use calcom_sim::{spawn, SimConfig};
 use calcom_support::{json, later, sim, sim_with, Raw, WebhookSink};
 use engine::calcom::model::format_instant;
-use engine::calcom_sim::{spawn, SimConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -110,7 +110,7 @@ async fn an_edit_can_be_announced_with_a_webhook() {
     let sim = sim().await;
     let mut sink = WebhookSink::start().await;
     sim.subscribe_webhooks(sink.url.clone(), None);
-    let uid = sim.seed(vec![engine::calcom_sim::SeedBooking::at(later(&sim, 24))]).unwrap().remove(0);
+    let uid = sim.seed(vec![calcom_sim::SeedBooking::at(later(&sim, 24))]).unwrap().remove(0);
     let raw = Raw::new(&sim);
 
     raw.control(Method::PATCH, &format!("/_sim/bookings/{uid}"), Some(json!({"status": "rejected", "webhook": true})))
@@ -184,7 +184,7 @@ async fn counters_count_every_request_per_endpoint_and_status() {
 async fn the_clock_moves_forward_on_request() {
     let sim = sim().await;
     let raw = Raw::new(&sim);
-    let uid = sim.seed(vec![engine::calcom_sim::SeedBooking::at(later(&sim, 2))]).unwrap().remove(0);
+    let uid = sim.seed(vec![calcom_sim::SeedBooking::at(later(&sim, 2))]).unwrap().remove(0);
     let (_, upcoming) = json(raw.get("/v2/bookings?status=upcoming").await).await;
     assert_eq!(upcoming["data"][0]["uid"], uid.as_str());
 
@@ -236,7 +236,7 @@ async fn the_rate_limit_can_be_changed_and_turned_off() {
 async fn reset_forgets_everything_but_the_configuration() {
     let sim = sim().await;
     let raw = Raw::new(&sim);
-    sim.seed(vec![engine::calcom_sim::SeedBooking::at(later(&sim, 2))]).unwrap();
+    sim.seed(vec![calcom_sim::SeedBooking::at(later(&sim, 2))]).unwrap();
     sim.subscribe_webhooks("http://127.0.0.1:9/none", None);
     sim.advance_clock(chrono::Duration::hours(1));
     raw.get("/v2/event-types").await;
@@ -258,7 +258,7 @@ async fn the_state_file_survives_a_restart() {
     let config = || SimConfig::default().with_state_file(&path);
 
     let first = spawn(config()).await.unwrap();
-    let uids = first.seed(vec![engine::calcom_sim::SeedBooking::at(later(&first, 3)); 3]).unwrap();
+    let uids = first.seed(vec![calcom_sim::SeedBooking::at(later(&first, 3)); 3]).unwrap();
     first.subscribe_webhooks("http://127.0.0.1:9/hook", Some("secret".into()));
     let before = first.bookings();
     first.shutdown().await;
@@ -282,7 +282,7 @@ async fn the_state_file_survives_a_restart() {
     second.shutdown().await;
 
     let third = spawn(config()).await.unwrap();
-    let created = third.seed(vec![engine::calcom_sim::SeedBooking::at(later(&third, 3))]).unwrap();
+    let created = third.seed(vec![calcom_sim::SeedBooking::at(later(&third, 3))]).unwrap();
     let ids: Vec<i64> = third.bookings().iter().map(|b| b.id).collect();
     assert_eq!(third.booking(&created[0]).unwrap().id, 4, "ids continue after the saved ones: {ids:?}");
     third.shutdown().await;
@@ -294,7 +294,7 @@ async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
     let path = std::env::temp_dir().join(format!("calcom-sim-{}.json", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, b"{ not json").unwrap();
     let started = spawn(SimConfig::default().with_state_file(&path)).await;
-    assert!(matches!(started, Err(engine::calcom_sim::SimError::State { .. })));
+    assert!(matches!(started, Err(calcom_sim::SimError::State { .. })));
     assert_eq!(std::fs::read(&path).unwrap(), b"{ not json", "left untouched");
     let _ = std::fs::remove_file(&path);
 }
@@ -303,7 +303,7 @@ async fn a_corrupt_state_file_is_an_error_not_a_fresh_start() {
 async fn the_simulator_serves_on_a_given_listener() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(engine::calcom_sim::serve(listener, SimConfig::default()));
+    let server = tokio::spawn(calcom_sim::serve(listener, SimConfig::default()));
     let health: Value = reqwest::get(format!("{base}/_sim/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     server.abort();

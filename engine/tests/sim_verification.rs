@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use calcom_sim::{endpoint, spawn, BookingEdit, Faults, SeedBooking, SimConfig, SimHandle};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::calcom::{CalcomClient, NewAttendee};
-use engine::calcom_sim::{endpoint, spawn, BookingEdit, Faults, SeedBooking, SimConfig, SimHandle};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
 use engine::on_both_backends;
@@ -635,7 +635,7 @@ on_both_backends!(a_silent_cancellation_is_found_by_one_cycle_despite_never_upda
 
 on_both_backends!(a_silent_cancellation_is_found_by_one_cycle_when_totals_are_estimates, |db| async move {
     let w = world(db.store.clone()).await;
-    w.sim.control().set_faults(Faults { totals: engine::calcom_sim::Totals::Estimated, ..Faults::default() });
+    w.sim.control().set_faults(Faults { totals: calcom_sim::Totals::Estimated, ..Faults::default() });
     // More than a page, so the first full listing pages on estimates.
     a_silent_cancellation_is_a_mismatch_after_one_cycle(&w, 260).await;
 });

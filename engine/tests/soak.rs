@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use calcom_sim::matched::{seed_matching, Customer};
+use calcom_sim::{spawn, Faults, SimConfig, SimHandle};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::calcom::{CalcomClient, RateBudget};
-use engine::calcom_sim::{spawn, Faults, SimConfig, SimHandle};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{ErrorCode, OrgId, SyncStatus};
 use engine::store::{Appointment, Backend, NewOrganization, Organization, RunKind, RunStart, Store, Trigger};
-use engine::testing::matched::{seed_matching, Customer};
 use engine::testing::TestDb;
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::ladder::RetryLadder;

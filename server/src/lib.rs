@@ -13,5 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod live;
+pub mod router;
+pub mod state;
 pub mod telemetry;
 pub mod workers;

@@ -5,7 +5,7 @@ mod support;
 
 use std::process::Command;
 
-use engine::calcom_sim::{spawn, Faults, GenerateSpec, SimConfig};
+use calcom_sim::{spawn, Faults, GenerateSpec, SimConfig};
 use engine::on_both_backends;
 
 /// `calsync verify --org salon [--full]` against `database_url`: exit

@@ -9,9 +9,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
+use calcom_sim::{spawn, Faults, RateLimit, SeedBooking, SimConfig, SimHandle};
 use chrono::{Duration, Utc};
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::{spawn, Faults, RateLimit, SeedBooking, SimConfig, SimHandle};
 use engine::domain::{AppointmentSource, AppointmentStatus, OrgId, Role};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
@@ -235,12 +235,10 @@ on_both_backends!(an_acknowledged_delivery_survives_kill_9, |db| async move {
     };
     store.update_calcom_connection(org, &update, now).await.unwrap();
     let start = (now + Duration::days(3)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let customer = engine::testing::matched::Customer { name: "Tom Klein", email: "tom@example.com" };
-    let (uid, appointment) = engine::testing::matched::seed_matching(&store, org, &sim, start, customer, now).await;
-    let cancel = engine::calcom_sim::BookingEdit {
-        status: Some(engine::calcom::BookingStatus::Cancelled),
-        ..Default::default()
-    };
+    let customer = calcom_sim::matched::Customer { name: "Tom Klein", email: "tom@example.com" };
+    let (uid, appointment) = calcom_sim::matched::seed_matching(&store, org, &sim, start, customer, now).await;
+    let cancel =
+        calcom_sim::BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..Default::default() };
     sim.control().edit(&uid, cancel).unwrap();
     // Cal.com hangs: the delivery cannot be acted on before the kill.
     sim.control().set_faults(Faults { hang_ms: 60_000, ..Faults::default() });

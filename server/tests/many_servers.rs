@@ -6,7 +6,8 @@ mod support;
 use std::net::SocketAddr;
 
 use engine::testing::TestDb;
-use server::commands::{build_app, page_routes, AppState};
+use server::router::{build_app, page_routes};
+use server::state::AppState;
 use support::{key, world};
 
 /// Each build used to find the app's routes again, with a process-wide

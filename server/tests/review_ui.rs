@@ -5,9 +5,9 @@
 
 mod support;
 
+use calcom_sim::SeedBooking;
 use chrono::{DateTime, Duration, Utc};
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::SeedBooking;
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, OrgId, Role, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{Appointment, EventKind, IssueSubject, NewAppointment, NewIssue, NewSyncEvent, SyncState};

@@ -6,8 +6,8 @@
 
 mod support;
 
+use calcom_sim::{spawn, SimConfig, SimHandle};
 use chrono::Utc;
-use engine::calcom_sim::{spawn, SimConfig, SimHandle};
 use engine::domain::{OrgId, Role, UserId};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;

@@ -7,8 +7,8 @@ mod support;
 
 use std::process::Command;
 
+use calcom_sim::{endpoint, spawn, SimConfig};
 use engine::calcom::CalcomConnector;
-use engine::calcom_sim::{endpoint, spawn, SimConfig};
 use engine::on_both_backends;
 use engine::store::Store;
 
@@ -54,7 +54,7 @@ on_both_backends!(two_instances_and_the_cli_sharing_a_key_never_meet_a_429, |db|
 });
 
 on_both_backends!(a_keys_custom_limit_is_learned_from_calcoms_headers_and_kept_for_the_dashboard, |db| async move {
-    use engine::calcom_sim::RateLimit;
+    use calcom_sim::RateLimit;
     engine::calcom::ensure_crypto_provider();
     let sim = spawn(SimConfig::default().with_rate_limit(Some(RateLimit::per_minute(30)))).await.unwrap();
     let org = support::org(&db.store, "salon", "Salon Schmidt").await;

@@ -11,7 +11,8 @@ use engine::domain::{AppointmentSource, AppointmentStatus};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
 use engine::store::{NewAppointment, NewOrganization, Store};
-use server::commands::{build_app, AppState};
+use server::router::build_app;
+use server::state::AppState;
 use support::spawn_app as serve;
 
 on_both_backends!(health_and_readiness_answer_with_request_ids, |db| async move {

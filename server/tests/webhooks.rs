@@ -8,16 +8,17 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use calcom_sim::matched::{seed_matching, Customer};
+use calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use chrono::{Duration as ChronoDuration, Utc};
 use engine::calcom::webhook::sign;
-use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use engine::domain::{ErrorCode, SyncStatus};
 use engine::on_both_backends;
 use engine::secret_key::SecretKey;
 use engine::secrets::{seal, Purpose};
 use engine::store::{Appointment, CalcomConnectionUpdate, NewOrganization, Organization, Store};
-use engine::testing::matched::{seed_matching, Customer};
-use server::commands::{build_app, AppState};
+use server::router::build_app;
+use server::state::AppState;
 
 const WEBHOOK_SECRET: &str = "whsec_salon_test";
 
@@ -226,7 +227,7 @@ on_both_backends!(a_delivery_is_answered_before_calcom_is_asked, |db| async move
     let w = world(db.store.clone()).await;
     let (uid, a) = w.synced_booking().await;
     // Cal.com hangs: acting on the delivery would wait 30 s.
-    w.sim.control().set_faults(engine::calcom_sim::Faults { hang_ms: 30_000, ..Default::default() });
+    w.sim.control().set_faults(calcom_sim::Faults { hang_ms: 30_000, ..Default::default() });
     let body = cancelled_body(&uid);
     let started = std::time::Instant::now();
     let (status, reply) = w.post(&body, Some(&sign(WEBHOOK_SECRET.as_bytes(), body.as_bytes()))).await;
@@ -258,7 +259,7 @@ on_both_backends!(a_burst_is_coalesced_into_one_read_of_calcom, |db| async move 
     w.drain().await;
     let counters = w.sim.control().counters();
     assert_eq!(counters.total, 1, "twelve deliveries, one listing of what changed");
-    assert_eq!(counters.calls(engine::calcom_sim::endpoint::GET_BOOKING), 0);
+    assert_eq!(counters.calls(calcom_sim::endpoint::GET_BOOKING), 0);
     for (_, a) in &bookings {
         assert_eq!(w.appointment(a).await.sync.error_code, Some(ErrorCode::DataMismatch));
     }

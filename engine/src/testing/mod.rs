@@ -7,7 +7,6 @@
 
 use sqlx::Connection;
 
-pub mod matched;
 pub mod smtp_sink;
 
 use crate::store::{Backend, Store};

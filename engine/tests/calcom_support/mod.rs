@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
+use calcom_sim::{spawn, SimConfig, SimHandle};
 use chrono::{DateTime, Utc};
 use engine::calcom::{CalcomClient, ClientConfig};
-use engine::calcom_sim::{spawn, SimConfig, SimHandle};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-pub const KEY: &str = engine::calcom_sim::DEFAULT_API_KEY;
+pub const KEY: &str = calcom_sim::DEFAULT_API_KEY;
 pub const VERSION: &str = "2024-08-13";
 
 /// A simulator with Cal.com's defaults (key `cal_test_key`, 120/60 s).

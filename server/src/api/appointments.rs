@@ -19,7 +19,7 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{IdPath, JsonBody, QueryParams};
 use super::schema::{AppointmentBody, AppointmentPage, CreateAppointment, PatchAppointment};
-use crate::commands::AppState;
+use crate::state::AppState;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;

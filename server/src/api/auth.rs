@@ -8,7 +8,7 @@ use chrono::Utc;
 use engine::store::{ApiToken, Organization};
 
 use super::error::ApiError;
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// Who is calling: the organization the token belongs to, and the token
 /// (its name goes into the sync history as the actor).

@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 pub const PREFIX: &str = "/api/v1";
 

@@ -9,7 +9,7 @@ use engine::domain::{ErrorCode, SyncStatus};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::schema::SyncSummary;
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// Appointments per sync state, and open review issues per error code.
 #[utoipa::path(

@@ -59,23 +59,40 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-pub async fn same_origin_only(State(origins): State<Origins>, request: Request, next: Next) -> Response {
-    if is_checked(&request) && !is_same_origin(&origins, &request) {
+/// The check as one route group needs it. The groups say which requests
+/// it covers (`server::router`): the REST API and webhooks authenticate
+/// otherwise and are not behind it at all.
+#[derive(Debug, Clone)]
+pub struct CsrfGuard {
+    origins: Origins,
+    /// Checked even without a cookie: the login and logout forms, against
+    /// login CSRF (signing a victim into the attacker's account).
+    without_cookie: bool,
+}
+
+impl CsrfGuard {
+    /// Requests that carry our cookie: everything a signed-in browser does.
+    pub fn with_cookie(origins: Origins) -> CsrfGuard {
+        CsrfGuard { origins, without_cookie: false }
+    }
+
+    /// Every state-changing request, cookie or not.
+    pub fn always(origins: Origins) -> CsrfGuard {
+        CsrfGuard { origins, without_cookie: true }
+    }
+
+    fn covers(&self, request: &Request) -> bool {
+        let changes_state = matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+        changes_state && (self.without_cookie || request.headers().contains_key(header::COOKIE))
+    }
+}
+
+pub async fn same_origin_only(State(guard): State<CsrfGuard>, request: Request, next: Next) -> Response {
+    if guard.covers(&request) && !is_same_origin(&guard.origins, &request) {
         tracing::warn!(path = request.uri().path(), "cross-site request refused");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     next.run(request).await
-}
-
-fn is_checked(request: &Request) -> bool {
-    let changes_state = matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
-    let path = request.uri().path();
-    // The REST API uses bearer tokens and webhooks signatures, never cookies.
-    let own_auth = path.starts_with("/api/") || path.starts_with("/webhooks/");
-    // Login and logout are checked even without a cookie, against login CSRF
-    // (signing a victim into the attacker's account).
-    let session_forms = path == "/login" || path == "/logout";
-    changes_state && !own_auth && (request.headers().contains_key(header::COOKIE) || session_forms)
 }
 
 fn is_same_origin(origins: &Origins, request: &Request) -> bool {

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 use super::throttle::{self, Subjects};
 use super::{password, USER_KEY};
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// The form's fields. No `Debug`: it holds a password.
 #[derive(Deserialize)]

@@ -14,11 +14,10 @@ use axum::Router;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
-pub use csrf::{same_origin_only, Origins};
-pub(crate) use require_login::current_user;
-pub use require_login::require_login;
+pub use csrf::{same_origin_only, CsrfGuard, Origins};
+pub use require_login::{attach_user, require_login};
 pub use session_policy::SessionPolicy;
 pub use session_store::DbSessionStore;
 
@@ -28,7 +27,8 @@ pub const COOKIE_NAME: &str = "calsync_session";
 /// The session key holding who is signed in.
 const USER_KEY: &str = "user";
 
-/// `GET /login` is a Leptos page; these are the form targets.
+/// `GET /login` is a Leptos page; these are the form targets. They are
+/// checked for cross-site use even without a cookie (`CsrfGuard::always`).
 pub fn routes() -> Router<AppState> {
     Router::new().route("/login", post(login::login)).route("/logout", post(login::logout))
 }

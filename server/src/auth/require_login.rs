@@ -1,7 +1,9 @@
-//! "Log in first": pages need a valid session; without one the browser is
-//! sent (303) to `/login?next=…`. The signed-in account is re-read from the
-//! database on each request, so disabling an account takes effect at once,
-//! and handed to server functions as a request extension (`CurrentUser`).
+//! Who is signed in, for the route groups that use sessions
+//! (`server::router`): the signed-in area sends a browser without a valid
+//! session (303) to `/login?next=…`; the open browser routes only attach
+//! the account. It is re-read from the database on each request, so
+//! disabling an account takes effect at once, and handed to handlers and
+//! server functions as a request extension (`CurrentUser`).
 
 use app::context::CurrentUser;
 use axum::extract::{Request, State};
@@ -16,33 +18,50 @@ use engine::domain::url::path_in_query;
 use super::login::SessionUser;
 use super::session_policy::{SessionPolicy, Verdict};
 use super::USER_KEY;
-use crate::commands::AppState;
+use crate::state::AppState;
 
+/// For the signed-in area (pages, the CSV export, the live feed): without
+/// a valid session the browser is sent to the login page, to come back here.
 pub async fn require_login(
     State(state): State<AppState>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
-    if is_static(&path) {
-        return next.run(request).await;
-    }
-    match current_user(&state.store, &session, state.sessions).await {
-        Ok(Some(user)) => {
-            request.extensions_mut().insert(user);
-        }
-        Ok(None) if needs_login(&path) => {
-            let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            return Redirect::to(&format!("/login?next={}", path_in_query(target))).into_response();
-        }
-        Ok(None) => {}
-        Err(e) => {
-            tracing::error!(error = %e, "could not check the session");
-            return (StatusCode::SERVICE_UNAVAILABLE, "Could not check your login. Please try again.").into_response();
-        }
+    let user = match current_user(&state.store, &session, state.sessions).await {
+        Ok(user) => user,
+        Err(e) => return unavailable(&e),
+    };
+    let Some(user) = user else {
+        let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        return Redirect::to(&format!("/login?next={}", path_in_query(target))).into_response();
+    };
+    request.extensions_mut().insert(user);
+    next.run(request).await
+}
+
+/// For what anyone may reach but which differs for a signed-in account (the
+/// login page, server functions, which answer 401/403 themselves): the
+/// account is attached if there is one, nothing is refused.
+pub async fn attach_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let user = match current_user(&state.store, &session, state.sessions).await {
+        Ok(user) => user,
+        Err(e) => return unavailable(&e),
+    };
+    if let Some(user) = user {
+        request.extensions_mut().insert(user);
     }
     next.run(request).await
+}
+
+fn unavailable(e: &CheckError) -> Response {
+    tracing::error!(error = %e, "could not check the session");
+    (StatusCode::SERVICE_UNAVAILABLE, "Could not check your login. Please try again.").into_response()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,10 +72,9 @@ pub(crate) enum CheckError {
     Store(#[from] StoreError),
 }
 
-/// The signed-in account of this session, if any (also used by handlers
-/// on paths this middleware treats as files, such as the CSV export). A
-/// session past its idle or absolute limit is ended here.
-pub(crate) async fn current_user(
+/// The signed-in account of this session, if any. A session past its idle
+/// or absolute limit is ended here.
+async fn current_user(
     store: &Store,
     session: &Session,
     policy: SessionPolicy,
@@ -91,34 +109,4 @@ pub(crate) async fn current_user(
         email: user.email,
         role: user.role,
     }))
-}
-
-/// Built assets and files from `public/`: never secret, never need a login.
-fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
-}
-
-/// Everything but the login page and the endpoints with their own
-/// authentication (health, metrics, REST API bearer tokens, signed
-/// webhooks) and server functions, which answer 401/403 themselves.
-fn needs_login(path: &str) -> bool {
-    const OPEN: [&str; 5] = ["/login", "/logout", "/healthz", "/readyz", "/metrics"];
-    const OPEN_TREES: [&str; 3] = ["/api/", "/webhooks/", "/rpc/"];
-    !(OPEN.contains(&path) || OPEN_TREES.iter().any(|tree| path.starts_with(tree)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_need_a_login_but_assets_and_machine_endpoints_do_not() {
-        for page in ["/", "/audit", "/no/such/page", "/login/x"] {
-            assert!(needs_login(page) && !is_static(page), "{page}");
-        }
-        for open in ["/login", "/healthz", "/metrics", "/api/v1/appointments", "/webhooks/calcom/salon", "/rpc/x"] {
-            assert!(!needs_login(open), "{open}");
-        }
-        assert!(is_static("/pkg/calsync.wasm") && is_static("/favicon.svg"));
-    }
 }

@@ -2,7 +2,7 @@
 //! demos and for trying calsync without a Cal.com account.
 
 use anyhow::{Context, Result};
-use engine::calcom_sim::{serve_with_shutdown, RateLimit, SimConfig};
+use calcom_sim::{serve_with_shutdown, RateLimit, SimConfig};
 
 use crate::cli::CalcomSimArgs;
 use crate::config;

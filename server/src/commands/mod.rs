@@ -19,7 +19,7 @@ use crate::cli::{Cli, Command, ServeArgs};
 use crate::config;
 
 pub(crate) use serve::shutdown_signal;
-pub use serve::{build_app, page_routes, without_nagle, AppState};
+pub use serve::without_nagle;
 
 pub async fn run(cli: Cli) -> Result<()> {
     config::check_database_url(&cli.database_url)?;

@@ -1,114 +1,20 @@
 //! `calsync serve`: the web application.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use app::context::ServerContext;
-use axum::Router;
-use engine::calcom::CalcomConnector;
-use engine::clock::SystemClock;
 use engine::secret_key::SecretKey;
 use engine::store::Store;
-use engine::verify::circuit::Circuits;
 use engine::verify::ladder::RetryLadder;
-use engine::verify::service::Verifier;
-use engine::worker::{WakeUp, Worker};
-use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use engine::worker::Worker;
 
 use crate::auth;
 use crate::cli::ServeArgs;
 use crate::config;
 use crate::http;
-use crate::live::{self, LiveFeed};
-
-/// How often an organization's notification feed is checked while someone
-/// has a page open: one query per organization, however many pages.
-const LIVE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Everything a request handler may need. Cheap to clone.
-#[derive(Clone, axum::extract::FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub store: Store,
-    pub secret_key: Arc<SecretKey>,
-    pub public_url: Arc<str>,
-    /// Per-organization circuit breakers, shared by the workers and `/metrics`.
-    pub circuits: Arc<Circuits>,
-    /// Who may read `/metrics`.
-    pub metrics_access: http::metrics::MetricsAccess,
-    /// Each organization's Cal.com client, from its sealed credentials.
-    pub connector: CalcomConnector,
-    /// Verifies appointments (webhooks, "retry now") with the workers' rules.
-    pub verifier: Verifier,
-    /// Per-organization notification watchers behind `/events`.
-    pub live: LiveFeed,
-    /// Rung by "run now" so the worker starts the run at once.
-    pub wake_worker: WakeUp,
-    /// Rung by the webhook receiver so the inbox is drained at once.
-    #[from_ref(skip)]
-    pub wake_inbox: WakeUp,
-    /// How long logins last.
-    pub sessions: auth::SessionPolicy,
-}
-
-impl AppState {
-    /// The state for serving on `addr`; also what tests build the app from.
-    pub fn new(store: Store, secret_key: SecretKey, public_url: &str, site_root: &str, addr: SocketAddr) -> AppState {
-        // Install the metrics recorder before anything records.
-        let _ = http::metrics::handle();
-        let leptos_options = LeptosOptions::builder()
-            .output_name("calsync")
-            .site_root(site_root)
-            .site_pkg_dir("pkg")
-            .site_addr(addr)
-            .env(leptos::prelude::Env::PROD)
-            .build();
-        let store_for_live = store.clone();
-        let circuits = Arc::new(Circuits::default());
-        let connector = CalcomConnector::new(store.clone(), secret_key.clone());
-        let verifier = Verifier::new(store.clone(), circuits.clone(), RetryLadder::default(), Arc::new(SystemClock));
-        AppState {
-            leptos_options,
-            store,
-            secret_key: Arc::new(secret_key),
-            public_url: public_url.into(),
-            circuits,
-            metrics_access: http::metrics::MetricsAccess::for_listener(None, addr),
-            connector,
-            verifier,
-            live: LiveFeed::new(store_for_live, LIVE_POLL),
-            wake_worker: WakeUp::default(),
-            wake_inbox: WakeUp::default(),
-            sessions: auth::SessionPolicy::default(),
-        }
-    }
-
-    /// Retries on another ladder than the spec's 1 and 5 minutes. (Before
-    /// `with_email`: this builds a fresh verifier.)
-    pub fn with_ladder(mut self, ladder: RetryLadder) -> AppState {
-        self.verifier = Verifier::new(self.store.clone(), self.circuits.clone(), ladder, Arc::new(SystemClock));
-        self
-    }
-
-    /// Notifications also go out by email (to users who want them).
-    pub fn with_email(mut self) -> AppState {
-        self.verifier = self.verifier.with_email(&self.public_url);
-        self
-    }
-
-    /// The background verification worker for this process.
-    pub fn worker(&self, stale_after: std::time::Duration) -> Worker<CalcomConnector> {
-        let worker_id = format!("{}-{}", hostname(), std::process::id());
-        Worker::new(self.store.clone(), self.verifier.clone(), self.connector.clone(), Arc::new(SystemClock), worker_id)
-            .with_stale_after(stale_after)
-    }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "calsync".to_owned())
-}
+use crate::router::build_app;
+use crate::state::AppState;
 
 pub async fn run(database_url: &str, args: ServeArgs) -> Result<()> {
     let settings = Settings::parse(&args)?;
@@ -296,60 +202,6 @@ fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!(error = %e, "could not set TCP_NODELAY");
     }
-}
-
-/// The app's pages, found once per process, before the first server exists.
-///
-/// Leptos finds them by rendering the app while a process-wide flag
-/// (`SuppressResourceLoad`, set by leptos_router's `generate_route_list`)
-/// turns every resource that starts loading into one that never finishes.
-/// A page being rendered anywhere in the process at that instant keeps a
-/// `<Suspense>` pending for good and its body stops after the chunks before
-/// it. One server per process never meets this, but the tests and the bench
-/// run many servers side by side in one process, each built while others
-/// serve: that was the rare stalled page of issue 18. Found once, no page
-/// can be rendering while it happens.
-pub fn page_routes() -> &'static [AxumRouteListing] {
-    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(app::App))
-}
-
-/// The whole HTTP application: pages, server functions, health. Separate
-/// from `run` so tests can drive it without a socket.
-pub fn build_app(state: AppState) -> Router {
-    let routes = page_routes().to_vec();
-    let context = ServerContext {
-        store: state.store.clone(),
-        connector: state.connector.clone(),
-        circuits: state.circuits.clone(),
-        wake_worker: state.wake_worker.clone(),
-        secret_key: (*state.secret_key).clone(),
-    };
-    let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(context.clone()), {
-            let options = state.leptos_options.clone();
-            move || app::shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::from_fn(http::static_files::revalidate_build_files))
-        .layer(axum::middleware::from_fn(http::render_threads::render_on_one_thread))
-        .layer(axum::middleware::from_fn_with_state(
-            http::stall_guard::PAGE_STALL_LIMIT,
-            http::stall_guard::cut_stalled_pages,
-        ));
-    let origins = auth::Origins::new(&state.public_url, state.leptos_options.site_addr);
-    // Outermost first: the CSRF check, then the session, then "log in first".
-    http::router(state.clone())
-        .merge(auth::routes())
-        .merge(crate::api::router())
-        .merge(live::routes())
-        .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_login))
-        .layer(auth::session_layer(&state))
-        .layer(axum::middleware::from_fn_with_state(origins, auth::same_origin_only))
-        .layer(axum::middleware::from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
-        .with_state(state)
-        .layer(http::middleware())
 }
 
 pub(crate) async fn shutdown_signal() {

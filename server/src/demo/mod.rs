@@ -8,9 +8,9 @@ mod seed;
 
 use std::path::PathBuf;
 
+use calcom_sim::{SimConfig, SimError, SimHandle, SimServer};
 use chrono::Utc;
 use engine::calcom::CalcomConnector;
-use engine::calcom_sim::{SimConfig, SimError, SimHandle, SimServer};
 use engine::secret_key::SecretKey;
 use engine::secrets::{open, seal, Purpose, SecretsError};
 use engine::store::{AppointmentFilter, CalcomConnectionUpdate, NewOrganization, Organization, Store, StoreError};

@@ -13,9 +13,9 @@ mod history;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use calcom_sim::{BookingEdit, Faults, SeedBooking, SimControl};
 use chrono::{DateTime, Duration, Utc};
 use engine::calcom::{BookingStatus, CalcomClient, NewAttendee};
-use engine::calcom_sim::{BookingEdit, Faults, SeedBooking, SimControl};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus};
 use engine::schedule::LocalSchedule;

@@ -1,22 +1,21 @@
 //! `GET /appointments.csv`: the appointment list's current filter as CSV,
 //! for spreadsheets. Same query parameters as the `/appointments` page.
-//!
-//! The path ends in a file extension, which the login middleware passes
-//! through like a static file, so this handler checks the session itself.
+//! It is in the signed-in route group: the account comes from the login
+//! middleware.
 
 use std::collections::HashMap;
 
+use app::context::CurrentUser;
 use app::rpc::appointments::server::to_filter;
 use app::rpc::appointments::AppointmentQuery;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use engine::format::LocalFormat;
 use engine::store::{Appointment, PageCursor};
-use tower_sessions::Session;
 
-use crate::auth::current_user;
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// Rows read from the database per query: bounded memory per round trip
 /// and no long-held read on PostgreSQL.
@@ -44,17 +43,9 @@ const HEADER: [&str; 17] = [
 
 pub async fn appointments_csv(
     State(state): State<AppState>,
-    session: Session,
+    Extension(user): Extension<CurrentUser>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let user = match current_user(&state.store, &session, state.sessions).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return Redirect::to("/login?next=%2Fappointments").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not check the session");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
     let query = AppointmentQuery::from_params(|key| params.get(key).cloned());
     match render(&state, user.org_id, &query).await {
         Ok(body) => (

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// The process-wide recorder: installed once, however many apps (tests) are built.
 pub fn handle() -> PrometheusHandle {

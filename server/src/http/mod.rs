@@ -1,8 +1,9 @@
 //! The HTTP surface besides Leptos' pages: health checks, metrics, Cal.com
-//! webhooks, and the layers every request passes through (request ids,
-//! tracing).
+//! webhooks, the CSV export, and the layers requests pass through (request
+//! ids, tracing, time limit, stall guard). `server::router` puts them in
+//! their route groups.
 
-mod export;
+pub(crate) mod export;
 mod health;
 pub mod metrics;
 pub mod render_threads;
@@ -15,7 +16,7 @@ mod webhooks;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 pub use request_id::middleware;
 
@@ -28,5 +29,4 @@ pub fn router(_state: AppState) -> Router<AppState> {
             "/webhooks/calcom/{org}",
             post(webhooks::receive).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),
         )
-        .route("/appointments.csv", get(export::appointments_csv))
 }

@@ -18,7 +18,7 @@ use engine::store::{NewDelivery, StoreError, Stored};
 use engine::webhooks::{authenticate, WebhookError};
 use serde_json::{json, Value};
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// Cal.com's payloads are a few kilobytes; anything far larger is not one.
 pub const MAX_BODY: usize = 256 * 1024;

@@ -9,7 +9,7 @@ mod feed;
 use axum::routing::get;
 use axum::Router;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 pub use events::Summary;
 pub use feed::LiveFeed;

@@ -7,8 +7,8 @@
 
 use std::net::SocketAddr;
 
+use calcom_sim::{spawn, SimConfig, SimHandle};
 use chrono::{Duration, Utc};
-use engine::calcom_sim::{spawn, SimConfig, SimHandle};
 use engine::domain::{AppointmentSource, AppointmentStatus, OrgId, Role};
 use engine::secret_key::SecretKey;
 use engine::secrets::{seal, Purpose};
@@ -19,7 +19,9 @@ use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-use server::commands::{build_app, without_nagle, AppState};
+use server::commands::without_nagle;
+use server::router::build_app;
+use server::state::AppState;
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN: &str = "jane@salon.de";
@@ -75,6 +77,10 @@ pub async fn world(store: Store) -> World {
     World { store, org, sim, state, base, http: client() }
 }
 
+/// The files the server serves to anyone: `public/` as the build copies it
+/// (the build's `/pkg/` is not needed by these tests).
+pub const SITE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../public");
+
 /// The app as `calsync serve` builds it, served on a free loopback port
 /// from a task of the test's runtime; returns its base URL.
 pub async fn spawn_app(store: Store) -> String {
@@ -87,7 +93,7 @@ pub async fn spawn_app_with(store: Store, key: SecretKey, adjust: impl FnOnce(&m
     engine::calcom::ensure_crypto_provider();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let mut state = AppState::new(store, key, &format!("http://{addr}"), "target/site", addr);
+    let mut state = AppState::new(store, key, &format!("http://{addr}"), SITE_ROOT, addr);
     adjust(&mut state);
     let app = build_app(state.clone());
     tokio::spawn(async move {

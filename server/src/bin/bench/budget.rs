@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use engine::calcom_sim::{spawn, SimConfig};
+use calcom_sim::{spawn, SimConfig};
 use engine::store::{Backend, Store};
 use engine::testing::TestDb;
 

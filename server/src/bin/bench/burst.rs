@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use chrono::Utc;
 use engine::calcom::webhook::sign;
 use engine::calcom::BookingStatus;
-use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use engine::store::{Backend, Organization};
 use engine::testing::TestDb;
 

@@ -9,13 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::{bail, Result};
+use calcom_sim::{SeedBooking, SimHandle};
 use chrono::{DateTime, Duration, Utc};
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::{SeedBooking, SimHandle};
 use engine::domain::{OrgId, SyncCounts};
 use engine::store::{NewOrganization, Organization, Store};
 use server::cli::{Cli, Command, ImportArgs, VerifyArgs};
-use server::commands::{build_app, without_nagle, AppState};
+use server::commands::without_nagle;
+use server::router::build_app;
+use server::state::AppState;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

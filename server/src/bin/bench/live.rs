@@ -6,12 +6,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use calcom_sim::matched::{seed_matching, Customer};
+use calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use chrono::{Duration as ChronoDuration, Utc};
-use engine::calcom_sim::{spawn, BookingEdit, SimConfig, SimHandle};
 use engine::domain::OrgId;
 use engine::secrets::{seal, Purpose};
 use engine::store::{Backend, CalcomConnectionUpdate, NewOrganization, Store};
-use engine::testing::matched::{seed_matching, Customer};
 use engine::testing::TestDb;
 
 use crate::web::{key, percentile, Site};

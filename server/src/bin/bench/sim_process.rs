@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use calcom_sim::SeedBooking;
 use engine::calcom::{ApiKey, ClientConfig};
-use engine::calcom_sim::SeedBooking;
 use reqwest::Client;
 use serde::Deserialize;
 

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context, Result};
+use calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::calcom::{CalcomClient, NewAttendee, RateBudget};
-use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, Role};
 use engine::resolve::{Actor, Resolver};

@@ -13,8 +13,10 @@ use engine::secret_key::SecretKey;
 use engine::store::{NewUser, Store};
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, Response};
-use server::commands::{build_app, without_nagle, AppState};
+use server::commands::without_nagle;
 use server::live::Summary;
+use server::router::build_app;
+use server::state::AppState;
 
 const EMAIL: &str = "bench@calsync.invalid";
 const PASSWORD: &str = "benchmark password";

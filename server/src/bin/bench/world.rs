@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::{bail, Context, Result};
+use calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use chrono::{Duration, Utc};
 use engine::calcom::{CalcomClient, ClientConfig, RateBudget};
-use engine::calcom_sim::{spawn, BookingEdit, SeedBooking, SimConfig, SimHandle};
 use engine::clock::SystemClock;
 use engine::store::{Backend, NewOrganization, Organization, RunKind, RunStart, Trigger};
 use engine::testing::TestDb;

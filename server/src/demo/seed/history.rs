@@ -6,10 +6,10 @@
 //! morning. The runs page, the metrics and the 7-day trend then read like
 //! real use, made by the real verifier, not written.
 
+use calcom_sim::{BookingEdit, Faults, SeedBooking};
 use chrono::{Duration, NaiveTime, TimeZone};
 use chrono_tz::Europe::Berlin;
 use engine::calcom::NewAttendee;
-use engine::calcom_sim::{BookingEdit, Faults, SeedBooking};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode};
 use engine::resolve::{Actor, Resolver};
 use engine::store::{NewAppointment, RunKind};

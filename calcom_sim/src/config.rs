@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::calcom::ApiKey;
-use crate::clock::{Clock, SystemClock};
+use engine::calcom::ApiKey;
+use engine::clock::{Clock, SystemClock};
 
 /// The key accepted when no other is configured.
 pub const DEFAULT_API_KEY: &str = "cal_test_key";

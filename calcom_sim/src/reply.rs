@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::calcom::model::{ApiError, Envelope, ErrorEnvelope, PagedEnvelope, STATUS_ERROR, STATUS_SUCCESS};
+use engine::calcom::model::{ApiError, Envelope, ErrorEnvelope, PagedEnvelope, STATUS_ERROR, STATUS_SUCCESS};
 
 /// A refusal, rendered as Cal.com's error envelope. Codes are the NestJS
 /// exception names Cal.com uses.

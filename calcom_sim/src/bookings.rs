@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::listing::KeptSelections;
-use crate::calcom::model::{Attendee, Booking, BookingStatus, EventType, EventTypeRef, Host, HostId};
+use engine::calcom::model::{Attendee, Booking, BookingStatus, EventType, EventTypeRef, Host, HostId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

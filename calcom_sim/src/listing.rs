@@ -26,8 +26,8 @@ use serde_json::{json, Value};
 
 use super::bookings::{Bookings, SimBooking};
 use super::faults::Totals;
-use crate::calcom::model::{BookingStatus, CursorPagination, DEFAULT_TAKE};
-use crate::calcom::query::{BookingQuery, QueryError, SortField, SortOrder, StatusFilter};
+use engine::calcom::model::{BookingStatus, CursorPagination, DEFAULT_TAKE};
+use engine::calcom::query::{BookingQuery, QueryError, SortField, SortOrder, StatusFilter};
 
 /// Upcoming, unconfirmed and recurring bookings must also start no more than
 /// this long ago.

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use super::bookings::{Catalog, SimBooking};
-use crate::calcom::webhook::{self, Trigger, WebhookEvent, WebhookLanguage, WebhookPayload, WebhookPerson};
+use engine::calcom::webhook::{self, Trigger, WebhookEvent, WebhookLanguage, WebhookPayload, WebhookPerson};
 
 /// A registered endpoint. The secret is kept for signing and for the state
 /// file; it is never shown by the control API or Debug.
@@ -153,8 +153,8 @@ pub(crate) fn event(change: &Change, catalog: &Catalog, now: DateTime<Utc>) -> W
     };
     let organizer = WebhookPerson {
         id: match host.id {
-            crate::calcom::model::HostId::Number(id) => Some(id),
-            crate::calcom::model::HostId::Text(_) => None,
+            engine::calcom::model::HostId::Number(id) => Some(id),
+            engine::calcom::model::HostId::Text(_) => None,
         },
         username: host.username.clone(),
         ..person(

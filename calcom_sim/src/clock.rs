@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-use crate::clock::Clock;
+use engine::clock::Clock;
 
 #[derive(Debug)]
 pub struct SimClock {
@@ -40,7 +40,7 @@ impl Clock for SimClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use engine::clock::ManualClock;
 
     #[test]
     fn advancing_adds_to_the_base_clock() {

@@ -22,7 +22,7 @@ use super::faults::Faults;
 use super::ops::{BookingEdit, GenerateSpec, SeedBooking};
 use super::server::{lock, Sim, SimError};
 use super::webhooks::SubscriberInfo;
-use crate::calcom::model::{format_instant, Booking};
+use engine::calcom::model::{format_instant, Booking};
 
 /// The simulator's controls. Cheap to clone.
 #[derive(Clone)]

@@ -24,10 +24,10 @@ use super::listing::{check_cursor_query, cursor_order, cursor_page, offset_page,
 use super::ratelimit::{RateHeaderValues, Verdict};
 use super::reply::{paged, success, ApiFailure};
 use super::server::{lock, Sim};
-use crate::calcom::model::{
+use engine::calcom::model::{
     CancelBooking, CreateBooking, RescheduleBooking, API_VERSION, API_VERSION_CURSOR, VERSION_HEADER,
 };
-use crate::calcom::query::BookingQuery;
+use engine::calcom::query::BookingQuery;
 
 pub(crate) fn router(sim: Arc<Sim>) -> Router {
     Router::new()

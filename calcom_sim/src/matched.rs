@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::calcom::NewAttendee;
-use crate::calcom_sim::{SeedBooking, SimHandle};
-use crate::domain::{AppointmentSource, AppointmentStatus, OrgId};
-use crate::store::{Appointment, NewAppointment, Store};
+use crate::{SeedBooking, SimHandle};
+use engine::calcom::NewAttendee;
+use engine::domain::{AppointmentSource, AppointmentStatus, OrgId};
+use engine::store::{Appointment, NewAppointment, Store};
 
 /// Who booked: the appointment's customer and the booking's attendee.
 pub struct Customer<'a> {

@@ -1,4 +1,4 @@
-//! A local Cal.com API v2 for tests and demos (feature `calcom-sim`).
+//! A local Cal.com API v2 for tests, the demo and the benchmarks.
 //!
 //! It behaves like Cal.com on every point of `shared/calcom-api.md`:
 //! envelopes, status codes, pagination, uids, reschedule semantics, the
@@ -7,8 +7,8 @@
 //! the API's back, inject faults, read call counters and move its clock.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), engine::calcom_sim::SimError> {
-//! use engine::calcom_sim::{spawn, SimConfig};
+//! # async fn demo() -> Result<(), calcom_sim::SimError> {
+//! use calcom_sim::{spawn, SimConfig};
 //! let sim = spawn(SimConfig::default()).await?;   // http://127.0.0.1:PORT
 //! let client = engine::calcom::CalcomClient::new(sim.client_config()).expect("client");
 //! # Ok(()) }
@@ -39,6 +39,7 @@ mod control;
 mod counters;
 mod faults;
 mod listing;
+pub mod matched;
 mod ops;
 mod persist;
 mod ratelimit;

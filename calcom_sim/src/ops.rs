@@ -13,11 +13,11 @@ use super::reply::ApiFailure;
 use super::server::{Sim, SimError};
 use super::uid::new_uid;
 use super::webhooks::Change;
-use crate::calcom::model::{
+use engine::calcom::model::{
     instant, instant_opt, Attendee, Booking, BookingStatus, CancelBooking, CreateBooking, EventType, NewAttendee,
     RescheduleBooking, MAX_METADATA_KEYS,
 };
-use crate::calcom::webhook::Trigger;
+use engine::calcom::webhook::Trigger;
 
 /// Cal.com's limits on metadata entries.
 const MAX_METADATA_KEY_LEN: usize = 40;

@@ -22,8 +22,8 @@ use super::faults::Faults;
 use super::ratelimit::KeyLimiter;
 use super::webhooks::WebhookHub;
 use super::{api, control, persist, webhooks};
-use crate::calcom::{ApiKey, ClientConfig, RateBudget};
-use crate::clock::Clock;
+use engine::calcom::{ApiKey, ClientConfig, RateBudget};
+use engine::clock::Clock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
