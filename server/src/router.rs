@@ -7,7 +7,7 @@
 //! | forms | `POST /login`, `POST /logout` | yes | every request | — |
 //! | open | the login page, server functions (which answer 401/403 themselves) | yes | with our cookie | attached if signed in |
 //! | signed in | every other page, `/appointments.csv`, `/events`, unknown paths | yes | with our cookie | required (else to `/login`) |
-//! | files | the build's and `public/`'s files | — | — | — |
+//! | files | the build's and `public/`'s files (gzipped) | — | — | — |
 //!
 //! Every group but the live feed (`/events`, open by design) has the
 //! request time limit; request ids and tracing wrap everything.
@@ -18,6 +18,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{generate_route_list_with_exclusions, AxumRouteListing, LeptosRoutes};
+use tower::Layer;
+use tower_http::compression::{Compression, CompressionLayer, CompressionLevel};
 use tower_http::services::ServeDir;
 
 use crate::auth::{self, CsrfGuard, Origins};
@@ -99,9 +101,11 @@ fn signed_in(state: &AppState) -> Router<AppState> {
 }
 
 /// Files from the site root (the build's `/pkg/` and `public/`'s), for
-/// anyone; any other path is the signed-in area's "not found" page (the
-/// browser group's session layer wraps this fallback too).
-fn files(state: &AppState) -> ServeDir<axum::routing::RouterIntoService<axum::body::Body>> {
+/// anyone, gzipped for browsers that accept it (the WASM bundle is a
+/// third of its size so; docs/benchmarks.md measures it this way); any
+/// other path is the signed-in area's "not found" page (the browser
+/// group's session layer wraps this fallback too).
+fn files(state: &AppState) -> Compression<ServeDir<axum::routing::RouterIntoService<axum::body::Body>>> {
     let not_found = Router::new()
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(from_fn(http::render_threads::render_on_one_thread))
@@ -109,10 +113,13 @@ fn files(state: &AppState) -> ServeDir<axum::routing::RouterIntoService<axum::bo
         .layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
         .with_state(state.clone())
         .into_service();
-    ServeDir::new(&*state.leptos_options.site_root)
+    let files = ServeDir::new(&*state.leptos_options.site_root)
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(true)
-        .fallback(not_found)
+        .fallback(not_found);
+    // Best: the files change only with a build, and browsers revalidate
+    // them (304) rather than download them again.
+    CompressionLayer::new().gzip(true).quality(CompressionLevel::Best).layer(files)
 }
 
 /// The open pages and the signed-in ones. The server functions' excluded

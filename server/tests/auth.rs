@@ -173,6 +173,12 @@ on_both_backends!(pages_redirect_to_login_without_a_session, |db| async move {
     }
     let icon = get(&base, "/favicon.svg", None).await.text().await.unwrap();
     assert!(icon.contains("<svg"), "the file itself: {icon}");
+    // Files go out gzipped to browsers that accept it (this client does not
+    // decompress, so the header is there to see).
+    let gzipped = client().get(format!("{base}/favicon.svg")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzipped.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let body = gzipped.bytes().await.unwrap();
+    assert_eq!(&body[..2], [0x1f, 0x8b], "a gzip stream");
 });
 
 on_both_backends!(login_with_right_and_wrong_password_and_logout, |db| async move {
