@@ -93,13 +93,13 @@ impl Verifier {
         self.webhook_silence
     }
 
-    /// Also queue emails for notifications (to users whose preference wants them).
     /// Retries on `ladder` instead of the one it was built with.
     pub fn with_ladder(mut self, ladder: RetryLadder) -> Verifier {
         self.ladder = ladder;
         self
     }
 
+    /// Also queue emails for notifications (to users whose preference wants them).
     pub fn with_email(mut self, public_url: &str) -> Verifier {
         self.email_base_url = Some(public_url.trim_end_matches('/').to_owned());
         self
