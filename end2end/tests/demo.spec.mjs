@@ -178,7 +178,7 @@ test('a Cal.com-only booking is linked to the appointment it probably is, offere
   await page.goto('/review');
   await hydrated(page);
   // Jens Vogel's booking was deleted in Cal.com and he booked again ten minutes later.
-  const reasons = "same attendee email, same phone number, Cal.com's starts 10 min later";
+  const reasons = "same attendee email, same phone number, same service (Herrenschnitt), Cal.com's starts 10 min later";
   const suggestion = page.locator('[data-testid^="suggestion-"]', { hasText: 'Jens Vogel' });
   await expect(suggestion).toHaveCount(1);
   await expect(suggestion).toContainText(reasons);

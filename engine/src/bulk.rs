@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::calcom::RateBudget;
 use crate::clock::Clock;
-use crate::domain::{AppointmentId, RunId, SyncStatus, UserId};
+use crate::domain::{AppointmentId, AuditAction, RunId, SyncStatus, UserId};
 use crate::format::plural;
 use crate::resolve::{Actor, ResolveError, Resolver};
 use crate::store::{
@@ -70,7 +70,7 @@ pub async fn request_retry(
         cap: MAX_BULK_RETRY,
         by,
         scope: described,
-        audit_action: "appointments.retry_matching",
+        audit_action: AuditAction::AppointmentsRetryMatching,
         audit_detail: format!(
             "retry of {expected} appointment{} matching {described}",
             plural(expected.unsigned_abs())

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::AuditAction;
 use crate::format::plural;
 use crate::resolve::Actor;
 use crate::store::{GroupChange, GroupTarget, NewAuditEntry, Organization, Store, TriageChange, MAX_GROUP_ACTION};
@@ -49,7 +50,7 @@ pub async fn act_on_group(
     };
     let entry = |changed: u64| NewAuditEntry {
         user_id: Some(actor.user_id),
-        action: action.into(),
+        action,
         target: Some(format!("group {group}")),
         detail: Some(format!("{changed} issue{} {words}", plural(changed))),
         at: now,
@@ -68,25 +69,25 @@ async fn plan(
     org: &Organization,
     step: GroupStep,
     actor: &Actor,
-) -> Result<(GroupChange, &'static str, String), TriageError> {
+) -> Result<(GroupChange, AuditAction, String), TriageError> {
     let triage = |change| GroupChange::Triage(change);
     Ok(match step {
         GroupStep::Triage(TriageStep::Acknowledge) => {
-            (triage(TriageChange::Acknowledge), "issue.acknowledge", "acknowledged".to_owned())
+            (triage(TriageChange::Acknowledge), AuditAction::IssueAcknowledge, "acknowledged".to_owned())
         }
         GroupStep::Triage(TriageStep::Assign(Some(user))) => {
             let to = assignee(store, org, user).await?;
-            (triage(TriageChange::Assign(Some(user))), "issue.assign", format!("assigned to {}", to.name))
+            (triage(TriageChange::Assign(Some(user))), AuditAction::IssueAssign, format!("assigned to {}", to.name))
         }
         GroupStep::Triage(TriageStep::Assign(None)) => {
-            (triage(TriageChange::Assign(None)), "issue.assign", "unassigned".to_owned())
+            (triage(TriageChange::Assign(None)), AuditAction::IssueAssign, "unassigned".to_owned())
         }
         GroupStep::Triage(TriageStep::Ignore { reason, until }) => {
             let words = format!("ignored {}: {reason}", how_long(org, until));
-            (triage(TriageChange::Ignore { reason, until }), "issue.ignore", words)
+            (triage(TriageChange::Ignore { reason, until }), AuditAction::IssueIgnore, words)
         }
         GroupStep::Triage(TriageStep::StopIgnoring) => {
-            (triage(TriageChange::StopIgnoring), "issue.unignore", "back in the queue".to_owned())
+            (triage(TriageChange::StopIgnoring), AuditAction::IssueUnignore, "back in the queue".to_owned())
         }
         GroupStep::MarkResolved { note } => {
             let note = note.trim();
@@ -94,7 +95,7 @@ async fn plan(
                 return Err(TriageError::Invalid { field: "note", rule: "is required to mark issues resolved" });
             }
             let change = GroupChange::MarkResolved { note: note.to_owned(), actor: actor.name.clone() };
-            (change, "issue.mark_resolved", format!("marked as resolved: {note}"))
+            (change, AuditAction::IssueMarkResolved, format!("marked as resolved: {note}"))
         }
     })
 }

@@ -25,14 +25,20 @@ pub struct Suggestion {
 }
 
 /// Why `appointment` is probably `booking`'s, or `None`: the same person
-/// (email or phone), starts at most [`WINDOW_MINUTES`] apart, and an
-/// appointment that is free to take the booking (none of its own, or one
-/// Cal.com no longer has) and not cancelled.
+/// (email or phone), starts at most [`WINDOW_MINUTES`] apart, the same
+/// service when both sides name one (an event type either side leaves
+/// unnamed proves nothing), and an appointment that is free to take the
+/// booking (none of its own, or one Cal.com no longer has) and not cancelled.
 pub fn reasons(booking: &RemoteBooking, appointment: &Appointment) -> Option<String> {
     let free = is_free(appointment);
     let apart = booking.start - appointment.starts_at;
     let near = apart.abs() <= Duration::minutes(WINDOW_MINUTES);
     let same = SamePerson::of(appointment, booking);
+    let service = match (appointment.calcom_event_type_id, booking.event_type_id) {
+        (Some(ours), Some(theirs)) if ours != theirs => return None,
+        (Some(_), Some(_)) => Some(format!("same service ({})", appointment.service)),
+        _ => None,
+    };
     if !free || !near || !same.any() || appointment.status == AppointmentStatus::Cancelled {
         return None;
     }
@@ -43,6 +49,7 @@ pub fn reasons(booking: &RemoteBooking, appointment: &Appointment) -> Option<Str
     if same.phone {
         why.push("same phone number".to_owned());
     }
+    why.extend(service);
     why.push(match apart.num_minutes() {
         0 => "same start".to_owned(),
         m if m > 0 => format!("Cal.com's starts {m} min later"),

@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{IssueId, UserId, MAX_TEXT};
+use crate::domain::{AuditAction, IssueId, UserId, MAX_TEXT};
 use crate::resolve::Actor;
 use crate::store::{
     IgnoreUntil, Issue, IssueState, NewAuditEntry, Organization, Store, StoreError, TriageChange, User,
@@ -95,7 +95,7 @@ pub async fn triage(
     let (change, action, detail, message) = plan(store, org, &issue, step).await?;
     let entry = NewAuditEntry {
         user_id: Some(actor.user_id),
-        action: action.into(),
+        action,
         target: Some(format!("issue #{id}")),
         detail: Some(detail),
         at: now,
@@ -110,7 +110,7 @@ async fn plan(
     org: &Organization,
     issue: &Issue,
     step: TriageStep,
-) -> Result<(TriageChange, &'static str, String, String), TriageError> {
+) -> Result<(TriageChange, AuditAction, String, String), TriageError> {
     let id = issue.id;
     let code = issue.code.as_str();
     let state = issue.state();
@@ -130,7 +130,7 @@ async fn plan(
             }
             (
                 TriageChange::Acknowledge,
-                "issue.acknowledge",
+                AuditAction::IssueAcknowledge,
                 format!("{code} acknowledged"),
                 format!("Issue #{id} acknowledged"),
             )
@@ -139,14 +139,14 @@ async fn plan(
             let assignee = assignee(store, org, user).await?;
             (
                 TriageChange::Assign(Some(user)),
-                "issue.assign",
+                AuditAction::IssueAssign,
                 format!("{code} assigned to {}", assignee.name),
                 format!("Issue #{id} assigned to {}", assignee.name),
             )
         }
         TriageStep::Assign(None) => (
             TriageChange::Assign(None),
-            "issue.assign",
+            AuditAction::IssueAssign,
             format!("{code} unassigned"),
             format!("Issue #{id} unassigned"),
         ),
@@ -156,7 +156,12 @@ async fn plan(
             }
             let how_long = how_long(org, until);
             let detail = format!("{code} ignored {how_long}: {reason}");
-            (TriageChange::Ignore { reason, until }, "issue.ignore", detail, format!("Issue #{id} ignored {how_long}"))
+            (
+                TriageChange::Ignore { reason, until },
+                AuditAction::IssueIgnore,
+                detail,
+                format!("Issue #{id} ignored {how_long}"),
+            )
         }
         TriageStep::StopIgnoring => {
             if state != IssueState::Ignored {
@@ -164,7 +169,7 @@ async fn plan(
             }
             (
                 TriageChange::StopIgnoring,
-                "issue.unignore",
+                AuditAction::IssueUnignore,
                 format!("{code} no longer ignored"),
                 format!("Issue #{id} is back in the queue"),
             )

@@ -71,7 +71,7 @@ impl World {
         };
         let entry = NewAuditEntry {
             user_id: None,
-            action: "settings.alerts".into(),
+            action: engine::domain::AuditAction::SettingsAlerts,
             target: None,
             detail: None,
             at: self.clock.now(),

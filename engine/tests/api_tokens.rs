@@ -42,7 +42,8 @@ on_both_backends!(tokens_are_hashed_scoped_revocable_and_audited, |db| async mov
     assert!(store.authenticate_api_token(&issued.secret, later).await.unwrap().is_none());
     assert!(matches!(store.revoke_api_token(a, issued.token.id, None, later).await, Err(StoreError::Conflict(_))));
 
-    let actions: Vec<String> = store.audit_log(a, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        store.audit_log(a, 10).await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert_eq!(actions, ["api_token.revoke", "api_token.create"]);
     assert!(store.audit_log(a, 10).await.unwrap().iter().all(|e| !e
         .detail

@@ -124,7 +124,7 @@ on_both_backends!(a_bulk_retry_rechecks_the_count_then_runs_in_the_background, |
     assert_eq!((queued.kind, queued.status, queued.counts.total), (RunKind::BulkRetry, RunStatus::Queued, 2));
     assert_eq!(queued.scope.as_deref(), Some("state Failed"), "the run keeps the filter it covers");
     let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
-    assert_eq!(audit[0].action, "appointments.retry_matching");
+    assert_eq!(audit[0].action.as_str(), "appointments.retry_matching");
     assert_eq!(audit[0].detail.as_deref(), Some("retry of 2 appointments matching state Failed"));
     // A second request while the first waits names the first.
     let busy = w.request(&failed(), 2).await.unwrap_err().to_string();

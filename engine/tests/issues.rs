@@ -262,7 +262,7 @@ on_both_backends!(triage_steps_move_an_issue_through_its_states_and_are_audited,
     );
 
     let actions: Vec<(String, Option<UserId>)> =
-        store.audit_log(org, 20).await.unwrap().into_iter().rev().map(|e| (e.action, e.user_id)).collect();
+        store.audit_log(org, 20).await.unwrap().into_iter().rev().map(|e| (e.action.to_string(), e.user_id)).collect();
     assert_eq!(
         actions,
         [
@@ -411,6 +411,7 @@ async fn calcom_only(store: &Store, org: OrgId, uid: &str, minutes: i64, email: 
         attendee_phones: vec![],
         rescheduled_to_uid: None,
         changed_at: None,
+        event_type_id: None,
     };
     let new = NewIssue {
         code: ErrorCode::OrphanedCalcom,
@@ -461,6 +462,22 @@ on_both_backends!(a_rebooked_booking_is_suggested_for_the_orphaned_appointment_a
     let ids: Vec<Vec<_>> = each.iter().map(|found| found.iter().map(|s| s.appointment.id).collect()).collect();
     assert_eq!(ids, [vec![], vec![appt], vec![]]);
     assert!(engine::links::suggestions_for_each(store, org, &[]).await.unwrap().is_empty());
+
+    // The service counts when both sides name one: the same one is a
+    // reason more, another one is another visit.
+    sqlx::query("UPDATE appointments SET calcom_event_type_id = 7 WHERE id = $1")
+        .bind(appt.get())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let same_service = RemoteBooking { event_type_id: Some(7), ..booking.clone() };
+    let by_service = engine::links::suggestions(store, org, &same_service).await.unwrap();
+    assert_eq!(
+        by_service[0].reasons,
+        "same attendee email, same service (Herrenschnitt), Cal.com's starts 10 min later, its own booking is gone from Cal.com"
+    );
+    let other_service = RemoteBooking { event_type_id: Some(8), ..booking.clone() };
+    assert!(engine::links::suggestions(store, org, &other_service).await.unwrap().is_empty(), "another service");
 
     let ann = user(store, org, "Ann", Role::Admin).await;
     let organization = store.organization(org).await.unwrap();
@@ -613,8 +630,14 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
         store.queue_groups(org, QueueFilter::default()).await.unwrap().into_iter().map(|g| g.key.code).collect();
     assert_eq!(left, [ErrorCode::OrphanedLocal, ErrorCode::VerificationError], "the other groups stay");
 
-    let audit: Vec<(String, Option<String>, Option<String>)> =
-        store.audit_log(org, 10).await.unwrap().into_iter().rev().map(|e| (e.action, e.target, e.detail)).collect();
+    let audit: Vec<(String, Option<String>, Option<String>)> = store
+        .audit_log(org, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| (e.action.to_string(), e.target, e.detail))
+        .collect();
     let group = format!("group VERIFICATION_ERROR · {outage}");
     assert_eq!(
         audit,
@@ -696,7 +719,7 @@ on_both_backends!(an_acknowledged_issue_left_open_is_brought_up_again_once, |db|
     step(store, b, b_issue, TriageStep::Acknowledge, &bea).await.unwrap();
     let entry = engine::store::NewAuditEntry {
         user_id: Some(bea.user_id),
-        action: "settings.queue".into(),
+        action: engine::domain::AuditAction::SettingsQueue,
         target: None,
         detail: Some("off".into()),
         at: now(),

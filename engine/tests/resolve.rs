@@ -119,6 +119,7 @@ fn booking(uid: &str, hours_later: i64) -> RemoteBooking {
         attendee_phones: vec![],
         rescheduled_to_uid: None,
         changed_at: None,
+        event_type_id: None,
     }
 }
 

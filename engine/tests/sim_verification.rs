@@ -12,7 +12,8 @@ use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{
-    Appointment, AppointmentFilter, NewAppointment, NewOrganization, Organization, RunKind, RunStart, Store, Trigger,
+    Appointment, AppointmentFilter, NewAppointment, NewOrganization, Organization, Resolution, RunKind, RunStart,
+    Store, Trigger,
 };
 use engine::verify::circuit::{CircuitConfig, Circuits};
 use engine::verify::ladder::RetryLadder;
@@ -362,6 +363,57 @@ on_both_backends!(a_booking_only_in_calcom_is_orphaned_calcom, |db| async move {
     w.clock.advance(Duration::days(1));
     w.run(RunKind::Comprehensive).await;
     assert_eq!(w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap().len(), 1);
+});
+
+on_both_backends!(a_cal_com_only_finding_the_next_check_contradicts_closes_itself_with_its_evidence, |db| async move {
+    let w = world(db.store.clone()).await;
+    let uids = w.sim.control().seed(vec![seed(1, slot(1)), seed(2, slot(2)), seed(3, slot(3))]).unwrap();
+    let (cancelled, claimed, stray) = (&uids[0], &uids[1], &uids[2]);
+    assert_eq!(w.run(RunKind::Comprehensive).await.calcom_only, 3);
+    let open = w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap();
+    let issue_of = |uid: &str| open.iter().find(|i| i.calcom_booking_uid.as_deref() == Some(uid)).unwrap().id;
+    let (cancelled_issue, claimed_issue) = (issue_of(cancelled), issue_of(claimed));
+
+    // The customer cancelled in Cal.com; the front desk entered the other
+    // one by hand, with its booking; the third stays nobody's.
+    let off = BookingEdit { status: Some(engine::calcom::BookingStatus::Cancelled), ..BookingEdit::default() };
+    w.sim.control().edit(cancelled, off).unwrap().expect("booking exists");
+    let owner = w.appointment(2, Some(claimed), "kunde2@example.com").await;
+    w.clock.advance(Duration::days(1));
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!(report.calcom_only, 1, "{report:?}");
+    assert_eq!(report.restored, 2, "{report:?}");
+
+    let closed = w.store.issue(w.org.id, cancelled_issue).await.unwrap();
+    assert_eq!(closed.resolution, Some(Resolution::AutoResolved));
+    assert_eq!(
+        closed.resolution_note.as_deref(),
+        Some(
+            format!("Resolved itself: Cal.com listed booking {cancelled} as cancelled when checked on 03.03 08:00")
+                .as_str()
+        )
+    );
+    let closed = w.store.issue(w.org.id, claimed_issue).await.unwrap();
+    assert_eq!(closed.resolution, Some(Resolution::AutoResolved));
+    assert_eq!(
+        closed.resolution_note.as_deref(),
+        Some(
+            format!(
+                "Resolved itself: booking {claimed} belongs to appointment #{} (Kunde 2, 04.03 11:00) when checked on 03.03 08:00",
+                owner.id
+            )
+            .as_str()
+        )
+    );
+    let open = w.store.open_issues(w.org.id, Some(ErrorCode::OrphanedCalcom), 10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].calcom_booking_uid.as_deref(), Some(stray.as_str()), "the booking nobody has stays flagged");
+
+    // The next check finds nothing new to say about the two.
+    w.clock.advance(Duration::days(1));
+    let report = w.run(RunKind::Comprehensive).await;
+    assert_eq!((report.calcom_only, report.restored), (1, 0));
+    assert_eq!(w.store.open_issues(w.org.id, None, 10).await.unwrap().len(), 1, "nothing reopened");
 });
 
 on_both_backends!(a_reschedule_in_calcom_is_followed, |db| async move {

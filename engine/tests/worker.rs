@@ -73,6 +73,7 @@ fn booking_a() -> RemoteBooking {
         attendee_phones: vec![],
         rescheduled_to_uid: None,
         changed_at: None,
+        event_type_id: None,
     }
 }
 

@@ -52,7 +52,6 @@ pub fn page_routes() -> &'static [AxumRouteListing] {
 /// without a socket.
 pub fn build_app(state: AppState) -> Router {
     let origins = Origins::new(&state.public_url, state.leptos_options.site_addr);
-    let in_time = from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time);
     let browser = Router::new()
         .merge(forms(&origins))
         .merge(open(&state).layer(from_fn_with_state(CsrfGuard::with_cookie(origins.clone()), auth::same_origin_only)))
@@ -60,11 +59,7 @@ pub fn build_app(state: AppState) -> Router {
         .fallback_service(files(&state))
         .layer(from_fn(http::static_files::revalidate_build_files))
         .layer(auth::session_layer(&state));
-    Router::new()
-        .merge(machine(&state).layer(in_time.clone()))
-        .merge(browser)
-        .with_state(state)
-        .layer(http::middleware())
+    Router::new().merge(in_time(machine(&state))).merge(browser).with_state(state).layer(http::middleware())
 }
 
 /// Health, metrics, Cal.com's webhooks and the REST API: each authenticates
@@ -76,27 +71,23 @@ fn machine(state: &AppState) -> Router<AppState> {
 /// The login and logout forms: checked for cross-site use even without a
 /// cookie, against login CSRF.
 fn forms(origins: &Origins) -> Router<AppState> {
-    auth::routes()
-        .layer(from_fn_with_state(CsrfGuard::always(origins.clone()), auth::same_origin_only))
-        .layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
+    in_time(auth::routes().layer(from_fn_with_state(CsrfGuard::always(origins.clone()), auth::same_origin_only)))
 }
 
 /// The pages anyone may open and the server functions (registered with
 /// them), with the signed-in account attached when there is one.
 fn open(state: &AppState) -> Router<AppState> {
     let (pages, _) = partition_pages();
-    leptos_routes(state, pages)
-        .layer(from_fn_with_state(state.clone(), auth::attach_user))
-        .layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
+    in_time(leptos_routes(state, pages).layer(from_fn_with_state(state.clone(), auth::attach_user)))
 }
 
 /// Every other page, the CSV export and the live feed, and the "not found"
 /// page for unknown paths: a visitor without a session is sent to log in.
 fn signed_in(state: &AppState) -> Router<AppState> {
     let (_, pages) = partition_pages();
-    let limited = leptos_routes(state, pages)
-        .route("/appointments.csv", axum::routing::get(http::export::appointments_csv))
-        .layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time));
+    let limited = in_time(
+        leptos_routes(state, pages).route("/appointments.csv", axum::routing::get(http::export::appointments_csv)),
+    );
     limited.merge(live::routes()).layer(from_fn_with_state(state.clone(), auth::require_login))
 }
 
@@ -106,13 +97,9 @@ fn signed_in(state: &AppState) -> Router<AppState> {
 /// other path is the signed-in area's "not found" page (the browser
 /// group's session layer wraps this fallback too).
 fn files(state: &AppState) -> Compression<ServeDir<axum::routing::RouterIntoService<axum::body::Body>>> {
-    let not_found = Router::new()
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(from_fn(http::render_threads::render_on_one_thread))
-        .layer(from_fn_with_state(state.clone(), auth::require_login))
-        .layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
-        .with_state(state.clone())
-        .into_service();
+    let not_found = Router::new().fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+    let not_found = rendered(not_found).layer(from_fn_with_state(state.clone(), auth::require_login));
+    let not_found = in_time(not_found).with_state(state.clone()).into_service();
     let files = ServeDir::new(&*state.leptos_options.site_root)
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(true)
@@ -120,6 +107,11 @@ fn files(state: &AppState) -> Compression<ServeDir<axum::routing::RouterIntoServ
     // Best: the files change only with a build, and browsers revalidate
     // them (304) rather than download them again.
     CompressionLayer::new().gzip(true).quality(CompressionLevel::Best).layer(files)
+}
+
+/// The request time limit every group but the live feed carries.
+fn in_time<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes.layer(from_fn_with_state(http::timeout::REQUEST_LIMIT, http::timeout::answer_in_time))
 }
 
 /// The open pages and the signed-in ones. The server functions' excluded
@@ -138,13 +130,17 @@ fn partition_pages() -> (Vec<AxumRouteListing>, Vec<AxumRouteListing>) {
 fn leptos_routes(state: &AppState, pages: Vec<AxumRouteListing>) -> Router<AppState> {
     let context = state.server_context();
     let options = state.leptos_options.clone();
-    Router::new()
-        .leptos_routes_with_context(
-            state,
-            pages,
-            move || leptos::prelude::provide_context(context.clone()),
-            move || app::shell(options.clone()),
-        )
+    rendered(Router::new().leptos_routes_with_context(
+        state,
+        pages,
+        move || leptos::prelude::provide_context(context.clone()),
+        move || app::shell(options.clone()),
+    ))
+}
+
+/// Pages are rendered on the pinned render threads and cut if they stall.
+fn rendered(pages: Router<AppState>) -> Router<AppState> {
+    pages
         .layer(from_fn(http::render_threads::render_on_one_thread))
         .layer(from_fn_with_state(http::stall_guard::PAGE_STALL_LIMIT, http::stall_guard::cut_stalled_pages))
 }

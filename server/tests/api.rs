@@ -588,6 +588,7 @@ async fn the_api_token_cli_prints_the_token_once_and_revokes() {
     assert!(!ok && missing.contains("--id"), "{missing}");
     let (ok, no_org) = run(&["api-token", "list", "--org", "nope"]);
     assert!(!ok && no_org.contains("--org"), "{no_org}");
-    let actions: Vec<String> = db.store.audit_log(org.id, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        db.store.audit_log(org.id, 10).await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert_eq!(actions, ["api_token.revoke", "api_token.create", "api_token.create"]);
 }

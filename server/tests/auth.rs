@@ -222,7 +222,8 @@ on_both_backends!(login_with_right_and_wrong_password_and_logout, |db| async mov
     assert_eq!(out.headers()[LOCATION], "/login?logged_out=1");
     assert_eq!(get(&base, "/", Some(&rotated)).await.status(), StatusCode::SEE_OTHER, "the session is gone");
 
-    let actions: Vec<String> = db.store.audit_log(org_id, 20).await.unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        db.store.audit_log(org_id, 20).await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     for action in ["auth.login", "auth.login_failed", "auth.logout"] {
         assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
     }
@@ -290,7 +291,8 @@ on_both_backends!(the_sixth_failure_is_refused_per_account_and_per_address, |db|
     assert!(refused.headers().contains_key("retry-after"));
     let text = refused.text().await.unwrap();
     assert!(text.contains("try again in 15 minutes"), "{text}");
-    let actions: Vec<String> = db.store.audit_log(org_id, 50).await.unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        db.store.audit_log(org_id, 50).await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert!(actions.iter().any(|a| a == "auth.throttled"), "{actions:?}");
 
     // Per address: that was already five failures from this address, so
@@ -398,7 +400,7 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     assert_eq!(created.role, Role::Viewer);
     // Audited as the settings page's invitation is, naming the new account.
     let log = db.store.audit_log(org_id, 10).await.unwrap();
-    let added = log.iter().find(|e| e.action == "user.invite").expect("the new account is audited");
+    let added = log.iter().find(|e| e.action.as_str() == "user.invite").expect("the new account is audited");
     assert_eq!(added.target.as_deref(), Some(format!("user:{}", created.id).as_str()));
     assert_eq!(added.detail.as_deref(), Some("ann@example.com created as viewer by the command line"));
     let dup = calsync(

@@ -280,7 +280,7 @@ on_both_backends!(the_email_preference_decides_who_gets_email, |db| async move {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == "user.email_preference")
+        .filter(|e| e.action.as_str() == "user.email_preference")
         .filter_map(|e| e.detail)
         .collect();
     assert_eq!(changes, ["email notifications: issues → none", "email notifications: all → issues"]);

@@ -262,7 +262,7 @@ on_both_backends!(run_now_is_queued_audited_and_run_once_by_the_worker, |db| asy
     assert_eq!(runs["runs"][0]["status"], "queued", "{runs}");
     assert_eq!(runs["runs"][0]["trigger"], "Run now by Jane Admin", "{runs}");
     let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
-    assert!(audit.iter().any(|e| e.action == "run.request" && e.user_id.is_some()), "{audit:?}");
+    assert!(audit.iter().any(|e| e.action.as_str() == "run.request" && e.user_id.is_some()), "{audit:?}");
 
     w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
     let (_, runs) = w.rpc::<ListRuns>(&admin, json!({})).await;

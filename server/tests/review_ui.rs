@@ -265,6 +265,7 @@ on_both_backends!(a_mismatch_is_resolved_by_accepting_calcoms_version, |db| asyn
         attendee_phones: vec![],
         rescheduled_to_uid: None,
         changed_at: Some(moved - Duration::days(1)),
+        event_type_id: None,
     };
     let diffs = vec![Difference { field: "start".into(), ours: "ours".into(), calcom: "theirs".into() }];
     w.flag(&a, ErrorCode::DataMismatch, Some(&theirs), diffs).await;
@@ -405,6 +406,7 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
             attendee_phones: vec![],
             rescheduled_to_uid: None,
             changed_at: None,
+            event_type_id: None,
         };
         let issue = NewIssue {
             code: ErrorCode::OrphanedCalcom,
@@ -449,7 +451,8 @@ on_both_backends!(orphaned_calcom_bookings_are_imported_or_marked_resolved, |db|
     .unwrap();
     assert_eq!(sqlx::Row::get::<String, _>(&row, "actor"), "Jane Admin");
     let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
-    let entry = audit.iter().find(|e| e.action == "booking.mark_resolved").expect("the hand-made close is audited");
+    let entry =
+        audit.iter().find(|e| e.action.as_str() == "booking.mark_resolved").expect("the hand-made close is audited");
     assert_eq!(entry.target.as_deref(), Some(issues[1].1.as_str()));
     assert_eq!(entry.detail.as_deref(), Some("Test booking"));
     let (_, html) = w.page(&admin, "/review").await;
@@ -507,7 +510,7 @@ on_both_backends!(csv_export_follows_the_filter_escapes_and_stays_in_the_org, |d
 /// The audit log's triage entries, newest first (logins are audited too).
 async fn issue_audit(w: &World) -> Vec<String> {
     let entries = w.store.audit_log(w.org.id, 50).await.unwrap();
-    entries.into_iter().map(|e| e.action).filter(|a| a.starts_with("issue.")).collect()
+    entries.into_iter().map(|e| e.action.to_string()).filter(|a| a.starts_with("issue.")).collect()
 }
 
 /// The queue's rows for `query`.
@@ -643,6 +646,7 @@ on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probabl
         attendee_phones: vec!["+49 (123) 456-789".into()],
         rescheduled_to_uid: None,
         changed_at: None,
+        event_type_id: None,
     };
     let issue = NewIssue {
         code: ErrorCode::OrphanedCalcom,

@@ -141,7 +141,7 @@ impl World {
     }
 
     async fn audit_actions(&self, org: OrgId) -> Vec<String> {
-        self.store.audit_log(org, 100).await.unwrap().into_iter().map(|e| e.action).collect()
+        self.store.audit_log(org, 100).await.unwrap().into_iter().map(|e| e.action.to_string()).collect()
     }
 }
 
@@ -208,7 +208,7 @@ on_both_backends!(admin_changes_the_calcom_connection_without_seeing_secrets, |d
     }
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let log = w.store.audit_log(w.org.id, 10).await.unwrap();
-    let entry = log.iter().find(|e| e.action == "settings.calcom").expect("audited");
+    let entry = log.iter().find(|e| e.action.as_str() == "settings.calcom").expect("audited");
     assert_eq!(entry.user_id, Some(w.jane));
     assert!(entry.detail.as_deref().unwrap().contains("API key, webhook secret"), "{entry:?}");
     assert!(!format!("{log:?}").contains(new_key));
@@ -445,7 +445,13 @@ on_both_backends!(admin_invites_and_manages_users_but_never_the_last_admin, |db|
     // then Jane cannot be.
     let demote = w.rpc::<rpc::ChangeUserRole>(&jane, &[("user_id", &bob_id), ("role", "viewer")]).await;
     assert_eq!(demote.status, StatusCode::OK, "{}", demote.body);
-    let entry = NewAuditEntry { user_id: None, action: "user.role".into(), target: None, detail: None, at: Utc::now() };
+    let entry = NewAuditEntry {
+        user_id: None,
+        action: engine::domain::AuditAction::UserRole,
+        target: None,
+        detail: None,
+        at: Utc::now(),
+    };
     let last = w.store.set_user_role(w.org.id, w.jane, Role::Viewer, &entry).await;
     assert!(matches!(last, Err(StoreError::Conflict(ref m)) if m.contains("last active admin")), "{last:?}");
     let last = w.store.set_user_disabled(w.org.id, w.jane, true, &entry).await;

@@ -67,7 +67,7 @@ pub async fn save_alert_webhook(url: String, #[server(default)] secret: String) 
 #[cfg(feature = "ssr")]
 mod server {
     use engine::alerting::{RuleForm, RuleKind, RuleSettings};
-    use engine::domain::BaseUrl;
+    use engine::domain::{AuditAction, BaseUrl};
     use engine::secrets::{seal, Purpose};
     use engine::store::{AlertRule, AlertWebhookUpdate};
     use engine::verify::alerts::short_time;
@@ -125,7 +125,7 @@ mod server {
             form.threshold = context.store.alert_rule(user.org_id, kind).await?.settings.threshold.to_string();
         }
         let settings = RuleSettings::parse(kind, &form).map_err(|(field, why)| AppError::invalid(field, why.rule))?;
-        let audit = entry(user, "settings.alerts", None, settings.describe());
+        let audit = entry(user, AuditAction::SettingsAlerts, None, settings.describe());
         let unchanged = AlertWebhookUpdate { url: None, secret_sealed: None };
         context.store.save_alert_rules(user.org_id, &[settings], &unchanged, &audit).await?;
         let org = context.store.organization(user.org_id).await?;
@@ -165,7 +165,10 @@ mod server {
             Some(Some(url)) => format!("alert webhook {url}"),
             _ => "alert webhook removed".to_owned(),
         };
-        context.store.save_alert_rules(org, &[], &update, &entry(user, "settings.alert_webhook", None, detail)).await?;
+        context
+            .store
+            .save_alert_rules(org, &[], &update, &entry(user, AuditAction::SettingsAlertWebhook, None, detail))
+            .await?;
         settings(context, user).await
     }
 }

@@ -27,6 +27,11 @@ pub async fn get_audit_log() -> Result<Vec<AuditLine>, AppError> {
     let entries = store.audit_log(org.id, 100).await?;
     Ok(entries
         .into_iter()
-        .map(|e| AuditLine { at: local.date_time_seconds(e.at), action: e.action, target: e.target, detail: e.detail })
+        .map(|e| AuditLine {
+            at: local.date_time_seconds(e.at),
+            action: e.action.as_str().to_owned(),
+            target: e.target,
+            detail: e.detail,
+        })
         .collect())
 }

@@ -222,7 +222,7 @@ pub(crate) mod server {
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
     use engine::calcom::{CalcomClient, CalcomError, ClientConfig};
-    use engine::domain::{AccountName, ApiTokenId, BaseUrl, EmailAddress, UserId};
+    use engine::domain::{AccountName, ApiTokenId, AuditAction, BaseUrl, EmailAddress, UserId};
     use engine::schedule::LocalSchedule;
     use engine::secrets::{open, seal, Purpose};
     use engine::store::{ApiToken, CalcomConnectionUpdate, NewAuditEntry, NewUser, Organization, ScheduleUpdate, User};
@@ -240,14 +240,13 @@ pub(crate) mod server {
         AppError::invalid(field, message)
     }
 
-    pub(crate) fn entry(user: &CurrentUser, action: &str, target: Option<String>, detail: String) -> NewAuditEntry {
-        NewAuditEntry {
-            user_id: Some(user.user_id),
-            action: action.into(),
-            target,
-            detail: Some(detail),
-            at: Utc::now(),
-        }
+    pub(crate) fn entry(
+        user: &CurrentUser,
+        action: AuditAction,
+        target: Option<String>,
+        detail: String,
+    ) -> NewAuditEntry {
+        NewAuditEntry { user_id: Some(user.user_id), action, target, detail: Some(detail), at: Utc::now() }
     }
 
     async fn local(context: &ServerContext, user: &CurrentUser) -> Result<LocalFormat, AppError> {
@@ -307,7 +306,7 @@ pub(crate) mod server {
             event_type_id: None,
         };
         // The audit names what was set, never a value.
-        let audit = entry(user, "settings.calcom", Some(base_url), format!("{} saved", changed.join(", ")));
+        let audit = entry(user, AuditAction::SettingsCalcom, Some(base_url), format!("{} saved", changed.join(", ")));
         context.store.update_calcom_connection_audited(org, &update, &audit).await?;
         context.connector.forget(org);
         calcom_settings(context, user).await
@@ -443,7 +442,7 @@ pub(crate) mod server {
             update.window_days_back,
             update.window_days_ahead
         );
-        let audit = entry(user, "settings.schedule", None, detail);
+        let audit = entry(user, AuditAction::SettingsSchedule, None, detail);
         context.store.update_schedule(user.org_id, &update, &audit).await?;
         let org = context.store.organization(user.org_id).await?;
         Ok(schedule_settings(&org))
@@ -457,7 +456,7 @@ pub(crate) mod server {
             0 => "reminders of acknowledged issues off".to_owned(),
             h => format!("remind of acknowledged issues still open after {h} h"),
         };
-        let audit = entry(user, "settings.queue", None, detail);
+        let audit = entry(user, AuditAction::SettingsQueue, None, detail);
         context.store.update_ack_reminder(user.org_id, hours, &audit).await?;
         Ok(QueueSettings { ack_reminder_hours: hours })
     }
@@ -507,7 +506,7 @@ pub(crate) mod server {
             AppError::Internal.with_status()
         })?;
         let new = NewUser { email: email.clone(), name, role, password_hash };
-        let audit = entry(user, "user.invite", None, format!("{email} invited as {}", role.as_str()));
+        let audit = entry(user, AuditAction::UserInvite, None, format!("{email} invited as {}", role.as_str()));
         let created = context.store.invite_user(user.org_id, &new, &audit).await?;
         let local = local(context, user).await?;
         Ok(Invited { user: user_line(created, user, local), password })
@@ -531,7 +530,7 @@ pub(crate) mod server {
         let role = check_role(role)?;
         let target = UserId(id);
         not_yourself(user, target, "change the role of")?;
-        let audit = entry(user, "user.role", None, format!("role set to {}", role.as_str()));
+        let audit = entry(user, AuditAction::UserRole, None, format!("role set to {}", role.as_str()));
         let changed = context.store.set_user_role(user.org_id, target, role, &audit).await?;
         Ok(user_line(changed, user, local(context, user).await?))
     }
@@ -544,8 +543,11 @@ pub(crate) mod server {
     ) -> Result<UserLine, AppError> {
         let target = UserId(id);
         not_yourself(user, target, if enabled { "enable" } else { "disable" })?;
-        let (action, detail) =
-            if enabled { ("user.enable", "account enabled") } else { ("user.disable", "account disabled") };
+        let (action, detail) = if enabled {
+            (AuditAction::UserEnable, "account enabled")
+        } else {
+            (AuditAction::UserDisable, "account disabled")
+        };
         let audit = entry(user, action, None, detail.to_owned());
         let changed = context.store.set_user_disabled(user.org_id, target, !enabled, &audit).await?;
         Ok(user_line(changed, user, local(context, user).await?))

@@ -43,6 +43,7 @@ impl From<&Booking> for RemoteBooking {
             attendee_phones: b.attendees.iter().filter_map(|a| a.phone_number.clone()).collect(),
             rescheduled_to_uid: b.rescheduled_to_uid.clone(),
             changed_at: Some(b.last_change()),
+            event_type_id: b.event_type.as_ref().map(|e| e.id).or(b.event_type_id),
         }
     }
 }

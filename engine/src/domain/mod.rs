@@ -3,6 +3,7 @@
 //! hydrate build can use it too.
 
 mod appointment;
+mod audit;
 mod health;
 mod ids;
 mod input;
@@ -12,6 +13,7 @@ pub mod url;
 mod user;
 
 pub use appointment::{AppointmentSource, AppointmentStatus};
+pub use audit::AuditAction;
 pub use health::CalcomHealth;
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
 pub use input::{AccountName, BaseUrl, EmailAddress, Invalid, Slug, ACK_REMINDER_HOURS, MAX_TEXT};

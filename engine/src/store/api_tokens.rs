@@ -10,7 +10,7 @@ use super::row::get;
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
 use crate::api_token;
-use crate::domain::{ApiTokenId, OrgId, UserId};
+use crate::domain::{ApiTokenId, AuditAction, OrgId, UserId};
 
 /// A token as lists show it: never its hash, never the secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ impl Store {
         let id = ApiTokenId(get(&row, "id")?);
         let entry = NewAuditEntry {
             user_id: created_by,
-            action: "api_token.create".into(),
+            action: AuditAction::ApiTokenCreate,
             target: Some(format!("api_token:{id}")),
             detail: Some(format!("token {name:?} ({prefix}…) created")),
             at: now,
@@ -174,7 +174,7 @@ impl Store {
         }
         let entry = NewAuditEntry {
             user_id: by,
-            action: "api_token.revoke".into(),
+            action: AuditAction::ApiTokenRevoke,
             target: Some(format!("api_token:{id}")),
             detail: Some(format!("token {:?} ({}…) revoked", token.name, token.prefix)),
             at: now,

@@ -5,16 +5,15 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::row::get;
+use super::row::{get, parse};
 use super::time::{from_ms, to_ms};
 use super::{Store, StoreError};
-use crate::domain::{OrgId, UserId};
+use crate::domain::{AuditAction, OrgId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry {
     pub user_id: Option<UserId>,
-    /// A stable, dotted name: "user.invite", "api_token.create", "settings.calcom".
-    pub action: String,
+    pub action: AuditAction,
     pub target: Option<String>,
     /// Never a secret: callers describe what changed, not the new value.
     pub detail: Option<String>,
@@ -25,7 +24,7 @@ pub struct NewAuditEntry {
 pub struct AuditEntry {
     pub id: i64,
     pub user_id: Option<UserId>,
-    pub action: String,
+    pub action: AuditAction,
     pub target: Option<String>,
     pub detail: Option<String>,
     pub at: DateTime<Utc>,
@@ -35,7 +34,7 @@ fn from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         id: get(row, "id")?,
         user_id: get::<Option<i64>>(row, "user_id")?.map(UserId),
-        action: get(row, "action")?,
+        action: parse(row, "action")?,
         target: get(row, "target")?,
         detail: get(row, "detail")?,
         at: from_ms(get(row, "at")?),
@@ -50,7 +49,7 @@ where
     sqlx::query("INSERT INTO audit_log (org_id, user_id, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(org.get())
         .bind(entry.user_id.map(UserId::get))
-        .bind(&entry.action)
+        .bind(entry.action.as_str())
         .bind(entry.target.as_deref())
         .bind(entry.detail.as_deref())
         .bind(to_ms(entry.at))

@@ -13,7 +13,7 @@ use super::runs::{ActiveRun, RunKind, RunStatus, Trigger};
 use super::sql::Sql;
 use super::time::to_ms;
 use super::{AppointmentFilter, Store, StoreError};
-use crate::domain::{string_enum, AppointmentId, OrgId, RunId, UserId};
+use crate::domain::{string_enum, AppointmentId, AuditAction, OrgId, RunId, UserId};
 
 string_enum! {
     /// What a bulk run did with one appointment.
@@ -40,7 +40,7 @@ pub struct BulkRequest<'a> {
     /// The filter in words, kept with the run ("state Failed").
     pub scope: &'a str,
     /// The audit entry's action and its words ("retry of 12 appointments matching …").
-    pub audit_action: &'static str,
+    pub audit_action: AuditAction,
     pub audit_detail: String,
 }
 
@@ -167,7 +167,7 @@ impl Store {
             .await?;
         let entry = NewAuditEntry {
             user_id: Some(request.by),
-            action: request.audit_action.into(),
+            action: request.audit_action,
             target: Some(format!("run {id}")),
             detail: Some(request.audit_detail.clone()),
             at: now,

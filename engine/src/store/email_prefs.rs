@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::audit::{self, NewAuditEntry};
 use super::row::parse;
 use super::{Store, StoreError};
-use crate::domain::{EmailPreference, OrgId, UserId};
+use crate::domain::{AuditAction, EmailPreference, OrgId, UserId};
 
 impl Store {
     /// The user's preference; another organization's user is `NotFound`.
@@ -46,7 +46,7 @@ impl Store {
         }
         let entry = NewAuditEntry {
             user_id: Some(user),
-            action: "user.email_preference".into(),
+            action: AuditAction::UserEmailPreference,
             target: Some(format!("user:{user}")),
             detail: Some(format!("email notifications: {before} → {preference}")),
             at: now,

@@ -10,7 +10,7 @@ use super::issues::Resolution;
 use super::row::get;
 use super::time::to_ms;
 use super::{Appointment, NewAppointment, Store, StoreError, SyncState};
-use crate::domain::{AppointmentId, AppointmentStatus, IssueId, OrgId, SyncStatus, UserId};
+use crate::domain::{AppointmentId, AppointmentStatus, AuditAction, IssueId, OrgId, SyncStatus, UserId};
 
 /// Facts about the appointment a resolution changes; `None` keeps the value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -256,7 +256,7 @@ impl Store {
         events::insert(&mut tx, org, &event).await?;
         let entry = NewAuditEntry {
             user_id: Some(by),
-            action: "booking.mark_resolved".into(),
+            action: AuditAction::BookingMarkResolved,
             target: Some(uid.clone()),
             detail: Some(note.to_owned()),
             at: now,

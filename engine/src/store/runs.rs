@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::row::{get, parse};
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{NewAuditEntry, Store, StoreError};
-use crate::domain::{string_enum, OrgId, RunId, UserId};
+use crate::domain::{string_enum, AuditAction, OrgId, RunId, UserId};
 
 string_enum! {
     pub enum RunKind : "run kind" {
@@ -296,7 +296,7 @@ impl Store {
         let id = get(&row, "id").map(RunId)?;
         let entry = NewAuditEntry {
             user_id: Some(user),
-            action: "run.request".into(),
+            action: AuditAction::RunRequest,
             target: Some(format!("run {id}")),
             detail: Some(format!("{} requested", kind.as_str())),
             at: now,

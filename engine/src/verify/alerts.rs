@@ -74,6 +74,24 @@ pub fn resolved_itself(at: DateTime<Utc>, tz: Tz) -> String {
     format!("Resolved itself: Cal.com's booking matched ours when checked on {}", short_time(at, tz))
 }
 
+/// The note of a Cal.com-only finding that closed itself because Cal.com
+/// now lists its booking as called off (`status`: "cancelled", "declined").
+pub fn calcom_only_called_off(uid: &str, status: &str, at: DateTime<Utc>, tz: Tz) -> String {
+    format!("Resolved itself: Cal.com listed booking {uid} as {status} when checked on {}", short_time(at, tz))
+}
+
+/// The note of a Cal.com-only finding that closed itself because an
+/// appointment in calsync now carries its booking.
+pub fn calcom_only_claimed(uid: &str, by: &Appointment, at: DateTime<Utc>, tz: Tz) -> String {
+    format!(
+        "Resolved itself: booking {uid} belongs to appointment #{} ({}, {}) when checked on {}",
+        by.id,
+        by.customer_name,
+        short_time(by.starts_at, tz),
+        short_time(at, tz)
+    )
+}
+
 /// The notification for a Cal.com booking that has no appointment.
 pub fn calcom_only_opened(issue: IssueId, uid: &str, start: DateTime<Utc>, tz: Tz) -> NewNotification {
     NewNotification {

@@ -39,6 +39,11 @@ pub struct RemoteBooking {
     /// the review page's evidence; `None` in snapshots taken before it was kept.
     #[serde(default)]
     pub changed_at: Option<DateTime<Utc>>,
+    /// Its event type (the service booked), for suggested links; `None`
+    /// when Cal.com names none (a deleted event type) and in snapshots
+    /// taken before it was kept.
+    #[serde(default)]
+    pub event_type_id: Option<i64>,
 }
 
 impl RemoteStatus {
@@ -163,6 +168,7 @@ mod tests {
             attendee_phones: vec![],
             rescheduled_to_uid: None,
             changed_at: None,
+            event_type_id: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::alerts;
-use super::compare::{differences, RemoteBooking};
+use super::compare::{differences, RemoteBooking, RemoteStatus};
 use super::plan::{self, Span};
 use super::rules::{evidence, Evidence, Outcome};
 use super::service::{Verified, Verifier};
@@ -16,8 +16,8 @@ use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::format::{plural, LocalFormat};
 use crate::mail::content;
 use crate::store::{
-    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Run, RunCounts, RunKind, RunStart,
-    RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
+    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Resolution, Run, RunCounts,
+    RunKind, RunStart, RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
 };
 
 /// Outcomes written per transaction.
@@ -492,7 +492,12 @@ impl Verifier {
         };
         counts.total = self.store().count_appointments(org.id, &in_window).await?;
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
-        let mut check = Check { restored: 0, candidates: Vec::new(), seen: Listing::default() };
+        let mut check = Check {
+            restored: 0,
+            candidates: Vec::new(),
+            seen: Listing::default(),
+            watched: self.open_calcom_only(org).await?,
+        };
         let parts = parts(window, counts.total, self.part_size());
         for (done, part) in parts.iter().enumerate() {
             if let Err(err) = self.check_part(org, source, *part, run_id, &mut counts, &mut check).await? {
@@ -515,6 +520,7 @@ impl Verifier {
         self.save_full_listing(org, &check.seen, now).await?;
         let calcom_only =
             if check.seen.proves_absence() { self.unaccounted(org, check.candidates).await? } else { Vec::new() };
+        check.restored += self.close_settled_calcom_only(org, &check.watched, &calcom_only).await?;
         for booking in &calcom_only {
             let new = NewIssue {
                 code: ErrorCode::OrphanedCalcom,
@@ -590,6 +596,13 @@ impl Verifier {
             }
         }
         check.restored += self.write_batch(org, &mut writes).await?;
+        if !check.watched.is_empty() {
+            for booking in &listing.bookings {
+                if let Some(seen) = check.watched.get_mut(&booking.uid) {
+                    *seen = Some(booking.status);
+                }
+            }
+        }
         if listing.proves_absence() {
             check.candidates.extend(diff.calcom_only);
         }
@@ -619,6 +632,58 @@ impl Verifier {
             .filter_map(|a| a.calcom_booking_uid)
             .collect();
         Ok(candidates.into_iter().filter(|b| !linked.contains(&b.uid)).collect())
+    }
+
+    /// The bookings of the open Cal.com-only findings, none seen yet.
+    async fn open_calcom_only(&self, org: &Organization) -> Result<Watched, StoreError> {
+        let open = self.store().open_issues(org.id, Some(ErrorCode::OrphanedCalcom), MAX_WATCHED).await?;
+        Ok(open.into_iter().filter_map(|issue| issue.calcom_booking_uid).map(|uid| (uid, None)).collect())
+    }
+
+    /// Closes, as resolved by themselves, the Cal.com-only findings this
+    /// check contradicts, each with its evidence: the listing showed the
+    /// booking called off, or an appointment now carries it. A booking the
+    /// listing did not show at all (moved out of the window, deleted) or
+    /// showed with a status calsync does not know proves nothing: its
+    /// finding stays for an admin. Returns how many closed.
+    async fn close_settled_calcom_only(
+        &self,
+        org: &Organization,
+        watched: &Watched,
+        still_unaccounted: &[RemoteBooking],
+    ) -> Result<u64, StoreError> {
+        let still: std::collections::HashSet<&str> = still_unaccounted.iter().map(|b| b.uid.as_str()).collect();
+        let settled: Vec<(&str, RemoteStatus)> = watched
+            .iter()
+            .filter_map(|(uid, seen)| Some((uid.as_str(), (*seen)?)))
+            .filter(|(uid, _)| !still.contains(uid))
+            .collect();
+        if settled.is_empty() {
+            return Ok(0);
+        }
+        let live: Vec<&str> = settled.iter().filter(|(_, s)| s.is_live() == Some(true)).map(|(uid, _)| *uid).collect();
+        let owners: std::collections::HashMap<String, Appointment> = self
+            .store()
+            .appointments_linked_to(org.id, &live)
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((a.calcom_booking_uid.clone()?, a)))
+            .collect();
+        let now = self.now();
+        let mut closed = 0;
+        for (uid, status) in settled {
+            let note = match (status.is_live(), owners.get(uid)) {
+                (Some(false), _) => alerts::calcom_only_called_off(uid, called_off(status), now, org.time_zone),
+                (Some(true), Some(owner)) => alerts::calcom_only_claimed(uid, owner, now, org.time_zone),
+                _ => continue,
+            };
+            let subject = IssueSubject::CalcomBooking { uid: uid.to_owned() };
+            closed += self
+                .store()
+                .resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, Some(&note), now)
+                .await?;
+        }
+        Ok(closed)
     }
 
     async fn verify_from_listing<S: BookingSource>(
@@ -732,6 +797,22 @@ impl Verifier {
     }
 }
 
+/// The open Cal.com-only findings a check watches for, by booking uid,
+/// with the status the check's listing showed each booking in (if it did).
+type Watched = std::collections::HashMap<String, Option<RemoteStatus>>;
+
+/// At most this many open Cal.com-only findings are checked for having
+/// settled in one check (the oldest first); more wait for the next.
+const MAX_WATCHED: u32 = 10_000;
+
+/// A called-off status in words.
+fn called_off(status: RemoteStatus) -> &'static str {
+    match status {
+        RemoteStatus::Rejected => "declined",
+        _ => "cancelled",
+    }
+}
+
 /// What a comprehensive check gathers across the parts of its window.
 struct Check {
     restored: u64,
@@ -740,6 +821,7 @@ struct Check {
     /// What the parts' listings say about themselves (their bookings are
     /// not kept).
     seen: Listing,
+    watched: Watched,
 }
 
 /// `window` cut into equal consecutive time spans, enough that each holds

@@ -233,6 +233,7 @@ mod tests {
             attendee_phones: vec![],
             rescheduled_to_uid: None,
             changed_at: None,
+            event_type_id: None,
         }
     }
 

@@ -75,6 +75,7 @@ pub fn booking(uid: &str, start: DateTime<Utc>, email: &str) -> RemoteBooking {
         attendee_phones: vec![],
         rescheduled_to_uid: None,
         changed_at: None,
+        event_type_id: None,
     }
 }
 
@@ -95,6 +96,7 @@ impl BookingWriter for FakeCalcom {
             attendee_phones: new.attendee_phone.iter().cloned().collect(),
             rescheduled_to_uid: None,
             changed_at: None,
+            event_type_id: None,
         };
         self.put(booking.clone());
         Ok(booking)
@@ -122,6 +124,7 @@ impl BookingWriter for FakeCalcom {
             end: start + EVENT_LENGTH,
             rescheduled_to_uid: None,
             changed_at: None,
+            event_type_id: None,
             ..old.clone()
         };
         bookings.insert(new.uid.clone(), new.clone());

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use engine::domain::url::path_in_query;
-use engine::domain::{OrgId, UserId};
+use engine::domain::{AuditAction, OrgId, UserId};
 use engine::store::{normalize_email, NewAuditEntry, Store};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -67,7 +67,7 @@ async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: Log
                 store,
                 user.org_id,
                 Some(user.id),
-                "auth.throttled",
+                AuditAction::AuthThrottled,
                 &email,
                 Some(if throttled.by_account { "account" } else { "address" }),
             )
@@ -85,7 +85,7 @@ async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: Log
         throttle::record_failure(store, &subjects, now).await?;
         tracing::info!(ip = %peer.ip(), "login failed");
         if let Some(known) = store.user_by_email(&email).await? {
-            audit(store, known.org_id, Some(known.id), "auth.login_failed", &email, None).await;
+            audit(store, known.org_id, Some(known.id), AuditAction::AuthLoginFailed, &email, None).await;
         }
         let mut to = String::from("/login?error=invalid");
         if let Some(next) = &next {
@@ -102,14 +102,14 @@ async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: Log
     let times = super::session_policy::Times { signed_in_ms: now.timestamp_millis(), seen_ms: now.timestamp_millis() };
     session.insert(USER_KEY, SessionUser { user_id: user.id, org_id: user.org_id, times }).await?;
     store.record_login(user.org_id, user.id, now).await?;
-    audit(store, user.org_id, Some(user.id), "auth.login", &email, None).await;
+    audit(store, user.org_id, Some(user.id), AuditAction::AuthLogin, &email, None).await;
     tracing::info!(user = %user.id, org = %user.org_id, "logged in");
     Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response())
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
     match session.get::<SessionUser>(USER_KEY).await {
-        Ok(Some(user)) => audit(&state.store, user.org_id, Some(user.user_id), "auth.logout", "", None).await,
+        Ok(Some(user)) => audit(&state.store, user.org_id, Some(user.user_id), AuditAction::AuthLogout, "", None).await,
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not read the session at logout"),
     }
@@ -123,16 +123,23 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
 
 /// Audit failures are logged, not fatal: a full audit table must not lock
 /// everyone out.
-async fn audit(store: &Store, org: OrgId, user: Option<UserId>, action: &str, target: &str, detail: Option<&str>) {
+async fn audit(
+    store: &Store,
+    org: OrgId,
+    user: Option<UserId>,
+    action: AuditAction,
+    target: &str,
+    detail: Option<&str>,
+) {
     let entry = NewAuditEntry {
         user_id: user,
-        action: action.to_owned(),
+        action,
         target: (!target.is_empty()).then(|| target.to_owned()),
         detail: detail.map(str::to_owned),
         at: Utc::now(),
     };
     if let Err(e) = store.audit(org, &entry).await {
-        tracing::error!(error = %e, action, "could not write audit entry");
+        tracing::error!(error = %e, action = action.as_str(), "could not write audit entry");
     }
 }
 

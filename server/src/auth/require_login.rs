@@ -28,9 +28,9 @@ pub async fn require_login(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match current_user(&state.store, &session, state.sessions).await {
+    let user = match signed_in_account(&state, &session).await {
         Ok(user) => user,
-        Err(e) => return unavailable(&e),
+        Err(unavailable) => return unavailable,
     };
     let Some(user) = user else {
         let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -49,9 +49,9 @@ pub async fn attach_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match current_user(&state.store, &session, state.sessions).await {
+    let user = match signed_in_account(&state, &session).await {
         Ok(user) => user,
-        Err(e) => return unavailable(&e),
+        Err(unavailable) => return unavailable,
     };
     if let Some(user) = user {
         request.extensions_mut().insert(user);
@@ -59,9 +59,12 @@ pub async fn attach_user(
     next.run(request).await
 }
 
-fn unavailable(e: &CheckError) -> Response {
-    tracing::error!(error = %e, "could not check the session");
-    (StatusCode::SERVICE_UNAVAILABLE, "Could not check your login. Please try again.").into_response()
+/// The session's account, or the 503 to answer when it cannot be checked.
+async fn signed_in_account(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, Response> {
+    current_user(&state.store, session, state.sessions).await.map_err(|e| {
+        tracing::error!(error = %e, "could not check the session");
+        (StatusCode::SERVICE_UNAVAILABLE, "Could not check your login. Please try again.").into_response()
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

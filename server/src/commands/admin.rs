@@ -1,6 +1,6 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
-use engine::domain::{AccountName, EmailAddress, Role};
+use engine::domain::{AccountName, AuditAction, EmailAddress, Role};
 use engine::store::{NewAuditEntry, NewUser, Store};
 
 use crate::auth::password;
@@ -26,7 +26,7 @@ async fn create(store: &Store, args: CreateUserArgs) -> Result<()> {
     // the account and its audit entry in one transaction.
     let entry = NewAuditEntry {
         user_id: None,
-        action: "user.invite".into(),
+        action: AuditAction::UserInvite,
         target: None,
         detail: Some(format!("{} created as {} by the command line", new.email, role.as_str())),
         at: Utc::now(),

@@ -1,6 +1,6 @@
 use anyhow::{anyhow, Result};
 use chrono::Utc;
-use engine::domain::{BaseUrl, Slug};
+use engine::domain::{AuditAction, BaseUrl, Slug};
 use engine::secrets::{seal, Purpose};
 use engine::store::{CalcomConnectionUpdate, NewAuditEntry, NewOrganization, Store};
 
@@ -59,7 +59,7 @@ async fn set_calcom(store: &Store, args: SetCalcomArgs) -> Result<()> {
     let changed = if webhook_secret.is_some() { "base URL, API key, webhook secret" } else { "base URL, API key" };
     let entry = NewAuditEntry {
         user_id: None,
-        action: "settings.calcom".into(),
+        action: AuditAction::SettingsCalcom,
         target: Some(base_url.clone()),
         detail: Some(format!("{changed} set by the command line")),
         at: Utc::now(),

@@ -2,7 +2,7 @@
 //! argon2 hash, and handed back once, on the start that created it.
 
 use chrono::Utc;
-use engine::domain::Role;
+use engine::domain::{AuditAction, Role};
 use engine::store::{NewAuditEntry, NewUser, Organization, Store};
 
 use super::DemoError;
@@ -40,7 +40,7 @@ pub async fn ensure(store: &Store, org: &Organization) -> Result<Vec<Account>, D
         let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
         let entry = NewAuditEntry {
             user_id: None,
-            action: "user.invite".into(),
+            action: AuditAction::UserInvite,
             target: None,
             detail: Some(format!("{email} created as {} by calsync demo", role.as_str())),
             at: Utc::now(),
