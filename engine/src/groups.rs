@@ -1,6 +1,6 @@
 //! Acting on a group of the review queue's issues at once: every unresolved
-//! issue with one error code and reason (an outage's failures, a batch of
-//! bookings deleted in Cal.com). The admin confirms the count they were
+//! issue with one error code and reason or Cal.com outage (an outage's
+//! failures, a batch of bookings deleted in Cal.com). The admin confirms the count they were
 //! shown; the store re-counts in the same transaction and refuses if the
 //! group changed meanwhile. One audit entry records the whole step.
 
@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::AuditAction;
 use crate::format::plural;
 use crate::resolve::Actor;
-use crate::store::{GroupChange, GroupTarget, NewAuditEntry, Organization, Store, TriageChange, MAX_GROUP_ACTION};
+use crate::store::{
+    GroupChange, GroupKey, GroupTarget, NewAuditEntry, Organization, Outage, Store, TriageChange, MAX_GROUP_ACTION,
+};
 use crate::triage::{assignee, how_long, TriageError, TriageStep};
 
 /// What to do with every member of a group.
@@ -20,6 +22,23 @@ pub enum GroupStep {
     MarkResolved {
         note: String,
     },
+}
+
+/// What a group's members share, in words: the Cal.com outage they failed
+/// in ("Cal.com outage 13.10.2025 14:02 – 14:31", "… since 14:02" while it
+/// lasts), else their shared reason, else what their code means.
+pub fn cause(org: &Organization, key: &GroupKey, outage: Option<&Outage>) -> String {
+    let local = org.local_format();
+    match (key.outage, outage) {
+        (Some(_), Some(Outage { started_at, ended_at: Some(ended_at), .. })) => {
+            format!("Cal.com outage {}", local.range(*started_at, *ended_at))
+        }
+        (Some(_), Some(Outage { started_at, ended_at: None, .. })) => {
+            format!("Cal.com outage since {}", local.date_time(*started_at))
+        }
+        (Some(_), None) => "Cal.com outage".to_owned(),
+        (None, _) => key.detail.clone().unwrap_or_else(|| key.code.label().to_owned()),
+    }
 }
 
 /// Applies `step` to the group `target` names; returns what happened, for
@@ -44,9 +63,13 @@ pub async fn act_on_group(
     }
     let (change, action, words) = plan(store, org, step, actor).await?;
     let code = target.key.code.as_str();
-    let group = match &target.key.detail {
-        Some(reason) => format!("{code} · {reason}"),
-        None => code.to_owned(),
+    let group = match (&target.key.detail, target.key.outage) {
+        (_, Some(id)) => {
+            let outage = store.outages(org.id, &[id]).await?;
+            format!("{code} · {}", cause(org, &target.key, outage.first()))
+        }
+        (Some(reason), None) => format!("{code} · {reason}"),
+        (None, None) => code.to_owned(),
     };
     let entry = |changed: u64| NewAuditEntry {
         user_id: Some(actor.user_id),

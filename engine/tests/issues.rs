@@ -538,6 +538,63 @@ fn failed(id: AppointmentId, reason: &str) -> NewIssue {
     NewIssue { code: ErrorCode::VerificationError, detail: Some(reason.into()), ..orphan(id) }
 }
 
+on_both_backends!(the_failures_of_one_cal_com_outage_are_one_group, |db| async move {
+    use engine::groups::{act_on_group, cause, GroupStep};
+    use engine::store::GroupTarget;
+    let store = &db.store;
+    let (org, first) = setup(store).await;
+    let organization = store.organization(org).await.unwrap();
+    let unavailable = "Cal.com was unavailable (HTTP 503)";
+    // The breaker opens at 16:30 (Berlin); a second instance's opening joins it.
+    store.outage_began(org, now()).await.unwrap();
+    store.outage_began(org, now() + Duration::minutes(3)).await.unwrap();
+    store.open_issue(org, &failed(first, unavailable), now() + Duration::minutes(5)).await.unwrap();
+    let second = another(store, org, 1).await;
+    store
+        .open_issue(org, &failed(second, "Cal.com did not answer in time"), now() + Duration::minutes(9))
+        .await
+        .unwrap();
+    let orphaned = another(store, org, 2).await;
+    store.open_issue(org, &orphan(orphaned), now() + Duration::minutes(10)).await.unwrap();
+    store.outage_ended(org, now() + Duration::minutes(29)).await.unwrap();
+    // The same words outside any outage, and a second outage still going on.
+    let later = another(store, org, 3).await;
+    store.open_issue(org, &failed(later, unavailable), now() + Duration::hours(2)).await.unwrap();
+    store.outage_began(org, now() + Duration::hours(3)).await.unwrap();
+    let during = another(store, org, 4).await;
+    store.open_issue(org, &failed(during, unavailable), now() + Duration::hours(3)).await.unwrap();
+
+    let groups = store.queue_groups(org, QueueFilter::default()).await.unwrap();
+    let seen: Vec<(ErrorCode, String, u64)> =
+        groups.iter().map(|g| (g.key.code, cause(&organization, &g.key, g.outage.as_ref()), g.count)).collect();
+    assert_eq!(
+        seen,
+        [
+            (ErrorCode::VerificationError, "Cal.com outage 11.10.2025 16:30 – 16:59".to_owned(), 2),
+            (ErrorCode::OrphanedLocal, "In our database, not in Cal.com".to_owned(), 1),
+            (ErrorCode::VerificationError, unavailable.to_owned(), 1),
+            (ErrorCode::VerificationError, "Cal.com outage since 11.10.2025 19:30".to_owned(), 1),
+        ],
+        "one group per outage whatever each failure's words; an orphan found meanwhile is not the outage's"
+    );
+
+    let ann = user(store, org, "Ann", Role::Admin).await;
+    let target = GroupTarget { key: groups[0].key.clone(), filter: QueueFilter::default(), expected: 2 };
+    let step = GroupStep::Triage(TriageStep::Acknowledge);
+    let done = act_on_group(store, &organization, &target, step, &ann, now()).await.unwrap();
+    assert_eq!(done, "2 issues of VERIFICATION_ERROR · Cal.com outage 11.10.2025 16:30 – 16:59 acknowledged");
+    let acknowledged: Vec<AppointmentId> = store
+        .queue_issues(org, QueueFilter::default(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.state() == IssueState::Acknowledged)
+        .filter_map(|i| i.appointment_id)
+        .collect();
+    assert_eq!(acknowledged.len(), 2);
+    assert!(acknowledged.contains(&first) && acknowledged.contains(&second), "only the outage's: {acknowledged:?}");
+});
+
 on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_rechecked, |db| async move {
     use engine::groups::{act_on_group, GroupStep};
     use engine::store::{GroupKey, GroupTarget, StoreError};
@@ -575,7 +632,7 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
 
     let ann = user(store, org, "Ann", Role::Admin).await;
     let organization = store.organization(org).await.unwrap();
-    let key = GroupKey { code: ErrorCode::VerificationError, detail: Some(outage.into()) };
+    let key = GroupKey { code: ErrorCode::VerificationError, detail: Some(outage.into()), outage: None };
     let target = |expected| GroupTarget { key: key.clone(), filter: QueueFilter::default(), expected };
     let act = |expected, step| {
         let organization = organization.clone();
@@ -659,7 +716,7 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
         .id;
     let stranger = user(store, other, "Mallory", Role::Admin).await;
     let theirs = store.organization(other).await.unwrap();
-    let key = GroupKey { code: ErrorCode::OrphanedLocal, detail: None };
+    let key = GroupKey { code: ErrorCode::OrphanedLocal, detail: None, outage: None };
     let target = GroupTarget { key, filter: QueueFilter::default(), expected: 1 };
     let result =
         act_on_group(store, &theirs, &target, GroupStep::Triage(TriageStep::Acknowledge), &stranger, now()).await;

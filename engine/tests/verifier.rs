@@ -85,6 +85,19 @@ impl World {
         rows.iter().map(|r| (sqlx::Row::get(r, "kind"), sqlx::Row::get(r, "body"))).collect()
     }
 
+    /// The organization's Cal.com outages as (start, end), oldest first.
+    async fn outages(&self) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+        let rows = sqlx::query("SELECT started_at, ended_at FROM calcom_outages WHERE org_id = $1 ORDER BY id")
+            .bind(self.org.id.get())
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap();
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap();
+        rows.iter()
+            .map(|r| (at(sqlx::Row::get(r, "started_at")), sqlx::Row::get::<Option<i64>, _>(r, "ended_at").map(at)))
+            .collect()
+    }
+
     async fn reload(&self, a: &Appointment) -> Appointment {
         self.store.appointment(self.org.id, a.id).await.unwrap()
     }
@@ -246,6 +259,7 @@ on_both_backends!(an_outage_flags_nothing_and_opens_the_circuit, |db| async move
             assert_eq!(a.sync.attempts, 0, "an open circuit consumes no attempt");
         }
     }
+    assert_eq!(w.outages().await, [(t0(), None)], "the breaker's opening is the outage's start");
     // Cal.com recovers; after the open period the probe succeeds and everything syncs.
     w.calcom.fail_with(None);
     w.clock.advance(Duration::seconds(61));
@@ -256,6 +270,8 @@ on_both_backends!(an_outage_flags_nothing_and_opens_the_circuit, |db| async move
         assert_eq!(w.reload(a).await.sync.status, SyncStatus::Synced);
     }
     assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty());
+    let recovered = t0() + Duration::seconds(61);
+    assert_eq!(w.outages().await, [(t0(), Some(recovered))], "the probe's answer ends it");
 });
 
 /// The booking as Cal.com has it after someone moved it there, unknown to us.

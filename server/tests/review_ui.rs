@@ -626,9 +626,12 @@ on_both_backends!(a_problem_that_comes_back_is_shown_as_a_regression, |db| async
     assert!(html.contains(&format!("regressed-{issue}")) && html.contains("Regressed ×2"), "{html}");
     let (_, summary) = w.rpc::<GetDashboardSummary>(&admin, json!({})).await;
     assert_eq!(
-        (summary["open_reviews"].as_i64(), summary["oldest_review"].as_str()),
-        (Some(1), Some("under a minute"))
+        (summary["open_reviews"].as_i64(), summary["oldest_review"].as_str(), summary["regressions"].as_i64()),
+        (Some(1), Some("under a minute"), Some(1)),
+        "counted as a regression among the open reviews"
     );
+    let (_, html) = w.page(&admin, "/").await;
+    assert!(html.contains("1 of them is a regression: closed before, back again."), "{html}");
 });
 
 on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probably_is, |db| async move {
@@ -774,6 +777,42 @@ on_both_backends!(a_group_of_issues_is_acknowledged_and_resolved_after_its_count
     let audit = w.store.audit_log(w.org.id, 20).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("issue.")).collect();
     assert_eq!(actions, ["issue.mark_resolved", "issue.assign", "issue.acknowledge"], "one entry per group step");
+});
+
+on_both_backends!(the_failures_of_one_cal_com_outage_are_one_group_named_by_its_time, |db| async move {
+    let w = world(db.store.clone()).await;
+    let began = Utc::now() - Duration::minutes(40);
+    w.store.outage_began(w.org.id, began).await.unwrap();
+    for (i, name) in ["Tom Klein", "Anna Schmidt"].into_iter().enumerate() {
+        let a = w.appointment_at(w.org.id, name, Some(&format!("u{i}")), i as i64).await;
+        w.flag(&a, ErrorCode::VerificationError, None, vec![]).await;
+    }
+    let ended = Utc::now();
+    w.store.outage_ended(w.org.id, ended).await.unwrap();
+    let after = w.appointment_at(w.org.id, "Lisa Wagner", Some("u9"), 9).await;
+    w.flag(&after, ErrorCode::VerificationError, None, vec![]).await;
+    let admin = w.login("jane@salon.de").await;
+
+    let (status, found) = w.rpc::<GetIssueGroups>(&admin, json!({ "query": { "group": true } })).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let cause = format!("Cal.com outage {}", w.org.local_format().range(began, ended));
+    let outage = &found["groups"][0];
+    assert_eq!((&outage["cause"], &outage["count"], &outage["reason"]), (&json!(cause), &json!(2), &Value::Null));
+    assert!(outage["outage"].is_i64(), "{found}");
+    let apart = &found["groups"][1];
+    assert_eq!((&apart["cause"], &apart["count"]), (&json!("VERIFICATION_ERROR detected"), &json!(1)), "{found}");
+    let (_, html) = w.page(&admin, "/review?group=cause").await;
+    assert!(html.contains(&cause), "{html}");
+
+    let group =
+        json!({ "code": "VERIFICATION_ERROR", "reason": null, "outage": outage["outage"], "query": {}, "count": 2 });
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group, "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["message"], format!("2 issues of VERIFICATION_ERROR · {cause} acknowledged"));
+    let rows = queue_rows(&w, &admin, json!({})).await;
+    let acknowledged: Vec<&Value> =
+        rows.iter().filter(|r| r["state"] == "acknowledged").map(|r| &r["customer"]).collect();
+    assert_eq!(acknowledged.len(), 2, "the outage's two, not the failure after it: {rows:?}");
 });
 
 on_both_backends!(a_group_is_ignored_with_one_reason_and_brought_back, |db| async move {

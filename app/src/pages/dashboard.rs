@@ -106,6 +106,9 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, plan: PlanAction, aski
                 {summary.oldest_review.clone().map(|age| view! {
                     <p class="note" data-testid="oldest-review">{format!("The oldest has waited {age}.")}</p>
                 })}
+                {(summary.regressions > 0).then(|| view! {
+                    <p class="note" data-testid="regressions">{regressions_words(summary.regressions)}</p>
+                })}
             </InfoTile>
         </div>
         <div class="tiles tiles-info">
@@ -194,9 +197,17 @@ fn countdown(secs: i64) -> String {
     }
 }
 
+/// "1 of them is a regression: closed before, back again."
+fn regressions_words(n: i64) -> String {
+    match n {
+        1 => "1 of them is a regression: closed before, back again.".to_owned(),
+        n => format!("{n} of them are regressions: closed before, back again."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::countdown;
+    use super::{countdown, regressions_words};
 
     #[test]
     fn countdowns_read_naturally() {
@@ -204,5 +215,11 @@ mod tests {
         assert_eq!(countdown(42), "in 42 s");
         assert_eq!(countdown(249), "in 4 min 09 s");
         assert_eq!(countdown(5 * 3600 + 180), "in 5 h 03 min");
+    }
+
+    #[test]
+    fn regressions_are_counted_in_words() {
+        assert_eq!(regressions_words(1), "1 of them is a regression: closed before, back again.");
+        assert_eq!(regressions_words(3), "3 of them are regressions: closed before, back again.");
     }
 }

@@ -67,8 +67,7 @@ pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<crate::components::ou
 #[component]
 fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u64, act: GroupAction) -> impl IntoView {
     let count = line.count;
-    let group = GroupConfirmed { code: line.code, reason: line.reason.clone(), query, count };
-    let reason = line.reason.clone().unwrap_or_else(|| line.code.label().to_owned());
+    let group = GroupConfirmed { code: line.code, reason: line.reason.clone(), outage: line.outage, query, count };
     let issues = if count == 1 { "1 issue".to_owned() } else { format!("{count} issues") };
     let actions = match (can_act, count > cap) {
         (false, _) => None,
@@ -86,7 +85,7 @@ fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u6
         <tr data-testid=format!("group-{n}") data-code=line.code.as_str() data-count=count.to_string()>
             <td data-label="Cause">
                 <code>{line.code.as_str()}</code>
-                <div class="muted">{reason}</div>
+                <div class="muted" data-testid=format!("group-{n}-cause")>{line.cause.clone()}</div>
             </td>
             <td data-label="Issues" class="nowrap" data-testid=format!("group-{n}-count")>{issues.clone()}</td>
             <td data-label="Oldest" class="nowrap">{line.age}</td>

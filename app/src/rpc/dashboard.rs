@@ -18,6 +18,8 @@ pub struct DashboardSummary {
     pub open_reviews: i64,
     /// How long the oldest of them has waited ("3 d"), if any.
     pub oldest_review: Option<String>,
+    /// How many of them came back after being closed (regressions).
+    pub regressions: i64,
     /// The last verification, in the organization's time zone and format.
     pub last_verified: Option<String>,
     /// The next scheduled cycle, formatted, and how far away it is.
@@ -120,6 +122,7 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
         counts,
         open_reviews,
         oldest_review: store.oldest_open_issue(org.id).await?.map(|at| crate::rpc::triage::server::age(at, now)),
+        regressions: store.count_open_regressions(org.id).await?,
         last_verified: store.last_verification_at(org.id).await?.map(|at| local.date_time_seconds(at)),
         next_check: local.date_time(next),
         next_check_in_secs: (next - now).num_seconds().max(0),

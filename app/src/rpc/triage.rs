@@ -114,12 +114,19 @@ pub struct TriageOutcome {
     pub message: String,
 }
 
-/// Issues that share a cause: an error code and the words of its reason.
+/// Issues that share a cause: an error code and the Cal.com outage they
+/// failed in, or the words of their reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupLine {
     pub code: ErrorCode,
-    /// The reason as the issues state it; `None` for issues without one.
+    /// The reason as the issues state it; `None` for issues without one
+    /// and for an outage's group.
     pub reason: Option<String>,
+    /// The Cal.com outage the members failed in.
+    pub outage: Option<i64>,
+    /// The cause in words: "Cal.com outage 13.10.2025 14:02 – 14:31", the
+    /// reason, or what the code means.
+    pub cause: String,
     pub count: u64,
     /// How long the oldest member has waited: "3 h".
     pub age: String,
@@ -150,6 +157,7 @@ pub enum GroupRequest {
 pub struct GroupConfirmed {
     pub code: ErrorCode,
     pub reason: Option<String>,
+    pub outage: Option<i64>,
     pub query: QueueQuery,
     pub count: u64,
 }
@@ -184,7 +192,7 @@ pub async fn triage_issue(issue_id: i64, request: TriageRequest) -> Result<Triag
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use chrono::Utc;
-    use engine::domain::{IssueId, UserId};
+    use engine::domain::{IssueId, OutageId, UserId};
     use engine::groups::{self, GroupStep};
     use engine::store::{GroupKey, GroupTarget, Issue, IssueState, Organization, QueueFilter, QueueView, Store, User};
     use engine::triage::{self, IgnoreFor, TriageError, TriageStep};
@@ -239,11 +247,19 @@ pub(crate) mod server {
 
     pub async fn groups(store: &Store, user: &CurrentUser, query: QueueQuery) -> Result<IssueGroups, AppError> {
         let now = Utc::now();
+        let org = store.organization(user.org_id).await?;
         let groups = store.queue_groups(user.org_id, filter(query, user)).await?;
         Ok(IssueGroups {
             groups: groups
                 .into_iter()
-                .map(|g| GroupLine { code: g.key.code, reason: g.key.detail, count: g.count, age: age(g.oldest, now) })
+                .map(|g| GroupLine {
+                    cause: groups::cause(&org, &g.key, g.outage.as_ref()),
+                    code: g.key.code,
+                    outage: g.key.outage.map(OutageId::get),
+                    reason: g.key.detail,
+                    count: g.count,
+                    age: age(g.oldest, now),
+                })
                 .collect(),
             can_act: user.role.is_admin(),
             cap: engine::store::MAX_GROUP_ACTION,
@@ -265,7 +281,7 @@ pub(crate) mod server {
             GroupRequest::MarkResolved { note } => GroupStep::MarkResolved { note },
         };
         let target = GroupTarget {
-            key: GroupKey { code: group.code, detail: group.reason },
+            key: GroupKey { code: group.code, detail: group.reason, outage: group.outage.map(OutageId) },
             filter: filter(group.query, user),
             expected: group.count,
         };

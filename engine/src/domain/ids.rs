@@ -51,3 +51,7 @@ id_type!(
     /// A per-organization REST API token.
     ApiTokenId
 );
+id_type!(
+    /// A Cal.com outage: from a circuit breaker opening until Cal.com answers again.
+    OutageId
+);

@@ -15,7 +15,7 @@ mod user;
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use audit::AuditAction;
 pub use health::CalcomHealth;
-pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, RunId, UserId};
+pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, OutageId, RunId, UserId};
 pub use input::{AccountName, BaseUrl, EmailAddress, Invalid, Slug, ACK_REMINDER_HOURS, MAX_TEXT};
 pub use sort::SortKey;
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};

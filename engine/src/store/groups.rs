@@ -1,8 +1,9 @@
 //! The review queue grouped by cause: unresolved issues that share an error
 //! code and, where the code's reasons can be shared
-//! (`ErrorCode::reason_is_shared`), the words of their reason
-//! ("VERIFICATION_ERROR · Cal.com was unavailable (HTTP 503)"), with
-//! counts; and a step taken on every member of a group at once. The admin confirms the count they saw; the write
+//! (`ErrorCode::reason_is_shared`), the Cal.com outage their failures
+//! happened in (one group per outage, whatever each failure's words), or
+//! else the words of their reason ("VERIFICATION_ERROR · Cal.com was
+//! unavailable (HTTP 503)"), with counts; and a step taken on every member of a group at once. The admin confirms the count they saw; the write
 //! re-counts inside its transaction and refuses if the group changed, so a
 //! group action never touches issues nobody looked at.
 
@@ -11,13 +12,14 @@ use chrono::{DateTime, Utc};
 use super::audit::{self, NewAuditEntry};
 use super::events::{EventKind, NewSyncEvent};
 use super::issues::Resolution;
+use super::outages::Outage;
 use super::row::{get, parse};
 use super::sql::Sql;
 use super::sync_writes::{insert_events, IDS_PER_STATEMENT};
 use super::time::{from_ms, to_ms};
 use super::triage::{QueueFilter, TriageChange};
 use super::{Store, StoreError};
-use crate::domain::{AppointmentId, ErrorCode, OrgId, UserId};
+use crate::domain::{AppointmentId, ErrorCode, OrgId, OutageId, UserId};
 
 /// Most issues one group action covers; a larger group is narrowed first
 /// (by the "assigned to me" filter) or taken in parts.
@@ -27,17 +29,20 @@ pub const MAX_GROUP_ACTION: u64 = 1000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GroupKey {
     pub code: ErrorCode,
-    /// The issues' reason as stored, for a code whose reasons are shared;
-    /// `None` for issues without one, and ignored for the other codes.
+    /// The issues' reason as stored, for a code whose reasons are shared
+    /// and issues outside an outage; `None` for issues without one, and
+    /// ignored for the other codes.
     pub detail: Option<String>,
+    /// The Cal.com outage the members failed in (`None`: outside any).
+    pub outage: Option<OutageId>,
 }
 
 /// The reason column as the groups use it: the stored reason for codes that
-/// share theirs, nothing for the others.
+/// share theirs and issues outside an outage, nothing for the others.
 fn reason_sql() -> String {
     let shared: Vec<String> =
         ErrorCode::ALL.iter().filter(|c| c.reason_is_shared()).map(|c| format!("'{}'", c.as_str())).collect();
-    format!("CASE WHEN code IN ({}) THEN detail ELSE NULL END", shared.join(", "))
+    format!("CASE WHEN code IN ({}) AND outage_id IS NULL THEN detail ELSE NULL END", shared.join(", "))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,8 @@ pub struct IssueGroup {
     pub key: GroupKey,
     pub count: u64,
     pub oldest: DateTime<Utc>,
+    /// The outage of `key.outage`, when and how long.
+    pub outage: Option<Outage>,
 }
 
 /// What a group action does to each member.
@@ -73,6 +80,13 @@ fn push_members(sql: &mut Sql, org: OrgId, target_filter: QueueFilter, key: Opti
     target_filter.push_where(sql);
     let Some(key) = key else { return };
     sql.push(" AND code = ").bind(key.code.as_str());
+    match key.outage {
+        Some(outage) => {
+            sql.push(" AND outage_id = ").bind(outage.get());
+            return;
+        }
+        None => sql.push(" AND outage_id IS NULL"),
+    };
     if key.code.reason_is_shared() {
         match &key.detail {
             Some(detail) => sql.push(" AND detail = ").bind(detail.as_str()),
@@ -86,20 +100,31 @@ impl Store {
     pub async fn queue_groups(&self, org: OrgId, filter: QueueFilter) -> Result<Vec<IssueGroup>, StoreError> {
         let reason = reason_sql();
         let mut sql = Sql::new(&format!(
-            "SELECT code, {reason} AS reason, COUNT(*) AS n, MIN(opened_at) AS oldest FROM sync_issues"
+            "SELECT code, {reason} AS reason, outage_id, COUNT(*) AS n, MIN(opened_at) AS oldest FROM sync_issues"
         ));
         push_members(&mut sql, org, filter, None);
-        sql.push(&format!(" GROUP BY code, {reason} ORDER BY n DESC, oldest, code"));
+        sql.push(&format!(" GROUP BY code, {reason}, outage_id ORDER BY n DESC, oldest, code"));
         let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
-        rows.iter()
+        let mut groups = rows
+            .iter()
             .map(|row| {
+                let outage = get::<Option<i64>>(row, "outage_id")?.map(OutageId);
                 Ok(IssueGroup {
-                    key: GroupKey { code: parse(row, "code")?, detail: get(row, "reason")? },
+                    key: GroupKey { code: parse(row, "code")?, detail: get(row, "reason")?, outage },
                     count: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
                     oldest: from_ms(get(row, "oldest")?),
+                    outage: None,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let ids: Vec<OutageId> = groups.iter().filter_map(|g| g.key.outage).collect();
+        if !ids.is_empty() {
+            let outages = self.outages(org, &ids).await?;
+            for group in &mut groups {
+                group.outage = outages.iter().find(|o| Some(o.id) == group.key.outage).copied();
+            }
+        }
+        Ok(groups)
     }
 
     /// Applies `change` to every member of the group by `by` and records the

@@ -10,7 +10,7 @@ use super::row::{get, parse, parse_opt};
 use super::sql::Sql;
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
-use crate::domain::{string_enum, AppointmentId, ErrorCode, IssueId, OrgId, UserId};
+use crate::domain::{string_enum, AppointmentId, ErrorCode, IssueId, OrgId, OutageId, UserId};
 
 string_enum! {
     /// How an issue was closed.
@@ -253,10 +253,13 @@ async fn insert(
         .and_then(|ignored| ignored.until.after_occurrence(now).map(|until| Ignored { until, ..ignored.clone() }));
     let (until, left) = carried.as_ref().map_or((None, None), |i| i.until.columns());
     let regressions = previous.map_or(0, |p| i64::from(p.regression.map_or(0, |r| r.count)) + 1);
+    // A failure during a Cal.com outage belongs to it (its group in the queue).
+    let outage = if new.code.reason_is_shared() { super::outages::current(&mut *conn, org).await? } else { None };
     let inserted = sqlx::query(
         "INSERT INTO sync_issues (org_id, code, appointment_id, calcom_booking_uid, calcom_snapshot, differences, detail, \
-         opened_at, assigned_to, ignored_at, ignored_by, ignore_reason, ignored_until, ignore_left, regressed_from, regressions) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING RETURNING id",
+         opened_at, assigned_to, ignored_at, ignored_by, ignore_reason, ignored_until, ignore_left, regressed_from, regressions, \
+         outage_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(org.get())
     .bind(new.code.as_str())
@@ -274,6 +277,7 @@ async fn insert(
     .bind(left)
     .bind(previous.map(|p| p.id.get()))
     .bind(regressions)
+    .bind(outage.map(OutageId::get))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = inserted else { return Ok(None) };
@@ -497,6 +501,20 @@ impl Store {
         subject.push_match(&mut sql);
         let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?;
         Ok(done.rows_affected())
+    }
+
+    /// Unresolved issues that came back after being closed (regressions),
+    /// leaving out those an admin is ignoring: of the open issues
+    /// `count_open_issues_by_code` counts.
+    pub async fn count_open_regressions(&self, org: OrgId) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND ignored_at IS NULL \
+             AND regressed_from IS NOT NULL",
+        )
+        .bind(org.get())
+        .fetch_one(&self.pool)
+        .await?;
+        get(&row, "n")
     }
 
     /// Unresolved issues by code, leaving out those an admin is ignoring.

@@ -25,6 +25,7 @@ mod metrics;
 mod notifications;
 mod order;
 mod orgs;
+mod outages;
 mod outbox;
 mod presence;
 mod rate_budget;
@@ -65,6 +66,7 @@ pub use order::{AppointmentOrder, PageCursor, SortValue};
 #[cfg(test)]
 pub(crate) use orgs::sample as sample_organization;
 pub use orgs::{CalcomConnection, CalcomConnectionUpdate, NewOrganization, Organization, ScheduleUpdate};
+pub use outages::Outage;
 pub use outbox::{NewEmail, QueuedEmail, Recipient};
 pub use presence::Recovered;
 pub use resolutions::{AppointmentResolution, FactsChange};

@@ -62,6 +62,8 @@ pub enum Admission {
 #[derive(Debug, Clone, Copy)]
 struct Breaker {
     state: CircuitState,
+    /// Whether Cal.com has answered this process for the organization yet.
+    answered: bool,
 }
 
 impl Breaker {
@@ -83,17 +85,26 @@ impl Breaker {
         }
     }
 
-    fn success(&mut self) {
+    /// True when the answer ends an outage: the breaker was open or half
+    /// open, or it is the first answer this process has (an outage an
+    /// earlier process recorded may have ended while nobody asked).
+    fn success(&mut self) -> bool {
+        let ended = !self.answered || !matches!(self.state, CircuitState::Closed { .. });
         self.state = CircuitState::Closed { consecutive_failures: 0 };
+        self.answered = true;
+        ended
     }
 
-    fn failure(&mut self, config: &CircuitConfig, now: DateTime<Utc>) {
+    /// True when the failure opens the breaker (again: a failed probe
+    /// continues the outage).
+    fn failure(&mut self, config: &CircuitConfig, now: DateTime<Utc>) -> bool {
         self.state = match self.state {
             CircuitState::Closed { consecutive_failures } if consecutive_failures + 1 < config.failure_threshold => {
                 CircuitState::Closed { consecutive_failures: consecutive_failures + 1 }
             }
             _ => CircuitState::Open { until: now + config.open_for },
         };
+        matches!(self.state, CircuitState::Open { .. })
     }
 }
 
@@ -112,7 +123,9 @@ impl Circuits {
 
     fn with<R>(&self, org: OrgId, f: impl FnOnce(&mut Breaker) -> R) -> R {
         let mut map = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        let breaker = map.entry(org).or_insert(Breaker { state: CircuitState::Closed { consecutive_failures: 0 } });
+        let breaker = map
+            .entry(org)
+            .or_insert(Breaker { state: CircuitState::Closed { consecutive_failures: 0 }, answered: false });
         f(breaker)
     }
 
@@ -122,14 +135,18 @@ impl Circuits {
     }
 
     /// A call got an answer from Cal.com (including a 404: Cal.com is up).
-    pub fn record_success(&self, org: OrgId) {
-        self.with(org, Breaker::success);
+    /// True when that ends an outage (see `Breaker::success`), which the
+    /// caller records.
+    pub fn record_success(&self, org: OrgId) -> bool {
+        self.with(org, Breaker::success)
     }
 
-    /// A call failed for reasons that say Cal.com is unwell (timeout, 5xx, network).
-    pub fn record_failure(&self, org: OrgId, now: DateTime<Utc>) {
+    /// A call failed for reasons that say Cal.com is unwell (timeout, 5xx,
+    /// network). True when the breaker opens: an outage, which the caller
+    /// records.
+    pub fn record_failure(&self, org: OrgId, now: DateTime<Utc>) -> bool {
         let config = self.config;
-        self.with(org, |b| b.failure(&config, now));
+        self.with(org, |b| b.failure(&config, now))
     }
 
     pub fn state(&self, org: OrgId) -> CircuitState {
@@ -172,6 +189,21 @@ mod tests {
             circuits.record_failure(org, t(10 + i));
         }
         assert_eq!(circuits.state(org), CircuitState::Closed { consecutive_failures: 4 });
+    }
+
+    #[test]
+    fn opening_and_the_answer_that_ends_it_are_reported_for_the_outage_record() {
+        let circuits = Circuits::default();
+        let org = OrgId(1);
+        assert!(circuits.record_success(org), "the first answer in a process ends any outage left recorded");
+        assert!(!circuits.record_success(org), "later answers while closed end nothing");
+        let opened: Vec<bool> = (0..5).map(|i| circuits.record_failure(org, t(i))).collect();
+        assert_eq!(opened, [false, false, false, false, true], "the fifth failure opens it");
+        assert_eq!(circuits.admit(org, t(64)), Admission::Allowed, "the probe");
+        assert!(circuits.record_failure(org, t(65)), "a failed probe: the outage goes on");
+        assert_eq!(circuits.admit(org, t(125)), Admission::Allowed);
+        assert!(circuits.record_success(org), "the probe's answer ends it");
+        assert!(!circuits.record_success(org));
     }
 
     #[test]

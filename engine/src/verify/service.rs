@@ -15,7 +15,7 @@ use super::rules::{decide, evidence, Decision, Evidence, IssueAction, Outcome, S
 use super::source::{BookingSource, SourceError};
 use crate::alerting::{self, RuleKind};
 use crate::clock::Clock;
-use crate::domain::{IssueId, SyncStatus};
+use crate::domain::{IssueId, OrgId, SyncStatus};
 use crate::mail::content::{self, EmailContent};
 use crate::store::{
     Appointment, EventKind, IssueSubject, NewIssue, NewNotification, NewSyncEvent, Opened, Organization, Resolution,
@@ -425,11 +425,11 @@ impl Verifier {
         };
         match answer {
             Ok(Some((booking, relink))) => {
-                self.circuits.record_success(org);
+                self.answered(org).await;
                 (evidence(appointment, booking), relink)
             }
             Ok(None) => {
-                self.circuits.record_success(org);
+                self.answered(org).await;
                 let checked = local.date_time_seconds(self.clock.now());
                 let (detail, how) = match appointment.calcom_booking_uid.as_deref() {
                     Some(uid) => (
@@ -449,17 +449,38 @@ impl Verifier {
             }
             Err(SourceError::Unauthorized) => {
                 // Cal.com answered; the key is the problem, not Cal.com's health.
-                self.circuits.record_success(org);
+                self.answered(org).await;
                 (Evidence::Unauthorized, None)
             }
             Err(SourceError::Transient(failure)) => {
-                self.circuits.record_failure(org, self.clock.now());
+                self.failed(org).await;
                 (Evidence::Transient { detail: failure.summary, technical: failure.technical }, None)
             }
             Err(SourceError::Rejected(detail)) => {
                 // Cal.com answered, but refused a read: nothing proven, and not its health.
-                self.circuits.record_success(org);
+                self.answered(org).await;
                 (Evidence::Transient { detail, technical: None }, None)
+            }
+        }
+    }
+
+    /// Cal.com answered: an outage this ends is recorded as over. A record
+    /// that cannot be written costs only the outage's grouping, not the
+    /// verification, so it is logged.
+    async fn answered(&self, org: OrgId) {
+        if self.circuits.record_success(org) {
+            if let Err(e) = self.store.outage_ended(org, self.clock.now()).await {
+                tracing::warn!(error = %e, %org, "could not record the end of a Cal.com outage");
+            }
+        }
+    }
+
+    /// Cal.com failed: an outage this opens (the breaker opening) is recorded.
+    async fn failed(&self, org: OrgId) {
+        let now = self.clock.now();
+        if self.circuits.record_failure(org, now) {
+            if let Err(e) = self.store.outage_began(org, now).await {
+                tracing::warn!(error = %e, %org, "could not record a Cal.com outage");
             }
         }
     }
