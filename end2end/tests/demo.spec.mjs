@@ -107,6 +107,23 @@ for (const role of Object.keys(ACCOUNTS)) {
   }
 }
 
+// The dashboard names the oldest open review and links to it.
+test('the dashboard links to the oldest open review of the demo', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByTestId('oldest-review')).toContainText(/^The oldest has waited (under a minute|\d+ (min|h|d)): review it$/);
+  await page.getByTestId('oldest-review-link').click();
+  await page.waitForURL(/\/(appointments\/\d+|review#issue-\d+)$/);
+  await hydrated(page);
+  const url = new URL(page.url());
+  if (url.pathname === '/review') {
+    await expect(page.locator(url.hash)).toBeVisible();
+  } else {
+    await expect(page.getByTestId('resolutions').locator('button').first()).toBeEnabled();
+  }
+});
+
 // The id of the first queue row offering the button `prefix-<id>`.
 async function firstWith(page, prefix) {
   const buttons = page.locator(`[data-testid^="${prefix}-"]`);
@@ -233,6 +250,35 @@ async function resolve(page, path, action, expectedStatus) {
   await page.screenshot({ path: `screenshots/demo-resolved-${action}.png`, fullPage: true });
 }
 
+// The demo's Cal.com outage: the failure it caused is grouped by the
+// outage, named by when Cal.com was down in the organization's zone, not by
+// its words, and acknowledged as a group.
+test('the failures of the demo\'s Cal.com outage are one group, named by its time and acted on at once', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.goto('/review?group=cause');
+  await hydrated(page);
+  const cause = page.locator('[data-testid$="-cause"]', { hasText: /^Cal\.com outage / });
+  await expect(cause).toHaveCount(1);
+  await expect(cause).toHaveText(/^Cal\.com outage \d\d\.\d\d\.\d{4} \d\d:\d\d – (\d\d\.\d\d\.\d{4} )?\d\d:\d\d$/);
+  const n = (await cause.getAttribute('data-testid')).split('-')[1];
+  const group = page.getByTestId(`group-${n}`);
+  await expect(group).toHaveAttribute('data-code', 'VERIFICATION_ERROR');
+  const count = Number(await group.getAttribute('data-count'));
+  expect(count).toBeGreaterThan(0);
+  await page.screenshot({ path: 'screenshots/demo-queue-outage-group.png', fullPage: true });
+  await page.getByTestId(`group-${n}-ack`).click();
+  await expect(group).toContainText(count === 1 ? 'Acknowledge the 1 issue of this group?' : `Acknowledge all ${count} issues of this group?`);
+  await page.getByTestId(`group-${n}-ack-confirm`).click();
+  const outage = (await cause.textContent()).trim();
+  await expect(page.getByTestId('action-result')).toHaveText(
+    `${count} issue${count === 1 ? '' : 's'} of VERIFICATION_ERROR · ${outage} acknowledged`,
+  );
+  await page.goto('/review');
+  await hydrated(page);
+  const failures = page.locator('tr[data-testid^="issue-"]', { hasText: 'VERIFICATION_ERROR' });
+  await expect(failures.filter({ hasText: 'Acknowledged' })).toHaveCount(count);
+});
+
 test('every resolution that applies works from the review page of the demo', async ({ page }) => {
   test.setTimeout(180_000);
   await signIn(page, 'admin');
@@ -349,4 +395,38 @@ test('a group of issues is acknowledged and resolved at once in the demo\'s queu
   await page.goto('/audit');
   await hydrated(page);
   await expect(page.getByText('issue.mark_resolved').first()).toBeVisible();
+});
+
+// Whatever still needs review in the demo is closed at once by filter:
+// the confirm step names the count, the work runs in the background as a
+// run, and its page has each appointment's result.
+test('resolve all matching closes every review of the filter as a run in the demo', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, 'admin');
+  await page.goto('/appointments?review=1');
+  await hydrated(page);
+  const total = Number((await page.getByTestId('total').textContent()).match(/^(\d+) appointments/)[1]);
+  expect(total, 'the demo still has appointments in review').toBeGreaterThan(0);
+  const resolve = page.getByTestId('resolve-matching');
+  await expect(resolve).toBeDisabled();
+  await page.getByTestId('resolve-matching-note').fill('Checked with the front desk');
+  await resolve.click();
+  await expect(page.getByText(`Mark all ${total} appointments matching needing review as resolved`)).toBeVisible();
+  await page.getByTestId('resolve-matching-confirm').click();
+  const result = page.getByTestId('resolve-matching-result');
+  await expect(result).toHaveText(new RegExp(`^Resolution of ${total} appointments? started in the background as run #\\d+\\.`));
+  await result.getByTestId('bulk-run-link').click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await hydrated(page);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 30_000 });
+  await expect(page.getByTestId('run-note')).toHaveText('Checked with the front desk');
+  await expect(page.getByTestId('tally-resolved')).toHaveAttribute('data-count', String(total));
+  await expect(page.getByTestId('run-item')).toHaveCount(total);
+  await page.screenshot({ path: 'screenshots/demo-bulk-resolution.png', fullPage: true });
+  await page.goto('/appointments?review=1');
+  await hydrated(page);
+  await expect(page.getByTestId('empty')).toBeVisible();
+  await page.goto('/audit');
+  await hydrated(page);
+  await expect(page.getByText('appointments.resolve_matching').first()).toBeVisible();
 });

@@ -225,7 +225,7 @@ test.describe.serial('operating calsync', () => {
     await page.getByTestId('retry-matching-confirm').click();
     await expect(
       page.getByRole('alert').filter({ hasText: '11 appointments match this filter now, not the 10 you confirmed' }),
-    ).toContainText('nothing was queued');
+    ).toContainText('nothing was done');
     await page.reload();
     await hydrated(page);
     await expect(page.getByTestId('total')).toHaveText(/^11 appointments/);

@@ -1,31 +1,33 @@
-//! "Retry all matching" as a background run. The admin confirms a filter
-//! and the count they were shown; [`request_retry`] re-checks both and fixes
-//! the set in one transaction (at most [`MAX_BULK_RETRY`]); the worker then
-//! works through it with [`run_retry`], a batch per transaction, recording
-//! what it did with each appointment, so the runs page shows progress and
-//! the run's page every appointment's result. Queued appointments are then
-//! verified by the worker's usual paced path, inside the key's budget.
+//! Bulk actions by filter as background runs: "retry all matching" and
+//! "resolve all matching". The admin confirms a filter and the set they
+//! were shown (its count and `Members` fingerprint); [`request_retry`] and
+//! [`request_resolve`] re-check both and fix the set in one transaction (at
+//! most [`MAX_BULK`]); the worker then works through it with [`run_bulk`],
+//! a batch per transaction, recording what it did with each appointment,
+//! so the runs page shows progress and the run's page every appointment's
+//! result. Queued appointments are then verified by the worker's usual
+//! paced path, inside the key's budget.
 //! "Retry selected" (a page's rows) is [`retry_selected`], one transaction.
-//! Before the admin confirms, [`plan_retry`] says what the run will cost
+//! Before the admin confirms, [`plan_retry`] says what a retry will cost
 //! in calls to Cal.com, with the runner's own planning rules.
 
 use chrono::{DateTime, Utc};
 
 use crate::calcom::RateBudget;
 use crate::clock::Clock;
-use crate::domain::{AppointmentId, AuditAction, RunId, SyncStatus, UserId};
+use crate::domain::{AppointmentId, AuditAction, Members, RunId, SyncStatus, UserId, MAX_TEXT};
 use crate::format::plural;
 use crate::resolve::{Actor, ResolveError, Resolver};
 use crate::store::{
-    AppointmentFilter, BulkOutcome, BulkRequest, BulkRequested, Organization, Run, RunCounts, RunKind, RunStatus,
-    Store, StoreError,
+    Appointment, AppointmentFilter, AppointmentResolution, BulkOutcome, BulkRequest, BulkRequested, Organization, Run,
+    RunCounts, RunKind, RunStatus, Store, StoreError,
 };
 use crate::verify::plan::{self, Cost};
 use crate::verify::runner::busy_message;
 
-/// The most appointments one "retry all matching" covers: a larger set is
-/// refused, so nobody queues the whole table by accident.
-pub const MAX_BULK_RETRY: i64 = 5_000;
+/// The most appointments one bulk action by filter covers: a larger set is
+/// refused, so nobody acts on the whole table by accident.
+pub const MAX_BULK: i64 = 5_000;
 
 /// Appointments per transaction while the run works.
 const BATCH: u32 = 250;
@@ -34,49 +36,105 @@ const BATCH: u32 = 250;
 pub enum BulkError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{matching} appointments match; narrow the filter to at most {MAX_BULK_RETRY}")]
+    #[error("{matching} appointments match; narrow the filter to at most {MAX_BULK}")]
     TooMany { matching: i64 },
-    #[error(
-        "{matching} appointments match this filter now, not the {expected} you confirmed; nothing was queued. \
-         Check the list and confirm again."
-    )]
+    #[error("{}", changed(*matching, *expected))]
     Changed { matching: i64, expected: i64 },
-    #[error("No appointment matches this filter: nothing was queued.")]
+    #[error("No appointment matches this filter: nothing was done.")]
     Empty,
-    /// Another bulk retry of the organization is queued or running.
+    /// Another bulk action of the kind is queued or running.
     #[error("{0}; wait for it to finish")]
     Busy(String),
+    #[error("a note is required to mark appointments resolved (at most {MAX_TEXT} characters)")]
+    Note,
 }
 
-/// Queues a retry of every appointment `filter` matches, if they are still
-/// the `expected` number the admin confirmed. `described` names the filter
-/// for the audit log ("state Failed"). Returns the run to follow.
+fn changed(matching: i64, expected: i64) -> String {
+    let what = if matching == expected {
+        format!("Other appointments match this filter now than the {expected} you confirmed")
+    } else {
+        format!("{matching} appointments match this filter now, not the {expected} you confirmed")
+    };
+    format!("{what}; nothing was done. Check the list and confirm again.")
+}
+
+/// A bulk action by filter as the admin confirmed it.
+#[derive(Debug, Clone, Copy)]
+pub struct Confirmed<'a> {
+    pub filter: &'a AppointmentFilter,
+    /// The filter in words, for the run and the audit log ("state Failed").
+    pub described: &'a str,
+    /// The set the admin was shown.
+    pub expected: Members,
+    pub by: UserId,
+}
+
+impl<'a> Confirmed<'a> {
+    /// The store's request for this action: `what` names it in the audit
+    /// log ("retry"), `note` is a resolution's.
+    fn request(&self, kind: RunKind, action: AuditAction, what: &str, note: Option<&'a str>) -> BulkRequest<'a> {
+        let n = self.expected.count;
+        let mut detail = format!("{what} of {n} appointment{} matching {}", plural(n.unsigned_abs()), self.described);
+        if let Some(note) = note {
+            detail = format!("{detail}: {note}");
+        }
+        BulkRequest {
+            kind,
+            filter: self.filter,
+            expected: self.expected,
+            cap: MAX_BULK,
+            by: self.by,
+            scope: self.described,
+            audit_action: action,
+            audit_detail: detail,
+            note,
+        }
+    }
+}
+
+/// Queues a retry of every appointment the filter matches, if they are
+/// still the set the admin confirmed. Returns the run to follow.
 pub async fn request_retry(
     store: &Store,
     org: &Organization,
-    filter: &AppointmentFilter,
-    expected: i64,
-    by: UserId,
-    described: &str,
+    confirmed: &Confirmed<'_>,
     now: DateTime<Utc>,
 ) -> Result<RunId, BulkError> {
+    let request = confirmed.request(RunKind::BulkRetry, AuditAction::AppointmentsRetryMatching, "retry", None);
+    request_bulk(store, org, &request, now).await
+}
+
+/// Queues "mark as resolved" with `note` for every appointment the filter
+/// matches, if they are still the set the admin confirmed; the run closes
+/// the open issues of those that need review when it reaches them.
+/// Returns the run to follow.
+pub async fn request_resolve(
+    store: &Store,
+    org: &Organization,
+    confirmed: &Confirmed<'_>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<RunId, BulkError> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > MAX_TEXT {
+        return Err(BulkError::Note);
+    }
+    let action = AuditAction::AppointmentsResolveMatching;
+    let request = confirmed.request(RunKind::BulkResolve, action, "resolution", Some(note));
+    request_bulk(store, org, &request, now).await
+}
+
+async fn request_bulk(
+    store: &Store,
+    org: &Organization,
+    request: &BulkRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<RunId, BulkError> {
+    let expected = request.expected.count;
     if expected <= 0 {
         return Err(BulkError::Empty);
     }
-    let request = BulkRequest {
-        kind: RunKind::BulkRetry,
-        filter,
-        expected,
-        cap: MAX_BULK_RETRY,
-        by,
-        scope: described,
-        audit_action: AuditAction::AppointmentsRetryMatching,
-        audit_detail: format!(
-            "retry of {expected} appointment{} matching {described}",
-            plural(expected.unsigned_abs())
-        ),
-    };
-    match store.request_bulk(org.id, &request, now).await? {
+    match store.request_bulk(org.id, request, now).await? {
         BulkRequested::Queued(run) => Ok(run),
         BulkRequested::TooMany { matching } => Err(BulkError::TooMany { matching }),
         BulkRequested::Changed { matching } => Err(BulkError::Changed { matching, expected }),
@@ -142,10 +200,10 @@ pub async fn plan_retry(store: &Store, org: &Organization, filter: &AppointmentF
     if matching == 0 {
         return Err(BulkError::Empty);
     }
-    if matching > MAX_BULK_RETRY {
+    if matching > MAX_BULK {
         return Err(BulkError::TooMany { matching });
     }
-    let starts = store.appointment_starts(org.id, filter, MAX_BULK_RETRY).await?;
+    let starts = store.appointment_starts(org.id, filter, MAX_BULK).await?;
     let (linked, unlinked): (Vec<_>, Vec<_>) = starts.into_iter().partition(|(_, linked)| *linked);
     let mut cost = Cost::default();
     for span in plan::spans(linked.into_iter().map(|(start, _)| start).collect()) {
@@ -166,20 +224,24 @@ pub async fn plan_retry(store: &Store, org: &Organization, filter: &AppointmentF
     })
 }
 
-/// Works through a claimed bulk retry run to its end: each batch's retries
-/// and outcomes in one transaction, progress after each. Appointments
-/// already waiting for verification are left alone; deleted ones are
-/// recorded as gone.
-pub async fn run_retry(
+/// Works through a claimed bulk run to its end: each batch's changes and
+/// outcomes in one transaction, progress after each. A retry leaves
+/// appointments already waiting for verification alone; a resolution
+/// leaves those that no longer need review; deleted ones are recorded as
+/// gone.
+pub async fn run_bulk(
     store: &Store,
     resolver: &Resolver,
     clock: &dyn Clock,
     org: &Organization,
     run: &Run,
 ) -> Result<RunCounts, StoreError> {
-    let actor = actor(store, org, run.requested_by).await?;
     let mut counts = RunCounts { total: run.counts.total, ..RunCounts::default() };
-    match work(store, resolver, clock, org, run.id, &actor, &mut counts).await {
+    let worked = match Step::of(store, org, run).await {
+        Ok(step) => work(store, resolver, clock, org, run.id, &step, &mut counts).await,
+        Err(err) => Err(err),
+    };
+    match worked {
         Ok(()) => {
             store.finish_run(org.id, run.id, RunStatus::Succeeded, counts, None, clock.now()).await?;
             Ok(counts)
@@ -192,6 +254,57 @@ pub async fn run_retry(
             Err(err)
         }
     }
+}
+
+/// What a bulk run does to each appointment it reaches, and as whom.
+enum Step {
+    Retry(Actor),
+    Resolve(Actor, String),
+}
+
+impl Step {
+    async fn of(store: &Store, org: &Organization, run: &Run) -> Result<Step, StoreError> {
+        let actor = actor(store, org, run.requested_by).await?;
+        match (run.kind, &run.note) {
+            (RunKind::BulkRetry, _) => Ok(Step::Retry(actor)),
+            (RunKind::BulkResolve, Some(note)) => Ok(Step::Resolve(actor, note.clone())),
+            (RunKind::BulkResolve, None) => {
+                Err(StoreError::Conflict(format!("bulk resolution {} has no note", run.id)))
+            }
+            (kind, _) => Err(StoreError::Conflict(format!("run {} is a {kind} run, not a bulk action", run.id))),
+        }
+    }
+
+    /// The changes for the batch's `found` appointments and every id's
+    /// outcome (an id not found was deleted meanwhile).
+    fn apply(&self, resolver: &Resolver, ids: &[AppointmentId], found: Vec<Appointment>) -> Result<Batch, StoreError> {
+        let (skip, skipped, act, acted) = match self {
+            Step::Retry(_) => {
+                let (waiting, due) = waiting_and_due(found);
+                (waiting, BulkOutcome::AlreadyQueued, due, BulkOutcome::Queued)
+            }
+            Step::Resolve(..) => {
+                let (review, rest): (Vec<_>, Vec<_>) = found.into_iter().partition(|a| a.sync.requires_manual_review);
+                (rest.into_iter().map(|a| a.id).collect(), BulkOutcome::NotInReview, review, BulkOutcome::Resolved)
+            }
+        };
+        let act_ids: Vec<AppointmentId> = act.iter().map(|a| a.id).collect();
+        let outcomes = outcomes(ids, (&skip, skipped), (&act_ids, acted));
+        let changes = match self {
+            Step::Retry(actor) => resolver.retries(&act, actor),
+            Step::Resolve(actor, note) => resolver
+                .marks_resolved(&act, actor, note)
+                .map_err(|e| StoreError::Conflict(format!("bulk resolution: {e}")))?,
+        };
+        Ok(Batch { changes, outcomes })
+    }
+}
+
+/// What one batch of a bulk run writes, in one transaction.
+struct Batch {
+    changes: Vec<AppointmentResolution>,
+    /// Every id of the batch with what became of it.
+    outcomes: Vec<(AppointmentId, BulkOutcome)>,
 }
 
 /// What retrying a selection did.
@@ -237,7 +350,7 @@ async fn work(
     clock: &dyn Clock,
     org: &Organization,
     run: RunId,
-    actor: &Actor,
+    step: &Step,
     counts: &mut RunCounts,
 ) -> Result<(), StoreError> {
     loop {
@@ -245,27 +358,27 @@ async fn work(
         if ids.is_empty() {
             return Ok(());
         }
-        let (waiting, due) = waiting_and_due(store.appointments_by_ids(org.id, &ids).await?);
-        let due_ids: Vec<AppointmentId> = due.iter().map(|a| a.id).collect();
-        let outcomes = outcomes(&ids, &waiting, &due_ids);
-        store.record_bulk_batch(org.id, run, &resolver.retries(&due, actor), &outcomes).await?;
+        let found = store.appointments_by_ids(org.id, &ids).await?;
+        let batch = step.apply(resolver, &ids, found)?;
+        store.record_bulk_batch(org.id, run, &batch.changes, &batch.outcomes).await?;
         counts.processed += ids.len() as i64;
         store.heartbeat_run(org.id, run, *counts, clock.now()).await?;
     }
 }
 
-/// Every id of the batch with what became of it.
+/// Every id of the batch with what became of it: `acted` for the ones
+/// acted on, `skipped` for the ones left alone, gone for the rest.
 fn outcomes(
     ids: &[AppointmentId],
-    waiting: &[AppointmentId],
-    due: &[AppointmentId],
+    (skip, skipped): (&[AppointmentId], BulkOutcome),
+    (act, acted): (&[AppointmentId], BulkOutcome),
 ) -> Vec<(AppointmentId, BulkOutcome)> {
     ids.iter()
         .map(|id| {
-            let outcome = if due.contains(id) {
-                BulkOutcome::Queued
-            } else if waiting.contains(id) {
-                BulkOutcome::AlreadyQueued
+            let outcome = if act.contains(id) {
+                acted
+            } else if skip.contains(id) {
+                skipped
             } else {
                 BulkOutcome::Gone
             };
@@ -277,7 +390,7 @@ fn outcomes(
 /// The admin who asked, as each appointment's history names them.
 async fn actor(store: &Store, org: &Organization, by: Option<UserId>) -> Result<Actor, StoreError> {
     let Some(user_id) = by else {
-        return Err(StoreError::Conflict("a bulk retry run without the admin who asked for it".into()));
+        return Err(StoreError::Conflict("a bulk run without the admin who asked for it".into()));
     };
     Ok(Actor { user_id, name: store.user_name(org.id, user_id).await? })
 }
@@ -307,7 +420,8 @@ mod tests {
     #[test]
     fn each_id_gets_the_outcome_its_appointment_earned() {
         let id = AppointmentId;
-        let got = outcomes(&[id(1), id(2), id(3)], &[id(3)], &[id(2)]);
+        let got =
+            outcomes(&[id(1), id(2), id(3)], (&[id(3)], BulkOutcome::AlreadyQueued), (&[id(2)], BulkOutcome::Queued));
         let want = [(id(1), BulkOutcome::Gone), (id(2), BulkOutcome::Queued), (id(3), BulkOutcome::AlreadyQueued)];
         assert_eq!(got, want, "an id neither found waiting nor due was deleted meanwhile");
     }

@@ -1,8 +1,9 @@
 //! Acting on a group of the review queue's issues at once: every unresolved
 //! issue with one error code and reason or Cal.com outage (an outage's
-//! failures, a batch of bookings deleted in Cal.com). The admin confirms the count they were
-//! shown; the store re-counts in the same transaction and refuses if the
-//! group changed meanwhile. One audit entry records the whole step.
+//! failures, a batch of bookings deleted in Cal.com). The admin confirms the
+//! members they were shown (count and fingerprint); the store re-checks
+//! them in the same transaction and refuses if the group changed meanwhile.
+//! One audit entry records the whole step.
 
 use chrono::{DateTime, Utc};
 
@@ -51,7 +52,7 @@ pub async fn act_on_group(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<String, TriageError> {
-    let n = target.expected;
+    let n = u64::try_from(target.expected.count).unwrap_or(0);
     if n == 0 {
         return Err(TriageError::NotApplicable("The group is empty: nothing to do.".into()));
     }

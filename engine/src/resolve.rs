@@ -86,6 +86,18 @@ impl Change {
             booking_issue: None,
         }
     }
+
+    /// Its issues closed by hand with `note`; nothing else changes.
+    fn marked_resolved(appointment: &Appointment, note: &str) -> Change {
+        Change {
+            facts: FactsChange::default(),
+            state: SyncState { requires_manual_review: false, ..appointment.sync.clone() },
+            resolution: Some(Resolution::MarkedResolved),
+            note: Some(note.into()),
+            detail: format!("Marked as resolved: {note}"),
+            booking_issue: None,
+        }
+    }
 }
 
 pub struct Resolver {
@@ -200,16 +212,19 @@ impl Resolver {
         note: &str,
     ) -> Result<Resolved, ResolveError> {
         let note = required_note(note)?;
-        let state = SyncState { requires_manual_review: false, ..appointment.sync.clone() };
-        let change = Change {
-            facts: FactsChange::default(),
-            state,
-            resolution: Some(Resolution::MarkedResolved),
-            note: Some(note.into()),
-            detail: format!("Marked as resolved: {note}"),
-            booking_issue: None,
-        };
-        self.record(org.id, appointment, actor, change).await
+        self.record(org.id, appointment, actor, Change::marked_resolved(appointment, note)).await
+    }
+
+    /// What "mark as resolved" writes for each of `appointments`, for a
+    /// caller that records them with its own rows (a bulk run's batch).
+    pub fn marks_resolved(
+        &self,
+        appointments: &[Appointment],
+        actor: &Actor,
+        note: &str,
+    ) -> Result<Vec<AppointmentResolution>, ResolveError> {
+        let note = required_note(note)?;
+        Ok(appointments.iter().map(|a| self.resolution(a, actor, Change::marked_resolved(a, note))).collect())
     }
 
     /// ORPHANED_LOCAL: book it in Cal.com and link the new booking. Safe

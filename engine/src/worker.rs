@@ -189,11 +189,11 @@ impl<C: Connector> Worker<C> {
         // "Run now" from the UI first: someone is watching its progress.
         while let (true, Some(run)) = (work.queued, self.store.claim_queued_run(org.id, &self.worker_id, now).await?) {
             report.runs_started += 1;
-            if run.kind == RunKind::BulkRetry {
-                // Only queues verifications; the ones it queues are
-                // verified below, on the usual paced path.
+            if run.kind.is_bulk() {
+                // Only our own rows: a retry queues verifications, verified
+                // below on the usual paced path.
                 let resolver = Resolver::new(self.store.clone(), self.clock.clone());
-                bulk::run_retry(&self.store, &resolver, &*self.clock, org, &run).await?;
+                bulk::run_bulk(&self.store, &resolver, &*self.clock, org, &run).await?;
                 continue;
             }
             let done = self.verifier.run_requested(org, source, &run).await?;

@@ -1,18 +1,19 @@
-//! "Retry all matching" as a background run, on both databases: the count
-//! the admin confirmed is re-checked when the set is fixed, a cap and a
-//! second concurrent request are refused with words, and the worker works
-//! the set through with a result per appointment, audited in each history.
+//! "Retry all matching" and "resolve all matching" as background runs, on
+//! both databases: the set the admin confirmed (its count and members) is
+//! re-checked when the set is fixed, a cap and a second concurrent request
+//! are refused with words, and the worker works the set through with a
+//! result per appointment, audited in each history.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use engine::bulk::{request_retry, BulkError, MAX_BULK_RETRY};
+use engine::bulk::{request_resolve, request_retry, BulkError, Confirmed, MAX_BULK};
 use engine::clock::{Clock, ManualClock};
-use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, Role, SyncStatus};
+use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, Members, Role, SyncStatus};
 use engine::on_both_backends;
 use engine::store::{
-    AppointmentFilter, BulkItemFilter, BulkOutcome, EventKind, NewAppointment, NewOrganization, NewSyncEvent, NewUser,
-    Organization, RunKind, RunStatus, Store, SyncState, User,
+    AppointmentFilter, BulkItemFilter, BulkOutcome, EventKind, IssueSubject, NewAppointment, NewIssue, NewOrganization,
+    NewSyncEvent, NewUser, Organization, RunKind, RunStatus, Store, SyncState, User,
 };
 use engine::verify::circuit::Circuits;
 use engine::verify::ladder::RetryLadder;
@@ -67,24 +68,18 @@ impl World {
         let a = self.store.insert_appointment(self.org.id, &new, "test", now()).await.unwrap();
         let code = (status == SyncStatus::Failed).then_some(ErrorCode::VerificationError);
         let state = SyncState { status, error_code: code, next_verification_at: None, ..a.sync.clone() };
-        let event = NewSyncEvent {
-            appointment_id: Some(a.id),
-            kind: EventKind::Verification,
-            result: Some(status.as_str().into()),
-            attempt: None,
-            duration_ms: None,
-            detail: None,
-            technical: None,
-            actor: "test".into(),
-            actor_user_id: None,
-            at: now(),
-        };
-        self.store.set_sync_state(self.org.id, a.id, &state, &event).await.unwrap();
+        self.store.set_sync_state(self.org.id, a.id, &state, &verification(a.id, status)).await.unwrap();
         a.id
     }
 
-    async fn request(&self, filter: &AppointmentFilter, expected: i64) -> Result<engine::domain::RunId, BulkError> {
-        request_retry(&self.store, &self.org, filter, expected, self.admin.id, "state Failed", now()).await
+    async fn request(&self, filter: &AppointmentFilter, expected: Members) -> Result<engine::domain::RunId, BulkError> {
+        let confirmed = Confirmed { filter, described: "state Failed", expected, by: self.admin.id };
+        request_retry(&self.store, &self.org, &confirmed, now()).await
+    }
+
+    /// What the list shows the admin for `filter` right now.
+    async fn shown(&self, filter: &AppointmentFilter) -> Members {
+        self.store.appointment_members(self.org.id, filter).await.unwrap()
     }
 
     fn worker(&self) -> Worker<Fixed> {
@@ -99,6 +94,10 @@ impl World {
     }
 }
 
+fn members(ids: &[AppointmentId]) -> Members {
+    Members::of(ids.iter().map(|id| id.get()))
+}
+
 fn failed() -> AppointmentFilter {
     AppointmentFilter { sync_status: Some(SyncStatus::Failed), ..AppointmentFilter::default() }
 }
@@ -109,17 +108,19 @@ on_both_backends!(a_bulk_retry_rechecks_the_count_then_runs_in_the_background, |
     let anna = w.appointment("Anna", SyncStatus::Failed).await;
     let fine = w.appointment("Max", SyncStatus::Synced).await;
 
+    let shown = w.shown(&failed()).await;
+    assert_eq!(shown, members(&[tom, anna]), "the list's fingerprint is the database's");
     // The admin saw 3 failed, but 2 match now: nothing is queued.
-    let stale = w.request(&failed(), 3).await.unwrap_err();
+    let stale = w.request(&failed(), members(&[tom, anna, fine])).await.unwrap_err();
     assert_eq!(
         stale.to_string(),
-        "2 appointments match this filter now, not the 3 you confirmed; nothing was queued. \
+        "2 appointments match this filter now, not the 3 you confirmed; nothing was done. \
          Check the list and confirm again."
     );
     assert!(w.store.recent_runs(w.org.id, 10).await.unwrap().is_empty(), "no run left behind by a refusal");
-    assert!(matches!(w.request(&failed(), 0).await, Err(BulkError::Empty)));
+    assert!(matches!(w.request(&failed(), Members::default()).await, Err(BulkError::Empty)));
 
-    let run = w.request(&failed(), 2).await.unwrap();
+    let run = w.request(&failed(), shown).await.unwrap();
     let queued = w.store.run(w.org.id, run).await.unwrap();
     assert_eq!((queued.kind, queued.status, queued.counts.total), (RunKind::BulkRetry, RunStatus::Queued, 2));
     assert_eq!(queued.scope.as_deref(), Some("state Failed"), "the run keeps the filter it covers");
@@ -127,7 +128,7 @@ on_both_backends!(a_bulk_retry_rechecks_the_count_then_runs_in_the_background, |
     assert_eq!(audit[0].action.as_str(), "appointments.retry_matching");
     assert_eq!(audit[0].detail.as_deref(), Some("retry of 2 appointments matching state Failed"));
     // A second request while the first waits names the first.
-    let busy = w.request(&failed(), 2).await.unwrap_err().to_string();
+    let busy = w.request(&failed(), shown).await.unwrap_err().to_string();
     assert!(busy.starts_with("a retry of matching appointments is already queued"), "{busy}");
     assert!(busy.contains("by Ann Admin"), "{busy}");
     assert_eq!(w.status(tom).await, SyncStatus::Failed, "nothing happens until the worker takes the run");
@@ -187,7 +188,7 @@ on_both_backends!(a_bulk_retrys_verifications_never_hold_back_a_scheduled_cycle,
         failed_ones.push(id);
     }
     calcom.take_time(&w.clock, Duration::minutes(1));
-    let run = w.request(&failed(), 150).await.unwrap();
+    let run = w.request(&failed(), members(&failed_ones)).await.unwrap();
     let slot = Utc.with_ymd_and_hms(2025, 10, 11, 16, 0, 0).unwrap();
 
     // The tick queues all 150 and verifies until the slot, then stops.
@@ -225,12 +226,13 @@ on_both_backends!(a_bulk_retry_over_the_cap_is_refused_with_the_count, |db| asyn
                source, sync_status, created_at, updated_at) \
                SELECT org_id, customer_name, service, starts_at, ends_at, time_zone, status, source, sync_status, \
                created_at, updated_at FROM appointments WHERE org_id = $1";
-    while w.store.count_appointments(w.org.id, &failed()).await.unwrap() <= MAX_BULK_RETRY {
+    while w.store.count_appointments(w.org.id, &failed()).await.unwrap() <= MAX_BULK {
         sqlx::query(sql).bind(w.org.id.get()).execute(w.store.pool()).await.unwrap();
     }
-    let matching = w.store.count_appointments(w.org.id, &failed()).await.unwrap();
+    let matching = w.shown(&failed()).await;
     let refused = w.request(&failed(), matching).await.unwrap_err();
-    assert_eq!(refused.to_string(), format!("{matching} appointments match; narrow the filter to at most 5000"));
+    let n = matching.count;
+    assert_eq!(refused.to_string(), format!("{n} appointments match; narrow the filter to at most 5000"));
     assert!(w.store.recent_runs(w.org.id, 10).await.unwrap().is_empty());
 });
 
@@ -238,7 +240,7 @@ on_both_backends!(an_appointment_gone_before_the_run_reaches_it_is_recorded_as_g
     let w = World::new(&db.store).await;
     let tom = w.appointment("Tom", SyncStatus::Failed).await;
     let anna = w.appointment("Anna", SyncStatus::Failed).await;
-    let run = w.request(&failed(), 2).await.unwrap();
+    let run = w.request(&failed(), members(&[tom, anna])).await.unwrap();
     // Nothing in calsync deletes appointments today; an operator might.
     for table in ["notifications", "sync_events", "sync_issues"] {
         let sql = format!("DELETE FROM {table} WHERE appointment_id = $1");
@@ -272,3 +274,114 @@ on_both_backends!(retry_selected_queues_the_organizations_own_in_one_step, |db| 
     assert_eq!(w.status(tom).await, SyncStatus::VerificationPending);
     assert_eq!(stranger.status(theirs).await, SyncStatus::Failed, "another organization's appointment is untouched");
 });
+
+// Counting alone would pass a set of the same size with other members:
+// the admin confirmed Tom and Anna, but by now Anna is fine and Max failed.
+on_both_backends!(a_bulk_action_refuses_as_many_other_appointments_as_confirmed, |db| async move {
+    let w = World::new(&db.store).await;
+    let tom = w.appointment("Tom", SyncStatus::Failed).await;
+    let anna = w.appointment("Anna", SyncStatus::Failed).await;
+    let max = w.appointment("Max", SyncStatus::Synced).await;
+    let shown = w.shown(&failed()).await;
+    for (id, status) in [(anna, SyncStatus::Synced), (max, SyncStatus::Failed)] {
+        let a = w.store.appointment(w.org.id, id).await.unwrap();
+        let state = SyncState { status, ..a.sync.clone() };
+        w.store.set_sync_state(w.org.id, id, &state, &verification(id, status)).await.unwrap();
+    }
+    assert_eq!(w.shown(&failed()).await.count, shown.count, "as many as confirmed");
+    let refused = w.request(&failed(), shown).await.unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "Other appointments match this filter now than the 2 you confirmed; nothing was done. \
+         Check the list and confirm again."
+    );
+    assert!(w.store.recent_runs(w.org.id, 10).await.unwrap().is_empty(), "nothing queued");
+    assert_eq!(w.status(tom).await, SyncStatus::Failed);
+    w.request(&failed(), w.shown(&failed()).await).await.expect("the set as it is now is accepted");
+});
+
+on_both_backends!(a_bulk_resolution_closes_the_issues_of_those_in_review_with_the_note, |db| async move {
+    let w = World::new(&db.store).await;
+    let tom = w.appointment("Tom", SyncStatus::Failed).await;
+    let anna = w.appointment("Anna", SyncStatus::Failed).await;
+    let max = w.appointment("Max", SyncStatus::Failed).await;
+    for id in [tom, anna] {
+        flag_for_review(&w, id).await;
+    }
+    let shown = w.shown(&failed()).await;
+    let filter = failed();
+    let confirmed = Confirmed { filter: &filter, described: "state Failed", expected: shown, by: w.admin.id };
+    let resolve = |note: &'static str| {
+        let (w, confirmed) = (&w, &confirmed);
+        async move { request_resolve(&w.store, &w.org, confirmed, note, now()).await }
+    };
+    assert!(matches!(resolve("   ").await, Err(BulkError::Note)), "a note is required");
+    let run = resolve(" Cal.com test bookings, deleted on purpose ").await.unwrap();
+    let queued = w.store.run(w.org.id, run).await.unwrap();
+    assert_eq!((queued.kind, queued.counts.total), (RunKind::BulkResolve, 3));
+    assert_eq!(queued.note.as_deref(), Some("Cal.com test bookings, deleted on purpose"));
+    let audit = w.store.audit_log(w.org.id, 10).await.unwrap();
+    assert_eq!(audit[0].action.as_str(), "appointments.resolve_matching");
+    assert_eq!(
+        audit[0].detail.as_deref(),
+        Some("resolution of 3 appointments matching state Failed: Cal.com test bookings, deleted on purpose")
+    );
+    assert_eq!(w.store.open_issues(w.org.id, None, 10).await.unwrap().len(), 2, "nothing closed before the run");
+
+    w.worker().tick().await.unwrap();
+    let done = w.store.run(w.org.id, run).await.unwrap();
+    assert_eq!((done.status, done.counts.processed), (RunStatus::Succeeded, 3), "{done:?}");
+    let tally = w.store.bulk_tally(w.org.id, run).await.unwrap();
+    assert_eq!((tally.resolved, tally.not_in_review, tally.gone, tally.pending), (2, 1, 0, 0));
+    let items = w.store.bulk_items(w.org.id, run, BulkItemFilter::All, None, 10).await.unwrap();
+    let results: Vec<_> = items.iter().map(|i| (i.appointment, i.outcome)).collect();
+    assert_eq!(
+        results,
+        vec![
+            (tom, Some(BulkOutcome::Resolved)),
+            (anna, Some(BulkOutcome::Resolved)),
+            (max, Some(BulkOutcome::NotInReview))
+        ]
+    );
+    assert!(w.store.open_issues(w.org.id, None, 10).await.unwrap().is_empty(), "both issues closed");
+    let closed = w.store.closed_issues_for(w.org.id, tom, 10).await.unwrap();
+    assert_eq!(closed[0].resolution_note.as_deref(), Some("Cal.com test bookings, deleted on purpose"));
+    let tom_now = w.store.appointment(w.org.id, tom).await.unwrap();
+    assert!(!tom_now.sync.requires_manual_review, "out of the review queue");
+    let history = w.store.appointment_events(w.org.id, tom).await.unwrap();
+    let line = history.iter().find(|e| e.kind == EventKind::Resolution).expect("a resolution in its history");
+    assert_eq!(line.actor, "Ann Admin");
+    assert_eq!(line.detail.as_deref(), Some("Marked as resolved: Cal.com test bookings, deleted on purpose"));
+    let untouched = w.store.appointment_events(w.org.id, max).await.unwrap();
+    assert!(untouched.iter().all(|e| e.kind != EventKind::Resolution), "Max needed no review: left alone");
+});
+
+fn verification(id: AppointmentId, status: SyncStatus) -> NewSyncEvent {
+    NewSyncEvent {
+        appointment_id: Some(id),
+        kind: EventKind::Verification,
+        result: Some(status.as_str().into()),
+        attempt: None,
+        duration_ms: None,
+        detail: None,
+        technical: None,
+        actor: "test".into(),
+        actor_user_id: None,
+        at: now(),
+    }
+}
+
+/// Puts the appointment in review with an open DATA_MISMATCH issue.
+async fn flag_for_review(w: &World, id: AppointmentId) {
+    let a = w.store.appointment(w.org.id, id).await.unwrap();
+    let state = SyncState { requires_manual_review: true, ..a.sync.clone() };
+    w.store.set_sync_state(w.org.id, id, &state, &verification(id, SyncStatus::Failed)).await.unwrap();
+    let new = NewIssue {
+        code: ErrorCode::DataMismatch,
+        subject: IssueSubject::Appointment(id),
+        calcom_snapshot: None,
+        differences: None,
+        detail: Some("start differs".into()),
+    };
+    w.store.open_issue(w.org.id, &new, now()).await.unwrap();
+}

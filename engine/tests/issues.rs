@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use engine::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId};
-use engine::domain::{IssueId, Role, UserId};
+use engine::domain::{IssueId, Members, Role, UserId};
 use engine::on_both_backends;
 use engine::resolve::Actor;
 use engine::store::{
@@ -255,7 +255,8 @@ on_both_backends!(triage_steps_move_an_issue_through_its_states_and_are_audited,
     step(store, org, id, TriageStep::StopIgnoring, &ann).await.unwrap();
     let issue = store.issue(org, id).await.unwrap();
     assert_eq!(issue.state(), IssueState::Acknowledged, "back where it was before the ignore");
-    assert_eq!(store.oldest_open_issue(org).await.unwrap(), Some(now()));
+    let oldest = store.oldest_open_issue(org).await.unwrap().expect("the issue is back in the queue");
+    assert_eq!((oldest.id, oldest.opened_at), (id, now()), "the dashboard links to it");
     assert_eq!(
         refused(step(store, org, id, TriageStep::StopIgnoring, &ann).await),
         format!("Issue #{id} is not ignored.")
@@ -579,7 +580,8 @@ on_both_backends!(the_failures_of_one_cal_com_outage_are_one_group, |db| async m
     );
 
     let ann = user(store, org, "Ann", Role::Admin).await;
-    let target = GroupTarget { key: groups[0].key.clone(), filter: QueueFilter::default(), expected: 2 };
+    let target =
+        GroupTarget { key: groups[0].key.clone(), filter: QueueFilter::default(), expected: groups[0].members };
     let step = GroupStep::Triage(TriageStep::Acknowledge);
     let done = act_on_group(store, &organization, &target, step, &ann, now()).await.unwrap();
     assert_eq!(done, "2 issues of VERIFICATION_ERROR · Cal.com outage 11.10.2025 16:30 – 16:59 acknowledged");
@@ -640,18 +642,29 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
         async move { act_on_group(store, &organization, &target(expected), step, &ann, now()).await }
     };
 
+    let shown = groups[0].members;
+    assert_eq!(shown.count, 3);
     // The admin was shown 2; the group has 3 by now: nothing is written.
-    match act(2, GroupStep::Triage(TriageStep::Acknowledge)).await {
+    match act(Members { count: 2, ..shown }, GroupStep::Triage(TriageStep::Acknowledge)).await {
         Err(TriageError::Store(StoreError::Conflict(words))) => {
             assert_eq!(words, "The group now has 3 issues, not the 2 you confirmed; look at it again.")
         }
         other => panic!("expected the re-check to refuse, got {other:?}"),
     }
+    // As many, but other issues than the ones listed: refused as well.
+    let others = Members { id_sum: shown.id_sum + 1, ..shown };
+    match act(others, GroupStep::Triage(TriageStep::Acknowledge)).await {
+        Err(TriageError::Store(StoreError::Conflict(words))) => {
+            assert_eq!(words, "The group now holds other issues than the 3 you confirmed; look at it again.")
+        }
+        other => panic!("expected the re-check to refuse, got {other:?}"),
+    }
     assert!(store.audit_log(org, 10).await.unwrap().is_empty(), "a refused group action writes nothing");
-    let capped = refused(act(engine::store::MAX_GROUP_ACTION + 1, GroupStep::Triage(TriageStep::Acknowledge)).await);
+    let too_many = Members { count: engine::store::MAX_GROUP_ACTION as i64 + 1, ..shown };
+    let capped = refused(act(too_many, GroupStep::Triage(TriageStep::Acknowledge)).await);
     assert!(capped.starts_with("A group action covers at most 1000 issues; this group has 1001."), "{capped}");
 
-    let done = act(3, GroupStep::Triage(TriageStep::Acknowledge)).await.unwrap();
+    let done = act(shown, GroupStep::Triage(TriageStep::Acknowledge)).await.unwrap();
     assert_eq!(done, format!("3 issues of VERIFICATION_ERROR · {outage} acknowledged"));
     let states: Vec<IssueState> = store
         .queue_issues(org, QueueFilter::default(), 10)
@@ -662,14 +675,14 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
         .map(|i| i.state())
         .collect();
     assert_eq!(states, [IssueState::Acknowledged; 3]);
-    match act(3, GroupStep::Triage(TriageStep::Acknowledge)).await {
+    match act(shown, GroupStep::Triage(TriageStep::Acknowledge)).await {
         Err(TriageError::Store(StoreError::Conflict(words))) => assert!(words.contains("taken already"), "{words}"),
         other => panic!("acknowledging twice must be refused, got {other:?}"),
     }
 
-    let invalid = act(3, GroupStep::MarkResolved { note: "  ".into() }).await;
+    let invalid = act(shown, GroupStep::MarkResolved { note: "  ".into() }).await;
     assert!(matches!(invalid, Err(TriageError::Invalid { field: "note", .. })), "{invalid:?}");
-    let done = act(3, GroupStep::MarkResolved { note: "Cal.com outage, all checked".into() }).await.unwrap();
+    let done = act(shown, GroupStep::MarkResolved { note: "Cal.com outage, all checked".into() }).await.unwrap();
     assert_eq!(
         done,
         format!("3 issues of VERIFICATION_ERROR · {outage} marked as resolved: Cal.com outage, all checked")
@@ -717,7 +730,7 @@ on_both_backends!(a_group_of_issues_is_acted_on_at_once_after_its_count_is_reche
     let stranger = user(store, other, "Mallory", Role::Admin).await;
     let theirs = store.organization(other).await.unwrap();
     let key = GroupKey { code: ErrorCode::OrphanedLocal, detail: None, outage: None };
-    let target = GroupTarget { key, filter: QueueFilter::default(), expected: 1 };
+    let target = GroupTarget { key, filter: QueueFilter::default(), expected: Members { count: 1, ..shown } };
     let result =
         act_on_group(store, &theirs, &target, GroupStep::Triage(TriageStep::Acknowledge), &stranger, now()).await;
     assert!(matches!(result, Err(TriageError::Store(StoreError::Conflict(_)))), "{result:?}");

@@ -151,7 +151,9 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert!(plan.as_str().unwrap().starts_with("About 1 call to Cal.com (1 booking asked for one by one)"), "{plan}");
 
-    let (status, _) = w.rpc::<RetryAllFailed>(&viewer, json!({ "expected": 2 })).await;
+    let shown = health(&w, &admin).await["failed"].clone();
+    assert_eq!(shown["count"], 2, "the dashboard's failed appointments, for the confirm step");
+    let (status, _) = w.rpc::<RetryAllFailed>(&viewer, json!({ "expected": shown })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let reload = |a: &Appointment| {
         let (store, a) = (w.store.clone(), a.clone());
@@ -160,15 +162,16 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     assert_eq!(reload(&failed[0]).await.sync.status, SyncStatus::Failed, "the viewer changed nothing");
 
     // The count the admin confirmed is checked again: a stale one queues nothing.
-    let (status, stale) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 3 })).await;
+    let three = json!({ "count": 3, "id_sum": 6, "id_square_sum": 14 });
+    let (status, stale) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": three })).await;
     assert_eq!(status, StatusCode::CONFLICT, "{stale}");
     assert_eq!(
         stale["Conflict"],
-        "2 appointments match this filter now, not the 3 you confirmed; nothing was queued. \
+        "2 appointments match this filter now, not the 3 you confirmed; nothing was done. \
          Check the list and confirm again."
     );
     assert_eq!(reload(&failed[0]).await.sync.status, SyncStatus::Failed, "nothing queued on a stale count");
-    let (status, started) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": 2 })).await;
+    let (status, started) = w.rpc::<RetryAllFailed>(&admin, json!({ "expected": shown })).await;
     assert_eq!((status, started["count"].clone()), (StatusCode::OK, json!(2)), "{started}");
     let run = started["run_id"].as_i64().expect("the run to follow");
     assert_eq!(
@@ -215,8 +218,9 @@ on_both_backends!(retry_all_failed_queues_each_failed_appointment_once, |db| asy
     assert!(html.contains(r#"data-testid="run-scope">state Failed<"#), "the page names the filter: {html}");
 
     // "Retry all matching" takes the list's filter, not only the page.
+    let (_, page) = w.rpc::<ListAppointments>(&admin, json!({ "query": { "q": "müller" } })).await;
     let (status, started) =
-        w.rpc::<RetryAllMatching>(&admin, json!({ "query": { "q": "müller" }, "expected": 1 })).await;
+        w.rpc::<RetryAllMatching>(&admin, json!({ "query": { "q": "müller" }, "expected": page["members"] })).await;
     assert_eq!((status, started["count"].clone()), (StatusCode::OK, json!(1)), "{started}");
     w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
     let run = started["run_id"].clone();

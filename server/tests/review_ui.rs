@@ -626,12 +626,13 @@ on_both_backends!(a_problem_that_comes_back_is_shown_as_a_regression, |db| async
     assert!(html.contains(&format!("regressed-{issue}")) && html.contains("Regressed ×2"), "{html}");
     let (_, summary) = w.rpc::<GetDashboardSummary>(&admin, json!({})).await;
     assert_eq!(
-        (summary["open_reviews"].as_i64(), summary["oldest_review"].as_str(), summary["regressions"].as_i64()),
+        (summary["open_reviews"].as_i64(), summary["oldest_review"]["age"].as_str(), summary["regressions"].as_i64()),
         (Some(1), Some("under a minute"), Some(1)),
         "counted as a regression among the open reviews"
     );
     let (_, html) = w.page(&admin, "/").await;
     assert!(html.contains("1 of them is a regression: closed before, back again."), "{html}");
+    assert_eq!(summary["oldest_review"]["href"], format!("/appointments/{}", a.id), "the oldest is linked");
 });
 
 on_both_backends!(a_cal_com_only_booking_is_linked_to_the_appointment_it_probably_is, |db| async move {
@@ -737,33 +738,43 @@ on_both_backends!(a_group_of_issues_is_acknowledged_and_resolved_after_its_count
     assert!(html.contains("group-0-ack") && html.contains(">3 issues<"), "{html}");
     assert!(!html.contains("data-testid=\"review-queue\""), "grouped, not one row per issue: {html}");
 
-    let group = |count: u64| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": {}, "count": count });
-    let (status, body) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(2), "request": "acknowledge" })).await;
+    let shown = found["groups"][0]["members"].clone();
+    assert_eq!(shown["count"], 3, "{found}");
+    let group = |members: &Value| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": {}, "members": members });
+    let two = json!({ "count": 2, "id_sum": 3, "id_square_sum": 5 });
+    let (status, body) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(&two), "request": "acknowledge" })).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("The group now has 3 issues, not the 2 you confirmed"), "{body}");
+    // As many members, but not the ones listed: also refused.
+    let others = json!({ "count": 3, "id_sum": shown["id_sum"].as_i64().unwrap() + 1, "id_square_sum": 0 });
+    let (status, body) =
+        w.rpc::<ActOnGroup>(&admin, json!({ "group": group(&others), "request": "acknowledge" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("The group now holds other issues than the 3 you confirmed"), "{body}");
 
     let viewer = w.login("vic@salon.de").await;
-    let (status, _) = w.rpc::<ActOnGroup>(&viewer, json!({ "group": group(3), "request": "acknowledge" })).await;
+    let (status, _) = w.rpc::<ActOnGroup>(&viewer, json!({ "group": group(&shown), "request": "acknowledge" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, html) = w.page(&viewer, "/review?group=cause").await;
     assert!(html.contains("group-0") && !html.contains("group-0-ack"), "viewers see groups, no buttons: {html}");
     let other = org(&w.store, "other", "Other Salon").await;
     user(&w.store, other.id, "bob@other.de", "Bob Other", Role::Admin).await;
     let bob = w.login("bob@other.de").await;
-    let (status, body) = w.rpc::<ActOnGroup>(&bob, json!({ "group": group(3), "request": "acknowledge" })).await;
+    let (status, body) = w.rpc::<ActOnGroup>(&bob, json!({ "group": group(&shown), "request": "acknowledge" })).await;
     assert_eq!(status, StatusCode::CONFLICT, "another organization has no such group: {body}");
 
-    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(3), "request": "acknowledge" })).await;
+    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(&shown), "request": "acknowledge" })).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["message"], "3 issues of VERIFICATION_ERROR · VERIFICATION_ERROR detected acknowledged");
     let rows = queue_rows(&w, &admin, json!({})).await;
     let acknowledged = rows.iter().filter(|r| r["code"] == "VERIFICATION_ERROR" && r["state"] == "acknowledged");
     assert_eq!(acknowledged.count(), 3, "{rows:?}");
-    let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group(3), "request": "assign_to_me" })).await;
+    let (status, done) =
+        w.rpc::<ActOnGroup>(&admin, json!({ "group": group(&shown), "request": "assign_to_me" })).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(queue_rows(&w, &admin, json!({ "mine": true })).await.len(), 3);
 
-    let resolve = |note: &str| json!({ "group": group(3), "request": { "mark_resolved": { "note": note } } });
+    let resolve = |note: &str| json!({ "group": group(&shown), "request": { "mark_resolved": { "note": note } } });
     let (status, body) = w.rpc::<ActOnGroup>(&admin, resolve(" ")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, done) = w.rpc::<ActOnGroup>(&admin, resolve("Cal.com outage, all rechecked")).await;
@@ -804,8 +815,7 @@ on_both_backends!(the_failures_of_one_cal_com_outage_are_one_group_named_by_its_
     let (_, html) = w.page(&admin, "/review?group=cause").await;
     assert!(html.contains(&cause), "{html}");
 
-    let group =
-        json!({ "code": "VERIFICATION_ERROR", "reason": null, "outage": outage["outage"], "query": {}, "count": 2 });
+    let group = json!({ "code": "VERIFICATION_ERROR", "reason": null, "outage": outage["outage"], "query": {}, "members": outage["members"] });
     let (status, done) = w.rpc::<ActOnGroup>(&admin, json!({ "group": group, "request": "acknowledge" })).await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["message"], format!("2 issues of VERIFICATION_ERROR · {cause} acknowledged"));
@@ -822,7 +832,9 @@ on_both_backends!(a_group_is_ignored_with_one_reason_and_brought_back, |db| asyn
         w.flag(&a, ErrorCode::VerificationError, None, vec![]).await;
     }
     let admin = w.login("jane@salon.de").await;
-    let group = |show: &str| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": { "show": show }, "count": 2 });
+    let (_, found) = w.rpc::<GetIssueGroups>(&admin, json!({ "query": { "group": true } })).await;
+    let shown = found["groups"][0]["members"].clone();
+    let group = |show: &str| json!({ "code": "VERIFICATION_ERROR", "reason": "VERIFICATION_ERROR detected", "query": { "show": show }, "members": shown });
     let ignore = |reason: &str, limit: Value| json!({ "ignore": { "reason": reason, "limit": limit } });
 
     // The same rules as for one issue: a reason is required, a count must be at least 1.
@@ -864,4 +876,97 @@ on_both_backends!(a_group_is_ignored_with_one_reason_and_brought_back, |db| asyn
     let audit = w.store.audit_log(w.org.id, 20).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("issue.")).collect();
     assert_eq!(actions, ["issue.unignore", "issue.ignore"], "one entry per group step, none for the refusals");
+});
+
+type ResolveAllMatching = app::rpc::appointments::ResolveAllMatching;
+type GetRun = app::rpc::runs::GetRun;
+
+on_both_backends!(resolve_all_matching_closes_the_filters_reviews_as_a_run_with_each_result, |db| async move {
+    let w = world(db.store.clone()).await;
+    let tom = w.appointment_at(w.org.id, "Tom Klein", Some("u1"), 0).await;
+    let anna = w.appointment_at(w.org.id, "Anna Schmidt", Some("u2"), 1).await;
+    for a in [&tom, &anna] {
+        w.flag(a, ErrorCode::DataMismatch, None, vec![]).await;
+    }
+    let (admin, viewer) = (w.login("jane@salon.de").await, w.login("vic@salon.de").await);
+    let query = json!({ "code": "DATA_MISMATCH" });
+    let (_, page) = w.rpc::<ListAppointments>(&admin, json!({ "query": query })).await;
+    let shown = page["members"].clone();
+    assert_eq!((&shown["count"], &page["total"]), (&json!(2), &json!(2)), "{page}");
+    let ask = |note: &str| json!({ "query": query, "expected": shown, "note": note });
+
+    let (status, _) = w.rpc::<ResolveAllMatching>(&viewer, ask("Rechecked by phone")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = w.rpc::<ResolveAllMatching>(&admin, ask("  ")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let stale = json!({ "query": query, "expected": { "count": 2, "id_sum": 1, "id_square_sum": 1 }, "note": "x" });
+    let (status, body) = w.rpc::<ResolveAllMatching>(&admin, stale).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same count, other members: {body}");
+    let (status, started) = w.rpc::<ResolveAllMatching>(&admin, ask("Rechecked by phone")).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    assert_eq!((&started["action"], &started["count"]), (&json!("resolution"), &json!(2)));
+    assert!(w.reload(&tom).await.sync.requires_manual_review, "queued for the worker, not done in the request");
+
+    // Anna is resolved by hand before the run reaches her: it leaves her be.
+    let by_hand = json!({ "id": anna.id.get(), "action": "mark_resolved", "note": "Called her" });
+    assert_eq!(w.rpc::<ResolveAppointment>(&admin, by_hand).await.0, StatusCode::OK);
+    w.state.worker(std::time::Duration::from_secs(60)).tick().await.unwrap();
+
+    let run = started["run_id"].clone();
+    let (status, detail) = w.rpc::<GetRun>(&viewer, json!({ "id": run, "show": "all", "after": null })).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["run"]["kind"], "Resolution of matching appointments", "{detail}");
+    assert_eq!((&detail["run"]["status"], &detail["run"]["note"]), (&json!("succeeded"), &json!("Rechecked by phone")));
+    assert_eq!(
+        detail["bulk"]["tally"],
+        json!([["all", 2], ["resolved", 1], ["not_in_review", 1], ["gone", 0], ["pending", 0]])
+    );
+    let results: Vec<(&str, &str)> = detail["bulk"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["customer"].as_str().unwrap(), i["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(results, [("Tom Klein", "resolved"), ("Anna Schmidt", "not_in_review")]);
+    assert!(!w.reload(&tom).await.sync.requires_manual_review);
+    let history = w.store.appointment_events(w.org.id, tom.id).await.unwrap();
+    let line = history.iter().find(|e| e.kind == EventKind::Resolution).expect("Tom's history says so");
+    assert_eq!(
+        (line.actor.as_str(), line.detail.as_deref()),
+        ("Jane Admin", Some("Marked as resolved: Rechecked by phone"))
+    );
+    let (_, html) = w.page(&viewer, &format!("/runs/{run}")).await;
+    assert!(html.contains(r#"data-testid="run-note">Rechecked by phone<"#), "{html}");
+    assert!(html.contains("Needed no review, left alone"), "{html}");
+    let audit = w.store.audit_log(w.org.id, 5).await.unwrap();
+    let asked = audit.iter().find(|e| e.action.as_str() == "appointments.resolve_matching").expect("audited");
+    assert_eq!(
+        asked.detail.as_deref(),
+        Some("resolution of 2 appointments matching code DATA_MISMATCH: Rechecked by phone")
+    );
+});
+
+// Larger than a page: the export streams page after page (no length known
+// up front), every appointment once, in the list's order.
+on_both_backends!(a_csv_export_of_many_pages_streams_every_appointment_once, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.appointment_at(w.org.id, "Kunde", None, 0).await;
+    let copy = "INSERT INTO appointments (org_id, customer_name, service, starts_at, ends_at, time_zone, status, \
+                source, sync_status, created_at, updated_at) \
+                SELECT org_id, customer_name, service, starts_at, ends_at, time_zone, status, source, sync_status, \
+                created_at, updated_at FROM appointments WHERE org_id = $1";
+    let pages = server::http::export::PAGE as usize;
+    while w.store.count_appointments(w.org.id, &Default::default()).await.unwrap() <= 2 * pages as i64 {
+        sqlx::query(copy).bind(w.org.id.get()).execute(w.store.pool()).await.unwrap();
+    }
+    let total = w.store.count_appointments(w.org.id, &Default::default()).await.unwrap() as usize;
+    let admin = w.login("jane@salon.de").await;
+    let response = w.http.get(format!("{}/appointments.csv", w.base)).header(COOKIE, &admin).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("content-length").is_none(), "streamed, not built whole first");
+    let csv = response.text().await.unwrap();
+    let ids: Vec<&str> = csv.lines().skip(1).map(|line| line.split(',').next().unwrap()).collect();
+    assert_eq!(ids.len(), total, "every appointment, across {} pages", total.div_ceil(pages));
+    let distinct: std::collections::HashSet<&&str> = ids.iter().collect();
+    assert_eq!(distinct.len(), total, "none twice at a page boundary");
 });

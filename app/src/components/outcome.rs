@@ -39,7 +39,7 @@ where
     Signal::derive(move || action.value().get().map(|result| result.map(&words)))
 }
 
-/// A bulk retry's answer: the run it started, with a link to follow it, or
+/// A bulk action's answer: the run it started, with a link to follow it, or
 /// why nothing was queued.
 #[component]
 pub fn BulkRunStarted(
@@ -52,7 +52,8 @@ pub fn BulkRunStarted(
             Ok(run) => view! {
                 <p class="notice" role="status" data-testid=testid.clone()>
                     {format!(
-                        "Retry of {} appointment{} started in the background as run #{}. ",
+                        "{} of {} appointment{} started in the background as run #{}. ",
+                        run.action.label(),
                         run.count,
                         if run.count == 1 { "" } else { "s" },
                         run.run_id,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use engine::domain::{ErrorCode, SortKey, SyncStatus};
+use engine::domain::{ErrorCode, Members, SortKey, SyncStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -13,9 +13,11 @@ use crate::components::hydrated::use_hydrated;
 use crate::components::outcome::{said_by, BulkRunStarted, Outcome};
 use crate::error::AppError;
 use crate::rpc::appointments::{
-    list_appointments, plan_retry_matching, retry_all_matching, retry_appointments, AppointmentPage, AppointmentQuery,
-    BulkOutcome, BulkStarted,
+    list_appointments, plan_retry_matching, resolve_all_matching, retry_all_matching, retry_appointments,
+    AppointmentPage, AppointmentQuery, BulkOutcome, BulkStarted,
 };
+
+type BulkRequest<T> = Action<T, Result<BulkStarted, AppError>>;
 
 #[component]
 pub fn AppointmentsPage() -> impl IntoView {
@@ -26,12 +28,15 @@ pub fn AppointmentsPage() -> impl IntoView {
         async move { retry_appointments(ids).await }
     });
     let retry_all =
-        Action::new(|(query, expected): &(AppointmentQuery, i64)| retry_all_matching(query.clone(), *expected));
+        Action::new(|(query, expected): &(AppointmentQuery, Members)| retry_all_matching(query.clone(), *expected));
+    let resolve_all = Action::new(|(query, expected, note): &(AppointmentQuery, Members, String)| {
+        resolve_all_matching(query.clone(), *expected, note.clone())
+    });
     let plan = Action::new(|query: &AppointmentQuery| plan_retry_matching(query.clone()));
     // Re-read the page after every retry, so the badges show the new state.
     let page = Resource::new(
-        move || (query.get(), retry.version().get(), retry_all.version().get()),
-        |(q, _, _)| list_appointments(q),
+        move || (query.get(), retry.version().get(), retry_all.version().get(), resolve_all.version().get()),
+        |(q, ..)| list_appointments(q),
     );
     let selected = RwSignal::new(BTreeSet::<i64>::new());
 
@@ -56,10 +61,15 @@ pub fn AppointmentsPage() -> impl IntoView {
                 testid="retry-matching-result"
                 error_testid="retry-matching-error"
             />
+            <BulkRunStarted
+                started=Signal::derive(move || resolve_all.value().get())
+                testid="resolve-matching-result"
+                error_testid="resolve-matching-error"
+            />
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <Table page query selected retry retry_all plan/> }.into_any(),
+                        Ok(page) => view! { <Table page query selected retry retry_all resolve_all plan/> }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -138,6 +148,48 @@ fn Filters(query: Memo<AppointmentQuery>) -> impl IntoView {
     }
 }
 
+/// "Resolve all matching": a note, then a confirmed background run that
+/// closes the open issues of every matching appointment in review with it.
+#[component]
+fn ResolveMatching(
+    query: Memo<AppointmentQuery>,
+    members: Members,
+    resolve_all: BulkRequest<(AppointmentQuery, Members, String)>,
+) -> impl IntoView {
+    let note = RwSignal::new(String::new());
+    // Keep a note typed before the page hydrated.
+    let note_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = note_input.get() {
+            note.set(input.value());
+        }
+    });
+    let total = members.count;
+    view! {
+        <label for="resolve-matching-note" class="visually-hidden">"Note for resolving all matching"</label>
+        <input
+            id="resolve-matching-note"
+            type="text"
+            placeholder="Note to resolve all"
+            data-testid="resolve-matching-note"
+            node_ref=note_input
+            on:input=move |ev| note.set(event_target_value(&ev))
+        />
+        <ConfirmButton
+            label=format!("Resolve all {total} matching")
+            question=format!(
+                "Mark all {total} appointments matching {} as resolved, with your note? One that no longer \
+                 needs review is left alone.",
+                query.get_untracked().describe(),
+            )
+            class="secondary"
+            testid="resolve-matching"
+            disabled=Signal::derive(move || resolve_all.pending().get() || note.with(|n| n.trim().is_empty()))
+            on_confirm=move || { resolve_all.dispatch((query.get_untracked(), members, note.get_untracked())); }
+        />
+    }
+}
+
 /// What the last retry (of a selection or of the whole filter) did.
 fn retry_result(retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>) -> impl IntoView {
     let said = said_by(retry, |BulkOutcome { changed, skipped }| {
@@ -152,11 +204,12 @@ fn Table(
     query: Memo<AppointmentQuery>,
     selected: RwSignal<BTreeSet<i64>>,
     retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>,
-    retry_all: Action<(AppointmentQuery, i64), Result<BulkStarted, AppError>>,
+    retry_all: BulkRequest<(AppointmentQuery, Members)>,
+    resolve_all: BulkRequest<(AppointmentQuery, Members, String)>,
     /// Works out the calls "retry all matching" will make, for its question.
     plan: Action<AppointmentQuery, Result<String, AppError>>,
 ) -> impl IntoView {
-    let AppointmentPage { rows, total, next_after, can_act, time_zone } = page;
+    let AppointmentPage { rows, total, members, next_after, can_act, time_zone } = page;
     if rows.is_empty() {
         let filtered = query.get_untracked() != AppointmentQuery::default();
         return view! {
@@ -199,8 +252,9 @@ fn Table(
                     on_ask=Callback::new(move |()| { plan.dispatch(query.get_untracked()); })
                     detail=planned(plan)
                     disabled=Signal::derive(move || retry_all.pending().get())
-                    on_confirm=move || { retry_all.dispatch((query.get_untracked(), total)); }
+                    on_confirm=move || { retry_all.dispatch((query.get_untracked(), members)); }
                 />
+                <ResolveMatching query members resolve_all/>
             </div>
         }.into_any())}
         <div class="table-wrap">

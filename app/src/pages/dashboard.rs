@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use engine::domain::SyncStatus;
+use engine::domain::{Members, SyncStatus};
 use leptos::prelude::*;
 
 use crate::components::confirm::planned;
@@ -21,7 +21,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let retry = Action::new(|expected: &i64| retry_all_failed(*expected));
+    let retry = Action::new(|expected: &Members| retry_all_failed(*expected));
     // Owned by the page, like `asking`: the summary re-renders on polling.
     let plan: PlanAction = Action::new(|_: &()| plan_retry_failed());
     let poll = use_ticker(REFRESH_EVERY);
@@ -60,7 +60,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 /// Takes the count of failed appointments the admin confirmed.
-type RetryAction = Action<i64, Result<crate::rpc::appointments::BulkStarted, crate::error::AppError>>;
+type RetryAction = Action<Members, Result<crate::rpc::appointments::BulkStarted, crate::error::AppError>>;
 type PlanAction = Action<(), Result<String, crate::error::AppError>>;
 
 #[component]
@@ -74,7 +74,8 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, plan: PlanAction, aski
     let counts = summary.counts;
     let percent =
         counts.synced_percent().map(|p| format!("{p:.1}% sync")).unwrap_or_else(|| "No appointments yet".to_owned());
-    let can_retry = summary.can_act && counts.failed > 0;
+    let failed = summary.failed;
+    let can_retry = summary.can_act && failed.count > 0;
     view! {
         <p class="muted" data-testid="org-name">{summary.organization.clone()}</p>
         <div class="tiles">
@@ -85,13 +86,13 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, plan: PlanAction, aski
                 {can_retry.then(|| view! {
                     <ConfirmButton
                         label="Retry all"
-                        question=format!("Verify all {} failed appointments again now?", counts.failed)
+                        question=format!("Verify all {} failed appointments again now?", failed.count)
                         testid="retry-all-failed"
                         asking
                         on_ask=Callback::new(move |()| { plan.dispatch(()); })
                         detail=planned(plan)
                         disabled=Signal::derive(move || retry.pending().get())
-                        on_confirm=move || { retry.dispatch(counts.failed); }
+                        on_confirm=move || { retry.dispatch(failed); }
                     />
                 }.into_any())}
             </StatusTile>
@@ -103,8 +104,11 @@ fn Summary(summary: DashboardSummary, retry: RetryAction, plan: PlanAction, aski
                     "Appointments and Cal.com-only bookings waiting for a person. "
                     <a href="/review" data-testid="review-link">"Open the review queue"</a>
                 </p>
-                {summary.oldest_review.clone().map(|age| view! {
-                    <p class="note" data-testid="oldest-review">{format!("The oldest has waited {age}.")}</p>
+                {summary.oldest_review.clone().map(|oldest| view! {
+                    <p class="note" data-testid="oldest-review">
+                        {format!("The oldest has waited {}: ", oldest.age)}
+                        <a href=oldest.href data-testid="oldest-review-link">"review it"</a>
+                    </p>
                 })}
                 {(summary.regressions > 0).then(|| view! {
                     <p class="note" data-testid="regressions">{regressions_words(summary.regressions)}</p>

@@ -176,7 +176,7 @@ fn QueueRow(item: QueueItem, can_act: bool, assignees: Vec<Assignee>, me: i64, a
     let owner = item.assignee.as_ref().map_or_else(|| "—".to_owned(), |a| a.name.clone());
     let viewer_link = if can_act { None } else { item_link(&item) };
     view! {
-        <tr data-testid=format!("issue-{issue}")>
+        <tr id=format!("issue-{issue}") data-testid=format!("issue-{issue}")>
             <td data-label="Issue">
                 <code>{item.code.as_str()}</code>
                 {regressed}

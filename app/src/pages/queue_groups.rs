@@ -2,7 +2,7 @@
 //! error code and reason with how many issues share it and how long the
 //! oldest has waited, and for admins steps on the whole group. Every step
 //! names the count in its question; the server acts only if the group still
-//! has exactly that many members.
+//! has exactly the members listed.
 
 use leptos::prelude::*;
 
@@ -67,7 +67,13 @@ pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<crate::components::ou
 #[component]
 fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u64, act: GroupAction) -> impl IntoView {
     let count = line.count;
-    let group = GroupConfirmed { code: line.code, reason: line.reason.clone(), outage: line.outage, query, count };
+    let group = GroupConfirmed {
+        code: line.code,
+        reason: line.reason.clone(),
+        outage: line.outage,
+        query,
+        members: line.members,
+    };
     let issues = if count == 1 { "1 issue".to_owned() } else { format!("{count} issues") };
     let actions = match (can_act, count > cap) {
         (false, _) => None,
@@ -98,7 +104,7 @@ fn GroupRow(n: usize, line: GroupLine, query: QueueQuery, can_act: bool, cap: u6
 #[component]
 fn GroupActions(n: usize, group: GroupConfirmed, act: GroupAction) -> impl IntoView {
     let pending = act.pending();
-    let count = group.count;
+    let count = group.members.count;
     let all = if count == 1 { "the 1 issue".to_owned() } else { format!("all {count} issues") };
     let note = RwSignal::new(String::new());
     // As elsewhere: keep a note typed before the page hydrated.

@@ -1,5 +1,5 @@
 //! One run's page (`/runs/:id`): its state, progress and counts, and for a
-//! bulk retry what it did with each appointment, filtered by result and
+//! bulk action what it did with each appointment, filtered by result and
 //! paged. Re-read while the run is active, so progress moves on its own.
 
 use std::time::Duration;
@@ -74,6 +74,10 @@ fn Summary(run: RunRow) -> impl IntoView {
             {run.scope.clone().map(|scope| view! {
                 <dt>"Appointments matching"</dt>
                 <dd data-testid="run-scope">{scope}</dd>
+            })}
+            {run.note.clone().map(|note| view! {
+                <dt>"Note"</dt>
+                <dd data-testid="run-note">{note}</dd>
             })}
             <dt>"Started"</dt>
             <dd>{run.started.clone()}</dd>

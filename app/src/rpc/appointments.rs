@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use engine::domain::url::query_value;
-use engine::domain::{ErrorCode, SortKey, SyncStatus};
+use engine::domain::{ErrorCode, Members, SortKey, SyncStatus};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -150,6 +150,8 @@ pub struct AppointmentPage {
     pub rows: Vec<AppointmentRow>,
     /// How many match the filter in all.
     pub total: i64,
+    /// Which match, for a bulk action's confirm step to send back.
+    pub members: Members,
     /// Cursor for the next page, if there is one.
     pub next_after: Option<String>,
     /// Whether the user may retry and resolve (admins).
@@ -179,7 +181,7 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
     let more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
     let next_after = more.then(|| rows.last().map(|a| PageCursor::after(a, order.key).encode())).flatten();
-    let total = store.count_appointments(user.org_id, &filter).await?;
+    let members = store.appointment_members(user.org_id, &filter).await?;
     let local = org.local_format();
     Ok(AppointmentPage {
         rows: rows
@@ -195,7 +197,8 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
                 requires_review: a.sync.requires_manual_review,
             })
             .collect(),
-        total,
+        total: members.count,
+        members,
         next_after,
         can_act: user.role.is_admin(),
         time_zone: org.time_zone.name().to_owned(),
@@ -226,12 +229,24 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
 
 /// Queues a fresh verification for every appointment matching the filter
 /// (admins), not only the ones on screen, as a background run the admin
-/// can follow. `expected` is the count the admin confirmed: if the filter
-/// matches another number by now, nothing is queued and the answer says
-/// so. At most `engine::bulk::MAX_BULK_RETRY` at a time.
+/// can follow. `expected` is the set the admin confirmed (as listed): if
+/// the filter matches another set by now, nothing is queued and the answer
+/// says so. At most `engine::bulk::MAX_BULK` at a time.
 #[server(prefix = "/rpc", input = Json)]
-pub async fn retry_all_matching(query: AppointmentQuery, expected: i64) -> Result<BulkStarted, AppError> {
+pub async fn retry_all_matching(query: AppointmentQuery, expected: Members) -> Result<BulkStarted, AppError> {
     server::retry_matching(&query, expected).await
+}
+
+/// Marks every appointment matching the filter that needs review as
+/// resolved with `note` (admins), as a background run like
+/// `retry_all_matching`, under the same re-check and cap.
+#[server(prefix = "/rpc", input = Json)]
+pub async fn resolve_all_matching(
+    query: AppointmentQuery,
+    expected: Members,
+    note: String,
+) -> Result<BulkStarted, AppError> {
+    server::resolve_matching(&query, expected, &note).await
 }
 
 /// What "retry all matching" will ask of Cal.com, in words, for the
@@ -242,12 +257,29 @@ pub async fn plan_retry_matching(query: AppointmentQuery) -> Result<String, AppE
     server::plan_matching(&query).await
 }
 
-/// A bulk retry queued as a run: where to follow it.
+/// A bulk action queued as a run: what it does and where to follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkStarted {
     pub run_id: i64,
     /// How many appointments it covers.
     pub count: i64,
+    pub action: BulkAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Retry,
+    Resolution,
+}
+
+impl BulkAction {
+    pub const fn label(self) -> &'static str {
+        match self {
+            BulkAction::Retry => "Retry",
+            BulkAction::Resolution => "Resolution",
+        }
+    }
 }
 
 impl BulkStarted {
@@ -267,28 +299,49 @@ pub mod server {
     use engine::resolve::{Actor, ResolveError, Resolver};
     use engine::store::{AppointmentFilter, AppointmentOrder, Store};
 
-    use super::{AppointmentQuery, BulkStarted};
+    use engine::bulk;
+    use engine::domain::Members;
+    use engine::store::Organization;
+
+    use super::{AppointmentQuery, BulkAction, BulkStarted};
     use crate::context::CurrentUser;
     use crate::error::AppError;
 
     /// Queues a bulk retry of every appointment matching `query` for the
-    /// signed-in admin, if it still matches the `expected` count they
+    /// signed-in admin, if it still matches the `expected` set they
     /// confirmed, and wakes the worker to run it.
-    pub async fn retry_matching(query: &AppointmentQuery, expected: i64) -> Result<BulkStarted, AppError> {
-        use crate::context::{require_admin, server_context};
-        use engine::bulk;
+    pub async fn retry_matching(query: &AppointmentQuery, expected: Members) -> Result<BulkStarted, AppError> {
+        let (user, context, org) = admin_and_org().await?;
+        let (filter, described) = (to_filter(query, org.time_zone), query.describe());
+        let confirmed = bulk::Confirmed { filter: &filter, described: &described, expected, by: user.user_id };
+        let run =
+            bulk::request_retry(&context.store, &org, &confirmed, chrono::Utc::now()).await.map_err(bulk_error)?;
+        context.wake_worker.wake();
+        Ok(BulkStarted { run_id: run.get(), count: expected.count, action: BulkAction::Retry })
+    }
 
-        let user = require_admin()?;
-        let context = server_context()?;
-        let org = context.store.organization(user.org_id).await?;
-        let filter = to_filter(query, org.time_zone);
-        let described = query.describe();
-        let now = chrono::Utc::now();
-        let run = bulk::request_retry(&context.store, &org, &filter, expected, user.user_id, &described, now)
+    /// Queues a bulk resolution of every appointment matching `query` with
+    /// `note`, like [`retry_matching`].
+    pub async fn resolve_matching(
+        query: &AppointmentQuery,
+        expected: Members,
+        note: &str,
+    ) -> Result<BulkStarted, AppError> {
+        let (user, context, org) = admin_and_org().await?;
+        let (filter, described) = (to_filter(query, org.time_zone), query.describe());
+        let confirmed = bulk::Confirmed { filter: &filter, described: &described, expected, by: user.user_id };
+        let run = bulk::request_resolve(&context.store, &org, &confirmed, note, chrono::Utc::now())
             .await
             .map_err(bulk_error)?;
         context.wake_worker.wake();
-        Ok(BulkStarted { run_id: run.get(), count: expected })
+        Ok(BulkStarted { run_id: run.get(), count: expected.count, action: BulkAction::Resolution })
+    }
+
+    async fn admin_and_org() -> Result<(CurrentUser, crate::context::ServerContext, Organization), AppError> {
+        let user = crate::context::require_admin()?;
+        let context = crate::context::server_context()?;
+        let org = context.store.organization(user.org_id).await?;
+        Ok((user, context, org))
     }
 
     /// The planned calls of a bulk retry of `query`, in words.
@@ -310,6 +363,7 @@ pub mod server {
         match err {
             BulkError::Store(e) => e.into(),
             BulkError::TooMany { .. } => AppError::invalid("filter", err.to_string()),
+            BulkError::Note => AppError::invalid("note", err.to_string()),
             BulkError::Changed { .. } | BulkError::Empty | BulkError::Busy(_) => AppError::conflict(err.to_string()),
         }
     }

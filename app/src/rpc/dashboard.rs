@@ -1,7 +1,7 @@
 //! The dashboard's figures: appointments per state, when verification last
 //! ran and runs next, and Cal.com's health. Also "retry all failed".
 
-use engine::domain::{CalcomHealth, SyncCounts};
+use engine::domain::{CalcomHealth, Members, SyncCounts};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ pub struct DashboardSummary {
     /// Open issues: what the review queue lists (appointments and Cal.com-only
     /// bookings), the same figure the metrics page counts.
     pub open_reviews: i64,
-    /// How long the oldest of them has waited ("3 d"), if any.
-    pub oldest_review: Option<String>,
+    /// The oldest of them, if any: how long it has waited and where it is.
+    pub oldest_review: Option<OldestReview>,
     /// How many of them came back after being closed (regressions).
     pub regressions: i64,
     /// The last verification, in the organization's time zone and format.
@@ -35,6 +35,18 @@ pub struct DashboardSummary {
     pub api_budget: ApiBudget,
     /// Whether the user may act (retry): admins.
     pub can_act: bool,
+    /// The failed appointments, for "Retry all"'s confirm step to send back.
+    pub failed: Members,
+}
+
+/// The open review that has waited longest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OldestReview {
+    /// "3 d".
+    pub age: String,
+    /// Its appointment's review page, or a Cal.com-only booking's row in
+    /// the review queue.
+    pub href: String,
 }
 
 /// The organization's calls to Cal.com per minute over the last hour.
@@ -112,6 +124,13 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     counts.orphaned_calcom +=
         open.iter().find(|(code, _)| *code == engine::domain::ErrorCode::OrphanedCalcom).map_or(0, |(_, n)| *n);
     let open_reviews = open.iter().map(|(_, n)| n).sum();
+    let failed_members = match counts.failed {
+        0 => Members::default(),
+        _ => {
+            let failed = crate::rpc::appointments::server::to_filter(&failed(), org.time_zone);
+            store.appointment_members(org.id, &failed).await?
+        }
+    };
     let recent = store.verification_tally(org.id, now - Duration::hours(1), now + Duration::seconds(1)).await?;
     let connected = !org.calcom_base_url.is_empty() && org.has_calcom_api_key;
     let health = health::assess(connected, context.circuits.state(org.id), &recent);
@@ -121,7 +140,13 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
         organization: user.org_name.clone(),
         counts,
         open_reviews,
-        oldest_review: store.oldest_open_issue(org.id).await?.map(|at| crate::rpc::triage::server::age(at, now)),
+        oldest_review: store.oldest_open_issue(org.id).await?.map(|oldest| OldestReview {
+            age: crate::rpc::triage::server::age(oldest.opened_at, now),
+            href: match oldest.appointment {
+                Some(appointment) => format!("/appointments/{appointment}"),
+                None => format!("/review#issue-{}", oldest.id),
+            },
+        }),
         regressions: store.count_open_regressions(org.id).await?,
         last_verified: store.last_verification_at(org.id).await?.map(|at| local.date_time_seconds(at)),
         next_check: local.date_time(next),
@@ -143,6 +168,7 @@ pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
             ApiBudget::from_minutes(&counted, now, limit)
         },
         can_act: user.role.is_admin(),
+        failed: failed_members,
     })
 }
 
@@ -186,11 +212,11 @@ fn describe(health: CalcomHealth, local: engine::format::LocalFormat) -> String 
 }
 
 /// Queues a fresh verification for every appointment whose verification
-/// failed (admins), if they are still the `expected` number the admin
+/// failed (admins), if they are still the `expected` set the admin
 /// confirmed, as a background run (see `retry_all_matching`). Each one is
 /// audited in its history like a single retry.
 #[server(prefix = "/rpc", input = Json)]
-pub async fn retry_all_failed(expected: i64) -> Result<crate::rpc::appointments::BulkStarted, AppError> {
+pub async fn retry_all_failed(expected: Members) -> Result<crate::rpc::appointments::BulkStarted, AppError> {
     crate::rpc::appointments::server::retry_matching(&failed(), expected).await
 }
 

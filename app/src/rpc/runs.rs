@@ -44,6 +44,8 @@ pub struct RunRow {
     pub bulk: bool,
     /// What a bulk run covers: "state Failed".
     pub scope: Option<String>,
+    /// A bulk resolution's note.
+    pub note: Option<String>,
 }
 
 impl RunRow {
@@ -142,20 +144,31 @@ pub enum ItemShow {
     All,
     Queued,
     AlreadyQueued,
+    Resolved,
+    NotInReview,
     Gone,
     /// Not reached (yet, or ever: an interrupted run).
     Pending,
 }
 
 impl ItemShow {
-    pub const ALL: [ItemShow; 5] =
-        [ItemShow::All, ItemShow::Queued, ItemShow::AlreadyQueued, ItemShow::Gone, ItemShow::Pending];
+    pub const ALL: [ItemShow; 7] = [
+        ItemShow::All,
+        ItemShow::Queued,
+        ItemShow::AlreadyQueued,
+        ItemShow::Resolved,
+        ItemShow::NotInReview,
+        ItemShow::Gone,
+        ItemShow::Pending,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             ItemShow::All => "all",
             ItemShow::Queued => "queued",
             ItemShow::AlreadyQueued => "already_queued",
+            ItemShow::Resolved => "resolved",
+            ItemShow::NotInReview => "not_in_review",
             ItemShow::Gone => "gone",
             ItemShow::Pending => "pending",
         }
@@ -171,6 +184,8 @@ impl ItemShow {
             ItemShow::All => "All",
             ItemShow::Queued => "Queued for verification",
             ItemShow::AlreadyQueued => "Already waiting, left alone",
+            ItemShow::Resolved => "Marked as resolved",
+            ItemShow::NotInReview => "Needed no review, left alone",
             ItemShow::Gone => "Deleted meanwhile",
             ItemShow::Pending => "Not reached",
         }
@@ -224,9 +239,9 @@ pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunD
         None => None,
     };
     let row = server::row(&run, requester.as_deref(), local, chrono::Utc::now());
-    let bulk = match run.kind {
-        engine::store::RunKind::BulkRetry => Some(server::bulk_results(&store, &org, run.id, show, after).await?),
-        _ => None,
+    let bulk = match run.kind.is_bulk() {
+        true => Some(server::bulk_results(&store, &org, &run, show, after).await?),
+        false => None,
     };
     Ok(RunDetail { run: row, bulk })
 }
@@ -238,33 +253,36 @@ pub(crate) mod server {
 
     use super::{BulkResults, ItemRow, ItemShow, RunRow, ITEMS_SHOWN};
     use crate::error::AppError;
-    use engine::domain::{AppointmentId, RunId};
+    use engine::domain::AppointmentId;
     use engine::format::LocalFormat;
     use engine::store::{BulkItemFilter, BulkOutcome, Organization, Store};
 
     /// Each stored outcome and how the page shows it: the one mapping
     /// both ways (the page also has "all" and "not reached").
-    const OUTCOMES: [(ItemShow, BulkOutcome); 3] = [
+    const OUTCOMES: [(ItemShow, BulkOutcome); 5] = [
         (ItemShow::Queued, BulkOutcome::Queued),
         (ItemShow::AlreadyQueued, BulkOutcome::AlreadyQueued),
+        (ItemShow::Resolved, BulkOutcome::Resolved),
+        (ItemShow::NotInReview, BulkOutcome::NotInReview),
         (ItemShow::Gone, BulkOutcome::Gone),
     ];
 
     pub async fn bulk_results(
         store: &Store,
         org: &Organization,
-        run: RunId,
+        run: &Run,
         show: ItemShow,
         after: Option<i64>,
     ) -> Result<BulkResults, AppError> {
-        let t = store.bulk_tally(org.id, run).await?;
-        let tally = vec![
-            (ItemShow::All, t.total()),
-            (ItemShow::Queued, t.queued),
-            (ItemShow::AlreadyQueued, t.already_queued),
-            (ItemShow::Gone, t.gone),
-            (ItemShow::Pending, t.pending),
-        ];
+        let t = store.bulk_tally(org.id, run.id).await?;
+        // The results this kind of run can have.
+        let (acted, skipped) = match run.kind {
+            RunKind::BulkResolve => ((ItemShow::Resolved, t.resolved), (ItemShow::NotInReview, t.not_in_review)),
+            _ => ((ItemShow::Queued, t.queued), (ItemShow::AlreadyQueued, t.already_queued)),
+        };
+        let tally =
+            vec![(ItemShow::All, t.total()), acted, skipped, (ItemShow::Gone, t.gone), (ItemShow::Pending, t.pending)];
+        let run = run.id;
         let filter = match show {
             ItemShow::All => BulkItemFilter::All,
             ItemShow::Pending => BulkItemFilter::Pending,
@@ -302,11 +320,12 @@ pub(crate) mod server {
                 RunKind::Cycle => "Verification cycle",
                 RunKind::Comprehensive => "Comprehensive check",
                 RunKind::BulkRetry => "Retry of matching appointments",
+                RunKind::BulkResolve => "Resolution of matching appointments",
             }
             .to_owned(),
             trigger: match (run.trigger, requester) {
                 (Trigger::Schedule, _) => "Scheduled".to_owned(),
-                (Trigger::Manual, Some(name)) if run.kind == RunKind::BulkRetry => format!("Asked for by {name}"),
+                (Trigger::Manual, Some(name)) if run.kind.is_bulk() => format!("Asked for by {name}"),
                 (Trigger::Manual, Some(name)) => format!("Run now by {name}"),
                 (Trigger::Manual, None) => "Run now".to_owned(),
                 (Trigger::Cli, _) => "Command line".to_owned(),
@@ -326,8 +345,9 @@ pub(crate) mod server {
             api_calls: c.api_calls,
             progress_percent: (running && c.total > 0).then(|| (c.processed * 100 / c.total).clamp(0, 100) as u8),
             error_detail: run.error_detail.clone(),
-            bulk: run.kind == RunKind::BulkRetry,
+            bulk: run.kind.is_bulk(),
             scope: run.scope.clone(),
+            note: run.note.clone(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! whole group. The rules live in `engine::triage` and `engine::groups`;
 //! this is their web edge.
 
-use engine::domain::ErrorCode;
+use engine::domain::{ErrorCode, Members};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -128,6 +128,8 @@ pub struct GroupLine {
     /// reason, or what the code means.
     pub cause: String,
     pub count: u64,
+    /// The members as listed, for the confirm step to send back.
+    pub members: Members,
     /// How long the oldest member has waited: "3 h".
     pub age: String,
 }
@@ -152,14 +154,15 @@ pub enum GroupRequest {
 }
 
 /// A group as the admin confirmed it: its cause, the filter it was listed
-/// under and the count they were shown, which the server re-checks.
+/// under and the members they were shown (count and fingerprint), which
+/// the server re-checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupConfirmed {
     pub code: ErrorCode,
     pub reason: Option<String>,
     pub outage: Option<i64>,
     pub query: QueueQuery,
-    pub count: u64,
+    pub members: Members,
 }
 
 #[server(prefix = "/rpc", input = Json)]
@@ -258,6 +261,7 @@ pub(crate) mod server {
                     outage: g.key.outage.map(OutageId::get),
                     reason: g.key.detail,
                     count: g.count,
+                    members: g.members,
                     age: age(g.oldest, now),
                 })
                 .collect(),
@@ -283,7 +287,7 @@ pub(crate) mod server {
         let target = GroupTarget {
             key: GroupKey { code: group.code, detail: group.reason, outage: group.outage.map(OutageId) },
             filter: filter(group.query, user),
-            expected: group.count,
+            expected: group.members,
         };
         let message =
             groups::act_on_group(store, &org, &target, step, &actor(user), Utc::now()).await.map_err(triage_error)?;

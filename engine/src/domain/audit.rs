@@ -35,6 +35,7 @@ string_enum! {
         IssueMarkResolved = "issue.mark_resolved",
         BookingMarkResolved = "booking.mark_resolved",
         AppointmentsRetryMatching = "appointments.retry_matching",
+        AppointmentsResolveMatching = "appointments.resolve_matching",
     }
 }
 

@@ -6,11 +6,13 @@ use sqlx::any::AnyRow;
 
 use super::events::{self, EventKind, NewSyncEvent};
 use super::order::{AppointmentOrder, PageCursor, SortValue};
-use super::row::{flag, get, parse, parse_opt};
+use super::row::{flag, get, members, members_columns, parse, parse_opt};
 use super::sql::{contains_pattern, Sql};
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
-use crate::domain::{AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, OrgId, SyncCounts, SyncStatus};
+use crate::domain::{
+    AppointmentId, AppointmentSource, AppointmentStatus, ErrorCode, Members, OrgId, SyncCounts, SyncStatus,
+};
 
 /// An appointment to be recorded. Construct it from validated input: the
 /// types already rule out unknown states, sources and time zones.
@@ -320,6 +322,15 @@ impl Store {
         filter.push_where(org, &mut sql);
         let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_one(&self.pool).await?;
         get(&row, "n")
+    }
+
+    /// Which appointments `filter` matches, as a fingerprint a bulk action
+    /// compares before it acts (see `Members`).
+    pub async fn appointment_members(&self, org: OrgId, filter: &AppointmentFilter) -> Result<Members, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {} FROM appointments", members_columns("id")));
+        filter.push_where(org, &mut sql);
+        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_one(&self.pool).await?;
+        members(&row)
     }
 
     /// Appointments per sync state, and how many need a person.

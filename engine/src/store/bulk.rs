@@ -1,19 +1,20 @@
 //! Bulk actions by filter as background runs (job_runs of kind
-//! `bulk_retry`): the set of appointments fixed when the admin confirms,
-//! re-checked against the count they were shown in the same transaction,
-//! then worked through in batches, each batch's changes and per-item
-//! outcomes written together (bulk_items).
+//! `bulk_retry` or `bulk_resolve`): the set of appointments fixed when the
+//! admin confirms, re-checked against the set they were shown (its
+//! `Members` fingerprint) in the same transaction, then worked through in
+//! batches, each batch's changes and per-item outcomes written together
+//! (bulk_items).
 
 use chrono::{DateTime, Utc};
 
 use super::audit::{self, NewAuditEntry};
 use super::resolutions::{apply, AppointmentResolution};
-use super::row::{get, parse_opt};
+use super::row::{get, members, members_columns, parse_opt};
 use super::runs::{ActiveRun, RunKind, RunStatus, Trigger};
 use super::sql::Sql;
 use super::time::to_ms;
 use super::{AppointmentFilter, Store, StoreError};
-use crate::domain::{string_enum, AppointmentId, AuditAction, OrgId, RunId, UserId};
+use crate::domain::{string_enum, AppointmentId, AuditAction, Members, OrgId, RunId, UserId};
 
 string_enum! {
     /// What a bulk run did with one appointment.
@@ -24,6 +25,10 @@ string_enum! {
         AlreadyQueued = "already_queued",
         /// Deleted between the confirmation and the run.
         Gone = "gone",
+        /// Its open issues closed with the run's note, audited in its history.
+        Resolved = "resolved",
+        /// Nothing to resolve: it no longer needed review when reached.
+        NotInReview = "not_in_review",
     }
 }
 
@@ -32,8 +37,8 @@ string_enum! {
 pub struct BulkRequest<'a> {
     pub kind: RunKind,
     pub filter: &'a AppointmentFilter,
-    /// The count the admin was shown.
-    pub expected: i64,
+    /// The set the admin was shown.
+    pub expected: Members,
     /// The most appointments one action may cover.
     pub cap: i64,
     pub by: UserId,
@@ -42,6 +47,8 @@ pub struct BulkRequest<'a> {
     /// The audit entry's action and its words ("retry of 12 appointments matching …").
     pub audit_action: AuditAction,
     pub audit_detail: String,
+    /// The admin's note, which a resolution run closes each issue with.
+    pub note: Option<&'a str>,
 }
 
 /// What asking for a bulk action led to.
@@ -51,7 +58,8 @@ pub enum BulkRequested {
     Queued(RunId),
     /// More match than one action may cover; nothing was queued.
     TooMany { matching: i64 },
-    /// Another number matches by now; nothing was queued.
+    /// Another set matches by now (another number, or as many others);
+    /// nothing was queued.
     Changed { matching: i64 },
     /// A bulk action of this kind is already queued or running.
     Busy(Box<ActiveRun>),
@@ -63,13 +71,15 @@ pub struct BulkTally {
     pub queued: i64,
     pub already_queued: i64,
     pub gone: i64,
+    pub resolved: i64,
+    pub not_in_review: i64,
     /// Not reached yet (or never, if the run was interrupted).
     pub pending: i64,
 }
 
 impl BulkTally {
     pub fn total(&self) -> i64 {
-        self.queued + self.already_queued + self.gone + self.pending
+        self.queued + self.already_queued + self.gone + self.resolved + self.not_in_review + self.pending
     }
 
     pub fn done(&self) -> i64 {
@@ -133,8 +143,8 @@ impl Store {
     ) -> Result<Option<BulkRequested>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let run = sqlx::query(
-            "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at, scope) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at, scope, \
+             note) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(org.get())
         .bind(request.kind.as_str())
@@ -143,6 +153,7 @@ impl Store {
         .bind(request.by.get())
         .bind(to_ms(now))
         .bind(request.scope)
+        .bind(request.note)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(run) = run else {
@@ -150,16 +161,24 @@ impl Store {
             return Ok(self.active_run(org, request.kind).await?.map(|active| BulkRequested::Busy(Box::new(active))));
         };
         let id = RunId(get(&run, "id")?);
-        // The set itself, counted as it is written: this is the re-check.
+        // The set itself, then its fingerprint compared with the one the
+        // admin was shown: this is the re-check.
         let mut sql = Sql::new("INSERT INTO bulk_items (run_id, appointment_id) SELECT CAST(");
         sql.bind(id.get()).push(" AS BIGINT), id FROM appointments");
         request.filter.push_where(org, &mut sql);
         sql.push(" LIMIT ").bind(request.cap + 1);
-        let written = sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?.rows_affected() as i64;
+        sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?;
+        let written =
+            sqlx::query(&format!("SELECT {} FROM bulk_items WHERE run_id = $1", members_columns("appointment_id")))
+                .bind(id.get())
+                .fetch_one(&mut *tx)
+                .await?;
+        let written = members(&written)?;
         if written != request.expected {
             // Dropping the transaction rolls the run back too.
-            return Ok(Some(BulkRequested::Changed { matching: written }));
+            return Ok(Some(BulkRequested::Changed { matching: written.count }));
         }
+        let written = written.count;
         sqlx::query("UPDATE job_runs SET total = $1 WHERE id = $2")
             .bind(written)
             .bind(id.get())
@@ -205,7 +224,7 @@ impl Store {
         for change in changes {
             apply(&mut tx, org, change).await?;
         }
-        for outcome in [BulkOutcome::Queued, BulkOutcome::AlreadyQueued, BulkOutcome::Gone] {
+        for &outcome in BulkOutcome::ALL {
             let ids: Vec<i64> = outcomes.iter().filter(|(_, o)| *o == outcome).map(|(id, _)| id.get()).collect();
             if ids.is_empty() {
                 continue;
@@ -238,6 +257,8 @@ impl Store {
                 Some(BulkOutcome::Queued) => tally.queued += n,
                 Some(BulkOutcome::AlreadyQueued) => tally.already_queued += n,
                 Some(BulkOutcome::Gone) => tally.gone += n,
+                Some(BulkOutcome::Resolved) => tally.resolved += n,
+                Some(BulkOutcome::NotInReview) => tally.not_in_review += n,
             }
         }
         Ok(tally)

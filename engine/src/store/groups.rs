@@ -3,9 +3,11 @@
 //! (`ErrorCode::reason_is_shared`), the Cal.com outage their failures
 //! happened in (one group per outage, whatever each failure's words), or
 //! else the words of their reason ("VERIFICATION_ERROR · Cal.com was
-//! unavailable (HTTP 503)"), with counts; and a step taken on every member of a group at once. The admin confirms the count they saw; the write
-//! re-counts inside its transaction and refuses if the group changed, so a
-//! group action never touches issues nobody looked at.
+//! unavailable (HTTP 503)"), with counts; and a step taken on every member
+//! of a group at once. The admin confirms the members they saw (count and
+//! `Members` fingerprint); the write re-checks both inside its transaction
+//! and refuses if the group changed, so a group action never touches
+//! issues nobody looked at.
 
 use chrono::{DateTime, Utc};
 
@@ -13,13 +15,13 @@ use super::audit::{self, NewAuditEntry};
 use super::events::{EventKind, NewSyncEvent};
 use super::issues::Resolution;
 use super::outages::Outage;
-use super::row::{get, parse};
+use super::row::{get, members, members_columns, parse};
 use super::sql::Sql;
 use super::sync_writes::{insert_events, IDS_PER_STATEMENT};
 use super::time::{from_ms, to_ms};
 use super::triage::{QueueFilter, TriageChange};
 use super::{Store, StoreError};
-use crate::domain::{AppointmentId, ErrorCode, OrgId, OutageId, UserId};
+use crate::domain::{AppointmentId, ErrorCode, Members, OrgId, OutageId, UserId};
 
 /// Most issues one group action covers; a larger group is narrowed first
 /// (by the "assigned to me" filter) or taken in parts.
@@ -49,6 +51,8 @@ fn reason_sql() -> String {
 pub struct IssueGroup {
     pub key: GroupKey,
     pub count: u64,
+    /// The members as a fingerprint, which a group action confirms.
+    pub members: Members,
     pub oldest: DateTime<Utc>,
     /// The outage of `key.outage`, when and how long.
     pub outage: Option<Outage>,
@@ -71,8 +75,8 @@ pub enum GroupChange {
 pub struct GroupTarget {
     pub key: GroupKey,
     pub filter: QueueFilter,
-    /// How many members the admin confirmed.
-    pub expected: u64,
+    /// The members the admin confirmed (count and fingerprint).
+    pub expected: Members,
 }
 
 fn push_members(sql: &mut Sql, org: OrgId, target_filter: QueueFilter, key: Option<&GroupKey>) {
@@ -100,7 +104,8 @@ impl Store {
     pub async fn queue_groups(&self, org: OrgId, filter: QueueFilter) -> Result<Vec<IssueGroup>, StoreError> {
         let reason = reason_sql();
         let mut sql = Sql::new(&format!(
-            "SELECT code, {reason} AS reason, outage_id, COUNT(*) AS n, MIN(opened_at) AS oldest FROM sync_issues"
+            "SELECT code, {reason} AS reason, outage_id, {}, MIN(opened_at) AS oldest FROM sync_issues",
+            members_columns("id")
         ));
         push_members(&mut sql, org, filter, None);
         sql.push(&format!(" GROUP BY code, {reason}, outage_id ORDER BY n DESC, oldest, code"));
@@ -112,6 +117,7 @@ impl Store {
                 Ok(IssueGroup {
                     key: GroupKey { code: parse(row, "code")?, detail: get(row, "reason")?, outage },
                     count: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
+                    members: members(row)?,
                     oldest: from_ms(get(row, "oldest")?),
                     outage: None,
                 })
@@ -141,14 +147,20 @@ impl Store {
         entry: impl FnOnce(u64) -> NewAuditEntry,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM sync_issues");
+        let mut count = Sql::new(&format!("SELECT {} FROM sync_issues", members_columns("id")));
         push_members(&mut count, org, target.filter, Some(&target.key));
         let row = sqlx::query_with(count.text(), count.arguments()?).fetch_one(&mut *tx).await?;
-        let now_members = u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0);
+        let now_members = members(&row)?;
+        let expected = target.expected.count;
+        if now_members.count != expected {
+            return Err(StoreError::Conflict(format!(
+                "The group now has {} issues, not the {expected} you confirmed; look at it again.",
+                now_members.count
+            )));
+        }
         if now_members != target.expected {
             return Err(StoreError::Conflict(format!(
-                "The group now has {now_members} issues, not the {} you confirmed; look at it again.",
-                target.expected
+                "The group now holds other issues than the {expected} you confirmed; look at it again."
             )));
         }
         let changed = match change {

@@ -487,20 +487,27 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
-        sql.bind(to_ms(now))
-            .push(", resolution = ")
-            .bind(resolution.as_str())
-            .push(", resolved_by = ")
-            .bind(by.map(UserId::get))
-            .push(", resolution_note = ")
-            .bind(note.map(str::to_owned))
-            .push(" WHERE org_id = ")
-            .bind(org.get())
-            .push(" AND resolved_at IS NULL");
-        subject.push_match(&mut sql);
-        let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?;
-        Ok(done.rows_affected())
+        close_issues_of(&self.pool, org, subject, (resolution, by, note), now).await
+    }
+
+    /// Closes the open issues of each Cal.com-only booking `(uid, note)`
+    /// as resolved by itself, each with its own note, in one transaction;
+    /// returns how many closed.
+    pub async fn resolve_bookings_themselves(
+        &self,
+        org: OrgId,
+        settled: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut closed = 0;
+        for (uid, note) in settled {
+            let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
+            let how = (Resolution::AutoResolved, None, Some(note.as_str()));
+            closed += close_issues_of(&mut *tx, org, &subject, how, now).await?;
+        }
+        tx.commit().await?;
+        Ok(closed)
     }
 
     /// Unresolved issues that came back after being closed (regressions),
@@ -528,4 +535,32 @@ impl Store {
         .await?;
         rows.iter().map(|row| Ok((parse(row, "code")?, get(row, "n")?))).collect()
     }
+}
+
+/// Closes every open issue about `subject` as `resolution`, by whom and
+/// with which note; returns how many closed.
+async fn close_issues_of<'e, E>(
+    exec: E,
+    org: OrgId,
+    subject: &IssueSubject,
+    (resolution, by, note): (Resolution, Option<UserId>, Option<&str>),
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
+    sql.bind(to_ms(now))
+        .push(", resolution = ")
+        .bind(resolution.as_str())
+        .push(", resolved_by = ")
+        .bind(by.map(UserId::get))
+        .push(", resolution_note = ")
+        .bind(note.map(str::to_owned))
+        .push(" WHERE org_id = ")
+        .bind(org.get())
+        .push(" AND resolved_at IS NULL");
+    subject.push_match(&mut sql);
+    let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(exec).await?;
+    Ok(done.rows_affected())
 }

@@ -74,7 +74,7 @@ pub use retention::{Pruned, Retention};
 pub use runs::{ActiveRun, Run, RunCounts, RunKind, RunStart, RunStatus, Start, Trigger};
 pub use sync_cursor::SyncCursor;
 pub use sync_writes::StateWrite;
-pub use triage::{QueueFilter, QueueView, TriageChange};
+pub use triage::{OldestIssue, QueueFilter, QueueView, TriageChange};
 pub use users::{name_among, normalize_email, Credentials, NewUser, User, FORMER_USER};
 pub use webhook_inbox::{Delivery, DeliveryFilter, DeliveryOutcome, DeliveryStatus, Handled, NewDelivery, Stored};
 

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::StoreError;
+use crate::domain::Members;
 
 pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &'static str) -> Result<T, StoreError>
 where
@@ -36,4 +37,19 @@ where
 
 pub(crate) fn flag(row: &AnyRow, column: &'static str) -> Result<bool, StoreError> {
     Ok(get::<i64>(row, column)? != 0)
+}
+
+/// The select list of a [`Members`] fingerprint over `id` (an integer
+/// column): `n`, `id_sum` and `id_squares`, computed exactly as
+/// `Members::of` does.
+pub(crate) fn members_columns(id: &str) -> String {
+    let m = Members::MODULUS;
+    format!(
+        "COUNT(*) AS n, CAST(COALESCE(SUM({id}), 0) AS BIGINT) AS id_sum, \
+         CAST(COALESCE(SUM((({id}) % {m}) * (({id}) % {m}) % {m}), 0) AS BIGINT) AS id_squares"
+    )
+}
+
+pub(crate) fn members(row: &AnyRow) -> Result<Members, StoreError> {
+    Ok(Members { count: get(row, "n")?, id_sum: get(row, "id_sum")?, id_square_sum: get(row, "id_squares")? })
 }

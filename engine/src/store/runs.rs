@@ -19,6 +19,17 @@ string_enum! {
         /// "Retry all matching": a fresh verification queued for every
         /// appointment a filter matched (see `store::bulk`).
         BulkRetry = "bulk_retry",
+        /// "Resolve all matching": every appointment a filter matched that
+        /// needs review marked as resolved with the admin's note.
+        BulkResolve = "bulk_resolve",
+    }
+}
+
+impl RunKind {
+    /// A bulk action by filter (`store::bulk`): it changes our own rows
+    /// and calls Cal.com never.
+    pub const fn is_bulk(self) -> bool {
+        matches!(self, RunKind::BulkRetry | RunKind::BulkResolve)
     }
 }
 
@@ -71,10 +82,12 @@ pub struct Run {
     /// What a bulk run covers, in words ("state Failed"); `None` for
     /// verification runs.
     pub scope: Option<String>,
+    /// A bulk resolution's note; `None` for other runs.
+    pub note: Option<String>,
 }
 
 const COLUMNS: &str = "id, org_id, kind, trigger_kind, slot_at, status, worker_id, requested_by, started_at, \
-    heartbeat_at, finished_at, total, processed, synced, flagged, errors, api_calls, error_detail, scope";
+    heartbeat_at, finished_at, total, processed, synced, flagged, errors, api_calls, error_detail, scope, note";
 
 fn from_row(row: &AnyRow) -> Result<Run, StoreError> {
     Ok(Run {
@@ -99,6 +112,7 @@ fn from_row(row: &AnyRow) -> Result<Run, StoreError> {
         },
         error_detail: get(row, "error_detail")?,
         scope: get(row, "scope")?,
+        note: get(row, "note")?,
     })
 }
 

@@ -6,10 +6,20 @@ use chrono::{DateTime, Utc};
 
 use super::audit::{self, NewAuditEntry};
 use super::issues::{from_row, IgnoreUntil, Issue, COLUMNS};
+use super::row::get;
 use super::sql::Sql;
-use super::time::to_ms;
+use super::time::{from_ms, to_ms};
 use super::{Store, StoreError};
-use crate::domain::{IssueId, OrgId, UserId};
+use crate::domain::{AppointmentId, IssueId, OrgId, UserId};
+
+/// The issue that has waited longest for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OldestIssue {
+    pub id: IssueId,
+    /// `None` for a Cal.com-only booking.
+    pub appointment: Option<AppointmentId>,
+    pub opened_at: DateTime<Utc>,
+}
 
 /// One triage step, as the store writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,14 +139,22 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// When the oldest issue that still needs attention was opened.
-    pub async fn oldest_open_issue(&self, org: OrgId) -> Result<Option<DateTime<Utc>>, StoreError> {
+    /// The oldest issue that still needs attention: the dashboard links to it.
+    pub async fn oldest_open_issue(&self, org: OrgId) -> Result<Option<OldestIssue>, StoreError> {
         let row = sqlx::query(
-            "SELECT MIN(opened_at) AS oldest FROM sync_issues WHERE org_id = $1 AND resolved_at IS NULL AND ignored_at IS NULL",
+            "SELECT id, appointment_id, opened_at FROM sync_issues \
+             WHERE org_id = $1 AND resolved_at IS NULL AND ignored_at IS NULL ORDER BY opened_at, id LIMIT 1",
         )
         .bind(org.get())
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(super::row::get::<Option<i64>>(&row, "oldest")?.map(super::time::from_ms))
+        row.map(|row| {
+            Ok(OldestIssue {
+                id: IssueId(get(&row, "id")?),
+                appointment: get::<Option<i64>>(&row, "appointment_id")?.map(AppointmentId),
+                opened_at: from_ms(get(&row, "opened_at")?),
+            })
+        })
+        .transpose()
     }
 }

@@ -95,16 +95,18 @@ impl Breaker {
         ended
     }
 
-    /// True when the failure opens the breaker (again: a failed probe
-    /// continues the outage).
+    /// True when the failure moves the breaker into Open: from Closed (an
+    /// outage begins) or from a failed half-open probe (it goes on). A late
+    /// failure of a call admitted before the breaker opened is no news.
     fn failure(&mut self, config: &CircuitConfig, now: DateTime<Utc>) -> bool {
+        let was_open = matches!(self.state, CircuitState::Open { .. });
         self.state = match self.state {
             CircuitState::Closed { consecutive_failures } if consecutive_failures + 1 < config.failure_threshold => {
                 CircuitState::Closed { consecutive_failures: consecutive_failures + 1 }
             }
             _ => CircuitState::Open { until: now + config.open_for },
         };
-        matches!(self.state, CircuitState::Open { .. })
+        !was_open && matches!(self.state, CircuitState::Open { .. })
     }
 }
 
@@ -199,6 +201,7 @@ mod tests {
         assert!(!circuits.record_success(org), "later answers while closed end nothing");
         let opened: Vec<bool> = (0..5).map(|i| circuits.record_failure(org, t(i))).collect();
         assert_eq!(opened, [false, false, false, false, true], "the fifth failure opens it");
+        assert!(!circuits.record_failure(org, t(4)), "a late failure while open is no new opening");
         assert_eq!(circuits.admit(org, t(64)), Admission::Allowed, "the probe");
         assert!(circuits.record_failure(org, t(65)), "a failed probe: the outage goes on");
         assert_eq!(circuits.admit(org, t(125)), Admission::Allowed);

@@ -16,8 +16,8 @@ use crate::domain::{AppointmentId, ErrorCode, RunId, SyncStatus};
 use crate::format::{plural, LocalFormat};
 use crate::mail::content;
 use crate::store::{
-    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Resolution, Run, RunCounts,
-    RunKind, RunStart, RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
+    ActiveRun, Appointment, AppointmentFilter, IssueSubject, NewIssue, Organization, Run, RunCounts, RunKind, RunStart,
+    RunStatus, Start, StateWrite, StoreError, SyncCursor, Trigger,
 };
 
 /// Outcomes written per transaction.
@@ -134,6 +134,7 @@ pub fn busy_message(active: &ActiveRun, time_zone: chrono_tz::Tz) -> String {
         RunKind::Comprehensive => "a comprehensive check",
         RunKind::Cycle => "a verification cycle",
         RunKind::BulkRetry => "a retry of matching appointments",
+        RunKind::BulkResolve => "a resolution of matching appointments",
     };
     let (state, since) = if run.status == RunStatus::Queued { ("queued", "asked for") } else { ("running", "started") };
     let at = run.started_at.with_timezone(&time_zone).format("%H:%M");
@@ -175,9 +176,9 @@ impl Verifier {
         match run.kind {
             RunKind::Cycle => self.cycle(org, source, run.id, worker).await,
             RunKind::Comprehensive => self.comprehensive(org, source, run.id).await,
-            // The worker runs these itself (`bulk::run_retry`): no Cal.com call.
-            RunKind::BulkRetry => {
-                Err(StoreError::Conflict(format!("run {} is a bulk retry, not a verification", run.id)))
+            // The worker runs these itself (`bulk::run_bulk`): no Cal.com call.
+            RunKind::BulkRetry | RunKind::BulkResolve => {
+                Err(StoreError::Conflict(format!("run {} is a bulk action, not a verification", run.id)))
             }
         }
     }
@@ -670,20 +671,21 @@ impl Verifier {
             .filter_map(|a| Some((a.calcom_booking_uid.clone()?, a)))
             .collect();
         let now = self.now();
-        let mut closed = 0;
-        for (uid, status) in settled {
-            let note = match (status.is_live(), owners.get(uid)) {
-                (Some(false), _) => alerts::calcom_only_called_off(uid, called_off(status), now, org.time_zone),
-                (Some(true), Some(owner)) => alerts::calcom_only_claimed(uid, owner, now, org.time_zone),
-                _ => continue,
-            };
-            let subject = IssueSubject::CalcomBooking { uid: uid.to_owned() };
-            closed += self
-                .store()
-                .resolve_issues_for(org.id, &subject, Resolution::AutoResolved, None, Some(&note), now)
-                .await?;
+        let notes: Vec<(String, String)> = settled
+            .into_iter()
+            .filter_map(|(uid, status)| {
+                let note = match (status.is_live(), owners.get(uid)) {
+                    (Some(false), _) => alerts::calcom_only_called_off(uid, called_off(status), now, org.time_zone),
+                    (Some(true), Some(owner)) => alerts::calcom_only_claimed(uid, owner, now, org.time_zone),
+                    _ => return None,
+                };
+                Some((uid.to_owned(), note))
+            })
+            .collect();
+        if notes.is_empty() {
+            return Ok(0);
         }
-        Ok(closed)
+        self.store().resolve_bookings_themselves(org.id, &notes, now).await
     }
 
     async fn verify_from_listing<S: BookingSource>(

@@ -165,22 +165,23 @@ async fn triage_first_orphan(s: &Seeder<'_>) -> Result<(), DemoError> {
 /// the same operation the appointments page calls, run to its end as the
 /// worker would.
 async fn retry_mismatches(s: &Seeder<'_>) -> Result<(), DemoError> {
-    use engine::bulk::{request_retry, run_retry};
+    use engine::bulk::{request_retry, run_bulk, Confirmed};
     use engine::domain::ErrorCode;
     use engine::store::AppointmentFilter;
 
     let Some(admin) = s.store.user_by_email(super::accounts::ADMIN_EMAIL).await? else { return Ok(()) };
     let filter = AppointmentFilter { error_code: Some(ErrorCode::DataMismatch), ..AppointmentFilter::default() };
-    let matching = s.store.count_appointments(s.org.id, &filter).await?;
-    if matching == 0 {
+    let matching = s.store.appointment_members(s.org.id, &filter).await?;
+    if matching.count == 0 {
         return Ok(());
     }
     let now = s.clock_now();
-    request_retry(s.store, s.org, &filter, matching, admin.id, "code DATA_MISMATCH", now).await?;
+    let confirmed = Confirmed { filter: &filter, described: "code DATA_MISMATCH", expected: matching, by: admin.id };
+    request_retry(s.store, s.org, &confirmed, now).await?;
     let Some(run) = s.store.claim_queued_run(s.org.id, WORKER, s.clock_now()).await? else { return Ok(()) };
     let clock: Arc<dyn Clock> = Arc::new(s.clock.clone());
     let resolver = engine::resolve::Resolver::new(s.store.clone(), clock.clone());
-    run_retry(s.store, &resolver, &*clock, s.org, &run).await?;
+    run_bulk(s.store, &resolver, &*clock, s.org, &run).await?;
     Ok(())
 }
 

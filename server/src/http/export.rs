@@ -8,18 +8,21 @@ use std::collections::HashMap;
 use app::context::CurrentUser;
 use app::rpc::appointments::server::to_filter;
 use app::rpc::appointments::AppointmentQuery;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use engine::domain::OrgId;
 use engine::format::LocalFormat;
-use engine::store::{Appointment, PageCursor};
+use engine::store::{Appointment, AppointmentFilter, AppointmentOrder, PageCursor, Store, StoreError};
+use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::state::AppState;
 
-/// Rows read from the database per query: bounded memory per round trip
-/// and no long-held read on PostgreSQL.
-const PAGE: u32 = 1000;
+/// Rows read from the database per query and sent as one chunk: bounded
+/// memory per round trip and no long-held read on PostgreSQL.
+pub const PAGE: u32 = 1000;
 
 const HEADER: [&str; 17] = [
     "id",
@@ -47,46 +50,81 @@ pub async fn appointments_csv(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = AppointmentQuery::from_params(|key| params.get(key).cloned());
-    match render(&state, user.org_id, &query).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"appointments.csv\""),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            body,
-        )
-            .into_response(),
+    let export = match Export::start(&state.store, user.org_id, &query).await {
+        Ok(export) => export,
         Err(e) => {
             tracing::error!(error = %e, "CSV export failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "The export failed. Please try again.").into_response()
+            return (StatusCode::INTERNAL_SERVER_ERROR, "The export failed. Please try again.").into_response();
         }
-    }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"appointments.csv\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(export.chunks()),
+    )
+        .into_response()
 }
 
-/// Every appointment matching the filter, page by page (keyset, so a big
-/// export never uses OFFSET), ignoring the page cursor of the list view.
-async fn render(
-    state: &AppState,
-    org_id: engine::domain::OrgId,
-    query: &AppointmentQuery,
-) -> Result<String, engine::store::StoreError> {
-    let org = state.store.organization(org_id).await?;
-    let local = org.local_format();
-    let filter = to_filter(query, org.time_zone);
-    let mut out = String::new();
-    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
-    let order = app::rpc::appointments::server::order(query);
-    let mut after = None;
-    loop {
-        let page = state.store.list_appointments_ordered(org.id, &filter, order, after.as_ref(), PAGE).await?;
+/// Every appointment matching the filter, a page at a time (keyset, so a
+/// big export never uses OFFSET), ignoring the page cursor of the list
+/// view; each page is sent as it is read, so memory stays one page
+/// whatever the export's size.
+struct Export {
+    store: Store,
+    org: OrgId,
+    filter: AppointmentFilter,
+    order: AppointmentOrder,
+    local: LocalFormat,
+    /// Where the next page starts; `None` before the first.
+    after: Option<PageCursor>,
+}
+
+impl Export {
+    async fn start(store: &Store, org: OrgId, query: &AppointmentQuery) -> Result<Export, StoreError> {
+        let org = store.organization(org).await?;
+        Ok(Export {
+            store: store.clone(),
+            org: org.id,
+            filter: to_filter(query, org.time_zone),
+            order: app::rpc::appointments::server::order(query),
+            local: org.local_format(),
+            after: None,
+        })
+    }
+
+    /// The header line, then one chunk per page. A failure midway ends the
+    /// stream with an error, which aborts the response: the download fails
+    /// visibly instead of looking complete.
+    fn chunks(self) -> impl Stream<Item = Result<String, StoreError>> + Send + 'static {
+        let mut head = String::new();
+        push_record(&mut head, HEADER.iter().map(|h| (*h).to_owned()));
+        let pages = stream::unfold(Some(self), |export| async move {
+            let mut export = export?;
+            match export.next_page().await {
+                Ok((chunk, more)) => Some((Ok(chunk), more.then_some(export))),
+                Err(e) => {
+                    tracing::error!(error = %e, "CSV export failed midway");
+                    Some((Err(e), None))
+                }
+            }
+        });
+        stream::once(async { Ok(head) }).chain(pages)
+    }
+
+    /// The next page as CSV, and whether another may follow.
+    async fn next_page(&mut self) -> Result<(String, bool), StoreError> {
+        let page =
+            self.store.list_appointments_ordered(self.org, &self.filter, self.order, self.after.as_ref(), PAGE).await?;
+        let mut out = String::new();
         for a in &page {
-            push_record(&mut out, record(a, local));
+            push_record(&mut out, record(a, self.local));
         }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = Some(PageCursor::after(last, order.key)),
-            _ => return Ok(out),
-        }
+        let more = page.len() == PAGE as usize;
+        self.after = page.last().map(|last| PageCursor::after(last, self.order.key));
+        Ok((out, more))
     }
 }
 

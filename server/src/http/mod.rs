@@ -3,7 +3,7 @@
 //! ids, tracing, time limit, stall guard). `server::router` puts them in
 //! their route groups.
 
-pub(crate) mod export;
+pub mod export;
 mod health;
 pub mod metrics;
 pub mod render_threads;
