@@ -278,25 +278,23 @@ impl Step {
     /// The changes for the batch's `found` appointments and every id's
     /// outcome (an id not found was deleted meanwhile).
     fn apply(&self, resolver: &Resolver, ids: &[AppointmentId], found: Vec<Appointment>) -> Result<Batch, StoreError> {
-        let (skip, skipped, act, acted) = match self {
-            Step::Retry(_) => {
+        let ((skip, skipped), (act, acted), changes) = match self {
+            Step::Retry(actor) => {
                 let (waiting, due) = waiting_and_due(found);
-                (waiting, BulkOutcome::AlreadyQueued, due, BulkOutcome::Queued)
+                let changes = resolver.retries(&due, actor);
+                ((waiting, BulkOutcome::AlreadyQueued), (due, BulkOutcome::Queued), changes)
             }
-            Step::Resolve(..) => {
+            Step::Resolve(actor, note) => {
                 let (review, rest): (Vec<_>, Vec<_>) = found.into_iter().partition(|a| a.sync.requires_manual_review);
-                (rest.into_iter().map(|a| a.id).collect(), BulkOutcome::NotInReview, review, BulkOutcome::Resolved)
+                let changes = resolver
+                    .marks_resolved(&review, actor, note)
+                    .map_err(|e| StoreError::Conflict(format!("bulk resolution: {e}")))?;
+                let rest = rest.into_iter().map(|a| a.id).collect();
+                ((rest, BulkOutcome::NotInReview), (review, BulkOutcome::Resolved), changes)
             }
         };
-        let act_ids: Vec<AppointmentId> = act.iter().map(|a| a.id).collect();
-        let outcomes = outcomes(ids, (&skip, skipped), (&act_ids, acted));
-        let changes = match self {
-            Step::Retry(actor) => resolver.retries(&act, actor),
-            Step::Resolve(actor, note) => resolver
-                .marks_resolved(&act, actor, note)
-                .map_err(|e| StoreError::Conflict(format!("bulk resolution: {e}")))?,
-        };
-        Ok(Batch { changes, outcomes })
+        let act: Vec<AppointmentId> = act.iter().map(|a| a.id).collect();
+        Ok(Batch { changes, outcomes: outcomes(ids, (&skip, skipped), (&act, acted)) })
     }
 }
 

@@ -346,13 +346,9 @@ pub mod server {
 
     /// The planned calls of a bulk retry of `query`, in words.
     pub async fn plan_matching(query: &AppointmentQuery) -> Result<String, AppError> {
-        use crate::context::{require_admin, server_context};
-
-        let user = require_admin()?;
-        let store = server_context()?.store;
-        let org = store.organization(user.org_id).await?;
-        let plan =
-            engine::bulk::plan_retry(&store, &org, &to_filter(query, org.time_zone)).await.map_err(bulk_error)?;
+        let (_, context, org) = admin_and_org().await?;
+        let filter = to_filter(query, org.time_zone);
+        let plan = bulk::plan_retry(&context.store, &org, &filter).await.map_err(bulk_error)?;
         Ok(plan.words())
     }
 
