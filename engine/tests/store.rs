@@ -234,6 +234,88 @@ on_both_backends!(kept_counts_agree_with_a_full_count_after_every_kind_of_write,
     assert_eq!(kept(store, other).await, (1, 0, 1, 0, 0), "the other organization's counts are its own");
 });
 
+on_both_backends!(a_batch_of_outcomes_sets_each_appointment_as_written_and_skips_those_not_there, |db| async move {
+    let store = &db.store;
+    let (salon, other) = (org(store, "salon").await, org(store, "other").await);
+    // More appointments than one multi-row statement takes.
+    let mut ids = Vec::new();
+    for i in 0..120i64 {
+        let mut new = appointment(&format!("Kunde {i}"), 8);
+        new.starts_at += Duration::minutes(i);
+        new.ends_at += Duration::minutes(i);
+        new.calcom_booking_uid = Some(format!("uid-batch-{i}"));
+        ids.push(store.insert_appointment(salon, &new, "t", now()).await.unwrap().id);
+    }
+    let foreign = store.insert_appointment(other, &appointment("Fremd", 9), "t", now()).await.unwrap().id;
+    sqlx::query("UPDATE appointments SET claimed_by = 'worker-1', claim_expires_at = $1")
+        .bind((now() + Duration::minutes(10)).timestamp_millis())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for table in ["sync_events WHERE appointment_id", "appointments WHERE id"] {
+        let sql = format!("DELETE FROM {table} = $1");
+        sqlx::query(&sql).bind(ids[7].get()).execute(store.pool()).await.unwrap();
+    }
+    let history_of = |org: OrgId| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sync_events WHERE org_id = $1")
+            .bind(org.get())
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    let before = (history_of(salon).await, history_of(other).await);
+
+    let varied = |i: i64| SyncState {
+        status: if i % 2 == 0 { SyncStatus::Synced } else { SyncStatus::Failed },
+        error_code: (i % 2 == 1).then_some(ErrorCode::DataMismatch),
+        error_detail: (i % 2 == 1).then(|| format!("Cal.com has another time ({i})")),
+        attempts: i,
+        last_verified_at: Some(now() + Duration::seconds(i)),
+        next_verification_at: (i % 3 == 0).then(|| now() + Duration::hours(i)),
+        requires_manual_review: i % 5 == 0,
+    };
+    let write = |id: AppointmentId, state: SyncState, routine: bool| StateWrite {
+        id,
+        state,
+        event: verification(id, "batch"),
+        resolve_issues: false,
+        routine,
+    };
+    let mut writes: Vec<StateWrite> =
+        ids.iter().enumerate().map(|(i, &id)| write(id, varied(i as i64), i % 4 == 0)).collect();
+    // The same appointment twice in one batch: the later write stands.
+    writes.push(write(ids[0], varied(1001), false));
+    // Another organization's appointment is not this batch's to touch.
+    writes.push(write(foreign, varied(1), false));
+    store.write_sync_states(salon, &writes, now(), "Resolved itself").await.unwrap();
+
+    for (i, &id) in ids.iter().enumerate() {
+        let found = store.appointment(salon, id).await;
+        if i == 7 {
+            assert!(matches!(found, Err(StoreError::NotFound(_))), "deleted meanwhile, and not written back");
+            continue;
+        }
+        let expected = if i == 0 { varied(1001) } else { varied(i as i64) };
+        assert_eq!(found.unwrap().sync, expected, "appointment {i}");
+    }
+    let claimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM appointments WHERE org_id = $1 AND claimed_by IS NOT NULL")
+            .bind(salon.get())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(claimed, 0, "every written appointment's claim is released");
+    assert_eq!(store.appointment(other, foreign).await.unwrap().sync.status, SyncStatus::Pending);
+    let not_routine = (0..120).filter(|i| *i != 7 && i % 4 != 0).count() as i64;
+    assert_eq!(
+        history_of(salon).await - before.0,
+        not_routine + 1,
+        "a history row per written change, none for routine ones or the deleted"
+    );
+    assert_eq!(history_of(other).await, before.1, "nothing written for another organization's appointment");
+    assert_eq!(kept(store, salon).await, counted(store, salon).await);
+});
+
 on_both_backends!(listing_filters_searches_and_pages, |db| async move {
     let store = &db.store;
     let org = org(store, "salon").await;

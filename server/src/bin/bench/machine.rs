@@ -30,3 +30,22 @@ pub fn peak_rss_mb() -> f64 {
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// VmRSS: the resident set size now.
+pub fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    kb_field(&status, "VmRSS:").map(|kb| kb / 1024.0).unwrap_or(0.0)
+}
+
+/// Hands the allocator's freed memory back to the system, so a resident
+/// size measured next is what is in use, not what glibc's malloc keeps
+/// for later. (The one unsafe call in the workspace, in the bench only:
+/// glibc offers no other way to ask for it.)
+#[allow(unsafe_code)]
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -1,0 +1,134 @@
+//! The large comprehensive check (100,000 appointments, or BENCH_LARGE),
+//! each database's run in a process of its own: the parent runs this
+//! binary again with `BENCH_ONLY=large-one`, and reads one line of figures
+//! back. In one process the peak RSS of the second run carried whatever
+//! the first run and the filling of the table left resident (the
+//! PostgreSQL run at 1,000,000 "peaked" at 263 MB, mostly the SQLite run's
+//! and its own populate's leftovers).
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use engine::store::{Backend, RunKind};
+use serde::{Deserialize, Serialize};
+
+use crate::machine;
+use crate::world::World;
+
+/// Appointments the naive verifier is timed on; its figure for the whole
+/// table is this rate times the table (it would take as long).
+const NAIVE_SAMPLE: usize = 2_000;
+/// The marker of the child's one line of figures on its stdout.
+const MARK: &str = "LARGE-RUN ";
+
+/// What the checks of `appointments` measured: the first, which moves
+/// every appointment from pending into sync (as after an import), and the
+/// daily one after it, which finds them all still in sync.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LargeRun {
+    pub appointments: usize,
+    pub seconds: f64,
+    /// VmHWM during the first check.
+    pub peak_mb: f64,
+    /// VmRSS when the first check began (the table filled, its leftovers freed).
+    pub start_mb: f64,
+    /// Cal.com requests of the first check.
+    pub calls: i64,
+    /// History rows the first check wrote (one per move into sync).
+    pub history_rows: u64,
+    /// The floor of the first check: its listing, its states and its history rows.
+    pub floor_seconds: f64,
+    pub daily_seconds: f64,
+    /// The floor of the daily check: its listing and its states (it writes no history).
+    pub daily_floor_seconds: f64,
+    pub naive_seconds_each: f64,
+    pub naive_sample: usize,
+}
+
+impl LargeRun {
+    pub fn naive_seconds(&self) -> f64 {
+        self.naive_seconds_each * self.appointments as f64
+    }
+}
+
+pub fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
+/// Runs the check of `appointments` on `backend` in a new process of this
+/// binary. `Ok(None)`: the database is not there (PostgreSQL not running).
+pub fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<LargeRun>> {
+    let out = Command::new(std::env::current_exe()?)
+        .env("BENCH_ONLY", "large-one")
+        .env("BENCH_BACKEND", backend_name(backend))
+        .env("BENCH_LARGE", appointments.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running the bench again for one large check")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if let Some(line) = stdout.lines().find_map(|l| l.strip_prefix(MARK)) {
+        return Ok(serde_json::from_str(line)?);
+    }
+    anyhow::bail!(
+        "the large check of {appointments} on {} ended without figures ({})",
+        backend_name(backend),
+        out.status
+    )
+}
+
+/// The child's side: one check, its figures printed as one line.
+pub async fn child() -> Result<()> {
+    let backend = match std::env::var("BENCH_BACKEND").as_deref() {
+        Ok("PostgreSQL") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let appointments = crate::size("BENCH_LARGE", 100_000);
+    let run = match World::apart(backend).await {
+        Ok(world) => Some(measure(&world, appointments).await?),
+        Err(e) => {
+            eprintln!("{}: not measured ({e})", backend_name(backend));
+            None
+        }
+    };
+    println!("{MARK}{}", serde_json::to_string(&run)?);
+    Ok(())
+}
+
+async fn measure(w: &World, appointments: usize) -> Result<LargeRun> {
+    w.populate(appointments).await?;
+    // What filling the table allocated and freed is not the check's.
+    machine::release_free_memory();
+    let start_mb = machine::rss_mb();
+    machine::reset_peak_rss();
+    let started = Instant::now();
+    let first = w.run(RunKind::Comprehensive).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_mb = machine::peak_rss_mb();
+    let history_rows = w.history_rows().await?;
+    let started = Instant::now();
+    w.run(RunKind::Comprehensive).await?;
+    let daily_seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(w.history_rows().await? == history_rows, "the daily check wrote history for routine confirmations");
+    let daily_floor_seconds = w.floor_seconds(0).await?;
+    let floor_seconds = w.floor_seconds(history_rows).await?;
+    let naive_sample = NAIVE_SAMPLE.min(appointments);
+    let naive_seconds_each = w.naive_seconds_each(naive_sample).await?;
+    Ok(LargeRun {
+        appointments,
+        seconds,
+        peak_mb,
+        start_mb,
+        calls: first.counts.api_calls,
+        history_rows,
+        floor_seconds,
+        daily_seconds,
+        daily_floor_seconds,
+        naive_seconds_each,
+        naive_sample,
+    })
+}
