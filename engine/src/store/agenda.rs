@@ -61,7 +61,7 @@ impl Store {
         };
         for chunk in slots.chunks(per_statement) {
             let sql = text(chunk);
-            let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+            let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 let org = OrgId(get(row, "org_id")?);
                 let kind: String = get(row, "kind")?;

@@ -218,7 +218,7 @@ impl Store {
         }
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
         sql.bind(org.get()).push(" AND id IN (").list(ids.iter().map(|id| id.get())).push(")");
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -262,7 +262,7 @@ impl Store {
             sql.push(" OR (starts_at = ").bind(ms).push(&format!(" AND id {beyond} ")).bind(id.get()).push("))");
         }
         sql.push(&format!(" ORDER BY starts_at {order}, id {order} LIMIT ")).bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -295,7 +295,7 @@ impl Store {
             sql.push(&format!(" AND id {beyond} ")).bind(cursor.id.get()).push("))");
         }
         sql.push(&format!(" ORDER BY {column} {direction}, id {direction} LIMIT ")).bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -313,14 +313,14 @@ impl Store {
         );
         filter.push_where(org, &mut sql);
         sql.push(" LIMIT ").bind(limit);
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((from_ms(get(row, "starts_at")?), flag(row, "linked")?))).collect()
     }
 
     pub async fn count_appointments(&self, org: OrgId, filter: &AppointmentFilter) -> Result<i64, StoreError> {
         let mut sql = Sql::new("SELECT COUNT(*) AS n FROM appointments");
         filter.push_where(org, &mut sql);
-        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_one(&self.pool).await?;
+        let row = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_one(&self.pool).await?;
         get(&row, "n")
     }
 
@@ -329,7 +329,7 @@ impl Store {
     pub async fn appointment_members(&self, org: OrgId, filter: &AppointmentFilter) -> Result<Members, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {} FROM appointments", members_columns("id")));
         filter.push_where(org, &mut sql);
-        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_one(&self.pool).await?;
+        let row = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_one(&self.pool).await?;
         members(&row)
     }
 

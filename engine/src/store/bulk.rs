@@ -167,7 +167,7 @@ impl Store {
         sql.bind(id.get()).push(" AS BIGINT), id FROM appointments");
         request.filter.push_where(org, &mut sql);
         sql.push(" LIMIT ").bind(request.cap + 1);
-        sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?;
+        sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&mut *tx).await?;
         let written =
             sqlx::query(&format!("SELECT {} FROM bulk_items WHERE run_id = $1", members_columns("appointment_id")))
                 .bind(id.get())
@@ -233,7 +233,7 @@ impl Store {
             sql.bind(outcome.as_str()).push(" WHERE run_id = ").bind(run.get());
             sql.push(" AND run_id IN (SELECT id FROM job_runs WHERE org_id = ").bind(org.get()).push(")");
             sql.push(" AND appointment_id IN (").list(ids).push(")");
-            sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?;
+            sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -292,7 +292,7 @@ impl Store {
             sql.push(" AND b.appointment_id > ").bind(after.get());
         }
         sql.push(" ORDER BY b.appointment_id LIMIT ").bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(BulkItem {

@@ -82,7 +82,8 @@ impl Store {
                 Sql::new("UPDATE appointments SET claimed_by = NULL, claim_expires_at = NULL WHERE org_id = ");
             sql.bind(org.get()).push(" AND claimed_by = ").bind(worker.to_owned());
             sql.push(" AND id IN (").list(chunk.iter().map(|id| id.get())).push(")");
-            released += sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?.rows_affected();
+            released +=
+                sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&self.pool).await?.rows_affected();
         }
         Ok(released)
     }
@@ -117,7 +118,7 @@ impl Store {
         for chunk in uids.chunks(500) {
             let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM appointments WHERE org_id = "));
             sql.bind(org.get()).push(" AND calcom_booking_uid IN (").list(chunk.iter().copied()).push(")");
-            let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+            let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 found.push(from_row(row)?);
             }
@@ -136,7 +137,8 @@ impl Store {
                 .push(") AND id IN (")
                 .list(chunk.iter().map(|id| id.get()))
                 .push(")");
-            changed += sqlx::query_with(sql.text(), sql.arguments()?).execute(&self.pool).await?.rows_affected();
+            changed +=
+                sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&self.pool).await?.rows_affected();
         }
         Ok(changed)
     }

@@ -16,7 +16,7 @@ use super::events::{EventKind, NewSyncEvent};
 use super::issues::Resolution;
 use super::outages::Outage;
 use super::row::{get, members, members_columns, parse};
-use super::sql::Sql;
+use super::sql::{backend_of, Sql};
 use super::sync_writes::{insert_events, IDS_PER_STATEMENT};
 use super::time::{from_ms, to_ms};
 use super::triage::{QueueFilter, TriageChange};
@@ -109,7 +109,7 @@ impl Store {
         ));
         push_members(&mut sql, org, filter, None);
         sql.push(&format!(" GROUP BY code, {reason}, outage_id ORDER BY n DESC, oldest, code"));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         let mut groups = rows
             .iter()
             .map(|row| {
@@ -149,7 +149,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut count = Sql::new(&format!("SELECT {} FROM sync_issues", members_columns("id")));
         push_members(&mut count, org, target.filter, Some(&target.key));
-        let row = sqlx::query_with(count.text(), count.arguments()?).fetch_one(&mut *tx).await?;
+        let row = sqlx::query_with(count.text(self.backend), count.arguments()?).fetch_one(&mut *tx).await?;
         let now_members = members(&row)?;
         let expected = target.expected.count;
         if now_members.count != expected {
@@ -169,7 +169,7 @@ impl Store {
                 step.push_update(&mut sql, by, at);
                 push_members(&mut sql, org, target.filter, Some(&target.key));
                 sql.push(step.guard());
-                sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?.rows_affected()
+                sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&mut *tx).await?.rows_affected()
             }
             GroupChange::MarkResolved { note, actor } => {
                 mark_resolved(&mut tx, org, target, (by, actor), note, at).await?
@@ -198,7 +198,7 @@ async fn mark_resolved(
 ) -> Result<u64, StoreError> {
     let mut members = Sql::new("SELECT appointment_id FROM sync_issues");
     push_members(&mut members, org, target.filter, Some(&target.key));
-    let rows = sqlx::query_with(members.text(), members.arguments()?).fetch_all(&mut *tx).await?;
+    let rows = sqlx::query_with(members.text(backend_of(tx)), members.arguments()?).fetch_all(&mut *tx).await?;
     let appointments: Vec<AppointmentId> = rows
         .iter()
         .map(|r| get::<Option<i64>>(r, "appointment_id"))
@@ -211,7 +211,8 @@ async fn mark_resolved(
     close.bind(to_ms(at)).push(", resolution = ").bind(Resolution::MarkedResolved.as_str());
     close.push(", resolved_by = ").bind(by.get()).push(", resolution_note = ").bind(note);
     push_members(&mut close, org, target.filter, Some(&target.key));
-    let closed = sqlx::query_with(close.text(), close.arguments()?).execute(&mut *tx).await?.rows_affected();
+    let closed =
+        sqlx::query_with(close.text(backend_of(tx)), close.arguments()?).execute(&mut *tx).await?.rows_affected();
     for chunk in appointments.chunks(IDS_PER_STATEMENT) {
         let mut review = Sql::new("UPDATE appointments SET requires_manual_review = 0, updated_at = ");
         review.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
@@ -220,7 +221,7 @@ async fn mark_resolved(
             " AND NOT EXISTS (SELECT 1 FROM sync_issues s WHERE s.org_id = appointments.org_id \
              AND s.appointment_id = appointments.id AND s.resolved_at IS NULL)",
         );
-        sqlx::query_with(review.text(), review.arguments()?).execute(&mut *tx).await?;
+        sqlx::query_with(review.text(backend_of(tx)), review.arguments()?).execute(&mut *tx).await?;
     }
     let events: Vec<NewSyncEvent> = appointments
         .iter()

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use super::row::{get, parse, parse_opt};
 use super::sql::Sql;
 use super::time::{from_ms, opt_from_ms, to_ms};
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use crate::domain::{string_enum, AppointmentId, ErrorCode, IssueId, OrgId, OutageId, UserId};
 
 string_enum! {
@@ -345,7 +345,7 @@ impl Store {
         sql.bind(org.get()).push(" AND code = ").bind(code.as_str());
         subject.push_match(&mut sql);
         sql.push(" ORDER BY id DESC LIMIT 1");
-        let row = sqlx::query_with(sql.text(), sql.arguments()?).fetch_optional(&self.pool).await?;
+        let row = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()
     }
 
@@ -441,7 +441,7 @@ impl Store {
         sql.bind(org.get()).push(" AND resolved_at IS NULL");
         subject.push_match(&mut sql);
         sql.push(" ORDER BY id");
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -473,7 +473,7 @@ impl Store {
             sql.push(" AND code = ").bind(code.as_str());
         }
         sql.push(" ORDER BY opened_at, id LIMIT ").bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -487,7 +487,7 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        close_issues_of(&self.pool, org, subject, (resolution, by, note), now).await
+        close_issues_of((&self.pool, self.backend), org, subject, (resolution, by, note), now).await
     }
 
     /// Closes the open issues of each Cal.com-only booking `(uid, note)`
@@ -504,7 +504,7 @@ impl Store {
         for (uid, note) in settled {
             let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
             let how = (Resolution::AutoResolved, None, Some(note.as_str()));
-            closed += close_issues_of(&mut *tx, org, &subject, how, now).await?;
+            closed += close_issues_of((&mut *tx, self.backend), org, &subject, how, now).await?;
         }
         tx.commit().await?;
         Ok(closed)
@@ -540,7 +540,7 @@ impl Store {
 /// Closes every open issue about `subject` as `resolution`, by whom and
 /// with which note; returns how many closed.
 async fn close_issues_of<'e, E>(
-    exec: E,
+    (exec, backend): (E, Backend),
     org: OrgId,
     subject: &IssueSubject,
     (resolution, by, note): (Resolution, Option<UserId>, Option<&str>),
@@ -561,6 +561,6 @@ where
         .bind(org.get())
         .push(" AND resolved_at IS NULL");
     subject.push_match(&mut sql);
-    let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(exec).await?;
+    let done = sqlx::query_with(sql.text(backend), sql.arguments()?).execute(exec).await?;
     Ok(done.rows_affected())
 }

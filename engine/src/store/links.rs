@@ -38,7 +38,7 @@ impl Store {
             sql.bind(org.get()).push(" AND a.status <> ").bind(AppointmentStatus::Cancelled.as_str());
             sql.push(" AND (a.calcom_booking_uid IS NULL OR a.sync_status = ").bind(SyncStatus::OrphanedLocal.as_str());
             sql.push(" OR a.sync_error_code = ").bind(ErrorCode::OrphanedLocal.as_str()).push("))");
-            let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+            let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 let appointment = from_row(row)?;
                 // Windows of two chunks may overlap.

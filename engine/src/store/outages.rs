@@ -51,7 +51,7 @@ impl Store {
         for chunk in ids.chunks(500) {
             let mut sql = super::sql::Sql::new("SELECT id, started_at, ended_at FROM calcom_outages WHERE org_id = ");
             sql.bind(org.get()).push(" AND id IN (").list(chunk.iter().map(|id| id.get())).push(")");
-            let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+            let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
             for row in &rows {
                 found.push(Outage {
                     id: OutageId(get(row, "id")?),

@@ -117,7 +117,7 @@ impl Store {
         }
         let mut sql = Sql::new("SELECT email_id, text_body, html_body FROM email_bodies WHERE email_id IN (");
         sql.list(emails.iter().map(|e| e.id)).push(")");
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         for row in &rows {
             let id: i64 = get(row, "email_id")?;
             if let Some(email) = emails.iter_mut().find(|e| e.id == id) {

@@ -1,9 +1,16 @@
-//! A small builder for queries whose WHERE clause depends on filters.
-//! sqlx's `QueryBuilder` writes `?` placeholders for the `Any` driver, which
-//! PostgreSQL rejects; this one numbers them `$1, $2, …`, which both accept.
+//! A small builder for queries whose WHERE clause depends on filters, and
+//! for multi-row statements. sqlx's `QueryBuilder` writes `?` placeholders
+//! for the `Any` driver, which PostgreSQL rejects; this one writes each
+//! database its own: `$1, $2, …` for PostgreSQL, plain `?` for SQLite.
+//! SQLite accepts `$1` too, but as a *named* parameter: it keeps the names
+//! in a list and sqlx looks each one up by walking it, so a statement of a
+//! few hundred `$N` cost the square of its placeholders to bind (several
+//! percent of a large check). A plain `?` has no name to look up.
 
 use sqlx::any::AnyArguments;
-use sqlx::Arguments;
+use sqlx::{AnyConnection, Arguments};
+
+use super::Backend;
 
 pub(crate) enum Value {
     Int(Option<i64>),
@@ -36,27 +43,32 @@ impl From<&str> for Value {
     }
 }
 
+/// The statement in each database's spelling; the two differ only in
+/// their placeholders, and each value is bound once, in order.
 #[derive(Default)]
 pub(crate) struct Sql {
-    text: String,
+    postgres: String,
+    sqlite: String,
     values: Vec<Value>,
 }
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), values: Vec::new() }
+        Sql { postgres: text.to_owned(), sqlite: text.to_owned(), values: Vec::new() }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Sql {
-        self.text.push_str(text);
+        self.postgres.push_str(text);
+        self.sqlite.push_str(text);
         self
     }
 
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: impl Into<Value>) -> &mut Sql {
         self.values.push(value.into());
-        self.text.push('$');
-        self.text.push_str(&self.values.len().to_string());
+        self.postgres.push('$');
+        self.postgres.push_str(&self.values.len().to_string());
+        self.sqlite.push('?');
         self
     }
 
@@ -71,8 +83,12 @@ impl Sql {
         self
     }
 
-    pub fn text(&self) -> &str {
-        &self.text
+    /// The statement as `backend` reads it.
+    pub fn text(&self, backend: Backend) -> &str {
+        match backend {
+            Backend::Postgres => &self.postgres,
+            Backend::Sqlite => &self.sqlite,
+        }
     }
 
     pub fn arguments(&self) -> Result<AnyArguments<'static>, sqlx::Error> {
@@ -85,6 +101,15 @@ impl Sql {
             .map_err(sqlx::Error::Encode)?;
         }
         Ok(args)
+    }
+}
+
+/// The database behind a connection (a pool's, or a transaction's).
+pub(crate) fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
     }
 }
 
@@ -107,10 +132,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_in_order() {
-        let mut sql = Sql::new("SELECT 1 WHERE a = ");
-        sql.bind(1).push(" AND b = ").bind("x");
-        assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b = $2");
+    fn placeholders_are_numbered_for_postgres_and_plain_for_sqlite() {
+        let mut sql = Sql::new("SELECT '$1?' WHERE a = ");
+        sql.bind(1).push(" AND b IN (").list(["x", "y"]).push(")");
+        assert_eq!(sql.text(Backend::Postgres), "SELECT '$1?' WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(sql.text(Backend::Sqlite), "SELECT '$1?' WHERE a = ? AND b IN (?, ?)");
+        assert_eq!(sql.values.len(), 3);
     }
 
     #[test]

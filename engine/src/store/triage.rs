@@ -120,7 +120,7 @@ impl Store {
         sql.push(" WHERE org_id = ").bind(org.get()).push(" AND id = ").bind(id.get());
         sql.push(" AND resolved_at IS NULL").push(change.guard());
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query_with(sql.text(), sql.arguments()?).execute(&mut *tx).await?;
+        let done = sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict("the issue changed meanwhile; reload to see where it stands".into()));
         }
@@ -135,7 +135,7 @@ impl Store {
         sql.bind(org.get()).push(" AND resolved_at IS NULL");
         filter.push_where(&mut sql);
         sql.push(" ORDER BY opened_at, id LIMIT ").bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 

@@ -278,7 +278,7 @@ impl Store {
             sql.push(" AND id < ").bind(before);
         }
         sql.push(" ORDER BY id DESC LIMIT ").bind(i64::from(limit));
-        let rows = sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -307,7 +307,7 @@ impl Store {
             sql.bind(org.get()).push(" AND received_at >= ").bind(to_ms(since)).push(" AND (booking_uid IN (");
             sql.list(chunk.iter().copied()).push(") OR previous_uid IN (");
             sql.list(chunk.iter().copied()).push("))");
-            for row in sqlx::query_with(sql.text(), sql.arguments()?).fetch_all(&self.pool).await? {
+            for row in sqlx::query_with(sql.text(self.backend), sql.arguments()?).fetch_all(&self.pool).await? {
                 announced.extend(get::<Option<String>>(&row, "booking_uid")?);
                 announced.extend(get::<Option<String>>(&row, "previous_uid")?);
             }

@@ -14,7 +14,7 @@ use engine::store::{Backend, RunKind};
 use serde::{Deserialize, Serialize};
 
 use crate::machine;
-use crate::world::World;
+use crate::world::{backend_name, backend_named, World};
 
 /// Appointments the naive verifier is timed on; its figure for the whole
 /// table is this rate times the table (it would take as long).
@@ -52,16 +52,76 @@ impl LargeRun {
     }
 }
 
-pub fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
+/// The same check run several times, each in a process of its own.
+pub struct Runs(Vec<LargeRun>);
+
+/// A figure's median over the runs, and every run's value for the note.
+pub struct Median {
+    pub value: f64,
+    each: Vec<f64>,
+}
+
+impl Median {
+    /// `note`, prefixed with the runs' values when there were several.
+    pub fn with(&self, note: String) -> String {
+        if self.each.len() < 2 {
+            return note;
+        }
+        let each: Vec<String> = self.each.iter().map(|v| format!("{v:.2}")).collect();
+        let runs = format!("median of {} runs ({})", self.each.len(), each.join(", "));
+        if note.is_empty() {
+            runs
+        } else {
+            format!("{runs}; {note}")
+        }
     }
+}
+
+impl Runs {
+    pub fn appointments(&self) -> usize {
+        self.0[0].appointments
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn naive_sample(&self) -> usize {
+        self.0[0].naive_sample
+    }
+
+    /// The median of `figure` over the runs (of an even count, the mean of the middle two).
+    pub fn median(&self, figure: impl Fn(&LargeRun) -> f64) -> Median {
+        let each: Vec<f64> = self.0.iter().map(&figure).collect();
+        let mut sorted = each.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let value = if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 };
+        Median { value, each }
+    }
+
+    /// The run where `figure` is highest.
+    pub fn highest(&self, figure: impl Fn(&LargeRun) -> f64) -> &LargeRun {
+        self.0.iter().max_by(|a, b| figure(a).total_cmp(&figure(b))).expect("at least one run")
+    }
+}
+
+/// Runs the check `count` times, each in a process of its own.
+/// `Ok(None)`: the database is not there (PostgreSQL not running).
+pub fn runs(backend: Backend, appointments: usize, count: usize) -> Result<Option<Runs>> {
+    let mut runs = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        match in_own_process(backend, appointments)? {
+            Some(run) => runs.push(run),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(Runs(runs)))
 }
 
 /// Runs the check of `appointments` on `backend` in a new process of this
 /// binary. `Ok(None)`: the database is not there (PostgreSQL not running).
-pub fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<LargeRun>> {
+fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<LargeRun>> {
     let out = Command::new(std::env::current_exe()?)
         .env("BENCH_ONLY", "large-one")
         .env("BENCH_BACKEND", backend_name(backend))
@@ -83,10 +143,8 @@ pub fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<La
 
 /// The child's side: one check, its figures printed as one line.
 pub async fn child() -> Result<()> {
-    let backend = match std::env::var("BENCH_BACKEND").as_deref() {
-        Ok("PostgreSQL") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let named = std::env::var("BENCH_BACKEND").unwrap_or_default();
+    let backend = backend_named(&named).with_context(|| format!("BENCH_BACKEND names no database: {named:?}"))?;
     let appointments = crate::size("BENCH_LARGE", 100_000);
     let run = match World::apart(backend).await {
         Ok(world) => Some(measure(&world, appointments).await?),

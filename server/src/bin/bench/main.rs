@@ -31,7 +31,7 @@ use anyhow::Result;
 use engine::store::{Backend, RunKind};
 
 use report::{Figure, Report};
-use world::World;
+use world::{backend_name, World, BACKENDS};
 
 pub(crate) fn size(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -181,7 +181,8 @@ async fn live_figures(report: &mut Report) {
 /// Storage over a simulated month, on each database.
 async fn month_figures(report: &mut Report) -> Result<()> {
     let month_size = size("BENCH_MONTH_APPOINTMENTS", 10_000);
-    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+    for backend in BACKENDS {
+        let name = backend_name(backend);
         let started = Instant::now();
         let month = storage::month(backend, month_size, 30).await?;
         let judged = backend == Backend::Sqlite && month_size == 10_000;
@@ -209,118 +210,137 @@ async fn month_figures(report: &mut Report) -> Result<()> {
 /// process of its own (the memory figure is calsync's alone), and the same
 /// work done by the floor and by a naive verifier on the same machine in the
 /// same run, so that the figures read as ratios wherever they are measured.
+/// Each check runs `BENCH_LARGE_RUNS` times (3 by default, 1 above 100,000),
+/// each in a fresh process and database, and the report gives the median:
+/// on a shared 2-core machine one run's floor varied by 1.7 × between runs.
 async fn large_figures(report: &mut Report, large: usize) -> Result<()> {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let name = large::backend_name(backend);
-        let Some(run) = large::in_own_process(backend, large)? else {
+    let count = size("BENCH_LARGE_RUNS", if large > 100_000 { 1 } else { 3 }).max(1);
+    for backend in BACKENDS {
+        let name = backend_name(backend);
+        let Some(runs) = large::runs(backend, large, count)? else {
             report.note(format!("{name}: the large check was not measured (no database)"));
             continue;
         };
         // Memory flat in N: the same check of 100,000, in a process of its own too.
-        let reference = if large > 100_000 { large::in_own_process(backend, 100_000)? } else { None };
-        add_large_figures(report, name, &run, reference.as_ref());
+        let reference = if large > 100_000 { large::runs(backend, 100_000, 1)? } else { None };
+        add_large_figures(report, name, &runs, reference.as_ref());
     }
     Ok(())
 }
 
-fn add_large_figures(report: &mut Report, name: &str, run: &large::LargeRun, reference: Option<&large::LargeRun>) {
-    let n = run.appointments;
+fn add_large_figures(report: &mut Report, name: &str, runs: &large::Runs, reference: Option<&large::Runs>) {
+    let n = runs.appointments();
     // A scaled-down run is not judged against a target set for 100,000.
     let full = n == 100_000;
     let judged = full && name == "SQLite";
+    let seconds = runs.median(|r| r.seconds);
     let scale = if full || n > 100_000 {
         String::new()
     } else {
-        let linear = run.seconds * 100_000.0 / n.max(1) as f64;
+        let linear = seconds.value * 100_000.0 / n.max(1) as f64;
         format!(
             "scaled down from 100,000 to {n}; linear extrapolation to 100,000: {linear:.0} s (target 30 s on SQLite)"
         )
     };
     report.add(Figure::maybe(
         format!("wall time, verify {n} appointments ({name})"),
-        run.seconds,
+        seconds.value,
         judged.then_some(30.0),
         "s",
-        scale,
+        seconds.with(scale),
     ));
+    // The highest peak of the runs, not their median: memory is a limit.
+    let peak = runs.highest(|r| r.peak_mb);
     report.add(Figure::maybe(
         format!("peak RSS, verify {n} appointments ({name})"),
-        run.peak_mb,
+        peak.peak_mb,
         (judged || n > 100_000).then_some(300.0),
         "MB",
         format!(
-            "calsync's process, this check alone (the simulator runs in a process of its own; the table was filled \
-             and that memory freed first): {:.1} MB resident when the check began",
-            run.start_mb
+            "the highest of {} runs; calsync's process, this check alone (the simulator runs in a process of its \
+             own; the table was filled and that memory freed first): {:.1} MB resident when the check began",
+            runs.count(),
+            peak.start_mb
         ),
     ));
     if let Some(reference) = reference {
+        let base = reference.highest(|r| r.peak_mb);
         report.add(Figure::at_most(
-            format!("peak RSS, verify {n} appointments ÷ verify {} ({name})", reference.appointments),
-            run.peak_mb / reference.peak_mb,
+            format!("peak RSS, verify {n} appointments ÷ verify {} ({name})", base.appointments),
+            peak.peak_mb / base.peak_mb,
             1.2,
             "×",
-            format!("{:.1} MB ÷ {:.1} MB, each check in a process of its own", run.peak_mb, reference.peak_mb),
+            format!("{:.1} MB ÷ {:.1} MB, each check in a process of its own", peak.peak_mb, base.peak_mb),
         ));
     }
+    let first = runs.median(|r| r.seconds / r.floor_seconds);
+    let floor = runs.median(|r| r.floor_seconds).value;
+    let history_rows = runs.highest(|r| r.history_rows as f64).history_rows;
     report.add(Figure::maybe(
         format!("calsync's time ÷ the floor's, verify {n} appointments ({name})"),
-        run.seconds / run.floor_seconds,
+        first.value,
         full.then_some(2.0),
         "×",
-        format!(
-            "floor {:.1} s in this run: the same window listed from the same simulator and the same outcomes \
-             written in one transaction ({n} states, {} history rows: each appointment's move from pending into \
-             sync), nothing else",
-            run.floor_seconds, run.history_rows
-        ),
+        first.with(format!(
+            "floor (median) {floor:.1} s: the same window listed from the same simulator and the same outcomes \
+             written in one transaction ({n} states, {history_rows} history rows: each appointment's move from \
+             pending into sync), nothing else"
+        )),
     ));
+    let daily = runs.median(|r| r.daily_seconds);
     report.add(Figure::maybe(
         format!("wall time, daily check of {n} appointments all in sync ({name})"),
-        run.daily_seconds,
+        daily.value,
         None,
         "s",
-        "the same check again the next day: every appointment confirmed, no history row written".into(),
+        daily.with("the same check again the next day: every appointment confirmed, no history row written".into()),
     ));
+    let daily_ratio = runs.median(|r| r.daily_seconds / r.daily_floor_seconds);
+    let daily_floor = runs.median(|r| r.daily_floor_seconds).value;
     report.add(Figure::maybe(
         format!("calsync's time ÷ the floor's, daily check of {n} appointments all in sync ({name})"),
-        run.daily_seconds / run.daily_floor_seconds,
+        daily_ratio.value,
         full.then_some(2.0),
         "×",
-        format!("floor {:.1} s: the same listing and every state written in one transaction", run.daily_floor_seconds),
+        daily_ratio.with(format!(
+            "floor (median) {daily_floor:.1} s: the same listing and every state written in one transaction"
+        )),
     ));
+    let naive_each = runs.median(|r| r.naive_seconds_each).value;
+    let naive_seconds = naive_each * n as f64;
+    let loopback = runs.median(|r| r.naive_seconds() / r.seconds);
     report.add(Figure::maybe(
         format!("naive verifier's time ÷ calsync's, verify {n} appointments, simulator without a rate limit ({name})"),
-        run.naive_seconds() / run.seconds,
+        loopback.value,
         None,
         "×",
-        format!(
-            "naive: one GET by uid and one write per appointment, {:.2} ms each over {} of them, so {:.0} s for \
-             {n}. On loopback a GET costs about what a row write costs, so this ratio cannot reach 50 × even if \
-             calsync took no more than its floor ({:.0} ×); the row below prices the calls as Cal.com does",
-            run.naive_seconds_each * 1000.0,
-            run.naive_sample,
-            run.naive_seconds(),
-            run.naive_seconds() / run.floor_seconds
-        ),
+        loopback.with(format!(
+            "naive: one GET by uid and one write per appointment, {:.2} ms each (median) over {} of them, so \
+             {naive_seconds:.0} s for {n}. On loopback a GET costs about what a row write costs, so this ratio \
+             cannot reach 50 × even if calsync took no more than its floor ({:.0} ×); the row below prices the \
+             calls as Cal.com does",
+            naive_each * 1000.0,
+            runs.naive_sample(),
+            naive_seconds / floor
+        )),
     ));
     // Cal.com answers 120 requests a minute per key: every call costs at
     // least half a second of the check's wall time, whatever the machine.
     let per_call: f64 = 60.0 / 120.0;
-    let naive_at_limit = n as f64 * per_call.max(run.naive_seconds_each);
-    let calsync_at_limit = run.calls as f64 * per_call + run.seconds;
+    let calls = runs.highest(|r| r.calls as f64).calls;
+    let naive_at_limit = n as f64 * per_call.max(naive_each);
+    let calsync_at_limit = calls as f64 * per_call + seconds.value;
     report.add(Figure::maybe_at_least(
         format!("naive verifier's time ÷ calsync's, verify {n} appointments, at Cal.com's rate limit ({name})"),
         naive_at_limit / calsync_at_limit,
         full.then_some(50.0),
         "×",
         format!(
-            "at 120 requests a minute: naive {n} GETs, {:.1} hours; calsync {} listing requests ({:.0} s) plus \
-             its measured {:.1} s of work, counted as if none of it overlapped the waiting",
+            "at 120 requests a minute: naive {n} GETs, {:.1} hours; calsync {calls} listing requests ({:.0} s) \
+             plus its measured {:.1} s of work (median), counted as if none of it overlapped the waiting",
             naive_at_limit / 3600.0,
-            run.calls,
-            run.calls as f64 * per_call,
-            run.seconds
+            calls as f64 * per_call,
+            seconds.value
         ),
     ));
 }
@@ -330,7 +350,8 @@ fn add_large_figures(report: &mut Report, name: &str, run: &large::LargeRun, ref
 async fn hammer_figures(report: &mut Report) -> Result<()> {
     let clients = size("BENCH_HAMMER_CLIENTS", 20);
     let loads = size("BENCH_HAMMER_LOADS", 2_000);
-    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+    for backend in BACKENDS {
+        let name = backend_name(backend);
         let w = World::new(backend).await?;
         w.populate(500).await?;
         let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
@@ -373,7 +394,8 @@ async fn hammer_figures(report: &mut Report) -> Result<()> {
 
 async fn worker_figures(report: &mut Report) -> Result<()> {
     let orgs = size("BENCH_IDLE_ORGS", 1_000);
-    for (backend, name) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+    for backend in BACKENDS {
+        let name = backend_name(backend);
         let (median, slowest) = worker_round::idle_round_ms(backend, orgs, 21).await?;
         report.add(Figure::at_most(
             format!("worker round over {orgs} organizations with nothing due ({name})"),
