@@ -539,6 +539,42 @@ fn failed(id: AppointmentId, reason: &str) -> NewIssue {
     NewIssue { code: ErrorCode::VerificationError, detail: Some(reason.into()), ..orphan(id) }
 }
 
+// A step that reads before it writes (the group's re-check) while another
+// transaction holds the write lock (another request, or a refused step's
+// transaction whose rollback is still on its way): it waits for the lock.
+// On SQLite it used to fail at once with "database is locked", seen as an
+// intermittent failure of the group test below.
+on_both_backends!(a_step_that_reads_first_waits_for_another_writer_instead_of_failing, |db| async move {
+    use engine::groups::{act_on_group, GroupStep};
+    use engine::store::{GroupKey, GroupTarget};
+    let store = &db.store;
+    let (org, first) = setup(store).await;
+    let outage = "Cal.com was unavailable (HTTP 503)";
+    let second = another(store, org, 1).await;
+    for id in [first, second] {
+        store.open_issue(org, &failed(id, outage), now()).await.unwrap();
+    }
+    let groups = store.queue_groups(org, QueueFilter::default()).await.unwrap();
+    let key = GroupKey { code: ErrorCode::VerificationError, detail: Some(outage.into()), outage: None };
+    let target = GroupTarget { key, filter: QueueFilter::default(), expected: groups[0].members };
+    let organization = store.organization(org).await.unwrap();
+    let ann = user(store, org, "Ann", Role::Admin).await;
+
+    let mut holder = store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+        .bind(org.get())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        holder.commit().await.unwrap();
+    };
+    let step = act_on_group(store, &organization, &target, GroupStep::Triage(TriageStep::Acknowledge), &ann, now());
+    let (acted, ()) = tokio::join!(step, release);
+    assert_eq!(acted.unwrap(), format!("2 issues of VERIFICATION_ERROR · {outage} acknowledged"));
+});
+
 on_both_backends!(the_failures_of_one_cal_com_outage_are_one_group, |db| async move {
     use engine::groups::{act_on_group, cause, GroupStep};
     use engine::store::GroupTarget;

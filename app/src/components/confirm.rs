@@ -33,12 +33,31 @@ pub fn ConfirmButton(
     detail: Option<Signal<Option<String>>>,
     on_confirm: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
+    // The body does not depend on the closure's type: written once, not once
+    // per call site, it keeps 14 copies of this view out of the WASM bundle.
+    let question = Question { label, question, class, testid, disabled, asking, on_ask, detail };
+    confirm_button_view(question, Callback::new(move |()| on_confirm()))
+}
+
+/// What a [`ConfirmButton`] shows and asks.
+struct Question {
+    label: String,
+    question: String,
+    class: String,
+    testid: String,
+    disabled: Signal<bool>,
+    asking: Option<RwSignal<bool>>,
+    on_ask: Option<Callback<()>>,
+    detail: Option<Signal<Option<String>>>,
+}
+
+fn confirm_button_view(question: Question, on_confirm: Callback<()>) -> AnyView {
+    let Question { label, question, class, testid, disabled, asking, on_ask, detail } = question;
     let asking = asking.unwrap_or_else(|| RwSignal::new(false));
     let hydrated = use_hydrated();
     let disabled = Signal::derive(move || !hydrated.get() || disabled.get());
     let waiting = Signal::derive(move || detail.is_some_and(|d| d.with(Option::is_none)));
     let detail_id = format!("{testid}-detail");
-    let on_confirm = Callback::new(move |()| on_confirm());
     let confirm_id = format!("{testid}-confirm");
     let yes_label = format!("Yes, {}", label.to_lowercase());
     let first_class = format!("button {class}");
@@ -97,6 +116,7 @@ pub fn ConfirmButton(
             </Show>
         </span>
     }
+    .into_any()
 }
 
 /// A [`ConfirmButton`]'s `detail` worked out by a server call: `None`

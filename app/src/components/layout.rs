@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_location;
 
 use crate::components::bell::Bell;
@@ -14,8 +16,8 @@ use crate::rpc::session::get_signed_in;
 /// The menus are `<details>`: they open and close without WASM.
 #[component]
 pub fn Header() -> impl IntoView {
-    let signed_in = Resource::new(|| (), |_| get_signed_in());
-    let bell = Resource::new(|| (), |_| get_bell());
+    let signed_in = answer(|| (), |_| get_signed_in());
+    let bell = answer(|| (), |_| get_bell());
     // The link of the section being shown is marked for people and screen
     // readers alike (an appointment's page belongs to "Appointments").
     let pathname = use_location().pathname;

@@ -5,12 +5,14 @@ use engine::domain::EmailPreference;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::rpc::account::{get_account, Account, SetEmailPreference};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let save = ServerAction::<SetEmailPreference>::new();
-    let account = Resource::new(move || save.version().get(), |_| get_account());
+    let account = answer(move || save.version().get(), |_| get_account());
     view! {
         <h1>"Account"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

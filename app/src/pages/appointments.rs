@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use engine::domain::{ErrorCode, Members, SortKey, SyncStatus};
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::badge::SyncBadge;
@@ -34,7 +36,7 @@ pub fn AppointmentsPage() -> impl IntoView {
     });
     let plan = Action::new(|query: &AppointmentQuery| plan_retry_matching(query.clone()));
     // Re-read the page after every retry, so the badges show the new state.
-    let page = Resource::new(
+    let page = answer(
         move || (query.get(), retry.version().get(), retry_all.version().get(), resolve_all.version().get()),
         |(q, ..)| list_appointments(q),
     );

@@ -2,11 +2,13 @@
 
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::rpc::audit::get_audit_log;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = Resource::new(|| (), |_| get_audit_log());
+    let entries = answer(|| (), |_| get_audit_log());
     view! {
         <h1>"Audit log"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

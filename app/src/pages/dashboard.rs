@@ -7,6 +7,8 @@ use std::time::Duration;
 use engine::domain::{Members, SyncStatus};
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::components::confirm::planned;
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
@@ -26,8 +28,7 @@ pub fn DashboardPage() -> impl IntoView {
     let plan: PlanAction = Action::new(|_: &()| plan_retry_failed());
     let poll = use_ticker(REFRESH_EVERY);
     let refreshes = RwSignal::new(0u32);
-    let summary =
-        Resource::new(move || (poll.get(), refreshes.get(), retry.version().get()), |_| get_dashboard_summary());
+    let summary = answer(move || (poll.get(), refreshes.get(), retry.version().get()), |_| get_dashboard_summary());
     let refresh = move |_| refreshes.update(|n| *n += 1);
     let asking = RwSignal::new(false);
     let hydrated = use_hydrated();

@@ -4,6 +4,8 @@
 //! the URL so a filtered view can be shared.
 
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_query_map;
 
 use crate::rpc::deliveries::{get_deliveries, DeliveryLine, DeliveryPage, DeliveryQuery};
@@ -20,7 +22,7 @@ pub fn DeliveriesPage() -> impl IntoView {
             before: p.get("before").and_then(|b| b.parse().ok()),
         })
     };
-    let page = Resource::new(query, get_deliveries);
+    let page = answer(query, get_deliveries);
     view! {
         <div class="deliveries">
             <h1>"Webhook deliveries"</h1>

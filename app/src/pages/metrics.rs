@@ -4,11 +4,13 @@
 
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::rpc::metrics::{duration_label, get_sync_metrics, SyncMetrics, TrendDay, PERIOD_DAYS};
 
 #[component]
 pub fn MetricsPage() -> impl IntoView {
-    let metrics = Resource::new(|| (), |_| get_sync_metrics());
+    let metrics = answer(|| (), |_| get_sync_metrics());
     view! {
         <div class="metrics">
             <div class="page-head">

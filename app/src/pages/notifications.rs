@@ -4,6 +4,8 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::notification::{use_now, NotificationItem};
@@ -16,7 +18,7 @@ pub fn NotificationsPage() -> impl IntoView {
     let mark_one = ServerAction::<MarkNotificationRead>::new();
     let mark_all = ServerAction::<MarkAllNotificationsRead>::new();
     // Refetched after each mark, so the list shows what the server now holds.
-    let feed = Resource::new(
+    let feed = answer(
         move || (unread_only.get(), mark_one.version().get(), mark_all.version().get()),
         |(unread, _, _)| get_notifications(unread),
     );

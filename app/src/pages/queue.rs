@@ -5,6 +5,8 @@
 //! "Group by cause" swaps the rows for `queue_groups`' one row per cause.
 
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::confirm::ConfirmButton;
@@ -65,7 +67,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
 /// One row per issue, with its own buttons.
 #[component]
 fn IssueList(query: Memo<QueueQuery>, actions: RowActions) -> impl IntoView {
-    let queue = Resource::new(
+    let queue = answer(
         move || (query.get(), actions.resolve.version().get(), actions.triage.version().get()),
         |(query, _, _)| get_review_queue(query),
     );

@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::components::confirm::ConfirmButton;
 use crate::components::hydrated::use_hydrated;
 use crate::components::ignore_form::IgnoreForm;
@@ -28,7 +30,7 @@ pub fn IssueGroups(query: Memo<QueueQuery>, said: RwSignal<crate::components::ou
             said.set(Some(done.map(|d| d.message)));
         }
     });
-    let groups = Resource::new(move || (query.get(), act.version().get()), |(query, _)| get_issue_groups(query));
+    let groups = answer(move || (query.get(), act.version().get()), |(query, _)| get_issue_groups(query));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,6 +1,8 @@
 //! The review page of one appointment (seed "Manual Review Interface").
 
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::badge::SyncBadge;
@@ -37,7 +39,7 @@ pub fn AppointmentReviewPage() -> impl IntoView {
             }
         }
     });
-    let review = Resource::new(
+    let review = answer(
         move || (id.get(), resolve.version().get()),
         |(id, _)| async move {
             match id {

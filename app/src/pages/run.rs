@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::rpc::answer::answer;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::ticker::use_ticker;
@@ -24,7 +26,7 @@ pub fn RunPage() -> impl IntoView {
     // Stops asking once the run is over: its results no longer change.
     let done = RwSignal::new(false);
     let tick = Memo::new(move |_| if done.get() { 0 } else { poll.get() });
-    let detail = Resource::new(
+    let detail = answer(
         move || (id.get(), show.get(), after.get(), tick.get()),
         |(id, show, after, _)| async move {
             match id {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use crate::components::confirm::ConfirmButton;
 use crate::components::outcome::{said_by, Outcome};
 use crate::components::ticker::use_ticker;
@@ -21,7 +23,7 @@ type RunNow = Action<RunChoice, Result<i64, AppError>>;
 pub fn RunsPage() -> impl IntoView {
     let start = Action::new(|choice: &RunChoice| run_now(*choice));
     let poll = use_ticker(REFRESH_EVERY);
-    let page = Resource::new(move || (poll.get(), start.version().get()), |_| list_runs());
+    let page = answer(move || (poll.get(), start.version().get()), |_| list_runs());
     let asking = (RwSignal::new(false), RwSignal::new(false));
 
     view! {

@@ -7,6 +7,8 @@ use engine::domain::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 mod alerts;
 
 use crate::components::confirm::ConfirmButton;
@@ -117,7 +119,7 @@ pub fn TokenSettingsPage() -> impl IntoView {
 /// Every settings page: admins only, the tabs, then the page's `section`.
 #[component]
 fn Settings(tab: Tab, section: fn() -> AnyView) -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_signed_in());
+    let me = answer(|| (), |_| get_signed_in());
     view! {
         <h1>"Settings"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -240,7 +242,7 @@ fn loaded<T, V: IntoView + 'static>(result: Result<T, AppError>, show: impl FnOn
 
 #[component]
 fn CalcomSection() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_calcom_settings());
+    let settings = answer(|| (), |_| get_calcom_settings());
     view! {
         <section class="card" id="calcom" aria-labelledby="calcom-title">
             <h2 id="calcom-title">"Cal.com connection"</h2>
@@ -343,7 +345,7 @@ fn CalcomForm(initial: CalcomSettings) -> impl IntoView {
 
 #[component]
 fn ScheduleSection() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_schedule_settings());
+    let settings = answer(|| (), |_| get_schedule_settings());
     view! {
         <section class="card" id="schedule" aria-labelledby="schedule-title">
             <h2 id="schedule-title">"Schedules and time zone"</h2>
@@ -358,7 +360,7 @@ fn ScheduleSection() -> impl IntoView {
 
 #[component]
 fn QueueSection() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_queue_settings());
+    let settings = answer(|| (), |_| get_queue_settings());
     view! {
         <section class="card" id="queue" aria-labelledby="queue-title">
             <h2 id="queue-title">"Review queue"</h2>
@@ -475,7 +477,7 @@ fn UsersSection() -> impl IntoView {
     let invite = ServerAction::<InviteUser>::new();
     let change_role = ServerAction::<ChangeUserRole>::new();
     let set_enabled = ServerAction::<SetUserEnabled>::new();
-    let users = Resource::new(
+    let users = answer(
         move || (invite.version().get(), change_role.version().get(), set_enabled.version().get()),
         |_| list_users(),
     );
@@ -628,7 +630,7 @@ fn ShownOnce(what: &'static str, secret: String, testid: &'static str, note: &'s
 fn TokensSection() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
+    let tokens = answer(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     let name = RwSignal::new(String::new());
     let created = outcome(create, |t: &CreatedToken| format!("Token “{}” created.", t.token.name));
     let revoked = outcome(revoke, |t: &TokenLine| format!("Token “{}” revoked: it no longer works.", t.name));

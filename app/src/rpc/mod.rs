@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod answer;
 pub mod appointments;
 pub mod audit;
 pub mod dashboard;

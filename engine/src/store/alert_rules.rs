@@ -126,7 +126,7 @@ impl Store {
         webhook: &AlertWebhookUpdate,
         entry: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for rule in rules {
             insert_rule(
                 &mut tx,
@@ -179,7 +179,7 @@ impl Store {
         line: &str,
         now: DateTime<Utc>,
     ) -> Result<Push, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         ensure_row(&mut tx, org, rule, now).await?;
         let pushed = sqlx::query(&format!(
             "UPDATE alert_rules SET last_pushed_at = $3, firing_since = COALESCE(firing_since, $3) \
@@ -219,7 +219,7 @@ impl Store {
         rule: &RuleSettings,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         ensure_row(&mut tx, org, rule, now).await?;
         let done = sqlx::query(
             "UPDATE alert_rules SET firing_since = $3 WHERE org_id = $1 AND rule = $2 AND firing_since IS NULL",
@@ -302,7 +302,7 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<OutgoingWebhook>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, org_id, payload, attempts FROM alert_webhooks WHERE status = 'pending' AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY id LIMIT $2",

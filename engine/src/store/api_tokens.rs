@@ -80,7 +80,7 @@ impl Store {
         }
         let secret = api_token::generate();
         let prefix = api_token::display_prefix(&secret);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (org_id, name, token_hash, token_prefix, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -158,7 +158,7 @@ impl Store {
         by: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Result<ApiToken, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(&sql).bind(org.get()).bind(id.get()).fetch_optional(&mut *tx).await?;
         let token = row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound("API token"))?;

@@ -34,7 +34,7 @@ impl Store {
         state: &SyncState,
         event: &NewSyncEvent,
     ) -> Result<Appointment, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE appointments SET customer_name = $1, customer_email = $2, customer_phone = $3, service = $4, \
              starts_at = $5, ends_at = $6, time_zone = $7, status = $8, calcom_booking_uid = $9, \

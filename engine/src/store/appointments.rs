@@ -154,7 +154,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Appointment, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, \
              service, starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
@@ -382,7 +382,7 @@ impl Store {
         uid: &str,
         event: &NewSyncEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE appointments SET calcom_booking_uid = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
         )

@@ -141,7 +141,7 @@ impl Store {
         request: &BulkRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<BulkRequested>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let run = sqlx::query(
             "INSERT INTO job_runs (org_id, kind, trigger_kind, status, requested_by, started_at, heartbeat_at, scope, \
              note) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
@@ -220,7 +220,7 @@ impl Store {
         changes: &[AppointmentResolution],
         outcomes: &[(AppointmentId, BulkOutcome)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for change in changes {
             apply(&mut tx, org, change).await?;
         }

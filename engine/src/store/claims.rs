@@ -42,7 +42,7 @@ impl Store {
                ORDER BY next_verification_at, id LIMIT $5{lock}) \
              RETURNING {COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CLAIM_LOCK + org.get()).execute(&mut *tx).await?;
         }

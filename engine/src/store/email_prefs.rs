@@ -34,7 +34,7 @@ impl Store {
         if before == preference {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET email_pref = $3 WHERE org_id = $1 AND id = $2")
             .bind(org.get())
             .bind(user.get())

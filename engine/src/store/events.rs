@@ -92,7 +92,7 @@ pub(crate) async fn insert(conn: &mut AnyConnection, org: OrgId, event: &NewSync
 
 impl Store {
     pub async fn record_event(&self, org: OrgId, event: &NewSyncEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert(&mut tx, org, event).await?;
         tx.commit().await?;
         Ok(())

@@ -16,11 +16,11 @@ use super::events::{EventKind, NewSyncEvent};
 use super::issues::Resolution;
 use super::outages::Outage;
 use super::row::{get, members, members_columns, parse};
-use super::sql::{backend_of, Sql};
+use super::sql::Sql;
 use super::sync_writes::{insert_events, IDS_PER_STATEMENT};
 use super::time::{from_ms, to_ms};
 use super::triage::{QueueFilter, TriageChange};
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use crate::domain::{AppointmentId, ErrorCode, Members, OrgId, OutageId, UserId};
 
 /// Most issues one group action covers; a larger group is narrowed first
@@ -146,7 +146,7 @@ impl Store {
         (by, at): (UserId, DateTime<Utc>),
         entry: impl FnOnce(u64) -> NewAuditEntry,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut count = Sql::new(&format!("SELECT {} FROM sync_issues", members_columns("id")));
         push_members(&mut count, org, target.filter, Some(&target.key));
         let row = sqlx::query_with(count.text(self.backend), count.arguments()?).fetch_one(&mut *tx).await?;
@@ -198,7 +198,7 @@ async fn mark_resolved(
 ) -> Result<u64, StoreError> {
     let mut members = Sql::new("SELECT appointment_id FROM sync_issues");
     push_members(&mut members, org, target.filter, Some(&target.key));
-    let rows = sqlx::query_with(members.text(backend_of(tx)), members.arguments()?).fetch_all(&mut *tx).await?;
+    let rows = sqlx::query_with(members.text(Backend::of(tx)), members.arguments()?).fetch_all(&mut *tx).await?;
     let appointments: Vec<AppointmentId> = rows
         .iter()
         .map(|r| get::<Option<i64>>(r, "appointment_id"))
@@ -212,7 +212,7 @@ async fn mark_resolved(
     close.push(", resolved_by = ").bind(by.get()).push(", resolution_note = ").bind(note);
     push_members(&mut close, org, target.filter, Some(&target.key));
     let closed =
-        sqlx::query_with(close.text(backend_of(tx)), close.arguments()?).execute(&mut *tx).await?.rows_affected();
+        sqlx::query_with(close.text(Backend::of(tx)), close.arguments()?).execute(&mut *tx).await?.rows_affected();
     for chunk in appointments.chunks(IDS_PER_STATEMENT) {
         let mut review = Sql::new("UPDATE appointments SET requires_manual_review = 0, updated_at = ");
         review.bind(to_ms(at)).push(" WHERE org_id = ").bind(org.get());
@@ -221,7 +221,7 @@ async fn mark_resolved(
             " AND NOT EXISTS (SELECT 1 FROM sync_issues s WHERE s.org_id = appointments.org_id \
              AND s.appointment_id = appointments.id AND s.resolved_at IS NULL)",
         );
-        sqlx::query_with(review.text(backend_of(tx)), review.arguments()?).execute(&mut *tx).await?;
+        sqlx::query_with(review.text(Backend::of(tx)), review.arguments()?).execute(&mut *tx).await?;
     }
     let events: Vec<NewSyncEvent> = appointments
         .iter()

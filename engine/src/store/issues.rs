@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 
 use super::row::{get, parse, parse_opt};
 use super::sql::Sql;
@@ -383,7 +384,7 @@ impl Store {
             return Ok(Opened::Ignored(current.id));
         }
         // The rule ran out: the ignored issue closes and the problem comes back as a regression.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let closed = sqlx::query(
             "UPDATE sync_issues SET resolved_at = $1, resolution = $2 WHERE org_id = $3 AND id = $4 AND resolved_at IS NULL",
         )
@@ -487,7 +488,8 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        close_issues_of((&self.pool, self.backend), org, subject, (resolution, by, note), now).await
+        let mut conn = self.pool.acquire().await?;
+        close_issues_of(&mut conn, org, subject, (resolution, by, note), now).await
     }
 
     /// Closes the open issues of each Cal.com-only booking `(uid, note)`
@@ -499,12 +501,12 @@ impl Store {
         settled: &[(String, String)],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut closed = 0;
         for (uid, note) in settled {
             let subject = IssueSubject::CalcomBooking { uid: uid.clone() };
             let how = (Resolution::AutoResolved, None, Some(note.as_str()));
-            closed += close_issues_of((&mut *tx, self.backend), org, &subject, how, now).await?;
+            closed += close_issues_of(&mut tx, org, &subject, how, now).await?;
         }
         tx.commit().await?;
         Ok(closed)
@@ -539,16 +541,13 @@ impl Store {
 
 /// Closes every open issue about `subject` as `resolution`, by whom and
 /// with which note; returns how many closed.
-async fn close_issues_of<'e, E>(
-    (exec, backend): (E, Backend),
+async fn close_issues_of(
+    conn: &mut AnyConnection,
     org: OrgId,
     subject: &IssueSubject,
     (resolution, by, note): (Resolution, Option<UserId>, Option<&str>),
     now: DateTime<Utc>,
-) -> Result<u64, StoreError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<u64, StoreError> {
     let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
     sql.bind(to_ms(now))
         .push(", resolution = ")
@@ -561,6 +560,6 @@ where
         .bind(org.get())
         .push(" AND resolved_at IS NULL");
     subject.push_match(&mut sql);
-    let done = sqlx::query_with(sql.text(backend), sql.arguments()?).execute(exec).await?;
+    let done = sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?).execute(&mut *conn).await?;
     Ok(done.rows_affected())
 }

@@ -103,6 +103,21 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// its start (`BEGIN IMMEDIATE`), waiting out another writer as the busy
+    /// timeout allows. A plain `BEGIN` takes it only at the first write, and a
+    /// transaction that has read by then and finds another writer holding
+    /// the lock (another request, or a dropped transaction whose rollback is
+    /// still on its way) fails at once with "database is locked": SQLite
+    /// does not wait there, as waiting could deadlock two readers turned
+    /// writers.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Answers whether the database can run a query right now.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

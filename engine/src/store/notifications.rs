@@ -144,7 +144,7 @@ impl Store {
         emails: Vec<super::NewEmail>,
         now: DateTime<Utc>,
     ) -> Result<Option<NotificationId>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = record(&mut tx, org, new, emails, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -163,7 +163,7 @@ impl Store {
         emails: Vec<super::NewEmail>,
         now: DateTime<Utc>,
     ) -> Result<Option<NotificationId>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !super::issues::mark_notified(&mut tx, org, issue, now).await? {
             return Ok(None);
         }

@@ -208,7 +208,7 @@ impl Store {
         update: &CalcomConnectionUpdate,
         entry: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         apply_calcom_update(&mut *tx, org, update, entry.at).await?;
         audit::insert(&mut *tx, org, entry).await?;
         tx.commit().await?;
@@ -223,7 +223,7 @@ impl Store {
         schedule: &ScheduleUpdate,
         entry: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE organizations SET time_zone = $2, cycle_cron = $3, comprehensive_cron = $4, \
                window_days_back = $5, window_days_ahead = $6, updated_at = $7 \
@@ -260,7 +260,7 @@ impl Store {
     /// Sets the hours after which acknowledged issues are brought up again,
     /// with its audit entry.
     pub async fn update_ack_reminder(&self, org: OrgId, hours: i64, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE organizations SET ack_reminder_hours = $2, updated_at = $3 WHERE id = $1")
             .bind(org.get())
             .bind(hours)

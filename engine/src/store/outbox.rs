@@ -76,7 +76,7 @@ impl Store {
 
     /// Queues an email; false if this notification was already queued for this user.
     pub async fn enqueue_email(&self, org: OrgId, email: &NewEmail, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let queued = insert_email(&mut tx, org, email, now).await?;
         tx.commit().await?;
         Ok(queued)
@@ -132,7 +132,7 @@ impl Store {
     /// (the row stays, with recipient, subject and time, until
     /// `CALSYNC_KEEP_EMAILS` prunes it).
     pub async fn mark_email_sent(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE email_outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, claimed_until = NULL, \
              last_error = NULL WHERE id = $2",
@@ -154,7 +154,7 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let status = if retry_at.is_some() { "pending" } else { "failed" };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE email_outbox SET status = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, \
              next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $4",

@@ -38,7 +38,7 @@ impl Store {
     /// interrupted and its claims on appointments and webhook deliveries
     /// released, so another instance (or the next start) carries on at once.
     pub async fn release_worker(&self, worker: &str, now: DateTime<Utc>) -> Result<Recovered, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let runs = sqlx::query(
             "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \
              error_detail = 'calsync was stopped before the run finished' WHERE status = 'running' AND worker_id = $2",
@@ -75,7 +75,7 @@ impl Store {
         alive_since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Recovered, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let runs = sqlx::query(&format!(
             "UPDATE job_runs SET status = 'interrupted', finished_at = $1, \
              error_detail = 'the worker stopped before finishing' \

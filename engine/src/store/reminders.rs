@@ -40,7 +40,7 @@ impl Store {
         note: &NewNotification,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE sync_issues SET reminded_at = $1 WHERE org_id = $2 AND id = $3 AND reminded_at IS NULL \
              AND resolved_at IS NULL AND ignored_at IS NULL",

@@ -122,7 +122,7 @@ pub(super) async fn apply(
 impl Store {
     /// Returns how many issues were closed.
     pub async fn record_resolution(&self, org: OrgId, r: &AppointmentResolution) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let closed = apply(&mut tx, org, r).await?;
         tx.commit().await?;
         Ok(closed)
@@ -131,7 +131,7 @@ impl Store {
     /// Several resolutions (a bulk action's page) in one transaction: all
     /// are written or none. Returns how many issues they closed.
     pub async fn record_resolutions(&self, org: OrgId, batch: &[AppointmentResolution]) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut closed = 0;
         for r in batch {
             closed += apply(&mut tx, org, r).await?;
@@ -151,7 +151,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Appointment, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let closed = sqlx::query(
             "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3 \
              WHERE org_id = $4 AND id = $5 AND resolved_at IS NULL AND appointment_id IS NULL",
@@ -225,7 +225,7 @@ impl Store {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE sync_issues SET resolved_at = $1, resolution = $2, resolved_by = $3, resolution_note = $4 \
              WHERE org_id = $5 AND id = $6 AND resolved_at IS NULL AND appointment_id IS NULL \

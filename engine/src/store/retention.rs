@@ -137,7 +137,7 @@ impl Store {
     async fn prune_read_notifications(&self, before: i64) -> Result<u64, StoreError> {
         let mut deleted = 0;
         loop {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT n.id FROM notifications n WHERE n.created_at < $1 \
                  AND EXISTS (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id) \

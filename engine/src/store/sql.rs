@@ -8,7 +8,7 @@
 //! percent of a large check). A plain `?` has no name to look up.
 
 use sqlx::any::AnyArguments;
-use sqlx::{AnyConnection, Arguments};
+use sqlx::Arguments;
 
 use super::Backend;
 
@@ -101,15 +101,6 @@ impl Sql {
             .map_err(sqlx::Error::Encode)?;
         }
         Ok(args)
-    }
-}
-
-/// The database behind a connection (a pool's, or a transaction's).
-pub(crate) fn backend_of(conn: &AnyConnection) -> Backend {
-    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
-        Backend::Postgres
-    } else {
-        Backend::Sqlite
     }
 }
 

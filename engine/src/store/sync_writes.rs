@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::events::NewSyncEvent;
 use super::issues::Resolution;
-use super::sql::{backend_of, Sql};
+use super::sql::Sql;
 use super::time::to_ms;
 use super::verification_stats;
 use super::{Backend, Store, StoreError, SyncState};
@@ -22,9 +22,6 @@ use crate::domain::{AppointmentId, OrgId, UserId};
 /// statement is a hand-off to the database's worker and back, which at 25
 /// rows a statement was a visible share of a large check. (Binding many
 /// SQLite placeholders no longer costs their square: `Sql` writes plain `?`.)
-/// Only statements of the full size are kept prepared: a batch's shorter
-/// remainder has a text of its own, rarely seen again, and would push the
-/// statements that do repeat out of the connection's cache.
 const EVENTS_PER_INSERT: usize = 250;
 
 /// Rows per multi-row UPDATE of states (9 values each). On PostgreSQL the
@@ -67,7 +64,7 @@ async fn update_states(
     writes: &[&StateWrite],
 ) -> Result<HashSet<AppointmentId>, StoreError> {
     let mut updated = HashSet::with_capacity(writes.len());
-    let backend = backend_of(conn);
+    let backend = Backend::of(conn);
     let per_statement = states_per_update(backend);
     for chunk in writes.chunks(per_statement) {
         // Both databases take a CTE's column names and UPDATE … FROM; a
@@ -92,7 +89,7 @@ async fn update_states(
         );
         sql.bind(org.get()).push(" AND appointments.id = v.vid RETURNING id");
         let query = sqlx::query_with(sql.text(backend), sql.arguments()?);
-        let rows = query.persistent(chunk.len() == per_statement).fetch_all(&mut *conn).await?;
+        let rows = query.fetch_all(&mut *conn).await?;
         for row in rows {
             updated.insert(AppointmentId(row.try_get::<i64, _>("id")?));
         }
@@ -138,8 +135,8 @@ pub(super) async fn insert_events(
             sql.bind(event.actor.as_str()).push(", ").bind(event.actor_user_id.map(UserId::get)).push(", ");
             sql.bind(to_ms(event.at)).push(")");
         }
-        let query = sqlx::query_with(sql.text(backend_of(conn)), sql.arguments()?);
-        query.persistent(chunk.len() == EVENTS_PER_INSERT).execute(&mut *conn).await?;
+        let query = sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?);
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -160,7 +157,7 @@ async fn resolve_issues(
         sql.push(", resolved_by = NULL, resolution_note = ").bind(evidence).push(" WHERE org_id = ").bind(org.get());
         sql.push(" AND resolved_at IS NULL AND appointment_id IN (").list(chunk.iter().map(|id| id.get())).push(")");
         closed +=
-            sqlx::query_with(sql.text(backend_of(conn)), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
+            sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
     }
     Ok(closed)
 }
@@ -169,7 +166,7 @@ impl Store {
     /// Writes one outcome as [`Store::write_sync_states`] does; an
     /// appointment deleted meanwhile is an error here.
     pub async fn write_sync_state(&self, org: OrgId, write: &StateWrite) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !update_states(&mut tx, org, &[write]).await?.contains(&write.id) {
             return Err(StoreError::NotFound("appointment"));
         }
@@ -198,7 +195,7 @@ impl Store {
         now: DateTime<Utc>,
         evidence: &str,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut present = HashSet::with_capacity(writes.len());
         for round in once_each(writes) {
             present.extend(update_states(&mut tx, org, &round).await?);

@@ -119,7 +119,7 @@ impl Store {
         sql.push(", notified_at = COALESCE(notified_at, ").bind(to_ms(entry.at)).push(")");
         sql.push(" WHERE org_id = ").bind(org.get()).push(" AND id = ").bind(id.get());
         sql.push(" AND resolved_at IS NULL").push(change.guard());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query_with(sql.text(self.backend), sql.arguments()?).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict("the issue changed meanwhile; reload to see where it stands".into()));

@@ -145,7 +145,7 @@ impl Store {
     /// Creates an account and its audit entry in one transaction (an admin
     /// inviting someone); the same `Conflict` as `create_user` for a taken email.
     pub async fn invite_user(&self, org: OrgId, new: &NewUser, entry: &NewAuditEntry) -> Result<User, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_user(&mut *tx, org, new, entry.at).await?;
         let entry = NewAuditEntry { target: Some(format!("user:{id}")), ..entry.clone() };
         audit::insert(&mut *tx, org, &entry).await?;
@@ -199,7 +199,7 @@ impl Store {
         entry: &NewAuditEntry,
     ) -> Result<User, StoreError> {
         let before = self.user(org, id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = query.execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             let last_admin = removes_admin && before.role == Role::Admin && !before.disabled;

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use super::events::{EventKind, NewSyncEvent};
-use super::sql::{backend_of, Sql};
+use super::sql::Sql;
 use super::time::to_ms;
-use super::StoreError;
+use super::{Backend, StoreError};
 use crate::domain::OrgId;
 
 /// Width of a span: fine enough for "the last hour" on the dashboard, and
@@ -124,7 +124,7 @@ pub(crate) async fn count<'a>(
     ]
     .join(", ");
     sql.push(&format!(" ON CONFLICT (org_id, bucket) DO UPDATE SET {sums}, {extremes}"));
-    sqlx::query_with(sql.text(backend_of(conn)), sql.arguments()?).execute(&mut *conn).await?;
+    sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?).execute(&mut *conn).await?;
     Ok(())
 }
 

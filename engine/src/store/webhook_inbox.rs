@@ -212,7 +212,7 @@ impl Store {
         handled: &[Handled],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for done in handled {
             let ids: Vec<i64> = done.appointment_ids.iter().map(|a| a.get()).collect();
             sqlx::query(

@@ -4,12 +4,14 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use crate::rpc::answer::answer;
+
 use super::{loaded, outcome, Field, Status};
 use crate::rpc::alerts::{get_alert_settings, AlertSettings, RuleLine, SaveAlertRule, SaveAlertWebhook};
 
 #[component]
 pub fn AlertsSection() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_alert_settings());
+    let settings = answer(|| (), |_| get_alert_settings());
     view! {
         <section class="card" id="alerts" aria-labelledby="alerts-title">
             <h2 id="alerts-title">"Alert rules"</h2>

@@ -14,7 +14,7 @@ use engine::store::{Backend, RunKind};
 use serde::{Deserialize, Serialize};
 
 use crate::machine;
-use crate::world::{backend_name, backend_named, World};
+use crate::world::World;
 
 /// Appointments the naive verifier is timed on; its figure for the whole
 /// table is this rate times the table (it would take as long).
@@ -124,7 +124,7 @@ pub fn runs(backend: Backend, appointments: usize, count: usize) -> Result<Optio
 fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<LargeRun>> {
     let out = Command::new(std::env::current_exe()?)
         .env("BENCH_ONLY", "large-one")
-        .env("BENCH_BACKEND", backend_name(backend))
+        .env("BENCH_BACKEND", backend.name())
         .env("BENCH_LARGE", appointments.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -134,22 +134,18 @@ fn in_own_process(backend: Backend, appointments: usize) -> Result<Option<LargeR
     if let Some(line) = stdout.lines().find_map(|l| l.strip_prefix(MARK)) {
         return Ok(serde_json::from_str(line)?);
     }
-    anyhow::bail!(
-        "the large check of {appointments} on {} ended without figures ({})",
-        backend_name(backend),
-        out.status
-    )
+    anyhow::bail!("the large check of {appointments} on {} ended without figures ({})", backend.name(), out.status)
 }
 
 /// The child's side: one check, its figures printed as one line.
 pub async fn child() -> Result<()> {
     let named = std::env::var("BENCH_BACKEND").unwrap_or_default();
-    let backend = backend_named(&named).with_context(|| format!("BENCH_BACKEND names no database: {named:?}"))?;
+    let backend = Backend::named(&named).with_context(|| format!("BENCH_BACKEND names no database: {named:?}"))?;
     let appointments = crate::size("BENCH_LARGE", 100_000);
     let run = match World::apart(backend).await {
         Ok(world) => Some(measure(&world, appointments).await?),
         Err(e) => {
-            eprintln!("{}: not measured ({e})", backend_name(backend));
+            eprintln!("{}: not measured ({e})", backend.name());
             None
         }
     };

@@ -31,7 +31,7 @@ use anyhow::Result;
 use engine::store::{Backend, RunKind};
 
 use report::{Figure, Report};
-use world::{backend_name, World, BACKENDS};
+use world::World;
 
 pub(crate) fn size(var: &str, default: usize) -> usize {
     std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -181,8 +181,8 @@ async fn live_figures(report: &mut Report) {
 /// Storage over a simulated month, on each database.
 async fn month_figures(report: &mut Report) -> Result<()> {
     let month_size = size("BENCH_MONTH_APPOINTMENTS", 10_000);
-    for backend in BACKENDS {
-        let name = backend_name(backend);
+    for backend in Backend::ALL {
+        let name = backend.name();
         let started = Instant::now();
         let month = storage::month(backend, month_size, 30).await?;
         let judged = backend == Backend::Sqlite && month_size == 10_000;
@@ -215,24 +215,25 @@ async fn month_figures(report: &mut Report) -> Result<()> {
 /// on a shared 2-core machine one run's floor varied by 1.7 × between runs.
 async fn large_figures(report: &mut Report, large: usize) -> Result<()> {
     let count = size("BENCH_LARGE_RUNS", if large > 100_000 { 1 } else { 3 }).max(1);
-    for backend in BACKENDS {
-        let name = backend_name(backend);
+    for backend in Backend::ALL {
+        let name = backend.name();
         let Some(runs) = large::runs(backend, large, count)? else {
             report.note(format!("{name}: the large check was not measured (no database)"));
             continue;
         };
         // Memory flat in N: the same check of 100,000, in a process of its own too.
         let reference = if large > 100_000 { large::runs(backend, 100_000, 1)? } else { None };
-        add_large_figures(report, name, &runs, reference.as_ref());
+        add_large_figures(report, backend, &runs, reference.as_ref());
     }
     Ok(())
 }
 
-fn add_large_figures(report: &mut Report, name: &str, runs: &large::Runs, reference: Option<&large::Runs>) {
+fn add_large_figures(report: &mut Report, backend: Backend, runs: &large::Runs, reference: Option<&large::Runs>) {
+    let name = backend.name();
     let n = runs.appointments();
     // A scaled-down run is not judged against a target set for 100,000.
     let full = n == 100_000;
-    let judged = full && name == "SQLite";
+    let judged = full && backend == Backend::Sqlite;
     let seconds = runs.median(|r| r.seconds);
     let scale = if full || n > 100_000 {
         String::new()
@@ -350,8 +351,8 @@ fn add_large_figures(report: &mut Report, name: &str, runs: &large::Runs, refere
 async fn hammer_figures(report: &mut Report) -> Result<()> {
     let clients = size("BENCH_HAMMER_CLIENTS", 20);
     let loads = size("BENCH_HAMMER_LOADS", 2_000);
-    for backend in BACKENDS {
-        let name = backend_name(backend);
+    for backend in Backend::ALL {
+        let name = backend.name();
         let w = World::new(backend).await?;
         w.populate(500).await?;
         let site = web::Site::serve(w.store().clone(), w.org_id()).await?;
@@ -394,8 +395,8 @@ async fn hammer_figures(report: &mut Report) -> Result<()> {
 
 async fn worker_figures(report: &mut Report) -> Result<()> {
     let orgs = size("BENCH_IDLE_ORGS", 1_000);
-    for backend in BACKENDS {
-        let name = backend_name(backend);
+    for backend in Backend::ALL {
+        let name = backend.name();
         let (median, slowest) = worker_round::idle_round_ms(backend, orgs, 21).await?;
         report.add(Figure::at_most(
             format!("worker round over {orgs} organizations with nothing due ({name})"),

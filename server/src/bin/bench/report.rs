@@ -204,15 +204,28 @@ const HOW: &str = "
   bundle was 682 KB gzip. The earlier lazy-route attempt's intermittent
   hydration mismatches did not come back in repeated full browser-test
   runs with the split (the review badge's defect, fixed since, was their
-  likely cause). Most of what remains is the framework's view and signal
-  code instantiated per page (twiggy: `tachys` and `reactive_graph` a
-  quarter of the main bundle, its data segment, which wasm-split cannot
-  move, a fifth). Seven pages' first visits still miss 400 KB: code that
-  some pages share but main does not lands in one small file per
-  combination of pages (the review queue needs 122 files; gzipped as one
-  they would be about 40 KB smaller), and each file carries its own module
-  header and imports. wasm-split (cargo-leptos 0.3.10) has no setting for
-  fewer, larger shared files; islands for the pages that are mostly
-  tables would cut the code itself. (`wasm-opt` is binaryen 132 from
-  npm: Debian's 108 made bundles the browser refuses.)
+  likely cause). Where the code goes, read from the function names of the
+  build before splitting (2026-12-07, 2.6 MB of code before wasm-opt):
+  reading server answers with serde_json about 8.5 % (one
+  `deserialize_struct` of about 2.7 KB per answer type), the glue that
+  makes each of about 140 components a type-erased view about 7 %, the
+  reactive graph's code per resource (about 5 KB each) and per effect
+  type most of the rest of the framework's share; calsync's own components
+  are small. Taken out so far: answers are read by one JSON reader
+  (`app::rpc::answer`: Leptos' default resource codec read a page's copy
+  with `from_str` where the server-function client reads with
+  `from_slice`, so every answer type's reader was compiled twice; 7 % of
+  the code), `ConfirmButton`'s body is one function rather than one copy
+  per call site's closure (4 %), and wasm-opt strips the `producers` and
+  `target_features` sections (about 200 bytes in each of the ~290 files,
+  20 of the review queue's 128 files being empty modules but for them).
+  Still missed on seven pages: code that some pages share but main does
+  not lands in one file per combination of pages (the review queue needs
+  128; gzipped as one they would be about 33 KB smaller), and wasm-split
+  (cargo-leptos 0.3.10) has no setting for fewer, larger shared files.
+  Levers left: a binary wire format for answers (postcard reads by
+  position, no field-name matching; `CalcomHealth`'s internally tagged
+  form would have to go), fewer type-erased components on the heaviest
+  pages, islands for the pages that are mostly tables. (`wasm-opt` is
+  binaryen 132 from npm: Debian's 108 made bundles the browser refuses.)
 ";

@@ -18,22 +18,6 @@ use engine::verify::service::Verifier;
 
 use crate::sim_process::SimProcess;
 
-/// Every database calsync runs on, in the order the report lists them.
-pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-
-/// The database's name in the report (and in `BENCH_BACKEND`).
-pub fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    }
-}
-
-/// The database a [`backend_name`] names.
-pub fn backend_named(name: &str) -> Option<Backend> {
-    BACKENDS.into_iter().find(|b| backend_name(*b) == name)
-}
-
 /// Rows per INSERT: well under both databases' statement limits.
 const CHUNK: usize = 1000;
 
