@@ -142,11 +142,49 @@ const HOW: &str = "
   walks an index: it used to filter and sort the whole window for every
   page, so the floor was mostly its own sorting (8.2 s then, 1.4 s now)
   and 1,000,000 appointments were out of reach. `BENCH_LARGE=1000000`
-  runs the same check on 1,000,000: it holds the whole window at once
-  (the listing, the appointments and the findings, about 1 KB per
-  appointment), so its peak grows with the window. About 120 MB of the
-  peak at 100,000 (270 MB at 1,000,000, SQLite) is sqlx's statement
-  cache holding the bench's own 1,000-row INSERTs that fill the table.
+  runs the same check on 1,000,000. The check works in consecutive time
+  spans of at most about 20,000 appointments (by the count in the window,
+  spread evenly), each listed, verified and written before the next, so it
+  holds one span's listing, appointments and findings (about 1 KB per
+  appointment) at a time, not the whole window. The bench fills the table
+  with 1,000-row INSERTs sent unprepared: cached, they were about 120 MB of
+  the peak at 100,000 and 270 MB at 1,000,000, none of it calsync's.
+  Each database's check runs in a process of its own (the bench runs itself
+  again with `BENCH_ONLY=large-one`), and before the peak is reset the
+  memory the filling of the table freed is handed back (`malloc_trim`) and
+  the pages it left in the SQLite connections' caches are dropped (`PRAGMA
+  shrink_memory`: up to 2 MB a connection, 7–11 MB more at 1,000,000 than
+  at 100,000, which the last rows took for growth of the check): in
+  one process the PostgreSQL check at 1,000,000 \"peaked\" at 263 MB, most of
+  it the SQLite run's and its own filling's leftovers. With
+  `BENCH_LARGE=1000000` the same check of 100,000 also runs, in a process of
+  its own, for the \"within 20 %\" row.
+- **Floor and naive** (the ratios that mean something on any machine): the
+  first check moves every appointment from pending into sync (as after an
+  import) and writes a history row for each move; its floor is the same
+  listing plus the same outcomes in one transaction (every state and as
+  many history rows), nothing else. The daily check after it finds every
+  appointment still in sync and writes no history; its floor is the
+  listing plus every state. The naive verifier GETs each booking by uid and
+  writes its outcome. On loopback without a rate limit a GET costs about
+  what a row write costs, so \"naive ÷ calsync\" there cannot reach 50 × even
+  for a verifier as fast as its floor; the judged row prices every call at
+  Cal.com's 120 requests a minute (naive: one call per appointment;
+  calsync: its counted listing calls plus its whole measured time, as if
+  none of its work overlapped the waiting). Each figure is the median of
+  three runs (`BENCH_LARGE_RUNS`), each in a fresh process and database:
+  one run's floor varied by 1.7 × between runs on a shared machine.
+- **How outcomes are written**: one multi-row statement per batch of 250
+  history rows, and states 250 rows per statement on SQLite, 50 on
+  PostgreSQL. The statement builder (`store::sql::Sql`) writes SQLite plain
+  `?` placeholders: SQLite takes `$1` as a *named* parameter and sqlx looks
+  each name up by walking the statement's list of them, so a statement's
+  cost grew with the square of its placeholders, which held the statements
+  at 25 rows, and each statement is a hand-off to sqlx's worker thread and
+  back. On PostgreSQL the UPDATE's join with its rows of values is planned
+  from the table's statistics, and above 50 rows a statement it was planned
+  as a scan of the organization's rows (a daily check of 100,000: 5.6 s at
+  50, 14 s at 250, 24 s at 100).
 - **1,000,000 appointments**: the dashboard's counts come from
   `appointment_state_counts`, kept by triggers on SQLite, so the summary
   does not scan the table. Pages are fetched over HTTP by a signed-in
@@ -198,7 +236,8 @@ const HOW: &str = "
   profile: `opt-level = \"z\"`, LTO, one codegen unit, Leptos'
   `erase_components`, every page a lazy route split out by
   `cargo leptos build --split`, then `wasm-opt`), each file gzipped at
-  level 9 on its own. The main bundle is what every page loads; a page's
+  level 9 on its own, as calsync serves it (`server::router`'s files
+  group gzips at its best level for browsers that accept it). The main bundle is what every page loads; a page's
   first visit adds the files the split manifest lists for it (its own code
   and the pieces it shares with other pages). Before the split the one
   bundle was 682 KB gzip. The earlier lazy-route attempt's intermittent

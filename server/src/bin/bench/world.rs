@@ -177,6 +177,27 @@ impl World {
         report.map_err(|not| anyhow::anyhow!("the run did not start: {not:?}"))
     }
 
+    /// Empties the page cache of every SQLite connection the pool holds
+    /// (`PRAGMA shrink_memory`). Filling the table through them left up to
+    /// each connection's cache size of the table's pages resident, more the
+    /// bigger the table: that memory is the filling's, not the check's, and
+    /// a check run by a calsync that did not just write the table starts
+    /// without it.
+    pub async fn forget_cached_pages(&self) -> Result<()> {
+        if self.db.store.backend() != Backend::Sqlite {
+            return Ok(());
+        }
+        let pool = self.db.store.pool();
+        let mut held = Vec::new();
+        for _ in 0..pool.size() {
+            held.push(pool.acquire().await?);
+        }
+        for conn in &mut held {
+            sqlx::query("PRAGMA shrink_memory").execute(&mut **conn).await?;
+        }
+        Ok(())
+    }
+
     /// History rows of the organization so far.
     pub async fn history_rows(&self) -> Result<u64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sync_events WHERE org_id = $1")
