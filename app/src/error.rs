@@ -1,8 +1,11 @@
-//! The one error type every server function returns. It crosses the wire as
-//! JSON, so the browser can tell "log in again" from "not allowed" from
-//! "this field is wrong" and show words instead of a stack trace.
+//! The one error type every server function returns. It crosses the wire
+//! typed (in postcard, like the answers: JSON here would keep serde_json's
+//! reader, and with it float formatting for its error messages, in the WASM
+//! every page loads), so the browser can tell "log in again" from "not
+//! allowed" from "this field is wrong" and show words instead of a stack
+//! trace.
 
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::PostcardEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +73,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = PostcardEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())

@@ -16,7 +16,7 @@ use engine::store::{NewAppointment, NewOrganization, NewUser, Store};
 use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Response, StatusCode};
-use support::client;
+use support::{answer, client};
 
 const KEY: [u8; 32] = [7; 32];
 const PASSWORD: &str = "correct horse battery";
@@ -135,7 +135,6 @@ async fn rpc<F: ServerFn>(base: &str, cookie: Option<&str>) -> Response {
         .post(format!("{base}{}", F::PATH))
         .header(ORIGIN, base)
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
         .body("");
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -235,20 +234,23 @@ on_both_backends!(server_functions_need_a_session_and_admin_functions_an_admin, 
     user(&db.store, org_id, "viewer@example.com", Role::Viewer).await;
     let base = serve(db.store.clone()).await;
 
-    for response in [rpc::<Dashboard>(&base, None).await, rpc::<AuditLog>(&base, None).await] {
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert!(response.text().await.unwrap().contains("Unauthenticated"));
+    for (status, body) in [
+        answer::<Dashboard>(rpc::<Dashboard>(&base, None).await).await,
+        answer::<AuditLog>(rpc::<AuditLog>(&base, None).await).await,
+    ] {
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body, "Unauthenticated");
     }
     let viewer = login(&base, "viewer@example.com").await;
     assert_eq!(rpc::<Dashboard>(&base, Some(&viewer)).await.status(), StatusCode::OK, "viewers see the dashboard");
-    let refused = rpc::<AuditLog>(&base, Some(&viewer)).await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert!(refused.text().await.unwrap().contains("Forbidden"));
+    let (status, refused) = answer::<AuditLog>(rpc::<AuditLog>(&base, Some(&viewer)).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(refused, "Forbidden");
 
     let admin = login(&base, "admin@example.com").await;
-    let log = rpc::<AuditLog>(&base, Some(&admin)).await;
-    assert_eq!(log.status(), StatusCode::OK);
-    assert!(log.text().await.unwrap().contains("auth.login"));
+    let (status, log) = answer::<AuditLog>(rpc::<AuditLog>(&base, Some(&admin)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(log.to_string().contains("auth.login"), "{log}");
 });
 
 on_both_backends!(a_user_sees_only_their_own_organization, |db| async move {
@@ -267,11 +269,11 @@ on_both_backends!(a_user_sees_only_their_own_organization, |db| async move {
     assert!(html.contains(r#"data-testid="count-pending" class="count">2<"#), "{html}");
     assert!(!html.contains("Beta Barbers"), "{html}");
 
-    let summary: serde_json::Value = rpc::<Dashboard>(&base, Some(&ann)).await.json().await.unwrap();
+    let (_, summary) = answer::<Dashboard>(rpc::<Dashboard>(&base, Some(&ann)).await).await;
     assert_eq!(summary["organization"], "Alpha Salon");
     assert_eq!(summary["counts"]["pending"], 2);
 
-    let log = rpc::<AuditLog>(&base, Some(&ann)).await.text().await.unwrap();
+    let log = answer::<AuditLog>(rpc::<AuditLog>(&base, Some(&ann)).await).await.1.to_string();
     assert!(!log.contains("bob@beta.example"), "nothing of org B: {log}");
 });
 
@@ -457,12 +459,12 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
             assert_eq!(response.status(), expected, "{path} (admin: {admin})");
             bodies.push(response.text().await.unwrap());
         }
-        for (response, expected) in [
-            (rpc::<Dashboard>(&base, Some(cookie)).await, StatusCode::OK),
-            (rpc::<AuditLog>(&base, Some(cookie)).await, audit),
+        for ((status, body), expected, path) in [
+            (answer::<Dashboard>(rpc::<Dashboard>(&base, Some(cookie)).await).await, StatusCode::OK, Dashboard::PATH),
+            (answer::<AuditLog>(rpc::<AuditLog>(&base, Some(cookie)).await).await, audit, AuditLog::PATH),
         ] {
-            assert_eq!(response.status(), expected, "{} (admin: {admin})", response.url());
-            bodies.push(response.text().await.unwrap());
+            assert_eq!(status, expected, "{path} (admin: {admin})");
+            bodies.push(body.to_string());
         }
     }
     let settings = &bodies[5 + 2 + 1];

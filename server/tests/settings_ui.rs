@@ -14,8 +14,10 @@ use engine::secret_key::SecretKey;
 use engine::secrets::{open, seal, Purpose};
 use engine::store::{CalcomConnectionUpdate, NewAuditEntry, NewOrganization, NewUser, Organization, Store, StoreError};
 use leptos::server_fn::ServerFn;
-use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE, ORIGIN};
+use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use reqwest::{Client, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use support::session_cookie;
 
@@ -67,7 +69,8 @@ async fn world(store: Store) -> World {
     World { store, org, jane, sim, base, http: support::client() }
 }
 
-/// A server function's answer: status and raw body (to search for secrets).
+/// A server function's answer: status and body as JSON text (to search for
+/// secrets), decoded as the browser decodes it (`support::answer`).
 struct Reply {
     status: StatusCode,
     body: String,
@@ -115,18 +118,22 @@ impl World {
     }
 
     /// Calls a server function the way its form does (url-encoded).
-    async fn rpc<F: ServerFn>(&self, cookie: &str, form: &[(&str, &str)]) -> Reply {
+    async fn rpc<F: ServerFn>(&self, cookie: &str, form: &[(&str, &str)]) -> Reply
+    where
+        F::Output: DeserializeOwned + Serialize,
+        F::Error: DeserializeOwned + Serialize,
+    {
         let response = self
             .http
             .post(format!("{}{}", self.base, F::PATH))
             .header(ORIGIN, &self.base)
             .header(COOKIE, cookie)
-            .header(ACCEPT, "application/json")
             .form(form)
             .send()
             .await
             .unwrap();
-        Reply { status: response.status(), body: response.text().await.unwrap() }
+        let (status, value) = support::answer::<F>(response).await;
+        Reply { status, body: value.to_string() }
     }
 
     async fn api_status(&self, token: &str) -> StatusCode {

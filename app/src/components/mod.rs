@@ -10,5 +10,6 @@ pub mod layout;
 pub mod menu;
 pub mod notification;
 pub mod outcome;
+pub mod post_form;
 pub mod status;
 pub mod ticker;

@@ -1,8 +1,8 @@
 //! The signed-in user's account: name, email, role, and which
 //! notifications also come by email.
 
+use crate::components::post_form::PostForm;
 use engine::domain::EmailPreference;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::rpc::answer::answer;
@@ -35,7 +35,7 @@ fn Details(account: Account, save: ServerAction<SetEmailPreference>) -> impl Int
             <dt>"Email"</dt><dd data-testid="account-email">{account.email}</dd>
             <dt>"Role"</dt><dd data-testid="account-role">{account.role.label()}</dd>
         </dl>
-        <ActionForm action=save>
+        <PostForm action=save>
             <label for="email-preference">"Email me about"</label>
             <select id="email-preference" name="preference" data-testid="email-preference">
                 {EmailPreference::ALL.iter().map(|&pref| view! {
@@ -43,7 +43,7 @@ fn Details(account: Account, save: ServerAction<SetEmailPreference>) -> impl Int
                 }).collect_view()}
             </select>
             <button type="submit" class="button" data-testid="save-preference">"Save"</button>
-        </ActionForm>
+        </PostForm>
         {move || save.value().get().map(|result| match result {
             Ok(_) => view! { <p class="muted" role="status" data-testid="saved">"Saved."</p> }.into_any(),
             Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),

@@ -2,7 +2,7 @@
 //! Notification"): unread or all, kept in the URL (`?show=unread`) so a
 //! reload or a shared link shows the same.
 
-use leptos::form::ActionForm;
+use crate::components::post_form::PostForm;
 use leptos::prelude::*;
 
 use crate::rpc::answer::answer;
@@ -30,9 +30,9 @@ pub fn NotificationsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Notifications"</h1>
-            <ActionForm action=mark_all>
+            <PostForm action=mark_all>
                 <button type="submit" class="button" data-testid="mark-all-read">"Mark all read"</button>
-            </ActionForm>
+            </PostForm>
         </div>
         <nav class="filter" aria-label="Which notifications">
             <a href="/notifications?show=unread" data-testid="show-unread"
@@ -60,10 +60,10 @@ pub fn NotificationsPage() -> impl IntoView {
                                     let mark = (!item.read).then(|| {
                                         let id = item.id.to_string();
                                         view! {
-                                            <ActionForm action=mark_one>
+                                            <PostForm action=mark_one>
                                                 <input type="hidden" name="id" value=id/>
                                                 <button type="submit" class="button link" data-testid="mark-read">"Mark read"</button>
-                                            </ActionForm>
+                                            </PostForm>
                                         }
                                     });
                                     view! {

@@ -3,8 +3,8 @@
 //! One page (tab) per concern; each form loads and saves on its own, so a
 //! mistake in one form never costs what was typed in another.
 
+use crate::components::post_form::PostForm;
 use engine::domain::Role;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::rpc::answer::answer;
@@ -387,7 +387,7 @@ fn QueueForm(initial: QueueSettings) -> impl IntoView {
         REMINDER_HOURS.end()
     );
     view! {
-        <ActionForm action=save>
+        <PostForm action=save>
             <div class="settings-form">
                 <Field form="queue" label="Remind after (hours)" name="ack_reminder_hours" kind="number" value=hours outcome=saved hint/>
                 <div class="action-row">
@@ -396,7 +396,7 @@ fn QueueForm(initial: QueueSettings) -> impl IntoView {
                     </button>
                 </div>
             </div>
-        </ActionForm>
+        </PostForm>
         <Status outcome=saved testid="queue-saved"/>
     }
 }
@@ -418,7 +418,7 @@ fn ScheduleForm(initial: ScheduleSettings) -> impl IntoView {
     let back_hint = format!("{}–{} days", DAYS_BACK.start(), DAYS_BACK.end());
     let ahead_hint = format!("{}–{} days", DAYS_AHEAD.start(), DAYS_AHEAD.end());
     view! {
-        <ActionForm action=save>
+        <PostForm action=save>
             <div class="settings-form">
                 <Field form="schedule" label="Time zone" name="time_zone" value=time_zone outcome=saved hint="IANA name, e.g. Europe/Berlin"/>
                 <Field
@@ -445,7 +445,7 @@ fn ScheduleForm(initial: ScheduleSettings) -> impl IntoView {
                     </button>
                 </div>
             </div>
-        </ActionForm>
+        </PostForm>
         <Status outcome=saved testid="schedule-saved"/>
         <div class="next-runs">
             <NextRuns title="Next verification cycles" runs=Signal::derive(move || current.get().next_cycle) testid="next-cycle"/>
@@ -582,7 +582,7 @@ fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
             "calsync creates the account with a generated password and shows it to you once. "
             "Pass it on to the person securely; calsync does not send it by email."
         </p>
-        <ActionForm action=invite>
+        <PostForm action=invite>
             <div class="settings-form">
                 <Field form="invite" label="Name" name="name" value=name outcome=invited/>
                 <Field form="invite" label="Email" name="email" kind="email" value=email outcome=invited/>
@@ -599,7 +599,7 @@ fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
                     </button>
                 </div>
             </div>
-        </ActionForm>
+        </PostForm>
         <Status outcome=invited testid="invited"/>
         {move || invite.value().get().and_then(Result::ok).map(|done| view! {
             <ShownOnce
@@ -643,7 +643,7 @@ fn TokensSection() -> impl IntoView {
         <section class="card" id="tokens" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"API tokens"</h2>
             <p class="muted">"For the REST API (" <code>"/api/v1"</code> "): send " <code>"Authorization: Bearer <token>"</code> "."</p>
-            <ActionForm action=create>
+            <PostForm action=create>
                 <div class="settings-form inline">
                     <Field form="token" label="Token name" name="name" value=name outcome=created placeholder="e.g. Retell agent"/>
                     <div class="action-row">
@@ -652,7 +652,7 @@ fn TokensSection() -> impl IntoView {
                         </button>
                     </div>
                 </div>
-            </ActionForm>
+            </PostForm>
             <Status outcome=created testid="token-created"/>
             {move || create.value().get().and_then(Result::ok).map(|done| view! {
                 <ShownOnce

@@ -3,6 +3,7 @@
 
 use engine::domain::{EmailPreference, Role};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -15,7 +16,7 @@ pub struct Account {
     pub email_preference: EmailPreference,
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_account() -> Result<Account, AppError> {
     use crate::context::{require_user, server_context};
 
@@ -26,7 +27,7 @@ pub async fn get_account() -> Result<Account, AppError> {
 
 /// Viewers may set their own preference too: it changes nothing but their
 /// inbox. Returns the preference now in effect.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn set_email_preference(preference: EmailPreference) -> Result<EmailPreference, AppError> {
     use crate::context::{require_user, server_context};
 

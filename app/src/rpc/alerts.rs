@@ -3,6 +3,7 @@
 //! goes one way: it may be entered, never read back.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -36,14 +37,14 @@ pub struct AlertSettings {
     pub webhooks_failed: i64,
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_alert_settings() -> Result<AlertSettings, AppError> {
     let (context, user) = server::admin()?;
     server::settings(&context, &user).await
 }
 
 /// Saves one rule (its own form on the page). Unchecked boxes send nothing.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn save_alert_rule(
     rule: String,
     #[server(default)] enabled: String,
@@ -58,7 +59,7 @@ pub async fn save_alert_rule(
 }
 
 /// Sets where alerts are posted; an empty URL removes the webhook.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn save_alert_webhook(url: String, #[server(default)] secret: String) -> Result<AlertSettings, AppError> {
     let (context, user) = server::admin()?;
     server::save_webhook(&context, &user, &url, &secret).await

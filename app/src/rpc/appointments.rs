@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use engine::domain::url::query_value;
 use engine::domain::{ErrorCode, Members, SortKey, SyncStatus};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -166,7 +166,7 @@ pub struct BulkOutcome {
     pub skipped: u32,
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
     use crate::context::{require_user, server_context};
     use engine::store::PageCursor;
@@ -208,7 +208,7 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
 /// Queues a fresh verification for each appointment (admins), in one
 /// transaction. Unknown ids (including other organizations') and ones
 /// already queued are skipped.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> {
     use crate::context::{require_admin, server_context};
     use engine::bulk::{retry_selected, MAX_SELECTED};
@@ -232,7 +232,7 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
 /// can follow. `expected` is the set the admin confirmed (as listed): if
 /// the filter matches another set by now, nothing is queued and the answer
 /// says so. At most `engine::bulk::MAX_BULK` at a time.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn retry_all_matching(query: AppointmentQuery, expected: Members) -> Result<BulkStarted, AppError> {
     server::retry_matching(&query, expected).await
 }
@@ -240,7 +240,7 @@ pub async fn retry_all_matching(query: AppointmentQuery, expected: Members) -> R
 /// Marks every appointment matching the filter that needs review as
 /// resolved with `note` (admins), as a background run like
 /// `retry_all_matching`, under the same re-check and cap.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn resolve_all_matching(
     query: AppointmentQuery,
     expected: Members,
@@ -252,7 +252,7 @@ pub async fn resolve_all_matching(
 /// What "retry all matching" will ask of Cal.com, in words, for the
 /// confirm step (admins). Refused, like the retry itself, when nothing or
 /// too much matches.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn plan_retry_matching(query: AppointmentQuery) -> Result<String, AppError> {
     server::plan_matching(&query).await
 }

@@ -2,6 +2,7 @@
 //! who did what.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -16,7 +17,7 @@ pub struct AuditLine {
 }
 
 /// The newest 100 entries of the admin's own organization.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_audit_log() -> Result<Vec<AuditLine>, AppError> {
     use crate::context::{require_admin, server_context};
 

@@ -3,7 +3,7 @@
 
 use engine::domain::{CalcomHealth, Members, SyncCounts};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -106,7 +106,7 @@ impl ApiBudget {
     }
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     use crate::context::{require_user, server_context};
     use chrono::{Duration, Utc};
@@ -215,14 +215,14 @@ fn describe(health: CalcomHealth, local: engine::format::LocalFormat) -> String 
 /// failed (admins), if they are still the `expected` set the admin
 /// confirmed, as a background run (see `retry_all_matching`). Each one is
 /// audited in its history like a single retry.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn retry_all_failed(expected: Members) -> Result<crate::rpc::appointments::BulkStarted, AppError> {
     crate::rpc::appointments::server::retry_matching(&failed(), expected).await
 }
 
 /// What "Retry all" of the failed appointments will ask of Cal.com, in
 /// words, for its confirm step.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn plan_retry_failed() -> Result<String, AppError> {
     crate::rpc::appointments::server::plan_matching(&failed()).await
 }

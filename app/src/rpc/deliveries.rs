@@ -3,6 +3,7 @@
 //! Admins and viewers (it names bookings, not people's secrets).
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -46,7 +47,7 @@ pub struct DeliveryPage {
     pub time_zone: String,
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
     use crate::context::{require_user, server_context};
     use engine::store::{DeliveryFilter, DeliveryOutcome, DeliveryStatus};

@@ -2,6 +2,7 @@
 //! verification outcomes, durations, issues and reviews, and a 7-day trend.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -64,7 +65,7 @@ pub fn duration_label(ms: Option<i64>) -> String {
     }
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_sync_metrics() -> Result<SyncMetrics, AppError> {
     use crate::context::{require_user, server_context};
     use chrono::{Duration, Utc};

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use engine::domain::{AppointmentId, IssueId, NotificationId};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -22,7 +23,9 @@ pub struct FeedItem {
     pub body: String,
     /// Already in the organization's time zone, e.g. "25.11.2026 14:03 CET".
     pub at: String,
-    /// The same instant, for `<time datetime>` and "2 hours ago".
+    /// The same instant, for `<time datetime>` and "2 hours ago". It
+    /// travels as a number (see [`NotificationFeed::now`]).
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub at_utc: DateTime<Utc>,
     pub appointment_id: Option<AppointmentId>,
     pub issue_id: Option<IssueId>,
@@ -43,6 +46,10 @@ pub struct FeedAction {
 /// the browser's clock, so the server's HTML and the hydrated page agree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationFeed {
+    /// Milliseconds since 1970 on the wire, not RFC 3339 text: reading
+    /// text would put chrono's date parser (about 24 KB of code) into the
+    /// WASM every page loads, the bell being on every page.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub now: DateTime<Utc>,
     pub items: Vec<FeedItem>,
 }
@@ -60,7 +67,7 @@ pub const FEED_LIMIT: u32 = 200;
 /// How many the bell's list shows.
 pub const BELL_LIMIT: u32 = 5;
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_notifications(unread_only: bool) -> Result<NotificationFeed, AppError> {
     use crate::context::require_user;
 
@@ -70,7 +77,7 @@ pub async fn get_notifications(unread_only: bool) -> Result<NotificationFeed, Ap
 
 /// The bell's count and list. `None` without a session (the login page
 /// shows the header too, and must not turn into a 401).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_bell() -> Result<Option<BellFeed>, AppError> {
     use crate::context::{server_context, signed_in_user};
 
@@ -165,7 +172,7 @@ fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
 /// The unread count alone (the header's bell asks `get_bell` for it and
 /// its list). `None` without a session (the login page shows
 /// the header too, and must not turn into a 401).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_unread_count() -> Result<Option<i64>, AppError> {
     use crate::context::{server_context, signed_in_user};
 
@@ -175,7 +182,7 @@ pub async fn get_unread_count() -> Result<Option<i64>, AppError> {
     Ok(Some(server_context()?.store.unread_count(user.org_id, user.user_id).await?))
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn mark_notification_read(id: NotificationId) -> Result<(), AppError> {
     use crate::context::{require_user, server_context};
 
@@ -190,7 +197,7 @@ pub async fn mark_notification_read(id: NotificationId) -> Result<(), AppError> 
 }
 
 /// Returns how many were unread.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
     use crate::context::{require_user, server_context};
 

@@ -5,7 +5,7 @@
 
 use engine::domain::{ErrorCode, SyncStatus};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -240,7 +240,7 @@ pub struct LinkSuggestion {
     pub reasons: String,
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn get_review(id: i64) -> Result<ReviewView, AppError> {
     use crate::context::{require_user, server_context};
 
@@ -249,7 +249,7 @@ pub async fn get_review(id: i64) -> Result<ReviewView, AppError> {
     server::review(&store, &user, id).await
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn resolve_appointment(
     id: i64,
     action: ResolveAction,
@@ -262,7 +262,7 @@ pub async fn resolve_appointment(
     server::resolve(&context, &user, id, action, note.as_deref().unwrap_or_default()).await
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn get_review_queue(query: QueueQuery) -> Result<ReviewQueue, AppError> {
     use crate::context::{require_user, server_context};
 
@@ -271,7 +271,7 @@ pub async fn get_review_queue(query: QueueQuery) -> Result<ReviewQueue, AppError
     server::queue(&store, &user, query).await
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn resolve_booking(
     issue_id: i64,
     action: BookingAction,

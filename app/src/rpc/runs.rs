@@ -3,7 +3,7 @@
 //! with every appointment's result of a bulk retry.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -69,7 +69,7 @@ impl RunList {
     }
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
     use chrono::Utc;
@@ -114,7 +114,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
 /// Queues a run for the worker, which starts it within seconds (admins).
 /// Returns the run's id. While a run of the same kind is queued or running
 /// (whoever started it) nothing is queued: a conflict names that run.
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
     use crate::context::{require_admin, server_context};
     use engine::store::{RunKind, Start};
@@ -224,7 +224,7 @@ pub const ITEMS_SHOWN: u32 = 100;
 
 /// One run: its counts, and for a bulk retry the result for each of its
 /// appointments (`show` filters them, `after` pages on).
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunDetail, AppError> {
     use crate::context::{require_user, server_context};
     use engine::domain::RunId;

@@ -2,6 +2,7 @@
 
 use engine::domain::Role;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -15,7 +16,7 @@ pub struct SignedIn {
 }
 
 /// `None` when nobody is signed in (the login page): not an error.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_signed_in() -> Result<Option<SignedIn>, AppError> {
     Ok(crate::context::signed_in_user().map(|u| SignedIn { name: u.name, role: u.role, org_name: u.org_name }))
 }

@@ -9,6 +9,7 @@
 
 use engine::domain::Role;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Postcard;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -118,14 +119,14 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_calcom_settings() -> Result<CalcomSettings, AppError> {
     let (context, user) = server::admin()?;
     server::calcom_settings(&context, &user).await
 }
 
 /// Empty secret fields keep the stored values (they are write-only).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn save_calcom_settings(
     base_url: String,
     api_key: String,
@@ -136,20 +137,20 @@ pub async fn save_calcom_settings(
 }
 
 /// One call to Cal.com with what was entered, or else what is stored.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn test_calcom_connection(base_url: String, api_key: String) -> Result<ConnectionTest, AppError> {
     let (context, user) = server::admin()?;
     server::test_connection(&context, &user, &base_url, &api_key).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_schedule_settings() -> Result<ScheduleSettings, AppError> {
     let (context, user) = server::admin()?;
     let org = context.store.organization(user.org_id).await?;
     Ok(server::schedule_settings(&org))
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn save_schedule_settings(
     time_zone: String,
     cycle_cron: String,
@@ -162,56 +163,56 @@ pub async fn save_schedule_settings(
     server::save_schedule(&context, &user, &form).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_queue_settings() -> Result<QueueSettings, AppError> {
     let (context, user) = server::admin()?;
     let org = context.store.organization(user.org_id).await?;
     Ok(QueueSettings { ack_reminder_hours: org.ack_reminder_hours })
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn save_queue_settings(ack_reminder_hours: String) -> Result<QueueSettings, AppError> {
     let (context, user) = server::admin()?;
     server::save_queue(&context, &user, &ack_reminder_hours).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn list_users() -> Result<Vec<UserLine>, AppError> {
     let (context, user) = server::admin()?;
     server::users(&context, &user).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn invite_user(name: String, email: String, role: String) -> Result<Invited, AppError> {
     let (context, user) = server::admin()?;
     server::invite(&context, &user, &name, &email, &role).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn change_user_role(user_id: i64, role: String) -> Result<UserLine, AppError> {
     let (context, user) = server::admin()?;
     server::change_role(&context, &user, user_id, &role).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn set_user_enabled(user_id: i64, enabled: bool) -> Result<UserLine, AppError> {
     let (context, user) = server::admin()?;
     server::set_enabled(&context, &user, user_id, enabled).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn list_api_tokens() -> Result<Vec<TokenLine>, AppError> {
     let (context, user) = server::admin()?;
     server::tokens(&context, &user).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn create_api_token(name: String) -> Result<CreatedToken, AppError> {
     let (context, user) = server::admin()?;
     server::create_token(&context, &user, &name).await
 }
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = Postcard)]
 pub async fn revoke_api_token(id: i64) -> Result<TokenLine, AppError> {
     let (context, user) = server::admin()?;
     server::revoke_token(&context, &user, id).await

@@ -6,7 +6,7 @@
 
 use engine::domain::{ErrorCode, Members};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -165,7 +165,7 @@ pub struct GroupConfirmed {
     pub members: Members,
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn get_issue_groups(query: QueueQuery) -> Result<IssueGroups, AppError> {
     use crate::context::{require_user, server_context};
 
@@ -174,7 +174,7 @@ pub async fn get_issue_groups(query: QueueQuery) -> Result<IssueGroups, AppError
     server::groups(&store, &user, query).await
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn act_on_group(group: GroupConfirmed, request: GroupRequest) -> Result<TriageOutcome, AppError> {
     use crate::context::{require_admin, server_context};
 
@@ -183,7 +183,7 @@ pub async fn act_on_group(group: GroupConfirmed, request: GroupRequest) -> Resul
     server::act_on_group(&store, &user, group, request).await
 }
 
-#[server(prefix = "/rpc", input = Json)]
+#[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn triage_issue(issue_id: i64, request: TriageRequest) -> Result<TriageOutcome, AppError> {
     use crate::context::{require_admin, server_context};
 

@@ -4,8 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+// Externally tagged (serde's default): postcard, the server functions' answer
+// format, cannot read an internally tagged enum (that needs a format that
+// describes itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CalcomHealth {
     /// No Cal.com base URL and key configured.
     NotConnected,

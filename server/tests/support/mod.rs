@@ -18,6 +18,8 @@ use engine::store::{
 use leptos::server_fn::ServerFn;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use server::commands::without_nagle;
 use server::router::build_app;
@@ -127,6 +129,30 @@ pub async fn login(base: &str, email: &str, password: &str) -> String {
     session_cookie(&response).expect("a session cookie")
 }
 
+/// A server function's answer as the browser reads it, shown as JSON for
+/// assertions. Answers and errors travel in postcard: on success the
+/// function's output, otherwise its error (`AppError`); a body that is no
+/// such error (a refusal by a layer in front of the server functions) comes
+/// back as its text.
+pub async fn answer<F: ServerFn>(response: reqwest::Response) -> (StatusCode, Value)
+where
+    F::Output: DeserializeOwned + Serialize,
+    F::Error: DeserializeOwned + Serialize,
+{
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    if status.is_success() {
+        let output: F::Output = postcard::from_bytes(&body).unwrap_or_else(|err| {
+            panic!("{} answered {status} with no {}: {err}", F::PATH, std::any::type_name::<F::Output>())
+        });
+        return (status, serde_json::to_value(output).unwrap());
+    }
+    match postcard::from_bytes::<F::Error>(&body) {
+        Ok(error) => (status, serde_json::to_value(error).unwrap()),
+        Err(_) => (status, Value::String(String::from_utf8_lossy(&body).into_owned())),
+    }
+}
+
 /// What to send back as `Cookie` after a login response: its
 /// `calsync_session=…` pair without the attributes, if it set one.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
@@ -146,20 +172,21 @@ impl World {
     }
 
     /// Calls a server function with JSON arguments, as the browser does.
-    pub async fn rpc<F: ServerFn>(&self, cookie: &str, args: Value) -> (StatusCode, Value) {
+    pub async fn rpc<F: ServerFn>(&self, cookie: &str, args: Value) -> (StatusCode, Value)
+    where
+        F::Output: DeserializeOwned + Serialize,
+        F::Error: DeserializeOwned + Serialize,
+    {
         let response = self
             .http
             .post(format!("{}{}", self.base, F::PATH))
             .header(ORIGIN, &self.base)
             .header(COOKIE, cookie)
-            .header("accept", "application/json")
             .json(&args)
             .send()
             .await
             .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        answer::<F>(response).await
     }
 
     /// A server-rendered page. A body that stops moving for 15 s fails the

@@ -1,7 +1,7 @@
 //! The settings page's alert rules: one form per rule (what it watches,
 //! how often it may push, on which channels) and the alert webhook.
 
-use leptos::form::ActionForm;
+use crate::components::post_form::PostForm;
 use leptos::prelude::*;
 
 use crate::rpc::answer::answer;
@@ -56,7 +56,7 @@ fn RuleForm(rule: RuleLine) -> impl IntoView {
     };
     let state_class = if rule.state == "Quiet" { "muted" } else { "badge badge-failed" };
     view! {
-        <ActionForm action=save attr:class="alert-rule" attr:data-testid=form>
+        <PostForm action=save attr:class="alert-rule" attr:data-testid=form>
             <input type="hidden" name="rule" value=rule.rule.clone()/>
             <fieldset>
                 <legend>{rule.label.clone()}</legend>
@@ -80,7 +80,7 @@ fn RuleForm(rule: RuleLine) -> impl IntoView {
                     </button>
                 </div>
             </fieldset>
-        </ActionForm>
+        </PostForm>
         <Status outcome=saved testid=saved_id/>
     }
 }
@@ -116,7 +116,7 @@ fn WebhookForm(initial: AlertSettings) -> impl IntoView {
                 initial.webhooks_pending, initial.webhooks_sent, initial.webhooks_failed
             )}
         </p>
-        <ActionForm action=save>
+        <PostForm action=save>
             <div class="settings-form">
                 <Field form="alert-webhook" label="URL (Slack incoming webhook, a CRM)" name="url" value=url outcome=saved
                     placeholder="https://hooks.slack.com/services/…" hint="Leave empty to stop posting"/>
@@ -127,7 +127,7 @@ fn WebhookForm(initial: AlertSettings) -> impl IntoView {
                     </button>
                 </div>
             </div>
-        </ActionForm>
+        </PostForm>
         <Status outcome=saved testid="alert-webhook-saved"/>
     }
 }

@@ -250,21 +250,25 @@ const HOW: &str = "
   makes each of about 140 components a type-erased view about 7 %, the
   reactive graph's code per resource (about 5 KB each) and per effect
   type most of the rest of the framework's share; calsync's own components
-  are small. Taken out so far: answers are read by one JSON reader
+  are small. Taken out, in order: answers are read by one reader
   (`app::rpc::answer`: Leptos' default resource codec read a page's copy
   with `from_str` where the server-function client reads with
   `from_slice`, so every answer type's reader was compiled twice; 7 % of
   the code), `ConfirmButton`'s body is one function rather than one copy
-  per call site's closure (4 %), and wasm-opt strips the `producers` and
-  `target_features` sections (about 200 bytes in each of the ~290 files,
-  20 of the review queue's 128 files being empty modules but for them).
-  Still missed on seven pages: code that some pages share but main does
-  not lands in one file per combination of pages (the review queue needs
-  128; gzipped as one they would be about 33 KB smaller), and wasm-split
-  (cargo-leptos 0.3.10) has no setting for fewer, larger shared files.
-  Levers left: a binary wire format for answers (postcard reads by
-  position, no field-name matching; `CalcomHealth`'s internally tagged
-  form would have to go), fewer type-erased components on the heaviest
-  pages, islands for the pages that are mostly tables. (`wasm-opt` is
+  per call site's closure (4 %), wasm-opt strips the `producers` and
+  `target_features` sections (about 200 bytes in each of the ~290 files;
+  43 split files are empty modules), answers and errors travel in
+  postcard (read by position: no field-name matching per answer type, and
+  no JSON reader left in the browser, whose error messages had also
+  brought float formatting into main) and the bell's times as
+  milliseconds (reading RFC 3339 text had put about 24 KB of chrono's
+  parser into main): main 285 → 250 KB; and forms are read by
+  `components::post_form` instead of Leptos' `ActionForm`, whose serde_qs
+  reader was a 20 KB file shared by the six pages with such forms (user
+  settings 403 → 374 KB, main 248 KB). What remains is mostly the framework (tachys,
+  the reactive graph, the router) and, per page, about 30 KB of gzip
+  overhead: code some pages share but main does not lands in one file
+  per combination of pages (up to 135 files a visit), and wasm-split
+  (cargo-leptos 0.3.10) has no setting for fewer, larger files. (`wasm-opt` is
   binaryen 132 from npm: Debian's 108 made bundles the browser refuses.)
 ";
