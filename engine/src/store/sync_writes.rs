@@ -88,8 +88,7 @@ async fn update_states(
              claimed_by = NULL, claim_expires_at = NULL FROM v WHERE appointments.org_id = ",
         );
         sql.bind(org.get()).push(" AND appointments.id = v.vid RETURNING id");
-        let query = sqlx::query_with(sql.text(backend), sql.arguments()?);
-        let rows = query.fetch_all(&mut *conn).await?;
+        let rows = sqlx::query_with(sql.text(backend), sql.arguments()?).fetch_all(&mut *conn).await?;
         for row in rows {
             updated.insert(AppointmentId(row.try_get::<i64, _>("id")?));
         }
@@ -120,6 +119,7 @@ pub(super) async fn insert_events(
     org: OrgId,
     events: &[&NewSyncEvent],
 ) -> Result<(), StoreError> {
+    let backend = Backend::of(conn);
     for chunk in events.chunks(EVENTS_PER_INSERT) {
         let mut sql = Sql::new(
             "INSERT INTO sync_events \
@@ -135,8 +135,7 @@ pub(super) async fn insert_events(
             sql.bind(event.actor.as_str()).push(", ").bind(event.actor_user_id.map(UserId::get)).push(", ");
             sql.bind(to_ms(event.at)).push(")");
         }
-        let query = sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?);
-        query.execute(&mut *conn).await?;
+        sqlx::query_with(sql.text(backend), sql.arguments()?).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -151,13 +150,13 @@ async fn resolve_issues(
     evidence: &str,
 ) -> Result<u64, StoreError> {
     let mut closed = 0;
+    let backend = Backend::of(conn);
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut sql = Sql::new("UPDATE sync_issues SET resolved_at = ");
         sql.bind(to_ms(now)).push(", resolution = ").bind(Resolution::AutoResolved.as_str());
         sql.push(", resolved_by = NULL, resolution_note = ").bind(evidence).push(" WHERE org_id = ").bind(org.get());
         sql.push(" AND resolved_at IS NULL AND appointment_id IN (").list(chunk.iter().map(|id| id.get())).push(")");
-        closed +=
-            sqlx::query_with(sql.text(Backend::of(conn)), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
+        closed += sqlx::query_with(sql.text(backend), sql.arguments()?).execute(&mut *conn).await?.rows_affected();
     }
     Ok(closed)
 }

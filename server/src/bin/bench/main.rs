@@ -259,7 +259,8 @@ fn add_large_figures(report: &mut Report, backend: Backend, runs: &large::Runs, 
         "MB",
         format!(
             "the highest of {} runs; calsync's process, this check alone (the simulator runs in a process of its \
-             own; the table was filled and that memory freed first): {:.1} MB resident when the check began",
+             own; the table was filled, and that memory and, on SQLite, the pages it left in the connections' \
+             caches freed first): {:.1} MB resident when the check began",
             runs.count(),
             peak.start_mb
         ),
