@@ -7,6 +7,8 @@ use engine::domain::{OrgId, Role, UserId};
 use std::sync::Arc;
 
 use engine::calcom::CalcomConnector;
+use engine::domain::Actor;
+use engine::ops::{Caller, Operations};
 use engine::secret_key::SecretKey;
 use engine::store::Store;
 use engine::verify::circuit::Circuits;
@@ -17,6 +19,8 @@ use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct ServerContext {
+    /// The use cases (`engine::ops`); what has moved there is called there.
+    pub ops: Operations,
     pub store: Store,
     /// Each organization's Cal.com client, for the review page's resolutions.
     pub connector: CalcomConnector,
@@ -53,6 +57,13 @@ pub struct CurrentUser {
     pub name: String,
     pub email: String,
     pub role: Role,
+}
+
+impl CurrentUser {
+    /// This user as the caller of an operation.
+    pub fn caller(&self) -> Caller {
+        Caller::new(self.org_id, Actor::User { id: self.user_id, role: self.role })
+    }
 }
 
 /// The signed-in user, if any, without treating "nobody" as an error.

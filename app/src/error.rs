@@ -62,9 +62,15 @@ impl AppError {
     /// Sets [`AppError::status`] on the server function's response; a no-op
     /// in the browser and outside a request.
     pub fn with_status(self) -> AppError {
+        let status = self.status();
+        self.with_http_status(status)
+    }
+
+    #[cfg_attr(not(feature = "ssr"), allow(unused_variables))]
+    fn with_http_status(self, status: u16) -> AppError {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(self.status()) {
+            if let Ok(status) = http::StatusCode::from_u16(status) {
                 response.set_status(status);
             }
         }
@@ -80,18 +86,38 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// An operation's refusal in the browser's terms, with the status
+/// `OpError::status` gives it (the one mapping, shared with the REST API).
+#[cfg(feature = "ssr")]
+impl From<engine::ops::OpError> for AppError {
+    fn from(err: engine::ops::OpError) -> Self {
+        use engine::ops::OpError;
+        let status = err.status();
+        let error = match err {
+            OpError::Invalid { field, message } => AppError::Invalid { field: field.to_owned(), message },
+            // A form shows one field's error at a time: the first.
+            OpError::Fields(errors) => match errors.errors.into_iter().next() {
+                Some(first) => AppError::Invalid { field: first.field, message: first.message },
+                None => AppError::Invalid { field: String::new(), message: "is invalid".into() },
+            },
+            OpError::Forbidden => AppError::Forbidden,
+            OpError::NotFound(what) => AppError::NotFound(capitalize(what)),
+            OpError::Conflict(message) => AppError::Conflict(message),
+            OpError::Internal(cause) => {
+                tracing::error!(error = %cause, "operation failed in server function");
+                AppError::Internal
+            }
+        };
+        error.with_http_status(status)
+    }
+}
+
+/// Through [`engine::ops::OpError`], so a store's refusal reads and counts
+/// as an operation's does.
 #[cfg(feature = "ssr")]
 impl From<engine::store::StoreError> for AppError {
     fn from(err: engine::store::StoreError) -> Self {
-        use engine::store::StoreError;
-        match err {
-            StoreError::NotFound(what) => AppError::not_found(capitalize(what)),
-            StoreError::Conflict(message) => AppError::conflict(message),
-            other => {
-                tracing::error!(error = %other, "store error in server function");
-                AppError::Internal.with_status()
-            }
-        }
+        AppError::from(engine::ops::OpError::from(err))
     }
 }
 

@@ -35,6 +35,10 @@ pub mod format;
 pub mod mail;
 
 /// Password hashing (argon2) and generated first passwords.
+/// The use cases, each written once for the web, the REST API and the CLI.
+#[cfg(feature = "runtime")]
+pub mod ops;
+
 #[cfg(feature = "runtime")]
 pub mod password;
 

@@ -2,7 +2,7 @@
 //! revocation immediate, creation and revocation audited.
 
 use chrono::{Duration, TimeZone, Utc};
-use engine::domain::OrgId;
+use engine::domain::{OrgId, TokenName};
 use engine::on_both_backends;
 use engine::store::{NewOrganization, Store, StoreError};
 use sqlx::Row;
@@ -16,7 +16,7 @@ on_both_backends!(tokens_are_hashed_scoped_revocable_and_audited, |db| async mov
     let store = &db.store;
     let now = Utc.with_ymd_and_hms(2025, 10, 11, 12, 0, 0).unwrap();
     let (a, b) = (org(store, "a").await, org(store, "b").await);
-    let issued = store.create_api_token(a, " crm ", None, now).await.unwrap();
+    let issued = store.create_api_token(a, &TokenName::parse(" crm ").unwrap(), None, now).await.unwrap();
     assert!(engine::api_token::is_well_formed(&issued.secret));
     assert_eq!(issued.token.name, "crm");
     assert!(!format!("{issued:?}").contains(&issued.secret), "Debug hides the secret");
@@ -50,5 +50,4 @@ on_both_backends!(tokens_are_hashed_scoped_revocable_and_audited, |db| async mov
         .clone()
         .unwrap_or_default()
         .contains(&issued.secret)));
-    assert!(matches!(store.create_api_token(a, "  ", None, now).await, Err(StoreError::Invalid(_))));
 });

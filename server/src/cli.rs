@@ -213,8 +213,9 @@ pub struct CreateUserArgs {
     /// Display name.
     #[arg(long)]
     pub name: String,
-    /// admin (changes things) or viewer (only looks).
-    #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
+    /// admin (changes things) or viewer (only looks). Checked by the same
+    /// rule as the settings page's, so both refuse in the same words.
+    #[arg(long, default_value = "admin")]
     pub role: String,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use app::context::ServerContext;
 use engine::calcom::CalcomConnector;
 use engine::clock::SystemClock;
+use engine::ops::Operations;
 use engine::secret_key::SecretKey;
 use engine::store::Store;
 use engine::verify::circuit::Circuits;
@@ -27,6 +28,9 @@ const LIVE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The use cases (`engine::ops`), over the same store.
+    #[from_ref(skip)]
+    pub ops: Operations,
     pub store: Store,
     pub secret_key: Arc<SecretKey>,
     pub public_url: Arc<str>,
@@ -67,6 +71,7 @@ impl AppState {
         let verifier = Verifier::new(store.clone(), circuits.clone(), RetryLadder::default(), Arc::new(SystemClock));
         AppState {
             leptos_options,
+            ops: Operations::new(store.clone()),
             store,
             secret_key: Arc::new(secret_key),
             public_url: public_url.into(),
@@ -104,6 +109,7 @@ impl AppState {
     /// the server's types).
     pub fn server_context(&self) -> ServerContext {
         ServerContext {
+            ops: self.ops.clone(),
             store: self.store.clone(),
             connector: self.connector.clone(),
             circuits: self.circuits.clone(),

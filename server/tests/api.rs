@@ -21,7 +21,10 @@ struct Tenant {
 async fn tenant(store: &Store, slug: &str) -> Tenant {
     let new = NewOrganization { slug: slug.into(), name: format!("{slug} GmbH"), time_zone: chrono_tz::Europe::Berlin };
     let org = store.create_organization(&new, Utc::now()).await.unwrap();
-    let issued = store.create_api_token(org.id, "crm", None, Utc::now()).await.unwrap();
+    let issued = store
+        .create_api_token(org.id, &engine::domain::TokenName::parse("crm").unwrap(), None, Utc::now())
+        .await
+        .unwrap();
     Tenant { id: org.id, token: issued.secret }
 }
 
@@ -208,7 +211,10 @@ on_both_backends!(every_route_needs_a_live_token, |db| async move {
     let created = api.send(Method::POST, "/api/v1/appointments", Some(&a.token), Some(&booking(None))).await;
     let id = created.body["id"].as_i64().unwrap();
     let token_id = store.api_tokens(a.id).await.unwrap()[0].id;
-    let revoked = store.create_api_token(a.id, "old", None, Utc::now()).await.unwrap();
+    let revoked = store
+        .create_api_token(a.id, &engine::domain::TokenName::parse("old").unwrap(), None, Utc::now())
+        .await
+        .unwrap();
     store.revoke_api_token(a.id, revoked.token.id, None, Utc::now()).await.unwrap();
     let unknown = engine::api_token::generate();
     let counts = row_counts(store).await;
@@ -592,3 +598,52 @@ async fn the_api_token_cli_prints_the_token_once_and_revokes() {
         db.store.audit_log(org.id, 10).await.unwrap().into_iter().map(|e| e.action.to_string()).collect();
     assert_eq!(actions, ["api_token.revoke", "api_token.create", "api_token.create"]);
 }
+
+// The REST API and `calsync import` take appointments in one format and
+// refuse the same bad values in the same words (one validation, one
+// operation), and the import writes nothing when any line is bad.
+on_both_backends!(the_api_and_the_import_refuse_the_same_appointments_in_the_same_words, |db| async move {
+    use std::io::Write;
+    let org = tenant(&db.store, "salon").await;
+    let api = Api::new(&db.store).await;
+    let mut bad_values = Vec::new();
+    for (field, value) in [
+        ("customer_name", json!("")),
+        ("starts_at", json!("tomorrow at ten")),
+        ("ends_at", json!("2025-10-13T09:00:00+02:00")),
+        ("time_zone", json!("Mars/Olympus")),
+        ("status", json!("maybe")),
+        ("customer_email", json!("not an email")),
+    ] {
+        let mut body = booking(Some("ext-1"));
+        body[field] = value;
+        bad_values.push((field, body));
+    }
+    for (field, body) in bad_values {
+        let r = api.send(Method::POST, "/api/v1/appointments", Some(&org.token), Some(&body)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.body);
+        let fields = r.body["fields"].as_array().cloned().unwrap_or_default();
+        assert!(!fields.is_empty(), "{field}: {}", r.body);
+
+        let file = std::env::temp_dir().join(format!("calsync-import-{}-{field}.jsonl", std::process::id()));
+        let mut f = std::fs::File::create(&file).unwrap();
+        writeln!(f, "{}", booking(Some("good-1"))).unwrap();
+        writeln!(f, "{body}").unwrap();
+        drop(f);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_calsync"))
+            .args(["import", "--org", "salon", file.to_str().unwrap()])
+            .env("DATABASE_URL", &db.url)
+            .env_remove("CALSYNC_SECRET_KEY")
+            .output()
+            .unwrap();
+        std::fs::remove_file(&file).ok();
+        let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        assert!(!out.status.success(), "{field}: the import accepted it");
+        assert!(said.starts_with("error: FILE: nothing imported; line 2: "), "{field}: {said}");
+        for f in &fields {
+            let words = format!("{} ({})", f["field"].as_str().unwrap(), f["message"].as_str().unwrap());
+            assert!(said.contains(&words), "{field}: the import does not say {words:?}: {said}");
+        }
+    }
+    assert_eq!(row_counts(&db.store).await, (0, 0), "neither the API nor the import wrote anything");
+});

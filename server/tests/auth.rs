@@ -404,7 +404,7 @@ on_both_backends!(cli_creates_accounts_and_seals_calcom_secrets_that_never_leak,
     let log = db.store.audit_log(org_id, 10).await.unwrap();
     let added = log.iter().find(|e| e.action.as_str() == "user.invite").expect("the new account is audited");
     assert_eq!(added.target.as_deref(), Some(format!("user:{}", created.id).as_str()));
-    assert_eq!(added.detail.as_deref(), Some("ann@example.com created as viewer by the command line"));
+    assert_eq!(added.detail.as_deref(), Some("ann@example.com invited as viewer by the command line"));
     let dup = calsync(
         &db.url,
         &["admin", "create", "--org", "salon", "--email", "ANN@example.com", "--name", "A"],

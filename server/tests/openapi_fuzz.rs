@@ -423,7 +423,11 @@ fn assert_refused(status: StatusCode, reply: &Value, field: &str, what: &str) {
 
 on_both_backends!(requests_the_document_allows_are_accepted_and_others_refused, |db| async move {
     let world = support::world(db.store.clone()).await;
-    let issued = world.store.create_api_token(world.org.id, "fuzz", None, Utc::now()).await.unwrap();
+    let issued = world
+        .store
+        .create_api_token(world.org.id, &engine::domain::TokenName::parse("fuzz").unwrap(), None, Utc::now())
+        .await
+        .unwrap();
     let client = Client {
         base: world.base.clone(),
         http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),

@@ -551,7 +551,11 @@ async fn call_every_function(w: &World, cookie: &str, user_id: &str, token_id: &
 
 on_both_backends!(viewers_are_refused_and_nothing_changes, |db| async move {
     let w = world(db.store.clone()).await;
-    let token = w.store.create_api_token(w.org.id, "crm", None, Utc::now()).await.unwrap();
+    let token = w
+        .store
+        .create_api_token(w.org.id, &engine::domain::TokenName::parse("crm").unwrap(), None, Utc::now())
+        .await
+        .unwrap();
     let viewer = w.login("vic@salon.de").await;
     let before = snapshot(&w.store, w.org.id).await;
 
@@ -574,7 +578,11 @@ on_both_backends!(viewers_are_refused_and_nothing_changes, |db| async move {
 
 on_both_backends!(another_organizations_admin_sees_and_changes_nothing_here, |db| async move {
     let w = world(db.store.clone()).await;
-    let token = w.store.create_api_token(w.org.id, "crm", None, Utc::now()).await.unwrap();
+    let token = w
+        .store
+        .create_api_token(w.org.id, &engine::domain::TokenName::parse("crm").unwrap(), None, Utc::now())
+        .await
+        .unwrap();
     let other = org(&w.store, "barber").await;
     user(&w.store, other.id, "otto@barber.de", "Otto Other", Role::Admin).await;
     let otto = w.login("otto@barber.de").await;
@@ -641,5 +649,43 @@ on_both_backends!(the_web_and_the_command_line_refuse_the_same_values_in_the_sam
         let cli = cli_error(&db.url, &args, "cal_live_key\n");
         assert_eq!(cli, format!("error: --base-url: {}", message(&web)), "{url:?}");
     }
+    for name in ["", "   ", "Ann\u{7}", &"a".repeat(201)] {
+        let web =
+            w.rpc::<rpc::InviteUser>(&jane, &[("name", name), ("email", "ann@salon.de"), ("role", "viewer")]).await;
+        web.invalid("name");
+        let args = ["admin", "create", "--org", &slug, "--email", "ann@salon.de", "--name", name];
+        let cli = cli_error(&db.url, &args, &format!("{PASSWORD}\n"));
+        assert_eq!(cli, format!("error: --name: {}", message(&web)), "{name:?}");
+    }
+    for role in ["owner", "", "Admins"] {
+        let web = w.rpc::<rpc::InviteUser>(&jane, &[("name", "Ann"), ("email", "ann@salon.de"), ("role", role)]).await;
+        web.invalid("role");
+        let args = ["admin", "create", "--org", &slug, "--email", "ann@salon.de", "--name", "Ann", "--role", role];
+        let cli = cli_error(&db.url, &args, &format!("{PASSWORD}\n"));
+        assert_eq!(cli, format!("error: --role: {}", message(&web)), "{role:?}");
+    }
+    for name in ["", "  ", "bot\u{1b}", &"t".repeat(101)] {
+        let web = w.rpc::<rpc::CreateApiToken>(&jane, &[("name", name)]).await;
+        web.invalid("name");
+        let cli = cli_error(&db.url, &["api-token", "create", "--org", &slug, "--name", name], "");
+        assert_eq!(cli, format!("error: --name: {}", message(&web)), "{name:?}");
+    }
+    // A time zone is typed on the schedule form and when an organization
+    // is created from the command line.
+    for zone in ["Mars/Olympus", "CEST", ""] {
+        let form = [
+            ("time_zone", zone),
+            ("cycle_cron", "0 0,6,12,18 * * *"),
+            ("comprehensive_cron", "0 0 * * *"),
+            ("window_days_back", "30"),
+            ("window_days_ahead", "60"),
+        ];
+        let web = w.rpc::<rpc::SaveScheduleSettings>(&jane, &form).await;
+        web.invalid("time_zone");
+        let args = ["org", "create", "--slug", "mars", "--name", "Mars", "--time-zone", zone];
+        let cli = cli_error(&db.url, &args, "");
+        assert_eq!(cli, format!("error: --time-zone: {}", message(&web)), "{zone:?}");
+    }
     assert_eq!(snapshot(&w.store, w.org.id).await, before, "nothing was created or changed");
+    assert!(db.store.organization_by_slug("mars").await.is_err(), "no organization was created");
 });

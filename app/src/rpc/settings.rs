@@ -14,10 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// How far back and ahead the comprehensive check may look, in days.
-pub const DAYS_BACK: std::ops::RangeInclusive<i64> = 1..=365;
-pub const DAYS_AHEAD: std::ops::RangeInclusive<i64> = 1..=730;
 pub use engine::domain::ACK_REMINDER_HOURS as REMINDER_HOURS;
+/// How far back and ahead the comprehensive check may look, in days.
+pub use engine::domain::{WINDOW_DAYS_AHEAD as DAYS_AHEAD, WINDOW_DAYS_BACK as DAYS_BACK};
 
 /// The review queue's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,8 +145,7 @@ pub async fn test_calcom_connection(base_url: String, api_key: String) -> Result
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_schedule_settings() -> Result<ScheduleSettings, AppError> {
     let (context, user) = server::admin()?;
-    let org = context.store.organization(user.org_id).await?;
-    Ok(server::schedule_settings(&org))
+    server::schedule(&context, &user).await
 }
 
 #[server(prefix = "/rpc", output = Postcard)]
@@ -159,15 +157,20 @@ pub async fn save_schedule_settings(
     window_days_ahead: String,
 ) -> Result<ScheduleSettings, AppError> {
     let (context, user) = server::admin()?;
-    let form = server::ScheduleForm { time_zone, cycle_cron, comprehensive_cron, window_days_back, window_days_ahead };
-    server::save_schedule(&context, &user, &form).await
+    let form = engine::ops::schedules::ScheduleForm {
+        time_zone: &time_zone,
+        cycle_cron: &cycle_cron,
+        comprehensive_cron: &comprehensive_cron,
+        window_days_back: &window_days_back,
+        window_days_ahead: &window_days_ahead,
+    };
+    server::save_schedule(&context, &user, form).await
 }
 
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_queue_settings() -> Result<QueueSettings, AppError> {
     let (context, user) = server::admin()?;
-    let org = context.store.organization(user.org_id).await?;
-    Ok(QueueSettings { ack_reminder_hours: org.ack_reminder_hours })
+    server::queue(&context, &user).await
 }
 
 #[server(prefix = "/rpc", output = Postcard)]
@@ -220,13 +223,20 @@ pub async fn revoke_api_token(id: i64) -> Result<TokenLine, AppError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
+    //! Each function parses nothing itself and decides nothing: it calls
+    //! the operation (`engine::ops`, the same the command line calls) and
+    //! shapes the answer for the page, times in the organization's zone.
+
     use chrono::{DateTime, Utc};
-    use chrono_tz::Tz;
-    use engine::calcom::{CalcomClient, CalcomError, ClientConfig};
-    use engine::domain::{AccountName, ApiTokenId, AuditAction, BaseUrl, EmailAddress, UserId};
+    use engine::calcom::CalcomError;
+    use engine::domain::{ApiTokenId, AuditAction, UserId};
+    use engine::ops::accounts::{FirstPassword, Invitation, User};
+    use engine::ops::api_tokens::ApiToken;
+    use engine::ops::calcom_connection::{ConnectionInput, ConnectionSummary, Probe};
+    use engine::ops::organizations::Organization;
+    use engine::ops::schedules::ScheduleForm;
     use engine::schedule::LocalSchedule;
-    use engine::secrets::{open, seal, Purpose};
-    use engine::store::{ApiToken, CalcomConnectionUpdate, NewAuditEntry, NewUser, Organization, ScheduleUpdate, User};
+    use engine::store::NewAuditEntry;
 
     use super::*;
     use crate::context::{require_admin, server_context, CurrentUser, ServerContext};
@@ -235,10 +245,6 @@ pub(crate) mod server {
     pub fn admin() -> Result<(ServerContext, CurrentUser), AppError> {
         let user = require_admin()?;
         Ok((server_context()?, user))
-    }
-
-    fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::invalid(field, message)
     }
 
     pub(crate) fn entry(
@@ -251,38 +257,18 @@ pub(crate) mod server {
     }
 
     async fn local(context: &ServerContext, user: &CurrentUser) -> Result<LocalFormat, AppError> {
-        let org = context.store.organization(user.org_id).await?;
-        Ok(org.local_format())
+        Ok(context.ops.organization(user.caller()).await?.local_format())
     }
 
     // --- Cal.com connection ---
 
+    fn calcom_answer(summary: ConnectionSummary) -> CalcomSettings {
+        let ConnectionSummary { base_url, has_api_key, has_webhook_secret, webhook_path } = summary;
+        CalcomSettings { base_url, has_api_key, has_webhook_secret, webhook_path }
+    }
+
     pub async fn calcom_settings(context: &ServerContext, user: &CurrentUser) -> Result<CalcomSettings, AppError> {
-        let org = context.store.organization(user.org_id).await?;
-        let connection = context.store.calcom_connection(user.org_id).await?;
-        Ok(CalcomSettings {
-            base_url: connection.base_url,
-            has_api_key: connection.api_key_sealed.is_some(),
-            has_webhook_secret: connection.webhook_secret_sealed.is_some(),
-            webhook_path: format!("/webhooks/calcom/{}", org.slug),
-        })
-    }
-
-    /// The same rule as the command line's `--base-url` (`engine::domain::BaseUrl`).
-    fn check_base_url(raw: &str) -> Result<String, AppError> {
-        BaseUrl::parse(raw).map(String::from).map_err(|e| invalid("base_url", e.rule))
-    }
-
-    /// A secret as typed: `None` when left empty (keep the stored one).
-    fn entered(secret: &str, field: &str) -> Result<Option<String>, AppError> {
-        let secret = secret.trim();
-        if secret.is_empty() {
-            return Ok(None);
-        }
-        if secret.len() > 500 || secret.chars().any(char::is_control) {
-            return Err(invalid(field, "must be at most 500 characters without control characters"));
-        }
-        Ok(Some(secret.to_owned()))
+        Ok(calcom_answer(context.ops.calcom_connection(user.caller()).await?))
     }
 
     pub async fn save_calcom(
@@ -292,25 +278,8 @@ pub(crate) mod server {
         api_key: &str,
         webhook_secret: &str,
     ) -> Result<CalcomSettings, AppError> {
-        let base_url = check_base_url(base_url)?;
-        let api_key = entered(api_key, "api_key")?;
-        let webhook_secret = entered(webhook_secret, "webhook_secret")?;
-        let org = user.org_id;
-        let key = &context.secret_key;
-        let mut changed = vec!["base URL"];
-        changed.extend(api_key.is_some().then_some("API key"));
-        changed.extend(webhook_secret.is_some().then_some("webhook secret"));
-        let update = CalcomConnectionUpdate {
-            base_url: Some(base_url.clone()),
-            api_key_sealed: api_key.map(|k| seal(key, Purpose::CalcomApiKey(org), &k)),
-            webhook_secret_sealed: webhook_secret.map(|s| seal(key, Purpose::WebhookSecret(org), &s)),
-            event_type_id: None,
-        };
-        // The audit names what was set, never a value.
-        let audit = entry(user, AuditAction::SettingsCalcom, Some(base_url), format!("{} saved", changed.join(", ")));
-        context.store.update_calcom_connection_audited(org, &update, &audit).await?;
-        context.connector.forget(org);
-        calcom_settings(context, user).await
+        let input = ConnectionInput::parse(base_url, api_key, webhook_secret)?;
+        Ok(calcom_answer(context.ops.save_calcom_connection(&context.connector, user.caller(), input).await?))
     }
 
     pub async fn test_connection(
@@ -319,30 +288,11 @@ pub(crate) mod server {
         base_url: &str,
         api_key: &str,
     ) -> Result<ConnectionTest, AppError> {
-        let stored = context.store.calcom_connection(user.org_id).await?;
-        let base_url = if base_url.trim().is_empty() { stored.base_url } else { check_base_url(base_url)? };
-        let api_key = match entered(api_key, "api_key")? {
-            Some(key) => key,
-            None => match stored.api_key_sealed {
-                Some(sealed) => {
-                    open(&context.secret_key, Purpose::CalcomApiKey(user.org_id), &sealed).map_err(|_| {
-                        AppError::conflict(
-                            "The stored API key cannot be decrypted (CALSYNC_SECRET_KEY changed?). Enter it again.",
-                        )
-                    })?
-                }
-                None => return Ok(ConnectionTest::NoApiKey),
-            },
-        };
-        // One quick call, no waiting out rate limits: an admin is watching.
-        let mut config = ClientConfig::new(base_url, api_key);
-        config.connect_timeout = std::time::Duration::from_secs(5);
-        config.request_timeout = std::time::Duration::from_secs(10);
-        config.max_rate_limit_retries = 0;
-        let client = CalcomClient::new(config).map_err(|_| invalid("base_url", "is not a usable URL"))?;
-        Ok(match client.event_types().await {
-            Ok(types) => ConnectionTest::Ok { event_types: types.len() },
-            Err(err) => classify(err),
+        let probe = context.ops.probe_calcom_connection(&context.connector, user.caller(), base_url, api_key).await?;
+        Ok(match probe {
+            Probe::NoApiKey => ConnectionTest::NoApiKey,
+            Probe::Answered(Ok(event_types)) => ConnectionTest::Ok { event_types },
+            Probe::Answered(Err(err)) => classify(err),
         })
     }
 
@@ -392,74 +342,28 @@ pub(crate) mod server {
         }
     }
 
-    pub struct ScheduleForm {
-        pub time_zone: String,
-        pub cycle_cron: String,
-        pub comprehensive_cron: String,
-        pub window_days_back: String,
-        pub window_days_ahead: String,
-    }
-
-    fn check_cron(field: &str, cron: &str, tz: Tz) -> Result<String, AppError> {
-        let cron = cron.split_whitespace().collect::<Vec<_>>().join(" ");
-        let schedule = LocalSchedule::parse(&cron, tz).map_err(|e| invalid(field, e.reason))?;
-        // A valid expression that never fires (31 February) would silently stop the runs.
-        schedule.next_slot(Utc::now()).ok_or_else(|| invalid(field, "never runs"))?;
-        Ok(cron)
-    }
-
-    fn check_number(field: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, AppError> {
-        let message = || format!("must be a whole number from {} to {}", range.start(), range.end());
-        let number: i64 = raw.trim().parse().map_err(|_| invalid(field, message()))?;
-        range.contains(&number).then_some(number).ok_or_else(|| invalid(field, message()))
-    }
-
-    fn check_schedule(form: &ScheduleForm) -> Result<ScheduleUpdate, AppError> {
-        let time_zone: Tz = form
-            .time_zone
-            .trim()
-            .parse()
-            .map_err(|_| invalid("time_zone", "unknown time zone; use an IANA name like Europe/Berlin"))?;
-        Ok(ScheduleUpdate {
-            cycle_cron: check_cron("cycle_cron", &form.cycle_cron, time_zone)?,
-            comprehensive_cron: check_cron("comprehensive_cron", &form.comprehensive_cron, time_zone)?,
-            window_days_back: check_number("window_days_back", &form.window_days_back, DAYS_BACK)?,
-            window_days_ahead: check_number("window_days_ahead", &form.window_days_ahead, DAYS_AHEAD)?,
-            time_zone,
-        })
+    pub async fn schedule(context: &ServerContext, user: &CurrentUser) -> Result<ScheduleSettings, AppError> {
+        Ok(schedule_settings(&context.ops.organization(user.caller()).await?))
     }
 
     pub async fn save_schedule(
         context: &ServerContext,
         user: &CurrentUser,
-        form: &ScheduleForm,
+        form: ScheduleForm<'_>,
     ) -> Result<ScheduleSettings, AppError> {
-        let update = check_schedule(form)?;
-        let detail = format!(
-            "time zone {}, cycle {:?}, comprehensive {:?}, window {} days back / {} ahead",
-            update.time_zone.name(),
-            update.cycle_cron,
-            update.comprehensive_cron,
-            update.window_days_back,
-            update.window_days_ahead
-        );
-        let audit = entry(user, AuditAction::SettingsSchedule, None, detail);
-        context.store.update_schedule(user.org_id, &update, &audit).await?;
-        let org = context.store.organization(user.org_id).await?;
+        let org = context.ops.save_schedule(user.caller(), form.parse()?).await?;
         Ok(schedule_settings(&org))
     }
 
     // --- Review queue ---
 
+    pub async fn queue(context: &ServerContext, user: &CurrentUser) -> Result<QueueSettings, AppError> {
+        let org = context.ops.organization(user.caller()).await?;
+        Ok(QueueSettings { ack_reminder_hours: org.ack_reminder_hours })
+    }
+
     pub async fn save_queue(context: &ServerContext, user: &CurrentUser, raw: &str) -> Result<QueueSettings, AppError> {
-        let hours = check_number("ack_reminder_hours", raw, REMINDER_HOURS)?;
-        let detail = match hours {
-            0 => "reminders of acknowledged issues off".to_owned(),
-            h => format!("remind of acknowledged issues still open after {h} h"),
-        };
-        let audit = entry(user, AuditAction::SettingsQueue, None, detail);
-        context.store.update_ack_reminder(user.org_id, hours, &audit).await?;
-        Ok(QueueSettings { ack_reminder_hours: hours })
+        Ok(QueueSettings { ack_reminder_hours: context.ops.save_ack_reminder(user.caller(), raw).await? })
     }
 
     // --- Users ---
@@ -478,17 +382,8 @@ pub(crate) mod server {
 
     pub async fn users(context: &ServerContext, user: &CurrentUser) -> Result<Vec<UserLine>, AppError> {
         let local = local(context, user).await?;
-        let users = context.store.users(user.org_id).await?;
+        let users = context.ops.users(user.caller()).await?;
         Ok(users.into_iter().map(|u| user_line(u, user, local)).collect())
-    }
-
-    fn check_role(raw: &str) -> Result<Role, AppError> {
-        raw.trim().parse().map_err(|_| invalid("role", "must be admin or viewer"))
-    }
-
-    /// The same rule as the command line's `--email` (`engine::domain::EmailAddress`).
-    fn check_email(raw: &str) -> Result<String, AppError> {
-        EmailAddress::parse(raw).map(String::from).map_err(|e| invalid("email", e.rule))
     }
 
     pub async fn invite(
@@ -498,28 +393,11 @@ pub(crate) mod server {
         email: &str,
         role: &str,
     ) -> Result<Invited, AppError> {
-        let name: String = AccountName::parse(name).map_err(|e| invalid("name", e.rule))?.into();
-        let email = check_email(email)?;
-        let role = check_role(role)?;
-        let password = engine::password::generate();
-        let password_hash = engine::password::hash(password.clone()).await.map_err(|e| {
-            tracing::error!(error = %e, "hashing an invited user's password failed");
-            AppError::Internal.with_status()
-        })?;
-        let new = NewUser { email: email.clone(), name, role, password_hash };
-        let audit = entry(user, AuditAction::UserInvite, None, format!("{email} invited as {}", role.as_str()));
-        let created = context.store.invite_user(user.org_id, &new, &audit).await?;
+        let invitation = Invitation::parse(name, email, role)?;
+        let invited = context.ops.invite(user.caller(), invitation, FirstPassword::Generated).await?;
         let local = local(context, user).await?;
-        Ok(Invited { user: user_line(created, user, local), password })
-    }
-
-    /// Changing your own role or disabling yourself would take this page
-    /// away from you mid-change; another admin has to do it.
-    fn not_yourself(user: &CurrentUser, target: UserId, what: &str) -> Result<(), AppError> {
-        if user.user_id == target {
-            return Err(AppError::conflict(format!("You cannot {what} your own account; ask another admin.")));
-        }
-        Ok(())
+        let password = invited.password.unwrap_or_default();
+        Ok(Invited { user: user_line(invited.user, user, local), password })
     }
 
     pub async fn change_role(
@@ -528,11 +406,8 @@ pub(crate) mod server {
         id: i64,
         role: &str,
     ) -> Result<UserLine, AppError> {
-        let role = check_role(role)?;
-        let target = UserId(id);
-        not_yourself(user, target, "change the role of")?;
-        let audit = entry(user, AuditAction::UserRole, None, format!("role set to {}", role.as_str()));
-        let changed = context.store.set_user_role(user.org_id, target, role, &audit).await?;
+        let role = engine::ops::accounts::parse_role(role)?;
+        let changed = context.ops.change_role(user.caller(), UserId(id), role).await?;
         Ok(user_line(changed, user, local(context, user).await?))
     }
 
@@ -542,15 +417,7 @@ pub(crate) mod server {
         id: i64,
         enabled: bool,
     ) -> Result<UserLine, AppError> {
-        let target = UserId(id);
-        not_yourself(user, target, if enabled { "enable" } else { "disable" })?;
-        let (action, detail) = if enabled {
-            (AuditAction::UserEnable, "account enabled")
-        } else {
-            (AuditAction::UserDisable, "account disabled")
-        };
-        let audit = entry(user, action, None, detail.to_owned());
-        let changed = context.store.set_user_disabled(user.org_id, target, !enabled, &audit).await?;
+        let changed = context.ops.set_enabled(user.caller(), UserId(id), enabled).await?;
         Ok(user_line(changed, user, local(context, user).await?))
     }
 
@@ -569,7 +436,7 @@ pub(crate) mod server {
 
     pub async fn tokens(context: &ServerContext, user: &CurrentUser) -> Result<Vec<TokenLine>, AppError> {
         let local = local(context, user).await?;
-        let tokens = context.store.api_tokens(user.org_id).await?;
+        let tokens = context.ops.api_tokens(user.caller()).await?;
         // Newest first: the one just created is where the admin looks.
         Ok(tokens.into_iter().rev().map(|t| token_line(t, local)).collect())
     }
@@ -579,19 +446,13 @@ pub(crate) mod server {
         user: &CurrentUser,
         name: &str,
     ) -> Result<CreatedToken, AppError> {
-        let issued = context.store.create_api_token(user.org_id, name, Some(user.user_id), Utc::now()).await.map_err(
-            |e| match e {
-                engine::store::StoreError::Invalid(message) => invalid("name", message),
-                other => other.into(),
-            },
-        )?;
+        let issued = context.ops.create_api_token(user.caller(), name).await?;
         let local = local(context, user).await?;
         Ok(CreatedToken { token: token_line(issued.token, local), secret: issued.secret })
     }
 
     pub async fn revoke_token(context: &ServerContext, user: &CurrentUser, id: i64) -> Result<TokenLine, AppError> {
-        let revoked =
-            context.store.revoke_api_token(user.org_id, ApiTokenId(id), Some(user.user_id), Utc::now()).await?;
+        let revoked = context.ops.revoke_api_token(user.caller(), ApiTokenId(id)).await?;
         Ok(token_line(revoked, local(context, user).await?))
     }
 }

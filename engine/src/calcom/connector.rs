@@ -11,7 +11,7 @@ use super::client::{CalcomClient, ClientConfig, SharedBudgetHandle};
 use super::pacing::{BoxFuture, RateBudget, SharedBudget, Spacing};
 use crate::domain::OrgId;
 use crate::secret_key::SecretKey;
-use crate::secrets::{open, Purpose};
+use crate::secrets::{open, seal, Purpose, SecretsError};
 use crate::store::{CalcomConnection, Organization, Store};
 use crate::worker::Connector;
 
@@ -79,6 +79,18 @@ impl CalcomConnector {
     /// key and frees it at once.
     pub fn forget(&self, org: OrgId) {
         self.clients.lock().expect("connector lock").remove(&org);
+    }
+
+    /// `secret` sealed with this process's key, for storing (the key never
+    /// leaves the connector).
+    pub fn seal(&self, purpose: Purpose, secret: &str) -> String {
+        seal(&self.key, purpose, secret)
+    }
+
+    /// A stored secret opened again; an error when the key changed since it
+    /// was sealed.
+    pub fn unseal(&self, purpose: Purpose, sealed: &str) -> Result<String, SecretsError> {
+        open(&self.key, purpose, sealed)
     }
 
     fn secret_for(&self, org: OrgId, connection: &CalcomConnection) -> Option<String> {

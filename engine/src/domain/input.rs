@@ -19,6 +19,10 @@ pub const MAX_TEXT: usize = 200;
 /// open is brought up again: 0 turns reminders off; at most 30 days.
 pub const ACK_REMINDER_HOURS: std::ops::RangeInclusive<i64> = 0..=720;
 
+/// How far back and ahead an organization's comprehensive check may look, in days.
+pub const WINDOW_DAYS_BACK: std::ops::RangeInclusive<i64> = 1..=365;
+pub const WINDOW_DAYS_AHEAD: std::ops::RangeInclusive<i64> = 1..=730;
+
 /// An account's email address: trimmed, lower-case (one account per
 /// address, however it is typed), `local@domain` with a dot in the domain.
 /// Deliberately no fuller check: whether the person can log in with it is
@@ -101,6 +105,41 @@ impl AccountName {
     }
 }
 
+/// A REST API token's name, shown in lists so an admin knows which
+/// integration holds it: trimmed, 1 to [`TokenName::MAX`] characters, no
+/// control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub const MAX: usize = 100;
+    pub const RULE: &'static str = "must be 1-100 characters without control characters";
+
+    pub fn parse(raw: &str) -> Result<TokenName, Invalid> {
+        let name = raw.trim();
+        let ok = !name.is_empty() && name.chars().count() <= Self::MAX && !name.chars().any(char::is_control);
+        ok.then(|| TokenName(name.to_owned())).ok_or(Invalid { rule: Self::RULE })
+    }
+}
+
+/// An organization's time zone, by its IANA name (`Europe/Berlin`): every
+/// local time calsync shows or schedules is in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeZoneName(chrono_tz::Tz);
+
+impl TimeZoneName {
+    pub const RULE: &'static str = "unknown time zone; use an IANA name like Europe/Berlin";
+
+    pub fn parse(raw: &str) -> Result<TimeZoneName, Invalid> {
+        raw.trim().parse().map(TimeZoneName).map_err(|_| Invalid { rule: Self::RULE })
+    }
+
+    pub fn zone(self) -> chrono_tz::Tz {
+        self.0
+    }
+}
+
 macro_rules! text_value {
     ($($name:ident),+) => {$(
         impl $name {
@@ -136,7 +175,7 @@ macro_rules! text_value {
         }
     )+};
 }
-text_value!(EmailAddress, BaseUrl, Slug, AccountName);
+text_value!(EmailAddress, BaseUrl, Slug, AccountName, TokenName);
 
 #[cfg(test)]
 mod tests {
@@ -196,6 +235,23 @@ mod tests {
             assert_eq!(AccountName::parse(bad), Err(Invalid { rule: AccountName::RULE }), "{bad:?}");
         }
         assert!(AccountName::parse(&"ä".repeat(MAX_TEXT)).is_ok(), "characters, not bytes");
+    }
+
+    #[test]
+    fn token_names_are_trimmed_and_bounded() {
+        assert_eq!(TokenName::parse(" booking bot ").unwrap().as_str(), "booking bot");
+        assert_eq!(TokenName::RULE, format!("must be 1-{} characters without control characters", TokenName::MAX));
+        for bad in ["", "  ", "bot\n2", &"a".repeat(TokenName::MAX + 1)] {
+            assert_eq!(TokenName::parse(bad), Err(Invalid { rule: TokenName::RULE }), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(TimeZoneName::parse(" Europe/Berlin ").unwrap().zone(), chrono_tz::Europe::Berlin);
+        for bad in ["", "Berlin", "CEST", "Europe/Atlantis"] {
+            assert_eq!(TimeZoneName::parse(bad), Err(Invalid { rule: TimeZoneName::RULE }), "{bad:?}");
+        }
     }
 
     #[test]

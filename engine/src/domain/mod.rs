@@ -2,6 +2,7 @@
 //! error codes and appointment attributes. Nothing here touches I/O, so the
 //! hydrate build can use it too.
 
+mod actor;
 mod appointment;
 mod audit;
 mod health;
@@ -13,11 +14,15 @@ mod sync;
 pub mod url;
 mod user;
 
+pub use actor::Actor;
 pub use appointment::{AppointmentSource, AppointmentStatus};
 pub use audit::AuditAction;
 pub use health::CalcomHealth;
 pub use ids::{ApiTokenId, AppointmentId, IssueId, NotificationId, OrgId, OutageId, RunId, UserId};
-pub use input::{AccountName, BaseUrl, EmailAddress, Invalid, Slug, ACK_REMINDER_HOURS, MAX_TEXT};
+pub use input::{
+    AccountName, BaseUrl, EmailAddress, Invalid, Slug, TimeZoneName, TokenName, ACK_REMINDER_HOURS, MAX_TEXT,
+    WINDOW_DAYS_AHEAD, WINDOW_DAYS_BACK,
+};
 pub use members::Members;
 pub use sort::SortKey;
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};

@@ -10,7 +10,7 @@ use super::row::get;
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::{Store, StoreError};
 use crate::api_token;
-use crate::domain::{ApiTokenId, AuditAction, OrgId, UserId};
+use crate::domain::{ApiTokenId, AuditAction, OrgId, TokenName, UserId};
 
 /// A token as lists show it: never its hash, never the secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,9 +44,6 @@ impl std::fmt::Debug for IssuedToken {
 /// once a minute keeps busy clients from turning every read into a write.
 const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
-/// Longest token name we keep.
-pub const MAX_NAME_LEN: usize = 100;
-
 const COLUMNS: &str = "id, org_id, name, token_prefix, created_by, created_at, last_used_at, revoked_at";
 
 fn from_row(row: &AnyRow) -> Result<ApiToken, StoreError> {
@@ -68,16 +65,10 @@ impl Store {
     pub async fn create_api_token(
         &self,
         org: OrgId,
-        name: &str,
+        name: &TokenName,
         created_by: Option<UserId>,
         now: DateTime<Utc>,
     ) -> Result<IssuedToken, StoreError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(format!(
-                "a token name must be 1-{MAX_NAME_LEN} characters without control characters"
-            )));
-        }
         let secret = api_token::generate();
         let prefix = api_token::display_prefix(&secret);
         let mut tx = self.begin_write().await?;
@@ -86,7 +77,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(org.get())
-        .bind(name)
+        .bind(name.as_str())
         .bind(api_token::hash(&secret))
         .bind(&prefix)
         .bind(created_by.map(UserId::get))
@@ -106,7 +97,7 @@ impl Store {
         let token = ApiToken {
             id,
             org_id: org,
-            name: name.to_owned(),
+            name: name.as_str().to_owned(),
             prefix,
             created_by,
             created_at: from_ms(to_ms(now)),

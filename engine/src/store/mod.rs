@@ -46,7 +46,7 @@ mod webhook_inbox;
 
 pub use agenda::Agenda;
 pub use alert_rules::{AlertRule, AlertWebhookUpdate, OutgoingWebhook, Push};
-pub use api_tokens::{ApiToken, IssuedToken, MAX_NAME_LEN as MAX_API_TOKEN_NAME_LEN};
+pub use api_tokens::{ApiToken, IssuedToken};
 pub use appointment_updates::queued_for_verification;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
 pub use audit::{AuditEntry, NewAuditEntry};

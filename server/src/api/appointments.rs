@@ -4,13 +4,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use engine::appointments::{validate_new, FieldError, FieldErrors};
 use engine::domain::{AppointmentId, AppointmentSource, SyncStatus};
-use engine::store::{queued_for_verification, Appointment, AppointmentFilter, EventKind, NewAppointment, NewSyncEvent};
+use engine::ops::appointments::{AppointmentFilter, Created};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::Required;
 use utoipa::IntoParams;
@@ -24,26 +24,6 @@ use crate::state::AppState;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 const MAX_SEARCH_LEN: usize = 200;
-
-/// Another organization's appointment and a missing one must answer alike.
-async fn find(state: &AppState, caller: &ApiCaller, id: i64) -> Result<Appointment, ApiError> {
-    state.store.appointment(caller.org.id, AppointmentId(id)).await.map_err(ApiError::from)
-}
-
-fn event(caller: &ApiCaller, id: AppointmentId, kind: EventKind, detail: String, at: DateTime<Utc>) -> NewSyncEvent {
-    NewSyncEvent {
-        appointment_id: Some(id),
-        kind,
-        result: None,
-        attempt: None,
-        duration_ms: None,
-        detail: Some(detail),
-        technical: None,
-        actor: caller.actor(),
-        actor_user_id: None,
-        at,
-    }
-}
 
 /// Create an appointment. It starts `pending`, due for its first verification at once.
 #[utoipa::path(
@@ -64,25 +44,10 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
     let new = validate_new(&body, caller.org.time_zone, AppointmentSource::Api)?;
-    if let Some(existing) = existing(&state, &caller, &new).await? {
-        return Ok((StatusCode::OK, Json((&existing).into())));
-    }
-    match state.store.insert_appointment(caller.org.id, &new, &caller.actor(), Utc::now()).await {
-        Ok(created) => Ok((StatusCode::CREATED, Json((&created).into()))),
-        // Two requests with one external_id raced; the loser returns the winner's.
-        Err(e) if matches!(e, engine::store::StoreError::Conflict(_)) => match existing(&state, &caller, &new).await? {
-            Some(existing) => Ok((StatusCode::OK, Json((&existing).into()))),
-            None => Err(e.into()),
-        },
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn existing(state: &AppState, caller: &ApiCaller, new: &NewAppointment) -> Result<Option<Appointment>, ApiError> {
-    match new.external_id.as_deref() {
-        Some(external_id) => Ok(state.store.appointment_by_external_id(caller.org.id, external_id).await?),
-        None => Ok(None),
-    }
+    Ok(match state.ops.create_appointment(caller.caller(), &new, &caller.actor()).await? {
+        Created::New(created) => (StatusCode::CREATED, Json((&created).into())),
+        Created::Existing(existing) => (StatusCode::OK, Json((&existing).into())),
+    })
 }
 
 /// Filters and paging for the list. All optional; unknown or repeated
@@ -188,8 +153,8 @@ impl IntoParams for ListQuery {
 }
 
 /// Where a page starts: after the appointment `(starts_at, id)`. Opaque to clients.
-fn encode_cursor(a: &Appointment) -> String {
-    format!("{}.{}", a.starts_at.timestamp_millis(), a.id)
+fn encode_cursor((starts_at, id): (DateTime<Utc>, AppointmentId)) -> String {
+    format!("{}.{}", starts_at.timestamp_millis(), id)
 }
 
 fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, AppointmentId)> {
@@ -300,12 +265,9 @@ pub async fn list(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<AppointmentPage>, ApiError> {
     let page = parse_list(query, caller.org.time_zone)?;
-    // One more than asked tells whether another page follows.
-    let mut rows = state.store.list_appointments(caller.org.id, &page.filter, page.after, page.limit + 1).await?;
-    let more = rows.len() > page.limit as usize;
-    rows.truncate(page.limit as usize);
-    let next_cursor = if more { rows.last().map(encode_cursor) } else { None };
-    Ok(Json(AppointmentPage { data: rows.iter().map(AppointmentBody::from).collect(), next_cursor }))
+    let found = state.ops.list_appointments(caller.caller(), &page.filter, page.after, page.limit).await?;
+    let next_cursor = found.next.map(encode_cursor);
+    Ok(Json(AppointmentPage { data: found.rows.iter().map(AppointmentBody::from).collect(), next_cursor }))
 }
 
 /// Read one appointment.
@@ -325,94 +287,7 @@ pub async fn get_one(
     IdPath(id): IdPath,
     State(state): State<AppState>,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    Ok(Json((&find(&state, &caller, id).await?).into()))
-}
-
-/// The appointment's facts in the create format, so a change can be merged
-/// in and validated by exactly the rules that apply to a new appointment.
-fn as_input(a: &Appointment) -> Map<String, Value> {
-    let value = json!({
-        "customer_name": a.customer_name,
-        "customer_email": a.customer_email,
-        "customer_phone": a.customer_phone,
-        "service": a.service,
-        "starts_at": input_instant(a.starts_at),
-        "ends_at": input_instant(a.ends_at),
-        "time_zone": a.time_zone.name(),
-        "status": a.status.as_str(),
-        "source": a.source.as_str(),
-        "calcom_booking_uid": a.calcom_booking_uid,
-        "calcom_event_type_id": a.calcom_event_type_id,
-        "external_id": a.external_id,
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// RFC 3339 for `validate_new`, which reads four-digit years only: an
-/// instant accepted with an offset can lie in year -1 or 10000 in UTC, so
-/// it is written back with the offset that brings it into range.
-fn input_instant(t: DateTime<Utc>) -> String {
-    let offset = match t.year() {
-        y if y > 9999 => FixedOffset::west_opt(86_340),
-        y if y < 0 => FixedOffset::east_opt(86_340),
-        _ => None,
-    };
-    match offset {
-        Some(offset) => t.with_timezone(&offset).to_rfc3339(),
-        None => t.to_rfc3339(),
-    }
-}
-
-const FIXED_FIELDS: &[&str] = &["external_id", "source"];
-
-/// The changed facts, validated; `None` when the patch changes nothing.
-fn apply_patch(current: &Appointment, patch: &Value) -> Result<Option<(NewAppointment, Vec<String>)>, FieldErrors> {
-    let Some(patch) = patch.as_object() else {
-        return Err(FieldErrors {
-            errors: vec![FieldError { field: "body".into(), message: "must be a JSON object".into() }],
-        });
-    };
-    let fixed: Vec<FieldError> = patch
-        .keys()
-        .filter(|k| FIXED_FIELDS.contains(&k.as_str()))
-        .map(|k| FieldError { field: k.clone(), message: "cannot be changed".into() })
-        .collect();
-    let mut merged = as_input(current);
-    merged.extend(patch.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let validated = validate_new(&Value::Object(merged), current.time_zone, current.source);
-    let new = match (validated, fixed.is_empty()) {
-        (Ok(new), true) => new,
-        (Ok(_), false) => return Err(FieldErrors { errors: fixed }),
-        (Err(mut e), _) => {
-            e.errors.extend(fixed);
-            return Err(e);
-        }
-    };
-    let before = validate_new(&Value::Object(as_input(current)), current.time_zone, current.source).ok();
-    let changed: Vec<String> = match &before {
-        Some(before) => changed_fields(before, &new),
-        None => patch.keys().cloned().collect(),
-    };
-    Ok((!changed.is_empty()).then_some((new, changed)))
-}
-
-fn changed_fields(a: &NewAppointment, b: &NewAppointment) -> Vec<String> {
-    let checks: [(&str, bool); 10] = [
-        ("customer_name", a.customer_name != b.customer_name),
-        ("customer_email", a.customer_email != b.customer_email),
-        ("customer_phone", a.customer_phone != b.customer_phone),
-        ("service", a.service != b.service),
-        ("starts_at", a.starts_at != b.starts_at),
-        ("ends_at", a.ends_at != b.ends_at),
-        ("time_zone", a.time_zone != b.time_zone),
-        ("status", a.status != b.status),
-        ("calcom_booking_uid", a.calcom_booking_uid != b.calcom_booking_uid),
-        ("calcom_event_type_id", a.calcom_event_type_id != b.calcom_event_type_id),
-    ];
-    checks.iter().filter(|(_, changed)| *changed).map(|(name, _)| (*name).to_owned()).collect()
+    Ok(Json((&state.ops.appointment(caller.caller(), AppointmentId(id)).await?).into()))
 }
 
 /// Change some of an appointment's facts. The change is recorded in its sync
@@ -437,15 +312,7 @@ pub async fn update(
     State(state): State<AppState>,
     JsonBody(patch): JsonBody,
 ) -> Result<Json<AppointmentBody>, ApiError> {
-    let current = find(&state, &caller, id).await?;
-    let Some((facts, changed)) = apply_patch(&current, &patch)? else {
-        return Ok(Json((&current).into()));
-    };
-    let now = Utc::now();
-    let detail = format!("Updated via API: {}", changed.join(", "));
-    let event = event(&caller, current.id, EventKind::Updated, detail, now);
-    let state_after = queued_for_verification(&current.sync, now);
-    let updated = state.store.update_appointment_facts(caller.org.id, current.id, &facts, &state_after, &event).await?;
+    let updated = state.ops.patch_appointment(caller.caller(), AppointmentId(id), &patch, &caller.actor()).await?;
     Ok(Json((&updated).into()))
 }
 
@@ -466,26 +333,13 @@ pub async fn verify(
     IdPath(id): IdPath,
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<AppointmentBody>), ApiError> {
-    let current = find(&state, &caller, id).await?;
-    let now = Utc::now();
-    let queued = queued_for_verification(&current.sync, now);
-    let event = event(&caller, current.id, EventKind::VerificationQueued, "Verification requested via API".into(), now);
-    state.store.set_sync_state(caller.org.id, current.id, &queued, &event).await?;
-    let after = find(&state, &caller, id).await?;
+    let after = state.ops.request_verification(caller.caller(), AppointmentId(id), &caller.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json((&after).into())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn instants_beyond_four_digit_utc_years_are_written_back_readably() {
-        for text in ["9999-12-31T23:00:00-05:00", "0000-01-01T00:30:00+01:00", "2025-10-13T10:00:00+02:00"] {
-            let t = DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
-            assert_eq!(DateTime::parse_from_rfc3339(&input_instant(t)).unwrap(), t, "{text}");
-        }
-    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {

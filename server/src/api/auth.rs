@@ -5,7 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
-use engine::store::{ApiToken, Organization};
+use engine::domain::Actor;
+use engine::ops::api_tokens::ApiToken;
+use engine::ops::organizations::Organization;
+use engine::ops::Caller;
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -22,6 +25,11 @@ impl ApiCaller {
     /// How the sync history names changes made through this token.
     pub fn actor(&self) -> String {
         format!("api token {}", self.token.name)
+    }
+
+    /// This token as the caller of an operation.
+    pub fn caller(&self) -> Caller {
+        Caller::new(self.org.id, Actor::ApiToken(self.token.id))
     }
 }
 

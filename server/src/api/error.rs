@@ -6,6 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::appointments::{FieldError, FieldErrors};
+use engine::ops::OpError;
 use engine::store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,6 +19,9 @@ pub enum ApiError {
     /// Absent, or another organization's: the two must look the same.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The token may not do this.
+    #[error("this API token may not do this")]
+    Forbidden,
     #[error("{0}")]
     InvalidInput(FieldErrors),
     #[error("the request body must be JSON, sent with `Content-Type: application/json`")]
@@ -30,7 +34,7 @@ pub enum ApiError {
     Conflict(String),
     /// Logged in full; the client only learns that it was our fault.
     #[error("internal error")]
-    Internal(#[source] StoreError),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -45,6 +49,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,6 +63,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden => "forbidden",
             ApiError::InvalidInput(_) => "invalid_input",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -68,13 +74,25 @@ impl ApiError {
     }
 }
 
+/// An operation's refusal as the API says it; the status is the one
+/// `OpError::status` gives (checked by a test below).
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> ApiError {
+        match e {
+            OpError::Invalid { field, message } => ApiError::field(field, message),
+            OpError::Fields(errors) => ApiError::InvalidInput(errors),
+            OpError::Forbidden => ApiError::Forbidden,
+            OpError::NotFound(what) => ApiError::NotFound(what),
+            OpError::Conflict(why) => ApiError::Conflict(why),
+            OpError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// Through [`OpError`], so a store's refusal maps as an operation's does.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::Conflict(why) => ApiError::Conflict(why),
-            other => ApiError::Internal(other),
-        }
+        ApiError::from(OpError::from(e))
     }
 }
 
@@ -87,7 +105,7 @@ impl From<FieldErrors> for ApiError {
 /// The error body, as documented in the OpenAPI document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Machine-readable: unauthorized, not_found, invalid_input,
+    /// Machine-readable: unauthorized, forbidden, not_found, invalid_input,
     /// unsupported_media_type, payload_too_large, method_not_allowed, conflict, internal.
     #[schema(example = "invalid_input")]
     pub error: &'static str,
@@ -141,4 +159,25 @@ pub async fn no_such_endpoint() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operations_refusal_keeps_its_status() {
+        let refusals = [
+            OpError::field("email", "bad"),
+            OpError::Fields(FieldErrors::default()),
+            OpError::Forbidden,
+            OpError::NotFound("appointment"),
+            OpError::Conflict("taken".into()),
+            OpError::Internal("boom".into()),
+        ];
+        for refusal in refusals {
+            let status = refusal.status();
+            assert_eq!(ApiError::from(refusal).status().as_u16(), status);
+        }
+    }
 }

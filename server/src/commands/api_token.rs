@@ -1,32 +1,31 @@
-//! `calsync api-token`: create, list and revoke an organization's REST API tokens.
+//! `calsync api-token`: create, list and revoke an organization's REST API
+//! tokens, through the same operations as the settings page.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use engine::domain::ApiTokenId;
-use engine::store::{Store, StoreError};
+use engine::ops::{OpError, Operations};
 
+use super::refused;
 use crate::cli::ApiTokenCommand;
 
-pub async fn run(store: &Store, cmd: ApiTokenCommand) -> Result<()> {
+pub async fn run(ops: &Operations, cmd: ApiTokenCommand) -> Result<()> {
     let slug = match &cmd {
         ApiTokenCommand::Create { org, .. } | ApiTokenCommand::List { org } | ApiTokenCommand::Revoke { org, .. } => {
             org
         }
     };
-    let org = store.organization_by_slug(slug).await.map_err(|_| anyhow!("--org: no organization {slug:?}"))?;
+    let (caller, org) = ops.command_line_caller(slug).await.map_err(refused)?;
     match cmd {
         ApiTokenCommand::Create { name, .. } => {
-            let issued = store.create_api_token(org.id, &name, None, Utc::now()).await.map_err(|e| match e {
-                StoreError::Invalid(why) => anyhow!("--name: {why}"),
-                other => other.into(),
-            })?;
+            let issued = ops.create_api_token(caller, &name).await.map_err(refused)?;
             println!("created API token {} ({:?}) for {}", issued.token.id, issued.token.name, org.slug);
             println!("{}", issued.secret);
             println!("Store it now: it will not be shown again. Send it as `Authorization: Bearer <token>`.");
         }
         ApiTokenCommand::List { .. } => {
             println!("id\tname\tprefix\tcreated\tlast used\trevoked");
-            for t in store.api_tokens(org.id).await? {
+            for t in ops.api_tokens(caller).await.map_err(refused)? {
                 println!(
                     "{}\t{}\t{}…\t{}\t{}\t{}",
                     t.id,
@@ -39,11 +38,10 @@ pub async fn run(store: &Store, cmd: ApiTokenCommand) -> Result<()> {
             }
         }
         ApiTokenCommand::Revoke { id, .. } => {
-            let token =
-                store.revoke_api_token(org.id, ApiTokenId(id), None, Utc::now()).await.map_err(|e| match e {
-                    StoreError::NotFound(_) => anyhow!("--id: no API token {id} in {}", org.slug),
-                    other => other.into(),
-                })?;
+            let token = ops.revoke_api_token(caller, ApiTokenId(id)).await.map_err(|e| match e {
+                OpError::NotFound(_) => refused(OpError::field("id", format!("no API token {id} in {}", org.slug))),
+                other => refused(other),
+            })?;
             println!("revoked API token {} ({:?})", token.id, token.name);
         }
     }
