@@ -130,7 +130,7 @@ pub async fn bookings_for(
         .into_iter()
         .filter(|issue| issue.appointment_id.is_none())
         .filter_map(|issue| {
-            let booking: RemoteBooking = serde_json::from_str(issue.calcom_snapshot.as_deref()?).ok()?;
+            let booking: RemoteBooking = issue.snapshot()?;
             let reasons = reasons(&booking, appointment)?;
             Some(BookingSuggestion { issue: issue.id, booking, reasons })
         })

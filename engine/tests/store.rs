@@ -433,3 +433,37 @@ on_both_backends!(the_keys_stated_limit_is_kept_until_the_connection_changes, |d
     store.update_calcom_connection(a, &new_url, now()).await.unwrap();
     assert_eq!(store.organization(a).await.unwrap().calcom_rate_limit, None, "nor another server's");
 });
+
+on_both_backends!(a_batch_of_new_appointments_is_one_write_that_skips_taken_external_ids, |db| async move {
+    let store = &db.store;
+    let (salon, other) = (org(store, "salon").await, org(store, "other").await);
+    let with_id =
+        |name: &str, hour: u32, id: &str| NewAppointment { external_id: Some(id.into()), ..appointment(name, hour) };
+    store.insert_appointment(salon, &with_id("Ann", 8, "crm-1"), "api", now()).await.unwrap();
+    // Another organization's crm-2 does not take the name here.
+    store.insert_appointment(other, &with_id("Otto", 8, "crm-2"), "api", now()).await.unwrap();
+
+    let batch = [
+        with_id("Ann again", 9, "crm-1"),
+        with_id("Ben", 10, "crm-2"),
+        with_id("Ben twice", 11, "crm-2"),
+        appointment("Cem without an id", 12),
+    ];
+    assert_eq!(store.insert_appointments(salon, &batch, "import", now()).await.unwrap(), (2, 2));
+
+    let mut names: Vec<String> = store
+        .list_appointments(salon, &AppointmentFilter::default(), None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.customer_name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ann", "Ben", "Cem without an id"]);
+    let ben = store.appointment_by_external_id(salon, "crm-2").await.unwrap().unwrap();
+    assert_eq!(ben.sync.status, SyncStatus::Pending, "due for its first verification");
+    let history = store.appointment_events(salon, ben.id).await.unwrap();
+    assert_eq!(history.len(), 1, "its 'created' entry, written with it");
+    assert_eq!((history[0].kind, history[0].actor.as_str()), (EventKind::Created, "import"));
+    assert_eq!(store.insert_appointments(salon, &[], "import", now()).await.unwrap(), (0, 0));
+});

@@ -599,6 +599,14 @@ async fn the_api_token_cli_prints_the_token_once_and_revokes() {
     assert_eq!(actions, ["api_token.revoke", "api_token.create", "api_token.create"]);
 }
 
+/// A file name no other test uses, even running at the same time in this
+/// process (each backend's copy of a test runs in parallel).
+fn import_file(what: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("calsync-import-{}-{n}-{what}.jsonl", std::process::id()))
+}
+
 // The REST API and `calsync import` take appointments in one format and
 // refuse the same bad values in the same words (one validation, one
 // operation), and the import writes nothing when any line is bad.
@@ -625,7 +633,7 @@ on_both_backends!(the_api_and_the_import_refuse_the_same_appointments_in_the_sam
         let fields = r.body["fields"].as_array().cloned().unwrap_or_default();
         assert!(!fields.is_empty(), "{field}: {}", r.body);
 
-        let file = std::env::temp_dir().join(format!("calsync-import-{}-{field}.jsonl", std::process::id()));
+        let file = import_file(field);
         let mut f = std::fs::File::create(&file).unwrap();
         writeln!(f, "{}", booking(Some("good-1"))).unwrap();
         writeln!(f, "{body}").unwrap();
@@ -646,4 +654,22 @@ on_both_backends!(the_api_and_the_import_refuse_the_same_appointments_in_the_sam
         }
     }
     assert_eq!(row_counts(&db.store).await, (0, 0), "neither the API nor the import wrote anything");
+
+    // A good file imports each new appointment once; a second run skips them.
+    let file = import_file("good");
+    let lines = [booking(Some("a-1")), booking(Some("a-2")), booking(Some("a-1"))];
+    std::fs::write(&file, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let import = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_calsync"))
+            .args(["import", "--org", "salon", file.to_str().unwrap()])
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(import(), "imported 2 appointments, skipped 1 already present (same external_id)");
+    assert_eq!(import(), "imported 0 appointments, skipped 3 already present (same external_id)");
+    std::fs::remove_file(&file).ok();
+    assert_eq!(row_counts(&db.store).await, (2, 2), "two appointments, each with its 'created' entry");
 });

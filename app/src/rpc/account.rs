@@ -21,7 +21,7 @@ pub async fn get_account() -> Result<Account, AppError> {
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    let email_preference = server_context()?.store.email_preference(user.org_id, user.user_id).await?;
+    let email_preference = server_context()?.ops.email_preference(user.caller()).await?;
     Ok(Account { name: user.name, email: user.email, role: user.role, email_preference })
 }
 
@@ -32,6 +32,6 @@ pub async fn set_email_preference(preference: EmailPreference) -> Result<EmailPr
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    server_context()?.store.set_email_preference(user.org_id, user.user_id, preference, chrono::Utc::now()).await?;
+    server_context()?.ops.set_email_preference(user.caller(), preference).await?;
     Ok(preference)
 }

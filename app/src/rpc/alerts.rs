@@ -67,17 +67,14 @@ pub async fn save_alert_webhook(url: String, #[server(default)] secret: String) 
 
 #[cfg(feature = "ssr")]
 mod server {
-    use engine::alerting::{RuleForm, RuleKind, RuleSettings};
-    use engine::domain::{AuditAction, BaseUrl};
-    use engine::secrets::{seal, Purpose};
-    use engine::store::{AlertRule, AlertWebhookUpdate};
+    use engine::alerting::{RuleForm, RuleKind};
+    use engine::ops::alerts::AlertRule;
     use engine::verify::alerts::short_time;
 
     use super::*;
     use crate::context::{CurrentUser, ServerContext};
-    // One admin check and one audit entry shape for every settings section.
+    // One admin check for every settings section.
     pub use crate::rpc::settings::server::admin;
-    use crate::rpc::settings::server::entry;
 
     fn line(rule: &AlertRule, tz: chrono_tz::Tz) -> RuleLine {
         let s = rule.settings;
@@ -99,14 +96,12 @@ mod server {
     }
 
     pub async fn settings(context: &ServerContext, user: &CurrentUser) -> Result<AlertSettings, AppError> {
-        let org = context.store.organization(user.org_id).await?;
-        let rules = context.store.alert_rules(user.org_id).await?;
-        let (url, secret) = context.store.alert_webhook(user.org_id).await?;
-        let (pending, sent, failed) = context.store.alert_webhook_counts(user.org_id).await?;
+        let overview = context.ops.alert_overview(user.caller()).await?;
+        let (pending, sent, failed) = overview.webhooks;
         Ok(AlertSettings {
-            rules: rules.iter().map(|r| line(r, org.time_zone)).collect(),
-            webhook_url: url.unwrap_or_default(),
-            has_webhook_secret: secret.is_some(),
+            rules: overview.rules.iter().map(|r| line(r, overview.time_zone)).collect(),
+            webhook_url: overview.webhook_url.unwrap_or_default(),
+            has_webhook_secret: overview.has_webhook_secret,
             webhooks_pending: pending,
             webhooks_sent: sent,
             webhooks_failed: failed,
@@ -117,24 +112,12 @@ mod server {
         context: &ServerContext,
         user: &CurrentUser,
         rule: &str,
-        mut form: RuleForm,
+        form: RuleForm,
     ) -> Result<RuleLine, AppError> {
-        let kind: RuleKind =
-            rule.parse().map_err(|_| AppError::invalid("rule", "is not one of calsync's alert rules"))?;
-        if kind != RuleKind::OpenOver && form.threshold.trim().is_empty() {
-            // Only the threshold rule shows the field; the others keep theirs.
-            form.threshold = context.store.alert_rule(user.org_id, kind).await?.settings.threshold.to_string();
-        }
-        let settings = RuleSettings::parse(kind, &form).map_err(|(field, why)| AppError::invalid(field, why.rule))?;
-        let audit = entry(user, AuditAction::SettingsAlerts, None, settings.describe());
-        let unchanged = AlertWebhookUpdate { url: None, secret_sealed: None };
-        context.store.save_alert_rules(user.org_id, &[settings], &unchanged, &audit).await?;
-        let org = context.store.organization(user.org_id).await?;
-        Ok(line(&context.store.alert_rule(user.org_id, kind).await?, org.time_zone))
+        let saved = context.ops.save_alert_rule(user.caller(), rule, form).await?;
+        let org = context.ops.organization(user.caller()).await?;
+        Ok(line(&saved, org.time_zone))
     }
-
-    /// Shortest secret accepted: receivers check HMACs with it.
-    const MIN_SECRET: usize = 16;
 
     pub async fn save_webhook(
         context: &ServerContext,
@@ -142,34 +125,7 @@ mod server {
         url: &str,
         secret: &str,
     ) -> Result<AlertSettings, AppError> {
-        let org = user.org_id;
-        let (_, stored_secret) = context.store.alert_webhook(org).await?;
-        let secret = secret.trim();
-        let update = if url.trim().is_empty() {
-            AlertWebhookUpdate { url: Some(None), secret_sealed: None }
-        } else {
-            let url = BaseUrl::parse(url).map_err(|e| AppError::invalid("url", e.rule))?;
-            if secret.is_empty() && stored_secret.is_none() {
-                return Err(AppError::invalid("secret", "is needed to sign the webhooks: at least 16 characters"));
-            }
-            if !secret.is_empty()
-                && (secret.len() < MIN_SECRET || secret.len() > 500 || secret.chars().any(char::is_control))
-            {
-                return Err(AppError::invalid("secret", "must be 16 to 500 characters without control characters"));
-            }
-            let sealed =
-                (!secret.is_empty()).then(|| seal(&context.secret_key, Purpose::AlertWebhookSecret(org), secret));
-            AlertWebhookUpdate { url: Some(Some(String::from(url))), secret_sealed: sealed }
-        };
-        let detail = match &update.url {
-            Some(Some(url)) if update.secret_sealed.is_some() => format!("alert webhook {url}, new secret"),
-            Some(Some(url)) => format!("alert webhook {url}"),
-            _ => "alert webhook removed".to_owned(),
-        };
-        context
-            .store
-            .save_alert_rules(org, &[], &update, &entry(user, AuditAction::SettingsAlertWebhook, None, detail))
-            .await?;
+        context.ops.save_alert_webhook(&context.connector, user.caller(), url, secret).await?;
         settings(context, user).await
     }
 }

@@ -388,13 +388,9 @@ pub mod server {
         Actor { user_id: user.user_id, name: user.name.clone() }
     }
 
-    /// The resolver's refusals in words; Cal.com's failures name Cal.com.
+    /// The resolver's refusals in words, as `engine::ops` words them.
     pub fn resolve_error(err: ResolveError) -> AppError {
-        match err {
-            ResolveError::Store(e) => e.into(),
-            ResolveError::Calcom(e) => AppError::conflict(format!("Cal.com: {e}")),
-            ResolveError::NotApplicable(message) => AppError::conflict(message),
-        }
+        engine::ops::OpError::from(err).into()
     }
 }
 

@@ -11,53 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::rpc::triage::{QueueQuery, TriageState};
 
-/// The resolutions the review page offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResolveAction {
-    RetryVerification,
-    CreateInCalcom,
-    AcceptCalcom,
-    PushOurs,
-    CancelBoth,
-    MarkResolved,
-}
-
-impl ResolveAction {
-    pub const fn label(self) -> &'static str {
-        match self {
-            ResolveAction::RetryVerification => "Retry verification",
-            ResolveAction::CreateInCalcom => "Create in Cal.com",
-            ResolveAction::AcceptCalcom => "Accept Cal.com's version",
-            ResolveAction::PushOurs => "Push ours to Cal.com",
-            ResolveAction::CancelBoth => "Cancel appointment (both sides)",
-            ResolveAction::MarkResolved => "Mark as resolved",
-        }
-    }
-
-    /// What the confirmation asks.
-    pub const fn question(self) -> &'static str {
-        match self {
-            ResolveAction::RetryVerification => "Check this appointment against Cal.com again now?",
-            ResolveAction::CreateInCalcom => "Create a new Cal.com booking for this appointment?",
-            ResolveAction::AcceptCalcom => "Overwrite our time and status with Cal.com's?",
-            ResolveAction::PushOurs => "Change the Cal.com booking to match our record?",
-            ResolveAction::CancelBoth => "Cancel this appointment here and in Cal.com? This cannot be undone.",
-            ResolveAction::MarkResolved => "Close the open issues without changing anything?",
-        }
-    }
-
-    pub const fn slug(self) -> &'static str {
-        match self {
-            ResolveAction::RetryVerification => "retry",
-            ResolveAction::CreateInCalcom => "create-in-calcom",
-            ResolveAction::AcceptCalcom => "accept-calcom",
-            ResolveAction::PushOurs => "push-ours",
-            ResolveAction::CancelBoth => "cancel-both",
-            ResolveAction::MarkResolved => "mark-resolved",
-        }
-    }
-}
+pub use engine::domain::{BookingAction, ResolveAction};
 
 /// One compared field, ours against Cal.com's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,17 +174,6 @@ pub struct ReviewQueue {
     pub truncated: bool,
 }
 
-/// What an admin may do with a Cal.com booking we have no appointment for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingAction {
-    /// Create our appointment from it.
-    Import,
-    /// It is this appointment's booking (a suggested link).
-    Link(i64),
-    MarkResolved,
-}
-
 /// An appointment a Cal.com-only booking probably is, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkSuggestion {
@@ -287,33 +230,14 @@ pub async fn resolve_booking(
 #[cfg(feature = "ssr")]
 mod server {
     use chrono::Utc;
-    use engine::domain::{AppointmentId, AppointmentStatus, ErrorCode, IssueId, SyncStatus};
+    use engine::domain::{AppointmentId, ErrorCode, IssueId, SyncStatus};
+    use engine::ops::review::applicable_actions;
     use engine::store::{Appointment, DeliveryFilter, EventKind, Issue, IssueSubject, Organization, Store, SyncEvent};
-    use engine::verify::compare::{Difference, RemoteBooking};
-    use engine::verify::source::BookingSource;
+    use engine::verify::compare::RemoteBooking;
 
     use super::*;
     use crate::context::{CurrentUser, ServerContext};
-    use crate::rpc::appointments::server::{actor, resolve_error, resolver};
     use engine::format::LocalFormat;
-
-    /// The actions that fit the appointment's case, most specific first.
-    fn actions_for(a: &Appointment, open_issues: usize) -> Vec<ResolveAction> {
-        let mut actions = Vec::new();
-        match a.sync.error_code {
-            Some(ErrorCode::OrphanedLocal) => actions.push(ResolveAction::CreateInCalcom),
-            Some(ErrorCode::DataMismatch) => actions.extend([ResolveAction::AcceptCalcom, ResolveAction::PushOurs]),
-            _ => {}
-        }
-        actions.push(ResolveAction::RetryVerification);
-        if a.status != AppointmentStatus::Cancelled {
-            actions.push(ResolveAction::CancelBoth);
-        }
-        if open_issues > 0 || a.sync.requires_manual_review {
-            actions.push(ResolveAction::MarkResolved);
-        }
-        actions
-    }
 
     fn history_line(event: SyncEvent, local: LocalFormat) -> HistoryLine {
         let kind = match event.kind {
@@ -342,10 +266,8 @@ mod server {
 
     /// Both versions of the mismatched fields, from the issue's snapshot.
     fn comparison(a: &Appointment, issue: &Issue, local: LocalFormat) -> Vec<FieldComparison> {
-        let differing: Vec<Difference> =
-            issue.differences.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
-        let Some(theirs) = issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str::<RemoteBooking>(s).ok())
-        else {
+        let differing = issue.stored_differences();
+        let Some(theirs) = issue.snapshot() else {
             // Without a snapshot the stored differences are all we have.
             return differing
                 .into_iter()
@@ -416,7 +338,7 @@ mod server {
             (_, Some(ErrorCode::DataMismatch)) | (SyncStatus::Synced, _) => Some(true),
             _ => None,
         };
-        let actions = if user.role.is_admin() { actions_for(&a, issues.len()) } else { Vec::new() };
+        let actions = if user.role.is_admin() { applicable_actions(&a, issues.len()) } else { Vec::new() };
         let users = store.users(org.id).await?;
         let closed_issues = store
             .closed_issues_for(org.id, a.id, 5)
@@ -552,8 +474,8 @@ mod server {
         }
     }
 
-    fn not_connected() -> AppError {
-        AppError::conflict("Cal.com is not connected for this organization (no API key).")
+    fn outcome(done: engine::resolve::Resolved) -> ResolveOutcome {
+        ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) }
     }
 
     pub async fn resolve(
@@ -563,44 +485,8 @@ mod server {
         action: ResolveAction,
         note: &str,
     ) -> Result<ResolveOutcome, AppError> {
-        let store = &context.store;
-        let org = store.organization(user.org_id).await?;
-        let a = store.appointment(org.id, AppointmentId(id)).await?;
-        let resolver = resolver(store);
-        let actor = actor(user);
-        let done = match action {
-            ResolveAction::RetryVerification => resolver.retry_now(&org, &a, &actor).await,
-            ResolveAction::MarkResolved => resolver.mark_resolved(&org, &a, &actor, note).await,
-            ResolveAction::CreateInCalcom => {
-                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
-                let event_type = match a.calcom_event_type_id {
-                    Some(id) => Some(id),
-                    None => store.calcom_connection(org.id).await?.event_type_id,
-                };
-                let event_type = event_type
-                    .ok_or_else(|| AppError::conflict("No Cal.com event type is configured to book into."))?;
-                resolver.create_in_calcom(&org, &a, &actor, event_type, &client).await
-            }
-            ResolveAction::AcceptCalcom => {
-                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
-                resolver.accept_calcom(&org, &a, &actor, &client).await
-            }
-            ResolveAction::PushOurs => {
-                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
-                resolver.push_ours(&org, &a, &actor, &client, &client).await
-            }
-            ResolveAction::CancelBoth => {
-                let client = context.connector.client(org.id).await;
-                match (client, a.calcom_booking_uid.is_some()) {
-                    (Some(client), _) => resolver.cancel_both(&org, &a, &actor, &client).await,
-                    (None, true) => return Err(not_connected()),
-                    // Nothing to cancel in Cal.com: any writer will do, it is never called.
-                    (None, false) => resolver.cancel_both(&org, &a, &actor, &NoCalcom).await,
-                }
-            }
-        }
-        .map_err(resolve_error)?;
-        Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
+        let id = AppointmentId(id);
+        Ok(outcome(context.ops.resolve_appointment(&context.connector, user.caller(), id, action, note).await?))
     }
 
     /// The most issues the queue lists at once.
@@ -620,10 +506,7 @@ mod server {
         let ids: Vec<AppointmentId> = issues.iter().filter_map(|i| i.appointment_id).collect();
         let appointments: std::collections::HashMap<AppointmentId, Appointment> =
             store.appointments_by_ids(org.id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
-        let snapshots: Vec<Option<RemoteBooking>> = issues
-            .iter()
-            .map(|issue| issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok()))
-            .collect();
+        let snapshots: Vec<Option<RemoteBooking>> = issues.iter().map(|issue| issue.snapshot()).collect();
         // Suggested links for every Cal.com-only row in one query.
         let unlinked: Vec<&RemoteBooking> = issues
             .iter()
@@ -685,73 +568,7 @@ mod server {
         action: BookingAction,
         note: &str,
     ) -> Result<ResolveOutcome, AppError> {
-        let store = &context.store;
-        let org = store.organization(user.org_id).await?;
-        let issue = store.issue(org.id, IssueId(issue_id)).await?;
-        let uid = match (&issue.calcom_booking_uid, issue.appointment_id, issue.resolved_at) {
-            (Some(uid), None, None) => uid.clone(),
-            _ => return Err(AppError::conflict("This issue is not an open Cal.com-only booking.")),
-        };
-        match action {
-            BookingAction::Import => {
-                let client = context.connector.client(org.id).await.ok_or_else(not_connected)?;
-                // Re-read the booking: the snapshot may be days old.
-                // The trait's reading (ours), not the client's raw Cal.com model.
-                let booking = BookingSource::booking(&client, &uid)
-                    .await
-                    .map_err(|e| AppError::conflict(format!("Cal.com: {e}")))?
-                    .ok_or_else(|| AppError::conflict(format!("Cal.com no longer has booking {uid}.")))?;
-                let name = booking.attendee_emails.first().cloned().unwrap_or_else(|| format!("Cal.com booking {uid}"));
-                let done = resolver(store)
-                    .import_booking(&org, issue.id, &actor(user), &booking, &name)
-                    .await
-                    .map_err(resolve_error)?;
-                Ok(ResolveOutcome { message: done.message, appointment_id: done.appointment.map(|id| id.get()) })
-            }
-            BookingAction::Link(appointment_id) => {
-                let booking: RemoteBooking =
-                    issue.calcom_snapshot.as_deref().and_then(|s| serde_json::from_str(s).ok()).ok_or_else(|| {
-                        AppError::conflict("calsync has no copy of this booking to link; retry a full check.")
-                    })?;
-                let appointment = store.appointment(org.id, AppointmentId(appointment_id)).await?;
-                let done = resolver(store)
-                    .link_booking(&org, issue.id, &appointment, &booking, &actor(user))
-                    .await
-                    .map_err(resolve_error)?;
-                Ok(ResolveOutcome { message: done.message, appointment_id: Some(appointment_id) })
-            }
-            BookingAction::MarkResolved => {
-                let done = resolver(store)
-                    .mark_booking_resolved(&org, issue.id, &actor(user), note)
-                    .await
-                    .map_err(resolve_error)?;
-                Ok(ResolveOutcome { message: done.message, appointment_id: None })
-            }
-        }
-    }
-
-    /// A Cal.com writer for organizations without a connection, used only
-    /// where the resolver will not call it (cancelling an appointment that
-    /// never had a booking).
-    struct NoCalcom;
-
-    impl engine::verify::source::BookingWriter for NoCalcom {
-        async fn create(
-            &self,
-            _: &engine::verify::source::NewBooking,
-        ) -> Result<RemoteBooking, engine::verify::source::SourceError> {
-            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
-        }
-        async fn cancel(&self, _: &str, _: &str) -> Result<(), engine::verify::source::SourceError> {
-            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
-        }
-        async fn reschedule(
-            &self,
-            _: &str,
-            _: chrono::DateTime<Utc>,
-            _: &str,
-        ) -> Result<RemoteBooking, engine::verify::source::SourceError> {
-            Err(engine::verify::source::SourceError::Transient("Cal.com is not connected".into()))
-        }
+        let issue = IssueId(issue_id);
+        Ok(outcome(context.ops.resolve_booking(&context.connector, user.caller(), issue, action, note).await?))
     }
 }

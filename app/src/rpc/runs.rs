@@ -117,7 +117,7 @@ pub async fn list_runs() -> Result<RunList, AppError> {
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
     use crate::context::{require_admin, server_context};
-    use engine::store::{RunKind, Start};
+    use engine::ops::runs::RunKind;
 
     let user = require_admin()?;
     let kind = match choice {
@@ -125,15 +125,9 @@ pub async fn run_now(choice: RunChoice) -> Result<i64, AppError> {
         RunChoice::Comprehensive => RunKind::Comprehensive,
     };
     let context = server_context()?;
-    let zone = context.store.organization(user.org_id).await?.time_zone;
-    match context.store.request_run(user.org_id, kind, user.user_id, chrono::Utc::now()).await? {
-        Start::Started(id) => {
-            context.wake_worker.wake();
-            Ok(id.get())
-        }
-        Start::Busy(active) => Err(AppError::conflict(engine::verify::runner::busy_message(&active, zone))),
-        Start::SlotTaken => Err(AppError::conflict("the last run of this kind has just finished; ask again")),
-    }
+    let run = context.ops.request_run(user.caller(), kind).await?;
+    context.wake_worker.wake();
+    Ok(run.get())
 }
 
 /// Which of a bulk retry's appointments its page lists (`?show=`).

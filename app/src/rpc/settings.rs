@@ -229,14 +229,13 @@ pub(crate) mod server {
 
     use chrono::{DateTime, Utc};
     use engine::calcom::CalcomError;
-    use engine::domain::{ApiTokenId, AuditAction, UserId};
+    use engine::domain::{ApiTokenId, UserId};
     use engine::ops::accounts::{FirstPassword, Invitation, User};
     use engine::ops::api_tokens::ApiToken;
     use engine::ops::calcom_connection::{ConnectionInput, ConnectionSummary, Probe};
     use engine::ops::organizations::Organization;
     use engine::ops::schedules::ScheduleForm;
     use engine::schedule::LocalSchedule;
-    use engine::store::NewAuditEntry;
 
     use super::*;
     use crate::context::{require_admin, server_context, CurrentUser, ServerContext};
@@ -245,15 +244,6 @@ pub(crate) mod server {
     pub fn admin() -> Result<(ServerContext, CurrentUser), AppError> {
         let user = require_admin()?;
         Ok((server_context()?, user))
-    }
-
-    pub(crate) fn entry(
-        user: &CurrentUser,
-        action: AuditAction,
-        target: Option<String>,
-        detail: String,
-    ) -> NewAuditEntry {
-        NewAuditEntry { user_id: Some(user.user_id), action, target, detail: Some(detail), at: Utc::now() }
     }
 
     async fn local(context: &ServerContext, user: &CurrentUser) -> Result<LocalFormat, AppError> {

@@ -179,8 +179,7 @@ pub async fn act_on_group(group: GroupConfirmed, request: GroupRequest) -> Resul
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
-    let store = server_context()?.store;
-    server::act_on_group(&store, &user, group, request).await
+    server::act_on_group(&server_context()?, &user, group, request).await
 }
 
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
@@ -188,63 +187,42 @@ pub async fn triage_issue(issue_id: i64, request: TriageRequest) -> Result<Triag
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
-    let store = server_context()?.store;
-    server::triage_issue(&store, &user, issue_id, request).await
+    server::triage_issue(&server_context()?, &user, issue_id, request).await
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use chrono::Utc;
     use engine::domain::{IssueId, OutageId, UserId};
-    use engine::groups::{self, GroupStep};
+    use engine::groups;
+    use engine::ops::triage::{GroupInput, TriageInput};
     use engine::store::{GroupKey, GroupTarget, Issue, IssueState, Organization, QueueFilter, QueueView, Store, User};
-    use engine::triage::{self, IgnoreFor, TriageError, TriageStep};
+    use engine::triage::{self, IgnoreFor};
 
     use super::*;
-    use crate::context::CurrentUser;
-    use crate::rpc::appointments::server::actor;
+    use crate::context::{CurrentUser, ServerContext};
 
     pub async fn triage_issue(
-        store: &Store,
+        context: &ServerContext,
         user: &CurrentUser,
         issue_id: i64,
         request: TriageRequest,
     ) -> Result<TriageOutcome, AppError> {
-        let org = store.organization(user.org_id).await?;
-        let now = Utc::now();
-        let step = match request {
-            TriageRequest::Acknowledge => TriageStep::Acknowledge,
-            TriageRequest::Assign(to) => TriageStep::Assign(to.map(UserId)),
-            TriageRequest::StopIgnoring => TriageStep::StopIgnoring,
-            TriageRequest::Ignore { reason, limit } => ignore_step(&org, &reason, limit, now)?,
+        let input = match request {
+            TriageRequest::Acknowledge => TriageInput::Acknowledge,
+            TriageRequest::Assign(to) => TriageInput::Assign(to.map(UserId)),
+            TriageRequest::StopIgnoring => TriageInput::StopIgnoring,
+            TriageRequest::Ignore { reason, limit } => TriageInput::Ignore { reason, until: ignore_for(limit) },
         };
-        let message =
-            triage::triage(store, &org, IssueId(issue_id), step, &actor(user), now).await.map_err(triage_error)?;
+        let message = context.ops.triage_issue(user.caller(), IssueId(issue_id), input).await?;
         Ok(TriageOutcome { message })
     }
 
-    /// "Ignore" as the form sent it, checked by the engine's one rule for a
-    /// single issue and a group alike.
-    fn ignore_step(
-        org: &Organization,
-        reason: &str,
-        limit: IgnoreLimit,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<TriageStep, AppError> {
-        let until = match limit {
+    fn ignore_for(limit: IgnoreLimit) -> IgnoreFor {
+        match limit {
             IgnoreLimit::FurtherNotice => IgnoreFor::FurtherNotice,
             IgnoreLimit::Until(day) => IgnoreFor::UntilDate(day),
             IgnoreLimit::Times(n) => IgnoreFor::Occurrences(n),
-        };
-        TriageStep::ignore(reason, until, org.time_zone, now).map_err(triage_error)
-    }
-
-    /// The engine's refusals in words, with the status that goes with each.
-    pub fn triage_error(err: TriageError) -> AppError {
-        match err {
-            TriageError::Store(e) => e.into(),
-            TriageError::NotApplicable(message) => AppError::conflict(message),
-            TriageError::Invalid { field, rule } => AppError::invalid(field, rule),
         }
     }
 
@@ -271,26 +249,26 @@ pub(crate) mod server {
     }
 
     pub async fn act_on_group(
-        store: &Store,
+        context: &ServerContext,
         user: &CurrentUser,
         group: GroupConfirmed,
         request: GroupRequest,
     ) -> Result<TriageOutcome, AppError> {
-        let org = store.organization(user.org_id).await?;
-        let step = match request {
-            GroupRequest::Acknowledge => GroupStep::Triage(TriageStep::Acknowledge),
-            GroupRequest::AssignToMe => GroupStep::Triage(TriageStep::Assign(Some(user.user_id))),
-            GroupRequest::Ignore { reason, limit } => GroupStep::Triage(ignore_step(&org, &reason, limit, Utc::now())?),
-            GroupRequest::StopIgnoring => GroupStep::Triage(TriageStep::StopIgnoring),
-            GroupRequest::MarkResolved { note } => GroupStep::MarkResolved { note },
+        let input = match request {
+            GroupRequest::Acknowledge => GroupInput::Triage(TriageInput::Acknowledge),
+            GroupRequest::AssignToMe => GroupInput::Triage(TriageInput::AssignToMe),
+            GroupRequest::Ignore { reason, limit } => {
+                GroupInput::Triage(TriageInput::Ignore { reason, until: ignore_for(limit) })
+            }
+            GroupRequest::StopIgnoring => GroupInput::Triage(TriageInput::StopIgnoring),
+            GroupRequest::MarkResolved { note } => GroupInput::MarkResolved { note },
         };
         let target = GroupTarget {
             key: GroupKey { code: group.code, detail: group.reason, outage: group.outage.map(OutageId) },
             filter: filter(group.query, user),
             expected: group.members,
         };
-        let message =
-            groups::act_on_group(store, &org, &target, step, &actor(user), Utc::now()).await.map_err(triage_error)?;
+        let message = context.ops.act_on_group(user.caller(), &target, input).await?;
         Ok(TriageOutcome { message })
     }
 

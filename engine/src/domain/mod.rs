@@ -9,6 +9,7 @@ mod health;
 mod ids;
 mod input;
 mod members;
+mod resolution;
 mod sort;
 mod sync;
 pub mod url;
@@ -24,6 +25,7 @@ pub use input::{
     WINDOW_DAYS_AHEAD, WINDOW_DAYS_BACK,
 };
 pub use members::Members;
+pub use resolution::{BookingAction, ResolveAction};
 pub use sort::SortKey;
 pub use sync::{ErrorCode, SyncCounts, SyncStatus};
 pub use user::{EmailPreference, Role};

@@ -4,7 +4,7 @@
 
 use super::error::parse;
 use super::{Caller, OpError, Operations};
-use crate::domain::{AccountName, Actor, AuditAction, EmailAddress, Role, UserId};
+use crate::domain::{AccountName, Actor, AuditAction, EmailAddress, EmailPreference, Role, UserId};
 use crate::password;
 
 pub use crate::store::User;
@@ -99,6 +99,26 @@ impl Operations {
         let entry = caller.audit(action, None, detail, self.now());
         Ok(self.store.set_user_disabled(caller.org, target, !enabled, &entry).await?)
     }
+}
+
+impl Operations {
+    /// Which notifications also reach the signed-in person by email.
+    pub async fn email_preference(&self, caller: Caller) -> Result<EmailPreference, OpError> {
+        let me = yourself(caller)?;
+        Ok(self.store.email_preference(caller.org, me).await?)
+    }
+
+    /// Anyone may set their own (viewers too: it changes only their inbox);
+    /// audited by the store in the same transaction. Whether it changed.
+    pub async fn set_email_preference(&self, caller: Caller, preference: EmailPreference) -> Result<bool, OpError> {
+        let me = yourself(caller)?;
+        Ok(self.store.set_email_preference(caller.org, me, preference, self.now()).await?)
+    }
+}
+
+/// The person acting: an email preference is a person's own.
+fn yourself(caller: Caller) -> Result<UserId, OpError> {
+    caller.actor.user().ok_or(OpError::Forbidden)
 }
 
 fn not_yourself(caller: Caller, target: UserId, what: &str) -> Result<(), OpError> {

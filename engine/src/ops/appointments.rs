@@ -29,6 +29,10 @@ pub struct Page {
     pub next: Option<(DateTime<Utc>, AppointmentId)>,
 }
 
+/// How many imported appointments are written in one transaction: few
+/// enough that a write never holds the database for long.
+pub const IMPORT_BATCH: usize = 1_000;
+
 /// Facts that a change may not touch: they name the appointment.
 const FIXED_FIELDS: &[&str] = &["external_id", "source"];
 
@@ -116,8 +120,9 @@ impl Operations {
     }
 
     /// Each line of an import, validated before any is written, so a bad
-    /// file imports nothing; then each new one (an `external_id` already
-    /// present is skipped). Returns (imported, skipped).
+    /// file imports nothing; then the new ones, [`IMPORT_BATCH`] to a
+    /// transaction (an `external_id` already present is skipped). Returns
+    /// (imported, skipped).
     pub async fn import_appointments(
         &self,
         caller: Caller,
@@ -139,12 +144,10 @@ impl Operations {
             return Err(OpError::field("file", format!("nothing imported; {}", problems.join("; "))));
         }
         let (mut imported, mut skipped) = (0, 0);
-        for new in &appointments {
-            match self.store.insert_appointment(caller.org, new, "import", self.now()).await {
-                Ok(_) => imported += 1,
-                Err(StoreError::Conflict(_)) => skipped += 1,
-                Err(e) => return Err(e.into()),
-            }
+        for batch in appointments.chunks(IMPORT_BATCH) {
+            let (inserted, present) = self.store.insert_appointments(caller.org, batch, "import", self.now()).await?;
+            imported += inserted;
+            skipped += present;
         }
         Ok((imported, skipped))
     }

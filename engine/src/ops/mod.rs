@@ -5,18 +5,23 @@
 //! answer; the rules (who may, which values are accepted, what is audited
 //! in the same transaction) live here and below.
 //!
-//! Areas moved here so far: accounts, appointments (create, read, list,
-//! change, verify, import), organizations, the Cal.com
+//! Areas moved here so far: accounts, alert rules and the alert webhook, appointments (create, read, list,
+//! change, verify, import), the review's resolutions (which apply, carrying
+//! one out) and triage of one issue or a group, "run now", organizations, the Cal.com
 //! connection, schedules and queue settings, API tokens. The rest still
 //! calls `store` from the adapters (docs/architecture.md, "Known gaps").
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_tokens;
 pub mod appointments;
 pub mod calcom_connection;
 mod error;
 pub mod organizations;
+pub mod review;
+pub mod runs;
 pub mod schedules;
+pub mod triage;
 
 use std::sync::Arc;
 

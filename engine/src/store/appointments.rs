@@ -144,6 +144,99 @@ impl AppointmentFilter {
     }
 }
 
+/// Inserts one new appointment and its "created" history entry in `tx`.
+async fn insert_new(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    org: OrgId,
+    new: &NewAppointment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<AppointmentId, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, \
+             service, starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
+             sync_status, next_verification_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
+    )
+    .bind(org.get())
+    .bind(new.external_id.as_deref())
+    .bind(&new.customer_name)
+    .bind(new.customer_email.as_deref())
+    .bind(new.customer_phone.as_deref())
+    .bind(&new.service)
+    .bind(to_ms(new.starts_at))
+    .bind(to_ms(new.ends_at))
+    .bind(new.time_zone.name())
+    .bind(new.status.as_str())
+    .bind(new.source.as_str())
+    .bind(new.calcom_booking_uid.as_deref())
+    .bind(new.calcom_event_type_id)
+    .bind(SyncStatus::Pending.as_str())
+    .bind(to_ms(now))
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(StoreError::from);
+    let row = match inserted {
+        Ok(row) => row,
+        Err(e) if e.is_unique_violation() => {
+            return Err(StoreError::Conflict("an appointment with this external_id exists".into()))
+        }
+        Err(e) => return Err(e),
+    };
+    let id = AppointmentId(get(&row, "id")?);
+    let event = NewSyncEvent {
+        appointment_id: Some(id),
+        kind: EventKind::Created,
+        result: None,
+        attempt: None,
+        duration_ms: None,
+        detail: Some(format!("Appointment created (via {})", new.source)),
+        technical: None,
+        actor: actor.to_owned(),
+        actor_user_id: None,
+        at: now,
+    };
+    events::insert(tx, org, &event).await?;
+    Ok(id)
+}
+
+/// Tom Klein's 45-minute appointment on 13 October 2025 in Berlin, booked
+/// in Cal.com as `abc` and not yet verified, for unit tests that need an
+/// appointment but no database.
+#[cfg(test)]
+pub(crate) fn sample() -> Appointment {
+    use crate::domain::AppointmentSource;
+    use chrono::{Duration, TimeZone};
+    let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
+    Appointment {
+        id: AppointmentId(1236),
+        org_id: OrgId(1),
+        external_id: None,
+        customer_name: "Tom Klein".into(),
+        customer_email: Some("tom.klein@example.com".into()),
+        customer_phone: None,
+        service: "Herrenschnitt".into(),
+        starts_at: start,
+        ends_at: start + Duration::minutes(45),
+        time_zone: chrono_tz::Europe::Berlin,
+        status: AppointmentStatus::Scheduled,
+        source: AppointmentSource::Retell,
+        calcom_booking_uid: Some("abc".into()),
+        calcom_event_type_id: None,
+        sync: SyncState {
+            status: SyncStatus::Pending,
+            error_code: None,
+            error_detail: None,
+            attempts: 0,
+            last_verified_at: None,
+            next_verification_at: None,
+            requires_manual_review: false,
+        },
+        created_at: start,
+        updated_at: start,
+    }
+}
+
 impl Store {
     /// Records a new appointment as `pending`, due for its first verification
     /// at once, together with its "created" history entry (one transaction).
@@ -155,53 +248,43 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Appointment, StoreError> {
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, \
-             service, starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
-             sync_status, next_verification_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
-        )
-        .bind(org.get())
-        .bind(new.external_id.as_deref())
-        .bind(&new.customer_name)
-        .bind(new.customer_email.as_deref())
-        .bind(new.customer_phone.as_deref())
-        .bind(&new.service)
-        .bind(to_ms(new.starts_at))
-        .bind(to_ms(new.ends_at))
-        .bind(new.time_zone.name())
-        .bind(new.status.as_str())
-        .bind(new.source.as_str())
-        .bind(new.calcom_booking_uid.as_deref())
-        .bind(new.calcom_event_type_id)
-        .bind(SyncStatus::Pending.as_str())
-        .bind(to_ms(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from);
-        let row = match inserted {
-            Ok(row) => row,
-            Err(e) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict("an appointment with this external_id exists".into()))
-            }
-            Err(e) => return Err(e),
-        };
-        let id = AppointmentId(get(&row, "id")?);
-        let event = NewSyncEvent {
-            appointment_id: Some(id),
-            kind: EventKind::Created,
-            result: None,
-            attempt: None,
-            duration_ms: None,
-            detail: Some(format!("Appointment created (via {})", new.source)),
-            technical: None,
-            actor: actor.to_owned(),
-            actor_user_id: None,
-            at: now,
-        };
-        events::insert(&mut tx, org, &event).await?;
+        let id = insert_new(&mut tx, org, new, actor, now).await?;
         tx.commit().await?;
         self.appointment(org, id).await
+    }
+
+    /// Records many new appointments as `insert_appointment` does, in one
+    /// transaction; one whose `external_id` is already taken (stored, or
+    /// earlier in `news`) is skipped. How many were inserted and skipped.
+    pub async fn insert_appointments(
+        &self,
+        org: OrgId,
+        news: &[NewAppointment],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut taken = std::collections::HashSet::new();
+        let (mut inserted, mut skipped) = (0, 0);
+        for new in news {
+            if let Some(external_id) = new.external_id.as_deref() {
+                // Checked first: on PostgreSQL a failed insert would end the transaction.
+                let exists = sqlx::query("SELECT 1 FROM appointments WHERE org_id = $1 AND external_id = $2")
+                    .bind(org.get())
+                    .bind(external_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .is_some();
+                if exists || !taken.insert(external_id) {
+                    skipped += 1;
+                    continue;
+                }
+            }
+            insert_new(&mut tx, org, new, actor, now).await?;
+            inserted += 1;
+        }
+        tx.commit().await?;
+        Ok((inserted, skipped))
     }
 
     pub async fn appointment(&self, org: OrgId, id: AppointmentId) -> Result<Appointment, StoreError> {

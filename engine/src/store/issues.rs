@@ -139,6 +139,17 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// Cal.com's booking as the check that opened the issue saw it (stored
+    /// as JSON; `None` when there was none or it no longer reads).
+    pub fn snapshot(&self) -> Option<crate::verify::compare::RemoteBooking> {
+        serde_json::from_str(self.calcom_snapshot.as_deref()?).ok()
+    }
+
+    /// The fields the check found different (a data mismatch's).
+    pub fn stored_differences(&self) -> Vec<crate::verify::compare::Difference> {
+        self.differences.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+    }
+
     pub fn state(&self) -> IssueState {
         match (self.resolved_at, &self.ignored, self.acknowledged) {
             (Some(_), _, _) => IssueState::Resolved,

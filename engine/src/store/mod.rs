@@ -48,6 +48,8 @@ pub use agenda::Agenda;
 pub use alert_rules::{AlertRule, AlertWebhookUpdate, OutgoingWebhook, Push};
 pub use api_tokens::{ApiToken, IssuedToken};
 pub use appointment_updates::queued_for_verification;
+#[cfg(test)]
+pub(crate) use appointments::sample as sample_appointment;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use bulk::{BulkItem, BulkItemFilter, BulkOutcome, BulkRequest, BulkRequested, BulkTally};

@@ -122,39 +122,10 @@ pub fn differences(ours: &Appointment, theirs: &RemoteBooking) -> Vec<Difference
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AppointmentId, AppointmentSource, OrgId, SyncStatus};
-    use crate::store::SyncState;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
     fn ours() -> Appointment {
-        let start = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
-        Appointment {
-            id: AppointmentId(1236),
-            org_id: OrgId(1),
-            external_id: None,
-            customer_name: "Tom Klein".into(),
-            customer_email: Some("tom.klein@example.com".into()),
-            customer_phone: None,
-            service: "Herrenschnitt".into(),
-            starts_at: start,
-            ends_at: start + Duration::minutes(45),
-            time_zone: chrono_tz::Europe::Berlin,
-            status: AppointmentStatus::Scheduled,
-            source: AppointmentSource::Retell,
-            calcom_booking_uid: Some("abc".into()),
-            calcom_event_type_id: None,
-            sync: SyncState {
-                status: SyncStatus::Pending,
-                error_code: None,
-                error_detail: None,
-                attempts: 0,
-                last_verified_at: None,
-                next_verification_at: None,
-                requires_manual_review: false,
-            },
-            created_at: start,
-            updated_at: start,
-        }
+        crate::store::sample_appointment()
     }
 
     fn theirs() -> RemoteBooking {
