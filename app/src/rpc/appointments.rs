@@ -218,10 +218,10 @@ pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> 
     if ids.len() > MAX_SELECTED {
         return Err(AppError::invalid("ids", format!("at most {MAX_SELECTED} at a time")));
     }
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
+    let context = server_context()?;
+    let org = context.store.organization(user.org_id).await?;
     let ids: Vec<AppointmentId> = ids.into_iter().map(AppointmentId).collect();
-    let done = retry_selected(&store, &server::resolver(&store), &org, &ids, &server::actor(&user))
+    let done = retry_selected(&context.store, &context.ops.resolver(), &org, &ids, &server::actor(&user))
         .await
         .map_err(server::resolve_error)?;
     Ok(BulkOutcome { changed: done.queued as u32, skipped: done.skipped as u32 })
@@ -292,12 +292,10 @@ impl BulkStarted {
 /// Server-side helpers shared by the list, the review page and the CSV export.
 #[cfg(feature = "ssr")]
 pub mod server {
-    use std::sync::Arc;
 
     use chrono_tz::Tz;
-    use engine::clock::SystemClock;
-    use engine::resolve::{Actor, ResolveError, Resolver};
-    use engine::store::{AppointmentFilter, AppointmentOrder, Store};
+    use engine::resolve::{Actor, ResolveError};
+    use engine::store::{AppointmentFilter, AppointmentOrder};
 
     use engine::bulk;
     use engine::domain::Members;
@@ -378,10 +376,6 @@ pub mod server {
     /// The list's order from its query.
     pub fn order(query: &AppointmentQuery) -> AppointmentOrder {
         AppointmentOrder { key: query.sort_by, descending: query.desc }
-    }
-
-    pub fn resolver(store: &Store) -> Resolver {
-        Resolver::new(store.clone(), Arc::new(SystemClock))
     }
 
     pub fn actor(user: &CurrentUser) -> Actor {

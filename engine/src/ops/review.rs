@@ -135,15 +135,9 @@ impl Operations {
                     OpError::Conflict("calsync has no copy of this booking to link; retry a full check.".into())
                 })?;
                 let appointment = self.store.appointment(org.id, AppointmentId(appointment_id)).await?;
-                let mut done = resolver.link_booking(&org, issue.id, &appointment, &booking, &actor).await?;
-                done.appointment = Some(appointment.id);
-                done
+                resolver.link_booking(&org, issue.id, &appointment, &booking, &actor).await?
             }
-            BookingAction::MarkResolved => {
-                let mut done = resolver.mark_booking_resolved(&org, issue.id, &actor, note).await?;
-                done.appointment = None;
-                done
-            }
+            BookingAction::MarkResolved => resolver.mark_booking_resolved(&org, issue.id, &actor, note).await?,
         };
         Ok(done)
     }
