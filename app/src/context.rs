@@ -1,6 +1,6 @@
 //! What server functions get from the server process: the engine's services
 //! and the signed-in user. Provided for every request by the `server` crate:
-//! the store through Leptos' context, the user as a request extension that
+//! the operations through Leptos' context, the user as a request extension that
 //! the login middleware put there after checking the session.
 
 use engine::domain::{OrgId, Role, UserId};
@@ -9,8 +9,6 @@ use std::sync::Arc;
 use engine::calcom::CalcomConnector;
 use engine::domain::Actor;
 use engine::ops::{Caller, Operations};
-use engine::secret_key::SecretKey;
-use engine::store::Store;
 use engine::verify::circuit::Circuits;
 use engine::worker::WakeUp;
 use leptos::prelude::*;
@@ -19,9 +17,8 @@ use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct ServerContext {
-    /// The use cases (`engine::ops`); what has moved there is called there.
+    /// The use cases (`engine::ops`): every server function calls one.
     pub ops: Operations,
-    pub store: Store,
     /// Each organization's Cal.com client, for the review page's resolutions.
     pub connector: CalcomConnector,
     /// The worker's circuit breakers (this process's view), for the
@@ -29,8 +26,6 @@ pub struct ServerContext {
     pub circuits: Arc<Circuits>,
     /// Rung by "run now" so the worker does not wait for its next tick.
     pub wake_worker: WakeUp,
-    /// Seals the Cal.com credentials an admin enters on the settings page.
-    pub secret_key: SecretKey,
 }
 
 // By hand: the connector holds sealed keys and has no Debug of its own.

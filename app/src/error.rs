@@ -100,6 +100,8 @@ impl From<engine::ops::OpError> for AppError {
                 Some(first) => AppError::Invalid { field: first.field, message: first.message },
                 None => AppError::Invalid { field: String::new(), message: "is invalid".into() },
             },
+            OpError::Malformed(message) => AppError::Invalid { field: String::new(), message },
+            OpError::Unauthenticated(_) => AppError::Unauthenticated,
             OpError::Forbidden => AppError::Forbidden,
             OpError::NotFound(what) => AppError::NotFound(capitalize(what)),
             OpError::Conflict(message) => AppError::Conflict(message),
@@ -109,15 +111,6 @@ impl From<engine::ops::OpError> for AppError {
             }
         };
         error.with_http_status(status)
-    }
-}
-
-/// Through [`engine::ops::OpError`], so a store's refusal reads and counts
-/// as an operation's does.
-#[cfg(feature = "ssr")]
-impl From<engine::store::StoreError> for AppError {
-    fn from(err: engine::store::StoreError) -> Self {
-        AppError::from(engine::ops::OpError::from(err))
     }
 }
 

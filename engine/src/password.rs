@@ -1,7 +1,9 @@
 //! Password hashing (argon2 via `password-auth`) and the first password of
 //! an invited account. Hashing is deliberately slow, so it runs on the
-//! blocking pool, never on the async workers. Checking a login stays in the
-//! server (`server::auth::password::verify`).
+//! blocking pool, never on the async workers. Logins are checked with
+//! [`verify`] by `ops::sign_in`.
+
+use std::sync::OnceLock;
 
 use rand::Rng;
 
@@ -27,6 +29,24 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
     tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
         .await
         .map_err(|_| PasswordError::Interrupted)
+}
+
+/// Checks `password` against `hash`; with no hash (unknown email) it checks
+/// against a dummy so both cases take the same time and nobody can tell
+/// from the delay whether an account exists.
+pub async fn verify(password: String, hash: Option<String>) -> bool {
+    let known = hash.is_some();
+    tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        password_auth::verify_password(password, &hash).is_ok() && known
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| password_auth::generate_hash("not the password of anyone"))
 }
 
 /// Letters and digits without the look-alikes (0/O, 1/l/I), because an admin

@@ -62,12 +62,7 @@ impl Change {
     fn retry(appointment: &Appointment, now: DateTime<Utc>) -> Change {
         Change {
             facts: FactsChange::default(),
-            state: SyncState {
-                status: SyncStatus::VerificationPending,
-                attempts: 0,
-                next_verification_at: Some(now),
-                ..appointment.sync.clone()
-            },
+            state: appointment.sync.queued(now),
             resolution: None,
             note: None,
             detail: "Verification requested".into(),
@@ -430,14 +425,12 @@ impl Resolver {
             ))
         })?;
         let now = self.clock.now();
+        // Queued to confirm the link; the old finding no longer holds.
         let state = SyncState {
-            status: SyncStatus::VerificationPending,
             error_code: None,
             error_detail: None,
-            attempts: 0,
-            last_verified_at: appointment.sync.last_verified_at,
-            next_verification_at: Some(now),
             requires_manual_review: false,
+            ..appointment.sync.queued(now)
         };
         let change = Change {
             facts: FactsChange { calcom_booking_uid: Some(booking.uid.clone()), ..FactsChange::default() },

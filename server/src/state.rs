@@ -65,13 +65,14 @@ impl AppState {
             .site_addr(addr)
             .env(leptos::prelude::Env::PROD)
             .build();
-        let store_for_live = store.clone();
         let circuits = Arc::new(Circuits::default());
         let connector = CalcomConnector::new(store.clone(), secret_key.clone());
         let verifier = Verifier::new(store.clone(), circuits.clone(), RetryLadder::default(), Arc::new(SystemClock));
+        let ops = Operations::new(store.clone());
         AppState {
             leptos_options,
-            ops: Operations::new(store.clone()),
+            live: LiveFeed::new(ops.clone(), LIVE_POLL),
+            ops,
             store,
             secret_key: Arc::new(secret_key),
             public_url: public_url.into(),
@@ -79,7 +80,6 @@ impl AppState {
             metrics_access: http::metrics::MetricsAccess::for_listener(None, addr),
             connector,
             verifier,
-            live: LiveFeed::new(store_for_live, LIVE_POLL),
             wake_worker: WakeUp::default(),
             wake_inbox: WakeUp::default(),
             sessions: auth::SessionPolicy::default(),
@@ -110,11 +110,9 @@ impl AppState {
     pub fn server_context(&self) -> ServerContext {
         ServerContext {
             ops: self.ops.clone(),
-            store: self.store.clone(),
             connector: self.connector.clone(),
             circuits: self.circuits.clone(),
             wake_worker: self.wake_worker.clone(),
-            secret_key: (*self.secret_key).clone(),
         }
     }
 }

@@ -64,7 +64,7 @@ async fn org(store: &Store, slug: &str, name: &str) -> OrgId {
 }
 
 async fn user(store: &Store, org: OrgId, email: &str, role: Role) {
-    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let password_hash = engine::password::hash(PASSWORD.into()).await.unwrap();
     let new = NewUser { email: email.into(), name: format!("{role} of {org}"), role, password_hash };
     store.create_user(org, &new, Utc::now()).await.unwrap();
 }

@@ -33,7 +33,7 @@ async fn org(store: &Store, slug: &str) -> OrgId {
 }
 
 async fn user(store: &Store, org: OrgId, email: &str) -> UserId {
-    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let password_hash = engine::password::hash(PASSWORD.into()).await.unwrap();
     let new = NewUser { email: email.into(), name: "Ann".into(), role: Role::Viewer, password_hash };
     store.create_user(org, &new, Utc::now()).await.unwrap().id
 }
@@ -155,7 +155,7 @@ on_both_backends!(a_new_notification_reaches_an_open_page_within_seconds, |db| a
 on_both_backends!(a_nudged_feed_polls_at_once_instead_of_at_its_tick, |db| async move {
     let a = org(&db.store, "alpha").await;
     // A tick far longer than the test: only the nudge can explain an update.
-    let feed = server::live::LiveFeed::new(db.store.clone(), Duration::from_secs(600));
+    let feed = server::live::LiveFeed::new(engine::ops::Operations::new(db.store.clone()), Duration::from_secs(600));
     let mut versions = feed.subscribe(a);
     // The watcher's first poll happens at once and finds an empty feed.
     tokio::time::sleep(Duration::from_millis(500)).await;

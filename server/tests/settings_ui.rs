@@ -46,7 +46,7 @@ async fn org(store: &Store, slug: &str) -> Organization {
 }
 
 async fn user(store: &Store, org: OrgId, email: &str, name: &str, role: Role) -> UserId {
-    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let password_hash = engine::password::hash(PASSWORD.into()).await.unwrap();
     let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
     store.create_user(org, &new, Utc::now()).await.unwrap().id
 }

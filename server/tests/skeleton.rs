@@ -36,7 +36,7 @@ on_both_backends!(health_and_readiness_answer_with_request_ids, |db| async move 
 
 /// Signs a fresh admin of `org` in and returns the Cookie header value.
 async fn signed_in(store: &Store, org: engine::domain::OrgId, base: &str) -> String {
-    let password_hash = server::auth::password::hash("long enough password".into()).await.unwrap();
+    let password_hash = engine::password::hash("long enough password".into()).await.unwrap();
     let new = engine::store::NewUser {
         email: "admin@example.com".into(),
         name: "Admin".into(),

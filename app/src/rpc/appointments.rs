@@ -169,19 +169,14 @@ pub struct BulkOutcome {
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPage, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::store::PageCursor;
+    use engine::ops::listing::{ListPage, PageRequest};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
-    let filter = server::to_filter(&query, org.time_zone);
-    let order = server::order(&query);
-    let after = query.after.as_deref().and_then(|c| PageCursor::decode(c, order.key));
-    let mut rows = store.list_appointments_ordered(user.org_id, &filter, order, after.as_ref(), PAGE_SIZE + 1).await?;
-    let more = rows.len() > PAGE_SIZE as usize;
-    rows.truncate(PAGE_SIZE as usize);
-    let next_after = more.then(|| rows.last().map(|a| PageCursor::after(a, order.key).encode())).flatten();
-    let members = store.appointment_members(user.org_id, &filter).await?;
+    let ops = server_context()?.ops;
+    let criteria = server::criteria(&query);
+    let request = PageRequest { order: server::order(&query), after: query.after.as_deref(), limit: PAGE_SIZE };
+    let ListPage { org, rows, next: next_after } = ops.appointment_page(user.caller(), &criteria, request).await?;
+    let members = ops.matching_appointments(user.caller(), &criteria).await?;
     let local = org.local_format();
     Ok(AppointmentPage {
         rows: rows
@@ -211,19 +206,11 @@ pub async fn list_appointments(query: AppointmentQuery) -> Result<AppointmentPag
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
 pub async fn retry_appointments(ids: Vec<i64>) -> Result<BulkOutcome, AppError> {
     use crate::context::{require_admin, server_context};
-    use engine::bulk::{retry_selected, MAX_SELECTED};
     use engine::domain::AppointmentId;
 
     let user = require_admin()?;
-    if ids.len() > MAX_SELECTED {
-        return Err(AppError::invalid("ids", format!("at most {MAX_SELECTED} at a time")));
-    }
-    let context = server_context()?;
-    let org = context.store.organization(user.org_id).await?;
     let ids: Vec<AppointmentId> = ids.into_iter().map(AppointmentId).collect();
-    let done = retry_selected(&context.store, &context.ops.resolver(), &org, &ids, &server::actor(&user))
-        .await
-        .map_err(server::resolve_error)?;
+    let done = server_context()?.ops.retry_selected(user.caller(), &ids).await?;
     Ok(BulkOutcome { changed: done.queued as u32, skipped: done.skipped as u32 })
 }
 
@@ -293,27 +280,22 @@ impl BulkStarted {
 #[cfg(feature = "ssr")]
 pub mod server {
 
-    use chrono_tz::Tz;
-    use engine::resolve::{Actor, ResolveError};
-    use engine::store::{AppointmentFilter, AppointmentOrder};
-
-    use engine::bulk;
     use engine::domain::Members;
-    use engine::store::Organization;
+    use engine::ops::bulk::Confirmation;
+    use engine::ops::listing::{AppointmentOrder, Criteria};
 
     use super::{AppointmentQuery, BulkAction, BulkStarted};
-    use crate::context::CurrentUser;
+    use crate::context::{require_admin, server_context};
     use crate::error::AppError;
 
     /// Queues a bulk retry of every appointment matching `query` for the
     /// signed-in admin, if it still matches the `expected` set they
     /// confirmed, and wakes the worker to run it.
     pub async fn retry_matching(query: &AppointmentQuery, expected: Members) -> Result<BulkStarted, AppError> {
-        let (user, context, org) = admin_and_org().await?;
-        let (filter, described) = (to_filter(query, org.time_zone), query.describe());
-        let confirmed = bulk::Confirmed { filter: &filter, described: &described, expected, by: user.user_id };
-        let run =
-            bulk::request_retry(&context.store, &org, &confirmed, chrono::Utc::now()).await.map_err(bulk_error)?;
+        let (user, context) = (require_admin()?, server_context()?);
+        let (criteria, described) = (criteria(query), query.describe());
+        let confirmed = Confirmation { criteria: &criteria, described: &described, expected };
+        let run = context.ops.request_bulk_retry(user.caller(), confirmed).await?;
         context.wake_worker.wake();
         Ok(BulkStarted { run_id: run.get(), count: expected.count, action: BulkAction::Retry })
     }
@@ -325,51 +307,30 @@ pub mod server {
         expected: Members,
         note: &str,
     ) -> Result<BulkStarted, AppError> {
-        let (user, context, org) = admin_and_org().await?;
-        let (filter, described) = (to_filter(query, org.time_zone), query.describe());
-        let confirmed = bulk::Confirmed { filter: &filter, described: &described, expected, by: user.user_id };
-        let run = bulk::request_resolve(&context.store, &org, &confirmed, note, chrono::Utc::now())
-            .await
-            .map_err(bulk_error)?;
+        let (user, context) = (require_admin()?, server_context()?);
+        let (criteria, described) = (criteria(query), query.describe());
+        let confirmed = Confirmation { criteria: &criteria, described: &described, expected };
+        let run = context.ops.request_bulk_resolve(user.caller(), confirmed, note).await?;
         context.wake_worker.wake();
         Ok(BulkStarted { run_id: run.get(), count: expected.count, action: BulkAction::Resolution })
     }
 
-    async fn admin_and_org() -> Result<(CurrentUser, crate::context::ServerContext, Organization), AppError> {
-        let user = crate::context::require_admin()?;
-        let context = crate::context::server_context()?;
-        let org = context.store.organization(user.org_id).await?;
-        Ok((user, context, org))
-    }
-
     /// The planned calls of a bulk retry of `query`, in words.
     pub async fn plan_matching(query: &AppointmentQuery) -> Result<String, AppError> {
-        let (_, context, org) = admin_and_org().await?;
-        let filter = to_filter(query, org.time_zone);
-        let plan = bulk::plan_retry(&context.store, &org, &filter).await.map_err(bulk_error)?;
+        let user = require_admin()?;
+        let plan = server_context()?.ops.plan_bulk_retry(user.caller(), &criteria(query)).await?;
         Ok(plan.words())
     }
 
-    /// A bulk action's refusals: over the cap is the filter's fault; a
-    /// changed count, nothing matching or another run is a conflict.
-    fn bulk_error(err: engine::bulk::BulkError) -> AppError {
-        use engine::bulk::BulkError;
-        match err {
-            BulkError::Store(e) => e.into(),
-            BulkError::TooMany { .. } => AppError::invalid("filter", err.to_string()),
-            BulkError::Note => AppError::invalid("note", err.to_string()),
-            BulkError::Changed { .. } | BulkError::Empty | BulkError::Busy(_) => AppError::conflict(err.to_string()),
-        }
-    }
-
-    pub fn to_filter(query: &AppointmentQuery, tz: Tz) -> AppointmentFilter {
-        AppointmentFilter {
-            sync_status: query.state,
-            error_code: query.code,
-            requires_review: query.review.then_some(true),
-            starts_from: query.from.and_then(|d| engine::calendar::start_of_day(d, tz)),
-            starts_before: query.to.and_then(|d| d.succ_opt()).and_then(|d| engine::calendar::start_of_day(d, tz)),
+    /// The list's filter as the engine takes it.
+    pub fn criteria(query: &AppointmentQuery) -> Criteria {
+        Criteria {
+            state: query.state,
+            code: query.code,
+            from: query.from,
+            to: query.to,
             search: query.q.clone(),
+            needs_review: query.review,
         }
     }
 
@@ -377,17 +338,7 @@ pub mod server {
     pub fn order(query: &AppointmentQuery) -> AppointmentOrder {
         AppointmentOrder { key: query.sort_by, descending: query.desc }
     }
-
-    pub fn actor(user: &CurrentUser) -> Actor {
-        Actor { user_id: user.user_id, name: user.name.clone() }
-    }
-
-    /// The resolver's refusals in words, as `engine::ops` words them.
-    pub fn resolve_error(err: ResolveError) -> AppError {
-        engine::ops::OpError::from(err).into()
-    }
 }
-
 #[cfg(test)]
 mod tests {
     use super::AppointmentQuery;

@@ -22,10 +22,9 @@ pub async fn get_audit_log() -> Result<Vec<AuditLine>, AppError> {
     use crate::context::{require_admin, server_context};
 
     let user = require_admin()?;
-    let store = &server_context()?.store;
-    let org = store.organization(user.org_id).await?;
-    let local = org.local_format();
-    let entries = store.audit_log(org.id, 100).await?;
+    let ops = server_context()?.ops;
+    let entries = ops.audit_log(user.caller(), 100).await?;
+    let local = ops.organization(user.caller()).await?.local_format();
     Ok(entries
         .into_iter()
         .map(|e| AuditLine {

@@ -109,67 +109,51 @@ impl ApiBudget {
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_dashboard_summary() -> Result<DashboardSummary, AppError> {
     use crate::context::{require_user, server_context};
-    use chrono::{Duration, Utc};
-    use engine::verify::{health, next_cycle::next_cycle};
+    use crate::rpc::appointments::server::criteria;
 
     let user = require_user()?;
     let context = server_context()?;
-    let store = &context.store;
-    let org = store.organization(user.org_id).await?;
-    let now = Utc::now();
-    let mut counts = store.sync_counts(org.id).await?;
-    // A booking only Cal.com has is no appointment of ours: it is an open
-    // issue, and the ORPHANED_CALCOM tile counts those.
-    let open = store.count_open_issues_by_code(org.id).await?;
-    counts.orphaned_calcom +=
-        open.iter().find(|(code, _)| *code == engine::domain::ErrorCode::OrphanedCalcom).map_or(0, |(_, n)| *n);
-    let open_reviews = open.iter().map(|(_, n)| n).sum();
-    let failed_members = match counts.failed {
-        0 => Members::default(),
-        _ => {
-            let failed = crate::rpc::appointments::server::to_filter(&failed(), org.time_zone);
-            store.appointment_members(org.id, &failed).await?
-        }
-    };
-    let recent = store.verification_tally(org.id, now - Duration::hours(1), now + Duration::seconds(1)).await?;
-    let connected = !org.calcom_base_url.is_empty() && org.has_calcom_api_key;
-    let health = health::assess(connected, context.circuits.state(org.id), &recent);
+    let facts = context.ops.dashboard(user.caller(), &context.circuits, &criteria(&failed())).await?;
+    let (org, now) = (&facts.org, facts.now);
     let local = org.local_format();
-    let next = next_cycle(&org, now);
     Ok(DashboardSummary {
         organization: user.org_name.clone(),
-        counts,
-        open_reviews,
-        oldest_review: store.oldest_open_issue(org.id).await?.map(|oldest| OldestReview {
+        counts: facts.counts,
+        open_reviews: facts.open_reviews,
+        oldest_review: facts.oldest_review.map(|oldest| OldestReview {
             age: crate::rpc::triage::server::age(oldest.opened_at, now),
             href: match oldest.appointment {
                 Some(appointment) => format!("/appointments/{appointment}"),
                 None => format!("/review#issue-{}", oldest.id),
             },
         }),
-        regressions: store.count_open_regressions(org.id).await?,
-        last_verified: store.last_verification_at(org.id).await?.map(|at| local.date_time_seconds(at)),
-        next_check: local.date_time(next),
-        next_check_in_secs: (next - now).num_seconds().max(0),
-        health_detail: describe(health, local),
-        webhooks: webhook_sentence(
-            store.last_delivery_at(org.id).await?,
-            store.coverage_since(org.id, now - Duration::days(30)).await?,
-            local,
-        ),
-        health,
-        api_budget: {
-            let minutes = store.calcom_calls_since(org.id, now - Duration::minutes(59)).await?;
-            let counted: Vec<_> = minutes.iter().map(|m| (m.minute, m.calls)).collect();
-            let limit = match org.calcom_rate_limit {
-                Some(stated) => KeyLimit::Stated(stated),
-                None => KeyLimit::Default(engine::calcom::RateBudget::default().limit),
-            };
-            ApiBudget::from_minutes(&counted, now, limit)
-        },
+        regressions: facts.regressions,
+        last_verified: facts.last_verified.map(|at| local.date_time_seconds(at)),
+        next_check: local.date_time(facts.next_check),
+        next_check_in_secs: (facts.next_check - now).num_seconds().max(0),
+        health_detail: describe(facts.health, local),
+        webhooks: webhook_sentence(facts.last_webhook, facts.webhook_coverage, local),
+        health: facts.health,
+        api_budget: api_budget(&facts.calcom_calls, org.calcom_rate_limit, now),
         can_act: user.role.is_admin(),
-        failed: failed_members,
+        failed: facts.failed,
     })
+}
+
+/// The chart of the last hour's calls against the key's limit, or
+/// Cal.com's default while no answer has stated one.
+#[cfg(feature = "ssr")]
+fn api_budget(
+    minutes: &[engine::ops::dashboard::CallMinute],
+    stated: Option<u32>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiBudget {
+    let counted: Vec<_> = minutes.iter().map(|m| (m.minute, m.calls)).collect();
+    let limit = match stated {
+        Some(stated) => KeyLimit::Stated(stated),
+        None => KeyLimit::Default(engine::calcom::RateBudget::default().limit),
+    };
+    ApiBudget::from_minutes(&counted, now, limit)
 }
 
 /// "Last delivery 01.12.2026 14:02:10 · webhooks announced 9 of 10 changes

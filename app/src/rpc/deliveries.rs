@@ -50,19 +50,14 @@ pub struct DeliveryPage {
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
     use crate::context::{require_user, server_context};
-    use engine::store::{DeliveryFilter, DeliveryOutcome, DeliveryStatus};
+    use engine::ops::deliveries::{self, DeliveryOutcome, DeliveryStatus};
 
     let user = require_user()?;
-    let store = &server_context()?.store;
-    let org = store.organization(user.org_id).await?;
-    let outcome = match query.outcome.as_deref().filter(|o| !o.is_empty()) {
-        Some(text) => Some(text.parse::<DeliveryOutcome>().map_err(|e| AppError::invalid("outcome", e.to_string()))?),
-        None => None,
-    };
-    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let filter =
-        DeliveryFilter { outcome, trigger: nonempty(query.trigger), uid: nonempty(query.uid), before_id: query.before };
-    let deliveries = store.deliveries(org.id, &filter, PAGE_SIZE).await?;
+    let ops = server_context()?.ops;
+    let org = ops.organization(user.caller()).await?;
+    let DeliveryQuery { outcome, trigger, uid, before } = query;
+    let query = deliveries::DeliveryQuery { outcome, trigger, uid, before };
+    let deliveries = ops.deliveries(user.caller(), query, PAGE_SIZE).await?;
     let local = org.local_format();
     let older = (deliveries.len() == PAGE_SIZE as usize).then(|| deliveries.last().map(|d| d.id)).flatten();
     let lines = deliveries

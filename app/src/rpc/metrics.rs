@@ -68,27 +68,21 @@ pub fn duration_label(ms: Option<i64>) -> String {
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn get_sync_metrics() -> Result<SyncMetrics, AppError> {
     use crate::context::{require_user, server_context};
-    use chrono::{Duration, Utc};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
-    let now = Utc::now();
-    let from = now - Duration::days(PERIOD_DAYS);
-    let tally = store.verification_tally(org.id, from, now + Duration::seconds(1)).await?;
-    let durations = store.verification_durations(org.id, from, now + Duration::seconds(1)).await?;
-    let issues = store.issue_tally(org.id, from, now + Duration::seconds(1)).await?;
-    let german = org.locale.get(..2).is_some_and(|l| l.eq_ignore_ascii_case("de"));
-    let mut trend = Vec::with_capacity(TREND_DAYS as usize);
-    for (day, start, end) in server::last_days(org.time_zone, now, TREND_DAYS) {
-        let t = store.verification_tally(org.id, start, end).await?;
-        trend.push(TrendDay {
-            weekday: day.format("%a").to_string(),
-            date: if german { day.format("%d.%m.").to_string() } else { day.format("%m-%d").to_string() },
-            verifications: t.total,
-            synced: t.synced,
-        });
-    }
+    let facts = server_context()?.ops.sync_metrics(user.caller(), PERIOD_DAYS, TREND_DAYS).await?;
+    let german = facts.org.locale.get(..2).is_some_and(|l| l.eq_ignore_ascii_case("de"));
+    let trend = facts
+        .trend
+        .iter()
+        .map(|t| TrendDay {
+            weekday: t.day.format("%a").to_string(),
+            date: if german { t.day.format("%d.%m.").to_string() } else { t.day.format("%m-%d").to_string() },
+            verifications: t.verifications.total,
+            synced: t.verifications.synced,
+        })
+        .collect();
+    let (tally, durations, issues) = (facts.verifications, facts.durations, facts.issues);
     Ok(SyncMetrics {
         verifications: tally.total,
         synced: tally.synced,
@@ -101,44 +95,4 @@ pub async fn get_sync_metrics() -> Result<SyncMetrics, AppError> {
         reviews_resolved: issues.resolved_by_people,
         trend,
     })
-}
-
-#[cfg(feature = "ssr")]
-pub mod server {
-    use chrono::{DateTime, Duration, NaiveDate, Utc};
-    use chrono_tz::Tz;
-    use engine::calendar::start_of_day;
-
-    /// The last `n` calendar days in `tz` ending with today, oldest first,
-    /// each with its start and end as instants (DST days are 23 or 25 h).
-    pub fn last_days(tz: Tz, now: DateTime<Utc>, n: i64) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
-        let today = now.with_timezone(&tz).date_naive();
-        (0..n)
-            .rev()
-            .filter_map(|back| {
-                let day = today - Duration::days(back);
-                Some((day, start_of_day(day, tz)?, start_of_day(day.succ_opt()?, tz)?))
-            })
-            .collect()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-        use chrono::TimeZone;
-
-        #[test]
-        fn days_follow_the_time_zone_including_dst() {
-            let berlin = chrono_tz::Europe::Berlin;
-            // Monday 2025-10-27, 00:30 in Berlin (23:30 UTC the day before).
-            let now = Utc.with_ymd_and_hms(2025, 10, 26, 23, 30, 0).unwrap();
-            let days = last_days(berlin, now, 7);
-            assert_eq!(days.len(), 7);
-            assert_eq!(days[6].0, NaiveDate::from_ymd_opt(2025, 10, 27).unwrap());
-            // Sunday 26 October had 25 hours (end of summer time).
-            let (_, start, end) = days[5];
-            assert_eq!(end - start, Duration::hours(25));
-            assert_eq!(start, Utc.with_ymd_and_hms(2025, 10, 25, 22, 0, 0).unwrap());
-        }
-    }
 }

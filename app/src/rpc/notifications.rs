@@ -84,7 +84,7 @@ pub async fn get_bell() -> Result<Option<BellFeed>, AppError> {
     let Some(user) = signed_in_user() else {
         return Ok(None);
     };
-    let unread = server_context()?.store.unread_count(user.org_id, user.user_id).await?;
+    let unread = server_context()?.ops.unread_count(user.caller()).await?;
     let feed = feed_for(&user, false, BELL_LIMIT).await?;
     Ok(Some(BellFeed { unread, feed }))
 }
@@ -97,12 +97,12 @@ async fn feed_for(
 ) -> Result<NotificationFeed, AppError> {
     use crate::context::server_context;
 
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
+    let ops = server_context()?.ops;
+    let org = ops.organization(user.caller()).await?;
     let local = org.local_format();
     let now = Utc::now();
     let admin = user.role.is_admin();
-    let feed = store.notifications_for(user.org_id, user.user_id, unread_only, limit).await?;
+    let feed = ops.notifications(user.caller(), unread_only, limit).await?;
     let items = feed
         .into_iter()
         .map(|n| FeedItem {
@@ -130,12 +130,12 @@ async fn feed_for(
 /// The seed's "→ Review Now" for an issue, "→ View Details" for the rest.
 #[cfg(feature = "ssr")]
 fn action_for(
-    kind: engine::store::NotificationKind,
+    kind: engine::ops::notifications::NotificationKind,
     appointment: Option<AppointmentId>,
     issue: Option<IssueId>,
     admin: bool,
 ) -> Option<FeedAction> {
-    use engine::store::NotificationKind;
+    use engine::ops::notifications::NotificationKind;
 
     let (label, href) = match (kind, appointment, issue) {
         (NotificationKind::SyncIssue | NotificationKind::Reminder, Some(id), _) => {
@@ -156,8 +156,8 @@ fn action_for(
 }
 
 #[cfg(feature = "ssr")]
-fn kind_label(kind: engine::store::NotificationKind) -> &'static str {
-    use engine::store::NotificationKind;
+fn kind_label(kind: engine::ops::notifications::NotificationKind) -> &'static str {
+    use engine::ops::notifications::NotificationKind;
     match kind {
         NotificationKind::SyncIssue => "Sync issue",
         NotificationKind::VerificationFailed => "Verification failed",
@@ -179,7 +179,7 @@ pub async fn get_unread_count() -> Result<Option<i64>, AppError> {
     let Some(user) = signed_in_user() else {
         return Ok(None);
     };
-    Ok(Some(server_context()?.store.unread_count(user.org_id, user.user_id).await?))
+    Ok(Some(server_context()?.ops.unread_count(user.caller()).await?))
 }
 
 #[server(prefix = "/rpc", output = Postcard)]
@@ -187,13 +187,7 @@ pub async fn mark_notification_read(id: NotificationId) -> Result<(), AppError> 
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    if store.mark_read(user.org_id, user.user_id, id, chrono::Utc::now()).await? {
-        Ok(())
-    } else {
-        // "Not yours" and "no such" look the same.
-        Err(AppError::not_found("Notification"))
-    }
+    Ok(server_context()?.ops.mark_read(user.caller(), id).await?)
 }
 
 /// Returns how many were unread.
@@ -202,5 +196,5 @@ pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    Ok(server_context()?.store.mark_all_read(user.org_id, user.user_id, chrono::Utc::now()).await?)
+    Ok(server_context()?.ops.mark_all_read(user.caller()).await?)
 }

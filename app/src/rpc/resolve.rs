@@ -188,8 +188,8 @@ pub async fn get_review(id: i64) -> Result<ReviewView, AppError> {
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    server::review(&store, &user, id).await
+    let ops = server_context()?.ops;
+    server::review(&ops, &user, id).await
 }
 
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
@@ -210,8 +210,8 @@ pub async fn get_review_queue(query: QueueQuery) -> Result<ReviewQueue, AppError
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    server::queue(&store, &user, query).await
+    let ops = server_context()?.ops;
+    server::queue(&ops, &user, query).await
 }
 
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
@@ -229,11 +229,14 @@ pub async fn resolve_booking(
 
 #[cfg(feature = "ssr")]
 mod server {
-    use chrono::Utc;
-    use engine::domain::{AppointmentId, ErrorCode, IssueId, SyncStatus};
-    use engine::ops::review::applicable_actions;
-    use engine::store::{Appointment, DeliveryFilter, EventKind, Issue, IssueSubject, Organization, Store, SyncEvent};
-    use engine::verify::compare::RemoteBooking;
+    use chrono::{DateTime, Utc};
+    use engine::domain::{AppointmentId, IssueId};
+    use engine::ops::queue::QueueRow;
+    use engine::ops::review::{
+        Appointment, BookingSuggestion, EventKind, Issue, Organization, OrphanFacts, Resolution, ReviewFacts,
+        SyncEvent, User,
+    };
+    use engine::ops::Operations;
 
     use super::*;
     use crate::context::{CurrentUser, ServerContext};
@@ -326,50 +329,30 @@ mod server {
         .to_owned()
     }
 
-    pub async fn review(store: &Store, user: &CurrentUser, id: i64) -> Result<ReviewView, AppError> {
-        let org = store.organization(user.org_id).await?;
-        let a = store.appointment(org.id, AppointmentId(id)).await?;
-        let local = org.local_format();
-        let issues = store.open_issues_for(org.id, &IssueSubject::Appointment(a.id)).await?;
-        let history = store.appointment_events(org.id, a.id).await?;
-        let mismatch = issues.iter().find(|i| i.code == ErrorCode::DataMismatch);
-        let found_in_calcom = match (a.sync.status, a.sync.error_code) {
-            (_, Some(ErrorCode::OrphanedLocal)) | (SyncStatus::OrphanedLocal, _) => Some(false),
-            (_, Some(ErrorCode::DataMismatch)) | (SyncStatus::Synced, _) => Some(true),
-            _ => None,
-        };
-        let actions = if user.role.is_admin() { applicable_actions(&a, issues.len()) } else { Vec::new() };
-        let users = store.users(org.id).await?;
-        let closed_issues = store
-            .closed_issues_for(org.id, a.id, 5)
-            .await?
-            .into_iter()
-            .map(|i| ClosedIssueLine {
-                code: i.code,
-                opened: local.date_time(i.opened_at),
-                closed: i.resolved_at.map(|t| local.date_time(t)).unwrap_or_default(),
-                how: how_closed(&i, &users),
-            })
-            .collect();
-        let links = engine::links::bookings_for(store, org.id, &a)
-            .await?
-            .into_iter()
-            .map(|s| BookingLink {
-                issue_id: s.issue.get(),
-                time: local.date_time(s.booking.start),
-                attendee: s.booking.attendee_emails.first().cloned(),
-                booking_uid: s.booking.uid,
-                reasons: s.reasons,
-            })
-            .collect();
-        let orphan_evidence = match found_in_calcom {
-            Some(true) => None,
-            _ => orphan_evidence(store, &org, &a, &history).await?,
-        };
-        Ok(ReviewView {
-            orphan_evidence,
-            links,
+    pub async fn review(ops: &Operations, user: &CurrentUser, id: i64) -> Result<ReviewView, AppError> {
+        let facts = ops.appointment_review(user.caller(), AppointmentId(id)).await?;
+        Ok(review_view(facts))
+    }
+
+    fn review_view(facts: ReviewFacts) -> ReviewView {
+        let ReviewFacts {
+            org,
+            appointment: a,
+            open_issues,
+            history,
             closed_issues,
+            users,
+            found_in_calcom,
+            actions,
+            links,
+            orphan,
+        } = facts;
+        let local = org.local_format();
+        let mismatch = open_issues.iter().find(|i| i.code == ErrorCode::DataMismatch);
+        ReviewView {
+            orphan_evidence: orphan.map(|o| orphan_evidence(o, &a, local)),
+            links: links.into_iter().map(|s| booking_link(s, local)).collect(),
+            closed_issues: closed_issues.into_iter().map(|i| closed_issue_line(&i, &users, local)).collect(),
             id: a.id.get(),
             comparison: mismatch.map(|i| comparison(&a, i, local)).unwrap_or_default(),
             customer: a.customer_name,
@@ -389,7 +372,7 @@ mod server {
             requires_review: a.sync.requires_manual_review,
             found_in_calcom,
             history: history.into_iter().map(|e| history_line(e, local)).collect(),
-            open_issues: issues
+            open_issues: open_issues
                 .into_iter()
                 .map(|i| IssueLine {
                     id: i.id.get(),
@@ -399,47 +382,52 @@ mod server {
                 })
                 .collect(),
             actions,
-        })
+        }
     }
 
-    /// How many "not found" checks the evidence lists.
-    const EVIDENCE_CHECKS: usize = 5;
+    fn booking_link(s: BookingSuggestion, local: LocalFormat) -> BookingLink {
+        BookingLink {
+            issue_id: s.issue.get(),
+            time: local.date_time(s.booking.start),
+            attendee: s.booking.attendee_emails.first().cloned(),
+            booking_uid: s.booking.uid,
+            reasons: s.reasons,
+        }
+    }
 
-    /// The checks since the booking was last seen that did not find it, and
-    /// the last webhook about it; `None` when no check missed it.
-    async fn orphan_evidence(
-        store: &Store,
-        org: &Organization,
-        a: &Appointment,
-        history: &[SyncEvent],
-    ) -> Result<Option<OrphanEvidence>, AppError> {
-        let local = org.local_format();
-        // The history is newest first.
-        let checks: Vec<EvidenceCheck> = engine::verify::rules::misses_since_found(history)
-            .take(EVIDENCE_CHECKS)
+    fn closed_issue_line(i: &Issue, users: &[User], local: LocalFormat) -> ClosedIssueLine {
+        ClosedIssueLine {
+            code: i.code,
+            opened: local.date_time(i.opened_at),
+            closed: i.resolved_at.map(|t| local.date_time(t)).unwrap_or_default(),
+            how: how_closed(i, users),
+        }
+    }
+
+    /// The checks that missed the booking and the last webhook about it,
+    /// in words.
+    fn orphan_evidence(orphan: OrphanFacts, a: &Appointment, local: LocalFormat) -> OrphanEvidence {
+        let checks = orphan
+            .misses
+            .into_iter()
             .map(|e| EvidenceCheck {
                 at: local.date_time_seconds(e.at),
                 attempt: e.attempt,
-                how: match (&e.technical, &e.detail) {
+                how: match (e.technical, e.detail) {
                     (Some(how), _) => how.lines().map(str::to_owned).collect(),
-                    (None, Some(detail)) => vec![detail.clone()],
+                    (None, Some(detail)) => vec![detail],
                     (None, None) => Vec::new(),
                 },
             })
             .collect();
-        if checks.is_empty() {
-            return Ok(None);
-        }
         let Some(uid) = a.calcom_booking_uid.as_deref() else {
-            return Ok(Some(OrphanEvidence {
+            return OrphanEvidence {
                 checks,
                 last_webhook: "It never had a Cal.com booking, so no webhook can name it.".into(),
                 webhooks_href: None,
-            }));
+            };
         };
-        let filter = DeliveryFilter { uid: Some(uid.to_owned()), ..DeliveryFilter::default() };
-        let last = store.deliveries(org.id, &filter, 1).await?.into_iter().next();
-        let last_webhook = match last {
+        let last_webhook = match orphan.last_delivery {
             Some(d) => {
                 let outcome = d.outcome.map(|o| format!(": {o}")).unwrap_or_else(|| ": not yet processed".into());
                 let detail = d.detail.map(|words| format!(" ({words})")).unwrap_or_default();
@@ -448,12 +436,12 @@ mod server {
             None => format!("No webhook naming booking {uid} is in the deliveries log."),
         };
         let href = format!("/deliveries?uid={}", engine::domain::url::query_value(uid));
-        Ok(Some(OrphanEvidence { checks, last_webhook, webhooks_href: Some(href) }))
+        OrphanEvidence { checks, last_webhook, webhooks_href: Some(href) }
     }
 
     /// How a closed issue was closed, in words, naming the admin.
-    fn how_closed(issue: &Issue, users: &[engine::store::User]) -> String {
-        use engine::store::Resolution as R;
+    fn how_closed(issue: &Issue, users: &[User]) -> String {
+        use Resolution as R;
         let by = issue.resolved_by.map(|id| crate::rpc::triage::server::user_name(users, id).to_owned());
         let by = by.map(|name| format!(" by {name}")).unwrap_or_default();
         let how = match issue.resolution {
@@ -489,76 +477,50 @@ mod server {
         Ok(outcome(context.ops.resolve_appointment(&context.connector, user.caller(), id, action, note).await?))
     }
 
-    /// The most issues the queue lists at once.
-    const QUEUE_LIMIT: u32 = 500;
+    pub async fn queue(ops: &Operations, user: &CurrentUser, query: QueueQuery) -> Result<ReviewQueue, AppError> {
+        use crate::rpc::triage::server::view;
 
-    pub async fn queue(store: &Store, user: &CurrentUser, query: QueueQuery) -> Result<ReviewQueue, AppError> {
-        use crate::rpc::triage::server::{age, filter, state_of, user_name};
+        let facts = ops.review_queue(user.caller(), view(query.show), query.mine).await?;
+        let assignees = facts.assignees().map(|u| Assignee { id: u.id.get(), name: u.name.clone() }).collect();
+        let items = facts.rows.into_iter().map(|row| queue_item(row, &facts.org, &facts.users, facts.now)).collect();
+        Ok(ReviewQueue { items, can_act: facts.can_act, assignees, me: user.user_id.get(), truncated: facts.truncated })
+    }
 
-        let org = store.organization(user.org_id).await?;
+    fn queue_item(row: QueueRow, org: &Organization, users: &[User], now: DateTime<Utc>) -> QueueItem {
+        use crate::rpc::triage::server::{age, state_of, user_name};
+
         let local = org.local_format();
-        let now = Utc::now();
-        let users = store.users(org.id).await?;
-        let mut issues = store.queue_issues(org.id, filter(query, user), QUEUE_LIMIT + 1).await?;
-        let truncated = issues.len() > QUEUE_LIMIT as usize;
-        issues.truncate(QUEUE_LIMIT as usize);
-        // The rows' appointments in one query, not one per row.
-        let ids: Vec<AppointmentId> = issues.iter().filter_map(|i| i.appointment_id).collect();
-        let appointments: std::collections::HashMap<AppointmentId, Appointment> =
-            store.appointments_by_ids(org.id, &ids).await?.into_iter().map(|a| (a.id, a)).collect();
-        let snapshots: Vec<Option<RemoteBooking>> = issues.iter().map(|issue| issue.snapshot()).collect();
-        // Suggested links for every Cal.com-only row in one query.
-        let unlinked: Vec<&RemoteBooking> = issues
-            .iter()
-            .zip(&snapshots)
-            .filter_map(|(issue, snapshot)| snapshot.as_ref().filter(|_| issue.appointment_id.is_none()))
-            .collect();
-        let mut suggested = engine::links::suggestions_for_each(store, org.id, &unlinked).await?.into_iter();
-        let mut items = Vec::with_capacity(issues.len());
-        for (issue, snapshot) in issues.into_iter().zip(snapshots) {
-            let appointment = issue.appointment_id.and_then(|id| appointments.get(&id));
-            let (state, state_note) = state_of(&issue, &org, &users);
-            let suggestions = match (&snapshot, issue.appointment_id) {
-                (Some(_), None) => suggested
-                    .next()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| LinkSuggestion {
-                        appointment_id: s.appointment.id.get(),
-                        time: local.date_time(s.appointment.starts_at),
-                        customer: s.appointment.customer_name,
-                        reasons: s.reasons,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            items.push(QueueItem {
-                age: age(issue.opened_at, now),
-                state,
-                state_note,
-                assignee: issue.assigned_to.map(|id| Assignee { id: id.get(), name: user_name(&users, id).to_owned() }),
-                regressions: issue.regression.map_or(0, |r| r.count),
-                suggestions,
-                issue_id: issue.id.get(),
-                code: issue.code,
-                opened: local.date_time(issue.opened_at),
-                detail: issue.detail,
-                appointment_id: appointment.map(|a| a.id.get()),
-                customer: appointment.map(|a| a.customer_name.clone()),
-                time: appointment
-                    .map(|a| a.starts_at)
-                    .or(snapshot.as_ref().map(|b| b.start))
-                    .map(|t| local.date_time(t)),
-                booking_uid: issue.calcom_booking_uid,
-                attendee: snapshot.and_then(|b| b.attendee_emails.first().cloned()),
-            });
+        let QueueRow { issue, appointment, booking, suggestions } = row;
+        let (state, state_note) = state_of(&issue, org, users);
+        QueueItem {
+            age: age(issue.opened_at, now),
+            state,
+            state_note,
+            assignee: issue.assigned_to.map(|id| Assignee { id: id.get(), name: user_name(users, id).to_owned() }),
+            regressions: issue.regression.map_or(0, |r| r.count),
+            suggestions: suggestions
+                .into_iter()
+                .map(|s| LinkSuggestion {
+                    appointment_id: s.appointment.id.get(),
+                    time: local.date_time(s.appointment.starts_at),
+                    customer: s.appointment.customer_name,
+                    reasons: s.reasons,
+                })
+                .collect(),
+            issue_id: issue.id.get(),
+            code: issue.code,
+            opened: local.date_time(issue.opened_at),
+            detail: issue.detail,
+            appointment_id: appointment.as_ref().map(|a| a.id.get()),
+            time: appointment
+                .as_ref()
+                .map(|a| a.starts_at)
+                .or(booking.as_ref().map(|b| b.start))
+                .map(|t| local.date_time(t)),
+            customer: appointment.map(|a| a.customer_name),
+            booking_uid: issue.calcom_booking_uid,
+            attendee: booking.and_then(|b| b.attendee_emails.first().cloned()),
         }
-        let assignees = users
-            .iter()
-            .filter(|u| u.role.is_admin() && !u.disabled)
-            .map(|u| Assignee { id: u.id.get(), name: u.name.clone() })
-            .collect();
-        Ok(ReviewQueue { items, can_act: user.role.is_admin(), assignees, me: user.user_id.get(), truncated })
     }
 
     pub async fn resolve_booking(

@@ -72,42 +72,16 @@ impl RunList {
 #[server(prefix = "/rpc", output = Postcard)]
 pub async fn list_runs() -> Result<RunList, AppError> {
     use crate::context::{require_user, server_context};
-    use chrono::Utc;
-    use engine::schedule::LocalSchedule;
-    use engine::verify::next_cycle::next_cycle;
-    use std::collections::hash_map::Entry;
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
-    let local = org.local_format();
-    let runs = store.recent_runs(org.id, RUNS_SHOWN).await?;
-    let now = Utc::now();
-    // Few people ask for runs: look each one up once.
-    let mut names = std::collections::HashMap::<engine::domain::UserId, String>::new();
-    let mut rows = Vec::with_capacity(runs.len());
-    for run in runs {
-        let requester = match run.requested_by {
-            Some(id) => match names.entry(id) {
-                Entry::Occupied(known) => Some(known.get().clone()),
-                Entry::Vacant(slot) => {
-                    let name = store.user_name(org.id, id).await?;
-                    Some(slot.insert(name).clone())
-                }
-            },
-            None => None,
-        };
-        rows.push(server::row(&run, requester.as_deref(), local, now));
-    }
-    let next_comprehensive = LocalSchedule::parse(&org.comprehensive_cron, org.time_zone)
-        .ok()
-        .and_then(|s| s.next_slot(now))
-        .map(|at| local.date_time(at));
+    let recent = server_context()?.ops.recent_runs(user.caller(), RUNS_SHOWN).await?;
+    let local = recent.org.local_format();
+    let runs = recent.runs.iter().map(|named| server::row(named, local, recent.now)).collect();
     Ok(RunList {
-        runs: rows,
+        runs,
         can_act: user.role.is_admin(),
-        next_cycle: local.date_time(next_cycle(&org, now)),
-        next_comprehensive,
+        next_cycle: local.date_time(recent.next_cycle),
+        next_comprehensive: recent.next_comprehensive.map(|at| local.date_time(at)),
     })
 }
 
@@ -222,34 +196,29 @@ pub const ITEMS_SHOWN: u32 = 100;
 pub async fn get_run(id: i64, show: ItemShow, after: Option<i64>) -> Result<RunDetail, AppError> {
     use crate::context::{require_user, server_context};
     use engine::domain::RunId;
+    use engine::ops::runs::OneRun;
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    let org = store.organization(user.org_id).await?;
+    let ops = server_context()?.ops;
+    let OneRun { org, run: named, now } = ops.run_by_id(user.caller(), RunId(id)).await?;
     let local = org.local_format();
-    let run = store.run(org.id, RunId(id)).await?;
-    let requester = match run.requested_by {
-        Some(by) => Some(store.user_name(org.id, by).await?),
-        None => None,
-    };
-    let row = server::row(&run, requester.as_deref(), local, chrono::Utc::now());
-    let bulk = match run.kind.is_bulk() {
-        true => Some(server::bulk_results(&store, &org, &run, show, after).await?),
+    let bulk = match named.run.kind.is_bulk() {
+        true => Some(server::bulk_results(&ops, user.caller(), &named.run, show, after, local).await?),
         false => None,
     };
-    Ok(RunDetail { run: row, bulk })
+    Ok(RunDetail { run: server::row(&named, local, now), bulk })
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use chrono::{DateTime, Utc};
-    use engine::store::{Run, RunKind, RunStatus, Trigger};
+    use engine::domain::AppointmentId;
+    use engine::format::LocalFormat;
+    use engine::ops::runs::{BulkItemFilter, BulkOutcome, NamedRun, Run, RunKind, RunStatus, Trigger};
+    use engine::ops::{Caller, Operations};
 
     use super::{BulkResults, ItemRow, ItemShow, RunRow, ITEMS_SHOWN};
     use crate::error::AppError;
-    use engine::domain::AppointmentId;
-    use engine::format::LocalFormat;
-    use engine::store::{BulkItemFilter, BulkOutcome, Organization, Store};
 
     /// Each stored outcome and how the page shows it: the one mapping
     /// both ways (the page also has "all" and "not reached").
@@ -262,13 +231,15 @@ pub(crate) mod server {
     ];
 
     pub async fn bulk_results(
-        store: &Store,
-        org: &Organization,
+        ops: &Operations,
+        caller: Caller,
         run: &Run,
         show: ItemShow,
         after: Option<i64>,
+        local: LocalFormat,
     ) -> Result<BulkResults, AppError> {
-        let t = store.bulk_tally(org.id, run.id).await?;
+        let page = ops.bulk_page(caller, run.id, filter(show), after.map(AppointmentId), ITEMS_SHOWN).await?;
+        let t = page.tally;
         // The results this kind of run can have.
         let (acted, skipped) = match run.kind {
             RunKind::BulkResolve => ((ItemShow::Resolved, t.resolved), (ItemShow::NotInReview, t.not_in_review)),
@@ -276,21 +247,8 @@ pub(crate) mod server {
         };
         let tally =
             vec![(ItemShow::All, t.total()), acted, skipped, (ItemShow::Gone, t.gone), (ItemShow::Pending, t.pending)];
-        let run = run.id;
-        let filter = match show {
-            ItemShow::All => BulkItemFilter::All,
-            ItemShow::Pending => BulkItemFilter::Pending,
-            outcome => OUTCOMES
-                .iter()
-                .find(|(shown, _)| *shown == outcome)
-                .map_or(BulkItemFilter::All, |(_, stored)| BulkItemFilter::Outcome(*stored)),
-        };
-        let mut items = store.bulk_items(org.id, run, filter, after.map(AppointmentId), ITEMS_SHOWN + 1).await?;
-        let more = items.len() > ITEMS_SHOWN as usize;
-        items.truncate(ITEMS_SHOWN as usize);
-        let local = org.local_format();
-        let next_after = more.then(|| items.last().map(|i| i.appointment.get())).flatten();
-        let items = items
+        let items = page
+            .items
             .into_iter()
             .map(|item| ItemRow {
                 appointment_id: item.appointment.get(),
@@ -302,10 +260,23 @@ pub(crate) mod server {
                     .map_or(ItemShow::Pending, |(shown, _)| *shown),
             })
             .collect();
-        Ok(BulkResults { tally, show, items, next_after })
+        Ok(BulkResults { tally, show, items, next_after: page.next_after.map(AppointmentId::get) })
     }
 
-    pub fn row(run: &Run, requester: Option<&str>, local: LocalFormat, now: DateTime<Utc>) -> RunRow {
+    /// The stored items `show` lists.
+    fn filter(show: ItemShow) -> BulkItemFilter {
+        match show {
+            ItemShow::All => BulkItemFilter::All,
+            ItemShow::Pending => BulkItemFilter::Pending,
+            outcome => OUTCOMES
+                .iter()
+                .find(|(shown, _)| *shown == outcome)
+                .map_or(BulkItemFilter::All, |(_, stored)| BulkItemFilter::Outcome(*stored)),
+        }
+    }
+
+    pub fn row(named: &NamedRun, local: LocalFormat, now: DateTime<Utc>) -> RunRow {
+        let (run, requester) = (&named.run, named.requester.as_deref());
         let c = run.counts;
         let running = run.status == RunStatus::Running;
         RunRow {

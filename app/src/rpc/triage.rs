@@ -170,8 +170,8 @@ pub async fn get_issue_groups(query: QueueQuery) -> Result<IssueGroups, AppError
     use crate::context::{require_user, server_context};
 
     let user = require_user()?;
-    let store = server_context()?.store;
-    server::groups(&store, &user, query).await
+    let ops = server_context()?.ops;
+    server::groups(&ops, &user, query).await
 }
 
 #[server(prefix = "/rpc", input = Json, output = Postcard)]
@@ -195,8 +195,12 @@ pub(crate) mod server {
     use chrono::Utc;
     use engine::domain::{IssueId, OutageId, UserId};
     use engine::groups;
+    use engine::ops::queue::{
+        name_among, queue_filter, GroupKey, GroupTarget, Issue, IssueState, Organization, QueueView, User,
+        MAX_GROUP_ACTION,
+    };
     use engine::ops::triage::{GroupInput, TriageInput};
-    use engine::store::{GroupKey, GroupTarget, Issue, IssueState, Organization, QueueFilter, QueueView, Store, User};
+    use engine::ops::Operations;
     use engine::triage::{self, IgnoreFor};
 
     use super::*;
@@ -226,15 +230,15 @@ pub(crate) mod server {
         }
     }
 
-    pub async fn groups(store: &Store, user: &CurrentUser, query: QueueQuery) -> Result<IssueGroups, AppError> {
-        let now = Utc::now();
-        let org = store.organization(user.org_id).await?;
-        let groups = store.queue_groups(user.org_id, filter(query, user)).await?;
+    pub async fn groups(ops: &Operations, user: &CurrentUser, query: QueueQuery) -> Result<IssueGroups, AppError> {
+        let facts = ops.issue_groups(user.caller(), view(query.show), query.mine).await?;
+        let (org, now) = (&facts.org, facts.now);
         Ok(IssueGroups {
-            groups: groups
+            groups: facts
+                .groups
                 .into_iter()
                 .map(|g| GroupLine {
-                    cause: groups::cause(&org, &g.key, g.outage.as_ref()),
+                    cause: groups::cause(org, &g.key, g.outage.as_ref()),
                     code: g.key.code,
                     outage: g.key.outage.map(OutageId::get),
                     reason: g.key.detail,
@@ -243,8 +247,8 @@ pub(crate) mod server {
                     age: age(g.oldest, now),
                 })
                 .collect(),
-            can_act: user.role.is_admin(),
-            cap: engine::store::MAX_GROUP_ACTION,
+            can_act: facts.can_act,
+            cap: MAX_GROUP_ACTION,
         })
     }
 
@@ -265,20 +269,20 @@ pub(crate) mod server {
         };
         let target = GroupTarget {
             key: GroupKey { code: group.code, detail: group.reason, outage: group.outage.map(OutageId) },
-            filter: filter(group.query, user),
+            filter: queue_filter(user.caller(), view(group.query.show), group.query.mine),
             expected: group.members,
         };
         let message = context.ops.act_on_group(user.caller(), &target, input).await?;
         Ok(TriageOutcome { message })
     }
 
-    pub fn filter(query: QueueQuery, user: &CurrentUser) -> QueueFilter {
-        let view = match query.show {
+    /// The engine's name for what the URL's `show` lists.
+    pub fn view(show: QueueShow) -> QueueView {
+        match show {
             QueueShow::Attention => QueueView::NeedsAttention,
             QueueShow::Ignored => QueueView::Ignored,
             QueueShow::All => QueueView::All,
-        };
-        QueueFilter { view, assigned_to: query.mine.then_some(user.user_id) }
+        }
     }
 
     /// The issue's state and who put it there, in words.
@@ -301,7 +305,7 @@ pub(crate) mod server {
     /// A user's name as the queue shows it; users are never deleted, but
     /// a stale id must not break the page.
     pub fn user_name(users: &[User], id: UserId) -> &str {
-        engine::store::name_among(users, id)
+        name_among(users, id)
     }
 
     /// "5 min", "3 h", "2 d": how long an issue has been waiting.

@@ -5,6 +5,7 @@
 use super::error::parse;
 use super::{Caller, OpError, Operations};
 use crate::domain::{ApiTokenId, TokenName};
+use crate::store::Organization;
 
 pub use crate::store::{ApiToken, IssuedToken};
 
@@ -25,5 +26,16 @@ impl Operations {
     pub async fn revoke_api_token(&self, caller: Caller, id: ApiTokenId) -> Result<ApiToken, OpError> {
         let caller = caller.admin()?;
         Ok(self.store.revoke_api_token(caller.org, id, caller.actor.user(), self.now()).await?)
+    }
+}
+
+impl Operations {
+    /// The live token whose secret a client sent, and its organization;
+    /// an unknown or revoked one is refused without saying which.
+    pub async fn authenticate_api_token(&self, secret: &str) -> Result<(Organization, ApiToken), OpError> {
+        let refused = || OpError::Unauthenticated("a valid API token is required".into());
+        let token = self.store.authenticate_api_token(secret, self.now()).await?.ok_or_else(refused)?;
+        let org = self.store.organization(token.org_id).await?;
+        Ok((org, token))
     }
 }

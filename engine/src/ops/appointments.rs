@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::{Caller, OpError, Operations};
 use crate::appointments::{validate_new, FieldError, FieldErrors};
 use crate::domain::AppointmentId;
-use crate::store::{queued_for_verification, EventKind, NewSyncEvent, StoreError};
+use crate::store::{EventKind, NewSyncEvent, StoreError};
 
 pub use crate::store::{Appointment, AppointmentFilter, NewAppointment};
 
@@ -99,7 +99,7 @@ impl Operations {
         let now = self.now();
         let detail = format!("Updated via API: {}", changed.join(", "));
         let event = history(current.id, EventKind::Updated, detail, by, now);
-        let state_after = queued_for_verification(&current.sync, now);
+        let state_after = current.sync.queued(now);
         Ok(self.store.update_appointment_facts(caller.org, current.id, &facts, &state_after, &event).await?)
     }
 
@@ -112,7 +112,7 @@ impl Operations {
     ) -> Result<Appointment, OpError> {
         let current = self.store.appointment(caller.org, id).await?;
         let now = self.now();
-        let queued = queued_for_verification(&current.sync, now);
+        let queued = current.sync.queued(now);
         let event =
             history(current.id, EventKind::VerificationQueued, "Verification requested via API".into(), by, now);
         self.store.set_sync_state(caller.org, current.id, &queued, &event).await?;

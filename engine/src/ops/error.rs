@@ -18,6 +18,13 @@ pub enum OpError {
     /// JSON: a client fixes its request in one go).
     #[error("{0}")]
     Fields(FieldErrors),
+    /// Who is asking could not be established (a missing or wrong webhook
+    /// signature); the words say what to fix, never a secret.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The request cannot be read at all (a body that is not JSON).
+    #[error("{0}")]
+    Malformed(String),
     /// The actor may not do this (a viewer changing settings).
     #[error("not allowed")]
     Forbidden,
@@ -49,6 +56,8 @@ impl OpError {
     pub fn status(&self) -> u16 {
         match self {
             OpError::Invalid { .. } | OpError::Fields(_) => 422,
+            OpError::Malformed(_) => 400,
+            OpError::Unauthenticated(_) => 401,
             OpError::Forbidden => 403,
             OpError::NotFound(_) => 404,
             OpError::Conflict(_) => 409,
@@ -79,6 +88,8 @@ mod tests {
     #[test]
     fn a_persons_mistake_is_a_4xx_and_our_fault_a_5xx() {
         assert_eq!(OpError::field("email", "bad").status(), 422);
+        assert_eq!(OpError::Malformed("not JSON".into()).status(), 400);
+        assert_eq!(OpError::Unauthenticated("bad signature".into()).status(), 401);
         assert_eq!(OpError::Forbidden.status(), 403);
         assert_eq!(OpError::from(StoreError::NotFound("user")).status(), 404);
         assert_eq!(OpError::from(StoreError::Conflict("taken".into())).status(), 409);

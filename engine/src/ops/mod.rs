@@ -5,23 +5,33 @@
 //! answer; the rules (who may, which values are accepted, what is audited
 //! in the same transaction) live here and below.
 //!
-//! Areas moved here so far: accounts, alert rules and the alert webhook, appointments (create, read, list,
-//! change, verify, import), the review's resolutions (which apply, carrying
-//! one out) and triage of one issue or a group, "run now", organizations, the Cal.com
-//! connection, schedules and queue settings, API tokens. The rest still
-//! calls `store` from the adapters (docs/architecture.md, "Known gaps").
+//! Every page's reads and writes, the REST API, the CSV export, the webhook
+//! receiver, sign-in and most commands go through here; read models reach
+//! adapters as re-exports of the module that returns them. What still
+//! calls `store` from `server` is listed in docs/architecture.md ("Known
+//! gaps").
 
 pub mod accounts;
 pub mod alerts;
 pub mod api_tokens;
 pub mod appointments;
+pub mod audit;
+pub mod bulk;
 pub mod calcom_connection;
+pub mod dashboard;
+pub mod deliveries;
 mod error;
+pub mod figures;
+pub mod listing;
+pub mod notifications;
 pub mod organizations;
+pub mod queue;
 pub mod review;
 pub mod runs;
 pub mod schedules;
+pub mod sign_in;
 pub mod triage;
+pub mod webhooks;
 
 use std::sync::Arc;
 

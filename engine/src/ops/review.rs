@@ -1,15 +1,75 @@
-//! The review page's and the review queue's one-click resolutions: which
-//! apply to a case, and carrying one out for the caller (Cal.com first if it
-//! must change, then the record, the closed issues and the audit entry in
-//! one transaction, by `crate::resolve::Resolver`).
+//! The review page of one appointment: what calsync knows about it (ours,
+//! the history, its issues, the Cal.com-only bookings it may be, why we
+//! believe Cal.com lost it), and the page's and the review queue's
+//! one-click resolutions: which apply to a case, and carrying one out for
+//! the caller (Cal.com first if it must change, then the record, the closed
+//! issues and the audit entry in one transaction, by
+//! `crate::resolve::Resolver`).
 
 use super::{Caller, OpError, Operations};
 use crate::calcom::CalcomConnector;
-use crate::domain::{Actor, AppointmentId, AppointmentStatus, BookingAction, ErrorCode, IssueId, ResolveAction};
+use crate::domain::{
+    Actor, AppointmentId, AppointmentStatus, BookingAction, ErrorCode, IssueId, ResolveAction, SyncStatus,
+};
 use crate::resolve::{self, ResolveError, Resolved, Resolver};
-use crate::store::{Appointment, Organization};
+use crate::store::{DeliveryFilter, IssueSubject};
 use crate::verify::compare::RemoteBooking;
 use crate::verify::source::{BookingSource, BookingWriter, NewBooking, SourceError};
+
+pub use crate::links::BookingSuggestion;
+pub use crate::store::{Appointment, Delivery, EventKind, Issue, Organization, Resolution, SyncEvent, User};
+
+/// How many closed issues the page lists: the recent past explains a case,
+/// the whole past is in the history.
+pub const CLOSED_ISSUES_SHOWN: u32 = 5;
+
+/// How many "not found" checks the evidence of a lost booking lists.
+pub const EVIDENCE_CHECKS: usize = 5;
+
+/// What the review page of one appointment is made of, before it is put
+/// into words (the organization's zone comes with it for that).
+#[derive(Debug)]
+pub struct ReviewFacts {
+    pub org: Organization,
+    pub appointment: Appointment,
+    pub open_issues: Vec<Issue>,
+    /// Newest first.
+    pub history: Vec<SyncEvent>,
+    /// The last [`CLOSED_ISSUES_SHOWN`], most recent first.
+    pub closed_issues: Vec<Issue>,
+    /// Everyone of the organization, to name who closed an issue.
+    pub users: Vec<User>,
+    /// Whether Cal.com had the booking at the last check; `None` if unknown.
+    pub found_in_calcom: Option<bool>,
+    /// The resolutions that fit the case; empty for a caller who may not
+    /// carry them out.
+    pub actions: Vec<ResolveAction>,
+    /// Open Cal.com-only bookings this appointment probably is.
+    pub links: Vec<BookingSuggestion>,
+    /// Set when Cal.com may have lost the booking and a check missed it.
+    pub orphan: Option<OrphanFacts>,
+}
+
+/// Why calsync believes Cal.com has no booking for an appointment.
+#[derive(Debug)]
+pub struct OrphanFacts {
+    /// The checks since it was last found that did not find it, newest
+    /// first, at most [`EVIDENCE_CHECKS`]; never empty.
+    pub misses: Vec<SyncEvent>,
+    /// The last webhook that named its booking; `None` also when it never
+    /// had one (the appointment says which).
+    pub last_delivery: Option<Delivery>,
+}
+
+/// What the last check learned about Cal.com's side, from the sync state
+/// alone: a mismatch was found there, an orphan was not.
+pub fn found_in_calcom(a: &Appointment) -> Option<bool> {
+    match (a.sync.status, a.sync.error_code) {
+        (_, Some(ErrorCode::OrphanedLocal)) | (SyncStatus::OrphanedLocal, _) => Some(false),
+        (_, Some(ErrorCode::DataMismatch)) | (SyncStatus::Synced, _) => Some(true),
+        _ => None,
+    }
+}
 
 /// The actions that fit the appointment's case, most specific first; what
 /// the review page offers an admin.
@@ -46,6 +106,58 @@ fn not_connected() -> OpError {
 }
 
 impl Operations {
+    /// Open to every signed-in user of the organization (viewers read the
+    /// page too); another organization's appointment is "not found".
+    pub async fn appointment_review(&self, caller: Caller, id: AppointmentId) -> Result<ReviewFacts, OpError> {
+        let org = self.store.organization(caller.org).await?;
+        let appointment = self.store.appointment(org.id, id).await?;
+        let open_issues = self.store.open_issues_for(org.id, &IssueSubject::Appointment(appointment.id)).await?;
+        let history = self.store.appointment_events(org.id, appointment.id).await?;
+        let users = self.store.users(org.id).await?;
+        let closed_issues = self.store.closed_issues_for(org.id, appointment.id, CLOSED_ISSUES_SHOWN).await?;
+        let links = crate::links::bookings_for(&self.store, org.id, &appointment).await?;
+        let found_in_calcom = found_in_calcom(&appointment);
+        let orphan = match found_in_calcom {
+            Some(true) => None,
+            _ => self.orphan_facts(&appointment, &history).await?,
+        };
+        let actions = if caller.actor.may_administer() {
+            applicable_actions(&appointment, open_issues.len())
+        } else {
+            Vec::new()
+        };
+        Ok(ReviewFacts {
+            org,
+            appointment,
+            open_issues,
+            history,
+            closed_issues,
+            users,
+            found_in_calcom,
+            actions,
+            links,
+            orphan,
+        })
+    }
+
+    /// `None` when no check since the booking was last seen missed it: then
+    /// there is nothing to show, and no delivery is looked up.
+    async fn orphan_facts(&self, a: &Appointment, history: &[SyncEvent]) -> Result<Option<OrphanFacts>, OpError> {
+        let misses: Vec<SyncEvent> =
+            crate::verify::rules::misses_since_found(history).take(EVIDENCE_CHECKS).cloned().collect();
+        if misses.is_empty() {
+            return Ok(None);
+        }
+        let last_delivery = match &a.calcom_booking_uid {
+            Some(uid) => {
+                let filter = DeliveryFilter { uid: Some(uid.clone()), ..DeliveryFilter::default() };
+                self.store.deliveries(a.org_id, &filter, 1).await?.into_iter().next()
+            }
+            None => None,
+        };
+        Ok(Some(OrphanFacts { misses, last_delivery }))
+    }
+
     /// The resolver, acting with this process's clock.
     pub fn resolver(&self) -> Resolver {
         Resolver::new(self.store.clone(), self.clock.clone())
@@ -168,7 +280,6 @@ impl BookingWriter for NoCalcom {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SyncStatus;
 
     fn appointment(code: Option<ErrorCode>, status: AppointmentStatus, review: bool) -> Appointment {
         let mut a = crate::store::sample_appointment();
@@ -191,5 +302,18 @@ mod tests {
         );
         let cancelled = appointment(None, AppointmentStatus::Cancelled, false);
         assert_eq!(applicable_actions(&cancelled, 0), [RetryVerification], "nothing to close, nothing to cancel");
+    }
+
+    #[test]
+    fn only_a_check_that_reached_calcom_says_whether_it_had_the_booking() {
+        let orphan = appointment(Some(ErrorCode::OrphanedLocal), AppointmentStatus::Scheduled, true);
+        assert_eq!(found_in_calcom(&orphan), Some(false));
+        let mismatch = appointment(Some(ErrorCode::DataMismatch), AppointmentStatus::Scheduled, false);
+        assert_eq!(found_in_calcom(&mismatch), Some(true));
+        let synced = appointment(None, AppointmentStatus::Scheduled, false);
+        assert_eq!(found_in_calcom(&synced), Some(true));
+        let mut pending = appointment(None, AppointmentStatus::Scheduled, false);
+        pending.sync.status = SyncStatus::Pending;
+        assert_eq!(found_in_calcom(&pending), None, "not checked yet");
     }
 }

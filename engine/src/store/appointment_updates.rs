@@ -3,24 +3,10 @@
 //! one transaction, and each makes the appointment due for verification,
 //! because what Cal.com was last compared with is no longer what we hold.
 
-use chrono::{DateTime, Utc};
-
 use super::events::{self, NewSyncEvent};
 use super::time::to_ms;
 use super::{Appointment, NewAppointment, Store, StoreError, SyncState};
-use crate::domain::{AppointmentId, ErrorCode, OrgId, SyncStatus};
-
-/// The sync state of an appointment queued for verification at `now` with a
-/// fresh retry ladder. What is known (error code, review flag) stays until
-/// the verification concludes otherwise, as with an admin's "retry now".
-pub fn queued_for_verification(current: &SyncState, now: DateTime<Utc>) -> SyncState {
-    SyncState {
-        status: SyncStatus::VerificationPending,
-        attempts: 0,
-        next_verification_at: Some(now),
-        ..current.clone()
-    }
-}
+use crate::domain::{AppointmentId, ErrorCode, OrgId};
 
 impl Store {
     /// Replaces the appointment's facts with `facts` (everything but

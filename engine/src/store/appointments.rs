@@ -44,6 +44,21 @@ pub struct SyncState {
     pub requires_manual_review: bool,
 }
 
+impl SyncState {
+    /// This state queued for verification at `now` with a fresh retry
+    /// ladder: an admin's "retry now", a change through the API, a
+    /// requested verification. What is known (error code, review flag)
+    /// stays until the verification concludes otherwise.
+    pub fn queued(&self, now: DateTime<Utc>) -> SyncState {
+        SyncState {
+            status: SyncStatus::VerificationPending,
+            attempts: 0,
+            next_verification_at: Some(now),
+            ..self.clone()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Appointment {
     pub id: AppointmentId,
@@ -144,19 +159,33 @@ impl AppointmentFilter {
     }
 }
 
-/// Inserts one new appointment and its "created" history entry in `tx`.
-async fn insert_new(
+/// How a new appointment starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FirstState {
+    /// Due for its first verification at once.
+    Pending,
+    /// Made from Cal.com's own booking, so in sync as it is written.
+    Synced,
+}
+
+/// Inserts the appointment's row in `tx` (nothing else); a taken
+/// `external_id` is a conflict.
+pub(super) async fn insert_row(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     org: OrgId,
     new: &NewAppointment,
-    actor: &str,
+    first: FirstState,
     now: DateTime<Utc>,
 ) -> Result<AppointmentId, StoreError> {
+    let (status, last_verified, next_verification) = match first {
+        FirstState::Pending => (SyncStatus::Pending, None, Some(to_ms(now))),
+        FirstState::Synced => (SyncStatus::Synced, Some(to_ms(now)), None),
+    };
     let inserted = sqlx::query(
         "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, \
              service, starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, \
-             sync_status, next_verification_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
+             sync_status, last_verified_at, next_verification_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
     )
     .bind(org.get())
     .bind(new.external_id.as_deref())
@@ -171,19 +200,31 @@ async fn insert_new(
     .bind(new.source.as_str())
     .bind(new.calcom_booking_uid.as_deref())
     .bind(new.calcom_event_type_id)
-    .bind(SyncStatus::Pending.as_str())
+    .bind(status.as_str())
+    .bind(last_verified)
+    .bind(next_verification)
     .bind(to_ms(now))
     .fetch_one(&mut **tx)
     .await
     .map_err(StoreError::from);
-    let row = match inserted {
-        Ok(row) => row,
+    match inserted {
+        Ok(row) => Ok(AppointmentId(get(&row, "id")?)),
         Err(e) if e.is_unique_violation() => {
-            return Err(StoreError::Conflict("an appointment with this external_id exists".into()))
+            Err(StoreError::Conflict("an appointment with this external_id exists".into()))
         }
-        Err(e) => return Err(e),
-    };
-    let id = AppointmentId(get(&row, "id")?);
+        Err(e) => Err(e),
+    }
+}
+
+/// Inserts one new appointment and its "created" history entry in `tx`.
+async fn insert_new(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    org: OrgId,
+    new: &NewAppointment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<AppointmentId, StoreError> {
+    let id = insert_row(tx, org, new, FirstState::Pending, now).await?;
     let event = NewSyncEvent {
         appointment_id: Some(id),
         kind: EventKind::Created,

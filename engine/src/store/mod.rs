@@ -47,7 +47,6 @@ mod webhook_inbox;
 pub use agenda::Agenda;
 pub use alert_rules::{AlertRule, AlertWebhookUpdate, OutgoingWebhook, Push};
 pub use api_tokens::{ApiToken, IssuedToken};
-pub use appointment_updates::queued_for_verification;
 #[cfg(test)]
 pub(crate) use appointments::sample as sample_appointment;
 pub use appointments::{Appointment, AppointmentFilter, NewAppointment, SyncState};

@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Utc};
 
+use super::appointments::FirstState;
 use super::audit::{self, NewAuditEntry};
 use super::events::{self, NewSyncEvent};
 use super::issues::Resolution;
 use super::row::get;
 use super::time::to_ms;
 use super::{Appointment, NewAppointment, Store, StoreError, SyncState};
-use crate::domain::{AppointmentId, AppointmentStatus, AuditAction, IssueId, OrgId, SyncStatus, UserId};
+use crate::domain::{AppointmentId, AppointmentStatus, AuditAction, IssueId, OrgId, UserId};
 
 /// Facts about the appointment a resolution changes; `None` keeps the value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -166,30 +167,7 @@ impl Store {
         if closed.rows_affected() == 0 {
             return Err(StoreError::Conflict("the issue is not an open Cal.com-only booking".into()));
         }
-        let row = sqlx::query(
-            "INSERT INTO appointments (org_id, external_id, customer_name, customer_email, customer_phone, service, \
-             starts_at, ends_at, time_zone, status, source, calcom_booking_uid, calcom_event_type_id, sync_status, \
-             last_verified_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15) RETURNING id",
-        )
-        .bind(org.get())
-        .bind(new.external_id.as_deref())
-        .bind(&new.customer_name)
-        .bind(new.customer_email.as_deref())
-        .bind(new.customer_phone.as_deref())
-        .bind(&new.service)
-        .bind(to_ms(new.starts_at))
-        .bind(to_ms(new.ends_at))
-        .bind(new.time_zone.name())
-        .bind(new.status.as_str())
-        .bind(new.source.as_str())
-        .bind(new.calcom_booking_uid.as_deref())
-        .bind(new.calcom_event_type_id)
-        .bind(SyncStatus::Synced.as_str())
-        .bind(to_ms(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = AppointmentId(get(&row, "id")?);
+        let id = super::appointments::insert_row(&mut tx, org, new, FirstState::Synced, now).await?;
         sqlx::query("UPDATE sync_issues SET appointment_id = $1 WHERE org_id = $2 AND id = $3")
             .bind(id.get())
             .bind(org.get())

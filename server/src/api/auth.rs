@@ -4,7 +4,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::Utc;
 use engine::domain::Actor;
 use engine::ops::api_tokens::ApiToken;
 use engine::ops::organizations::Organization;
@@ -43,8 +42,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .and_then(|v| v.to_str().ok())
             .and_then(engine::api_token::from_authorization)
             .ok_or(ApiError::Unauthorized)?;
-        let token = state.store.authenticate_api_token(secret, Utc::now()).await?.ok_or(ApiError::Unauthorized)?;
-        let org = state.store.organization(token.org_id).await?;
+        let (org, token) = state.ops.authenticate_api_token(secret).await?;
         Ok(ApiCaller { org, token })
     }
 }

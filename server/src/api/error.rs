@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use engine::appointments::{FieldError, FieldErrors};
 use engine::ops::OpError;
-use engine::store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,6 +15,9 @@ pub enum ApiError {
     /// No, a malformed, an unknown or a revoked bearer token.
     #[error("a valid API token is required: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    /// The request cannot be read at all.
+    #[error("{0}")]
+    BadRequest(String),
     /// Absent, or another organization's: the two must look the same.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -48,6 +50,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -62,6 +65,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::BadRequest(_) => "bad_request",
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden => "forbidden",
             ApiError::InvalidInput(_) => "invalid_input",
@@ -81,18 +85,14 @@ impl From<OpError> for ApiError {
         match e {
             OpError::Invalid { field, message } => ApiError::field(field, message),
             OpError::Fields(errors) => ApiError::InvalidInput(errors),
+            OpError::Malformed(why) => ApiError::BadRequest(why),
+            // A bearer token's refusal never says why (no oracle for guessing).
+            OpError::Unauthenticated(_) => ApiError::Unauthorized,
             OpError::Forbidden => ApiError::Forbidden,
             OpError::NotFound(what) => ApiError::NotFound(what),
             OpError::Conflict(why) => ApiError::Conflict(why),
             OpError::Internal(cause) => ApiError::Internal(cause),
         }
-    }
-}
-
-/// Through [`OpError`], so a store's refusal maps as an operation's does.
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        ApiError::from(OpError::from(e))
     }
 }
 
@@ -105,7 +105,7 @@ impl From<FieldErrors> for ApiError {
 /// The error body, as documented in the OpenAPI document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Machine-readable: unauthorized, forbidden, not_found, invalid_input,
+    /// Machine-readable: unauthorized, bad_request, forbidden, not_found, invalid_input,
     /// unsupported_media_type, payload_too_large, method_not_allowed, conflict, internal.
     #[schema(example = "invalid_input")]
     pub error: &'static str,
@@ -170,6 +170,8 @@ mod tests {
         let refusals = [
             OpError::field("email", "bad"),
             OpError::Fields(FieldErrors::default()),
+            OpError::Malformed("not JSON".into()),
+            OpError::Unauthenticated("bad signature".into()),
             OpError::Forbidden,
             OpError::NotFound("appointment"),
             OpError::Conflict("taken".into()),

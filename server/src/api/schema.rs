@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use engine::appointments::{patterns, LIMITS};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, SyncStatus};
-use engine::store::Appointment;
+use engine::ops::appointments::Appointment;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::openapi::extensions::ExtensionsBuilder;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use engine::domain::{ErrorCode, SyncStatus};
+use engine::domain::SyncStatus;
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
@@ -21,13 +21,10 @@ use crate::state::AppState;
     security(("bearer" = []))
 )]
 pub async fn summary(caller: ApiCaller, State(state): State<AppState>) -> Result<Json<SyncSummary>, ApiError> {
-    let counts = state.store.sync_counts(caller.org.id).await?;
-    let issues = state.store.count_open_issues_by_code(caller.org.id).await?;
+    let (counts, issues) = state.ops.sync_summary(caller.caller()).await?;
     // Every state and code is listed, zeros included, so clients need no defaults.
     let by_status = SyncStatus::ALL.iter().map(|s| (s.as_str().to_owned(), counts.get(*s))).collect();
-    let mut open_issues: BTreeMap<String, i64> = ErrorCode::ALL.iter().map(|c| (c.as_str().to_owned(), 0)).collect();
-    for (code, n) in issues {
-        open_issues.insert(code.as_str().to_owned(), n);
-    }
+    let open_issues: BTreeMap<String, i64> =
+        issues.into_iter().map(|(code, n)| (code.as_str().to_owned(), n)).collect();
     Ok(Json(SyncSummary { by_status, total: counts.total(), requires_review: counts.requires_review, open_issues }))
 }

@@ -8,13 +8,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use engine::domain::url::path_in_query;
-use engine::domain::{AuditAction, OrgId, UserId};
-use engine::store::{normalize_email, NewAuditEntry, Store};
+use engine::domain::{OrgId, UserId};
+use engine::ops::sign_in::SignIn;
+use engine::ops::Operations;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::throttle::{self, Subjects};
-use super::{password, USER_KEY};
+use super::USER_KEY;
 use crate::state::AppState;
 
 /// The form's fields. No `Debug`: it holds a password.
@@ -43,7 +43,7 @@ pub async fn login(
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match try_login(&state.store, peer, &session, form).await {
+    match try_login(&state.ops, peer, &session, form).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(error = %e, "login failed with an internal error");
@@ -52,64 +52,36 @@ pub async fn login(
     }
 }
 
-async fn try_login(store: &Store, peer: SocketAddr, session: &Session, form: LoginForm) -> anyhow::Result<Response> {
-    let now = Utc::now();
-    let email = normalize_email(&form.email);
+async fn try_login(ops: &Operations, peer: SocketAddr, session: &Session, form: LoginForm) -> anyhow::Result<Response> {
     let next = local_path(&form.next);
-    let subjects = Subjects::new(&email, peer.ip());
-
-    // Refuse before checking the password: a throttled guess learns nothing.
-    if let Some(throttled) = throttle::check(store, &subjects, now).await? {
-        let account = store.user_by_email(&email).await?;
-        tracing::warn!(ip = %peer.ip(), by_account = throttled.by_account, "login throttled");
-        if let Some(user) = &account {
-            audit(
-                store,
-                user.org_id,
-                Some(user.id),
-                AuditAction::AuthThrottled,
-                &email,
-                Some(if throttled.by_account { "account" } else { "address" }),
-            )
-            .await;
+    let user = match ops.sign_in(&form.email, form.password, peer.ip()).await? {
+        SignIn::SignedIn(user) => user,
+        SignIn::Throttled { retry_at, by_account } => {
+            tracing::warn!(ip = %peer.ip(), by_account, "login throttled");
+            return Ok(too_many_attempts(retry_at, Utc::now()));
         }
-        return Ok(too_many_attempts(throttled.retry_at, now));
-    }
-
-    let credentials = store.credentials_by_email(&email).await?;
-    let (user, hash) = match credentials {
-        Some(c) if !c.user.disabled => (Some(c.user), Some(c.password_hash)),
-        _ => (None, None),
+        SignIn::Refused => {
+            tracing::info!(ip = %peer.ip(), "login failed");
+            let mut to = String::from("/login?error=invalid");
+            if let Some(next) = &next {
+                to.push_str("&next=");
+                to.push_str(&path_in_query(next));
+            }
+            return Ok(Redirect::to(&to).into_response());
+        }
     };
-    if !password::verify(form.password, hash).await {
-        throttle::record_failure(store, &subjects, now).await?;
-        tracing::info!(ip = %peer.ip(), "login failed");
-        if let Some(known) = store.user_by_email(&email).await? {
-            audit(store, known.org_id, Some(known.id), AuditAction::AuthLoginFailed, &email, None).await;
-        }
-        let mut to = String::from("/login?error=invalid");
-        if let Some(next) = &next {
-            to.push_str("&next=");
-            to.push_str(&path_in_query(next));
-        }
-        return Ok(Redirect::to(&to).into_response());
-    }
-    let user = user.expect("a verified password belongs to an account");
-
-    throttle::record_success(store, &subjects).await?;
     // A new id at login: an id planted before login (session fixation) is worthless.
     session.cycle_id().await?;
-    let times = super::session_policy::Times { signed_in_ms: now.timestamp_millis(), seen_ms: now.timestamp_millis() };
+    let now = Utc::now().timestamp_millis();
+    let times = super::session_policy::Times { signed_in_ms: now, seen_ms: now };
     session.insert(USER_KEY, SessionUser { user_id: user.id, org_id: user.org_id, times }).await?;
-    store.record_login(user.org_id, user.id, now).await?;
-    audit(store, user.org_id, Some(user.id), AuditAction::AuthLogin, &email, None).await;
     tracing::info!(user = %user.id, org = %user.org_id, "logged in");
     Ok(Redirect::to(next.as_deref().unwrap_or("/")).into_response())
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
     match session.get::<SessionUser>(USER_KEY).await {
-        Ok(Some(user)) => audit(&state.store, user.org_id, Some(user.user_id), AuditAction::AuthLogout, "", None).await,
+        Ok(Some(user)) => state.ops.signed_out(user.org_id, user.user_id).await,
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "could not read the session at logout"),
     }
@@ -119,28 +91,6 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
         return (StatusCode::INTERNAL_SERVER_ERROR, "Could not log out. Please try again.").into_response();
     }
     Redirect::to("/login?logged_out=1").into_response()
-}
-
-/// Audit failures are logged, not fatal: a full audit table must not lock
-/// everyone out.
-async fn audit(
-    store: &Store,
-    org: OrgId,
-    user: Option<UserId>,
-    action: AuditAction,
-    target: &str,
-    detail: Option<&str>,
-) {
-    let entry = NewAuditEntry {
-        user_id: user,
-        action,
-        target: (!target.is_empty()).then(|| target.to_owned()),
-        detail: detail.map(str::to_owned),
-        at: Utc::now(),
-    };
-    if let Err(e) = store.audit(org, &entry).await {
-        tracing::error!(error = %e, action = action.as_str(), "could not write audit entry");
-    }
 }
 
 fn too_many_attempts(retry_at: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> Response {

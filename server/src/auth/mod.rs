@@ -1,13 +1,12 @@
-//! Accounts on the web: server-side sessions, the login/logout handlers,
-//! login throttling, the "log in first" middleware and the CSRF check.
+//! Accounts on the web: server-side sessions, the login/logout handlers
+//! (the rules, throttling included, are `engine::ops::sign_in`), the "log
+//! in first" middleware and the CSRF check.
 
 mod csrf;
 mod login;
-pub mod password;
 mod require_login;
 mod session_policy;
 pub mod session_store;
-mod throttle;
 
 use axum::routing::post;
 use axum::Router;

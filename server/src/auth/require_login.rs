@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use engine::store::{Store, StoreError};
+use engine::ops::{OpError, Operations};
 use tower_sessions::Session;
 
 use engine::domain::url::path_in_query;
@@ -61,7 +61,7 @@ pub async fn attach_user(
 
 /// The session's account, or the 503 to answer when it cannot be checked.
 async fn signed_in_account(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, Response> {
-    current_user(&state.store, session, state.sessions).await.map_err(|e| {
+    current_user(&state.ops, session, state.sessions).await.map_err(|e| {
         tracing::error!(error = %e, "could not check the session");
         (StatusCode::SERVICE_UNAVAILABLE, "Could not check your login. Please try again.").into_response()
     })
@@ -72,13 +72,13 @@ pub(crate) enum CheckError {
     #[error("session: {0}")]
     Session(#[from] tower_sessions::session::Error),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Operation(#[from] OpError),
 }
 
 /// The signed-in account of this session, if any. A session past its idle
 /// or absolute limit is ended here.
 async fn current_user(
-    store: &Store,
+    ops: &Operations,
     session: &Session,
     policy: SessionPolicy,
 ) -> Result<Option<CurrentUser>, CheckError> {
@@ -98,12 +98,9 @@ async fn current_user(
         }
         Verdict::Valid => {}
     }
-    let user = match store.user(signed_in.org_id, signed_in.user_id).await {
-        Ok(user) if !user.disabled => user,
-        Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some((user, org)) = ops.session_account(signed_in.org_id, signed_in.user_id).await? else {
+        return Ok(None);
     };
-    let org = store.organization(user.org_id).await?;
     Ok(Some(CurrentUser {
         user_id: user.id,
         org_id: user.org_id,

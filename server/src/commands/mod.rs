@@ -61,7 +61,7 @@ pub(crate) fn refused(error: OpError) -> anyhow::Error {
         }
         OpError::Fields(errors) => anyhow::anyhow!("{errors}"),
         OpError::NotFound(what) => anyhow::anyhow!("{what} not found"),
-        OpError::Conflict(why) => anyhow::anyhow!("{why}"),
+        OpError::Conflict(why) | OpError::Malformed(why) | OpError::Unauthenticated(why) => anyhow::anyhow!("{why}"),
         OpError::Forbidden => anyhow::anyhow!("not allowed from the command line"),
         OpError::Internal(cause) => anyhow::anyhow!(cause),
     }

@@ -4,43 +4,30 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
-use engine::calcom::CalcomConnector;
 use engine::clock::SystemClock;
-use engine::store::{RunKind, RunStart, RunStatus, Store, Trigger};
+use engine::ops::runs::{RunKind, RunStatus};
+use engine::ops::Operations;
+use engine::store::Store;
 use engine::verify::circuit::Circuits;
 use engine::verify::runner::RunReport;
 use engine::verify::service::Verifier;
 
+use super::refused;
 use crate::cli::VerifyArgs;
 use crate::config;
 
 pub async fn run(store: &Store, args: VerifyArgs) -> Result<()> {
     let key = config::parse_secret_key(args.secret_key.as_deref())?;
-    let org =
-        store.organization_by_slug(&args.org).await.map_err(|_| anyhow!("--org: no organization {:?}", args.org))?;
-    let client = CalcomConnector::new(store.clone(), key)
-        .client(org.id)
-        .await
-        .ok_or_else(|| anyhow!("{} has no usable Cal.com API key; set one with `calsync org set-calcom`", org.slug))?;
+    let ops = Operations::new(store.clone());
+    let (caller, _) = ops.command_line_caller(&args.org).await.map_err(refused)?;
     let ladder = config::parse_retry_delays(&args.retry_delays)?;
     let mut verifier = Verifier::new(store.clone(), Arc::new(Circuits::default()), ladder, Arc::new(SystemClock));
     if let (Some(url), Some(_)) = (args.public_url.as_deref(), args.smtp_url.as_deref().filter(|u| !u.is_empty())) {
         verifier = verifier.with_email(url);
     }
     let kind = if args.full { RunKind::Comprehensive } else { RunKind::Cycle };
-    let start = RunStart {
-        kind,
-        trigger: Trigger::Cli,
-        slot_at: None,
-        worker_id: format!("cli-{}", std::process::id()),
-        requested_by: None,
-    };
-    let report = if args.full {
-        verifier.run_comprehensive(&org, &client, &start).await?
-    } else {
-        verifier.run_cycle(&org, &client, &start).await?
-    };
-    let report = report.map_err(|busy| anyhow!("{} for {}", busy.message(org.time_zone), org.slug))?;
+    let connector = ops.calcom_connector(key);
+    let (org, report) = ops.run_from_command_line(caller, &verifier, &connector, kind).await.map_err(refused)?;
     println!("{}", summary(&org.slug, kind, &report));
     if report.status != RunStatus::Succeeded {
         // The summary said why; the exit code tells scripts and cron.

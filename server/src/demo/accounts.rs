@@ -6,7 +6,7 @@ use engine::domain::{AuditAction, Role};
 use engine::store::{NewAuditEntry, NewUser, Organization, Store};
 
 use super::DemoError;
-use crate::auth::password;
+use engine::password;
 
 /// The demo admin, who also acts in the seeded history.
 pub const ADMIN_EMAIL: &str = "admin@demo.calsync.test";

@@ -31,7 +31,7 @@ pub enum DemoError {
     #[error("the demo organization's Cal.com credentials: {0}")]
     Secrets(#[from] SecretsError),
     #[error("hashing a demo password: {0}")]
-    Password(#[from] crate::auth::password::PasswordError),
+    Password(#[from] engine::password::PasswordError),
     #[error("an admin's resolution in the demo's history: {0}")]
     Resolve(#[from] engine::resolve::ResolveError),
     #[error("an admin's triage step in the demo: {0}")]

@@ -6,16 +6,16 @@
 use std::collections::HashMap;
 
 use app::context::CurrentUser;
-use app::rpc::appointments::server::to_filter;
+use app::rpc::appointments::server::{criteria, order};
 use app::rpc::appointments::AppointmentQuery;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use engine::domain::OrgId;
 use engine::format::LocalFormat;
-use engine::store::{Appointment, AppointmentFilter, AppointmentOrder, PageCursor, Store, StoreError};
+use engine::ops::listing::{Appointment, AppointmentOrder, Criteria, PageRequest};
+use engine::ops::{Caller, OpError, Operations};
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::state::AppState;
@@ -50,7 +50,7 @@ pub async fn appointments_csv(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let query = AppointmentQuery::from_params(|key| params.get(key).cloned());
-    let export = match Export::start(&state.store, user.org_id, &query).await {
+    let export = match Export::start(&state.ops, user.caller(), &query).await {
         Ok(export) => export,
         Err(e) => {
             tracing::error!(error = %e, "CSV export failed");
@@ -73,32 +73,25 @@ pub async fn appointments_csv(
 /// view; each page is sent as it is read, so memory stays one page
 /// whatever the export's size.
 struct Export {
-    store: Store,
-    org: OrgId,
-    filter: AppointmentFilter,
+    ops: Operations,
+    caller: Caller,
+    criteria: Criteria,
     order: AppointmentOrder,
     local: LocalFormat,
     /// Where the next page starts; `None` before the first.
-    after: Option<PageCursor>,
+    after: Option<String>,
 }
 
 impl Export {
-    async fn start(store: &Store, org: OrgId, query: &AppointmentQuery) -> Result<Export, StoreError> {
-        let org = store.organization(org).await?;
-        Ok(Export {
-            store: store.clone(),
-            org: org.id,
-            filter: to_filter(query, org.time_zone),
-            order: app::rpc::appointments::server::order(query),
-            local: org.local_format(),
-            after: None,
-        })
+    async fn start(ops: &Operations, caller: Caller, query: &AppointmentQuery) -> Result<Export, OpError> {
+        let local = ops.organization(caller).await?.local_format();
+        Ok(Export { ops: ops.clone(), caller, criteria: criteria(query), order: order(query), local, after: None })
     }
 
     /// The header line, then one chunk per page. A failure midway ends the
     /// stream with an error, which aborts the response: the download fails
     /// visibly instead of looking complete.
-    fn chunks(self) -> impl Stream<Item = Result<String, StoreError>> + Send + 'static {
+    fn chunks(self) -> impl Stream<Item = Result<String, OpError>> + Send + 'static {
         let mut head = String::new();
         push_record(&mut head, HEADER.iter().map(|h| (*h).to_owned()));
         let pages = stream::unfold(Some(self), |export| async move {
@@ -115,16 +108,15 @@ impl Export {
     }
 
     /// The next page as CSV, and whether another may follow.
-    async fn next_page(&mut self) -> Result<(String, bool), StoreError> {
-        let page =
-            self.store.list_appointments_ordered(self.org, &self.filter, self.order, self.after.as_ref(), PAGE).await?;
+    async fn next_page(&mut self) -> Result<(String, bool), OpError> {
+        let request = PageRequest { order: self.order, after: self.after.as_deref(), limit: PAGE };
+        let page = self.ops.appointment_page(self.caller, &self.criteria, request).await?;
         let mut out = String::new();
-        for a in &page {
+        for a in &page.rows {
             push_record(&mut out, record(a, self.local));
         }
-        let more = page.len() == PAGE as usize;
-        self.after = page.last().map(|last| PageCursor::after(last, self.order.key));
-        Ok((out, more))
+        self.after = page.next;
+        Ok((out, self.after.is_some()))
     }
 }
 

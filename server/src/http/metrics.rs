@@ -75,16 +75,14 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
 }
 
-async fn record_gauges(state: &AppState) -> Result<(), engine::store::StoreError> {
-    for org in state.store.organizations().await? {
+async fn record_gauges(state: &AppState) -> Result<(), engine::ops::OpError> {
+    for (org, open) in state.ops.open_issues_everywhere().await? {
         let circuit = state.circuits.state(org.id);
         for name in ["closed", "open", "half_open"] {
             let value = if circuit.name() == name { 1.0 } else { 0.0 };
             metrics::gauge!("calsync_circuit_state", "org" => org.slug.clone(), "state" => name).set(value);
         }
-        let open = state.store.count_open_issues_by_code(org.id).await?;
-        for code in engine::domain::ErrorCode::ALL {
-            let n = open.iter().find(|(c, _)| c == code).map_or(0, |(_, n)| *n);
+        for (code, n) in open {
             metrics::gauge!("calsync_open_issues", "org" => org.slug.clone(), "code" => code.as_str()).set(n as f64);
         }
     }

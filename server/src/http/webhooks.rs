@@ -14,8 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use engine::calcom::webhook::SIGNATURE_HEADER;
-use engine::store::{NewDelivery, StoreError, Stored};
-use engine::webhooks::{authenticate, WebhookError};
+use engine::ops::webhooks::{Arrival, Stored};
+use engine::ops::OpError;
 use serde_json::{json, Value};
 
 use crate::state::AppState;
@@ -42,62 +42,30 @@ pub async fn receive(
             return reply(rejection.status(), json!({ "error": error }));
         }
     };
-    let org = match state.store.organization_by_slug(&slug).await {
-        Ok(org) => org,
-        Err(StoreError::NotFound(_)) => {
-            return reply(StatusCode::NOT_FOUND, json!({ "error": "unknown organization" }))
-        }
-        Err(err) => return internal(err),
-    };
-    let Some(secret) = state.connector.webhook_secret(org.id).await else {
-        tracing::warn!(org = %org.slug, "webhook refused: no webhook secret is configured in calsync");
-        return reply(
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "webhooks are not configured for this organization" }),
-        );
-    };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let hint = match authenticate(secret.as_bytes(), signature, &body) {
-        Ok(hint) => hint,
-        Err(WebhookError::NoSecretProvided) => {
-            tracing::warn!(
-                org = %org.slug,
-                "webhook refused: Cal.com sent it without a secret (signature \"no-secret-provided\"); in Cal.com's \
-                 webhook settings for this subscriber, set the same secret as calsync's webhook secret (Settings → \
-                 Cal.com connection)"
-            );
-            let error =
-                "this webhook has no secret in Cal.com: set calsync's webhook secret in Cal.com's webhook settings";
-            return reply(StatusCode::UNAUTHORIZED, json!({ "error": error }));
-        }
-        Err(err @ (WebhookError::MissingSignature | WebhookError::BadSignature)) => {
-            tracing::warn!(org = %org.slug, error = %err, "webhook refused");
-            return reply(StatusCode::UNAUTHORIZED, json!({ "error": err.to_string() }));
-        }
-        Err(err @ WebhookError::Malformed(_)) => {
-            return reply(StatusCode::BAD_REQUEST, json!({ "error": err.to_string() }))
-        }
-    };
-    let new = NewDelivery {
-        body_sha256: hint.body_sha256.clone(),
-        trigger: hint.trigger_name.clone(),
-        uid: hint.uid.clone(),
-        previous_uid: hint.previous_uid.clone(),
-        sent_at: hint.sent_at,
-    };
-    match state.store.store_delivery(org.id, &new, chrono::Utc::now()).await {
+    let arrival = Arrival { slug: &slug, signature, body: &body };
+    match state.ops.receive_webhook(&state.connector, arrival).await {
         Ok(Stored::New(id)) => {
             state.wake_inbox.wake();
             reply(StatusCode::OK, json!({ "status": "accepted", "delivery": id }))
         }
         Ok(Stored::Replay(id)) => reply(StatusCode::OK, json!({ "status": "replay", "delivery": id })),
-        Err(err) => internal(err),
+        Err(err) => refused(err),
     }
 }
 
-fn internal(err: StoreError) -> Reply {
-    // Nothing was stored: Cal.com's delivery is lost, like any failed one;
-    // the 6-hour cycle still finds the change.
-    tracing::error!(error = %err, "storing a webhook delivery failed");
-    reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal error" }))
+/// Nothing was stored. Cal.com shows the sender our words in its delivery
+/// log; after a 5xx the delivery is lost like any failed one, and the
+/// 6-hour cycle still finds the change.
+fn refused(err: OpError) -> Reply {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let words = match err {
+        OpError::NotFound(_) => "unknown organization".to_owned(),
+        OpError::Internal(cause) => {
+            tracing::error!(error = %cause, "storing a webhook delivery failed");
+            "internal error".to_owned()
+        }
+        other => other.to_string(),
+    };
+    reply(status, json!({ "error": words }))
 }

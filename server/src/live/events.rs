@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use engine::store::FeedVersion;
+use engine::ops::notifications::FeedVersion;
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -91,13 +91,7 @@ fn summaries(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>
     })
 }
 
-async fn summarize(f: &Follower) -> Result<Summary, engine::store::StoreError> {
-    let store = f.feed.store();
-    // The watcher's version only says *that* something changed. Both numbers
-    // are read here, the newest id after the count: a summary that counts a
-    // notification then always names it (or a newer one), however late this
-    // follower wakes up after the version moved.
-    let unread = store.unread_count(f.user.org_id, f.user.user_id).await?;
-    let latest = store.feed_version(f.user.org_id).await?.latest;
+async fn summarize(f: &Follower) -> Result<Summary, engine::ops::OpError> {
+    let (unread, latest) = f.feed.ops().feed_summary(f.user.caller()).await?;
     Ok(Summary { unread, latest })
 }

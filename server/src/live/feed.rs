@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use engine::domain::OrgId;
-use engine::store::{FeedVersion, Store};
+use engine::ops::notifications::FeedVersion;
+use engine::ops::Operations;
 use tokio::sync::{watch, Notify};
 
 /// What `subscribe` and `nudge` need of a running watcher.
@@ -27,7 +28,7 @@ pub struct LiveFeed {
 }
 
 struct Inner {
-    store: Store,
+    ops: Operations,
     every: Duration,
     orgs: Mutex<HashMap<OrgId, Watcher>>,
     /// Flipped at shutdown so open streams end; otherwise graceful shutdown
@@ -36,13 +37,13 @@ struct Inner {
 }
 
 impl LiveFeed {
-    pub fn new(store: Store, every: Duration) -> LiveFeed {
+    pub fn new(ops: Operations, every: Duration) -> LiveFeed {
         let (closing, _) = watch::channel(false);
-        LiveFeed { inner: Arc::new(Inner { store, every, orgs: Mutex::default(), closing }) }
+        LiveFeed { inner: Arc::new(Inner { ops, every, orgs: Mutex::default(), closing }) }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.inner.store
+    pub fn ops(&self) -> &Operations {
+        &self.inner.ops
     }
 
     /// The organization's feed version, starting a watcher if none runs.
@@ -97,7 +98,7 @@ impl LiveFeed {
                     return;
                 }
             }
-            match self.inner.store.feed_version(org).await {
+            match self.inner.ops.feed_version(org).await {
                 Ok(version) => {
                     sender.send_if_modified(|current| {
                         let changed = *current != version;

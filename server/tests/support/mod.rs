@@ -48,7 +48,7 @@ pub async fn org(store: &Store, slug: &str, name: &str) -> Organization {
 }
 
 pub async fn user(store: &Store, org: OrgId, email: &str, name: &str, role: Role) {
-    let password_hash = server::auth::password::hash(PASSWORD.into()).await.unwrap();
+    let password_hash = engine::password::hash(PASSWORD.into()).await.unwrap();
     let new = NewUser { email: email.into(), name: name.into(), role, password_hash };
     store.create_user(org, &new, Utc::now()).await.unwrap();
 }

@@ -17,8 +17,8 @@ use engine::clock::{Clock, ManualClock};
 use engine::domain::{AppointmentSource, AppointmentStatus, ErrorCode, Role};
 use engine::resolve::{Actor, Resolver};
 use engine::store::{
-    queued_for_verification, Appointment, Backend, EventKind, NewAppointment, NewOrganization, NewSyncEvent, NewUser,
-    Organization, Retention, Store,
+    Appointment, Backend, EventKind, NewAppointment, NewOrganization, NewSyncEvent, NewUser, Organization, Retention,
+    Store,
 };
 use engine::testing::TestDb;
 use engine::verify::circuit::Circuits;
@@ -248,7 +248,7 @@ impl Sim {
                 actor_user_id: None,
                 at: now,
             };
-            let state = queued_for_verification(&current.sync, now);
+            let state = current.sync.queued(now);
             self.store.update_appointment_facts(self.org.id, current.id, &facts, &state, &event).await?;
         }
         Ok(count)
