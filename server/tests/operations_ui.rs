@@ -390,3 +390,44 @@ on_both_backends!(the_list_sorts_by_any_column_and_pages_without_gaps, |db| asyn
     assert!(html.contains(r#"aria-sort="descending""#) && html.contains("Kunde 29"), "{html}");
     assert!(html.find("Kunde 29").unwrap() < html.find("Kunde 28").unwrap(), "descending by customer");
 });
+
+on_both_backends!(resolve_all_is_offered_only_where_every_row_counted_needs_review, |db| async move {
+    let w = world(db.store.clone()).await;
+    w.appointment(w.org.id, "Kunde Ruhig", None, 1).await;
+    let flagged = w.appointment(w.org.id, "Kunde Offen", None, 2).await;
+    let state = SyncState {
+        requires_manual_review: true,
+        error_code: Some(ErrorCode::DataMismatch),
+        status: SyncStatus::Failed,
+        ..flagged.sync.clone()
+    };
+    let event = NewSyncEvent {
+        appointment_id: Some(flagged.id),
+        kind: EventKind::Updated,
+        result: None,
+        attempt: None,
+        duration_ms: None,
+        detail: Some("arranged by the test".into()),
+        technical: None,
+        actor: "test".into(),
+        actor_user_id: None,
+        at: Utc::now(),
+    };
+    w.store.set_sync_state(w.org.id, flagged.id, &state, &event).await.unwrap();
+    let admin = w.login(ADMIN).await;
+
+    // Both rows listed: "resolve all 2" would close only one, so the page
+    // offers the narrower list instead.
+    let (_, all) = w.page(&admin, "/appointments").await;
+    assert!(all.contains("Kunde Ruhig") && all.contains("Kunde Offen"), "{all}");
+    assert!(!all.contains(r#"data-testid="resolve-matching""#), "{all}");
+    assert!(all.contains(r#"href="/appointments?review=1" data-testid="resolve-matching-hint""#), "{all}");
+
+    let (_, review) = w.page(&admin, "/appointments?review=1").await;
+    assert!(review.contains("Kunde Offen") && !review.contains("Kunde Ruhig"), "{review}");
+    assert!(
+        review.contains(r#"data-testid="resolve-matching""#) && review.contains("Resolve all 1 matching"),
+        "{review}"
+    );
+    assert!(!review.contains("resolve-matching-hint"), "{review}");
+});

@@ -192,6 +192,27 @@ fn ResolveMatching(
     }
 }
 
+/// "Resolve all matching" only where every row it counts needs review:
+/// elsewhere its count would promise more than it closes. There, a link
+/// to the same filter narrowed to them.
+fn resolve_matching_or_hint(
+    query: Memo<AppointmentQuery>,
+    members: Members,
+    resolve_all: BulkRequest<(AppointmentQuery, Members, String)>,
+) -> impl IntoView {
+    let current = query.get_untracked();
+    if current.review {
+        return view! { <ResolveMatching query members resolve_all/> }.into_any();
+    }
+    let narrowed = AppointmentQuery { review: true, after: None, ..current };
+    view! {
+        <a href=format!("/appointments{}", narrowed.to_url_query(None)) data-testid="resolve-matching-hint">
+            "Show only those needing review to resolve them all"
+        </a>
+    }
+    .into_any()
+}
+
 /// What the last retry (of a selection or of the whole filter) did.
 fn retry_result(retry: Action<Vec<i64>, Result<BulkOutcome, AppError>>) -> impl IntoView {
     let said = said_by(retry, |BulkOutcome { changed, skipped }| {
@@ -256,7 +277,7 @@ fn Table(
                     disabled=Signal::derive(move || retry_all.pending().get())
                     on_confirm=move || { retry_all.dispatch((query.get_untracked(), members)); }
                 />
-                <ResolveMatching query members resolve_all/>
+                {resolve_matching_or_hint(query, members, resolve_all)}
             </div>
         }.into_any())}
         <div class="table-wrap">

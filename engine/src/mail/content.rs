@@ -110,11 +110,16 @@ pub fn calcom_only_issue(issue_id: i64, uid: &str, when: &str, public_url: &str)
 }
 
 /// Problems that fixed themselves during a run.
-pub fn sync_restored(count: u64, public_url: &str) -> EmailContent {
-    let noun = if count == 1 { "appointment" } else { "appointments" };
+pub fn sync_restored(restored: u64, settled: u64, public_url: &str) -> EmailContent {
+    let words = crate::verify::alerts::restored_words(restored, settled);
+    let subject = match restored {
+        0 => format!("✅ Cal.com Sync Restored: {settled} Cal.com-only booking{}", if settled == 1 { "" } else { "s" }),
+        1 => "✅ Cal.com Sync Restored: 1 appointment".to_owned(),
+        n => format!("✅ Cal.com Sync Restored: {n} appointments"),
+    };
     render(
-        format!("✅ Cal.com Sync Restored: {count} {noun}"),
-        &format!("{count} {noun} successfully verified after earlier sync problems."),
+        subject,
+        &format!("{words}, after earlier sync problems."),
         &[],
         "Open Dashboard",
         &format!("{public_url}/"),

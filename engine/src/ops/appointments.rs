@@ -12,7 +12,7 @@ use crate::appointments::{validate_new, FieldError, FieldErrors};
 use crate::domain::AppointmentId;
 use crate::store::{EventKind, NewSyncEvent, StoreError};
 
-pub use crate::store::{Appointment, AppointmentFilter, NewAppointment};
+pub use crate::store::{Appointment, AppointmentFilter, AppointmentOrder, NewAppointment, PageCursor};
 
 /// What "create" did.
 #[derive(Debug)]
@@ -22,11 +22,11 @@ pub enum Created {
     Existing(Appointment),
 }
 
-/// One page of a list, and where the next one starts (opaque).
+/// One page of a list in start order, and where the next one starts.
 #[derive(Debug)]
 pub struct Page {
     pub rows: Vec<Appointment>,
-    pub next: Option<(DateTime<Utc>, AppointmentId)>,
+    pub next: Option<PageCursor>,
 }
 
 /// How many imported appointments are written in one transaction: few
@@ -65,19 +65,22 @@ impl Operations {
         }
     }
 
-    /// Appointments in start order after `after`, at most `limit`.
+    /// Appointments in start order after `after`, at most `limit`; the
+    /// cursor is the web list's (`PageCursor` in start order), so there is
+    /// one format.
     pub async fn list_appointments(
         &self,
         caller: Caller,
         filter: &AppointmentFilter,
-        after: Option<(DateTime<Utc>, AppointmentId)>,
+        after: Option<&PageCursor>,
         limit: u32,
     ) -> Result<Page, OpError> {
+        let order = AppointmentOrder::default();
         // One more than asked tells whether another page follows.
-        let mut rows = self.store.list_appointments(caller.org, filter, after, limit + 1).await?;
+        let mut rows = self.store.list_appointments_ordered(caller.org, filter, order, after, limit + 1).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next = if more { rows.last().map(|a| (a.starts_at, a.id)) } else { None };
+        let next = if more { rows.last().map(|a| PageCursor::after(a, order.key)) } else { None };
         Ok(Page { rows, next })
     }
 

@@ -37,6 +37,7 @@ impl Operations {
     /// A fresh verification for each of `ids` the organization has and
     /// that is not already waiting, in one transaction.
     pub async fn retry_selected(&self, caller: Caller, ids: &[AppointmentId]) -> Result<Selected, OpError> {
+        let caller = caller.admin()?;
         if ids.len() > MAX_SELECTED {
             return Err(OpError::field("ids", format!("at most {MAX_SELECTED} at a time")));
         }

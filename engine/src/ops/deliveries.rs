@@ -34,3 +34,22 @@ impl Operations {
         Ok(self.store.deliveries(caller.org, &filter, limit).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blank_filter_means_any_and_an_unknown_outcome_is_named() {
+        let blank = DeliveryQuery { outcome: Some(" ".into()), trigger: Some("".into()), uid: None, before: Some(9) };
+        let filter = blank.parse().unwrap();
+        assert_eq!((filter.outcome, filter.trigger, filter.uid, filter.before_id), (None, None, None, Some(9)));
+        let typed = DeliveryQuery { trigger: Some(" BOOKING_CANCELLED ".into()), ..DeliveryQuery::default() };
+        assert_eq!(typed.parse().unwrap().trigger.as_deref(), Some("BOOKING_CANCELLED"));
+        let outcome = DeliveryOutcome::ALL[0];
+        let known = DeliveryQuery { outcome: Some(outcome.as_str().into()), ..DeliveryQuery::default() };
+        assert_eq!(known.parse().unwrap().outcome, Some(outcome));
+        let unknown = DeliveryQuery { outcome: Some("lost".into()), ..DeliveryQuery::default() };
+        assert!(matches!(unknown.parse(), Err(OpError::Invalid { field: "outcome", .. })));
+    }
+}

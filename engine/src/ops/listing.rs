@@ -90,3 +90,25 @@ impl Operations {
         Ok(self.store.appointment_members(org.id, &criteria.filter(org.time_zone)).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn days_are_the_organizations_and_the_last_day_is_included() {
+        let criteria = Criteria {
+            from: NaiveDate::from_ymd_opt(2025, 10, 26),
+            to: NaiveDate::from_ymd_opt(2025, 10, 26),
+            needs_review: true,
+            ..Criteria::default()
+        };
+        let filter = criteria.filter(chrono_tz::Europe::Berlin);
+        // Sunday 26 October 2025 in Berlin had 25 hours (end of summer time).
+        assert_eq!(filter.starts_from, Some(Utc.with_ymd_and_hms(2025, 10, 25, 22, 0, 0).unwrap()));
+        assert_eq!(filter.starts_before, Some(Utc.with_ymd_and_hms(2025, 10, 26, 23, 0, 0).unwrap()));
+        assert_eq!(filter.requires_review, Some(true));
+        assert_eq!(Criteria::default().filter(chrono_tz::UTC).requires_review, None, "not only those needing review");
+    }
+}

@@ -105,6 +105,24 @@ pub fn calcom_only_opened(issue: IssueId, uid: &str, start: DateTime<Utc>, tz: T
     }
 }
 
+/// "5 appointments successfully verified; 2 bookings only Cal.com had
+/// settled themselves (…)", each part only when it counts something.
+pub fn restored_words(restored: u64, settled: u64) -> String {
+    let mut parts = Vec::new();
+    if restored > 0 {
+        let noun = if restored == 1 { "appointment" } else { "appointments" };
+        parts.push(format!("{restored} {noun} successfully verified"));
+    }
+    if settled > 0 {
+        let noun = if settled == 1 { "booking" } else { "bookings" };
+        parts.push(format!(
+            "{settled} {noun} only Cal.com had settled {} (called off there, or now on an appointment)",
+            if settled == 1 { "itself" } else { "themselves" }
+        ));
+    }
+    parts.join("; ")
+}
+
 /// A regression's notification says so: admins closed this problem before.
 pub fn came_back(mut note: NewNotification, opened: Opened) -> NewNotification {
     if let Opened::Regressed(_) = opened {
@@ -114,14 +132,15 @@ pub fn came_back(mut note: NewNotification, opened: Opened) -> NewNotification {
     note
 }
 
-/// "5 appointments successfully verified", once per run.
-pub fn sync_restored(count: u64, dedupe_key: String) -> NewNotification {
-    let noun = if count == 1 { "appointment" } else { "appointments" };
+/// "5 appointments successfully verified", once per run; findings of
+/// bookings only Cal.com had that settled themselves are named apart, as
+/// no appointment is behind them.
+pub fn sync_restored(restored: u64, settled: u64, dedupe_key: String) -> NewNotification {
     NewNotification {
         kind: NotificationKind::SyncRestored,
         severity: Severity::Info,
         title: "Sync Restored".into(),
-        body: format!("{count} {noun} successfully verified"),
+        body: restored_words(restored, settled),
         appointment_id: None,
         issue_id: None,
         dedupe_key: Some(dedupe_key),
@@ -178,7 +197,16 @@ mod tests {
 
     #[test]
     fn restored_counts_read_naturally() {
-        assert_eq!(sync_restored(5, "k".into()).body, "5 appointments successfully verified");
-        assert_eq!(sync_restored(1, "k".into()).body, "1 appointment successfully verified");
+        assert_eq!(sync_restored(5, 0, "k".into()).body, "5 appointments successfully verified");
+        assert_eq!(sync_restored(1, 0, "k".into()).body, "1 appointment successfully verified");
+        assert_eq!(
+            sync_restored(0, 1, "k".into()).body,
+            "1 booking only Cal.com had settled itself (called off there, or now on an appointment)"
+        );
+        assert_eq!(
+            sync_restored(3, 2, "k".into()).body,
+            "3 appointments successfully verified; 2 bookings only Cal.com had settled themselves (called off \
+             there, or now on an appointment)"
+        );
     }
 }

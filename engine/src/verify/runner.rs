@@ -86,8 +86,12 @@ pub struct RunReport {
     pub status: RunStatus,
     pub counts: RunCounts,
     pub calcom_only: usize,
-    /// Issues that closed themselves during the run.
+    /// Appointments' issues that closed themselves during the run.
     pub restored: u64,
+    /// Findings of bookings only Cal.com had that settled themselves (the
+    /// booking was called off, or an appointment now carries it): no
+    /// appointment of ours is behind them, so they are not "restored".
+    pub settled: u64,
     /// Why the run failed, or what it wants said (bookings it could not read).
     pub detail: Option<String>,
 }
@@ -193,7 +197,7 @@ impl Verifier {
         let now = self.now();
         let sweep = match self.sweep_changes(org, source, now).await {
             Ok(sweep) => sweep,
-            Err(err) => return self.finish(org, run_id, RunCounts::default(), (0, 0), Err(err), None).await,
+            Err(err) => return self.finish(org, run_id, RunCounts::default(), Found::default(), Err(err), None).await,
         };
         let mut listings = sweep.listings;
         let total = self.store().count_due(org.id, now).await?;
@@ -201,8 +205,10 @@ impl Verifier {
         self.store().heartbeat_run(org.id, run_id, RunCounts { total, ..RunCounts::default() }, now).await?;
         let initial = RunCounts { total, api_calls: sweep.calls, ..RunCounts::default() };
         match self.verify_due_with(org, source, worker, now, Some((run_id, initial)), &mut listings).await {
-            Ok((counts, restored)) => self.finish(org, run_id, counts, (0, restored), Ok(()), sweep.note).await,
-            Err(err) => self.finish(org, run_id, initial, (0, 0), Err(err), None).await,
+            Ok((counts, restored)) => {
+                self.finish(org, run_id, counts, Found { restored, ..Found::default() }, Ok(()), sweep.note).await
+            }
+            Err(err) => self.finish(org, run_id, initial, Found::default(), Err(err), None).await,
         }
     }
 
@@ -495,6 +501,7 @@ impl Verifier {
         self.store().heartbeat_run(org.id, run_id, counts, self.now()).await?;
         let mut check = Check {
             restored: 0,
+            settled: 0,
             candidates: Vec::new(),
             seen: Listing::default(),
             watched: self.open_calcom_only(org).await?,
@@ -514,14 +521,14 @@ impl Verifier {
                         parts.len()
                     ));
                 }
-                return self.finish_checked(org, run_id, counts, (0, check.restored), Err(detail)).await;
+                return self.finish_checked(org, run_id, counts, check.found(0), Err(detail)).await;
             }
         }
         // A complete listing of the window: the cycle's watermark can start here.
         self.save_full_listing(org, &check.seen, now).await?;
         let calcom_only =
             if check.seen.proves_absence() { self.unaccounted(org, check.candidates).await? } else { Vec::new() };
-        check.restored += self.close_settled_calcom_only(org, &check.watched, &calcom_only).await?;
+        check.settled = self.close_settled_calcom_only(org, &check.watched, &calcom_only).await?;
         for booking in &calcom_only {
             let new = NewIssue {
                 code: ErrorCode::OrphanedCalcom,
@@ -547,7 +554,8 @@ impl Verifier {
             Some(why) => Err(format!("{why}. Appointments it found were verified; nothing was called missing.")),
             None => Ok(unreadable_note(&check.seen)),
         };
-        self.finish_checked(org, run_id, counts, (calcom_only.len(), check.restored), ending).await
+        let found = Found { calcom_only: calcom_only.len(), restored: check.restored, settled: check.settled };
+        self.finish_checked(org, run_id, counts, found, ending).await
     }
 
     /// Lists one part of the window and verifies every appointment starting
@@ -761,7 +769,7 @@ impl Verifier {
         org: &Organization,
         run_id: RunId,
         counts: RunCounts,
-        found: (usize, u64),
+        found: Found,
         outcome: Result<(), StoreError>,
         note: Option<String>,
     ) -> Result<RunReport, StoreError> {
@@ -782,7 +790,7 @@ impl Verifier {
         org: &Organization,
         run_id: RunId,
         counts: RunCounts,
-        (calcom_only, restored): (usize, u64),
+        Found { calcom_only, restored, settled }: Found,
         ending: Result<Option<String>, String>,
     ) -> Result<RunReport, StoreError> {
         let (status, detail) = match ending {
@@ -790,12 +798,12 @@ impl Verifier {
             Err(why) => (RunStatus::Failed, Some(why)),
         };
         self.store().finish_run(org.id, run_id, status, counts, detail.as_deref(), self.now()).await?;
-        if restored > 0 {
+        if restored + settled > 0 {
             // One "sync restored" per run, however many issues closed.
-            let note = alerts::sync_restored(restored, format!("restored:run:{run_id}"));
-            self.announce(org, None, &note, |url: &str| content::sync_restored(restored, url)).await?;
+            let note = alerts::sync_restored(restored, settled, format!("restored:run:{run_id}"));
+            self.announce(org, None, &note, |url: &str| content::sync_restored(restored, settled, url)).await?;
         }
-        Ok(RunReport { run_id, status, counts, calcom_only, restored, detail })
+        Ok(RunReport { run_id, status, counts, calcom_only, restored, settled, detail })
     }
 }
 
@@ -818,12 +826,28 @@ fn called_off(status: RemoteStatus) -> &'static str {
 /// What a comprehensive check gathers across the parts of its window.
 struct Check {
     restored: u64,
+    settled: u64,
     /// Live bookings no appointment of their part accounts for.
     candidates: Vec<RemoteBooking>,
     /// What the parts' listings say about themselves (their bookings are
     /// not kept).
     seen: Listing,
     watched: Watched,
+}
+
+impl Check {
+    fn found(&self, calcom_only: usize) -> Found {
+        Found { calcom_only, restored: self.restored, settled: self.settled }
+    }
+}
+
+/// What a run found besides its counts, for its report and its "sync
+/// restored" notification.
+#[derive(Debug, Clone, Copy, Default)]
+struct Found {
+    calcom_only: usize,
+    restored: u64,
+    settled: u64,
 }
 
 /// `window` cut into equal consecutive time spans, enough that each holds

@@ -4,11 +4,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use engine::appointments::{validate_new, FieldError, FieldErrors};
-use engine::domain::{AppointmentId, AppointmentSource, SyncStatus};
-use engine::ops::appointments::{AppointmentFilter, Created};
+use engine::domain::{AppointmentId, AppointmentSource, SortKey, SyncStatus};
+use engine::ops::appointments::{AppointmentFilter, Created, PageCursor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -65,9 +65,10 @@ pub struct ListQuery {
     limit: Option<String>,
 }
 
-/// A cursor as `encode_cursor` writes it, limited to what `decode_cursor`
-/// always reads back (15 digits of milliseconds stay within chrono's range).
-pub const CURSOR_PATTERN: &str = r"^-?[0-9]{1,15}\.-?[0-9]{1,18}$";
+/// A cursor as the list writes it (`PageCursor` in start order: the last
+/// row's start in milliseconds, `_`, its id), limited to what it always
+/// reads back.
+pub const CURSOR_PATTERN: &str = r"^-?[0-9]{1,15}_-?[0-9]{1,18}$";
 
 /// The list's rule between parameters (`x-calsync-rules` on the operation).
 pub fn list_rules() -> Value {
@@ -153,14 +154,8 @@ impl IntoParams for ListQuery {
 }
 
 /// Where a page starts: after the appointment `(starts_at, id)`. Opaque to clients.
-fn encode_cursor((starts_at, id): (DateTime<Utc>, AppointmentId)) -> String {
-    format!("{}.{}", starts_at.timestamp_millis(), id)
-}
-
-fn decode_cursor(text: &str) -> Option<(DateTime<Utc>, AppointmentId)> {
-    let (ms, id) = text.split_once('.')?;
-    let at = Utc.timestamp_millis_opt(ms.parse().ok()?).single()?;
-    Some((at, AppointmentId(id.parse().ok()?)))
+fn decode_cursor(text: &str) -> Option<PageCursor> {
+    PageCursor::decode(text, SortKey::Start)
 }
 
 /// A bound of the date range: an instant, or a local date in `tz` (`end`
@@ -176,7 +171,7 @@ fn bound(text: &str, tz: Tz, end: bool) -> Option<DateTime<Utc>> {
 
 struct Page {
     filter: AppointmentFilter,
-    after: Option<(DateTime<Utc>, AppointmentId)>,
+    after: Option<PageCursor>,
     limit: u32,
 }
 
@@ -265,8 +260,8 @@ pub async fn list(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<AppointmentPage>, ApiError> {
     let page = parse_list(query, caller.org.time_zone)?;
-    let found = state.ops.list_appointments(caller.caller(), &page.filter, page.after, page.limit).await?;
-    let next_cursor = found.next.map(encode_cursor);
+    let found = state.ops.list_appointments(caller.caller(), &page.filter, page.after.as_ref(), page.limit).await?;
+    let next_cursor = found.next.map(|cursor| cursor.encode());
     Ok(Json(AppointmentPage { data: found.rows.iter().map(AppointmentBody::from).collect(), next_cursor }))
 }
 
@@ -340,12 +335,14 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {
         let at = Utc.with_ymd_and_hms(2025, 10, 13, 8, 0, 0).unwrap();
-        assert_eq!(decode_cursor(&format!("{}.7", at.timestamp_millis())), Some((at, AppointmentId(7))));
-        for bad in ["", ".", "x.1", "1.x", "1", "99999999999999999999.1"] {
+        let cursor = decode_cursor(&format!("{}_7", at.timestamp_millis())).unwrap();
+        assert_eq!((cursor.id, decode_cursor(&cursor.encode())), (AppointmentId(7), Some(cursor.clone())));
+        for bad in ["", "_", "x_1", "1_x", "1", "1.7", "99999999999999999999_1"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
     }

@@ -48,6 +48,9 @@ fn summary(slug: &str, kind: RunKind, report: &RunReport) -> String {
     if report.restored > 0 {
         text.push_str(&format!(", {} issues resolved themselves", report.restored));
     }
+    if report.settled > 0 {
+        text.push_str(&format!(", {} findings of Cal.com-only bookings settled themselves", report.settled));
+    }
     if let Some(detail) = &report.detail {
         let label = if report.status == RunStatus::Succeeded { "note" } else { "why" };
         text.push_str(&format!("\n  {label}: {detail}"));
