@@ -238,8 +238,9 @@ const HOW: &str = "
   `cargo leptos build --split`, then `wasm-opt`), each file gzipped at
   level 9 on its own, as calsync serves it (`server::router`'s files
   group gzips at its best level for browsers that accept it). The main bundle is what every page loads; a page's
-  first visit adds the files the split manifest lists for it (its own code
-  and the pieces it shares with other pages). Before the split the one
+  first visit adds its own module (`split_<page>.wasm`) and the chunks
+  the split manifest lists for it (the pieces it shares with other pages);
+  the split loader fetches all of them before the page runs. Before the split the one
   bundle was 682 KB gzip. The earlier lazy-route attempt's intermittent
   hydration mismatches did not come back in repeated full browser-test
   runs with the split (the review badge's defect, fixed since, was their
